@@ -1,0 +1,281 @@
+"""A seeded generator of the demo dataset: made-up but realistic data for Vaggeryd, its län and peers.
+
+The demo set lets the main command run on a fresh clone. Nothing in it is real: every number is
+drawn from a seeded random generator around plausible levels for a kommun of about 14 000
+inhabitants. A few cells are messy on purpose (missing markers, an aggregate row, an unknown
+place, a duplicated row, a comma decimal, a negative count) so that cleaning has work to do.
+Every report built from it is labelled "Demodata".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from .geo import geo, kommuner_in_lan
+
+__all__ = ["generate_demo", "DEMO_SEED", "DEMO_MARKER"]
+
+DEMO_SEED = 20190430
+DEMO_MARKER = "DEMODATA"
+HOME = "0665"
+LAN = "0006"
+RIKET = "0000"
+YEARS = list(range(2010, 2020))
+ORTER = ["Vaggeryd", "Skillingaryd", "Hok", "Klevshult", "Byarum", "Bondstorp"]
+
+# (level for Vaggeryd in 2010, yearly drift, noise sd, decimals, gender gap K-M or None)
+_KPIS: dict[str, tuple[float, float, float, int, float | None]] = {
+    "N01951": (13_020, 95, 25, 0, None),
+    "N07917": (2.6, 0.15, 1.2, 1, None),
+    "N07923": (14.0, 0.4, 2.5, 1, None),
+    "N03926": (2.6, -0.12, 0.25, 6, -0.3),
+    "N03920": (6.4, -0.2, 0.45, 6, -0.4),
+    "N31816": (1.5, -0.04, 0.15, 6, None),
+    "N00999": (8.1, 0.12, 0.9, 1, None),
+    "N01004": (6.0, 0.05, 0.8, 1, None),
+    "N00926": (0.55, -0.01, 0.2, 2, None),
+    "U00408": (44.0, 0.25, 1.5, 0, 1.5),
+    "N05401": (84.0, 0.25, 0.6, 1, None),
+}
+_GENDER_KPIS = {"N03926", "N03920", "U00408"}
+_NII_YEARS = [2010, 2012, 2014, 2016, 2018, 2019]
+_ELECTIONS = [2010, 2014, 2018]
+
+
+def _fmt(x: float, decimals: int) -> str:
+    return f"{x:.{decimals}f}" if decimals else str(int(round(x)))
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode("utf-8"))
+
+
+def _csv(rows: list[list[object]], lineterminator: str = "\n", delimiter: str = ",") -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=lineterminator, delimiter=delimiter).writerows(rows)
+    return buf.getvalue()
+
+
+def _annual(rng: np.random.Generator) -> dict[str, dict[tuple[str, int, str], float]]:
+    """Yearly values per KPI for Vaggeryd, the län's other kommuner, the län and riket."""
+    kommuner = kommuner_in_lan(LAN)
+    out: dict[str, dict[tuple[str, int, str], float]] = {}
+    for kpi, (level, drift, sd, _dec, gap) in _KPIS.items():
+        vals: dict[tuple[str, int, str], float] = {}
+        for k in kommuner:
+            scale = 1.0 if k == HOME else float(rng.uniform(0.7, 1.35))
+            if kpi == "N01951":
+                scale = {"0680": 10.0, "0683": 2.6, "0682": 2.3, "0662": 2.2, "0685": 2.0}.get(k, float(rng.uniform(0.5, 0.9))) if k != HOME else 1.0
+            base = level * scale
+            walk = 0.0
+            for y in YEARS:
+                walk += drift * scale + float(rng.normal(0, sd * (scale if kpi == "N01951" else 1.0)))
+                v = max(base + walk, 0.05)
+                if kpi == "N05401" and y not in _ELECTIONS:
+                    prev = max(e for e in _ELECTIONS if e <= y)
+                    v = vals[(k, prev, "T")]
+                vals[(k, y, "T")] = v
+                if gap is not None and kpi in _GENDER_KPIS:
+                    g = gap + float(rng.normal(0, abs(gap) * 0.4))
+                    vals[(k, y, "K")] = max(v + g / 2, 0.05)
+                    vals[(k, y, "M")] = max(v - g / 2, 0.05)
+        for y in YEARS:
+            for g in ("T", "K", "M"):
+                members = [vals[(k, y, g)] for k in kommuner if (k, y, g) in vals]
+                if members:
+                    lan = float(np.mean(members)) * (1.0 if kpi != "N01951" else len(members))
+                    vals[(LAN, y, g)] = lan
+                    vals[(RIKET, y, g)] = (lan / len(members) * 790 if kpi == "N01951" else lan * float(rng.uniform(1.02, 1.12)))
+        out[kpi] = vals
+    return out
+
+
+def _kolada_files(rng: np.random.Generator, root: Path) -> None:
+    annual = _annual(rng)
+    for kpi, vals in annual.items():
+        dec = _KPIS[kpi][3]
+        years = _NII_YEARS if kpi == "U00408" else YEARS
+        total = [["geo", "year", kpi.lower()]]
+        split = [["geo", "year", "gender", kpi.lower()]]
+        for code in sorted({k for k, _, _ in vals}):
+            for y in years:
+                if kpi == "U00408" and code not in (HOME, LAN, RIKET, "0680", "0683", "0682", "0662"):
+                    continue
+                v = vals.get((code, y, "T"))
+                cell = "" if v is None else _fmt(v, dec)
+                if kpi == "N07923" and code == HOME and y == 2012:
+                    cell = ""  # a missing year, as in the real plan-readiness KPI
+                total.append([code, y, cell])
+                if kpi in _GENDER_KPIS:
+                    for g in ("K", "M"):
+                        gv = vals.get((code, y, g))
+                        split.append([code, y, g, "" if gv is None else _fmt(gv, dec)])
+        # Kolada's bulk files use CRLF line endings.
+        _write(root / "kolada" / f"ddf--datapoints--{kpi.lower()}--by--geo--year.csv", _csv(total, "\r\n"))
+        if kpi in _GENDER_KPIS:
+            _write(root / "kolada" / f"ddf--datapoints--{kpi.lower()}--by--geo--gender--year.csv", _csv(split, "\r\n"))
+
+
+def _seasonal(month: int, amplitude: float) -> float:
+    return 1.0 + amplitude * np.cos(2 * np.pi * (month - 2) / 12)
+
+
+def _arbetsformedlingen(rng: np.random.Generator, root: Path) -> None:
+    """Monthly registered unemployed by kommun name, like Arbetsförmedlingen's tables."""
+    rows: list[list[object]] = [["period", "county", "municipality", "unemployedTotal"]]
+    for k in kommuner_in_lan(LAN):
+        name = geo(k).name
+        level = 310.0 if k == HOME else float(rng.uniform(150, 900)) * (6 if k == "0680" else 1)
+        trend = -0.004 if k == HOME else float(rng.normal(-0.003, 0.002))
+        lvl = level
+        for y in range(2015, 2020):
+            for m in range(1, 13):
+                lvl *= 1 + trend + float(rng.normal(0, 0.015))
+                v = lvl * _seasonal(m, 0.06)
+                rows.append([f"{y}-{m:02d}", "Jönköpings län", name, int(rng.poisson(v))])
+    for m in (1, 2):  # Arbetsförmedlingen's "Uppgift saknas" rows, one of them twice
+        rows.append([f"2019-{m:02d}", "Uppgift saknas", "Uppgift saknas", int(rng.integers(3, 9))])
+    rows.append(rows[-1])
+    rows.append(rows[40])  # an identical duplicate row
+    _write(root / "arbetsformedlingen" / "inskrivna_arbetslosa.csv", _csv(rows))
+
+
+def _tillvaxtanalys(rng: np.random.Generator, root: Path) -> None:
+    """Quarterly new firms per kommun in Tillväxtanalys' wide layout (codes without leading zero)."""
+    quarters = [f"{y}0{q}" for y in range(2012, 2020) for q in range(1, 5)]
+    header: list[object] = ["Kommunnummer", "Kommun", *quarters]
+    rows: list[list[object]] = [header]
+    total = np.zeros(len(quarters))
+    for k in kommuner_in_lan(LAN):
+        lam = 19.0 if k == HOME else float(rng.uniform(6, 25)) * (7 if k == "0680" else 1)
+        vals = []
+        for i, q in enumerate(quarters):
+            season = {1: 1.15, 2: 1.0, 3: 0.8, 4: 1.05}[int(q[-1])]
+            v = int(rng.poisson(lam * season * (1 + 0.01 * i / 4)))
+            total[i] += v
+            vals.append(".." if v < 3 and k != HOME else v)  # small counts are suppressed
+        rows.append([int(k), geo(k).name, *vals])
+    rows.append(["", "Samtliga", *[int(t) for t in total]])
+    _write(root / "tillvaxtanalys" / "nystartade_foretag_kommun.csv", _csv(rows))
+
+
+def _local_registers(rng: np.random.Generator, root: Path) -> None:
+    """The municipality's own monthly registers per ort, in the documented template."""
+    rows: list[list[object]] = [["indicator", "ort", "period", "value", "comment"]]
+    share = dict(zip(ORTER, [0.45, 0.3, 0.1, 0.07, 0.05, 0.03], strict=True))
+    lots = dict(zip(ORTER, [6, 5, 2, 2, 1, 1], strict=True))
+    followers = 4200.0
+    for y in range(2016, 2020):
+        per_year = 38 + 4 * (y - 2016) + float(rng.normal(0, 4))
+        for m in range(1, 13):
+            p = f"{y}-{m:02d}"
+            for ort in ORTER:
+                rows.append(["LOKAL_FARDIGSTALLDA_BOSTADER", ort, p, int(rng.poisson(per_year / 12 * share[ort])), ""])
+                lots[ort] = max(0, lots[ort] + int(rng.integers(-1, 2)) if rng.random() < 0.3 else lots[ort])
+                rows.append(["LOKAL_BYGGKLARA_TOMTER", ort, p, lots[ort], ""])
+            viewers = 0 if m == 7 else int(rng.poisson(420 * (1 + 0.08 * (y - 2016))))
+            rows.append(["LOKAL_KF_TITTARE", "", p, viewers, "inget sammanträde i juli" if m == 7 else ""])
+            visits = int(rng.normal(52_000 * (1 + 0.05 * (y - 2016)) * _seasonal(m, -0.12), 2500))
+            rows.append(["LOKAL_WEBBBESOK", "", p, f"{visits:,}".replace(",", "\u00a0"), ""])
+            followers += float(rng.normal(45, 20))
+            rows.append(["LOKAL_SOCIALA_MEDIER", "", p, int(followers), ""])
+    # Messy cells an analyst might type: a comma decimal and a negative count (both rejected).
+    rows.append(["LOKAL_KF_TITTARE", "", "2019-13", 380, "felskriven månad"])
+    rows.append(["LOKAL_FARDIGSTALLDA_BOSTADER", "Hok", "2018-06", -2, "felregistrering"])
+    _write(root / "lokalt" / "register.csv", _csv(rows))
+
+
+_ASSESSMENTS = {
+    4: (
+        "positiv",
+        "Samverkan med föreningslivet har utvecklats genom gemensamma träffar och en ny lokalbokning på webben. {p}",
+        ["Föreningsträffar två gånger per termin", "Ny sida om lediga lokaler på vaggeryd.se", "Lokalbehov inarbetat i utkastet till lokalförsörjningsplan"],
+    ),
+    5: (
+        "oförändrad",
+        "Folkhälsorådet har bildats och haft sitt första möte. Ungas psykiska ohälsa följs via elevhälsans enkät; inga nya resultat sedan förra uppföljningen. {p}",
+        ["Folkhälsoråd bildat", "Hälsoperspektiv i två detaljplaner", "Information om friskvård till föreningar"],
+    ),
+    7: (
+        "positiv",
+        "Kontakt har tagits med en kommun i Tyskland med liknande förutsättningar via den regionala EU-resursen. Ett studiebesök planeras. {p}",
+        ["Möte med regional EU-samordnare", "Intresseanmälan till vänortsutbyte", "Koppling till Agenda 2030 i utbytets plan"],
+    ),
+    8: (
+        "kan_inte_bedomas",
+        "Utredningen om ett koncernbolag pågår och kan inte bedömas ännu. Förslagslådan för medarbetare har fått 14 förslag. {p}",
+        ["Utredning om koncernbolag startad", "Förslagslåda för medarbetare", "Workshop om flöden mellan förvaltningar"],
+    ),
+}
+
+
+def _assessments(root: Path) -> None:
+    notes = {
+        "2019-T1": ("2019-05-06", "Bedömningen avser januari–april."),
+        "2019-T2": ("2019-09-09", "Bedömningen avser januari–augusti."),
+        "2019-Y": ("2020-01-20", "Bedömningen avser hela året."),
+    }
+    for period, (date, p) in notes.items():
+        lines = [f"# Självvärderingar för de stödjande målen, {period} ({DEMO_MARKER}: påhittade texter)", f"period: {period}", "goals:"]
+        for gid, (direction, text, acts) in _ASSESSMENTS.items():
+            lines += [
+                f"  - goal: {gid}",
+                f"    direction: {direction}",
+                f"    text: >-\n      {text.format(p=p)}",
+                "    activities:",
+                *[f"      - {a}" for a in acts],
+                "    author: Kommunledningskontoret (demo)",
+                f"    date: {date}",
+            ]
+        _write(root / "assessments" / f"{period}.yaml", "\n".join(lines) + "\n")
+
+
+_SOURCES_YAML = f"""\
+# Sources manifest of the demo dataset ({DEMO_MARKER}). Every number here is made up by
+# ks_analysis/demo.py (seed {DEMO_SEED}); regenerate with `ks-analysis demo --out data/raw/demo`.
+demo: true
+sources:
+  - name: kolada
+    files: "kolada/*.csv"
+    reader: kolada_bulk_csv
+    # Kolada publishes most yearly KPIs in the spring after the year.
+    publication_lag: {{days: 75, per_indicator: {{N01951: 80, N07917: 170, N07923: 200, N31816: 140, N00999: 110, N01004: 110, N00926: 110, U00408: 20}}}}
+    election_kpis: [N05401]
+  - name: arbetsformedlingen
+    files: arbetsformedlingen/inskrivna_arbetslosa.csv
+    reader: arbetsformedlingen_monthly
+    options: {{indicator: AF_ARBETSLOSA}}
+    # Arbetsförmedlingen's monthly statistics come out around the 15th of the next month.
+    publication_lag: {{days: 15}}
+  - name: tillvaxtanalys
+    files: tillvaxtanalys/nystartade_foretag_kommun.csv
+    reader: tillvaxtanalys_quarterly
+    options: {{indicator: TVA_NYSTARTADE, unit: antal}}
+    # New-firm counts per quarter are published about 50 days after the quarter.
+    publication_lag: {{days: 50}}
+  - name: lokalt
+    files: lokalt/register.csv
+    reader: local_register
+    options: {{municipality: "{HOME}"}}
+    # The municipality's own registers are known at the end of the month.
+    publication_lag: {{days: 0}}
+"""
+
+
+def generate_demo(out: Path, seed: int = DEMO_SEED) -> list[Path]:
+    """Write the demo dataset to ``out`` (same seed, same bytes) and return the files written."""
+    out = Path(out)
+    rng = np.random.default_rng(seed)
+    _kolada_files(rng, out)
+    _arbetsformedlingen(rng, out)
+    _tillvaxtanalys(rng, out)
+    _local_registers(rng, out)
+    _assessments(out)
+    _write(out / "sources.yaml", _SOURCES_YAML)
+    _write(out / "README.md", f"# Demodata ({DEMO_MARKER})\n\nMade-up data from `ks_analysis/demo.py`, seed {seed}. Not real figures for any kommun.\n")
+    return sorted(p for p in out.rglob("*") if p.is_file())

@@ -1,0 +1,116 @@
+"""Readers for agency tables: Arbetsförmedlingen monthly registered unemployed, Tillväxtanalys new firms."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import DataFileError
+from . import check_columns, raw_frame, reader
+from ._common import normalise_period
+from .local import _read_text_table
+
+__all__ = ["read_arbetsformedlingen_monthly", "read_tillvaxtanalys_quarterly"]
+
+
+@reader("arbetsformedlingen_monthly")
+def read_arbetsformedlingen_monthly(
+    path: Path, *, rel: str, indicator: str = "AF_ARBETSLOSA", unit: str = "antal", source: str = "arbetsformedlingen", table: str = "unemployed", **_: object
+) -> pd.DataFrame:
+    """Monthly registered unemployed per kommun, keyed by kommun *name*.
+
+    Reads the SQLite table ``unemployed(id, period 'YYYY-MM', county, municipality,
+    unemployedTotal)`` or a CSV with the same columns. "Uppgift saknas" rows (no kommun) are
+    kept as raw rows so that clean rejects and counts them. ``source_row`` is the table's ``id``
+    for SQLite and the line number for CSV.
+    """
+    if path.suffix.lower() in (".sqlite", ".sqlite3", ".db"):
+        try:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+                frame = pd.read_sql_query(f'SELECT * FROM "{table}" ORDER BY id', con)  # noqa: S608 - table name is from the manifest
+        except sqlite3.DatabaseError as exc:
+            raise DataFileError(rel, f"is not a readable SQLite database ({exc})", fix=f"check the file, or that it has a table {table!r}") from None
+        rows = frame.to_dict("records")
+        row_numbers = frame["id"].astype("int64").tolist() if "id" in frame.columns else list(range(1, len(frame) + 1))
+        header = list(frame.columns)
+    else:
+        rows = _read_text_table(path, rel)
+        header = list(rows[0].keys()) if rows else []
+        row_numbers = list(range(2, len(rows) + 2))
+        rows = [{k: v for k, v in r.items()} for r in rows]
+        header_map = {h.lower(): h for h in header}
+        rows = [{header_map.get(k, k): v for k, v in r.items()} for r in rows]
+    lower = [h.lower() for h in header]
+    check_columns(rel, lower, ["period", "municipality", "unemployedtotal"], "expected columns period, county, municipality, unemployedTotal")
+    key = {h.lower(): h for h in header}
+    periods = [normalise_period(r.get(key["period"]) if key["period"] in r else r.get("period")) for r in rows]
+    return raw_frame(
+        {
+            "municipality_name": [r.get(key["municipality"], r.get("municipality")) for r in rows],
+            "period": [p for p, _ in periods],
+            "frequency": [f for _, f in periods],
+            "value": [r.get(key["unemployedtotal"], r.get("unemployedtotal")) for r in rows],
+            "source_row": row_numbers,
+        },
+        indicator=indicator,
+        gender="T",
+        unit=unit,
+        source=source,
+        source_file=rel,
+    )
+
+
+@reader("tillvaxtanalys_quarterly")
+def read_tillvaxtanalys_quarterly(
+    path: Path, *, rel: str, indicator: str = "TVA_NYSTARTADE", unit: str = "antal", source: str = "tillvaxtanalys", sheet: str = "Kommun", **_: object
+) -> pd.DataFrame:
+    """Quarterly new firms per kommun, wide: ``Kommunnummer | Kommun | 200701 | 200702 | ...``.
+
+    Kommun codes lack the leading zero (``665``); suppressed small counts are ``..``; header
+    flags ``*``, ``**``, ``***`` mark definition breaks. When a quarter appears under two flags
+    (2010 in the real file) the one with more stars is the newer definition and is kept; the
+    older copies are passed on with a ``reject`` reason so they are counted, not lost. The
+    ``Samtliga`` total row is passed on as an aggregate.
+    """
+    if path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
+        from ._excel import read_sheet_rows
+
+        grid = read_sheet_rows(path, rel, sheet)
+    else:
+        import csv
+        import io
+
+        text = path.read_bytes().decode("utf-8-sig")
+        grid = [list(r) for r in csv.reader(io.StringIO(text))]
+    if not grid:
+        raise DataFileError(rel, "is empty", fix="export the Tillväxtanalys table again")
+    header = [str(h).strip() if h is not None else "" for h in grid[0]]
+    check_columns(rel, header[:2], ["Kommunnummer", "Kommun"], "the first two columns are Kommunnummer and Kommun")
+    qcols: list[tuple[int, str, str, int]] = []
+    for j, h in enumerate(header[2:], start=2):
+        period, freq = normalise_period(h)
+        stars = len(h) - len(h.rstrip("*"))
+        qcols.append((j, period if freq == "Q" else h, h, stars))
+    newest: dict[str, int] = {}
+    for _, period, _, stars in qcols:
+        newest[period] = max(newest.get(period, 0), stars)
+    out: dict[str, list[object]] = {c: [] for c in ["municipality", "municipality_name", "period", "value", "source_row", "reject"]}
+    for i, row in enumerate(grid[1:], start=2):
+        if not any(c not in (None, "") for c in row):
+            continue
+        code_cell = row[0] if row else None
+        code = "" if code_cell in (None, "") else str(code_cell).strip().removesuffix(".0")
+        name = str(row[1]).strip() if len(row) > 1 and row[1] is not None else ""
+        for j, period, raw_header, stars in qcols:
+            out["municipality"].append(code.zfill(4) if code.isdigit() else None)
+            out["municipality_name"].append(name or None)
+            out["period"].append(period)
+            out["value"].append(row[j] if j < len(row) else None)
+            out["source_row"].append(i)
+            out["reject"].append(
+                f"older definition of {period} (column {raw_header!r}); the newer column with {'*' * newest[period]} is kept" if stars < newest[period] else None
+            )
+    frame = raw_frame(out, indicator=indicator, gender="T", frequency="Q", unit=unit, source=source, source_file=rel)
+    return frame

@@ -1,0 +1,65 @@
+"""Kolada readers: the bulk CSV files of the Kolada dump (``ddf--datapoints--<kpi>--by--geo[--gender]--year.csv``)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ..errors import DataFileError
+from . import check_columns, raw_frame, reader
+
+__all__ = ["read_kolada_bulk_csv"]
+
+_NAME = re.compile(r"ddf--datapoints--(?P<kpi>[a-z]\d{5})--by--geo(?P<gender>--gender)?--year\.csv$", re.I)
+
+
+@reader("kolada_bulk_csv")
+def read_kolada_bulk_csv(path: Path, *, rel: str, unit: str = "", source: str = "kolada", **_: object) -> pd.DataFrame:
+    """Read one Kolada bulk CSV: ``geo,year,<kpi>`` (total) or ``geo,year,gender,<kpi>`` (K/M).
+
+    Quirks handled: CRLF line endings, empty fields for missing values (kept as None so clean
+    counts them), the KPI column header in lower case (``n03926`` -> ``N03926``), geo codes kept as
+    4-character strings. Gender files hold only K and M; the total is in the file without
+    ``--gender``.
+
+    Returns:
+        One raw row per data line, ``source_row`` = line number in the file (header is line 1).
+    """
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding="utf8"),
+            convert_options=pacsv.ConvertOptions(column_types={"geo": pa.string(), "year": pa.string(), "gender": pa.string()}, strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise DataFileError(rel, f"not a readable Kolada bulk CSV ({str(exc).splitlines()[0]})", fix="export the file again as UTF-8 CSV with header geo,year[,gender],<kpi>") from None
+    cols = table.column_names
+    kpi_cols = [c for c in cols if re.fullmatch(r"[A-Za-z]\d{5}", c)]
+    check_columns(rel, cols, ["geo", "year"], "a Kolada bulk CSV starts with geo,year[,gender],<kpi>")
+    if len(kpi_cols) != 1:
+        raise DataFileError(rel, f"expected exactly one KPI column like 'n03926', found {cols}", row=1, fix="one KPI per file, as in the Kolada dump")
+    kpi = kpi_cols[0]
+    frame = table.to_pandas()
+    n = len(frame)
+    value = frame[kpi]
+    if value.dtype.kind in "fi":
+        value = value.astype("object").where(value.notna(), None)
+    gender = frame["gender"].astype("str").str.strip().str.upper() if "gender" in frame.columns else pd.Series(["T"] * n)
+    return raw_frame(
+        {
+            "municipality": frame["geo"].astype("str").str.strip().str.zfill(4),
+            "indicator": kpi.upper(),
+            "gender": gender.to_numpy(),
+            "period": frame["year"].astype("str").str.strip(),
+            "value": value.to_numpy(),
+            "source_row": range(2, n + 2),
+        },
+        frequency="Y",
+        unit=unit,
+        source=source,
+        source_file=rel,
+    )

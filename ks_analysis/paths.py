@@ -1,0 +1,55 @@
+"""Where things live: the project root, raw and processed data, reports and package data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = [
+    "PACKAGE_DIR",
+    "PACKAGE_DATA_DIR",
+    "PROJECT_ROOT",
+    "RAW_DIR",
+    "DEMO_DIR",
+    "PROCESSED_DIR",
+    "REPORTS_DIR",
+    "NOTEBOOKS_DIR",
+    "real_data_dir",
+    "relative_to_root",
+]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DATA_DIR = PACKAGE_DIR / "data"
+
+
+def _find_project_root() -> Path:
+    # Editable installs and a plain checkout have pyproject.toml one level above the package;
+    # an installed wheel does not, and then the working directory is the project.
+    candidate = PACKAGE_DIR.parent
+    if (candidate / "pyproject.toml").exists():
+        return candidate
+    return Path.cwd()
+
+
+PROJECT_ROOT = _find_project_root()
+RAW_DIR = PROJECT_ROOT / "data" / "raw"
+DEMO_DIR = RAW_DIR / "demo"
+PROCESSED_DIR = PROJECT_ROOT / "data" / "processed"
+REPORTS_DIR = PROJECT_ROOT / "reports"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+
+
+def real_data_dir() -> Path:
+    """The shared real public data: ``$KS_REAL_DATA`` or ``../shared/data/real`` beside the project."""
+    env = os.environ.get("KS_REAL_DATA")
+    if env:
+        return Path(env).expanduser().resolve()
+    return (PROJECT_ROOT.parent / "shared" / "data" / "real").resolve()
+
+
+def relative_to_root(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` in POSIX form, or the absolute path when outside it."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
