@@ -246,26 +246,33 @@ def clean_indicators(
     cand["_rev"] = cand["spec"].map(lambda s: specs[s].revisions if s in specs else False)
     dup_mask = cand.duplicated(KEY, keep=False)
     if dup_mask.any():
-        d = cand[dup_mask].sort_values(KEY + ["_prec", "published", "source_file", "source_row"], ascending=[True] * 4 + [False, False, True, True])
+        d = cand[dup_mask].sort_values(KEY + ["_prec", "published", "source_file", "source_row"], ascending=[True] * 4 + [False, True, True, True])
         for _, grp in d.groupby(KEY, sort=False):
-            first = grp.index[0]
             top = grp[grp["_prec"] == grp["_prec"].iloc[0]]
-            others = grp.index[1:]
-            if top["value"].nunique() == 1 or (top["_rev"].all() and top["published"].nunique() == len(top)):
-                for i in others:
-                    if grp.at[i, "value"] == grp.at[first, "value"]:
-                        status[i] = "duplicate"
-                    elif grp.at[i, "_prec"] < grp.at[first, "_prec"]:
-                        status[i] = "rejected"
-                        reason[i] = f"conflicts with {grp.at[first, 'source_file']} row {grp.at[first, 'source_row']}, whose source takes precedence"
-                        column[i], bad_value[i] = "value", grp.at[i, "value"]
-                    else:
-                        status[i] = "duplicate"  # an older vintage superseded by a revision
+            lower = grp.index.difference(top.index)
+            if top["value"].nunique() == 1:
+                keep = top.index[0]  # identical: the first seen (earliest published) stands
+            elif top["_rev"].all():
+                # Revisions between vintages: the newest value wins, dated from when it was first seen.
+                last_value = top["value"].iloc[-1]
+                changed = top.index[top["value"] != last_value]
+                tail = top.iloc[list(top.index).index(changed[-1]) + 1 :] if len(changed) else top
+                keep = tail.index[0]
             else:
                 rows = "; ".join(f"{grp.at[i, 'source_file']} row {grp.at[i, 'source_row']} = {grp.at[i, 'value']:g}" for i in top.index)
                 for i in grp.index:
                     status[i] = "rejected"
                     reason[i] = f"conflicting duplicate: {rows}; correct one of them or set source precedence in the manifest"
+                    column[i], bad_value[i] = "value", grp.at[i, "value"]
+                continue
+            for i in top.index.drop(keep):
+                status[i] = "duplicate"  # an identical copy, or an older vintage superseded by a revision
+            for i in lower:
+                if grp.at[i, "value"] == grp.at[keep, "value"]:
+                    status[i] = "duplicate"
+                else:
+                    status[i] = "rejected"
+                    reason[i] = f"conflicts with {grp.at[keep, 'source_file']} row {grp.at[keep, 'source_row']}, whose source takes precedence"
                     column[i], bad_value[i] = "value", grp.at[i, "value"]
 
     kept = df[status == "kept"]

@@ -1,0 +1,68 @@
+"""The ``ks-analysis`` command: goals, periods, clean, report and the rest, for analysts and schedulers.
+
+Each subcommand lives in a module of :mod:`ks_analysis.commands` with ``add_parser(subparsers)``
+that registers it and sets ``func``. Exit codes: 0 success, 2 bad input (one clear message on
+stderr), 1 a failed run (e.g. a notebook cell failed). Logs and progress go to stderr, results
+to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from .errors import KsAnalysisError
+
+__all__ = ["main", "build_parser"]
+
+#: Subcommand modules under ks_analysis.commands, in the order --help lists them.
+COMMAND_MODULES = ["catalogue", "clean", "demo"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with exit code 2 and a one-line hint on bad usage (its default is also 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="ks-analysis",
+        description="Forecast-based follow-up of Kommunstyrelsens mål (Vaggeryds kommun): clean indicator data, forecast the year, judge each goal, render the report.",
+        epilog="Example: ks-analysis report --period 2019-T1   (the delår 1 report on the demo data)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="more log lines on stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr, no progress bars")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"ks_analysis.commands.{name}")
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KsAnalysisError as exc:
+        print(f"ks-analysis: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ks-analysis: interrupted; nothing was replaced", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of ``ks-analysis``; each module has ``add_parser(subparsers)``."""

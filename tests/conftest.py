@@ -1,0 +1,43 @@
+"""Shared fixtures: the shared real data (skips without it, fails without it in CI) and the demo data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ks_analysis.paths import DEMO_DIR, real_data_dir
+
+TESTS_DIR = Path(__file__).resolve().parent
+FIXTURES = TESTS_DIR / "data"
+ARTIFACTS = TESTS_DIR / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The shared real public data (``$KS_REAL_DATA`` or ``../shared/data/real``).
+
+    Skips when absent on a developer machine; with ``CI=true`` its absence fails the test,
+    because CI must exercise the real inputs.
+    """
+    root = real_data_dir()
+    if not (root / "SOURCES.md").exists():
+        msg = f"real data not found at {root} (set KS_REAL_DATA to its folder)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return root
+
+
+@pytest.fixture(scope="session")
+def demo_raw() -> Path:
+    """The committed demo dataset."""
+    return DEMO_DIR
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Folder for test artefacts (screenshots, rendered HTML), ignored by git."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
