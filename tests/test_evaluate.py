@@ -1,0 +1,73 @@
+"""Tests of evaluate.py: P(met) direction, outcomes, statuses and roll-up rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ks_analysis.catalogue import Indicator, Target
+from ks_analysis.evaluate import indicator_status, p_met, rollup
+from ks_analysis.forecast import Forecast
+
+TH = {"met": 0.75, "not_met": 0.25}
+
+
+def _fc(point: float, samples: np.ndarray | None, last: float = 10.0, basis: str = "forecast") -> Forecast:
+    return Forecast(
+        "0665", "X", "T", 2019, dt.date(2019, 4, 30), dt.date(2019, 4, 30), "M", "mean", basis, 3, 12, 9.0, point,
+        point - 1, point + 1, point - 2, point + 2, "ytd_snaive", 0, (), 2018, last, pd.Series(dtype=float), samples,
+    )  # fmt: skip
+
+
+def _ind(ttype: str, direction: str, value: float | None = None, tol: float = 0.0) -> Indicator:
+    return Indicator("X", "t", "%", "M", "mean", direction, "target", Target(ttype, value, tolerance=tol))
+
+
+def test_p_met_decrease_for_lower_is_better() -> None:
+    """Forecast draws mostly below last year: a decrease target is likely met."""
+    s = np.random.default_rng(0).normal(9.0, 0.5, 4000)
+    assert p_met(_fc(9.0, s), _ind("decrease", "lower_is_better")) > 0.95
+    assert p_met(_fc(9.0, s), _ind("increase", "higher_is_better")) < 0.05
+
+
+def test_better_than_follows_direction() -> None:
+    s = np.random.default_rng(0).normal(5.0, 0.5, 4000)
+    hi = p_met(_fc(5.0, s), _ind("better_than", "higher_is_better"), reference=4.0)
+    lo = p_met(_fc(5.0, s), _ind("better_than", "lower_is_better"), reference=4.0)
+    assert hi > 0.95 and lo < 0.05
+    assert p_met(_fc(5.0, s), _ind("better_than", "higher_is_better")) is None  # no reference
+
+
+def test_at_least_at_most_and_tolerance() -> None:
+    s = np.random.default_rng(0).normal(50.0, 5.0, 4000)
+    assert p_met(_fc(50, s), _ind("at_least", "higher_is_better", 50)) == pytest.approx(0.5, abs=0.05)
+    assert p_met(_fc(50, s), _ind("at_most", "lower_is_better", 60)) > 0.95
+    # tolerance gives slack: 10 -> 9.9 counts as no decrease, but is within a 0.2 tolerance for 'increase'
+    assert p_met(_fc(9.9, np.full(10, 9.9)), _ind("increase", "higher_is_better", tol=0.2)) == 1.0
+
+
+def test_outcome_gives_zero_or_one() -> None:
+    assert p_met(_fc(8.0, None, basis="outcome"), _ind("decrease", "lower_is_better")) == 1.0
+    assert p_met(_fc(12.0, None, basis="outcome"), _ind("decrease", "lower_is_better")) == 0.0
+    assert p_met(_fc(12.0, None, basis="none"), _ind("decrease", "lower_is_better")) is None
+
+
+def test_status_thresholds() -> None:
+    assert indicator_status(0.8, TH) == "met"
+    assert indicator_status(0.75, TH) == "met"
+    assert indicator_status(0.5, TH) == "partly_met"
+    assert indicator_status(0.25, TH) == "not_met"
+    assert indicator_status(None, TH) == "not_assessable"
+
+
+def test_rollup_rules() -> None:
+    assert rollup("mean_p", [0.9, 0.7], ["met", "partly_met"], TH) == ("met", pytest.approx(0.8))
+    assert rollup("min_p", [0.9, 0.2], ["met", "not_met"], TH)[0] == "not_met"
+    status, p = rollup("all_met", [0.9, 0.9], ["met", "met"], TH)
+    assert status == "met" and p == pytest.approx(0.81)
+    assert rollup("mean_p", [None], ["not_assessable"], TH) == ("not_assessable", None)
+    with pytest.raises(ValueError, match="unknown roll-up rule"):
+        rollup("max", [0.5], ["partly_met"], TH)

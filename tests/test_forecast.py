@@ -1,0 +1,151 @@
+"""Tests of forecast.py: the Forecast contract, vintages (no look-ahead), intervals, fallbacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ks_analysis.catalogue import Indicator, Target
+from ks_analysis.forecast import Forecast, forecast_indicator, yearly_values
+
+
+def _monthly(values_by_year: dict[int, list[float]], *, indicator: str = "X_COUNT", lag_days: int = 20, unit: str = "antal") -> pd.DataFrame:
+    rows = []
+    for year, vals in values_by_year.items():
+        for i, v in enumerate(vals):
+            end = (pd.Timestamp(year, i + 1, 1) + pd.offsets.MonthEnd(0)).normalize()
+            rows.append(
+                {
+                    "municipality": "0665", "indicator": indicator, "gender": "T", "frequency": "M",
+                    "period": f"{year}-{i + 1:02d}", "period_end": end, "value": float(v), "unit": unit,
+                    "source": "test", "source_file": "t.csv", "source_row": len(rows) + 2,
+                    "published": end + pd.Timedelta(days=lag_days),
+                }
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _annual(values: dict[int, float], *, indicator: str = "N00001", lag_days: int = 100) -> pd.DataFrame:
+    rows = []
+    for year, v in values.items():
+        end = pd.Timestamp(year, 12, 31)
+        rows.append(
+            {
+                "municipality": "0665", "indicator": indicator, "gender": "T", "frequency": "Y", "period": str(year),
+                "period_end": end, "value": float(v), "unit": "%", "source": "test", "source_file": "t.csv",
+                "source_row": len(rows) + 2, "published": end + pd.Timedelta(days=lag_days),
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _ind(iid: str = "X_COUNT", freq: str = "M", agg: str = "sum", direction: str = "higher_is_better", target: Target | None = None, per_ort: bool = False) -> Indicator:
+    return Indicator(iid, "t", "antal", freq, agg, direction, "target", target or Target("increase"), per_ort=per_ort)
+
+
+SEASON = [5, 5, 8, 10, 12, 15, 20, 18, 12, 8, 6, 5]
+
+
+def test_forecast_has_the_contract_fields() -> None:
+    """The report relies on these names."""
+    tidy = _monthly({y: SEASON for y in range(2014, 2020)})
+    fc = forecast_indicator(tidy, municipality="0665", indicator=_ind(), gender="T", year=2019, cutoff=dt.date(2019, 4, 30), as_of=dt.date(2019, 4, 30))
+    assert isinstance(fc, Forecast)
+    for name in ["municipality", "indicator", "gender", "year", "cutoff", "as_of", "frequency", "aggregation", "basis", "known_periods", "total_periods", "known_value", "point", "lo80", "hi80", "lo95", "hi95", "method", "rung", "flags", "last_year", "last_value", "history", "samples"]:
+        assert hasattr(fc, name), name
+    assert fc.basis == "forecast"
+    assert fc.known_periods == 3 and fc.total_periods == 12  # April not yet published on 30 April
+    assert fc.known_value == pytest.approx(18.0)
+    assert fc.last_year == 2018 and fc.last_value == pytest.approx(sum(SEASON))
+    assert list(fc.history.index) == list(range(2014, 2019))
+
+
+def test_pure_seasonal_series_is_forecast_exactly() -> None:
+    """A series that repeats the same months each year: full year = last year's total, for every method."""
+    tidy = _monthly({y: SEASON for y in range(2012, 2020)})
+    for method in ["ytd_snaive", "ytd_ratio", "credibility", "ets_remainder", "naive_annual"]:
+        fc = forecast_indicator(tidy, municipality="0665", indicator=_ind(), gender="T", year=2019, cutoff=dt.date(2019, 8, 31), as_of=dt.date(2019, 8, 31), method=method)
+        assert fc.method == method
+        assert fc.point == pytest.approx(sum(SEASON), rel=0.02), method
+
+
+def test_no_look_ahead() -> None:
+    """A value published after as_of does not change the forecast."""
+    tidy = _monthly({y: SEASON for y in range(2014, 2019)} | {2019: [50] * 12}, lag_days=20)
+    ind = _ind()
+    kw = dict(municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 4, 30), as_of=dt.date(2019, 4, 30))
+    a = forecast_indicator(tidy, **kw)  # type: ignore[arg-type]
+    changed = tidy.copy()
+    late = changed["period"] == "2019-04"
+    changed.loc[late, "value"] = 10_000.0  # published 20 May: after as_of
+    b = forecast_indicator(changed, **kw)  # type: ignore[arg-type]
+    assert a.point == b.point and a.lo95 == b.lo95 and a.known_periods == b.known_periods == 3
+    later = forecast_indicator(changed, **(kw | {"as_of": dt.date(2019, 5, 31)}))  # type: ignore[arg-type]
+    assert later.known_periods == 4 and later.point != a.point
+
+
+def test_intervals_are_ordered() -> None:
+    """lo95 <= lo80 <= point <= hi80 <= hi95 for every method and cutoff."""
+    rng = np.random.default_rng(1)
+    tidy = _monthly({y: list(rng.poisson(np.array(SEASON) * 2)) for y in range(2012, 2020)})
+    for method in ["ytd_snaive", "ytd_ratio", "credibility", "ets_remainder", "naive_annual", "cred_ets"]:
+        for cutoff in [dt.date(2019, 4, 30), dt.date(2019, 8, 31)]:
+            fc = forecast_indicator(tidy, municipality="0665", indicator=_ind(), gender="T", year=2019, cutoff=cutoff, as_of=cutoff, method=method)
+            assert fc.lo95 <= fc.lo80 <= fc.point <= fc.hi80 <= fc.hi95, (method, cutoff)
+            assert fc.samples is not None and len(fc.samples) > 100
+            assert fc.lo95 >= fc.known_value  # a count's year cannot end below its year to date
+
+
+def test_outcome_when_the_year_is_published() -> None:
+    tidy = _monthly({y: SEASON for y in range(2016, 2020)}, lag_days=5)
+    fc = forecast_indicator(tidy, municipality="0665", indicator=_ind(), gender="T", year=2019, cutoff=dt.date(2019, 12, 31), as_of=dt.date(2020, 2, 1))
+    assert fc.basis == "outcome" and fc.point == sum(SEASON) and fc.lo95 == fc.hi95 == fc.point
+
+
+def test_annual_point_value_and_lag() -> None:
+    """A Kolada-style yearly value: naive by default; an unpublished last year makes the horizon 2."""
+    tidy = _annual({2014: 3.0, 2015: 3.2, 2016: 3.1, 2017: 2.9, 2018: 2.7})
+    ind = Indicator("N00001", "t", "%", "Y", "point", "lower_is_better", "target", Target("decrease"))
+    fc = forecast_indicator(tidy, municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 4, 30), as_of=dt.date(2019, 4, 30))
+    assert fc.point == 2.7 and fc.last_year == 2018 and fc.method == "naive_annual"
+    early = forecast_indicator(tidy, municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 3, 31), as_of=dt.date(2019, 3, 31))
+    assert early.last_year == 2017 and "horizon_2" in early.flags
+    assert (early.hi95 - early.lo95) > 0
+    ys = yearly_values(tidy, municipality="0665", indicator=ind, gender="T", as_of=dt.date(2019, 4, 30))
+    assert list(ys.index) == [2014, 2015, 2016, 2017, 2018]
+
+
+def test_fallback_for_short_history() -> None:
+    """ETS needs three years: with one it falls back down the ladder and records the rung."""
+    tidy = _monthly({2018: SEASON, 2019: SEASON[:3]})
+    fc = forecast_indicator(tidy, municipality="0665", indicator=_ind(), gender="T", year=2019, cutoff=dt.date(2019, 4, 30), as_of=dt.date(2019, 4, 30), method="ets_remainder")
+    assert fc.basis == "forecast" and fc.method != "ets_remainder" and fc.rung >= 1 and "fallback" in fc.flags
+    assert "few_calibration_errors" in fc.flags
+    empty = forecast_indicator(tidy.iloc[0:0], municipality="0665", indicator=_ind(), gender="T", year=2019, cutoff=dt.date(2019, 4, 30), as_of=dt.date(2019, 4, 30))
+    assert empty.basis == "none" and empty.point is None
+
+
+def test_per_ort_total_and_single_ort() -> None:
+    a = _monthly({y: SEASON for y in range(2016, 2020)}, indicator="LOKAL_X__HOK")
+    b = _monthly({y: [1] * 12 for y in range(2016, 2020)}, indicator="LOKAL_X__VAGGERYD")
+    tidy = pd.concat([a, b], ignore_index=True)
+    ind = _ind("LOKAL_X", per_ort=True)
+    total = forecast_indicator(tidy, municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 8, 31), as_of=dt.date(2019, 8, 31))
+    hok = forecast_indicator(tidy, municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 8, 31), as_of=dt.date(2019, 8, 31), ort="HOK")
+    assert total.last_value == sum(SEASON) + 12 and hok.last_value == sum(SEASON)
+    assert hok.indicator == "LOKAL_X__HOK"
+
+
+def test_import_is_fast_and_lazy() -> None:
+    """import ks_analysis stays under 1 s; the forecast engine does not load statsmodels at import."""
+    code = "import time; t=time.perf_counter(); import ks_analysis; print(time.perf_counter()-t)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert float(out[0]) < 1.0
+    code = "import sys, ks_analysis.forecast, ks_analysis.evaluate, ks_analysis.methods, ks_analysis.calibration; print('statsmodels' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "False"
