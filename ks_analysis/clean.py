@@ -7,6 +7,7 @@ marker, or counted as a duplicate, and the counts per input file add up.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
 import json
 import logging
@@ -24,7 +25,7 @@ from .errors import DataFileError
 from .ingest import get_reader
 from .paths import relative_to_root
 from .schema import KEY, TIDY_COLUMNS, validate_tidy
-from .sources import SourceSpec, expand_files, find_sources_file, load_sources
+from .sources import SourceSpec, expand_files, find_sources_file, load_metadata_files, load_sources
 
 __all__ = [
     "CleanResult",
@@ -40,7 +41,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Cell contents that mean "no value" in the sources we read.
-MISSING_MARKERS = {"", "..", "...", "-", ".", "–", "—", "…", "x", "X", "NaN", "nan", "None", "null", "NA", "N/A"}
+MISSING_MARKERS = {"", "..", "...", "-", "--", ".", "–", "—", "…", "x", "X", "NaN", "nan", "None", "null", "NA", "N/A"}
 #: Names of aggregate rows that are dropped on purpose (they are not a kommun).
 AGGREGATE_NAMES = {"alla kommuner", "samtliga", "samtliga kommuner", "totalt", "summa", "total", "alla"}
 UNKNOWN_PLACE = {"uppgift saknas", "okänd", "okänd kommun", "unknown"}
@@ -76,31 +77,65 @@ def period_end(period: pd.Series) -> pd.Series:
     return (first + pd.offsets.MonthEnd(0)).astype("datetime64[s]")
 
 
+def _on_unique(values: pd.Series, fn: Any) -> pd.Series:
+    """Apply ``fn`` (a function of a Series) to the distinct values only and spread the result.
+
+    Indicator ids, genders, periods and units have few distinct values in millions of rows.
+    """
+    codes, uniques = pd.factorize(values.astype("object"), use_na_sentinel=False)
+    result = fn(pd.Series(uniques, dtype="object"))
+    return pd.Series(np.asarray(result, dtype=object)[codes] if result.dtype == object else np.asarray(result)[codes], index=values.index)
+
+
 def _parse_values(values: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series]:
-    """(numbers, is_missing) for raw cells; text that is no number gives NaN with is_missing False."""
+    """(numbers, is_missing) for raw cells; text that is no number gives NaN with is_missing False.
+
+    Numbers and plain numeric text are converted in one vectorised pass; only the cells left
+    over (missing markers, thousands separators, decimal commas, text) go through string handling.
+
+    >>> num, miss = _parse_values(pd.Series(["1\u00a0900", "..", "x1", 2.5, None]), ".")
+    >>> num.tolist()[0], miss.tolist()
+    (1900.0, [False, True, False, False, True])
+    """
     if values.dtype.kind in "fiu":
         num = values.astype("float64")
         return num, num.isna()
-    text = values.astype("object").where(values.notna(), "")
-    as_str = text.map(lambda v: v if isinstance(v, str) else repr(float(v)) if isinstance(v, int | float | np.floating | np.integer) else str(v))
-    stripped = as_str.str.strip()
-    missing = stripped.isin(MISSING_MARKERS)
-    # Thousands separators: no-break space and thin space (Swedish exports), plain spaces.
-    cleaned = stripped.str.replace("\u00a0", "", regex=False).str.replace("\u202f", "", regex=False).str.replace(" ", "", regex=False)
-    if decimal == ",":
-        cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    cleaned = cleaned.str.replace("\u2212", "-", regex=False)  # Unicode minus
-    num = pd.to_numeric(cleaned.where(~missing, None), errors="coerce")
-    return num.astype("float64"), missing
+    num = pd.Series(np.nan, index=values.index, dtype="float64")
+    todo = pd.Series(True, index=values.index)
+    if decimal == ".":
+        fast = pd.to_numeric(values.astype("object"), errors="coerce").astype("float64")
+        num = fast
+        todo = fast.isna()
+    missing = pd.Series(False, index=values.index)
+    if todo.any():
+        rest = values[todo]
+        is_none = rest.isna()
+        text = rest.astype("object").where(~is_none, "")
+        as_str = text.map(lambda v: v if isinstance(v, str) else repr(float(v)) if isinstance(v, int | float | np.floating | np.integer) else str(v))
+        stripped = as_str.str.strip()
+        miss = stripped.isin(MISSING_MARKERS) | is_none
+        # Thousands separators: no-break space and thin space (Swedish exports), plain spaces.
+        cleaned = stripped.str.replace("\u00a0", "", regex=False).str.replace("\u202f", "", regex=False).str.replace(" ", "", regex=False)
+        if decimal == ",":
+            cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        cleaned = cleaned.str.replace("\u2212", "-", regex=False)  # Unicode minus
+        parsed = pd.to_numeric(cleaned.where(~miss, None), errors="coerce").astype("float64")
+        num[todo] = parsed
+        missing[todo] = miss
+    return num, missing
 
 
 def _resolve_names(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """(code, reason) per row: codes padded and checked, names looked up once per distinct name."""
-    known = geo_mod.geos()
-    code = frame["municipality"].astype("object")
-    code = code.where(code.notna() & (code.astype("str").str.strip() != ""), None)
-    reason = pd.Series(None, index=frame.index, dtype="object")
+    known = set(geo_mod.geos())
+    raw_code = frame["municipality"].astype("object")
     names = frame["municipality_name"].astype("object")
+
+    def norm_codes(u: pd.Series) -> pd.Series:
+        return u.map(lambda c: None if c is None or (isinstance(c, float) and np.isnan(c)) or str(c).strip() == "" else str(c).strip().zfill(4))
+
+    code = _on_unique(raw_code, norm_codes)
+    reason = pd.Series(None, index=frame.index, dtype="object")
     need = code.isna() & names.notna()
     cache: dict[str, tuple[str | None, str | None]] = {}
     for name in pd.unique(names[need]):
@@ -117,18 +152,16 @@ def _resolve_names(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     if cache:
         looked = names[need].map(lambda n: cache[n][0])
         why = names[need].map(lambda n: cache[n][1])
-        code = code.copy()
+        code = code.astype("object").copy()
         code[need] = looked
         reason[need] = why
-    code_str = code.astype("object")
-    has = code_str.notna()
-    padded = code_str[has].astype("str").str.strip().str.zfill(4)
-    code_str[has] = padded
-    bad = has & ~code_str.isin(list(known))
-    reason[bad & reason.isna()] = "unknown kommun/län code " + code_str[bad].astype("str").map(repr)
-    no_place = code_str.isna() & reason.isna()
+    has = code.notna()
+    bad_codes = {c for c in pd.unique(code[has]) if c not in known}
+    bad = has & code.isin(list(bad_codes))
+    reason[bad & reason.isna()] = "unknown kommun/län code " + code[bad & reason.isna()].astype("str").map(repr)
+    no_place = code.isna() & reason.isna()
     reason[no_place] = "no municipality code or name"
-    return code_str, reason
+    return code, reason
 
 
 def clean_indicators(
@@ -139,6 +172,14 @@ def clean_indicators(
 ) -> CleanResult:
     """Turn raw reader rows into the tidy table; does not change ``raw``.
 
+    Rules, in order (a row gets the first reason that applies): a reason the reader already
+    gave; an unknown or aggregate place; a bad indicator id, gender or period; a value that is
+    a missing-value marker (counted as missing) or no number (rejected); a share above 100 or a
+    negative share or count; a carried-forward copy of an election KPI; published after
+    ``as_of``. Then duplicates on the key: identical values collapse (counted as duplicates),
+    vintages of a ``revisions`` source keep the newest value, ``precedence`` decides between
+    sources, and any other conflict rejects every row of the key, naming them all.
+
     Args:
         raw: rows with :data:`~ks_analysis.schema.RAW_COLUMNS` plus ``spec`` (the source entry's
             name), e.g. from :func:`read_sources`.
@@ -146,12 +187,13 @@ def clean_indicators(
         as_of: keep only values published on or before this date (the vintage known then).
 
     Returns:
-        A :class:`CleanResult`; ``inputs`` holds the counts per ``source_file``.
+        A :class:`CleanResult`; ``inputs`` holds the counts per source entry and ``source_file``.
     """
     specs = specs or {}
     df = raw.reset_index(drop=True).copy()
     if "spec" not in df.columns:
         df["spec"] = ""
+    df["spec"] = df["spec"].astype("object").where(df["spec"].notna(), "")
     n = len(df)
     reason = pd.Series(None, index=df.index, dtype="object")
     column = pd.Series(None, index=df.index, dtype="object")
@@ -165,59 +207,61 @@ def clean_indicators(
         column[m] = col
         bad_value[m] = (val if val is not None else df[col])[m].astype("object")
 
+    place_value = df["municipality"].astype("object").where(df["municipality"].notna(), df["municipality_name"].astype("object"))
     # 1. What the reader already knows is not data (aggregates, superseded definitions).
     pre = df["reject"].notna()
-    reject(pre, df["reject"].astype("object"), "municipality", df["municipality"].where(df["municipality"].notna(), df["municipality_name"]))
+    reject(pre, df["reject"].astype("object"), "municipality", place_value)
 
     # 2. Places.
     code, why = _resolve_names(df)
-    reject(why.notna(), why, "municipality", df["municipality"].where(df["municipality"].notna(), df["municipality_name"]))
+    reject(why.notna(), why, "municipality", place_value)
     df["municipality"] = code
 
-    # 3. Indicator, gender, period.
-    ind = df["indicator"].astype("str").str.strip().str.upper()
+    # 3. Indicator, gender, period (checked once per distinct value).
+    ind = _on_unique(df["indicator"], lambda u: u.astype("str").str.strip().str.upper())
     df["indicator"] = ind
-    reject(~ind.str.fullmatch(r"[A-Z][A-Z0-9_]+"), "indicator id is empty or not like N03926 / LOKAL_...", "indicator")
-    gender = df["gender"].astype("str").str.strip().str.upper()
+    ind_ok = _on_unique(ind, lambda u: u.str.fullmatch(r"[A-Z][A-Z0-9_]+").fillna(False).astype(bool)).astype(bool)
+    reject(~ind_ok, "indicator id is empty or not like N03926 / LOKAL_...", "indicator")
+    gender = _on_unique(df["gender"], lambda u: u.astype("str").str.strip().str.upper())
     df["gender"] = gender
     reject(~gender.isin(["T", "K", "M"]), "gender must be T, K or M", "gender")
-    per = df["period"].astype("str").str.strip()
+    per = _on_unique(df["period"], lambda u: u.astype("str").str.strip())
     df["period"] = per
-    valid_period = per.str.fullmatch(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?")
+    valid_period = _on_unique(per, lambda u: u.str.fullmatch(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?").fillna(False).astype(bool)).astype(bool)
     reject(~valid_period, "not a valid period (use 2022, 2022-Q1..Q4 or 2022-01..12)", "period")
-    freq_from_period = np.where(per.str.contains("-Q", regex=False), "Q", np.where(per.str.len() == 7, "M", "Y"))
-    df["frequency"] = freq_from_period
+    df["frequency"] = _on_unique(per, lambda u: pd.Series(np.where(u.str.contains("-Q", regex=False), "Q", np.where(u.str.len() == 7, "M", "Y")), dtype=object))
 
     # 4. Values: missing markers are counted, text that is no number is rejected.
-    decimals = df["spec"].map(lambda s: (specs[s].options.get("decimal", ".") if s in specs else "."))
+    dec_by_spec = {s: (specs[s].options.get("decimal", ".") if s in specs else ".") for s in pd.unique(df["spec"])}
+    decimals = df["spec"].map(dec_by_spec)
     values = pd.Series(np.nan, index=df.index, dtype="float64")
     missing = pd.Series(False, index=df.index)
     for dec in pd.unique(decimals):
         m = decimals == dec
-        v, miss = _parse_values(df.loc[m, "value"], dec)
+        v, miss = _parse_values(df.loc[m, "value"], dec) if not m.all() else _parse_values(df["value"], dec)
         values[m] = v
         missing[m] = miss
     not_number = values.isna() & ~missing
-    fix = "write numbers with '.' as decimal point and no text" if True else ""
-    reject(not_number & reason.isna(), f"not a number; {fix}", "value")
-    unit = df["unit"].astype("object").where(df["unit"].notna(), "").astype("str")
+    reject(not_number, "not a number; write numbers with '.' as decimal point and no text", "value")
+    unit = _on_unique(df["unit"], lambda u: u.map(lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x)))
     df["unit"] = unit
-    is_share = unit.str.strip().str.startswith("%")
+    # Only plain shares are bounded; changes ('% förändring') may be negative.
+    is_share = unit.str.strip() == "%"
     reject(is_share & (values > 100), "a share above 100 %", "value")
     reject(is_share & (values < 0), "a negative share", "value")
     reject(unit.str.strip().str.startswith("antal") & (values < 0), "a negative count", "value")
 
     # 5. Election KPIs repeat the last election's value every year until the next election.
+    year = _on_unique(per, lambda u: pd.to_numeric(u.str.slice(0, 4), errors="coerce"))
     for s in pd.unique(df["spec"]):
         spec = specs.get(s)
         if spec and spec.election_kpis:
-            year = pd.to_numeric(per.str.slice(0, 4), errors="coerce")
             m = (df["spec"] == s) & df["indicator"].isin(spec.election_kpis) & ~year.isin(ELECTION_YEARS) & ~missing
             reject(m, "carried-forward copy of the last election's value (only election years are kept)", "period")
 
     # 6. Dates: period end and publication.
     df["value"] = values
-    df["period_end"] = period_end(per.where(valid_period, "1900"))
+    df["period_end"] = _on_unique(per.where(valid_period, "1900"), period_end).astype("datetime64[s]")
     published = pd.to_datetime(df["published"], errors="coerce").astype("datetime64[s]")
     for s in pd.unique(df["spec"]):
         spec = specs.get(s)
@@ -227,7 +271,8 @@ def clean_indicators(
         if spec.fixed_date is not None:
             published[m] = pd.Timestamp(spec.fixed_date)
             continue
-        lag = df.loc[m, "indicator"].map(lambda i, sp=spec: sp.lag_days(i)).astype("float64")
+        lag_by_ind = {i: spec.lag_days(i) for i in pd.unique(df.loc[m, "indicator"])}
+        lag = df.loc[m, "indicator"].map(lag_by_ind).astype("float64")
         published[m] = df.loc[m, "period_end"] + pd.to_timedelta(lag, unit="D")
     df["published"] = published
     if as_of is not None:
@@ -239,41 +284,8 @@ def clean_indicators(
     status[reason.notna()] = "rejected"
     status[reason.isna() & missing] = "missing"
 
-    # 7. Duplicates on the key: identical values collapse; revisions keep the newest; precedence decides;
-    #    any other conflict rejects every row of the key, naming the rows.
-    cand = df[ok].copy()
-    cand["_prec"] = cand["spec"].map(lambda s: specs[s].precedence if s in specs else 0)
-    cand["_rev"] = cand["spec"].map(lambda s: specs[s].revisions if s in specs else False)
-    dup_mask = cand.duplicated(KEY, keep=False)
-    if dup_mask.any():
-        d = cand[dup_mask].sort_values(KEY + ["_prec", "published", "source_file", "source_row"], ascending=[True] * 4 + [False, True, True, True])
-        for _, grp in d.groupby(KEY, sort=False):
-            top = grp[grp["_prec"] == grp["_prec"].iloc[0]]
-            lower = grp.index.difference(top.index)
-            if top["value"].nunique() == 1:
-                keep = top.index[0]  # identical: the first seen (earliest published) stands
-            elif top["_rev"].all():
-                # Revisions between vintages: the newest value wins, dated from when it was first seen.
-                last_value = top["value"].iloc[-1]
-                changed = top.index[top["value"] != last_value]
-                tail = top.iloc[list(top.index).index(changed[-1]) + 1 :] if len(changed) else top
-                keep = tail.index[0]
-            else:
-                rows = "; ".join(f"{grp.at[i, 'source_file']} row {grp.at[i, 'source_row']} = {grp.at[i, 'value']:g}" for i in top.index)
-                for i in grp.index:
-                    status[i] = "rejected"
-                    reason[i] = f"conflicting duplicate: {rows}; correct one of them or set source precedence in the manifest"
-                    column[i], bad_value[i] = "value", grp.at[i, "value"]
-                continue
-            for i in top.index.drop(keep):
-                status[i] = "duplicate"  # an identical copy, or an older vintage superseded by a revision
-            for i in lower:
-                if grp.at[i, "value"] == grp.at[keep, "value"]:
-                    status[i] = "duplicate"
-                else:
-                    status[i] = "rejected"
-                    reason[i] = f"conflicts with {grp.at[keep, 'source_file']} row {grp.at[keep, 'source_row']}, whose source takes precedence"
-                    column[i], bad_value[i] = "value", grp.at[i, "value"]
+    # 7. Duplicates on the key, vectorised over all duplicate groups at once.
+    _resolve_duplicates(df, ok, specs, status, reason, column, bad_value)
 
     kept = df[status == "kept"]
     tidy = kept[TIDY_COLUMNS].sort_values(KEY).reset_index(drop=True)
@@ -288,24 +300,103 @@ def clean_indicators(
             "value": bad_value[rej_idx].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)),
             "reason": reason[rej_idx].astype("str"),
         }
-    ).sort_values(["source_file", "source_row"]).reset_index(drop=True)
+    ).sort_values(["source_file", "source_row"], kind="stable").reset_index(drop=True)
 
-    counts = pd.crosstab(df["source_file"], status).reindex(columns=["kept", "rejected", "missing", "duplicate"], fill_value=0)
+    group = pd.DataFrame({"spec": df["spec"].astype("str"), "source_file": df["source_file"].astype("str"), "status": status})
+    counts = group.groupby(["spec", "source_file", "status"], sort=True).size().unstack("status", fill_value=0).reindex(columns=["kept", "rejected", "missing", "duplicate"], fill_value=0)
+    rej_group = pd.DataFrame({"spec": df.loc[rej_idx, "spec"].astype("str"), "source_file": df.loc[rej_idx, "source_file"].astype("str"), "reason": reason[rej_idx].astype("str")})
+    rej_group["reason"] = rej_group["reason"].str.replace(r"'[^']*'", "'…'", regex=True).str.replace(r"\d+(\.\d+)?", "N", regex=True).str.slice(0, 90)
+    by_reason = rej_group.groupby(["spec", "source_file", "reason"]).size()
     inputs = []
-    for f, row in counts.iterrows():
-        entry = {
+    for (s, f), row in counts.iterrows():
+        entry: dict[str, Any] = {
             "file": str(f),
+            "source": str(s),
             "rows_read": int(row.sum()),
             "rows_kept": int(row["kept"]),
             "rows_rejected": int(row["rejected"]),
             "rows_missing": int(row["missing"]),
             "rows_duplicate": int(row["duplicate"]),
         }
-        reasons = rejected.loc[rejected["source_file"] == f, "reason"].str.replace(r"'[^']*'", "'…'", regex=True).str.slice(0, 80).value_counts()
-        entry["rejected_by_reason"] = {str(k): int(v) for k, v in reasons.items()}
+        if (s, f) in by_reason.index.droplevel("reason"):
+            entry["rejected_by_reason"] = {str(k): int(v) for k, v in by_reason.loc[(s, f)].items()}
+        else:
+            entry["rejected_by_reason"] = {}
         inputs.append(entry)
-    assert sum(i["rows_read"] for i in inputs) == n
+    if sum(i["rows_read"] for i in inputs) != n:  # pragma: no cover - a bug, never a data problem
+        raise AssertionError("clean lost or invented rows")
     return CleanResult(tidy=tidy, rejected=rejected, inputs=inputs, as_of=as_of)
+
+
+def _resolve_duplicates(
+    df: pd.DataFrame,
+    ok: pd.Series,
+    specs: dict[str, SourceSpec],
+    status: pd.Series,
+    reason: pd.Series,
+    column: pd.Series,
+    bad_value: pd.Series,
+) -> None:
+    """Settle rows that share a key (updates ``status``/``reason``/... in place).
+
+    Within a key the rows of the highest ``precedence`` decide: identical values collapse to the
+    earliest published row; differing values of ``revisions`` sources keep the newest value,
+    dated from when it was first seen; any other difference rejects every row of the key,
+    naming them all. Lower-precedence rows are duplicates when they agree with the kept row and
+    rejected when they do not.
+    """
+    cand = df.loc[ok, KEY + ["value", "published", "source_file", "source_row", "spec"]]
+    dup = cand.duplicated(KEY, keep=False)
+    if not dup.any():
+        return
+    prec_by_spec = {s: (specs[s].precedence if s in specs else 0) for s in pd.unique(cand["spec"])}
+    rev_by_spec = {s: (specs[s].revisions if s in specs else False) for s in pd.unique(cand["spec"])}
+    d = cand[dup].copy()
+    d["_prec"] = d["spec"].map(prec_by_spec).astype("int64")
+    d["_rev"] = d["spec"].map(rev_by_spec).astype(bool)
+    d["_neg_prec"] = -d["_prec"]
+    d = d.sort_values(KEY + ["_neg_prec", "published", "source_file", "source_row"], kind="stable")
+    d["_g"] = d.groupby(KEY, sort=False).ngroup()
+    g = d.groupby("_g", sort=False)
+    top = d["_prec"].eq(g["_prec"].transform("max"))
+    t = d[top]
+    tg = t.groupby("_g", sort=False)
+    n_values = tg["value"].transform("nunique")
+    all_rev = tg["_rev"].transform("all")
+    pos = tg.cumcount()
+    last_value = tg["value"].transform("last")
+    differs = t["value"].ne(last_value)
+    last_diff = pos.where(differs, -1).groupby(t["_g"]).transform("max")
+    identical = n_values.eq(1)
+    revision = ~identical & all_rev
+    keep_top = (identical & pos.eq(0)) | (revision & pos.eq(last_diff + 1))
+    conflict_groups = set(t.loc[~identical & ~all_rev, "_g"].unique())
+    # The kept row of each settled group, to judge the lower-precedence rows against.
+    kept_rows = t[keep_top]
+    kept_by_group = kept_rows.set_index("_g")
+    status[t.index[~keep_top & (identical | revision)]] = "duplicate"
+    lower = d[~top & ~d["_g"].isin(conflict_groups)]
+    if len(lower):
+        kv = lower["_g"].map(kept_by_group["value"])
+        same = lower["value"].eq(kv)
+        status[lower.index[same]] = "duplicate"
+        bad = lower[~same]
+        if len(bad):
+            kf = bad["_g"].map(kept_by_group["source_file"]).astype("str")
+            kr = bad["_g"].map(kept_by_group["source_row"]).astype("int64").astype("str")
+            status[bad.index] = "rejected"
+            reason[bad.index] = "conflicts with " + kf + " row " + kr + ", whose source takes precedence"
+            column[bad.index] = "value"
+            bad_value[bad.index] = bad["value"].astype("object")
+    if conflict_groups:
+        c = d[d["_g"].isin(conflict_groups)]
+        ct = c[c["_prec"].eq(c.groupby("_g")["_prec"].transform("max"))]
+        label = ct["source_file"].astype("str") + " row " + ct["source_row"].astype("str") + " = " + ct["value"].map(lambda v: f"{v:g}")
+        names = label.groupby(ct["_g"]).agg("; ".join)
+        status[c.index] = "rejected"
+        reason[c.index] = "conflicting duplicate: " + c["_g"].map(names) + "; correct one of them or set source precedence in the manifest"
+        column[c.index] = "value"
+        bad_value[c.index] = c["value"].astype("object")
 
 
 def _sha256(path: Path) -> str:
@@ -336,6 +427,8 @@ def read_sources(raw_root: Path, sources_file: Path | None = None, *, progress: 
             log.warning("source %r in %s matched no files (%s)", spec.name, sources_file, ", ".join(spec.files))
         jobs.extend((spec, f) for f in files)
     listed = {f.resolve() for _, f in jobs}
+    for pattern in load_metadata_files(sources_file):
+        listed |= {Path(p).resolve() for p in glob.glob(str(raw_root / pattern), recursive=True)}
     _warn_unlisted(raw_root, listed, sources_file)
     frames = []
     files_info = []
@@ -391,11 +484,11 @@ def run_clean(raw_root: Path, sources_file: Path | None = None, *, as_of: dt.dat
     if raw.empty:
         raise DataFileError(sources_file or raw_root, "the manifest lists no readable data rows", fix="check the file globs in the manifest")
     result = clean_indicators(raw, specs, as_of=as_of)
-    by_file = {i["file"]: i for i in result.inputs}
+    by_file = {(i["source"], i["file"]): i for i in result.inputs}
     merged = []
     for info in files_info:
-        counts = by_file.get(info["file"], {k: 0 for k in COUNT_KEYS} | {"rejected_by_reason": {}})
-        merged.append({**info, **{k: v for k, v in counts.items() if k != "file"}})
+        counts = by_file.get((info["source"], info["file"]), {k: 0 for k in COUNT_KEYS} | {"rejected_by_reason": {}})
+        merged.append({**info, **{k: v for k, v in counts.items() if k not in ("file", "source")}})
     result.inputs = merged
     return result
 

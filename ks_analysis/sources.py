@@ -12,7 +12,7 @@ import yaml
 
 from .errors import DataFileError
 
-__all__ = ["SourceSpec", "load_sources", "find_sources_file", "expand_files"]
+__all__ = ["SourceSpec", "load_sources", "load_metadata_files", "find_sources_file", "expand_files"]
 
 DEFAULT_NAMES = ("sources.yaml", "sources.yml")
 
@@ -109,6 +109,14 @@ def load_sources(sources_file: Path) -> list[SourceSpec]:
             )
         )
     return specs
+
+
+def load_metadata_files(sources_file: Path) -> list[str]:
+    """Paths or globs under the manifest's ``metadata:`` list: files that are read for metadata
+    (KPI titles, geo lists, documentation), not for observations, so clean does not warn about them."""
+    raw = yaml.safe_load(Path(sources_file).read_text(encoding="utf-8"))
+    items = raw.get("metadata") if isinstance(raw, dict) else None
+    return [str(i) for i in items or []]
 
 
 def expand_files(spec: SourceSpec, raw_root: Path) -> list[Path]:

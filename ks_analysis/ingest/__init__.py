@@ -54,12 +54,11 @@ def raw_frame(rows: dict[str, Any] | pd.DataFrame, **constants: Any) -> pd.DataF
     Missing columns are filled with None (``published`` with NaT, ``reject`` with None).
     """
     frame = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows.copy()
-    n = len(frame)
     for key, value in constants.items():
-        frame[key] = [value] * n
+        frame[key] = value  # broadcast a scalar; no Python list of n copies
     for col in RAW_COLUMNS:
         if col not in frame.columns:
-            frame[col] = None
+            frame[col] = pd.Series(None, index=frame.index, dtype="object")
     frame = frame[RAW_COLUMNS]
     frame["published"] = pd.to_datetime(frame["published"], errors="coerce")
     frame["source_row"] = frame["source_row"].astype("int64")
@@ -86,4 +85,4 @@ def _load_all() -> None:
         importlib.import_module(f"{__name__}.{name}")
 
 
-_READER_MODULES = ["kolada", "local", "agencies"]
+_READER_MODULES = ["kolada", "kolada_web", "local", "agencies", "tables", "kolada_api"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalise_period", "ort_key", "sniff_delimiter", "MONTHS_SV"]
+__all__ = ["normalise_period", "ort_key", "sniff_delimiter", "MONTHS_SV", "gender_code", "region_code", "split_region_label", "unit_from_title", "title_key", "local_id"]
 
 MONTHS_SV = {
     "januari": 1, "februari": 2, "mars": 3, "april": 4, "maj": 5, "juni": 6,
@@ -57,3 +57,103 @@ def ort_key(name: str) -> str:
 def sniff_delimiter(first_line: str) -> str:
     """';' when the header has more semicolons than commas, else ','."""
     return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
+GENDERS = {
+    "t": "T", "totalt": "T", "total": "T", "båda könen": "T", "samtliga": "T", "alla": "T",
+    "k": "K", "kvinnor": "K", "kvinna": "K", "women": "K", "female": "K",
+    "m": "M", "män": "M", "man": "M", "men": "M", "male": "M",
+}  # fmt: skip
+
+
+def gender_code(text: object) -> str:
+    """T/K/M for the gender labels sources use ('totalt', 'kvinnor', 'män', 'men'); else the text.
+
+    >>> gender_code("kvinnor"), gender_code("män"), gender_code(None)
+    ('K', 'M', 'T')
+    """
+    if text is None or str(text).strip() == "":
+        return "T"
+    return GENDERS.get(str(text).strip().lower(), str(text).strip())
+
+
+def region_code(cell: object) -> str | None:
+    """A 4-character Kolada code from a region code cell as sources write it.
+
+    SCB writes län and riket with two digits ('00', '06', '20'), kommuner with four ('2080');
+    Tillväxtanalys stores kommun codes as numbers without the leading zero (665). Kolada's
+    län codes are '00' + the län number ('0006').
+
+    >>> region_code("06"), region_code("00"), region_code(665.0), region_code("2080")
+    ('0006', '0000', '0665', '2080')
+    """
+    if cell is None:
+        return None
+    text = str(cell).strip().removesuffix(".0")
+    if not text.isdigit():
+        return None
+    if len(text) <= 2:
+        return "00" + text.zfill(2)
+    return text.zfill(4)
+
+
+_LABEL = re.compile(r"^\s*(\d{2,4})\s+(\S.*)$")
+
+
+def split_region_label(label: object) -> tuple[str | None, str | None]:
+    """(code, name) from a PX-Web style label with code and name in one field.
+
+    >>> split_region_label("06 Jönköping county")
+    ('0006', 'Jönköping county')
+    >>> split_region_label("Vaggeryd")
+    (None, 'Vaggeryd')
+    """
+    if label is None or str(label).strip() == "":
+        return None, None
+    m = _LABEL.match(str(label))
+    if m:
+        return region_code(m.group(1)), m.group(2).strip()
+    return None, str(label).strip()
+
+
+def unit_from_title(title: object) -> str:
+    """The unit a Kolada KPI title states, or '' when the title does not say.
+
+    Titles end with their unit after the last comma ("..., andel (%)", "..., antal/1000 inv").
+    Changes ("Befolkningsförändring ..., andel (%)") may be negative, so they get the unit
+    '% förändring', which the share checks of clean leave alone.
+
+    >>> unit_from_title("Långtidsarbetslöshet 25-65 år, årsmedelvärde, andel (%) av bef.")
+    '%'
+    >>> unit_from_title("Färdigställda bostäder i flerbostadshus, nybyggnad, antal/1000inv")
+    'antal/1000 inv'
+    >>> unit_from_title("Invånare  totalt, antal")
+    'antal'
+    >>> unit_from_title("Förändring i antal invånare sen föregående år, andel (%)")
+    '% förändring'
+    """
+    t = re.sub(r"\s+", " ", str(title or "")).strip().lower()
+    if not t:
+        return ""
+    change = "förändring" in t
+    if re.search(r"antal\s*/\s*1\s?000\s*inv", t):
+        return "antal/1000 inv"
+    if "kr/inv" in t:
+        return "kr/inv"
+    if "%" in t or "andel" in t:
+        return "% förändring" if change else "%"
+    if "index" in t:
+        return "index"
+    if re.search(r"(,|^)\s*antal\b", t) or t.endswith("antal"):
+        return "antal"
+    return ""
+
+
+def title_key(title: object) -> str:
+    """A whitespace- and case-insensitive key for a KPI title ('Invånare  totalt' = 'invånare totalt')."""
+    return re.sub(r"\s+", " ", str(title or "")).strip().lower()
+
+
+def local_id(prefix: str, text: object) -> str:
+    """A stable local indicator id from text: ``local_id('KOLADA', 'Invånare 65+, andel (%)')`` -> 'KOLADA_INVANARE_65_ANDEL'."""
+    return f"{prefix}_{ort_key(str(text))}".strip("_")

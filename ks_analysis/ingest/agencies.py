@@ -86,10 +86,14 @@ def read_tillvaxtanalys_quarterly(
         grid = [list(r) for r in csv.reader(io.StringIO(text))]
     if not grid:
         raise DataFileError(rel, "is empty", fix="export the Tillväxtanalys table again")
-    header = [str(h).strip() if h is not None else "" for h in grid[0]]
-    check_columns(rel, header[:2], ["Kommunnummer", "Kommun"], "the first two columns are Kommunnummer and Kommun")
+    header = [str(h).strip().removesuffix(".0") if h is not None else "" for h in grid[0]]
+    # Sheet 'Kommun' has Kommunnummer | Kommun; sheet 'Län' only the län name in column A.
+    by_name = header[:1] == ["Län"]
+    if not by_name:
+        check_columns(rel, header[:2], ["Kommunnummer", "Kommun"], "the first two columns are Kommunnummer and Kommun (or, on sheet Län, the column Län)")
+    first = 1 if by_name else 2
     qcols: list[tuple[int, str, str, int]] = []
-    for j, h in enumerate(header[2:], start=2):
+    for j, h in enumerate(header[first:], start=first):
         period, freq = normalise_period(h)
         stars = len(h) - len(h.rstrip("*"))
         qcols.append((j, period if freq == "Q" else h, h, stars))
@@ -100,9 +104,10 @@ def read_tillvaxtanalys_quarterly(
     for i, row in enumerate(grid[1:], start=2):
         if not any(c not in (None, "") for c in row):
             continue
-        code_cell = row[0] if row else None
+        code_cell = None if by_name or not row else row[0]
         code = "" if code_cell in (None, "") else str(code_cell).strip().removesuffix(".0")
-        name = str(row[1]).strip() if len(row) > 1 and row[1] is not None else ""
+        name_cell = row[0] if by_name else (row[1] if len(row) > 1 else None)
+        name = str(name_cell).strip() if name_cell is not None else ""
         for j, period, raw_header, stars in qcols:
             out["municipality"].append(code.zfill(4) if code.isdigit() else None)
             out["municipality_name"].append(name or None)

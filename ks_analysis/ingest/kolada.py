@@ -18,13 +18,18 @@ _NAME = re.compile(r"ddf--datapoints--(?P<kpi>[a-z]\d{5})--by--geo(?P<gender>--g
 
 
 @reader("kolada_bulk_csv")
-def read_kolada_bulk_csv(path: Path, *, rel: str, unit: str = "", source: str = "kolada", **_: object) -> pd.DataFrame:
+def read_kolada_bulk_csv(
+    path: Path, *, rel: str, unit: str = "", source: str = "kolada", metadata_file: str | None = None, units: dict[str, str] | None = None, **_: object
+) -> pd.DataFrame:
     """Read one Kolada bulk CSV: ``geo,year,<kpi>`` (total) or ``geo,year,gender,<kpi>`` (K/M).
 
     Quirks handled: CRLF line endings, empty fields for missing values (kept as None so clean
     counts them), the KPI column header in lower case (``n03926`` -> ``N03926``), geo codes kept as
     4-character strings. Gender files hold only K and M; the total is in the file without
     ``--gender``.
+
+    The unit is, in this order: ``units: {KPI: unit}``, the unit derived from the KPI's title in
+    ``metadata_file`` (``kpi_results.csv``, relative to the data file's folder), ``unit``.
 
     Returns:
         One raw row per data line, ``source_row`` = line number in the file (header is line 1).
@@ -43,6 +48,9 @@ def read_kolada_bulk_csv(path: Path, *, rel: str, unit: str = "", source: str = 
     if len(kpi_cols) != 1:
         raise DataFileError(rel, f"expected exactly one KPI column like 'n03926', found {cols}", row=1, fix="one KPI per file, as in the Kolada dump")
     kpi = kpi_cols[0]
+    from .kolada_web import kpi_units
+
+    kpi_unit = {k.upper(): v for k, v in (units or {}).items()}.get(kpi.upper()) or kpi_units(path, metadata_file).get(kpi.upper()) or unit
     frame = table.to_pandas()
     n = len(frame)
     value = frame[kpi]
@@ -59,7 +67,7 @@ def read_kolada_bulk_csv(path: Path, *, rel: str, unit: str = "", source: str = 
             "source_row": range(2, n + 2),
         },
         frequency="Y",
-        unit=unit,
+        unit=kpi_unit,
         source=source,
         source_file=rel,
     )
