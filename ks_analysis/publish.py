@@ -1,0 +1,150 @@
+"""Publish: run the period's notebooks and render the shareable report, replacing the old one atomically.
+
+Output layout (architecture.md, contract)::
+
+    reports/<municipality>/<period>/rapport.html      the shareable report
+    reports/<municipality>/<period>/report.json       the machine-readable sidecar
+    reports/<municipality>/<period>/notebooks/*.ipynb the executed notebooks, for analysts
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import geo as geo_mod
+from .errors import DataFileError, KsAnalysisError, ParameterError
+from .paths import DEMO_DIR, NOTEBOOKS_DIR, REPORTS_DIR
+from .periods import Period, parse_period
+from .runner import execute_notebook, render_html, replace_dir_atomically, validate_parameters
+
+__all__ = ["ReportRun", "publish_report", "REPORT_NOTEBOOK", "check_html"]
+
+log = logging.getLogger(__name__)
+
+REPORT_NOTEBOOK = "03-goal-report.ipynb"
+MAX_HTML_BYTES = 3 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """What one report run produced."""
+
+    period: Period
+    folder: Path
+    html: Path
+    json: Path
+    seconds: float
+    html_bytes: int
+
+
+def _check_municipality(code: Any) -> None:
+    if not re.fullmatch(r"\d{4}", str(code)):
+        raise ParameterError(f"--municipality {code!r}: a Kolada code has 4 digits, e.g. 0665 for Vaggeryd")
+    if geo_mod.geos().get(str(code), None) is None or geo_mod.geo(str(code)).type != "K":
+        raise ParameterError(f"--municipality {code!r} is not a kommun code")
+
+
+def _check_date(value: Any) -> None:
+    if value:
+        try:
+            dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise ParameterError(f"--as-of {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _check_dir(what: str) -> Any:
+    def check(value: Any) -> None:
+        if value and not Path(value).exists():
+            raise DataFileError(value, f"{what} does not exist", fix=f"check the {what} path")
+
+    return check
+
+
+def check_html(html: Path) -> None:
+    """Refuse a rendered report that would load anything from the network or is too big."""
+    text = html.read_text(encoding="utf-8")
+    bad = re.findall(r"<(?:script|link|iframe|img)[^>]+(?:src|href)\s*=\s*[\"']?(?:https?:)?//[^\"'>\s]+", text, flags=re.I)
+    if bad:
+        raise KsAnalysisError(f"{html.name}: would load from the network: {bad[0][:120]}")
+    size = html.stat().st_size
+    if size > MAX_HTML_BYTES:
+        raise KsAnalysisError(f"{html.name}: {size / 1e6:.1f} MB is over the 3 MB limit for a shareable report")
+
+
+def publish_report(
+    period: str | Period,
+    *,
+    municipality: str = "0665",
+    raw: Path | None = None,
+    sources: Path | None = None,
+    goals: Path | None = None,
+    assessments: Path | None = None,
+    as_of: str | None = None,
+    peers: str = "",
+    out: Path | None = None,
+    notebooks_dir: Path | None = None,
+) -> ReportRun:
+    """Run the report notebook for one period and publish rapport.html + report.json atomically.
+
+    Raises:
+        ParameterError: bad parameters, before any kernel starts.
+        NotebookError: a cell failed; the previous report stays in place.
+    """
+    started = time.monotonic()
+    per = period if isinstance(period, Period) else parse_period(str(period))
+    raw = (raw or DEMO_DIR).resolve()
+    out_root = (out or REPORTS_DIR).resolve()
+    nb_dir = notebooks_dir or NOTEBOOKS_DIR
+    notebook = nb_dir / REPORT_NOTEBOOK
+    if not notebook.exists():
+        raise DataFileError(notebook, "report notebook not found", fix="run from the project folder, or pass the notebooks folder")
+    params: dict[str, Any] = {
+        "municipality": str(municipality),
+        "period": per.id,
+        "as_of": as_of or "",
+        "raw": str(raw),
+        "sources": str(Path(sources).resolve()) if sources else "",
+        "goals": str(Path(goals).resolve()) if goals else "",
+        "assessments": str(Path(assessments).resolve()) if assessments else "",
+        "peers": peers or "",
+    }
+    validate_parameters(
+        notebook,
+        params,
+        {
+            "municipality": _check_municipality,
+            "as_of": _check_date,
+            "raw": _check_dir("raw data folder"),
+            "sources": _check_dir("sources manifest"),
+            "goals": _check_dir("goal catalogue"),
+        },
+    )
+    final = out_root / str(municipality) / per.id
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{per.id}.tmp-", dir=final.parent))
+    try:
+        (tmp / "notebooks").mkdir()
+        executed = tmp / "notebooks" / REPORT_NOTEBOOK
+        report_json = tmp / "report.json"
+        execute_notebook(notebook, executed, {**params, "report_json": str(report_json)}, cwd=nb_dir)
+        if not report_json.exists():
+            raise KsAnalysisError(f"{REPORT_NOTEBOOK}: ran but wrote no report.json")
+        rep = json.loads(report_json.read_text(encoding="utf-8"))
+        title = f"Målrapport {rep['period_name']} – {rep['municipality_name']}s kommun" + (" (demodata)" if rep.get("demo_data") else "")
+        html = render_html(executed, tmp / "rapport.html", title)
+        check_html(html)
+        replace_dir_atomically(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    html_final = final / "rapport.html"
+    return ReportRun(per, final, html_final, final / "report.json", time.monotonic() - started, html_final.stat().st_size)

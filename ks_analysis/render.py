@@ -1,0 +1,338 @@
+"""Render: report sections as HTML fragments in Swedish, for the report notebook's outputs.
+
+Every text that comes from a file a person edits (self-assessments, catalogue texts) is
+escaped, so markup in an assessment shows as text and never runs.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from .report import STATUS_SYMBOL
+
+__all__ = [
+    "first_screen",
+    "table_of_contents",
+    "summary_table",
+    "goal_section",
+    "rules_section",
+    "changes_section",
+    "method_section",
+    "fmt_number",
+    "status_badge",
+]
+
+_MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"]
+_GENDER_SV = {"T": "Totalt", "K": "Kvinnor", "M": "Män"}
+_STATUS_CLASS = {"met": "st-met", "partly_met": "st-partly", "not_met": "st-not", "not_assessable": "st-na", "no_forecast": "st-nf"}
+_STATUS_ORDER = ["met", "partly_met", "not_met", "not_assessable", "no_forecast"]
+_COUNT_SV = {"met": "bedöms uppfyllas", "partly_met": "bedöms delvis uppfyllas", "not_met": "bedöms inte uppfyllas", "not_assessable": "kan inte bedömas", "no_forecast": "stödjande mål utan prognos"}
+_COUNT_SV_OUTCOME = {"met": "uppfyllda", "partly_met": "delvis uppfyllda", "not_met": "ej uppfyllda"}
+
+
+def e(text: Any) -> str:
+    """HTML-escape any value (None -> '')."""
+    return "" if text is None else escape(str(text), quote=True)
+
+
+def fmt_date(iso: str | None) -> str:
+    """'2019-04-30' -> '30 april 2019'."""
+    if not iso:
+        return ""
+    y, m, d = (int(x) for x in iso[:10].split("-"))
+    return f"{d} {_MONTHS[m - 1]} {y}"
+
+
+def fmt_number(x: float | None, unit: str = "", decimals: int | None = None) -> str:
+    """Swedish number format: space as thousands separator, comma as decimal sign."""
+    if x is None:
+        return "–"
+    if decimals is None:
+        ax = abs(x)
+        decimals = 0 if ax >= 100 or unit == "antal" else 1 if ax >= 10 else 2
+    s = f"{x:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",")
+    return s
+
+
+def fmt_p(p: float | None) -> str:
+    return "–" if p is None else f"{round(100 * p):d}\u00a0%"
+
+
+def status_badge(status: str, text: str) -> str:
+    """Status as symbol + text + colour class (never colour alone)."""
+    return f'<span class="status {_STATUS_CLASS.get(status, "")}"><span class="sym" aria-hidden="true">{STATUS_SYMBOL.get(status, "")}</span> {e(text)}</span>'
+
+
+def _arrow(t: dict[str, Any] | None) -> str:
+    if not t:
+        return '<span class="muted">–</span>'
+    sym = {"up": "↑", "down": "↓", "flat": "→"}[t["direction"]]
+    word = {"up": "ökning", "down": "minskning", "flat": "oförändrat"}[t["direction"]]
+    cls = "" if t["better"] is None else ("better" if t["better"] else "worse")
+    judge = "" if t["better"] is None else (" (bättre)" if t["better"] else " (sämre)")
+    return f'<span class="arrow {cls}" title="{word} mot {t["year"]}{judge}">{sym}</span><span class="sr">{word} mot {t["year"]}{judge}</span>'
+
+
+def first_screen(rep: dict[str, Any]) -> str:
+    """Title, period, cutoff, the demo-data label and the 'Om rapporten' box."""
+    demo = ""
+    if rep.get("demo_data"):
+        demo = (
+            '<div class="demo" role="note"><strong>Demodata.</strong> Rapporten bygger på påhittade data från paketets demodatamängd. '
+            "Siffrorna beskriver inte Vaggeryds kommun eller någon annan verklig kommun.</div>"
+        )
+    counts = rep["summary"]["counts"]
+    steering = [g for g in rep["goals"] if g["kind"] == "styrande"]
+    basis_outcome = steering and all(g["basis"] == "outcome" for g in steering)
+    lead_word = "uppfyllda" if basis_outcome else "bedöms uppfyllas"
+    lead = f'{counts.get("met", 0)} av {len(steering)} styrande mål {lead_word}'
+    p = rep["parameters"]
+    return f"""
+<header class="report-head">
+<p class="kicker">{e(rep['municipality_name'])}s kommun · Kommunstyrelsens mål</p>
+<h1 id="top">Målrapport {e(rep['period_name'])}</h1>
+{demo}
+<p class="lead">{e(lead)}; {len(rep['goals']) - len(steering)} stödjande mål följs upp med självvärdering.</p>
+<aside class="about" aria-labelledby="om-rapporten"><h2 id="om-rapporten">Om rapporten</h2>
+<ul>
+<li>Kommun: {e(rep['municipality_name'])} ({e(rep['municipality'])}). Period: {e(rep['period_name'])}.</li>
+<li>Brytpunkt: {fmt_date(rep['cutoff'])}. Data som var publicerad senast {fmt_date(rep['as_of'])} har använts.</li>
+<li>Målkatalog: {e(rep['catalogue']['name'])} ({e(rep['catalogue']['decision'])}).</li>
+<li>Jämförelsegrupp: {e(rep['catalogue']['peer_group_name'])}.</li>
+<li>Framtagen {e(rep['generated'][:10])} med ks-analysis {e(rep['package_version'])}. Parametrar: {e(', '.join(f'{k}={v}' for k, v in p.items() if k != 'peer_group'))}.</li>
+<li>En prognos är en bedömning av helårets utfall utifrån det som var känt vid brytpunkten, med en sannolikhet för att målet nås. Prognoser och utfall redovisas åtskilda.</li>
+</ul></aside>
+</header>"""
+
+
+def table_of_contents(rep: dict[str, Any]) -> str:
+    """Links to every section (anchors are stable: #sammanfattning, #mal-1, ...)."""
+    items = ['<li><a href="#sammanfattning">Sammanfattning</a></li>']
+    for g in rep["goals"]:
+        items.append(f'<li><a href="#mal-{g["id"]}">Mål {g["id"]}. {e(g["title"])}</a></li>')
+    for anchor, title in extra_sections(rep):
+        items.append(f'<li><a href="#{anchor}">{e(title)}</a></li>')
+    return f'<nav class="toc" aria-labelledby="innehall"><h2 id="innehall">Innehåll</h2><ol>{"".join(items)}</ol></nav>'
+
+
+def extra_sections(rep: dict[str, Any]) -> list[tuple[str, str]]:
+    out = [("regler", "Så bedöms målen"), ("forandringar", "Förändringar sedan förra prognosen"), ("metod", "Metod och källor")]
+    if rep.get("stands_out") is not None:
+        out.insert(0, ("sticker-ut", "Resultat som sticker ut"))
+    return out
+
+
+def summary_table(rep: dict[str, Any]) -> str:
+    """All goals by area, kind, status (symbol + text + colour) and P(met), with counts per status."""
+    rows = []
+    for g in rep["goals"]:
+        rows.append(
+            f'<tr><td>{e(g["area"])}</td><td><a href="#mal-{g["id"]}">Mål {g["id"]}</a>. {e(g["title"])}</td>'
+            f'<td>{e(g["kind"])}</td><td>{status_badge(g["status"], g["status_text"])}</td><td class="num">{fmt_p(g["p_met"])}</td></tr>'
+        )
+    counts = rep["summary"]["counts"]
+    parts = []
+    for s in _STATUS_ORDER:
+        if counts.get(s):
+            parts.append(f"{counts[s]} {_COUNT_SV[s]}")
+    return f"""
+<section aria-labelledby="sammanfattning"><h2 id="sammanfattning">Sammanfattning</h2>
+<p class="counts">Av {rep['summary']['n_goals']} mål: {e(', '.join(parts))}.</p>
+<div class="table-wrap"><table class="summary"><caption>Målen per område, med status och sannolikhet att målet uppfylls (P)</caption>
+<thead><tr><th scope="col">Område</th><th scope="col">Mål</th><th scope="col">Typ</th><th scope="col">Status</th><th scope="col">P(uppfyllt)</th></tr></thead>
+<tbody>{''.join(rows)}</tbody></table></div></section>"""
+
+
+def _interval(r: dict[str, Any]) -> str:
+    if r["basis"] == "outcome" or r["lo80"] is None:
+        return ""
+    return f'<br><span class="muted">80 %: {fmt_number(r["lo80"], r["unit"])}–{fmt_number(r["hi80"], r["unit"])}</span>'
+
+
+def _indicator_table(g: dict[str, Any]) -> str:
+    rows = []
+    for r in g["indicators"]:
+        if r.get("ort") is not None:
+            continue
+        label = e(r["title"])
+        if r["gender"] != "T":
+            label += f" – {_GENDER_SV[r['gender']].lower()}"
+        role = {"target": "", "signal": ' <span class="tag">signal under året</span>', "context": ' <span class="tag">sammanhang</span>'}[r["role"]]
+        if r.get("summary_of_orter"):
+            fc_cell = "se orterna nedan"
+        else:
+            kind = "Utfall" if r["basis"] == "outcome" else "Prognos"
+            fc_cell = f'{kind}: {fmt_number(r["forecast"], r["unit"])}{_interval(r)}'
+            if r["known_periods"] and r["total_periods"] > 1 and r["basis"] != "outcome":
+                fc_cell += f'<br><span class="muted">{r["known_periods"]} av {r["total_periods"]} perioder kända</span>'
+        last = f'{fmt_number(r["last_value"], r["unit"])} ({r["last_year"]})' if r["last_value"] is not None else "–"
+        status = status_badge(r["status"], r["status_text"]) if r["role"] == "target" else f'<span class="muted">{e(r["status_text"])}</span>'
+        rows.append(
+            f'<tr><th scope="row">{label}{role}<br><span class="muted">{e(r["indicator"])}, {e(r["unit"])}</span></th>'
+            f'<td>{last}</td><td>{e(r["target"])}</td><td>{fc_cell}</td><td class="num">{fmt_p(r["p_met"])}</td>'
+            f'<td class="arrows">{_arrow(r["trend"].get("vs_last_year") if r.get("trend") else None)} {_arrow(r["trend"].get("vs_mandate_start") if r.get("trend") else None)}</td><td>{status}</td></tr>'
+        )
+    return (
+        '<div class="table-wrap"><table class="indicators"><caption>Indikatorer: senaste utfall, mål, prognos med 80 % intervall, sannolikhet att målet nås och trend (mot föregående år och mot mandatperiodens start)</caption>'
+        '<thead><tr><th scope="col">Indikator</th><th scope="col">Senaste utfall</th><th scope="col">Mål</th><th scope="col">Prognos/utfall i år</th><th scope="col">P(uppfyllt)</th><th scope="col">Trend</th><th scope="col">Status</th></tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody></table></div>'
+    )
+
+
+def _orter_table(g: dict[str, Any]) -> str:
+    rows = [r for r in g["indicators"] if r.get("ort") is not None]
+    if not rows:
+        return ""
+    body = "".join(
+        f'<tr><th scope="row">{e(r["ort"].title())}</th><td>{e(r["title"])}</td><td>{fmt_number(r["forecast"], r["unit"])}</td><td class="num">{fmt_p(r["p_met"])}</td><td>{status_badge(r["status"], r["status_text"])}</td></tr>'
+        for r in rows
+    )
+    return f'<div class="table-wrap"><table><caption>Per ort</caption><thead><tr><th scope="col">Ort</th><th scope="col">Indikator</th><th scope="col">Prognos/utfall</th><th scope="col">P(uppfyllt)</th><th scope="col">Status</th></tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _comparison_table(g: dict[str, Any]) -> str:
+    rows = []
+    for r in g["indicators"]:
+        c = r.get("comparison")
+        if not c:
+            continue
+        label = e(r["title"]) + ("" if r["gender"] == "T" else f" – {_GENDER_SV[r['gender']].lower()}")
+        rows.append(
+            f'<tr><th scope="row">{label}</th><td>{c["year"]}</td><td class="num">{fmt_number(c["kommun"], r["unit"])}</td><td class="num">{fmt_number(c["lan"], r["unit"])}</td>'
+            f'<td class="num">{fmt_number(c["peers"], r["unit"])}</td><td class="num">{fmt_number(c["riket"], r["unit"])}</td></tr>'
+        )
+    if not rows:
+        return ""
+    c0 = next(r["comparison"] for r in g["indicators"] if r.get("comparison"))
+    return (
+        f'<div class="table-wrap"><table><caption>Jämförelse, senaste kända år: kommunen, {e(c0["lan_name"])}, {e(c0["peers_name"])} (ovägt medel) och riket</caption>'
+        '<thead><tr><th scope="col">Indikator</th><th scope="col">År</th><th scope="col">Kommunen</th><th scope="col">Länet</th><th scope="col">Jämförelsegrupp</th><th scope="col">Riket</th></tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody></table></div>'
+    )
+
+
+def goal_section(g: dict[str, Any], charts: str = "") -> str:
+    """One goal: ambition, status; indicators, comparisons and charts (steering) or self-assessment (supporting)."""
+    head = (
+        f'<section class="goal" aria-labelledby="mal-{g["id"]}"><h2 id="mal-{g["id"]}">Mål {g["id"]}. {e(g["title"])}</h2>'
+        f'<p class="meta">{e(g["area"])} · {e(g["kind"])} mål · {status_badge(g["status"], g["status_text"])}'
+        + (f' · P(uppfyllt) {fmt_p(g["p_met"])}' if g["p_met"] is not None else "")
+        + "</p>"
+        f'<p class="ambition"><strong>Ambitionsnivå:</strong> {e(g["ambition"])}</p>'
+    )
+    if g.get("steering_documents"):
+        head += f'<p class="muted">Befintliga styrdokument: {e(", ".join(g["steering_documents"]))}</p>'
+    if g["kind"] == "styrande":
+        body = f'<p>{e(g.get("reason", ""))}</p>' + _indicator_table(g) + _orter_table(g) + _comparison_table(g) + charts
+    else:
+        a = g.get("assessment")
+        if a is None:
+            body = f'<p class="warning" role="note"><strong>Kan inte bedömas:</strong> {e(g.get("reason"))}</p>'
+        else:
+            acts = "".join(f"<li>{e(x)}</li>" for x in a["activities"]) or "<li>Inga aktiviteter angivna.</li>"
+            added = ""
+            if a.get("added_values"):
+                items = "".join(f"<li>{e(_added_text(v))}</li>" for v in a["added_values"])
+                added = f"<h3>Mätbara mervärden</h3><ul>{items}</ul>"
+            body = (
+                f'<p><strong>Ingen prognos</strong> – stödjande mål följs upp med en kvalitativ självvärdering.</p>'
+                f'<h3>Självvärdering</h3><p class="assessment">{e(a["text"])}</p>'
+                f'<p><strong>Utvecklingens riktning:</strong> {e(a["direction_text"])}</p>'
+                f"<h3>Aktiviteter</h3><ul>{acts}</ul>{added}"
+                f'<p class="muted">{e(a["author"])}{", " + e(a["date"]) if a.get("date") else ""}</p>'
+            )
+        body += g.get("extra_html", "")
+    return head + body + "</section>"
+
+
+def _added_text(v: dict[str, Any]) -> str:
+    if "indicator" in v:
+        return f"{v.get('title', v['indicator'])}: {v.get('value_text', '')}".strip().rstrip(":")
+    parts = [str(v.get("description", "")), f"{v.get('value', '')} {v.get('unit', '')}".strip()]
+    src = f" (källa: {v['source']})" if v.get("source") else ""
+    return ": ".join(p for p in parts if p) + src
+
+
+def rules_section(rep: dict[str, Any]) -> str:
+    """How an indicator status is set and how indicators roll up to a goal, in words."""
+    th = rep["catalogue"]["thresholds"]
+    met, not_met = round(100 * th["met"]), round(100 * th["not_met"])
+    return f"""
+<section aria-labelledby="regler"><h2 id="regler">Så bedöms målen</h2>
+<ul>
+<li><strong>Indikator:</strong> för varje indikator beräknas sannolikheten P att målet nås, ur prognosens fördelning för helårets utfall. {status_badge('met', 'Bedöms uppfyllas')} om P är minst {met}&nbsp;%, {status_badge('not_met', 'Bedöms inte uppfyllas')} om P är högst {not_met}&nbsp;%, annars {status_badge('partly_met', 'Bedöms delvis uppfyllas')}.</li>
+<li><strong>Mål "öka"/"minska":</strong> jämförs med föregående års utfall; en tolerans anges i målkatalogen där den finns. <strong>"Minst"/"högst":</strong> jämförs med målvärdet. Indikatorer per ort med mål på varje ort räknas som uppfyllda bara om alla orter når målet.</li>
+<li><strong>Mål:</strong> de indikatorer som är målindikatorer vägs samman enligt målets regel (oftast medelvärdet av deras P, en röst per indikator; kvinnor och män vägs först ihop inom indikatorn). Signaler under året och sammanhangsindikatorer redovisas men ingår inte.</li>
+<li><strong>Utfall och prognos:</strong> när hela årets data är publicerad redovisas utfall ({status_badge('met', 'Uppfyllt')} / {status_badge('partly_met', 'Delvis uppfyllt')} / {status_badge('not_met', 'Ej uppfyllt')}); annars prognos.</li>
+<li>{status_badge('not_assessable', 'Kan inte bedömas')} betyder att data saknas eller är för få. {status_badge('no_forecast', 'Ingen prognos (stödjande mål)')}: enligt beslutet följs de stödjande målen bara upp med självvärdering.</li>
+</ul></section>"""
+
+
+def changes_section(rep: dict[str, Any]) -> str:
+    """Status moves since the previous forecast of the same year, with reasons."""
+    if not rep.get("previous_period"):
+        body = "<p>Detta är årets första prognos; det finns ingen tidigare prognos att jämföra med.</p>"
+    elif not rep["changes"]:
+        body = f"<p>Inga mål eller målindikatorer har bytt status sedan {e(rep['previous_period'])}.</p>"
+    else:
+        items = []
+        for c in rep["changes"]:
+            inds = "".join(
+                f'<li>{e(i["title"])}{"" if i["gender"] == "T" else " – " + _GENDER_SV[i["gender"]].lower()}: {e(i["from_text"])} ({fmt_p(i["from_p"])}) → {e(i["to_text"])} ({fmt_p(i["to_p"])}). Orsak: {e(i["reason"])}.</li>'
+                for i in c["indicators"]
+            )
+            items.append(f'<li><strong>Mål {c["goal"]}</strong>: {e(c["from_text"])} → {e(c["to_text"])}<ul>{inds}</ul></li>')
+        body = f'<p>Jämfört med prognosen {e(rep["previous_period"])}:</p><ul>{"".join(items)}</ul>'
+    return f'<section aria-labelledby="forandringar"><h2 id="forandringar">Förändringar sedan förra prognosen</h2>{body}</section>'
+
+
+def method_section(rep: dict[str, Any], track_record: dict[str, Any] | None = None) -> str:
+    """Methods, their backtested accuracy, sources with publication dates, inputs with hashes."""
+    methods = sorted({r["method"] for g in rep["goals"] for r in g["indicators"]})
+    prov = "".join(
+        f'<tr><td>{e(p["indicator"])}</td><td>{e(p["source"])}</td><td>{e(p["latest_period"])}</td><td>{e(p["latest_published"])}</td></tr>' for p in rep.get("provenance", [])
+    )
+    inputs = "".join(f'<tr><td>{e(i["file"])}</td><td><code>{e(i["sha256"][:16])}…</code></td></tr>' for i in rep["inputs"])
+    tr = ""
+    if track_record:
+        tr = track_record_html(track_record)
+    dq = rep.get("data_quality", {})
+    return f"""
+<section aria-labelledby="metod"><h2 id="metod">Metod och källor</h2>
+<p>Helårets utfall = det som är känt vid brytpunkten + en prognos för resten av året. Endast värden som var publicerade senast {fmt_date(rep['as_of'])} används.
+Metoder i denna rapport: {e(', '.join(methods))}. Intervallen (80 % och 95 %) är kalibrerade mot paketets egna historiska prognosfel.</p>
+{tr}
+<p>Datakvalitet: {dq.get('rows_read', 0)} inlästa rader, {dq.get('rows_kept', 0)} använda, {dq.get('rows_rejected', 0)} avvisade med orsak, {dq.get('rows_missing', 0)} saknade värden och {dq.get('rows_duplicate', 0)} dubbletter.</p>
+<h3>Vad som var känt vid brytpunkten</h3>
+<div class="table-wrap"><table><thead><tr><th scope="col">Indikator</th><th scope="col">Källa</th><th scope="col">Senaste period</th><th scope="col">Publicerad</th></tr></thead><tbody>{prov}</tbody></table></div>
+<p class="muted">Källa för nyckeltal med N- och U-id: Kolada (RKA). Prognoser, sannolikheter och jämförelsegruppens medelvärden är egna beräkningar.</p>
+<h3>Indata och kontrollsummor (sha256)</h3>
+<div class="table-wrap"><table class="inputs"><thead><tr><th scope="col">Fil</th><th scope="col">sha256</th></tr></thead><tbody>{inputs}</tbody></table></div>
+<p class="muted">ks-analysis {e(rep['package_version'])} · rapporten skapad {e(rep['generated'])}</p>
+</section>"""
+
+
+def track_record_html(tr: dict[str, Any]) -> str:
+    """The backtest's accuracy figures as a short table."""
+    cells = tr.get("cells") or []
+    if not cells:
+        return ""
+    rows = "".join(
+        f'<tr><td>{e(c.get("cutoff"))}</td><td>{e(c.get("family"))}</td><td class="num">{c.get("n", "")}</td><td class="num">{_f(c.get("mase_vs_naive_annual"))}</td><td class="num">{_f(c.get("mase_vs_ytd_snaive"))}</td><td class="num">{_pct(c.get("coverage80"))}</td><td class="num">{_pct(c.get("coverage95"))}</td></tr>'
+        for c in cells
+    )
+    return (
+        '<h3>Hur bra har prognoserna varit? (historisk utvärdering)</h3>'
+        f'<p>{e(tr.get("text_sv", "Prognosmetoden har prövats i efterhand på verkliga serier, med bara det som var publicerat vid varje brytpunkt."))}</p>'
+        '<div class="table-wrap"><table><thead><tr><th scope="col">Brytpunkt</th><th scope="col">Serier</th><th scope="col">Antal</th><th scope="col">Fel jfr förra årets värde</th><th scope="col">Fel jfr enkel metod</th><th scope="col">Träff 80 %</th><th scope="col">Träff 95 %</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
+    )
+
+
+def _f(x: Any) -> str:
+    return "–" if x is None else f"{x:.2f}".replace(".", ",")
+
+
+def _pct(x: Any) -> str:
+    return "–" if x is None else f"{round(100 * x)}\u00a0%"

@@ -1,0 +1,466 @@
+"""Report: the goal follow-up of one period as a plain data structure (the content of report.json).
+
+:func:`build_report` cleans the raw data as known at ``as_of``, forecasts every steering
+indicator, judges indicators and goals, compares with the län, riket and the peer group,
+describes what changed since the previous forecast of the year, and records provenance. The
+notebook ``03-goal-report`` calls it and renders the result; :func:`write_report_json` writes the
+sidecar. Everything here is pure apart from reading the raw files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from dataclasses import dataclass, replace
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import geo as geo_mod
+from .assessments import load_assessments
+from .catalogue import Catalogue, Goal, Indicator, load_catalogue
+from .clean import run_clean
+from .evaluate import indicator_status, p_met, rollup
+from .forecast import Forecast, forecast_indicator, yearly_values
+from .periods import Period, parse_period
+
+__all__ = ["build_report", "write_report_json", "package_version", "ReportInputs", "STATUS_SV", "STATUS_SYMBOL"]
+
+STATUS_SV = {
+    ("met", "forecast"): "Bedöms uppfyllas",
+    ("partly_met", "forecast"): "Bedöms delvis uppfyllas",
+    ("not_met", "forecast"): "Bedöms inte uppfyllas",
+    ("met", "outcome"): "Uppfyllt",
+    ("partly_met", "outcome"): "Delvis uppfyllt",
+    ("not_met", "outcome"): "Ej uppfyllt",
+    ("not_assessable", None): "Kan inte bedömas",
+    ("no_forecast", None): "Ingen prognos (stödjande mål)",
+}
+STATUS_SYMBOL = {"met": "✔", "partly_met": "◐", "not_met": "✘", "not_assessable": "?", "no_forecast": "–"}
+
+
+def package_version() -> str:
+    try:
+        return version("ks-analysis")
+    except PackageNotFoundError:  # pragma: no cover - running from a plain checkout
+        return "0+unknown"
+
+
+def status_text(status: str, basis: str | None) -> str:
+    """The Swedish status text readers see."""
+    key = (status, basis if status in ("met", "partly_met", "not_met") else None)
+    return STATUS_SV.get(key, STATUS_SV.get((status, "forecast"), status))
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Validated parameters of one report run."""
+
+    municipality: str
+    period: Period
+    as_of: dt.date
+    raw: Path
+    sources: Path | None
+    goals: Path | None
+    assessments: Path | None
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) or math.isinf(f) else f
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _is_demo(raw: Path, sources: Path | None) -> bool:
+    manifest = sources or raw / "sources.yaml"
+    try:
+        data = yaml.safe_load(Path(manifest).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return False
+    return bool(isinstance(data, dict) and data.get("demo"))
+
+
+def _orter(tidy: pd.DataFrame, indicator: Indicator, municipality: str) -> list[str]:
+    prefix = f"{indicator.id}__"
+    ids = tidy.loc[(tidy["municipality"] == municipality) & tidy["indicator"].str.startswith(prefix), "indicator"].unique()
+    return sorted(i[len(prefix) :] for i in ids)
+
+
+def _comparisons(tidy: pd.DataFrame, indicator: Indicator, gender: str, municipality: str, cat: Catalogue, as_of: dt.date) -> dict[str, Any] | None:
+    """The latest common year's value for the kommun, its län, riket and the peer group (unweighted mean)."""
+    if indicator.per_ort or indicator.unit.startswith("antal") and indicator.unit == "antal" and indicator.id != "N01951":
+        return None
+    lan = geo_mod.lan_of(municipality)
+    series = {code: yearly_values(tidy, municipality=code, indicator=indicator, gender=gender, as_of=as_of) for code in (municipality, lan, "0000")}
+    if series[municipality].empty:
+        return None
+    year = int(series[municipality].index.max())
+    peers = [yearly_values(tidy, municipality=m, indicator=indicator, gender=gender, as_of=as_of) for m in cat.peer_group if m != municipality]
+    peer_vals = [s.loc[year] for s in peers if year in s.index]
+    return {
+        "year": year,
+        "kommun": _num(series[municipality].get(year)),
+        "lan": _num(series[lan].get(year)),
+        "lan_name": geo_mod.geo(lan).name,
+        "riket": _num(series["0000"].get(year)),
+        "peers": _num(np.mean(peer_vals)) if peer_vals else None,
+        "peers_n": len(peer_vals),
+        "peers_name": cat.peer_group_name,
+    }
+
+
+def _trend(fc: Forecast, indicator: Indicator, mandate_start: int | None) -> dict[str, Any]:
+    """Arrows: the forecast (or outcome) against last year and against the mandate period's start."""
+    now = _num(fc.point)
+    out: dict[str, Any] = {}
+    for key, ref_year in (("vs_last_year", fc.last_year), ("vs_mandate_start", mandate_start)):
+        ref = _num(fc.history.get(ref_year)) if ref_year is not None and ref_year in fc.history.index else None
+        if now is None or ref is None:
+            out[key] = None
+            continue
+        diff = now - ref
+        tol = 1e-9 + 0.005 * abs(ref)
+        direction = "up" if diff > tol else "down" if diff < -tol else "flat"
+        better = None if direction == "flat" else (direction == "up") == indicator.higher_is_better
+        out[key] = {"year": int(ref_year), "reference": ref, "change": diff, "direction": direction, "better": better}  # type: ignore[arg-type]
+    return out
+
+
+def _indicator_row(goal: Goal, ind: Indicator, gender: str, fc: Forecast, p: float | None, thresholds: dict[str, float], label: str | None, cmp: dict[str, Any] | None, mandate_start: int | None) -> dict[str, Any]:
+    status = indicator_status(p, thresholds) if fc.basis != "none" else "not_assessable"
+    basis = "outcome" if fc.basis == "outcome" else "forecast"
+    return {
+        "indicator": ind.id if label is None else f"{ind.id}__{label}",
+        "base_indicator": ind.id,
+        "ort": label,
+        "title": ind.title,
+        "gender": gender,
+        "role": ind.role,
+        "unit": ind.unit,
+        "direction": ind.direction,
+        "aggregation": ind.aggregation,
+        "frequency": ind.frequency,
+        "target": ind.target.describe_sv(ind.unit, ind.direction),
+        "target_type": ind.target.type,
+        "target_value": ind.target.value,
+        "last_value": _num(fc.last_value),
+        "last_year": fc.last_year,
+        "known_value": _num(fc.known_value),
+        "known_periods": fc.known_periods,
+        "total_periods": fc.total_periods,
+        "forecast": _num(fc.point),
+        "lo80": _num(fc.lo80),
+        "hi80": _num(fc.hi80),
+        "lo95": _num(fc.lo95),
+        "hi95": _num(fc.hi95),
+        "p_met": _num(p),
+        "status": status,
+        "status_text": status_text(status, basis),
+        "basis": basis,
+        "method": fc.method,
+        "rung": fc.rung,
+        "flags": list(fc.flags),
+        "history": {int(y): _num(v) for y, v in fc.history.items()},
+        "comparison": cmp,
+        "trend": _trend(fc, ind, mandate_start),
+        "series_break": ind.series_break,
+        "valid_from": ind.valid_from,
+        "valid_to": ind.valid_to,
+        "successor": ind.successor,
+        "predecessor": ind.predecessor,
+    }
+
+
+def _evaluate_goals(tidy: pd.DataFrame, cat: Catalogue, municipality: str, period: Period, as_of: dt.date, assessments: dict[int, Any], assessment_note: str | None) -> list[dict[str, Any]]:
+    """Every goal with its indicators, statuses and P(met) at ``period`` as known at ``as_of``."""
+    goals_out = []
+    year = period.year
+    for goal in cat.goals:
+        g: dict[str, Any] = {
+            "id": goal.id,
+            "area": goal.area_title,
+            "title": goal.title,
+            "kind": goal.kind,
+            "ambition": goal.ambition,
+            "steering_documents": list(goal.steering_documents),
+            "rollup": goal.rollup,
+            "indicators": [],
+        }
+        if not goal.is_steering:
+            a = assessments.get(goal.id)
+            if a is None:
+                g.update(status="not_assessable", basis=None, p_met=None, reason=assessment_note or "Självvärdering saknas för målet.", assessment=None)
+            else:
+                g.update(
+                    status="no_forecast",
+                    basis=None,
+                    p_met=None,
+                    reason="Stödjande mål följs upp med självvärdering; ingen prognos görs.",
+                    assessment={
+                        "text": a.text,
+                        "direction": a.direction,
+                        "direction_text": a.direction_sv,
+                        "activities": list(a.activities),
+                        "author": a.author,
+                        "date": a.date.isoformat() if a.date else None,
+                        "added_values": [dict(v) for v in a.added_values],
+                    },
+                )
+            g["status_text"] = status_text(g["status"], None)
+            goals_out.append(g)
+            continue
+        signals: dict[str, Forecast] = {}
+        per_indicator_p: list[float | None] = []
+        per_indicator_status: list[str] = []
+        bases: list[str] = []
+        # Signals first, so annual indicators can lean on their in-year proxy.
+        ordered = sorted(goal.indicators, key=lambda i: 0 if i.role == "signal" else 1)
+        rows_by_ind: dict[str, list[dict[str, Any]]] = {}
+        for ind in ordered:
+            if ind.valid_to is not None and year > ind.valid_to or ind.valid_from is not None and year < ind.valid_from:
+                continue  # outside the indicator's life (a series break); its successor/predecessor reports instead
+            rows: list[dict[str, Any]] = []
+            for gender in ind.genders:
+                if ind.per_ort and ind.target.scope == "every_ort":
+                    orter = _orter(tidy, ind, municipality)
+                    ps = []
+                    for ort in orter:
+                        fc = forecast_indicator(tidy, municipality=municipality, indicator=ind, gender=gender, year=year, cutoff=period.cutoff, as_of=as_of, ort=ort)
+                        p = p_met(fc, ind)
+                        ps.append(p)
+                        rows.append(_indicator_row(goal, ind, gender, fc, p, cat.thresholds, ort, None, cat.mandate_start_year))
+                    if orter and all(p is not None for p in ps):
+                        # Every ort must reach the target: the probability that all do (independent orter).
+                        rows.append({**rows[-1], "indicator": ind.id, "ort": None, "p_met": float(np.prod(ps)), "summary_of_orter": True})
+                        rows[-1]["status"] = indicator_status(rows[-1]["p_met"], cat.thresholds)
+                        rows[-1]["status_text"] = status_text(rows[-1]["status"], rows[-1]["basis"])
+                        for k in ("forecast", "lo80", "hi80", "lo95", "hi95", "last_value", "known_value"):
+                            rows[-1][k] = None
+                        rows[-1]["history"] = {}
+                        rows[-1]["method"] = "alla orter"
+                    continue
+                signal = signals.get(ind.signal) if ind.signal else None
+                fc = forecast_indicator(tidy, municipality=municipality, indicator=ind, gender=gender, year=year, cutoff=period.cutoff, as_of=as_of, signal=signal)
+                if ind.role == "signal" and gender == "T":
+                    signals[ind.id] = fc
+                reference = None
+                if ind.target.type == "better_than":
+                    cmp_ref = _comparisons(tidy, ind, gender, municipality, cat, as_of) or {}
+                    reference = {"lan": cmp_ref.get("lan"), "riket": cmp_ref.get("riket"), "peer_median": cmp_ref.get("peers"), "peer_mean": cmp_ref.get("peers")}.get(ind.target.reference)
+                p = p_met(fc, ind, reference)
+                cmp = _comparisons(tidy, ind, gender, municipality, cat, as_of)
+                rows.append(_indicator_row(goal, ind, gender, fc, p, cat.thresholds, None, cmp, cat.mandate_start_year))
+            rows_by_ind[ind.id] = rows
+        for ind in goal.indicators:
+            rows = rows_by_ind.get(ind.id, [])
+            g["indicators"].extend(rows)
+            if ind.role != "target" or not rows:
+                continue
+            summary = [r for r in rows if r.get("summary_of_orter")] or [r for r in rows if r["ort"] is None]
+            ps = [r["p_met"] for r in summary if r["p_met"] is not None]
+            per_indicator_p.append(float(np.mean(ps)) if ps else None)
+            per_indicator_status.append(indicator_status(per_indicator_p[-1], cat.thresholds) if ps else "not_assessable")
+            bases.extend(r["basis"] for r in summary)
+        status, p_goal = rollup(goal.rollup, per_indicator_p, per_indicator_status, cat.thresholds)
+        basis = "outcome" if bases and all(b == "outcome" for b in bases) else "forecast"
+        g.update(status=status, basis=basis, p_met=_num(p_goal), status_text=status_text(status, basis), reason=_rollup_reason(goal, per_indicator_p))
+        goals_out.append(g)
+    return goals_out
+
+
+def _rollup_reason(goal: Goal, ps: list[float | None]) -> str:
+    n = sum(p is not None for p in ps)
+    rule = {"mean_p": "medelvärdet av målindikatorernas P(uppfyllt)", "all_met": "sannolikheten att alla målindikatorer uppfylls", "min_p": "den lägsta P(uppfyllt) bland målindikatorerna"}[goal.rollup]
+    return f"Målets status bygger på {rule} ({n} av {len(ps)} målindikatorer med prognos)."
+
+
+def _changes(current: list[dict[str, Any]], previous: list[dict[str, Any]] | None, prev_period: Period | None) -> list[dict[str, Any]]:
+    """Status moves since the previous forecast of the same year, with a reason for each."""
+    if previous is None or prev_period is None:
+        return []
+    prev_goals = {g["id"]: g for g in previous}
+    out = []
+    for g in current:
+        pg = prev_goals.get(g["id"])
+        if pg is None:
+            continue
+        prev_rows = {(r["indicator"], r["gender"]): r for r in pg["indicators"]}
+        reasons = []
+        for r in g["indicators"]:
+            pr = prev_rows.get((r["indicator"], r["gender"]))
+            if pr is None or r["role"] != "target":
+                continue
+            moved = pr["status"] != r["status"]
+            dp = None if r["p_met"] is None or pr["p_met"] is None else r["p_met"] - pr["p_met"]
+            if not moved and (dp is None or abs(dp) < 0.15):
+                continue
+            why = []
+            if r["known_periods"] != pr["known_periods"]:
+                why.append(f"fler perioder kända ({pr['known_periods']} → {r['known_periods']} av {r['total_periods']})")
+            if r["basis"] != pr["basis"]:
+                why.append("utfall i stället för prognos")
+            if pr["forecast"] is not None and r["forecast"] is not None and pr["forecast"] != r["forecast"]:
+                why.append(f"prognosen ändrad {pr['forecast']:.4g} → {r['forecast']:.4g}")
+            if r["last_value"] != pr["last_value"]:
+                why.append("jämförelseårets värde har publicerats eller reviderats")
+            reasons.append(
+                {
+                    "indicator": r["indicator"],
+                    "gender": r["gender"],
+                    "title": r["title"],
+                    "from_status": pr["status"],
+                    "to_status": r["status"],
+                    "from_text": pr["status_text"],
+                    "to_text": r["status_text"],
+                    "from_p": pr["p_met"],
+                    "to_p": r["p_met"],
+                    "reason": "; ".join(why) or "ny information i data",
+                }
+            )
+        if pg["status"] != g["status"] or reasons:
+            out.append(
+                {
+                    "goal": g["id"],
+                    "title": g["title"],
+                    "from_status": pg["status"],
+                    "to_status": g["status"],
+                    "from_text": pg.get("status_text"),
+                    "to_text": g.get("status_text"),
+                    "from_p": pg.get("p_met"),
+                    "to_p": g.get("p_met"),
+                    "since": prev_period.id,
+                    "indicators": reasons,
+                }
+            )
+    return out
+
+
+def _provenance(tidy: pd.DataFrame, cat: Catalogue, municipality: str, as_of: dt.date) -> list[dict[str, Any]]:
+    """Per indicator: source, latest period known at as_of and when it was published."""
+    out = []
+    ids = {i.id for _, i in cat.indicators()}
+    base = tidy["indicator"].str.split("__").str[0]
+    mine = tidy[(tidy["municipality"] == municipality) & base.isin(ids) & (tidy["published"] <= pd.Timestamp(as_of))]
+    if mine.empty:
+        return out
+    for (ind, source), grp in mine.assign(base=base[mine.index]).groupby(["base", "source"]):
+        latest = grp.sort_values("period_end").iloc[-1]
+        out.append(
+            {
+                "indicator": ind,
+                "source": source,
+                "latest_period": str(latest["period"]),
+                "latest_published": pd.Timestamp(latest["published"]).date().isoformat(),
+                "files": sorted(grp["source_file"].unique().tolist()),
+                "rows_used": int(len(grp)),
+            }
+        )
+    return out
+
+
+def build_report(
+    period: str | Period,
+    *,
+    municipality: str = "0665",
+    raw: Path,
+    sources: Path | None = None,
+    goals: Path | None = None,
+    assessments: Path | None = None,
+    as_of: dt.date | str | None = None,
+    peers: list[str] | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Build the whole report of one period as a JSON-able dict (see architecture.md, report.json).
+
+    Args:
+        period: e.g. ``"2019-T1"``.
+        municipality: Kolada code of the kommun reported on.
+        raw: raw data folder (read only); ``sources`` its manifest (default ``raw/sources.yaml``).
+        goals: goal catalogue YAML (default: the packaged KS mål 2019).
+        assessments: folder with ``<period>.yaml`` self-assessments (default ``raw/assessments``).
+        as_of: the data vintage (default: the period's cutoff).
+        peers: Kolada codes of the peer group (default: the catalogue's group).
+
+    Returns:
+        The report content; ``goals`` holds one entry per goal with its indicators.
+    """
+    per = period if isinstance(period, Period) else parse_period(period)
+    as_of_d = per.cutoff if as_of in (None, "") else as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    municipality = str(municipality).zfill(4)
+    raw = Path(raw)
+    cat = load_catalogue(goals)
+    if peers:
+        cat = replace(cat, peer_group=tuple(str(p).zfill(4) for p in peers), peer_group_name=f"Vald jämförelsegrupp ({len(peers)} kommuner)")
+    assessments_dir = Path(assessments) if assessments else raw / "assessments"
+    supporting = [g.id for g in cat.goals if not g.is_steering]
+
+    clean = run_clean(raw, sources, as_of=as_of_d, progress=progress)
+    tidy = clean.tidy
+    a_now, note_now = load_assessments(assessments_dir, per.id, supporting)
+    goals_now = _evaluate_goals(tidy, cat, municipality, per, as_of_d, a_now, note_now)
+
+    prev = per.previous()
+    goals_prev = None
+    if prev is not None:
+        prev_as_of = min(as_of_d, prev.cutoff) if as_of in (None, "") else prev.cutoff
+        clean_prev = run_clean(raw, sources, as_of=prev_as_of)
+        a_prev, note_prev = load_assessments(assessments_dir, prev.id, supporting)
+        goals_prev = _evaluate_goals(clean_prev.tidy, cat, municipality, prev, prev_as_of, a_prev, note_prev)
+
+    counts: dict[str, int] = {}
+    for g in goals_now:
+        counts[g["status"]] = counts.get(g["status"], 0) + 1
+    inputs = [{"file": i["file"], "sha256": i["sha256"], "reader": i["reader"], "rows_read": i["rows_read"], "rows_kept": i["rows_kept"], "rows_rejected": i["rows_rejected"], "rows_missing": i["rows_missing"], "rows_duplicate": i["rows_duplicate"]} for i in clean.inputs]
+    inputs.append({"file": f"goal catalogue: {cat.path.name}", "sha256": _sha256(cat.path)})
+    for p in sorted(assessments_dir.glob(f"{per.id}.yaml")):
+        inputs.append({"file": f"assessments/{p.name}", "sha256": _sha256(p)})
+    return {
+        "municipality": municipality,
+        "municipality_name": geo_mod.geo(municipality).name,
+        "period": per.id,
+        "period_name": per.name_sv,
+        "cutoff": per.cutoff.isoformat(),
+        "as_of": as_of_d.isoformat(),
+        "generated": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "package_version": package_version(),
+        "parameters": {
+            "municipality": municipality,
+            "period": per.id,
+            "as_of": as_of_d.isoformat(),
+            "raw": raw.name if raw.is_absolute() else str(raw),
+            "sources": str(sources.name) if sources else "sources.yaml",
+            "goals": cat.path.name,
+            "peer_group": list(cat.peer_group),
+        },
+        "inputs": inputs,
+        "demo_data": _is_demo(raw, sources),
+        "catalogue": {"name": cat.name, "decision": cat.decision, "thresholds": cat.thresholds, "peer_group_name": cat.peer_group_name, "peer_group": list(cat.peer_group)},
+        "summary": {"counts": counts, "n_goals": len(goals_now)},
+        "goals": goals_now,
+        "previous_period": prev.id if prev else None,
+        "changes": _changes(goals_now, goals_prev, prev),
+        "provenance": _provenance(tidy, cat, municipality, as_of_d),
+        "data_quality": clean.manifest()["totals"],
+    }
+
+
+def write_report_json(report: dict[str, Any], path: Path) -> Path:
+    """Write the sidecar ``report.json`` (UTF-8, indented)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return path
