@@ -80,10 +80,16 @@ def _strip_decorations(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+#: Official kommun names whose genitive is not the name + 's' ("Falu kommun" is Falun).
+_ALIASES = {"falu": "2080"}
+
+
 @lru_cache(maxsize=1)
 def _index() -> dict[str, dict[str, set[str]]]:
     """Name keys per type: {'K': {'vaggeryd': {'0665'}}, 'L': {...}, 'R': {...}}."""
     idx: dict[str, dict[str, set[str]]] = {"K": {}, "L": {}, "R": {}}
+    for alias, code in _ALIASES.items():
+        idx["K"].setdefault(alias, set()).add(code)
     for g in geos().values():
         names = [g.name]
         if g.region_name:
