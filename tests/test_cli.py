@@ -1,0 +1,63 @@
+"""The ks-analysis command: goals, periods, bad input exits 2 with one clear message."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ks_analysis.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_goals_json_lists_the_8_goals_with_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "goals", "--format", "json")
+    goals = json.loads(out)
+    assert code == 0 and len(goals) == 8
+    assert {g["id"]: g["kind"] for g in goals} == {1: "styrande", 2: "styrande", 3: "styrande", 4: "stödjande", 5: "stödjande", 6: "styrande", 7: "stödjande", 8: "stödjande"}
+    for g in goals:
+        assert {"id", "area", "title", "kind", "ambition", "indicators"} <= set(g)
+    assert goals[0]["area"] == "Tillväxt, hållbarhet och fysisk planering"
+
+
+def test_goals_table_names_areas_and_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "goals")
+    assert code == 0
+    assert "Mål 6 [styrande] Ökat medborgarinflytande" in out
+    assert "Minst 50 antal" in out
+
+
+def test_periods_lists_the_three_cutoffs(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "periods", "2019")
+    assert code == 0
+    assert out.splitlines() == [
+        "2019-T1  2019-04-30  Delår 1 2019 (per 30 april)",
+        "2019-T2  2019-08-31  Delår 2 2019 (per 31 augusti)",
+        "2019-Y   2019-12-31  Helår 2019 (per 31 december)",
+    ]
+
+
+def test_report_refuses_31_april_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "report", "--period", "2019-04-31")
+    assert code == 2 and out == ""
+    assert "April 2019 has 30 days" in err and "30 April" in err and "Traceback" not in err
+
+
+def test_bad_municipality_and_as_of_exit_2_before_any_kernel(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "report", "--period", "2019-T1", "--municipality", "665")
+    assert code == 2 and "4 digits" in err
+    code, _, err = run(capsys, "report", "--period", "2019-T1", "--as-of", "2019-02-30")
+    assert code == 2 and "not a date" in err
+
+
+def test_unknown_subcommand_and_missing_raw_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: object) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["frobnicate"])
+    assert exc.value.code == 2
+    code, _, err = run(capsys, "clean", "--raw", "no/such/folder")
+    assert code == 2 and "sources.yaml" in err
