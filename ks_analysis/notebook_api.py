@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import plots, render
+from . import plots, render, supporting
 from .paths import DEMO_DIR
 from .report import build_report, write_report_json
 
@@ -44,13 +44,13 @@ def render_goals(rep: dict[str, Any]) -> str:
     parts = []
     for g in rep["goals"]:
         charts = plots.goal_charts(g, year) if g["kind"] == "styrande" else ""
-        parts.append(render.goal_section(g, charts))
+        parts.append(render.goal_section(g, charts + supporting.render_goal_extras(g)))
     return "".join(parts)
 
 
 def render_back(rep: dict[str, Any]) -> str:
     """Rules, changes since the previous forecast, method and provenance."""
-    return render.rules_section(rep) + render.changes_section(rep) + render.method_section(rep, _track_record())
+    return supporting.render_stands_out(rep) + render.rules_section(rep) + render.changes_section(rep) + render.method_section(rep, _track_record())
 
 
 def _track_record() -> dict[str, Any] | None:

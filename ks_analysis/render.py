@@ -212,8 +212,8 @@ def _comparison_table(g: dict[str, Any]) -> str:
     )
 
 
-def goal_section(g: dict[str, Any], charts: str = "") -> str:
-    """One goal: ambition, status; indicators, comparisons and charts (steering) or self-assessment (supporting)."""
+def goal_section(g: dict[str, Any], extra: str = "") -> str:
+    """One goal: ambition, status; indicators, comparisons (steering) or self-assessment (supporting); then ``extra`` (charts, Kommunkompassen)."""
     head = (
         f'<section class="goal" aria-labelledby="mal-{g["id"]}"><h2 id="mal-{g["id"]}">Mål {g["id"]}. {e(g["title"])}</h2>'
         f'<p class="meta">{e(g["area"])} · {e(g["kind"])} mål · {status_badge(g["status"], g["status_text"])}'
@@ -224,7 +224,7 @@ def goal_section(g: dict[str, Any], charts: str = "") -> str:
     if g.get("steering_documents"):
         head += f'<p class="muted">Befintliga styrdokument: {e(", ".join(g["steering_documents"]))}</p>'
     if g["kind"] == "styrande":
-        body = f'<p>{e(g.get("reason", ""))}</p>' + _indicator_table(g) + _orter_table(g) + _comparison_table(g) + charts
+        body = f'<p>{e(g.get("reason", ""))}</p>' + _indicator_table(g) + _orter_table(g) + _comparison_table(g)
     else:
         a = g.get("assessment")
         if a is None:
@@ -242,8 +242,7 @@ def goal_section(g: dict[str, Any], charts: str = "") -> str:
                 f"<h3>Aktiviteter</h3><ul>{acts}</ul>{added}"
                 f'<p class="muted">{e(a["author"])}{", " + e(a["date"]) if a.get("date") else ""}</p>'
             )
-        body += g.get("extra_html", "")
-    return head + body + "</section>"
+    return head + body + extra + "</section>"
 
 
 def _added_text(v: dict[str, Any]) -> str:

@@ -29,6 +29,7 @@ from .clean import run_clean
 from .evaluate import indicator_status, p_met, rollup
 from .forecast import Forecast, forecast_indicator, yearly_values
 from .periods import Period, parse_period
+from .supporting import enrich_report
 
 __all__ = ["build_report", "write_report_json", "package_version", "ReportInputs", "STATUS_SV", "STATUS_SYMBOL"]
 
@@ -421,6 +422,7 @@ def build_report(
         a_prev, note_prev = load_assessments(assessments_dir, prev.id, supporting)
         goals_prev = _evaluate_goals(clean_prev.tidy, cat, municipality, prev, prev_as_of, a_prev, note_prev)
 
+    extras = enrich_report(tidy=tidy, catalogue=cat, municipality=municipality, period=per, as_of=as_of_d, raw=raw, goals=goals_now)
     counts: dict[str, int] = {}
     for g in goals_now:
         counts[g["status"]] = counts.get(g["status"], 0) + 1
@@ -455,6 +457,7 @@ def build_report(
         "changes": _changes(goals_now, goals_prev, prev),
         "provenance": _provenance(tidy, cat, municipality, as_of_d),
         "data_quality": clean.manifest()["totals"],
+        **extras,
     }
 
 
