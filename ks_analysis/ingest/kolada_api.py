@@ -360,17 +360,17 @@ def read_kolada_api_json(
         if days is not None or per:
             earlier = _earlier_values(path.parent) if fetched is None else []
             year = pd.to_numeric(frame["period"], errors="coerce")
-            for i in frame.index:
-                lag = per.get(frame.at[i, "indicator"], days)
-                if lag is None or pd.isna(year[i]):
+            cells = zip(frame.index, frame["indicator"], frame["municipality"], frame["gender"], frame["period"], frame["value"], year, strict=True)
+            for i, kpi, mun, gender, period, value, y in cells:
+                lag = per.get(str(kpi), days)
+                if lag is None or pd.isna(y):
                     continue
-                key = (frame.at[i, "indicator"], frame.at[i, "municipality"], frame.at[i, "gender"], frame.at[i, "period"])
-                value = frame.at[i, "value"]
+                key = (str(kpi), str(mun), str(gender), str(period))
                 # Only a first vintage may be dated back by the rule: a revision, or a value that an
                 # earlier fetch saw as null, became known between that fetch and this one.
                 if any(key in snap and not _same(snap[key], value) for snap in earlier):
                     continue
-                lagged = pd.Timestamp(int(year[i]), 12, 31) + pd.Timedelta(days=lag)
+                lagged = pd.Timestamp(int(y), 12, 31) + pd.Timedelta(days=lag)
                 if lagged < published[i]:
                     published[i] = lagged
         frame["published"] = published
