@@ -91,6 +91,8 @@ SOURCE_ENTRY_NAME = "kolada_api"
 #: Lag assumed when a new entry is written: Kolada publishes most yearly KPIs in the spring after the year.
 DEFAULT_LAG_DAYS = 75
 _BODY_EXCERPT = 300
+#: UTF-8 read as latin-1 and encoded again ("Ã¤" for "ä"), once seen in group titles.
+_MOJIBAKE = re.compile("Ã[\u0080-\u00bf]")
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -477,16 +479,20 @@ def fetch_kolada(
     peer_spec: list[str] = [peers] if isinstance(peers, str) else list(peers)
     explicit_peers = [] if peer_spec[0] in ("lan", "none", "kolada-group") else [p.strip() for p in peer_spec]
     kpi_ids = _check_ids(kpis, municipality, explicit_peers, years)
-    try:
-        lan = geo_mod.lan_of(municipality)
-    except KsAnalysisError:
-        raise KsAnalysisError(f"--municipality {municipality!r} is not a kommun code; use e.g. 0665 (Vaggeryd)") from None
+    place = geo_mod.geos().get(municipality)
+    if place is None or place.type != "K":
+        raise KsAnalysisError(f"--municipality {municipality!r} is not a kommun code; use e.g. 0665 (Vaggeryd)")
+    lan = place.lan_code
     sources_file = out.parent / "sources.yaml"
     if update_sources:
         _load_sources_doc(sources_file)  # fail before fetching if the analyst's manifest is broken
+    unknown = [c for c in explicit_peers if c not in geo_mod.geos()]
+    if unknown:
+        raise KsAnalysisError(f"--peers: {', '.join(unknown)} is not a kommun or län code; see ks_analysis/data/geo.csv")
+    client = KoladaClient(base_url, **(client_options or {}))
     started = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     snap = _Snapshot(out, started)
-    client = KoladaClient(base_url, on_attempt=snap.attempt, **(client_options or {}))
+    client.on_attempt = snap.attempt
     bar = _progress(progress)
     result_warnings: list[str] = []
     try:
@@ -497,6 +503,10 @@ def fetch_kolada(
         known: set[str] = set()
         for resp in client.kpis(kpi_ids):
             snap.save("kpi", resp)
+            if _MOJIBAKE.search(resp.body.decode("utf-8", "replace")):
+                msg = f"{resp.url}: titles look double-encoded (e.g. 'Ã¤' for 'ä'); the raw response is kept as it came"
+                log.warning(msg)
+                result_warnings.append(msg)
             known |= {str(v["id"]).upper() for v in page_values(resp.json()) or []}
             bar.update(1)
         missing = [k for k in kpi_ids if k not in known]

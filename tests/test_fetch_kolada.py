@@ -546,3 +546,22 @@ def test_revisions_and_as_of_pick_the_vintage(kolada: FakeKolada, tmp_path: Path
     unchanged = cell(late, "0006")
     assert unchanged.published == pd.Timestamp("2019-03-16") and unchanged.source_file.startswith("kolada/2019-04-20T080000Z/")
     assert main(["-q", "clean", "--raw", str(raw), "--as-of", "2019-05-01", "--out", str(tmp_path / "p")]) == 0
+
+
+def test_bad_arguments_write_nothing(kolada: FakeKolada, tmp_path: Path) -> None:
+    out = tmp_path / "raw" / "kolada"
+    with pytest.raises(api.KsAnalysisError, match="is not an http"):
+        _fetch(kolada, out, base_url="ftp://example.org/v3")
+    with pytest.raises(api.KsAnalysisError, match="9999 is not a kommun"):
+        _fetch(kolada, out, peers=["9999"])
+    with pytest.raises(api.KsAnalysisError, match="not a kommun code"):
+        _fetch(kolada, out, municipality="0006")
+    assert not out.exists() and kolada.seen == []
+
+
+def test_double_encoded_titles_are_warned(kolada: FakeKolada, tmp_path: Path) -> None:
+    """Mojibake ('Ã¤' for 'ä') once seen in Kolada titles is reported; the raw bytes are kept."""
+    kolada.kpi_meta["N03926"]["title"] = "LÃ¥ngtidsarbetslÃ¶shet (ILLUSTRATIVE)"
+    res = _fetch(kolada, tmp_path / "raw" / "kolada", kpis=["N03926"])
+    assert any("double-encoded" in w for w in res.warnings)
+    assert "LÃ¥ngtids" in (res.snapshot / "kpi-0001.json").read_text(encoding="utf-8")
