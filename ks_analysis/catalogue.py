@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from .errors import CatalogueError
+from .kommunkompassen import AREAS as KOMMUNKOMPASSEN_AREAS
 from .paths import PACKAGE_DATA_DIR
 
 __all__ = [
@@ -102,6 +103,7 @@ class Goal:
     steering_documents: tuple[str, ...] = ()
     rollup: str = "mean_p"
     indicators: tuple[Indicator, ...] = ()
+    kommunkompassen: tuple[str, ...] = ()  # Kommunkompassen area ids followed up with this goal
 
     @property
     def is_steering(self) -> bool:
@@ -248,6 +250,11 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         if area not in area_titles:
             raise _fail(p, where, f"unknown area {area!r}; areas are {', '.join(area_titles)}")
         kind = _one_of(graw.get("kind"), KINDS, "kind", p, where)
+        kk = graw.get("kommunkompassen", []) or []
+        if not isinstance(kk, list):
+            raise _fail(p, where, "'kommunkompassen' must be a list of area ids")
+        for area_id in kk:
+            _one_of(area_id, set(KOMMUNKOMPASSEN_AREAS), "Kommunkompassen area", p, where)
         inds = tuple(_parse_indicator(i, p, where) for i in graw.get("indicators", []) or [])
         for ind in inds:
             if ind.id in seen_ind:
@@ -266,6 +273,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
                 steering_documents=tuple(graw.get("steering_documents", []) or []),
                 rollup=_one_of(graw.get("rollup", "mean_p"), ROLLUP_RULES, "rollup rule", p, where),
                 indicators=inds,
+                kommunkompassen=tuple(str(a) for a in kk),
             )
         )
     for g in goals:
