@@ -565,3 +565,18 @@ def test_double_encoded_titles_are_warned(kolada: FakeKolada, tmp_path: Path) ->
     res = _fetch(kolada, tmp_path / "raw" / "kolada", kpis=["N03926"])
     assert any("double-encoded" in w for w in res.warnings)
     assert "LÃ¥ngtids" in (res.snapshot / "kpi-0001.json").read_text(encoding="utf-8")
+
+
+def test_cell_absent_from_an_earlier_fetch(kolada: FakeKolada, tmp_path: Path) -> None:
+    """A cell an earlier fetch asked for and did not get is dated by the later fetch; one it never asked for may use the lag."""
+    _fill(kolada)
+    raw = tmp_path / "raw"
+    later = {("N00999", "0000", 2018): kolada.data.pop(("N00999", "0000", 2018))}
+    _fetch(kolada, raw / "kolada", years=[2017, 2018], now=dt.datetime(2019, 4, 20, tzinfo=UTC))
+    kolada.data.update(later)
+    kolada.data[("N00999", "0665", 2016)] = {"T": 2.5}  # a year the first fetch did not ask for
+    _fetch(kolada, raw / "kolada", years=[2016, 2017, 2018], now=dt.datetime(2019, 6, 1, tzinfo=UTC))
+    tidy = run_clean(raw).tidy.set_index(["indicator", "municipality", "gender", "period"])
+    assert tidy.loc[("N00999", "0000", "T", "2018"), "published"] == pd.Timestamp("2019-06-01")
+    assert tidy.loc[("N00999", "0665", "T", "2016"), "published"] == pd.Timestamp("2017-03-16")
+    assert tidy.loc[("N00999", "0665", "T", "2018"), "published"] == pd.Timestamp("2019-03-16")

@@ -25,7 +25,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import urllib.parse
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -243,26 +245,53 @@ def _snapshot_key(folder: Path) -> tuple[dt.datetime, int, str]:
     return (snapshot_time(folder) or dt.datetime.min.replace(tzinfo=dt.UTC), int(m.group("n") or 1) if m else 1, folder.name)
 
 
+_DATA_PATH = re.compile(r"/data/kpi/(?P<kpi>[^/?]+)/municipality/(?P<mun>[^/?]+)/year/(?P<year>[^/?]+)")
+
+
+@dataclass(frozen=True)
+class _Vintage:
+    """What one earlier snapshot knew: its values, and which cells its data requests asked for."""
+
+    values: dict[tuple[str, str, str, str], Any]
+    asked: tuple[tuple[frozenset[str], frozenset[str], frozenset[str]], ...]
+
+    def asked_for(self, kpi: str, mun: str, period: str) -> bool:
+        return any(kpi in k and mun in m and period in y for k, m, y in self.asked)
+
+
 @lru_cache(maxsize=256)
-def _snapshot_values(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> dict[tuple[str, str, str, str], Any]:
-    """(kpi, municipality, gender, period) -> value of every non-deleted entry of a snapshot's data pages.
+def _snapshot_vintage(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> _Vintage:
+    """(kpi, municipality, gender, period) -> value of a snapshot's non-deleted entries, and what it asked for.
 
     ``stamp`` (names, sizes, mtimes) makes the cache forget a folder whose files changed.
     """
-    out: dict[tuple[str, str, str, str], Any] = {}
+    values: dict[tuple[str, str, str, str], Any] = {}
     for name, _, _ in stamp:
+        if name == FETCH_LOG:
+            continue
         try:
             doc, _kind_ = _checked(Path(folder) / name, None, "data")
         except DataFileError:
             continue  # an earlier broken page is reported when that snapshot itself is read
         for r in _value_rows(doc):
             if not r["deleted"]:
-                out[(r["indicator"], r["municipality"], r["gender"], r["period"])] = r["value"]
-    return out
+                values[(r["indicator"], r["municipality"], r["gender"], r["period"])] = r["value"]
+    asked = []
+    log = Path(folder) / FETCH_LOG
+    if log.is_file():
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            m = _DATA_PATH.search(urllib.parse.unquote(str(event.get("url", ""))))
+            if event.get("event") == "response" and event.get("status") == 200 and m:
+                asked.append(tuple(frozenset(p.upper() for p in m.group(g).split(",")) for g in ("kpi", "mun", "year")))
+    return _Vintage(values, tuple(asked))  # type: ignore[arg-type]
 
 
-def _earlier_values(folder: Path) -> list[dict[tuple[str, str, str, str], Any]]:
-    """The values of every snapshot beside ``folder`` (same parent) fetched before it, oldest first."""
+def _earlier_vintages(folder: Path) -> list[_Vintage]:
+    """What every snapshot beside ``folder`` (same parent) fetched before it knew, oldest first."""
     parent = folder.parent
     if not SNAPSHOT_NAME.match(folder.name) or not parent.is_dir():
         return []
@@ -272,9 +301,9 @@ def _earlier_values(folder: Path) -> list[dict[tuple[str, str, str, str], Any]]:
     for sib in siblings:
         if _snapshot_key(sib) >= mine:
             continue
-        files = sorted(p for p in sib.glob("data-*.json") if p.is_file())
+        files = sorted(p for p in [*sib.glob("data-*.json"), sib / FETCH_LOG] if p.is_file())
         stamp = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
-        out.append(_snapshot_values(str(sib), stamp))
+        out.append(_snapshot_vintage(str(sib), stamp))
     return out
 
 
@@ -323,8 +352,9 @@ def read_kolada_api_json(
 
     Dating: a value is known from the snapshot's fetch date; when the lag rule gives an earlier
     date (``period end + lag``) and no earlier snapshot beside this one held a different value or a
-    null for the same cell, that earlier date is used. A value that changed (a revision), or that
-    was null before, is dated by the fetch in which it first appears, so ``clean --as-of`` picks
+    null for the same cell, or asked for the cell and did not get it (its ``fetch-log.jsonl`` names
+    the URLs), that earlier date is used. A value that changed (a revision), or that was unknown
+    before, is dated by the fetch in which it first appears, so ``clean --as-of`` picks
     the vintage known then (with ``revisions: true`` on the manifest entry).
 
     Returns:
@@ -358,7 +388,7 @@ def read_kolada_api_json(
         published = pd.Series(fetch_day, index=frame.index, dtype="datetime64[s]")
         days, per = _lag_rule(publication_lag, lag_days)
         if days is not None or per:
-            earlier = _earlier_values(path.parent) if fetched is None else []
+            earlier = _earlier_vintages(path.parent) if fetched is None else []
             year = pd.to_numeric(frame["period"], errors="coerce")
             cells = zip(frame.index, frame["indicator"], frame["municipality"], frame["gender"], frame["period"], frame["value"], year, strict=True)
             for i, kpi, mun, gender, period, value, y in cells:
@@ -367,8 +397,9 @@ def read_kolada_api_json(
                     continue
                 key = (str(kpi), str(mun), str(gender), str(period))
                 # Only a first vintage may be dated back by the rule: a revision, or a value that an
-                # earlier fetch saw as null, became known between that fetch and this one.
-                if any(key in snap and not _same(snap[key], value) for snap in earlier):
+                # earlier fetch saw as null or asked for and did not get, became known between that
+                # fetch and this one.
+                if any((not _same(v.values[key], value)) if key in v.values else v.asked_for(key[0], key[1], key[3]) for v in earlier):
                     continue
                 lagged = pd.Timestamp(int(y), 12, 31) + pd.Timedelta(days=lag)
                 if lagged < published[i]:
