@@ -41,3 +41,13 @@ def artifacts() -> Path:
     """Folder for test artefacts (screenshots, rendered HTML), ignored by git."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def demo_report_t1(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 2019-T1 report rendered once from the demo data by the CLI; its folder."""
+    from ks_analysis.cli import main
+
+    out = tmp_path_factory.mktemp("reports")
+    assert main(["report", "--period", "2019-T1", "--out", str(out)]) == 0
+    return out / "0665" / "2019-T1"

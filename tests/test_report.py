@@ -10,7 +10,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ks_analysis.cli import main
 from ks_analysis.catalogue import load_catalogue
 from ks_analysis.errors import NotebookError
 from ks_analysis.paths import NOTEBOOKS_DIR
@@ -20,10 +19,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("reports")
-    assert main(["report", "--period", "2019-T1", "--out", str(out)]) == 0
-    return out / "0665" / "2019-T1"
+def report_dir(demo_report_t1: Path) -> Path:
+    return demo_report_t1
 
 
 def test_outputs_are_where_the_architecture_says(report_dir: Path) -> None:
