@@ -131,6 +131,7 @@ def publish_report(
     final = out_root / str(municipality) / per.id
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{per.id}.tmp-", dir=final.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the published report folder is for readers
     try:
         (tmp / "notebooks").mkdir()
         executed = tmp / "notebooks" / REPORT_NOTEBOOK

@@ -103,8 +103,8 @@ def _orter(tidy: pd.DataFrame, indicator: Indicator, municipality: str) -> list[
 
 def _comparisons(tidy: pd.DataFrame, indicator: Indicator, gender: str, municipality: str, cat: Catalogue, as_of: dt.date) -> dict[str, Any] | None:
     """The latest common year's value for the kommun, its län, riket and the peer group (unweighted mean)."""
-    if indicator.per_ort or indicator.unit.startswith("antal") and indicator.unit == "antal" and indicator.id != "N01951":
-        return None
+    if indicator.per_ort or indicator.unit == "antal":
+        return None  # counts of places of different size do not compare; rates and shares do
     lan = geo_mod.lan_of(municipality)
     series = {code: yearly_values(tidy, municipality=code, indicator=indicator, gender=gender, as_of=as_of) for code in (municipality, lan, "0000")}
     if series[municipality].empty:
