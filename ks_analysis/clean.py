@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import geo as geo_mod
 from .errors import DataFileError
-from .ingest import get_reader
+from .ingest import as_category, concat_raw, get_reader
 from .paths import relative_to_root
 from .schema import KEY, TIDY_COLUMNS, validate_tidy
 from .sources import SourceSpec, expand_files, find_sources_file, load_metadata_files, load_sources
@@ -46,6 +47,7 @@ MISSING_MARKERS = {"", "..", "...", "-", "--", ".", "–", "—", "…", "x", "X
 AGGREGATE_NAMES = {"alla kommuner", "samtliga", "samtliga kommuner", "totalt", "summa", "total", "alla"}
 UNKNOWN_PLACE = {"uppgift saknas", "okänd", "okänd kommun", "unknown"}
 ELECTION_YEARS = {1994, 1998, 2002, 2006, 2010, 2014, 2018, 2022, 2026}
+PERIOD_PATTERN = r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?"
 REJECTED_COLUMNS = ["source_file", "source_row", "column", "value", "reason"]
 COUNT_KEYS = ["rows_read", "rows_kept", "rows_rejected", "rows_missing", "rows_duplicate"]
 
@@ -81,10 +83,35 @@ def _on_unique(values: pd.Series, fn: Any) -> pd.Series:
     """Apply ``fn`` (a function of a Series) to the distinct values only and spread the result.
 
     Indicator ids, genders, periods and units have few distinct values in millions of rows.
+    Text results come back as a categorical with sorted categories (so sorting by it is
+    lexical), other results as a plain array.
     """
-    codes, uniques = pd.factorize(values.astype("object"), use_na_sentinel=False)
-    result = fn(pd.Series(uniques, dtype="object"))
-    return pd.Series(np.asarray(result, dtype=object)[codes] if result.dtype == object else np.asarray(result)[codes], index=values.index)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy().astype(np.int64)
+        uniques = pd.Series([*values.cat.categories.astype(object), None], dtype=object)
+        codes = np.where(codes < 0, len(uniques) - 1, codes)
+    else:
+        codes, u = pd.factorize(values.astype("object"), use_na_sentinel=False)
+        uniques = pd.Series(u, dtype=object)
+    result = fn(uniques)
+    arr = result.to_numpy() if isinstance(result, pd.Series | pd.Index) else np.asarray(result)
+    if arr.dtype == object or arr.dtype.kind in "OUT" or str(arr.dtype) == "str":
+        arr = np.asarray(arr, dtype=object)
+        present = pd.Series(arr).dropna()
+        cats = pd.Index(sorted(set(present.astype(str))), dtype=object)
+        rcodes = np.where(pd.isna(arr), -1, cats.get_indexer(pd.Series(arr).astype(str).to_numpy()))
+        return pd.Series(pd.Categorical.from_codes(rcodes[codes], categories=cats), index=values.index)
+    return pd.Series(arr[codes], index=values.index)
+
+
+def _to_str(col: pd.Series) -> pd.Series:
+    """A categorical column as a pandas ``str`` column, through pyarrow's dictionary cast (4x faster)."""
+    if not isinstance(col.dtype, pd.CategoricalDtype):
+        return col.astype("str")
+    codes = col.cat.codes.to_numpy()
+    dictionary = pa.array([str(c) for c in col.cat.categories], type=pa.string())
+    arr = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary).cast(pa.string())
+    return pd.Series(arr.to_pandas(), index=col.index).astype("str")
 
 
 def _parse_values(values: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series]:
@@ -126,42 +153,49 @@ def _parse_values(values: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series
 
 
 def _resolve_names(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """(code, reason) per row: codes padded and checked, names looked up once per distinct name."""
+    """(code, reason) per row, worked out once per distinct (code, name) pair.
+
+    Codes are padded to 4 characters and checked against the official list; names are looked
+    up tolerantly; aggregates ('Alla kommuner', 'Samtliga') and 'Uppgift saknas' get reasons.
+    """
     known = set(geo_mod.geos())
-    raw_code = frame["municipality"].astype("object")
-    names = frame["municipality_name"].astype("object")
+    code_cat = as_category(frame["municipality"])
+    name_cat = as_category(frame["municipality_name"])
+    width = len(name_cat.categories) + 1
+    pair = (code_cat.codes.astype(np.int64) + 1) * width + (name_cat.codes.astype(np.int64) + 1)
+    pair_codes, pair_uniques = pd.factorize(pair)
+    out_code: list[str | None] = []
+    out_reason: list[str | None] = []
+    for p in pair_uniques:
+        ci, ni = (int(x) - 1 for x in divmod(int(p), width))
+        raw_code = code_cat.categories[ci] if 0 <= ci < len(code_cat.categories) else None
+        name = name_cat.categories[ni] if 0 <= ni < len(name_cat.categories) else None
+        c, r = _place(raw_code, name, known)
+        out_code.append(c)
+        out_reason.append(r)
+    codes_arr = np.asarray(out_code, dtype=object)[pair_codes]
+    reasons_arr = np.asarray(out_reason, dtype=object)[pair_codes]
+    cat = as_category(codes_arr)
+    code = pd.Series(cat.reorder_categories(sorted(cat.categories)), index=frame.index)
+    return code, pd.Series(reasons_arr, index=frame.index, dtype=object)
 
-    def norm_codes(u: pd.Series) -> pd.Series:
-        return u.map(lambda c: None if c is None or (isinstance(c, float) and np.isnan(c)) or str(c).strip() == "" else str(c).strip().zfill(4))
 
-    code = _on_unique(raw_code, norm_codes)
-    reason = pd.Series(None, index=frame.index, dtype="object")
-    need = code.isna() & names.notna()
-    cache: dict[str, tuple[str | None, str | None]] = {}
-    for name in pd.unique(names[need]):
-        key = geo_mod.normalise_name(str(name))
-        if key in AGGREGATE_NAMES or key.startswith("alla "):
-            cache[name] = (None, f"aggregate row {name!r} dropped on purpose (not a kommun)")
-        elif key in UNKNOWN_PLACE:
-            cache[name] = (None, f"no kommun given ({name!r}); the row cannot be placed")
-        else:
-            try:
-                cache[name] = (geo_mod.lookup_code(str(name)), None)
-            except geo_mod.UnknownNameError as exc:
-                cache[name] = (None, str(exc))
-    if cache:
-        looked = names[need].map(lambda n: cache[n][0])
-        why = names[need].map(lambda n: cache[n][1])
-        code = code.astype("object").copy()
-        code[need] = looked
-        reason[need] = why
-    has = code.notna()
-    bad_codes = {c for c in pd.unique(code[has]) if c not in known}
-    bad = has & code.isin(list(bad_codes))
-    reason[bad & reason.isna()] = "unknown kommun/län code " + code[bad & reason.isna()].astype("str").map(repr)
-    no_place = code.isna() & reason.isna()
-    reason[no_place] = "no municipality code or name"
-    return code, reason
+def _place(raw_code: object, name: object, known: set[str]) -> tuple[str | None, str | None]:
+    """(code, reason) for one place as a reader gave it: a code, or else a name."""
+    if raw_code is not None and str(raw_code).strip() != "":
+        c = str(raw_code).strip().zfill(4)
+        return (c, None) if c in known else (c, f"unknown kommun/län code {c!r}")
+    if name is None or str(name).strip() == "":
+        return None, "no municipality code or name"
+    key = geo_mod.normalise_name(str(name))
+    if key in AGGREGATE_NAMES or key.startswith("alla "):
+        return None, f"aggregate row {name!r} dropped on purpose (not a kommun)"
+    if key in UNKNOWN_PLACE:
+        return None, f"no kommun given ({name!r}); the row cannot be placed"
+    try:
+        return geo_mod.lookup_code(str(name)), None
+    except geo_mod.UnknownNameError as exc:
+        return None, str(exc)
 
 
 def clean_indicators(
@@ -191,26 +225,34 @@ def clean_indicators(
     """
     specs = specs or {}
     df = raw.reset_index(drop=True).copy()
-    if "spec" not in df.columns:
-        df["spec"] = ""
-    df["spec"] = df["spec"].astype("object").where(df["spec"].notna(), "")
     n = len(df)
+    spec_col = as_category(df["spec"]) if "spec" in df.columns else as_category("", n)
+    if (spec_col.codes < 0).any():
+        spec_col = spec_col.add_categories([""]).fillna("") if "" not in spec_col.categories else spec_col.fillna("")
+    df["spec"] = spec_col
     reason = pd.Series(None, index=df.index, dtype="object")
     column = pd.Series(None, index=df.index, dtype="object")
     bad_value = pd.Series(None, index=df.index, dtype="object")
 
-    def reject(mask: pd.Series, why: pd.Series | str, col: str, val: pd.Series | None = None) -> None:
+    def reject(mask: pd.Series, why: Any, col: str, val: Any = None) -> None:
+        """Give rows in ``mask`` that have no reason yet this one; ``why``/``val`` may be callables of the mask."""
         m = mask & reason.isna()
         if not m.any():
             return
-        reason[m] = why[m] if isinstance(why, pd.Series) else why
+        reason[m] = why(m) if callable(why) else (why[m] if isinstance(why, pd.Series) else why)
         column[m] = col
-        bad_value[m] = (val if val is not None else df[col])[m].astype("object")
+        bad = val(m) if callable(val) else (val if val is not None else df[col])[m]
+        bad_value[m] = pd.Series(bad, index=m.index[m]).astype("object")
 
-    place_value = df["municipality"].astype("object").where(df["municipality"].notna(), df["municipality_name"].astype("object"))
+    raw_code, raw_name = df["municipality"], df["municipality_name"]
+
+    def place_value(m: pd.Series) -> pd.Series:
+        c, nm = raw_code[m].astype("object"), raw_name[m].astype("object")
+        return c.where(c.notna(), nm)
+
     # 1. What the reader already knows is not data (aggregates, superseded definitions).
     pre = df["reject"].notna()
-    reject(pre, df["reject"].astype("object"), "municipality", place_value)
+    reject(pre, lambda m: df.loc[m, "reject"].astype("object"), "municipality", place_value)
 
     # 2. Places.
     code, why = _resolve_names(df)
@@ -220,16 +262,16 @@ def clean_indicators(
     # 3. Indicator, gender, period (checked once per distinct value).
     ind = _on_unique(df["indicator"], lambda u: u.astype("str").str.strip().str.upper())
     df["indicator"] = ind
-    ind_ok = _on_unique(ind, lambda u: u.str.fullmatch(r"[A-Z][A-Z0-9_]+").fillna(False).astype(bool)).astype(bool)
+    ind_ok = _on_unique(ind, lambda u: u.fillna("").astype(str).str.fullmatch(r"[A-Z][A-Z0-9_]+")).astype(bool)
     reject(~ind_ok, "indicator id is empty or not like N03926 / LOKAL_...", "indicator")
     gender = _on_unique(df["gender"], lambda u: u.astype("str").str.strip().str.upper())
     df["gender"] = gender
     reject(~gender.isin(["T", "K", "M"]), "gender must be T, K or M", "gender")
     per = _on_unique(df["period"], lambda u: u.astype("str").str.strip())
     df["period"] = per
-    valid_period = _on_unique(per, lambda u: u.str.fullmatch(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?").fillna(False).astype(bool)).astype(bool)
+    valid_period = _on_unique(per, lambda u: u.fillna("").astype(str).str.fullmatch(PERIOD_PATTERN)).astype(bool)
     reject(~valid_period, "not a valid period (use 2022, 2022-Q1..Q4 or 2022-01..12)", "period")
-    df["frequency"] = _on_unique(per, lambda u: pd.Series(np.where(u.str.contains("-Q", regex=False), "Q", np.where(u.str.len() == 7, "M", "Y")), dtype=object))
+    df["frequency"] = _on_unique(per, lambda u: pd.Series(np.where(u.fillna("").astype(str).str.contains("-Q", regex=False), "Q", np.where(u.fillna("").astype(str).str.len() == 7, "M", "Y")), dtype=object))
 
     # 4. Values: missing markers are counted, text that is no number is rejected.
     dec_by_spec = {s: (specs[s].options.get("decimal", ".") if s in specs else ".") for s in pd.unique(df["spec"])}
@@ -246,13 +288,14 @@ def clean_indicators(
     unit = _on_unique(df["unit"], lambda u: u.map(lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x)))
     df["unit"] = unit
     # Only plain shares are bounded; changes ('% förändring') may be negative.
-    is_share = unit.str.strip() == "%"
+    is_share = _on_unique(unit, lambda u: u.astype(str).str.strip() == "%").astype(bool)
+    is_count = _on_unique(unit, lambda u: u.astype(str).str.strip().str.startswith("antal")).astype(bool)
     reject(is_share & (values > 100), "a share above 100 %", "value")
     reject(is_share & (values < 0), "a negative share", "value")
-    reject(unit.str.strip().str.startswith("antal") & (values < 0), "a negative count", "value")
+    reject(is_count & (values < 0), "a negative count", "value")
 
     # 5. Election KPIs repeat the last election's value every year until the next election.
-    year = _on_unique(per, lambda u: pd.to_numeric(u.str.slice(0, 4), errors="coerce"))
+    year = _on_unique(per, lambda u: pd.to_numeric(u.fillna("").astype(str).str.slice(0, 4), errors="coerce"))
     for s in pd.unique(df["spec"]):
         spec = specs.get(s)
         if spec and spec.election_kpis:
@@ -261,7 +304,7 @@ def clean_indicators(
 
     # 6. Dates: period end and publication.
     df["value"] = values
-    df["period_end"] = _on_unique(per.where(valid_period, "1900"), period_end).astype("datetime64[s]")
+    df["period_end"] = _on_unique(per, lambda u: period_end(u.where(u.fillna("").astype(str).str.fullmatch(PERIOD_PATTERN), "1900"))).astype("datetime64[s]")
     published = pd.to_datetime(df["published"], errors="coerce").astype("datetime64[s]")
     for s in pd.unique(df["spec"]):
         spec = specs.get(s)
@@ -287,8 +330,10 @@ def clean_indicators(
     # 7. Duplicates on the key, vectorised over all duplicate groups at once.
     _resolve_duplicates(df, ok, specs, status, reason, column, bad_value)
 
-    kept = df[status == "kept"]
-    tidy = kept[TIDY_COLUMNS].sort_values(KEY).reset_index(drop=True)
+    # Sort on the categoricals' codes (their categories are sorted), then turn them into str.
+    tidy = df.loc[status == "kept", TIDY_COLUMNS].sort_values(KEY).reset_index(drop=True)
+    for col in ["municipality", "indicator", "gender", "frequency", "period", "unit", "source", "source_file"]:
+        tidy[col] = _to_str(tidy[col])
     tidy["source_row"] = tidy["source_row"].astype("int64")
     tidy = validate_tidy(tidy)
     rej_idx = status == "rejected"
@@ -302,8 +347,8 @@ def clean_indicators(
         }
     ).sort_values(["source_file", "source_row"], kind="stable").reset_index(drop=True)
 
-    group = pd.DataFrame({"spec": df["spec"].astype("str"), "source_file": df["source_file"].astype("str"), "status": status})
-    counts = group.groupby(["spec", "source_file", "status"], sort=True).size().unstack("status", fill_value=0).reindex(columns=["kept", "rejected", "missing", "duplicate"], fill_value=0)
+    group = pd.DataFrame({"spec": df["spec"], "source_file": df["source_file"], "status": pd.Categorical(status, categories=["kept", "rejected", "missing", "duplicate"])})
+    counts = group.groupby(["spec", "source_file", "status"], sort=True, observed=True).size().unstack("status", fill_value=0).reindex(columns=["kept", "rejected", "missing", "duplicate"], fill_value=0)
     rej_group = pd.DataFrame({"spec": df.loc[rej_idx, "spec"].astype("str"), "source_file": df.loc[rej_idx, "source_file"].astype("str"), "reason": reason[rej_idx].astype("str")})
     rej_group["reason"] = rej_group["reason"].str.replace(r"'[^']*'", "'…'", regex=True).str.replace(r"\d+(\.\d+)?", "N", regex=True).str.slice(0, 90)
     by_reason = rej_group.groupby(["spec", "source_file", "reason"]).size()
@@ -447,7 +492,7 @@ def read_sources(raw_root: Path, sources_file: Path | None = None, *, progress: 
         files_info.append({"file": rel, "sha256": _sha256(f), "reader": spec.reader, "source": spec.name})
         bar.update(1)
     bar.close()
-    raw = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    raw = concat_raw(frames) if frames else pd.DataFrame()
     return raw, {s.name: s for s in specs}, files_info
 
 

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataFileError
 from ..schema import RAW_COLUMNS
 
-__all__ = ["READERS", "reader", "get_reader", "raw_frame"]
+__all__ = ["READERS", "reader", "get_reader", "raw_frame", "concat_raw", "as_category", "TEXT_COLUMNS"]
 
 ReaderFn = Callable[..., pd.DataFrame]
 READERS: dict[str, ReaderFn] = {}
@@ -48,21 +49,74 @@ def get_reader(name: str, manifest: str = "sources manifest") -> ReaderFn:
         raise DataFileError(manifest, f"unknown reader {name!r}", fix=f"use one of: {known}") from None
 
 
+#: Raw columns held as categoricals: few distinct values in millions of rows (memory and speed).
+TEXT_COLUMNS = [c for c in RAW_COLUMNS if c not in ("value", "source_row", "published")]
+
+
+def as_category(values: Any, n: int | None = None) -> pd.Categorical:
+    """A categorical with object-dtype categories from a column, array or scalar (``n`` copies).
+
+    Object categories make frames of different readers concatenate without losing the
+    categorical dtype (see :func:`concat_raw`).
+    """
+    if n is not None and (values is None or isinstance(values, str | int | float)):
+        if values is None or (isinstance(values, float) and np.isnan(values)):
+            return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=pd.Index([], dtype=object))
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([values], dtype=object))
+    cat = values if isinstance(values, pd.Categorical) else (values.array if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype) else None)
+    if cat is None:
+        codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+        return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+    return pd.Categorical.from_codes(cat.codes, categories=pd.Index(cat.categories.astype(object), dtype=object))
+
+
 def raw_frame(rows: dict[str, Any] | pd.DataFrame, **constants: Any) -> pd.DataFrame:
     """Build a reader result with exactly :data:`RAW_COLUMNS` from columns and constants.
 
-    Missing columns are filled with None (``published`` with NaT, ``reject`` with None).
+    Missing columns are filled with None (``published`` with NaT, ``reject`` with None). Text
+    columns become categoricals; ``value`` is kept as given (numbers stay float64).
     """
     frame = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows.copy()
-    for key, value in constants.items():
-        frame[key] = value  # broadcast a scalar; no Python list of n copies
+    n = len(frame)
+    out: dict[str, Any] = {}
     for col in RAW_COLUMNS:
-        if col not in frame.columns:
-            frame[col] = pd.Series(None, index=frame.index, dtype="object")
-    frame = frame[RAW_COLUMNS]
-    frame["published"] = pd.to_datetime(frame["published"], errors="coerce")
-    frame["source_row"] = frame["source_row"].astype("int64")
-    return frame
+        if col in constants:
+            v = constants[col]
+            out[col] = as_category(v, n) if col in TEXT_COLUMNS else [v] * n
+        elif col in frame.columns:
+            out[col] = as_category(frame[col]) if col in TEXT_COLUMNS else frame[col].to_numpy()
+        elif col == "published":
+            out[col] = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+        else:
+            out[col] = as_category(None, n) if col in TEXT_COLUMNS else np.full(n, None, dtype=object)
+    result = pd.DataFrame(out, index=pd.RangeIndex(n))
+    if result["published"].dtype != "datetime64[s]":
+        result["published"] = pd.to_datetime(result["published"], errors="coerce").astype("datetime64[s]")
+    result["source_row"] = result["source_row"].astype("int64")
+    if result["value"].dtype.kind not in "fiu":
+        result["value"] = result["value"].astype("object")
+    return result
+
+
+def concat_raw(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate reader results, keeping text columns categorical (categories are united).
+
+    ``pd.concat`` would turn categoricals with different categories into object columns,
+    which for a national Kolada input costs gigabytes.
+    """
+    if not frames:
+        return pd.DataFrame(columns=[*RAW_COLUMNS, "spec"])
+    from pandas.api.types import union_categoricals
+
+    cols: dict[str, Any] = {}
+    for col in frames[0].columns:
+        parts = [f[col] for f in frames]
+        if col in TEXT_COLUMNS or col == "spec":
+            cats = [as_category(p) if isinstance(p.dtype, pd.CategoricalDtype) else as_category(p.to_numpy()) for p in parts]
+            cols[col] = union_categoricals(cats, ignore_order=True)
+        else:
+            cols[col] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(cols)
 
 
 def check_columns(path: Path | str, found: list[str], needed: list[str], fix: str) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..errors import DataFileError
@@ -51,21 +53,32 @@ def read_kolada_bulk_csv(
     from .kolada_web import kpi_units
 
     kpi_unit = {k.upper(): v for k, v in (units or {}).items()}.get(kpi.upper()) or kpi_units(path, metadata_file).get(kpi.upper()) or unit
-    frame = table.to_pandas()
-    n = len(frame)
-    value = frame[kpi]
-    if value.dtype.kind in "fi":
-        value = value.astype("object").where(value.notna(), None)
-    gender = frame["gender"].astype("str").str.strip().str.upper() if "gender" in frame.columns else pd.Series(["T"] * n)
+    n = table.num_rows
+
+    def categorical(col: str, upper: bool = False) -> pd.Categorical:
+        # Dictionary-encode in pyarrow: a few hundred distinct geos/years in millions of rows.
+        arr = pc.utf8_trim_whitespace(table.column(col).cast(pa.string()))
+        if col == "geo":
+            arr = pc.utf8_lpad(arr, width=4, padding="0")
+        if upper:
+            arr = pc.utf8_upper(arr)
+        return pd.Series(arr.dictionary_encode().to_pandas()).array
+
+    value_col = table.column(kpi)
+    if pa.types.is_integer(value_col.type) or pa.types.is_floating(value_col.type) or pa.types.is_null(value_col.type):
+        value: object = value_col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    else:  # text in the value column: kept as written, clean rejects what is no number
+        value = value_col.to_pandas().astype("object").to_numpy()
+    gender = categorical("gender", upper=True) if "gender" in cols else "T"
     return raw_frame(
         {
-            "municipality": frame["geo"].astype("str").str.strip().str.zfill(4),
-            "indicator": kpi.upper(),
-            "gender": gender.to_numpy(),
-            "period": frame["year"].astype("str").str.strip(),
-            "value": value.to_numpy(),
-            "source_row": range(2, n + 2),
+            "municipality": categorical("geo"),
+            "period": categorical("year"),
+            "value": value,
+            "source_row": np.arange(2, n + 2, dtype=np.int64),
         },
+        indicator=kpi.upper(),
+        gender=gender,
         frequency="Y",
         unit=kpi_unit,
         source=source,
