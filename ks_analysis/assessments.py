@@ -50,6 +50,34 @@ def _bad(path: Path, goal: object, fld: str, problem: str, fix: str) -> DataFile
     return DataFileError(path, f"goal {goal}, field {fld!r}: {problem}", fix=fix)
 
 
+def _check_added_values(path: Path, gid: object, added: object) -> list[dict[str, Any]]:
+    """Measurable added values: each ``{indicator: ID}`` or ``{description, value, unit, source}``."""
+    if not isinstance(added, list):
+        raise _bad(path, gid, "added_values", "must be a list", "see docs/templates.md")
+    out: list[dict[str, Any]] = []
+    for n, item in enumerate(added, start=1):
+        fld = f"added_values[{n}]"
+        if not isinstance(item, dict):
+            raise _bad(path, gid, fld, f"{item!r} is not a mapping", "write {indicator: ID} or {description: ..., value: N, unit: ..., source: ...}")
+        if "indicator" in item:
+            ind = item["indicator"]
+            if not isinstance(ind, str) or not ind.strip():
+                raise _bad(path, gid, f"{fld}.indicator", f"{ind!r} is not an indicator id", "write a Kolada id such as N03926 or a local id LOKAL_...")
+            extra = set(item) - {"indicator", "description"}
+            if extra:
+                raise _bad(path, gid, fld, f"an indicator added value takes no {', '.join(sorted(extra))}", "its value, unit and source come from the data")
+            out.append({"indicator": ind.strip().upper(), **({"description": str(item["description"])} if item.get("description") else {})})
+            continue
+        for key in ("description", "unit", "source"):
+            if not isinstance(item.get(key), str) or not item[key].strip():
+                raise _bad(path, gid, f"{fld}.{key}", "missing or empty", f"write the {key} (or use {{indicator: ID}} for a series in the data)")
+        value = item.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _bad(path, gid, f"{fld}.value", f"{value!r} is not a number", "write a number with '.' as decimal sign, without the unit")
+        out.append({"description": item["description"].strip(), "value": value, "unit": item["unit"].strip(), "source": item["source"].strip()})
+    return out
+
+
 def load_assessments(folder: Path, period_id: str, goal_ids: list[int]) -> tuple[dict[int, Assessment], str | None]:
     """Self-assessments of a period by goal id, and a note when the period's file is missing.
 
@@ -94,9 +122,7 @@ def load_assessments(folder: Path, period_id: str, goal_ids: list[int]) -> tuple
                 date = dt.date.fromisoformat(str(date))
             except ValueError:
                 raise _bad(path, gid, "date", f"{date!r} is not a date", "write YYYY-MM-DD") from None
-        added = entry.get("added_values") or []
-        if not isinstance(added, list):
-            raise _bad(path, gid, "added_values", "must be a list", "see docs/templates.md")
+        added = _check_added_values(path, gid, entry.get("added_values") or [])
         out[gid] = Assessment(
             goal=gid,
             text=text.strip(),

@@ -214,6 +214,14 @@ _ASSESSMENTS = {
 }
 
 
+# Measurable added values per supporting goal: a number with unit and source, or an indicator id of the data.
+_ADDED_VALUES = {
+    4: ["{description: Besökare på föreningsmässan, value: 420, unit: personer, source: egen räkning (demo)}", "{indicator: LOKAL_WEBBBESOK}"],
+    5: ["{description: Deltagare i folkhälsorådets möten, value: 11, unit: personer, source: protokoll (demo)}"],
+    8: ["{description: Förslag från medarbetare, value: 14, unit: förslag, source: förslagslådan (demo)}"],
+}
+
+
 def _assessments(root: Path) -> None:
     notes = {
         "2019-T1": ("2019-05-06", "Bedömningen avser januari–april."),
@@ -232,7 +240,31 @@ def _assessments(root: Path) -> None:
                 "    author: Kommunledningskontoret (demo)",
                 f"    date: {date}",
             ]
+            if gid in _ADDED_VALUES:
+                lines += ["    added_values:", *[f"      - {v}" for v in _ADDED_VALUES[gid]]]
         _write(root / "assessments" / f"{period}.yaml", "\n".join(lines) + "\n")
+
+
+# Two made-up Kommunkompassen evaluations (2015 and 2018): area scores 0-100 and a few measure points.
+_KOMMUNKOMPASSEN = {
+    2015: {"offentlighet_demokrati": 52, "tillganglighet_brukarorientering": 55, "politisk_styrning": 49, "ledarskap_delegation": 51, "resultat_effektivitet": 46, "arbetsgivare": 54, "verksamhetsutveckling": 43, "samhallsbyggare": 58},
+    2018: {"offentlighet_demokrati": 58, "tillganglighet_brukarorientering": 61, "politisk_styrning": 55, "ledarskap_delegation": 53, "resultat_effektivitet": 52, "arbetsgivare": 57, "verksamhetsutveckling": 50, "samhallsbyggare": 63},
+}
+_KK_POINTS = {
+    2015: [("offentlighet_demokrati", "Information om politiska beslut på webben", 6), ("offentlighet_demokrati", "Medborgardialog", 4)],
+    2018: [("offentlighet_demokrati", "Information om politiska beslut på webben", 8), ("offentlighet_demokrati", "Medborgardialog", 6), ("samhallsbyggare", "Samverkan med näringslivet", 12)],
+}
+
+
+def _kommunkompassen(root: Path) -> None:
+    """The Kommunkompassen register in the documented template (docs/templates.md)."""
+    rows: list[list[object]] = [["year", "area", "measure_point", "score", "comment"]]
+    for year, areas in _KOMMUNKOMPASSEN.items():
+        for area, score in areas.items():
+            rows.append([year, area, "", score, DEMO_MARKER if not rows[1:] else ""])
+        for area, point, score in _KK_POINTS[year]:
+            rows.append([year, area, point, score, ""])
+    _write(root / "kommunkompassen" / "utvarderingar.csv", _csv(rows))
 
 
 _SOURCES_YAML = f"""\
@@ -276,6 +308,7 @@ def generate_demo(out: Path, seed: int = DEMO_SEED) -> list[Path]:
     _tillvaxtanalys(rng, out)
     _local_registers(rng, out)
     _assessments(out)
+    _kommunkompassen(out)
     _write(out / "sources.yaml", _SOURCES_YAML)
     _write(out / "README.md", f"# Demodata ({DEMO_MARKER})\n\nMade-up data from `ks_analysis/demo.py`, seed {seed}. Not real figures for any kommun.\n")
     return sorted(p for p in out.rglob("*") if p.is_file())
