@@ -7,14 +7,16 @@ fixture refuses any other address). The fixtures under ``tests/data/kolada_api/`
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,7 @@ class FakeKolada:
         self.per_page = 3
         self.max_ids = 25
         self.faults: list[list[Any]] = []
+        self.delays: list[list[Any]] = []  # [path substring, seconds, times]: answer late
         self.seen: list[str] = []
         self.served: dict[str, bytes] = {}
         self.port = 0
@@ -82,6 +85,12 @@ class FakeKolada:
     def answer(self, target: str) -> tuple[int, dict[str, str], bytes]:
         with self.lock:
             self.seen.append(target)
+            delay = next((d for d in self.delays if d[0] in target and d[2] > 0), None)
+            if delay:
+                delay[2] -= 1
+        if delay:
+            time.sleep(delay[1])
+        with self.lock:
             for fault in self.faults:
                 if fault[0] in target and fault[4] > 0:
                     fault[4] -= 1
@@ -134,12 +143,15 @@ def kolada() -> Iterator[FakeKolada]:
             for k, v in headers.items():
                 self.send_header(k, v)
             self.end_headers()
-            self.wfile.write(body)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
+                self.wfile.write(body)
 
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = HTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.block_on_close = False
     fake.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -580,3 +592,35 @@ def test_cell_absent_from_an_earlier_fetch(kolada: FakeKolada, tmp_path: Path) -
     assert tidy.loc[("N00999", "0000", "T", "2018"), "published"] == pd.Timestamp("2019-06-01")
     assert tidy.loc[("N00999", "0665", "T", "2016"), "published"] == pd.Timestamp("2017-03-16")
     assert tidy.loc[("N00999", "0665", "T", "2018"), "published"] == pd.Timestamp("2019-03-16")
+
+
+def test_timeout_is_retried_then_fails(kolada: FakeKolada, tmp_path: Path) -> None:
+    """A slow answer counts as a timeout: retried with backoff, and after the last try exit 1, nothing written."""
+    _fill(kolada)
+    kolada.delays.append(["/kpi/", 1.0, 1])
+    res = _fetch(kolada, tmp_path / "raw" / "kolada", client_options={**FAST, "timeout": 0.3})
+    assert res.retries == 1
+    assert [e["error"] for e in _log(res.snapshot) if e["event"] == "attempt"][0].startswith(("TimeoutError", "timeout"))
+    kolada.delays.append(["/kpi/", 1.0, 2])
+    out = tmp_path / "raw2" / "kolada"
+    with pytest.raises(api.KoladaNetworkError, match=r"/v3/kpi/N03926,N00999\?per_page=5000: no answer within 0.3 s after 2 attempt") as exc:
+        _fetch(kolada, out, client_options={**FAST, "timeout": 0.3, "max_attempts": 2})
+    assert exc.value.exit_code == 1 and list(out.iterdir()) == []
+
+
+def test_paging_loop_and_foreign_next_url_are_refused(kolada: FakeKolada) -> None:
+    """A next_url seen before stops the fetch (no endless loop); one to another host is not followed."""
+    client = api.KoladaClient(kolada.base(), **FAST)
+    first = client.url("kpi/N03926")
+    looping = json.dumps({"values": [], "next_url": first}).encode()
+    kolada.faults.append(["/kpi/", 200, {}, looping, 1])
+    with pytest.raises(api.KoladaResponseError, match="sent this next-page URL twice"):
+        client.kpis(["N03926"])
+    foreign = json.dumps({"values": [], "next_url": "https://elsewhere.example/v3/kpi/N03926?page=2"}).encode()
+    kolada.faults.append(["/kpi/", 200, {}, foreign, 1])
+    with pytest.raises(api.KoladaResponseError, match="points to another host"):
+        client.kpis(["N03926"])
+    v2_style = json.dumps({"values": [{"id": "N03926"}], "next_page": first.replace("per_page=5000", "page=2&per_page=5000")}).encode()
+    kolada.faults.append(["per_page=5000", 200, {}, v2_style, 1])
+    pages = client.kpis(["N03926"])
+    assert len(pages) == 2 and "page=2" in pages[1].url  # v2's next_page is followed too
