@@ -289,6 +289,12 @@ def _rollup_reason(goal: Goal, ps: list[float | None]) -> str:
     return f"Målets status bygger på {rule} ({n} av {len(ps)} målindikatorer med prognos)."
 
 
+def _sv_number(x: float) -> str:
+    """A number as Swedish readers write it: '710 300', '2,14'."""
+    text = f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+    return text.replace(",", "\u00a0").replace(".", ",")
+
+
 def _changes(current: list[dict[str, Any]], previous: list[dict[str, Any]] | None, prev_period: Period | None) -> list[dict[str, Any]]:
     """Status moves since the previous forecast of the same year, with a reason for each."""
     if previous is None or prev_period is None:
@@ -315,7 +321,7 @@ def _changes(current: list[dict[str, Any]], previous: list[dict[str, Any]] | Non
             if r["basis"] != pr["basis"]:
                 why.append("utfall i stället för prognos")
             if pr["forecast"] is not None and r["forecast"] is not None and pr["forecast"] != r["forecast"]:
-                why.append(f"prognosen ändrad {pr['forecast']:.4g} → {r['forecast']:.4g}")
+                why.append(f"prognosen ändrad {_sv_number(pr['forecast'])} → {_sv_number(r['forecast'])}")
             if r["last_value"] != pr["last_value"]:
                 why.append("jämförelseårets värde har publicerats eller reviderats")
             reasons.append(
