@@ -102,24 +102,31 @@ def _orter(tidy: pd.DataFrame, indicator: Indicator, municipality: str) -> list[
 
 
 def _comparisons(tidy: pd.DataFrame, indicator: Indicator, gender: str, municipality: str, cat: Catalogue, as_of: dt.date) -> dict[str, Any] | None:
-    """The latest common year's value for the kommun, its län, riket and the peer group (unweighted mean)."""
-    if indicator.per_ort or indicator.unit == "antal":
-        return None  # counts of places of different size do not compare; rates and shares do
-    lan = geo_mod.lan_of(municipality)
-    series = {code: yearly_values(tidy, municipality=code, indicator=indicator, gender=gender, as_of=as_of) for code in (municipality, lan, "0000")}
-    if series[municipality].empty:
+    """The kommun's latest known year with the same year's value for its län, riket and the peer group.
+
+    The peer group's value is the unweighted mean of its members, as Kolada computes group values.
+    Only yearly rates and shares compare; counts of places of different size do not.
+    """
+    if indicator.per_ort or indicator.unit == "antal" or indicator.frequency != "Y":
         return None
-    year = int(series[municipality].index.max())
-    peers = [yearly_values(tidy, municipality=m, indicator=indicator, gender=gender, as_of=as_of) for m in cat.peer_group if m != municipality]
-    peer_vals = [s.loc[year] for s in peers if year in s.index]
+    lan = geo_mod.lan_of(municipality)
+    rows = tidy[(tidy["indicator"] == indicator.id) & (tidy["gender"] == gender) & (tidy["published"] <= pd.Timestamp(as_of))]
+    if rows.empty:
+        return None
+    table = rows.pivot_table(index="period", columns="municipality", values="value", aggfunc="first")
+    if municipality not in table.columns or table[municipality].dropna().empty:
+        return None
+    year = table[municipality].dropna().index.max()
+    at = table.loc[year]
+    peers = [m for m in cat.peer_group if m != municipality and m in at.index and pd.notna(at[m])]
     return {
-        "year": year,
-        "kommun": _num(series[municipality].get(year)),
-        "lan": _num(series[lan].get(year)),
+        "year": int(year),
+        "kommun": _num(at.get(municipality)),
+        "lan": _num(at.get(lan)),
         "lan_name": geo_mod.geo(lan).name,
-        "riket": _num(series["0000"].get(year)),
-        "peers": _num(np.mean(peer_vals)) if peer_vals else None,
-        "peers_n": len(peer_vals),
+        "riket": _num(at.get("0000")),
+        "peers": _num(float(np.mean([at[m] for m in peers]))) if peers else None,
+        "peers_n": len(peers),
         "peers_name": cat.peer_group_name,
     }
 
