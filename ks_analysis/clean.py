@@ -99,7 +99,7 @@ def _on_unique(values: pd.Series, fn: Any) -> pd.Series:
         arr = np.asarray(arr, dtype=object)
         present = pd.Series(arr).dropna()
         cats = pd.Index(sorted(set(present.astype(str))), dtype=object)
-        rcodes = np.where(pd.isna(arr), -1, cats.get_indexer(pd.Series(arr).astype(str).to_numpy()))
+        rcodes = np.where(pd.isna(arr), -1, cats.get_indexer(pd.Index(pd.Series(arr).astype(str).to_numpy(), dtype=object)))
         return pd.Series(pd.Categorical.from_codes(rcodes[codes], categories=cats), index=values.index)
     return pd.Series(arr[codes], index=values.index)
 
@@ -353,7 +353,9 @@ def clean_indicators(
     rej_group["reason"] = rej_group["reason"].str.replace(r"'[^']*'", "'…'", regex=True).str.replace(r"\d+(\.\d+)?", "N", regex=True).str.slice(0, 90)
     by_reason = rej_group.groupby(["spec", "source_file", "reason"]).size()
     inputs = []
-    for (s, f), row in counts.iterrows():
+    reason_keys = {(str(a), str(b)) for a, b, _r in by_reason.index}
+    for key, row in counts.iterrows():
+        s, f = (str(k) for k in key)  # type: ignore[attr-defined]  # a (spec, file) tuple
         entry: dict[str, Any] = {
             "file": str(f),
             "source": str(s),
@@ -363,8 +365,9 @@ def clean_indicators(
             "rows_missing": int(row["missing"]),
             "rows_duplicate": int(row["duplicate"]),
         }
-        if (s, f) in by_reason.index.droplevel("reason"):
-            entry["rejected_by_reason"] = {str(k): int(v) for k, v in by_reason.loc[(s, f)].items()}
+        if (s, f) in reason_keys:
+            sub: pd.Series = by_reason.loc[(s, f)]  # type: ignore[assignment]
+            entry["rejected_by_reason"] = {str(k): int(v) for k, v in sub.items()}
         else:
             entry["rejected_by_reason"] = {}
         inputs.append(entry)

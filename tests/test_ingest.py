@@ -9,9 +9,18 @@ import pandas as pd
 import pytest
 
 from ks_analysis.errors import DataFileError
-from ks_analysis.ingest._common import normalise_period, region_code, split_region_label, unit_from_title
+from ks_analysis.ingest._common import (
+    normalise_period,
+    region_code,
+    split_region_label,
+    unit_from_title,
+)
 from ks_analysis.ingest.kolada import read_kolada_bulk_csv
-from ks_analysis.ingest.kolada_web import read_kolada_kpi_metadata, read_kolada_long_names, read_kolada_web_export
+from ks_analysis.ingest.kolada_web import (
+    read_kolada_kpi_metadata,
+    read_kolada_long_names,
+    read_kolada_web_export,
+)
 from ks_analysis.ingest.tables import (
     read_bolagsverket_monthly,
     read_scb_bas_monthly,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -32,9 +33,9 @@ def read_arbetsformedlingen_monthly(
                 frame = pd.read_sql_query(f'SELECT * FROM "{table}" ORDER BY id', con)  # noqa: S608 - table name is from the manifest
         except sqlite3.DatabaseError as exc:
             raise DataFileError(rel, f"is not a readable SQLite database ({exc})", fix=f"check the file, or that it has a table {table!r}") from None
-        rows = frame.to_dict("records")
+        rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
         row_numbers = frame["id"].astype("int64").tolist() if "id" in frame.columns else list(range(1, len(frame) + 1))
-        header = list(frame.columns)
+        header: list[str] = [str(c) for c in frame.columns]
     else:
         rows = _read_text_table(path, rel)
         header = list(rows[0].keys()) if rows else []
@@ -98,7 +99,7 @@ def read_tillvaxtanalys_quarterly(
         stars = len(h) - len(h.rstrip("*"))
         qcols.append((j, period if freq == "Q" else h, h, stars))
     newest: dict[str, int] = {}
-    for _, period, _, stars in qcols:
+    for _j, period, _h, stars in qcols:
         newest[period] = max(newest.get(period, 0), stars)
     out: dict[str, list[object]] = {c: [] for c in ["municipality", "municipality_name", "period", "value", "source_row", "reject"]}
     for i, row in enumerate(grid[1:], start=2):

@@ -62,7 +62,8 @@ def read_kolada_bulk_csv(
             arr = pc.utf8_lpad(arr, width=4, padding="0")
         if upper:
             arr = pc.utf8_upper(arr)
-        return pd.Series(arr.dictionary_encode().to_pandas()).array
+        result: pd.Categorical = pd.Series(arr.dictionary_encode().to_pandas()).array  # type: ignore[assignment]  # a dictionary array becomes a Categorical
+        return result
 
     value_col = table.column(kpi)
     if pa.types.is_integer(value_col.type) or pa.types.is_floating(value_col.type) or pa.types.is_null(value_col.type):

@@ -143,7 +143,8 @@ def read_table(
     if values == "*":
         spec = {h: {"indicator": local_id(indicator_prefix, h), "unit": unit} for h in header if h and h not in used}
     else:
-        spec = {c: (v if isinstance(v, dict) else {"indicator": v, "unit": unit}) for c, v in dict(values).items()}
+        mapping: dict[str, Any] = dict(values) if isinstance(values, dict) else {}
+        spec = {c: (v if isinstance(v, dict) else {"indicator": v, "unit": unit}) for c, v in mapping.items()}
     check_columns(rel, header, [*used, *spec], f"the table needs the columns named in the manifest's options (header in row {header_row})")
     fixed_name = municipality_name
     if title_place and grid and grid[0] and grid[0][0]:
