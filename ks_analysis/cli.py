@@ -19,7 +19,7 @@ from .errors import KsAnalysisError
 __all__ = ["main", "build_parser"]
 
 #: Subcommand modules under ks_analysis.commands, in the order --help lists them.
-COMMAND_MODULES = ["catalogue", "clean", "report", "demo", "fetch"]
+COMMAND_MODULES = ["catalogue", "clean", "report", "demo", "fetch", "assessments", "explore", "backtest"]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import geo as geo_mod
 
-__all__ = ["StandOutRules", "find_standouts", "robust_band", "yearly_table", "COUNT_UNITS", "REASON_CODES"]
+__all__ = ["StandOutRules", "find_standouts", "find_standouts_in_raw", "flags_table", "robust_band", "yearly_table", "COUNT_UNITS", "REASON_CODES"]
 
 #: Units of absolute amounts that scale with a kommun's size, so peers are not compared on them.
 COUNT_UNITS = {"antal", "st", "tkr", "kr", "mnkr", "personer"}
@@ -298,3 +298,58 @@ def _gender_gaps(mine: pd.DataFrame, year: int | None, r: StandOutRules, titles:
             }
         )
     return out
+
+
+def find_standouts_in_raw(
+    *, municipality: str = "0665", year: int = 0, peers: str = "", raw: str = "", sources: str = "", as_of: str = "", k: float = 2.5
+) -> pd.DataFrame:
+    """Clean a raw folder and run :func:`find_standouts` with the notebook's string parameters (the I/O edge of notebook 05).
+
+    ``year=0`` takes each indicator's latest year; empty ``peers`` the län's other kommuner; empty
+    ``raw`` the demo data; empty ``as_of`` everything known. Titles come from the goal catalogue
+    and, where the raw folder has Kolada's ``kpi_results.csv``, from Kolada.
+    """
+    from pathlib import Path
+
+    from .catalogue import load_catalogue
+    from .clean import run_clean
+    from .paths import DEMO_DIR
+    from .supporting import kolada_titles
+
+    raw_p = Path(raw) if raw else DEMO_DIR
+    as_of_d = dt.date.fromisoformat(as_of) if as_of else None
+    tidy = run_clean(raw_p, Path(sources) if sources else None, as_of=as_of_d).tidy
+    cat = load_catalogue()
+    titles = {**kolada_titles(raw_p), **{i.id: i.title for _, i in cat.indicators()}}
+    return find_standouts(
+        tidy,
+        municipality=municipality,
+        year=year or None,
+        peers=[p.strip() for p in peers.split(",") if p.strip()] or None,
+        as_of=as_of_d,
+        rules=StandOutRules(k=k),
+        titles=titles,
+        directions={i.id: i.higher_is_better for _, i in cat.indicators()},
+        aggregations={i.id: i.aggregation for _, i in cat.indicators()},
+        units={i.id: i.unit for _, i in cat.indicators()},
+    )
+
+
+def flags_table(flags: pd.DataFrame) -> pd.DataFrame:
+    """The flags as a readable table for the analyst notebook: numbers rounded, Swedish column names."""
+    if flags.empty:
+        return pd.DataFrame({"Meddelande": ["Inga resultat sticker ut enligt reglerna."]})
+    return pd.DataFrame(
+        {
+            "Indikator": flags["indicator"],
+            "Titel": flags["title"],
+            "Kön": flags["gender"],
+            "År": flags["year"],
+            "Värde": flags["value"].round(3),
+            "Median (jämförelse)": flags["peer_median"].astype("float64").round(3),
+            "Band": [f"{_fmt(a)} – {_fmt(b)}" for a, b in zip(flags["band_lo"], flags["band_hi"], strict=True)],
+            "Kod": flags["code"],
+            "Styrka": flags["strength"].round(2),
+            "Varför": flags["reason"],
+        }
+    )

@@ -1,0 +1,135 @@
+"""``ks-analysis assessments new``: start the next period's self-assessment file, pre-filled from the previous one."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..assessments import assessment_file, load_assessments
+from ..catalogue import load_catalogue
+from ..errors import ParameterError
+from ..paths import RAW_DIR
+from ..periods import Period, parse_period
+from ._util import add_example
+
+__all__ = ["add_parser", "previous_assessment_period", "new_assessment_file"]
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("assessments", help="self-assessments of the supporting goals: start a new period's file")
+    asub = p.add_subparsers(dest="assessments_command", metavar="ACTION")
+    n = asub.add_parser("new", help="write PERIOD.yaml pre-filled from the previous period's file (never overwrites)")
+    n.add_argument("--period", required=True, help="the period to start, e.g. 2019-T2 (pre-filled from 2019-T1; T1 from the previous year's Y)")
+    n.add_argument("--assessments", type=Path, help="your assessments folder, e.g. RAW/assessments (required unless --raw is given)")
+    n.add_argument("--raw", type=Path, help="your raw data folder; the file goes to RAW/assessments")
+    n.add_argument("--from", dest="from_dir", type=Path, help="folder to read the previous period's file from (default: the same folder)")
+    n.add_argument("--goals", type=Path, help="goal catalogue YAML (default: the packaged KS mål 2019)")
+    add_example(
+        n,
+        "ks-analysis assessments new --period 2019-T2 --assessments ~/ks-data/raw/assessments",
+        "ks-analysis assessments new --period 2020-T1 --raw ~/ks-data/raw",
+    )
+    n.set_defaults(func=run_new)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def previous_assessment_period(period: Period) -> Period:
+    """The period whose file pre-fills ``period``: T2 <- T1, Y <- T2, T1 <- the previous year's Y."""
+    return period.previous() or Period(period.year - 1, "Y")
+
+
+def _template(period: Period, goal_ids: list[int]) -> dict[str, Any]:
+    return {
+        "period": period.id,
+        "goals": [
+            {"goal": gid, "direction": "kan_inte_bedomas", "text": "", "activities": [], "author": "", "date": None, "added_values": []}
+            for gid in goal_ids
+        ],
+    }
+
+
+def new_assessment_file(folder: Path, period: Period, goal_ids: list[int], *, from_dir: Path | None = None) -> tuple[Path, str]:
+    """Write ``folder/<period>.yaml`` pre-filled from the previous period's file (or a template).
+
+    Returns:
+        (the file written, a note saying what it was pre-filled from).
+
+    Raises:
+        ParameterError: if the file exists already (it is never overwritten).
+        DataFileError: if the previous file is invalid (named by file, goal and field).
+    """
+    target = assessment_file(folder, period.id)
+    if target.exists():
+        raise ParameterError(f"{target} exists already; it is never overwritten. Edit it, or move it away first to start again")
+    prev = previous_assessment_period(period)
+    src_dir = from_dir or folder
+    prev_file = assessment_file(src_dir, prev.id)
+    if prev_file.exists():
+        found, _ = load_assessments(src_dir, prev.id, goal_ids)
+        raw = yaml.safe_load(prev_file.read_text(encoding="utf-8")) or {}
+        entries = {e.get("goal"): e for e in raw.get("goals", []) if isinstance(e, dict)}
+        goals = []
+        for gid in goal_ids:
+            a = found.get(gid)
+            if a is None:
+                goals.append(_template(period, [gid])["goals"][0])
+                continue
+            goals.append(
+                {
+                    "goal": gid,
+                    "direction": a.direction,
+                    "text": a.text,
+                    "activities": list(a.activities),
+                    "author": a.author,
+                    "date": None,
+                    "added_values": list(entries.get(gid, {}).get("added_values") or []),
+                }
+            )
+        data = {"period": period.id, "goals": goals}
+        note = f"pre-filled from {prev_file.name}"
+        header = f"# Självvärderingar {period.id}, förifyllda från {prev.id}: uppdatera text, riktning, aktiviteter, mervärden och datum.\n"
+    else:
+        data = _template(period, goal_ids)
+        note = f"from the template ({prev_file.name} not found)"
+        header = f"# Självvärderingar {period.id}: skriv text, riktning (positiv | oförändrad | negativ | kan_inte_bedomas), aktiviteter och datum.\n"
+    header += "# Mall och fält: docs/templates.md. Filen skrevs av ks-analysis assessments new " + dt.date.today().isoformat() + ".\n"
+    text = header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{period.id}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        # Link rather than rename, so that a file created meanwhile is never replaced.
+        os.link(tmp, target)
+    except FileExistsError:
+        raise ParameterError(f"{target} exists already; it is never overwritten") from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target, note
+
+
+def run_new(args: argparse.Namespace) -> int:
+    period = parse_period(args.period)
+    if args.assessments:
+        folder = Path(args.assessments)
+    elif args.raw:
+        folder = Path(args.raw) / "assessments"
+    else:
+        raise ParameterError("give --assessments DIR (your raw folder's assessments/) or --raw DIR; the package does not guess where your files live")
+    resolved = folder.resolve()
+    raw_dir = RAW_DIR.resolve()
+    if resolved == raw_dir or raw_dir in resolved.parents:
+        raise ParameterError(f"{folder}: the package never writes under the project's data/raw (the demo data is made by `ks-analysis demo`); pass your own folder with --assessments")
+    cat = load_catalogue(args.goals)
+    goal_ids = [g.id for g in cat.goals if not g.is_steering]
+    path, note = new_assessment_file(folder, period, goal_ids, from_dir=args.from_dir)
+    print(path)
+    print(f"{period.id}: {note}", file=sys.stderr)
+    return 0

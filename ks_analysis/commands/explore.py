@@ -1,0 +1,94 @@
+"""``ks-analysis explore``: render the explore-one-indicator notebook to one shareable HTML file."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataFileError, ParameterError
+from ..paths import DEMO_DIR, NOTEBOOKS_DIR, REPORTS_DIR
+from ..runner import execute_notebook, render_html, validate_parameters
+from ._util import add_example, parse_date
+
+__all__ = ["add_parser", "render_exploration", "EXPLORE_NOTEBOOK"]
+
+log = logging.getLogger(__name__)
+
+EXPLORE_NOTEBOOK = "04-explore-indicator.ipynb"
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("explore", help="render one indicator's series, peers, gender split, provenance and forecast as HTML")
+    p.add_argument("indicator", help="Kolada id (N03926) or local id (LOKAL_...)")
+    p.add_argument("--municipality", default="0665", help="Kolada code of the kommun (default 0665 Vaggeryd)")
+    p.add_argument("--peers", default="", help="comma-separated Kolada codes (default: the other kommuner of the län)")
+    p.add_argument("--gender", default="T", choices=["T", "K", "M"], help="T totalt (default), K kvinnor, M män")
+    p.add_argument("--raw", type=Path, default=DEMO_DIR, help="raw data folder (default: the demo data)")
+    p.add_argument("--sources", type=Path, help="sources manifest (default: RAW/sources.yaml)")
+    p.add_argument("--as-of", default="", help="data vintage YYYY-MM-DD (default: everything known today)")
+    p.add_argument("--out", type=Path, default=REPORTS_DIR / "explore", help="folder for the HTML (default: reports/explore)")
+    add_example(
+        p,
+        "ks-analysis explore N03926",
+        "ks-analysis explore N03926 --raw ../shared/data/real --sources data/real-sources.yaml",
+        "ks-analysis explore N00669 --gender K --as-of 2022-12-31 --out /tmp/explore",
+    )
+    p.set_defaults(func=run)
+
+
+def _check_municipality(code: Any) -> None:
+    if not re.fullmatch(r"\d{4}", str(code)):
+        raise ParameterError(f"--municipality {code!r}: a Kolada code has 4 digits, e.g. 0665 for Vaggeryd")
+
+
+def render_exploration(params: dict[str, str], out_dir: Path, notebooks_dir: Path | None = None) -> Path:
+    """Run notebook 04 with ``params`` and write ``out_dir/<indicator>-<municipality>-<gender>.html`` atomically.
+
+    Raises:
+        ParameterError: bad parameters, before any kernel starts.
+        NotebookError: a cell failed; an earlier HTML file of the same name stays in place.
+    """
+    nb_dir = notebooks_dir or NOTEBOOKS_DIR
+    notebook = nb_dir / EXPLORE_NOTEBOOK
+    if not notebook.exists():
+        raise DataFileError(notebook, "explore notebook not found", fix="run from the project folder")
+    validate_parameters(notebook, params, {"municipality": _check_municipality, "as_of": lambda v: parse_date(v)})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = f"{params['indicator'].upper()}-{params['municipality']}-{params['gender']}.html"
+    final = out_dir / name
+    tmp = Path(tempfile.mkdtemp(prefix=".explore-", dir=out_dir))
+    try:
+        executed = execute_notebook(notebook, tmp / EXPLORE_NOTEBOOK, params, cwd=nb_dir)
+        html = render_html(executed, tmp / name, f"Utforska {params['indicator'].upper()} – {params['municipality']}")
+        os.replace(html, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    for what, path in (("raw data folder", args.raw), ("sources manifest", args.sources)):
+        if path is not None and not Path(path).exists():
+            raise DataFileError(path, f"{what} does not exist", fix=f"check the {what} path")
+    params = {
+        "indicator": str(args.indicator).strip().upper(),
+        "municipality": str(args.municipality),
+        "peers": args.peers or "",
+        "gender": args.gender,
+        "raw": str(Path(args.raw).resolve()),
+        "sources": str(Path(args.sources).resolve()) if args.sources else "",
+        "as_of": args.as_of or "",
+    }
+    log.info("exploring %s for %s", params["indicator"], params["municipality"])
+    path = render_exploration(params, Path(args.out).resolve())
+    log.info("rendered in %.1f s (%.0f kB)", time.monotonic() - started, path.stat().st_size / 1024)
+    print(path)
+    return 0
