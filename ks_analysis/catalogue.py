@@ -51,9 +51,9 @@ class Target:
         """The target in Swedish, as printed in the report."""
         tol = f" (tolerans {self.tolerance:g})" if self.tolerance else ""
         if self.type == "increase":
-            return f"Öka jämfört med föregående år{tol}"
+            return f"Öka mot föregående år{tol}"
         if self.type == "decrease":
-            return f"Minska jämfört med föregående år{tol}"
+            return f"Minska mot föregående år{tol}"
         if self.type == "at_least":
             where = " på varje ort" if self.scope == "every_ort" else ""
             return f"Minst {self.value:g} {unit}{where}"

@@ -177,6 +177,8 @@ def _indicator_table(g: dict[str, Any]) -> str:
         '<div class="table-wrap"><table class="indicators"><caption>Indikatorer: senaste utfall, mål, prognos med 80 % intervall, sannolikhet att målet nås och trend (mot föregående år och mot mandatperiodens start)</caption>'
         '<thead><tr><th scope="col">Indikator</th><th scope="col">Senaste utfall</th><th scope="col">Mål</th><th scope="col">Prognos/utfall i år</th><th scope="col">P(uppfyllt)</th><th scope="col">Trend</th><th scope="col">Status</th></tr></thead>'
         f'<tbody>{"".join(rows)}</tbody></table></div>'
+        '<p class="muted">Trend: första pilen jämför årets prognos (eller utfall) med föregående år, andra pilen med mandatperiodens start. '
+        'Grön pil = bättre i målets riktning, röd = sämre, → = oförändrat. P(uppfyllt) är sannolikheten att indikatorns mål nås.</p>'
     )
 
 
