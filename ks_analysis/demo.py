@@ -81,9 +81,9 @@ def _annual(rng: np.random.Generator) -> dict[str, dict[tuple[str, int, str], fl
                     v = vals[(k, prev, "T")]
                 vals[(k, y, "T")] = v
                 if gap is not None and kpi in _GENDER_KPIS:
-                    g = gap + float(rng.normal(0, abs(gap) * 0.4))
-                    vals[(k, y, "K")] = max(v + g / 2, 0.05)
-                    vals[(k, y, "M")] = max(v - g / 2, 0.05)
+                    shift = gap + float(rng.normal(0, abs(gap) * 0.4))
+                    vals[(k, y, "K")] = max(v + shift / 2, 0.05)
+                    vals[(k, y, "M")] = max(v - shift / 2, 0.05)
         for y in YEARS:
             for g in ("T", "K", "M"):
                 members = [vals[(k, y, g)] for k in kommuner if (k, y, g) in vals]
@@ -100,8 +100,8 @@ def _kolada_files(rng: np.random.Generator, root: Path) -> None:
     for kpi, vals in annual.items():
         dec = _KPIS[kpi][3]
         years = _NII_YEARS if kpi == "U00408" else YEARS
-        total = [["geo", "year", kpi.lower()]]
-        split = [["geo", "year", "gender", kpi.lower()]]
+        total: list[list[object]] = [["geo", "year", kpi.lower()]]
+        split: list[list[object]] = [["geo", "year", "gender", kpi.lower()]]
         for code in sorted({k for k, _, _ in vals}):
             for y in years:
                 if kpi == "U00408" and code not in (HOME, LAN, RIKET, "0680", "0683", "0682", "0662"):

@@ -85,7 +85,9 @@ def indicator_chart(rows: list[dict[str, Any]], year: int, lan_name: str = "län
         ax.text(r0["series_break"] - 0.45, ax.get_ylim()[1], " serieavbrott", va="top", fontsize=8, color="#555")
     ax.set_ylabel(unit)
     ax.set_xlabel("")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     title = r0["title"]
     ax.set_title(title, fontsize=10, loc="left")

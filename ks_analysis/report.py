@@ -120,7 +120,7 @@ def _comparisons(tidy: pd.DataFrame, indicator: Indicator, gender: str, municipa
     at = table.loc[year]
     peers = [m for m in cat.peer_group if m != municipality and m in at.index and pd.notna(at[m])]
     return {
-        "year": int(year),
+        "year": int(str(year)),
         "kommun": _num(at.get(municipality)),
         "lan": _num(at.get(lan)),
         "lan_name": geo_mod.geo(lan).name,
@@ -182,7 +182,7 @@ def _indicator_row(goal: Goal, ind: Indicator, gender: str, fc: Forecast, p: flo
         "method": fc.method,
         "rung": fc.rung,
         "flags": list(fc.flags),
-        "history": {int(y): _num(v) for y, v in fc.history.items()},
+        "history": {int(str(y)): _num(v) for y, v in fc.history.items()},
         "comparison": cmp,
         "trend": _trend(fc, ind, mandate_start),
         "series_break": ind.series_break,
@@ -251,9 +251,10 @@ def _evaluate_goals(tidy: pd.DataFrame, cat: Catalogue, municipality: str, perio
                         p = p_met(fc, ind)
                         ps.append(p)
                         rows.append(_indicator_row(goal, ind, gender, fc, p, cat.thresholds, ort, None, cat.mandate_start_year))
-                    if orter and all(p is not None for p in ps):
+                    known_ps = [p for p in ps if p is not None]
+                    if orter and len(known_ps) == len(ps):
                         # Every ort must reach the target: the probability that all do (independent orter).
-                        rows.append({**rows[-1], "indicator": ind.id, "ort": None, "p_met": float(np.prod(ps)), "summary_of_orter": True})
+                        rows.append({**rows[-1], "indicator": ind.id, "ort": None, "p_met": float(np.prod(known_ps)), "summary_of_orter": True})
                         rows[-1]["status"] = indicator_status(rows[-1]["p_met"], cat.thresholds)
                         rows[-1]["status_text"] = status_text(rows[-1]["status"], rows[-1]["basis"])
                         for k in ("forecast", "lo80", "hi80", "lo95", "hi95", "last_value", "known_value"):
@@ -279,9 +280,9 @@ def _evaluate_goals(tidy: pd.DataFrame, cat: Catalogue, municipality: str, perio
             if ind.role != "target" or not rows:
                 continue
             summary = [r for r in rows if r.get("summary_of_orter")] or [r for r in rows if r["ort"] is None]
-            ps = [r["p_met"] for r in summary if r["p_met"] is not None]
-            per_indicator_p.append(float(np.mean(ps)) if ps else None)
-            per_indicator_status.append(indicator_status(per_indicator_p[-1], cat.thresholds) if ps else "not_assessable")
+            summary_ps = [float(r["p_met"]) for r in summary if r["p_met"] is not None]
+            per_indicator_p.append(float(np.mean(summary_ps)) if summary_ps else None)
+            per_indicator_status.append(indicator_status(per_indicator_p[-1], cat.thresholds) if summary_ps else "not_assessable")
             bases.extend(r["basis"] for r in summary)
         status, p_goal = rollup(goal.rollup, per_indicator_p, per_indicator_status, cat.thresholds)
         basis = "outcome" if bases and all(b == "outcome" for b in bases) else "forecast"
@@ -365,7 +366,7 @@ def _changes(current: list[dict[str, Any]], previous: list[dict[str, Any]] | Non
 
 def _provenance(tidy: pd.DataFrame, cat: Catalogue, municipality: str, as_of: dt.date) -> list[dict[str, Any]]:
     """Per indicator: source, latest period known at as_of and when it was published."""
-    out = []
+    out: list[dict[str, Any]] = []
     ids = {i.id for _, i in cat.indicators()}
     base = tidy["indicator"].str.split("__").str[0]
     mine = tidy[(tidy["municipality"] == municipality) & base.isin(ids) & (tidy["published"] <= pd.Timestamp(as_of))]
