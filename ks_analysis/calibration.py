@@ -26,6 +26,8 @@ __all__ = [
     "QUANTILE_GRID",
     "CalibrationKey",
     "size_band",
+    "population_band",
+    "pool_bands",
     "scaled_errors",
     "combine_small",
     "method_context",
@@ -37,8 +39,8 @@ __all__ = [
 CALIBRATION_FILE = PACKAGE_DATA_DIR / "calibration.json"
 #: Fewer pooled errors than this: widen conservatively and flag the forecast.
 MIN_POOLED = 30
-#: Probabilities at which error quantiles are stored.
-QUANTILE_GRID = np.round(np.linspace(0.0, 1.0, 201), 4)
+#: Probabilities at which error quantiles are stored: fine in the tails, where intervals are read.
+QUANTILE_GRID = np.round(np.r_[0.0, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, np.arange(0.05, 0.951, 0.025), 0.96, 0.97, 0.975, 0.98, 0.985, 0.99, 0.995, 1.0], 4)
 #: Defaults when no calibration file exists: the honest simple baselines.
 FALLBACK_DEFAULTS = {"monthly": "ytd_snaive", "quarterly": "ytd_snaive", "annual": "naive_annual"}
 
@@ -77,6 +79,35 @@ def size_band(years: np.ndarray, aggregation: str, is_count: bool) -> str:
     return "large"
 
 
+def population_band(population: float | None) -> str:
+    """Kommun size band by inhabitants (Vaggeryd, about 14 000, is 's'); 'region' for län/riket."""
+    if population is None or not np.isfinite(population):
+        return "unknown"
+    if population < 8_000:
+        return "xs"
+    if population < 16_000:
+        return "s"
+    if population < 30_000:
+        return "m"
+    if population < 80_000:
+        return "l"
+    return "xl"
+
+
+def pool_bands(family: str, *, aggregation: str, is_count: bool, years: np.ndarray, indicator: str = "", pop_band: str = "unknown", horizon: int = 1) -> list[str]:
+    """Error pools for a series, from the most specific to the broadest; the first with enough errors is used.
+
+    Annual KPIs pool per KPI over kommuner of similar size and the same horizon (a lagged KPI is
+    forecast two years ahead), then per KPI; sub-annual series pool by yearly aggregation (a mean
+    of a level behaves unlike a sum of a flow), size and kommun size, then more broadly. Pools never
+    mix KPIs or aggregations: a series without a pool of its own gets the wide reference shape.
+    """
+    if family == "annual":
+        return [f"{indicator}|{pop_band}|h{horizon}", f"{indicator}|h{horizon}", indicator]
+    size = size_band(years, aggregation, is_count)
+    return [f"{aggregation}|{size}|{pop_band}", f"{aggregation}|{size}", aggregation]
+
+
 def quantiles_of(errors: np.ndarray) -> list[float]:
     """Stored form of an error pool: its quantiles at :data:`QUANTILE_GRID`."""
     return [float(x) for x in np.quantile(errors, QUANTILE_GRID)]
@@ -101,18 +132,26 @@ def default_methods(path: Path | None = None) -> dict[str, str]:
     return {**FALLBACK_DEFAULTS, **d}
 
 
-def scaled_errors(key: CalibrationKey, path: Path | None = None) -> tuple[np.ndarray | None, str, int]:
-    """The pooled scaled errors for ``key`` (as its stored quantiles), their source id and count.
+def scaled_errors(key: CalibrationKey, path: Path | None = None, bands: list[str] | None = None) -> tuple[np.ndarray | None, str, int]:
+    """The pooled scaled errors for ``key`` (as its stored quantiles), their pool id and count.
 
-    Falls back from the size band to all bands of the same family, cutoff and method.
+    Tries ``bands`` (most specific first, default ``[key.band, 'any']``) and takes the first pool
+    with at least :data:`MIN_POOLED` errors; if none has that many, the largest smaller one.
     """
     pools = load_calibration(path).get("pools") or {}
-    for k in (key.id(), CalibrationKey(key.family, key.cutoff, key.method, "any").id()):
+    best: tuple[np.ndarray | None, str, int] = (None, "", 0)
+    for band in bands or [key.band]:
+        k = CalibrationKey(key.family, key.cutoff, key.method, band).id()
         cell = pools.get(k)
-        if cell and cell.get("n", 0) > 0:
-            q = np.asarray(cell["q"], dtype="float64")
-            return _conformal(q, int(cell["n"])), k, int(cell["n"])
-    return None, "", 0
+        if not cell or cell.get("n", 0) <= 0:
+            continue
+        n = int(cell["n"])
+        q = _conformal(np.asarray(cell["q"], dtype="float64"), n)
+        if n >= MIN_POOLED:
+            return q, k, n
+        if n > best[2]:
+            best = (q, k, n)
+    return best
 
 
 def _conformal(q: np.ndarray, n: int) -> np.ndarray:
@@ -126,11 +165,11 @@ def _conformal(q: np.ndarray, n: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def _t_reference() -> np.ndarray:
-    """A conservative reference error shape in scaled units: Student t with 3 df, scale 1.25."""
+    """A conservative reference error shape in scaled units: Student t with 3 df, scale 2."""
     from scipy import stats  # lazy
 
     probs = np.clip(QUANTILE_GRID, 0.0025, 0.9975)
-    return stats.t.ppf(probs, df=3) * 1.25
+    return stats.t.ppf(probs, df=3) * 2.0
 
 
 def combine_small(own: np.ndarray, pooled: np.ndarray) -> tuple[np.ndarray, str, int]:
@@ -152,15 +191,19 @@ def combine_small(own: np.ndarray, pooled: np.ndarray) -> tuple[np.ndarray, str,
     return np.sort(merged), "own_errors_widened", n
 
 
-def method_context(frequency: str, aggregation: str, is_count: bool, seasonal_share: np.ndarray | None = None, path: Path | None = None) -> m.MethodContext:
-    """Method parameters: pooled values the backtest chose, or safe defaults."""
-    params = (load_calibration(path).get("params") or {}).get(frequency, {})
-    ets = params.get("ets_params", [0.3, 0.1])
+def method_context(frequency: str, aggregation: str, is_count: bool, seasonal_share: np.ndarray | None = None, indicator: str = "", path: Path | None = None) -> m.MethodContext:
+    """Method parameters: pooled values the backtest chose (per frequency; SES weight per KPI), or defaults."""
+    allp = load_calibration(path).get("params") or {}
+    params = dict(allp.get(frequency, {}))
+    alpha = (allp.get("ses_alpha_by_indicator") or {}).get(indicator)
+    if alpha is not None:
+        params["ses_alpha"] = alpha
+    ets = params.get("ets_params", [0.2, 0.1])
     return m.MethodContext(
         aggregation=aggregation,
         is_count=is_count,
         seasonal_share=seasonal_share,
         damping=float(params.get("damping", 0.5)),
-        ses_alpha=float(params.get("ses_alpha", 0.5)),
+        ses_alpha=float(params.get("ses_alpha", 1.0)),  # without a backtested weight: the naive value
         ets_params=(float(ets[0]), float(ets[1])),
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import calibration as cal
 from . import methods as m
 from .catalogue import Indicator
 
@@ -219,8 +220,9 @@ def forecast_from_matrix(
     cutoff: dt.date,
     method: str | None = None,
     is_count: bool = False,
-    first_year: int | None = None,
-    calibration_key: dict[str, str] | None = None,
+    indicator: str = "",
+    pop_band: str = "unknown",
+    seasonal_share: np.ndarray | None = None,
     seed: int = 0,
     want_samples: bool = True,
 ) -> dict[str, object]:
@@ -249,7 +251,7 @@ def forecast_from_matrix(
     if agg in ("last", "point") and P > 1 and known[-1]:
         val = float(cur[-1])
         return {"basis": "outcome", "point": val, "lo80": val, "hi80": val, "lo95": val, "hi95": val, "method": "outcome", "rung": 0, "flags": (), "samples": None, "scale": None, "calibration": ""}
-    ctx = cal.method_context(frequency, agg, is_count)
+    ctx = cal.method_context(frequency, agg, is_count, seasonal_share=seasonal_share, indicator=indicator)
     requested = method or default_method(frequency, aggregation)
     ladder = (requested,) + tuple(x for x in (LADDER_SUBYEAR if P > 1 else LADDER_ANNUAL) if x != requested)
     point = None
@@ -269,25 +271,21 @@ def forecast_from_matrix(
     if rung > 0:
         flags.append("fallback")
     years = m.yearly_from_matrix(hist, agg) if hist.shape[0] else np.zeros(0)
-    scale = _scale(years, point)
+    scale = _scale(years, point, is_count)
     # Horizon for annual series: the value of `year` from the last known year (Kolada lags).
     lf = np.flatnonzero(np.isfinite(years))
     horizon = int(hist.shape[0] - lf[-1]) if lf.size else 1
-    key = cal.CalibrationKey(
-        family=family_of(frequency),
-        cutoff=cutoff_kind(cutoff),
-        method=used,
-        band=cal.size_band(years, agg, is_count),
-    )
-    if calibration_key is not None:
-        key = cal.CalibrationKey(**{**key.__dict__, **calibration_key})
-    errors, source, n = cal.scaled_errors(key)
+    family = family_of(frequency)
+    bands = cal.pool_bands(family, aggregation=agg, is_count=is_count, years=years, indicator=indicator, pop_band=pop_band, horizon=min(horizon, 2))
+    key = cal.CalibrationKey(family=family, cutoff=cutoff_kind(cutoff), method=used, band=bands[0])
+    errors, source, n = cal.scaled_errors(key, bands=bands)
     if errors is None or n < cal.MIN_POOLED:
         own = _own_scaled_errors(hist, cur, ctx, used, scale)
         errors, source, n = cal.combine_small(own, errors if errors is not None else np.zeros(0))
         flags.append("few_calibration_errors")
-    if P == 1 and horizon > 1:
-        errors = errors * np.sqrt(horizon)
+        if P == 1 and horizon > 1:
+            errors = errors * np.sqrt(horizon)
+    if horizon > 1 and P == 1:
         flags.append(f"horizon_{horizon}")
     rng = np.random.default_rng(seed)
     u = rng.random(N_SAMPLES)
@@ -317,18 +315,15 @@ def forecast_from_matrix(
     }
 
 
-def _scale(years: np.ndarray, point: float) -> float:
-    """MASE scale: mean absolute year-on-year change, with a floor for flat or short series."""
+def _scale(years: np.ndarray, point: float, is_count: bool) -> float:
+    """MASE scale (mean absolute year-on-year change); for a constant or one-year history 10 % of
+    the level, and at least one unit for counts."""
+    s = m.mase_scale(years)
+    if s is not None:
+        return s
     y = years[np.isfinite(years)]
-    floor = max(0.02 * abs(point), 1e-6)
-    if y.size >= 3:
-        d = np.abs(np.diff(years))
-        d = d[np.isfinite(d)]
-        if d.size:
-            return float(max(d.mean(), floor))
-    if y.size >= 1:
-        return float(max(0.10 * abs(y[-1]), floor))
-    return float(max(0.10 * abs(point), floor, 1.0))
+    level = abs(float(y[-1])) if y.size else abs(point)
+    return float(max(0.10 * level, 1.0 if is_count else 1e-6))
 
 
 def _own_scaled_errors(hist: np.ndarray, cur: np.ndarray, ctx: m.MethodContext, method: str, scale: float) -> np.ndarray:
@@ -394,7 +389,12 @@ def forecast_indicator(
     if method == "signal_ratio":
         res = _signal_ratio(hist, cur, signal, agg=agg, freq=freq, cutoff=cutoff, is_count=count, seed=seed)
     else:
-        res = forecast_from_matrix(hist, cur, aggregation=indicator.aggregation, frequency=freq, cutoff=cutoff, method=method, is_count=count, seed=seed)
+        pop_band = cal.population_band(_population(tidy, municipality, as_of))
+        share = _peer_share(tidy, indicator, gender, year, as_of, freq) if P > 1 else None
+        res = forecast_from_matrix(
+            hist, cur, aggregation=indicator.aggregation, frequency=freq, cutoff=cutoff, method=method, is_count=count,
+            seed=seed, indicator=indicator.id, pop_band=pop_band, seasonal_share=share,
+        )  # fmt: skip
     return Forecast(
         municipality=municipality,
         indicator=indicator.id if ort is None else f"{indicator.id}__{ort}",
@@ -425,6 +425,39 @@ def forecast_indicator(
         scale=res["scale"],  # type: ignore[arg-type]
         calibration=str(res["calibration"]),
     )
+
+
+def _population(tidy: pd.DataFrame, municipality: str, as_of: dt.date) -> float | None:
+    """Latest published inhabitants (Kolada N01951) of the municipality, for its size band."""
+    r = tidy[(tidy["indicator"] == "N01951") & (tidy["municipality"] == municipality) & (tidy["gender"] == "T")]
+    r = r[pd.to_datetime(r["published"]) <= _as_ts(as_of)]
+    if r.empty:
+        return None
+    return float(r.sort_values("period")["value"].iloc[-1])
+
+
+def _peer_share(tidy: pd.DataFrame, indicator: Indicator, gender: str, year: int, as_of: dt.date, freq: str, years: int = 5) -> np.ndarray | None:
+    """Seasonal profile pooled over every municipality (and ort) with the indicator: mean of each
+    complete series-year's shares over the last ``years`` years before ``year``, published by ``as_of``."""
+    ids = tidy["indicator"]
+    sel = tidy[((ids == indicator.id) | ids.str.startswith(f"{indicator.id}__")) & (tidy["gender"] == gender) & (tidy["frequency"] == freq)]
+    sel = sel[pd.to_datetime(sel["published"]) <= _as_ts(as_of)]
+    if sel.empty:
+        return None
+    y, i = _sub_index(sel["period"])
+    P = m.PERIODS_PER_YEAR[freq]
+    frame = pd.DataFrame({"k": sel["municipality"].to_numpy() + sel["indicator"].to_numpy(), "y": y, "i": i, "v": sel["value"].to_numpy()})
+    frame = frame[(frame["y"] < year) & (frame["y"] >= year - years)]
+    if frame.empty:
+        return None
+    wide = frame.pivot_table(index=["k", "y"], columns="i", values="v", aggfunc="first").reindex(columns=range(P))
+    arr = wide.to_numpy(dtype="float64")
+    arr = arr[~np.isnan(arr).any(axis=1)]
+    arr = arr[arr.sum(axis=1) > 0]
+    if arr.shape[0] == 0:
+        return None
+    prof = (arr / arr.sum(axis=1, keepdims=True)).mean(axis=0)
+    return prof / prof.sum()
 
 
 def _signal_ratio(hist: np.ndarray, cur: np.ndarray, signal: Forecast | None, *, agg: str, freq: str, cutoff: dt.date, is_count: bool, seed: int) -> dict[str, object]:

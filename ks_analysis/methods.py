@@ -29,6 +29,7 @@ __all__ = [
     "ets_remainder",
     "ses_pooled",
     "mean_of",
+    "mase_scale",
 ]
 
 PERIODS_PER_YEAR = {"M": 12, "Q": 4, "Y": 1}
@@ -48,7 +49,7 @@ class MethodContext:
     seasonal_share: np.ndarray | None = None
     damping: float = 0.5
     ses_alpha: float = 0.5
-    ets_params: tuple[float, float] = (0.3, 0.1)
+    ets_params: tuple[float, float] = (0.2, 0.1)
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -83,6 +84,23 @@ def yearly_from_matrix(mat: np.ndarray, aggregation: str) -> np.ndarray:
     else:
         out[complete] = mat[complete, -1]
     return out
+
+
+def mase_scale(years: np.ndarray, recent: int = 6) -> float | None:
+    """Mean absolute year-on-year change over the last ``recent`` consecutive pairs of known years.
+
+    Recent changes, because a series' volatility drifts and the scale sets interval widths.
+    Floored at 2 % of the last value; None for a constant or too short history (fewer than two
+    consecutive known years), which cannot scale an error.
+    """
+    y = np.asarray(years, dtype="float64")
+    d = np.abs(np.diff(y))
+    d = d[np.isfinite(d)][-recent:]
+    if d.size == 0:
+        return None
+    fin = y[np.isfinite(y)]
+    s = max(float(d.mean()), 0.02 * abs(float(fin[-1])))
+    return s if s > 1e-9 else None
 
 
 def _last_finite(a: np.ndarray) -> tuple[int, float] | None:
@@ -268,10 +286,16 @@ def ets_remainder(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> floa
 
 
 def _ets_filter(z: np.ndarray, P: int, alpha: float, gamma: float) -> tuple[float, np.ndarray, np.ndarray]:
-    """ETS(A,N,A) recursions with fixed weights; initial level and season from the first year."""
-    first = z[:P]
-    level = float(first.mean())
-    season = first - level
+    """ETS(A,N,A) recursions with fixed weights.
+
+    Initial season: the mean deviation of each sub-period from its year's mean over all complete
+    years in the sample (one year's profile alone is too noisy for small counts); initial level:
+    the first year's mean.
+    """
+    n_full = z.size // P
+    years = z[: n_full * P].reshape(n_full, P)
+    season = (years - years.mean(axis=1, keepdims=True)).mean(axis=0)
+    level = float(years[0].mean())
     resid = np.empty(z.size)
     s = season.copy()
     for t in range(z.size):
@@ -294,8 +318,12 @@ def _ets_resid_var(z: np.ndarray, P: int, alpha: float, gamma: float) -> float:
     return float(np.var(r)) if r.size > 1 else 0.0
 
 
-def ets_remainder_statsmodels(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext, *, reps: int = 200) -> float | None:
-    """The same model through statsmodels' ETSModel with simulated paths (cross-check, slower)."""
+def ets_remainder_statsmodels(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext, *, reps: int = 500, seed: int = 0) -> float | None:
+    """The same fixed ETS(A,N,A) through statsmodels' ETSModel with simulated paths (cross-check, slower).
+
+    The smoothing weights are fixed (``ctx.ets_params``), so nothing is optimised; remainder paths
+    are simulated, back-transformed and summed, and their mean is the remainder forecast.
+    """
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # lazy: keeps import fast
 
     P = cur.shape[0]
@@ -303,17 +331,30 @@ def ets_remainder_statsmodels(hist: np.ndarray, cur: np.ndarray, ctx: MethodCont
     if P == 1 or known.all() or not known.any() or ctx.aggregation not in ("sum", "mean"):
         return None
     k = int(np.flatnonzero(known)[-1]) + 1
+    if not known[:k].all():
+        return None
     rows = hist[~np.isnan(hist).any(axis=1)][-8:]
     if rows.shape[0] < 3:
         return None
     y = np.concatenate([rows.ravel(), cur[:k]])
-    transform = ctx.is_count and (y >= 0).all()
+    transform = ctx.is_count and bool((y >= 0).all())
     z = np.sqrt(y) if transform else y
-    model = ETSModel(z, error="add", trend=None, seasonal="add", seasonal_periods=P, initialization_method="heuristic")
     alpha, gamma = ctx.ets_params
-    res = model.smooth(np.r_[alpha, gamma * (1 - alpha), model.start_params[2:]] if False else model.start_params)
-    sims = res.simulate(P - k, repetitions=reps, anchor="end")
-    sims = np.asarray(sims).reshape(P - k, reps)
+    n_full = z.size // P
+    years = z[: n_full * P].reshape(n_full, P)
+    season = (years - years.mean(axis=1, keepdims=True)).mean(axis=0)
+    model = ETSModel(
+        z, error="add", trend=None, seasonal="add", seasonal_periods=P,
+        initialization_method="known", initial_level=float(years[0].mean()), initial_seasonal=season,
+    )  # fmt: skip
+    with model.fix_params({"smoothing_level": alpha, "smoothing_seasonal": gamma * (1 - alpha)}):
+        res = model.fit(disp=False)
+    state = np.random.get_state()
+    np.random.seed(seed)  # statsmodels' simulate draws from numpy's global generator
+    try:
+        sims = np.asarray(res.simulate(P - k, repetitions=reps, anchor="end")).reshape(P - k, reps)
+    finally:
+        np.random.set_state(state)
     if transform:
         sims = np.maximum(sims, 0) ** 2
     return _to_full(float(cur[:k].sum()) + float(sims.sum(axis=0).mean()), P, ctx.aggregation)

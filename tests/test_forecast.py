@@ -107,12 +107,21 @@ def test_outcome_when_the_year_is_published() -> None:
     assert fc.basis == "outcome" and fc.point == sum(SEASON) and fc.lo95 == fc.hi95 == fc.point
 
 
-def test_annual_point_value_and_lag() -> None:
+@pytest.fixture
+def no_calibration(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Forecasts without the committed calibration file: baseline defaults, own errors widened."""
+    from ks_analysis import calibration as cal
+
+    monkeypatch.setattr(cal, "CALIBRATION_FILE", tmp_path / "none.json")
+
+
+def test_annual_point_value_and_lag(no_calibration: None) -> None:
     """A Kolada-style yearly value: naive by default; an unpublished last year makes the horizon 2."""
     tidy = _annual({2014: 3.0, 2015: 3.2, 2016: 3.1, 2017: 2.9, 2018: 2.7})
     ind = Indicator("N00001", "t", "%", "Y", "point", "lower_is_better", "target", Target("decrease"))
     fc = forecast_indicator(tidy, municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 4, 30), as_of=dt.date(2019, 4, 30))
     assert fc.point == 2.7 and fc.last_year == 2018 and fc.method == "naive_annual"
+    assert "few_calibration_errors" in fc.flags
     early = forecast_indicator(tidy, municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 3, 31), as_of=dt.date(2019, 3, 31))
     assert early.last_year == 2017 and "horizon_2" in early.flags
     assert (early.hi95 - early.lo95) > 0
@@ -120,7 +129,7 @@ def test_annual_point_value_and_lag() -> None:
     assert list(ys.index) == [2014, 2015, 2016, 2017, 2018]
 
 
-def test_fallback_for_short_history() -> None:
+def test_fallback_for_short_history(no_calibration: None) -> None:
     """ETS needs three years: with one it falls back down the ladder and records the rung."""
     tidy = _monthly({2018: SEASON, 2019: SEASON[:3]})
     fc = forecast_indicator(tidy, municipality="0665", indicator=_ind(), gender="T", year=2019, cutoff=dt.date(2019, 4, 30), as_of=dt.date(2019, 4, 30), method="ets_remainder")
@@ -149,3 +158,17 @@ def test_import_is_fast_and_lazy() -> None:
     code = "import sys, ks_analysis.forecast, ks_analysis.evaluate, ks_analysis.methods, ks_analysis.calibration; print('statsmodels' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[0] == "False"
+
+
+def test_committed_calibration_gives_pooled_intervals() -> None:
+    """With the committed calibration file a monthly count at T2 uses a pooled error pool, unflagged."""
+    from ks_analysis import calibration as cal
+
+    if not cal.CALIBRATION_FILE.exists():
+        pytest.skip("no committed calibration file")
+    rng = np.random.default_rng(3)
+    tidy = _monthly({y: list(rng.poisson(np.array(SEASON) * 3)) for y in range(2012, 2020)})
+    fc = forecast_indicator(tidy, municipality="0665", indicator=_ind(), gender="T", year=2019, cutoff=dt.date(2019, 8, 31), as_of=dt.date(2019, 8, 31))
+    assert fc.method == cal.default_methods()["monthly"]
+    assert "few_calibration_errors" not in fc.flags and fc.calibration.startswith("monthly|T2|")
+    assert fc.lo95 <= fc.lo80 <= fc.point <= fc.hi80 <= fc.hi95
