@@ -490,7 +490,7 @@ def read_sources(raw_root: Path, sources_file: Path | None = None, *, progress: 
             raise
         except Exception as exc:  # a reader's unexpected failure still names the file
             raise DataFileError(rel, f"could not be read by reader {spec.reader!r} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})", fix="check that the file is complete and in the format the manifest says") from exc
-        frame["spec"] = spec.name
+        frame["spec"] = as_category(spec.name, len(frame))
         frames.append(frame)
         files_info.append({"file": rel, "sha256": _sha256(f), "reader": spec.reader, "source": spec.name})
         bar.update(1)

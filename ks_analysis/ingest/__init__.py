@@ -64,6 +64,8 @@ def as_category(values: Any, n: int | None = None) -> pd.Categorical:
             return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=pd.Index([], dtype=object))
         return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([values], dtype=object))
     cat: Any = values if isinstance(values, pd.Categorical) else (values.array if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype) else None)
+    if cat is not None and cat.categories.dtype == object:
+        return cat
     if cat is None:
         codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
         return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))

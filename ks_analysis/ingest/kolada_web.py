@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -134,7 +135,7 @@ def read_kolada_web_export(
     if not grid or not any(any(c is not None for c in r) for r in grid):
         raise DataFileError(rel, "is empty", fix="export the KPIs again from Kolada")
     head = [str(c).strip() if c is not None else "" for c in grid[0]]
-    cols: dict[str, list[object]] = {c: [] for c in ["municipality_name", "indicator", "period", "value", "unit", "source_row"]}
+    cols: dict[str, Any] = {c: [] for c in ["municipality_name", "indicator", "period", "value", "unit", "source_row"]}
     titles: dict[str, tuple[str, str]] = {}
 
     def ind_unit(title: str) -> tuple[str, str]:
@@ -161,18 +162,17 @@ def read_kolada_web_export(
         if h is None:
             raise DataFileError(rel, "has no header row with years", row=2, fix="export from Kolada with years as columns, or as a long table")
         years = [(j, str(c).strip().removesuffix(".0")) for j, c in enumerate(grid[h]) if re.fullmatch(r"\d{4}(\.0)?", str(c or "").strip())]
-        for i in range(h + 1, len(grid)):
-            row = grid[i]
-            if not any(c is not None for c in row):
-                continue
-            ind, u = ind_unit(str(row[0] or ""))
-            for j, year in years:
-                cols["municipality_name"].append(row[1] if len(row) > 1 else None)
-                cols["indicator"].append(ind)
-                cols["period"].append(year)
-                cols["value"].append(row[j] if j < len(row) else None)
-                cols["unit"].append(u)
-                cols["source_row"].append(i + 1)
+        rows = [i for i in range(h + 1, len(grid)) if any(c is not None for c in grid[i])]
+        k = len(years)
+        per_row = [ind_unit(str(grid[i][0] or "")) for i in rows]
+        cols = {
+            "municipality_name": np.repeat(np.asarray([grid[i][1] if len(grid[i]) > 1 else None for i in rows], dtype=object), k),
+            "indicator": np.repeat(np.asarray([iu[0] for iu in per_row], dtype=object), k),
+            "period": [y for _ in rows for _j, y in years],
+            "value": [grid[i][j] if j < len(grid[i]) else None for i in rows for j, _y in years],
+            "unit": np.repeat(np.asarray([iu[1] for iu in per_row], dtype=object), k),
+            "source_row": np.repeat(np.asarray(rows, dtype=np.int64) + 1, k),
+        }
     return raw_frame(cols, gender="T", frequency="Y", source=source, source_file=rel)
 
 

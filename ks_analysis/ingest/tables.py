@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataFileError
@@ -150,49 +151,68 @@ def read_table(
     if title_place and grid and grid[0] and grid[0][0]:
         fixed_name = str(grid[0][0]).rsplit(",", 1)[-1].strip()
     fixed_code = region_code(municipality) if municipality is not None else None
-    cols: dict[str, list[object]] = {c: [] for c in ["municipality", "municipality_name", "indicator", "gender", "frequency", "period", "value", "unit", "source_row"]}
-    for i in range(header_row, len(grid)):
-        row = grid[i]
-        if not any(c is not None and str(c).strip() != "" for c in row):
-            continue
+    # Row attributes are worked out once per distinct cell value, then repeated per value column.
+    rows = [i for i in range(header_row, len(grid)) if any(c is not None and str(c).strip() != "" for c in grid[i])]
 
-        def cell(col: str | None, row: list[object] = row) -> object:
-            if col is None:
-                return None
-            j = pos[col]
-            return row[j] if j < len(row) else None
+    def column(col: str) -> list[object]:
+        j = pos[col]
+        return [grid[i][j] if j < len(grid[i]) else None for i in rows]
 
-        code, name = fixed_code, fixed_name
-        if region_code_col:
-            code = region_code(cell(region_code_col))
-        if region_name_col:
-            name = None if cell(region_name_col) is None else str(cell(region_name_col)).strip()
-        if region_label_col:
-            code, name = split_region_label(cell(region_label_col))
-        if period_col:
-            period, freq = normalise_period(cell(period_col))
-        elif year_col and month_col:
-            m = _month(cell(month_col))
-            y = str(cell(year_col)).strip().removesuffix(".0")
-            period, freq = (f"{y}-{m:02d}", "M") if m and 1 <= m <= 12 and y.isdigit() else (f"{y} {cell(month_col)}", None)
-        elif year_col and quarter_col:
-            period, freq = normalise_period(f"{str(cell(year_col)).strip().removesuffix('.0')}{str(cell(quarter_col)).strip()}")
-        elif year_col:
-            period, freq = normalise_period(cell(year_col))
-        else:
-            raise DataFileError(rel, "the manifest names no period column", fix="set period_col, or year_col with month_col/quarter_col")
-        gender = gender_code(cell(gender_col)) if gender_col else "T"
-        suffix = "".join(f"__{ort_key(str(cell(d)))}" for d in (dims or []))
-        for col, s in spec.items():
-            cols["municipality"].append(code)
-            cols["municipality_name"].append(name if code is None else name)
-            cols["indicator"].append(f"{s['indicator']}{suffix}")
-            cols["gender"].append(gender)
-            cols["frequency"].append(freq)
-            cols["period"].append(period)
-            cols["value"].append(cell(col))
-            cols["unit"].append(s.get("unit", unit))
-            cols["source_row"].append(i + 1)
+    def mapped(values: list[object], fn: Any) -> list[Any]:
+        cache: dict[object, Any] = {}
+        out = []
+        for v in values:
+            key = (type(v), v)
+            if key not in cache:
+                cache[key] = fn(v)
+            out.append(cache[key])
+        return out
+
+    n = len(rows)
+    codes: list[Any] = [fixed_code] * n
+    place_names: list[Any] = [fixed_name] * n
+    if region_code_col:
+        codes = mapped(column(region_code_col), region_code)
+    if region_name_col:
+        place_names = mapped(column(region_name_col), lambda v: None if v is None else str(v).strip())
+    if region_label_col:
+        pairs = mapped(column(region_label_col), split_region_label)
+        codes, place_names = [p[0] for p in pairs], [p[1] for p in pairs]
+    if period_col:
+        periods = mapped(column(period_col), normalise_period)
+    elif year_col and month_col:
+
+        def year_month(pair: tuple[object, object]) -> tuple[str, str | None]:
+            y_cell, m_cell = pair
+            m = _month(m_cell)
+            y = str(y_cell).strip().removesuffix(".0")
+            return (f"{y}-{m:02d}", "M") if m and 1 <= m <= 12 and y.isdigit() else (f"{y} {m_cell}", None)
+
+        periods = mapped(list(zip(column(year_col), column(month_col), strict=True)), year_month)
+    elif year_col and quarter_col:
+        periods = mapped([f"{str(y).strip().removesuffix('.0')}{str(q).strip()}" for y, q in zip(column(year_col), column(quarter_col), strict=True)], normalise_period)
+    elif year_col:
+        periods = mapped(column(year_col), normalise_period)
+    else:
+        raise DataFileError(rel, "the manifest names no period column", fix="set period_col, or year_col with month_col/quarter_col")
+    genders = mapped(column(gender_col), gender_code) if gender_col else ["T"] * n
+    suffixes = [""] * n
+    for d in dims or []:
+        part = mapped(column(d), lambda v: f"__{ort_key(str(v))}")
+        suffixes = [a + b for a, b in zip(suffixes, part, strict=True)]
+    k = len(spec)
+    value_cols = [column(c) for c in spec]
+    cols = {
+        "municipality": np.repeat(np.asarray(codes, dtype=object), k),
+        "municipality_name": np.repeat(np.asarray(place_names, dtype=object), k),
+        "indicator": [f"{s['indicator']}{suffix}" for suffix in suffixes for s in spec.values()],
+        "gender": np.repeat(np.asarray(genders, dtype=object), k),
+        "frequency": np.repeat(np.asarray([f for _, f in periods], dtype=object), k),
+        "period": np.repeat(np.asarray([p for p, _ in periods], dtype=object), k),
+        "value": [vc[r] for r in range(n) for vc in value_cols],
+        "unit": [s.get("unit", unit) for _ in range(n) for s in spec.values()],
+        "source_row": np.repeat(np.asarray(rows, dtype=np.int64) + 1, k),
+    }
     return raw_frame(cols, source=source, source_file=rel)
 
 
