@@ -100,7 +100,7 @@ def new_assessment_file(folder: Path, period: Period, goal_ids: list[int], *, fr
         note = f"from the template ({prev_file.name} not found)"
         header = f"# Självvärderingar {period.id}: skriv text, riktning (positiv | oförändrad | negativ | kan_inte_bedomas), aktiviteter och datum.\n"
     header += "# Mall och fält: docs/templates.md. Filen skrevs av ks-analysis assessments new " + dt.date.today().isoformat() + ".\n"
-    text = header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    text = header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1_000_000)
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{period.id}.", suffix=".tmp", dir=folder)
     try:
