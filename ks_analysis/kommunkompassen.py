@@ -146,7 +146,7 @@ def read_register(raw: Path, path: Path | None = None) -> list[Evaluation]:
             raise DataFileError(p, f"area scored twice for {year} (also row {rows_of[(year, area)]})", row=i, column="area", value=row.get("area", ""), fix="keep one area row per year")
         areas[(year, area)] = score
         rows_of[(year, area)] = i
-    for (year, area), pts in points.items():
+    for year, area in points:
         if (year, area) not in areas:
             raise DataFileError(p, f"measure points for {area} {year} but no area score", column="measure_point", fix="add a row with the area's score and an empty measure_point")
     return sorted(

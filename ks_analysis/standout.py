@@ -155,6 +155,7 @@ def find_standouts(
     directions: dict[str, bool] | None = None,
     aggregations: dict[str, str] | None = None,
     units: dict[str, str] | None = None,
+    min_year: int | None = None,
 ) -> pd.DataFrame:
     """Every flag of the three rules for one kommun, strongest first.
 
@@ -169,6 +170,7 @@ def find_standouts(
         directions: indicator id -> True when higher is better (adds "bättre"/"sämre").
         aggregations: yearly aggregation of sub-annual indicators (see :func:`yearly_table`).
         units: indicator id -> unit, for data without one (e.g. Kolada files without metadata).
+        min_year: with ``year=None``, leave out series whose latest year is older (stale series).
 
     Returns:
         One row per flag: indicator, title, gender, year, value, unit, peer_median, peer_n,
@@ -197,7 +199,7 @@ def find_standouts(
     for (ind, gender), series_rows in mine.groupby(["indicator", "gender"]):
         s = series_rows.drop_duplicates("year", keep="last").set_index("year")["value"].sort_index()
         y = year if year is not None else int(s.index.max())
-        if y not in s.index:
+        if y not in s.index or (min_year is not None and y < min_year):
             continue
         unit = str(series_rows["unit"].iloc[0])
         value = float(s.loc[y])
@@ -218,7 +220,7 @@ def find_standouts(
                 reason = (
                     f"{name} {_fmt(value, unit)} är klart {word} än jämförbara kommuner{_direction_word(code, directions.get(str(ind).split('__')[0]))}: "
                     f"median {_fmt(peer_median, unit)} för {n_peers} kommuner, normalt spann {_fmt(lo, unit)}–{_fmt(hi, unit)}"
-                    f"{'' if gender == 'T' else ' (' + _GENDER_SV[gender] + ')'}."
+                    f"{'' if gender == 'T' else ' (' + _GENDER_SV[str(gender)] + ')'}."
                 )
                 flags.append({**base, "peer_median": peer_median, "peer_n": n_peers, "band_lo": lo, "band_hi": hi, "reference": centre, "code": code, "reason": reason, "strength": abs(value - centre) / scale, "n_peers_above": above, "n_peers_below": below})
         # Own trend: this year's change against the band of past year-on-year changes (consecutive years only).
@@ -235,10 +237,10 @@ def find_standouts(
                     reason = (
                         f"Förändringen {y - 1}–{y} ({sign}{_fmt(abs(change))}) bryter mot kommunens egen utveckling: "
                         f"de senaste {len(diffs)} åren ändrades värdet normalt mellan {_fmt(centre - half)} och {_fmt(centre + half)} per år"
-                        f"{'' if gender == 'T' else ' (' + _GENDER_SV[gender] + ')'}."
+                        f"{'' if gender == 'T' else ' (' + _GENDER_SV[str(gender)] + ')'}."
                     )
                     flags.append({**base, "peer_median": peer_median, "peer_n": n_peers, "band_lo": lo, "band_hi": hi, "reference": prev + centre, "code": "trend_break", "reason": reason, "strength": abs(change - centre) / scale, "n_peers_above": None, "n_peers_below": None})
-    flags.extend(_gender_gaps(mine, year, r, titles, name))
+    flags.extend(_gender_gaps(mine, year, r, titles, name, min_year))
     cols = ["indicator", "title", "gender", "year", "value", "unit", "peer_median", "peer_n", "band_lo", "band_hi", "reference", "code", "reason", "strength", "n_peers_above", "n_peers_below", "value_k", "value_m"]
     if not flags:
         return pd.DataFrame(columns=cols)
@@ -246,7 +248,7 @@ def find_standouts(
     return out.sort_values(["strength", "indicator"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def _gender_gaps(mine: pd.DataFrame, year: int | None, r: StandOutRules, titles: dict[str, str], name: str) -> list[dict[str, Any]]:
+def _gender_gaps(mine: pd.DataFrame, year: int | None, r: StandOutRules, titles: dict[str, str], name: str, min_year: int | None = None) -> list[dict[str, Any]]:
     """Flags where the women/men gap (K − M) of this year is wider than in the previous years."""
     out: list[dict[str, Any]] = []
     split = mine[mine["gender"].isin(["K", "M"])]
@@ -258,7 +260,7 @@ def _gender_gaps(mine: pd.DataFrame, year: int | None, r: StandOutRules, titles:
             continue
         gap = (wide["K"] - wide["M"]).sort_index()
         y = year if year is not None else int(gap.index.max())
-        if y not in gap.index:
+        if y not in gap.index or (min_year is not None and y < min_year):
             continue
         past = gap[gap.index < y].tail(r.gap_years)
         if len(past) < 2:
@@ -270,10 +272,11 @@ def _gender_gaps(mine: pd.DataFrame, year: int | None, r: StandOutRules, titles:
         if not widening:
             continue
         unit = str(grp["unit"].iloc[0])
+        k_now, m_now = float(wide["K"].loc[y]), float(wide["M"].loc[y])
         lead = "kvinnor" if now > 0 else "män"
         reason = (
             f"Skillnaden mellan kvinnor och män ökar: {_fmt(abs(now))} ({lead} högre) {y}, mot {_fmt(centre)} i mitten av de "
-            f"{len(past)} föregående åren (som mest {_fmt(float(past_abs.max()))}). Kvinnor {_fmt(float(wide.loc[y, 'K']), unit)}, män {_fmt(float(wide.loc[y, 'M']), unit)}."
+            f"{len(past)} föregående åren (som mest {_fmt(float(past_abs.max()))}). Kvinnor {_fmt(k_now, unit)}, män {_fmt(m_now, unit)}."
         )
         out.append(
             {
@@ -293,8 +296,8 @@ def _gender_gaps(mine: pd.DataFrame, year: int | None, r: StandOutRules, titles:
                 "strength": (abs(now) - centre) / scale,
                 "n_peers_above": None,
                 "n_peers_below": None,
-                "value_k": float(wide.loc[y, "K"]),
-                "value_m": float(wide.loc[y, "M"]),
+                "value_k": k_now,
+                "value_m": m_now,
             }
         )
     return out

@@ -19,8 +19,8 @@ import pandas as pd
 from . import geo as geo_mod
 from .catalogue import Catalogue
 from .errors import DataFileError
-from .kommunkompassen import read_register
 from .kommunkompassen import kommunkompassen_for_goal as _kk_for_goal
+from .kommunkompassen import read_register
 from .periods import Period
 from .standout import StandOutRules, find_standouts
 
@@ -134,10 +134,10 @@ def stands_out_for_report(tidy: pd.DataFrame, catalogue: Catalogue, municipality
     peers = list(catalogue.peer_group) or None
     known = tidy[tidy["period"].astype(str).str.slice(0, 4).astype(int) <= up_to_year]
     units = {i.id: i.unit for _, i in catalogue.indicators()}
-    flags = find_standouts(known, municipality=municipality, peers=peers, as_of=as_of, rules=rules, titles={**titles, **cat_titles}, directions=directions, aggregations=aggregations, units=units)
+    flags = find_standouts(known, municipality=municipality, peers=peers, as_of=as_of, rules=rules, titles={**titles, **cat_titles}, directions=directions, aggregations=aggregations, units=units, min_year=up_to_year - 2)
     out = []
     for rec in flags.to_dict("records"):
-        item = {k: (_num(v) if isinstance(v, float) else v) for k, v in rec.items()}
+        item: dict[str, Any] = {str(k): (_num(v) if isinstance(v, float) else v) for k, v in rec.items()}
         item["strength"] = round(float(rec["strength"]), 3)
         item["related_goal"] = _related_goal(str(rec["indicator"]), str(rec["title"]), goal_of)
         out.append(item)
@@ -205,6 +205,10 @@ def _kk_html(entries: list[dict[str, Any]]) -> str:
 
 
 def _flag_numbers(f: dict[str, Any]) -> str:
+    return _flag_numbers_raw(f).replace("-", "\u2212")
+
+
+def _flag_numbers_raw(f: dict[str, Any]) -> str:
     unit = str(f.get("unit") or "")
     u = f"\u00a0{unit}" if unit in ("%",) else ""
     if f["code"] == "gender_gap_widening":

@@ -48,6 +48,10 @@ def _check_municipality(code: Any) -> None:
         raise ParameterError(f"--municipality {code!r}: a Kolada code has 4 digits, e.g. 0665 for Vaggeryd")
 
 
+def _check_date(value: Any) -> None:
+    parse_date(value, "--as-of")
+
+
 def render_exploration(params: dict[str, str], out_dir: Path, notebooks_dir: Path | None = None) -> Path:
     """Run notebook 04 with ``params`` and write ``out_dir/<indicator>-<municipality>-<gender>.html`` atomically.
 
@@ -59,7 +63,7 @@ def render_exploration(params: dict[str, str], out_dir: Path, notebooks_dir: Pat
     notebook = nb_dir / EXPLORE_NOTEBOOK
     if not notebook.exists():
         raise DataFileError(notebook, "explore notebook not found", fix="run from the project folder")
-    validate_parameters(notebook, params, {"municipality": _check_municipality, "as_of": lambda v: parse_date(v)})
+    validate_parameters(notebook, params, {"municipality": _check_municipality, "as_of": _check_date})
     out_dir.mkdir(parents=True, exist_ok=True)
     name = f"{params['indicator'].upper()}-{params['municipality']}-{params['gender']}.html"
     final = out_dir / name
