@@ -234,15 +234,21 @@ def clean_indicators(
     column = pd.Series(None, index=df.index, dtype="object")
     bad_value = pd.Series(None, index=df.index, dtype="object")
 
+    free = np.ones(n, dtype=bool)  # rows without a reason yet
+
     def reject(mask: pd.Series, why: Any, col: str, val: Any = None) -> None:
         """Give rows in ``mask`` that have no reason yet this one; ``why``/``val`` may be callables of the mask."""
-        m = mask & reason.isna()
-        if not m.any():
+        mk = np.asarray(mask, dtype=bool) & free
+        if not mk.any():
             return
-        reason[m] = why(m) if callable(why) else (why[m] if isinstance(why, pd.Series) else why)
-        column[m] = col
+        m = pd.Series(mk, index=df.index)
+        pos = np.flatnonzero(mk)
+        free[pos] = False
+        w = why(m) if callable(why) else (why[m] if isinstance(why, pd.Series) else why)
+        reason.iloc[pos] = w if isinstance(w, str) else np.asarray(w, dtype=object)
+        column.iloc[pos] = col
         bad = val(m) if callable(val) else (val if val is not None else df[col])[m]
-        bad_value[m] = pd.Series(bad, index=m.index[m]).astype("object")
+        bad_value.iloc[pos] = np.asarray(pd.Series(bad).astype("object"), dtype=object)
 
     raw_code, raw_name = df["municipality"], df["municipality_name"]
 
