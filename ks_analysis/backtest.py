@@ -248,12 +248,17 @@ def _subyear_records(panel: _Panel, methods: tuple[str, ...], progress: bool) ->
         it = tqdm(list(it), desc=f"backtest {fam}", unit="year", leave=False)
     for yi in it:
         year = panel.y0 + yi
+        # The outcome as first reported: the full year as published by 30 April of the next year
+        # (the vintage the year-end follow-up sees); the latest vintage where not complete by then.
+        first = panel.at(dt.date(year + 1, 4, 30))[:, yi, :]
+        first_years = np.array([m.aggregate_year(first[s], a) for s, a in zip(panel.meta["sid"], panel.meta["aggregation"], strict=True)])
+        actual_years = np.where(np.isfinite(first_years), first_years, latest_years[:, yi])
         for cname, cm, cd in CUTOFFS:
             cutoff = dt.date(year, cm, cd)
             at = panel.at(cutoff)
             shares = {g: _pooled_share(at, sids, yi) for g, sids in groups.items()}
             for sid in panel.meta["sid"].to_numpy():
-                actual = latest_years[sid, yi]
+                actual = actual_years[sid]
                 if not np.isfinite(actual):
                     continue
                 agg = str(meta.at[sid, "aggregation"])
@@ -612,7 +617,11 @@ def summarise(scored: pd.DataFrame, defaults: dict[str, str], runtime_s: float) 
         "cells": cells,
         "shock_2020": shock_cells,
         "cells_december": y_cells,
-        "reliability": {c: reliability_table(normal[(normal["cutoff"] == c) & (normal["method"] == normal["family"].map(defaults))]).to_dict(orient="records") for c in ("T1", "T2")},
+        "reliability": {
+            f"{c}|{fam}": reliability_table(normal[(normal["cutoff"] == c) & (normal["family"] == fam) & (normal["method"] == defaults[fam])]).to_dict(orient="records")
+            for c in ("T1", "T2")
+            for fam in ("monthly", "quarterly", "annual")
+        },
         "coverage_note": "Main cells exclude 2020 (shock year, reported apart under shock_2020). Cells with n < 100 are reported but not judged.",
         "years": [years[0], years[-1]] if years else [],
         "series": {str(k): int(v) for k, v in series.items()},
@@ -687,27 +696,47 @@ def method_table(summary: dict[str, Any] | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot_reliability(summary: dict[str, Any] | None = None) -> Any:
-    """Reliability diagram of P(better than last year) for the default methods at T1 and T2."""
+def plot_reliability(summary: dict[str, Any] | None = None, *, as_image: bool = True) -> Any:
+    """Reliability diagram of P(better than last year) for the default methods at T1 and T2.
+
+    Returns a PNG image object that notebooks show under any matplotlib backend (``as_image``),
+    or the matplotlib figure.
+    """
+    import matplotlib
+
+    if as_image:
+        matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     s = summary if summary is not None else track_record_summary()
-    fig, ax = plt.subplots(figsize=(5, 5))
-    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfekt kalibrering")
-    for cutoff, marker in (("T1", "o"), ("T2", "s")):
-        t = pd.DataFrame(s.get("reliability", {}).get(cutoff, []))
-        if t.empty:
-            continue
-        sns.lineplot(data=t, x="p_mean", y="observed", marker=marker, ax=ax, label=f"{cutoff} ({int(t['n'].sum())} prognoser)")
-    ax.set_xlabel("Prognostiserad sannolikhet att målet nås")
-    ax.set_ylabel("Observerad andel")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_title("Tillförlitlighet: P(bättre än föregående år)")
-    ax.legend(loc="upper left")
+    families = (("monthly", "Månadsserier"), ("quarterly", "Kvartalsserier"), ("annual", "Årsvärden (Kolada)"))
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), sharey=True)
+    for ax, (fam, title) in zip(axes, families, strict=True):
+        ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfekt kalibrering")
+        for cutoff, marker in (("T1", "o"), ("T2", "s")):
+            t = pd.DataFrame(s.get("reliability", {}).get(f"{cutoff}|{fam}", []))
+            if t.empty:
+                continue
+            sns.lineplot(data=t, x="p_mean", y="observed", marker=marker, ax=ax, label=f"{cutoff} ({int(t['n'].sum())} prognoser)")
+        ax.set_xlabel("Prognostiserad sannolikhet")
+        ax.set_ylabel("Observerad andel")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_title(title)
+        ax.legend(loc="upper left", fontsize=8)
+    fig.suptitle("Tillförlitlighet: P(bättre än föregående år) mot utfall")
     fig.tight_layout()
-    return fig
+    if not as_image:
+        return fig
+    import io
+
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return Image(data=buf.getvalue(), format="png")
 
 
 def run_and_summarise(raw_root: Path, sources_file: Path | None = None, *, progress: bool = False) -> tuple[dict[str, Any], pd.DataFrame, dict[str, float]]:
@@ -761,3 +790,51 @@ def format_table(summary: dict[str, Any]) -> str:
         lines.append("")
     lines.append(f"defaults: {summary.get('defaults')}   runtime: {summary.get('runtime_s')} s")
     return "\n".join(lines)
+
+
+def track_record(raw: str | Path = "", sources: str | Path = "") -> dict[str, Any]:
+    """The track record for a notebook: the committed summary when ``raw`` is empty, else a fresh run.
+
+    Args:
+        raw: real data folder to rerun the backtest on; empty = the committed summary (no rerun).
+        sources: its sources manifest; empty = ``data/real-sources.yaml`` of the project if present.
+    """
+    if not str(raw):
+        return track_record_summary()
+    from .paths import PROJECT_ROOT
+
+    src: Path | None = Path(sources) if str(sources) else None
+    if src is None and (PROJECT_ROOT / "data" / "real-sources.yaml").exists():
+        src = PROJECT_ROOT / "data" / "real-sources.yaml"
+    summary, _, _ = run_and_summarise(Path(raw), src)
+    return summary
+
+
+def goal_table(summary: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The design's goals next to the measured figures: one row per quantity and cutoff, with met yes/no.
+
+    Sub-annual MASE goals are judged on monthly and quarterly cells; cells with n < 100 are not judged.
+    """
+    s = summary if summary is not None else track_record_summary()
+    goals = [
+        ("mase_vs_naive_annual", ("monthly", "quarterly"), {"T1": (None, 0.80), "T2": (None, 0.60)}),
+        ("mase_vs_ytd_snaive", ("monthly", "quarterly"), {"T1": (None, 0.92), "T2": (None, 0.85)}),
+        ("win_rate_vs_ytd_snaive", ("monthly", "quarterly"), {"T1": (0.55, None), "T2": (0.55, None)}),
+        ("coverage80", ("monthly", "quarterly", "annual"), {"T1": (0.75, 0.85), "T2": (0.75, 0.85)}),
+        ("coverage95", ("monthly", "quarterly", "annual"), {"T1": (0.91, 0.98), "T2": (0.91, 0.98)}),
+        ("brier_skill", ("monthly", "quarterly", "annual"), {"T1": (0.20, None), "T2": (0.35, None)}),
+        ("mase_vs_naive_annual", ("annual",), {"T1": (None, 1.00), "T2": (None, 1.00)}),
+    ]
+    rows = []
+    cells = {(c["cutoff"], c["family"]): c for c in s.get("cells", [])}
+    for qty, fams, limits in goals:
+        for cutoff, (lo, hi) in limits.items():
+            for fam in fams:
+                c = cells.get((cutoff, fam))
+                if c is None:
+                    continue
+                v = c.get(qty)
+                met = None if v is None or not c.get("judged") else bool((lo is None or v >= lo) and (hi is None or v <= hi))
+                goal = f">= {lo:g}" if hi is None else f"<= {hi:g}" if lo is None else f"{lo:g}-{hi:g}"
+                rows.append({"quantity": qty, "cutoff": cutoff, "family": fam, "n": c.get("n"), "default": c.get("default"), "goal": goal, "value": v, "met": met})
+    return pd.DataFrame(rows)
