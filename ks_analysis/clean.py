@@ -258,7 +258,12 @@ def clean_indicators(
 
     # 1. What the reader already knows is not data (aggregates, superseded definitions).
     pre = df["reject"].notna()
-    reject(pre, lambda m: df.loc[m, "reject"].astype("object"), "municipality", place_value)
+    if pre.any():
+        # A superseded definition concerns the period column; anything else the place (aggregates).
+        about_period = pd.Series(False, index=df.index)
+        about_period[pre] = df.loc[pre, "reject"].astype("object").str.startswith("older definition").to_numpy()
+        reject(about_period, lambda m: df.loc[m, "reject"].astype("object"), "period", lambda m: df.loc[m, "period"].astype("object"))
+        reject(pre, lambda m: df.loc[m, "reject"].astype("object"), "municipality", place_value)
 
     # 2. Places.
     code, why = _resolve_names(df)
