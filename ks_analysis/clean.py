@@ -111,7 +111,8 @@ def _to_str(col: pd.Series) -> pd.Series:
     codes = col.cat.codes.to_numpy()
     dictionary = pa.array([str(c) for c in col.cat.categories], type=pa.string())
     arr = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary).cast(pa.string())
-    return pd.Series(arr.to_pandas(), index=col.index).astype("str")
+    out = pd.Series(arr.to_pandas(), index=col.index)
+    return out if str(out.dtype) == "str" else out.astype("str")
 
 
 def _parse_values(values: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series]:
@@ -387,6 +388,24 @@ def clean_indicators(
     return CleanResult(tidy=tidy, rejected=rejected, inputs=inputs, as_of=as_of)
 
 
+def _key_codes(frame: pd.DataFrame) -> np.ndarray:
+    """One int64 per row that is equal exactly when the key (municipality, indicator, gender, period) is.
+
+    Built from the categoricals' codes, so finding duplicates hashes one integer column
+    instead of four text columns; falls back to factorizing when a column is not categorical.
+    """
+    key = np.zeros(len(frame), dtype=np.int64)
+    for col in KEY:
+        c = frame[col]
+        if isinstance(c.dtype, pd.CategoricalDtype):
+            codes, size = c.cat.codes.to_numpy().astype(np.int64) + 1, len(c.cat.categories) + 1
+        else:
+            f, u = pd.factorize(c, use_na_sentinel=False)
+            codes, size = f.astype(np.int64), len(u)
+        key = key * size + codes
+    return key
+
+
 def _resolve_duplicates(
     df: pd.DataFrame,
     ok: pd.Series,
@@ -405,7 +424,7 @@ def _resolve_duplicates(
     rejected when they do not.
     """
     cand = df.loc[ok, KEY + ["value", "published", "source_file", "source_row", "spec"]]
-    dup = cand.duplicated(KEY, keep=False)
+    dup = pd.Series(_key_codes(cand), index=cand.index).duplicated(keep=False)
     if not dup.any():
         return
     prec_by_spec = {s: (specs[s].precedence if s in specs else 0) for s in pd.unique(cand["spec"])}
