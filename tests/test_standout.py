@@ -139,3 +139,17 @@ def test_real_flags_for_vaggeryd_2022(real_data: Path, capsys: pytest.CaptureFix
     assert set(flags["code"]) <= {"peer_high", "peer_low", "trend_break", "gender_gap_widening"}
     # Every peer flag is backed by at least five peers' values of the same year.
     assert (flags.loc[flags["code"].str.startswith("peer"), "peer_n"] >= 5).all()
+
+
+@pytest.mark.slow
+def test_notebook_05_lists_the_flags(tmp_path: Path) -> None:
+    """The analyst notebook runs top to bottom on the demo data and shows the flag table."""
+    import json
+
+    from ks_analysis.paths import NOTEBOOKS_DIR
+    from ks_analysis.runner import execute_notebook
+
+    out = execute_notebook(NOTEBOOKS_DIR / "05-stands-out.ipynb", tmp_path / "05.ipynb", {"k": 2.0}, cwd=NOTEBOOKS_DIR)
+    cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
+    shown = "".join("".join(o.get("data", {}).get("text/plain", "")) for c in cells for o in c.get("outputs", []))
+    assert "Indikator" in shown or "Inga resultat" in shown
