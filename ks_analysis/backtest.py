@@ -386,7 +386,7 @@ def run_backtest(
     raw_root: Path,
     sources_file: Path | None = None,
     *,
-    rules: tuple[SeriesRule, ...] = BACKTEST_SERIES,
+    rules: tuple[SeriesRule, ...] | None = None,
     progress: bool = False,
     methods: tuple[str, ...] = SUBYEAR_EVAL_METHODS,
 ) -> pd.DataFrame:
@@ -397,6 +397,7 @@ def run_backtest(
         mean absolute year-on-year change known at the origin), last (last full-year value known
         at the origin), sign (+1 higher is better), band, floor (a sum's year to date), rung.
     """
+    rules = rules or BACKTEST_SERIES
     vint, latest = load_vintages(raw_root, sources_file, rules=rules, progress=progress)
     panels = _panels(vint, latest, rules)
     frames: list[pd.DataFrame] = []

@@ -1,0 +1,121 @@
+"""Tests of backtest.py: split-conformal scoring without look-ahead, summaries, and a real-data run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ks_analysis import backtest as bt
+from ks_analysis.cli import main
+
+
+def _records(seed: int = 0, years: range = range(2010, 2020), n_series: int = 60, sd: float = 1.0) -> pd.DataFrame:
+    """Synthetic forecasts: actual = point + N(0, sd) x scale, half the series higher-is-better."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for y in years:
+        for sid in range(n_series):
+            for method, noise in (("ytd_snaive", sd), ("naive_annual", 2 * sd), ("credibility", sd), ("ets_remainder", sd), ("cred_ets", sd), ("ytd_ratio", sd)):
+                point = 100.0
+                rows.append(
+                    {
+                        "family": "quarterly", "cutoff": "T2", "year": y, "sid": sid, "group": "G", "series": f"s{sid}",
+                        "actual": point + rng.normal(0, noise) * 5, "scale": 5.0, "last": 100.0, "sign": 1.0 if sid % 2 else -1.0,
+                        "band": "sum|small|s", "b1": "sum|small", "b2": "sum", "floor": np.nan, "known": 2,
+                        "method": method, "point": point, "rung": 0,
+                    }
+                )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_conformal_intervals_cover_at_their_level() -> None:
+    """With stationary errors, calibrated 80 % / 95 % intervals cover about 80 % / 95 % in later years."""
+    s = bt.score_backtest(_records())
+    later = s[(s["year"] >= 2013) & (s["method"] == "ytd_snaive")]
+    cov80 = ((later["actual"] >= later["lo80"]) & (later["actual"] <= later["hi80"])).mean()
+    cov95 = ((later["actual"] >= later["lo95"]) & (later["actual"] <= later["hi95"])).mean()
+    assert 0.74 <= cov80 <= 0.86 and 0.92 <= cov95 <= 0.985
+    assert (later["lo95"] <= later["lo80"]).all() and (later["hi80"] <= later["hi95"]).all()
+    assert s[s["year"] == 2010]["flagged"].all()  # the first year has no earlier errors: reference shape
+
+
+def test_calibration_uses_only_earlier_years() -> None:
+    """Changing one year's outcomes changes the intervals of later years only, never its own."""
+    a = _records(seed=1)
+    b = a.copy()
+    hit = b["year"] == 2015
+    b.loc[hit, "actual"] = b.loc[hit, "actual"] + 500.0
+    sa, sb = bt.score_backtest(a), bt.score_backtest(b)
+    key = ["year", "sid", "method"]
+    sa, sb = sa.sort_values(key).reset_index(drop=True), sb.sort_values(key).reset_index(drop=True)
+    same = sa["year"] <= 2015
+    assert np.allclose(sa.loc[same, "hi80"], sb.loc[same, "hi80"])
+    assert not np.allclose(sa.loc[~same, "hi80"], sb.loc[~same, "hi80"])
+
+
+def test_summary_cells_and_goal_table() -> None:
+    s = bt.score_backtest(_records())
+    summary = bt.summarise(s, {"monthly": "ytd_snaive", "quarterly": "credibility", "annual": "naive_annual"}, 1.0)
+    cells = {(c["cutoff"], c["family"]): c for c in summary["cells"]}
+    c = cells[("T2", "quarterly")]
+    for k in ("n", "mase_vs_naive_annual", "mase_vs_ytd_snaive", "win_rate_vs_ytd_snaive", "coverage80", "coverage95", "brier_skill", "methods"):
+        assert k in c
+    assert c["n"] == 10 * 60 and c["judged"]  # every year is scored; the first one with the flagged reference shape
+    assert c["mase_vs_naive_annual"] < 0.7  # the synthetic default errs half as much as naive
+    assert set(c["methods"]) >= {"ytd_snaive", "naive_annual", "credibility"}
+    table = bt.goal_table(summary)
+    assert {"quantity", "cutoff", "family", "n", "goal", "value", "met"} <= set(table.columns)
+    assert "Backtest" in bt.format_table(summary)
+
+
+def test_committed_track_record_for_the_report() -> None:
+    """The report reads the committed summary without rerunning the backtest."""
+    summary = bt.track_record_summary()
+    if not summary:
+        pytest.skip("no committed track record")
+    pairs = {(c["cutoff"], c["family"]) for c in summary["cells"]}
+    assert pairs == {(c, f) for c in ("T1", "T2") for f in ("monthly", "quarterly", "annual")}
+    assert set(summary["defaults"]) == {"monthly", "quarterly", "annual"}
+    assert summary["runtime_s"] > 0
+    assert bt.track_record(raw="") == summary
+
+
+def test_backtest_command_is_registered() -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["backtest", "--help"])
+    assert exc.value.code == 0
+
+
+def test_real_data_subset_is_vintage_honest(real_data: Path) -> None:
+    """On real monthly series: at 30 April only the months published by then are known (no look-ahead)."""
+    from ks_analysis.paths import PROJECT_ROOT
+
+    rules = tuple(r for r in bt.BACKTEST_SERIES if r.group in ("SOS_EKB_HUSHALL", "SOS_EKB_UTBETALT", "SCB_BAS_ARBETSLOSHET"))
+    rec = bt.run_backtest(real_data, PROJECT_ROOT / "data" / "real-sources.yaml", rules=rules)
+    assert not rec.empty
+    t1 = rec[rec["cutoff"] == "T1"]
+    sos = t1[t1["group"].str.startswith("SOS")]
+    bas = t1[t1["group"] == "SCB_BAS_ARBETSLOSHET"]
+    # Socialstyrelsen: 31 days' lag, so March (out 1 May) is not yet known; BAS: 61 days -> January-February
+    assert set(sos["known"]) == {2}
+    assert set(bas["known"]) == {2}
+    t2 = rec[rec["cutoff"] == "T2"]
+    assert t2["known"].max() <= 7
+    scored = bt.score_backtest(rec)
+    assert scored["p_better"].between(0, 1).all()
+
+
+def test_cli_json_shape(real_data: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ks-analysis backtest --format json`` prints runtime_s and the T1/T2 x family cells."""
+    from ks_analysis.paths import PROJECT_ROOT
+
+    small = tuple(r for r in bt.BACKTEST_SERIES if r.group in ("SOS_EKB_HUSHALL", "KONKURSER", "N03926"))
+    monkeypatch.setattr(bt, "BACKTEST_SERIES", small)
+    assert main(["-q", "backtest", "--raw", str(real_data), "--sources", str(PROJECT_ROOT / "data" / "real-sources.yaml"), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["runtime_s"] > 0
+    assert {(c["cutoff"], c["family"]) for c in out["cells"]} == {(c, f) for c in ("T1", "T2") for f in ("monthly", "quarterly", "annual")}

@@ -1,0 +1,115 @@
+"""Tests of methods.py: each method on small series with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ks_analysis import methods as m
+
+S = np.array([5, 5, 8, 10, 12, 15, 20, 18, 12, 8, 6, 5], dtype=float)
+
+
+def _cur(values: np.ndarray, known: int) -> np.ndarray:
+    c = values.astype(float).copy()
+    c[known:] = np.nan
+    return c
+
+
+def test_pure_seasonal_every_method_is_exact() -> None:
+    """A series that repeats each year: every sub-annual method forecasts last year's total."""
+    hist = np.tile(S, (5, 1))
+    for known in (3, 4, 8):
+        ctx = m.MethodContext(aggregation="sum", is_count=True, seasonal_share=S / S.sum())
+        for name in ("ytd_snaive", "ytd_ratio", "credibility", "ets_remainder", "cred_ets", "naive_annual"):
+            assert m.METHODS[name](hist, _cur(S, known), ctx) == pytest.approx(S.sum(), rel=1e-6), (name, known)
+
+
+def test_flat_series_credibility_closed_form() -> None:
+    """Flat 10 a month, then 20 a month so far: the Gamma–Poisson blend has a known answer.
+
+    Last year's total m = 120, between-year variance floor (0.05 m)^2 = 36, so b = m / 36; the
+    exposure is s = 4/12; rate = (b m + ytd) / (b + s); forecast = ytd + rate (1 - s).
+    """
+    hist = np.full((4, 12), 10.0)
+    cur = _cur(np.full(12, 20.0), 4)
+    ctx = m.MethodContext(aggregation="sum", is_count=True)
+    b, s, ytd, mm = 120 / 36, 4 / 12, 80.0, 120.0
+    expected = ytd + (b * mm + ytd) / (b + s) * (1 - s)
+    assert m.credibility(hist, cur, ctx) == pytest.approx(expected)
+    # between YTD ratio (240) and last year (120), nearer last year this early in the year
+    assert 120 < expected < 200
+    assert m.ytd_ratio(hist, cur, ctx) == pytest.approx(240.0)
+    assert m.ytd_snaive(hist, cur, ctx) == pytest.approx(80 + 80)
+
+
+def test_flat_poisson_credibility_beats_ytd_ratio_early() -> None:
+    """On a flat Poisson series the blend is more accurate in April than YTD / share."""
+    rng = np.random.default_rng(7)
+    err_c, err_r = [], []
+    ctx = m.MethodContext(aggregation="sum", is_count=True)
+    for _ in range(300):
+        y = rng.poisson(3.0, size=(6, 12)).astype(float)
+        cur = _cur(y[-1], 3)
+        err_c.append(abs(m.credibility(y[:-1], cur, ctx) - y[-1].sum()))  # type: ignore[operator]
+        err_r.append(abs(m.ytd_ratio(y[:-1], cur, ctx) - y[-1].sum()))  # type: ignore[operator]
+    assert np.mean(err_c) < np.mean(err_r)
+
+
+def test_ytd_ratio_uses_the_pooled_share() -> None:
+    """Twice the usual level so far: with the profile's own share the full year is twice the usual."""
+    hist = np.tile(S, (3, 1))
+    ctx = m.MethodContext(aggregation="sum", seasonal_share=S / S.sum())
+    assert m.ytd_ratio(hist, _cur(2 * S, 4), ctx) == pytest.approx(2 * S.sum())
+
+
+def test_mean_aggregation() -> None:
+    """A yearly mean of a monthly share: year to date plus last year's remaining months, divided by 12."""
+    hist = np.tile(np.full(12, 4.0), (3, 1))
+    cur = _cur(np.full(12, 5.0), 4)
+    ctx = m.MethodContext(aggregation="mean")
+    assert m.ytd_snaive(hist, cur, ctx) == pytest.approx((4 * 5 + 8 * 4) / 12)
+    assert m.naive_annual(hist, cur, ctx) == pytest.approx(4.0)
+    assert m.ytd_ratio(hist, cur, ctx) == pytest.approx(5.0)
+
+
+def test_stock_carries_the_latest_value() -> None:
+    """'last' (e.g. build-ready lots): the latest published month carries forward."""
+    hist = np.tile(np.arange(12, dtype=float), (2, 1))
+    cur = _cur(np.array([3, 4, 2] + [0] * 9, dtype=float), 3)
+    ctx = m.MethodContext(aggregation="last")
+    assert m.ytd_snaive(hist, cur, ctx) == 2.0
+    assert m.naive_annual(hist, cur, ctx) == 2.0
+
+
+def test_ses_pooled() -> None:
+    hist = np.array([[0.0], [2.0]])
+    cur = np.array([np.nan])
+    assert m.ses_pooled(hist, cur, m.MethodContext(aggregation="point", ses_alpha=1.0)) == 2.0
+    assert m.ses_pooled(hist, cur, m.MethodContext(aggregation="point", ses_alpha=0.5)) == 1.0
+
+
+def test_short_history_gives_none() -> None:
+    """Methods that need history say so with None (the forecast then falls back down its ladder)."""
+    cur = _cur(S, 4)
+    ctx = m.MethodContext(aggregation="sum", is_count=True)
+    one = S[None, :]
+    assert m.ets_remainder(one, cur, ctx) is None
+    assert m.ytd_snaive(np.zeros((0, 12)), cur, ctx) is None
+    assert m.naive_annual(np.zeros((0, 12)), cur, ctx) is None
+    assert m.mase_scale(np.array([0.0, 0.0, 0.0])) is None  # constant zero: nothing scales an error
+    assert m.mase_scale(np.array([5.0, 5.0, 5.0])) == pytest.approx(0.1)  # floor: 2 % of the level
+    assert m.mase_scale(np.array([1.0, 3.0, np.nan, 4.0])) == pytest.approx(2.0)
+
+
+def test_numpy_ets_matches_statsmodels() -> None:
+    """The fast ETS(A,N,A) recursion agrees with statsmodels' ETSModel (same fixed weights, simulated)."""
+    pytest.importorskip("statsmodels")
+    rng = np.random.default_rng(0)
+    hist = rng.poisson(S * 3, size=(5, 12)).astype(float)
+    cur = _cur(rng.poisson(S * 3).astype(float), 5)
+    for is_count in (True, False):
+        ctx = m.MethodContext(aggregation="sum", is_count=is_count)
+        a = m.ets_remainder(hist, cur, ctx)
+        b = m.ets_remainder_statsmodels(hist, cur, ctx, reps=2000)
+        assert a == pytest.approx(b, rel=0.01)
