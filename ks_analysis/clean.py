@@ -174,11 +174,13 @@ def _resolve_names(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         c, r = _place(raw_code, name, known)
         out_code.append(c)
         out_reason.append(r)
-    codes_arr = np.asarray(out_code, dtype=object)[pair_codes]
-    reasons_arr = np.asarray(out_reason, dtype=object)[pair_codes]
-    cat = as_category(codes_arr)
-    code = pd.Series(cat.reorder_categories(sorted(cat.categories)), index=frame.index)
-    return code, pd.Series(reasons_arr, index=frame.index, dtype=object)
+    # Categorical codes straight from the few distinct pairs; sorted categories keep sorting lexical.
+    categories = sorted({c for c in out_code if c is not None})
+    position = {c: i for i, c in enumerate(categories)}
+    small = np.asarray([position[c] if c is not None else -1 for c in out_code], dtype=np.int64)
+    cat = pd.Categorical.from_codes(small[pair_codes] if len(small) else np.zeros(0, dtype=np.int64), categories=pd.Index(categories, dtype=object))
+    reasons_arr = np.asarray(out_reason, dtype=object)[pair_codes] if len(out_reason) else np.zeros(0, dtype=object)
+    return pd.Series(cat, index=frame.index), pd.Series(reasons_arr, index=frame.index, dtype=object)
 
 
 def _place(raw_code: object, name: object, known: set[str]) -> tuple[str | None, str | None]:
@@ -343,7 +345,9 @@ def clean_indicators(
     _resolve_duplicates(df, ok, specs, status, reason, column, bad_value)
 
     # Sort on the categoricals' codes (their categories are sorted), then turn them into str.
-    tidy = df.loc[status == "kept", TIDY_COLUMNS].sort_values(KEY).reset_index(drop=True)
+    kept = df.loc[status == "kept", TIDY_COLUMNS]
+    # One argsort of an int64 key; the categories are sorted, so this is the lexical key order.
+    tidy = kept.take(np.argsort(_key_codes(kept), kind="stable")).reset_index(drop=True)
     for col in ["municipality", "indicator", "gender", "frequency", "period", "unit", "source", "source_file"]:
         tidy[col] = _to_str(tidy[col])
     tidy["source_row"] = tidy["source_row"].astype("int64")

@@ -140,7 +140,9 @@ def test_clean_never_loses_or_invents_a_row(raw: pd.DataFrame, prec: bool, rev: 
         assert i["rows_read"] == i["rows_kept"] + i["rows_rejected"] + i["rows_missing"] + i["rows_duplicate"]
     origin = set(zip(raw["source_file"], raw["source_row"], strict=True))
     assert set(zip(res.tidy["source_file"], res.tidy["source_row"], strict=True)) <= origin
-    assert not res.tidy.duplicated(["municipality", "indicator", "gender", "period"]).any()
+    key = ["municipality", "indicator", "gender", "period"]
+    assert not res.tidy.duplicated(key).any()
+    pd.testing.assert_frame_equal(res.tidy[key], res.tidy[key].sort_values(key).reset_index(drop=True))
 
 
 @pytest.mark.parametrize("period", ["2022", "2022-Q4", "2022-12"])
