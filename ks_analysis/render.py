@@ -250,7 +250,7 @@ def goal_section(g: dict[str, Any], extra: str = "") -> str:
 def _added_text(v: dict[str, Any]) -> str:
     if "indicator" in v:
         return f"{v.get('title', v['indicator'])}: {v.get('value_text', '')}".strip().rstrip(":")
-    parts = [str(v.get("description", "")), f"{v.get('value', '')} {v.get('unit', '')}".strip()]
+    parts = [str(v.get("description", "")), v.get("value_text") or f"{v.get('value', '')} {v.get('unit', '')}".strip()]
     src = f" (källa: {v['source']})" if v.get("source") else ""
     return ": ".join(p for p in parts if p) + src
 
@@ -315,19 +315,30 @@ Metoder i denna rapport: {e(', '.join(methods))}. Intervallen (80 % och 95 %) ä
 
 
 def track_record_html(tr: dict[str, Any]) -> str:
-    """The backtest's accuracy figures as a short table."""
+    """The backtest's accuracy figures (the package's track record) as a short table."""
     cells = tr.get("cells") or []
     if not cells:
-        return ""
+        return '<p class="muted">Ingen historisk utvärdering av prognosmetoderna finns med i denna version.</p>'
+    family_sv = {"monthly": "månadsserier", "quarterly": "kvartalsserier", "annual": "årsvärden"}
+    cutoff_sv = {"T1": "30 april", "T2": "31 augusti", "Y": "31 december"}
     rows = "".join(
-        f'<tr><td>{e(c.get("cutoff"))}</td><td>{e(c.get("family"))}</td><td class="num">{c.get("n", "")}</td><td class="num">{_f(c.get("mase_vs_naive_annual"))}</td><td class="num">{_f(c.get("mase_vs_ytd_snaive"))}</td><td class="num">{_pct(c.get("coverage80"))}</td><td class="num">{_pct(c.get("coverage95"))}</td></tr>'
+        f'<tr><td>{e(cutoff_sv.get(c.get("cutoff"), c.get("cutoff")))}</td><td>{e(family_sv.get(c.get("family"), c.get("family")))}</td><td>{e(c.get("default", ""))}</td>'
+        f'<td class="num">{c.get("n", "")}{"" if c.get("judged", c.get("n", 0) >= 100) else "*"}</td><td class="num">{_f(c.get("mase_vs_naive_annual"))}</td>'
+        f'<td class="num">{_f(c.get("mase_vs_ytd_snaive"))}</td><td class="num">{_pct(c.get("coverage80"))}</td><td class="num">{_pct(c.get("coverage95"))}</td><td class="num">{_f(c.get("brier_skill"))}</td></tr>'
         for c in cells
     )
+    years = tr.get("years")
+    span = f" ({years[0]}–{years[-1]})" if isinstance(years, list) and years else ""
     return (
-        '<h3>Hur bra har prognoserna varit? (historisk utvärdering)</h3>'
-        f'<p>{e(tr.get("text_sv", "Prognosmetoden har prövats i efterhand på verkliga serier, med bara det som var publicerat vid varje brytpunkt."))}</p>'
-        '<div class="table-wrap"><table><thead><tr><th scope="col">Brytpunkt</th><th scope="col">Serier</th><th scope="col">Antal</th><th scope="col">Fel jfr förra årets värde</th><th scope="col">Fel jfr enkel metod</th><th scope="col">Träff 80 %</th><th scope="col">Träff 95 %</th></tr></thead>'
+        "<h3>Hur bra har prognoserna varit? (historisk utvärdering)</h3>"
+        f"<p>Metoderna har prövats i efterhand på verkliga offentliga serier{e(span)}: vid varje brytpunkt användes bara det som då var publicerat, "
+        "och prognosen jämfördes med det faktiska helårsutfallet. Fel under 1 betyder bättre än jämförelsemetoden; "
+        "träff 80 % bör ligga nära 80 % om intervallen är ärliga. Brier-skicklighet över 0 betyder att sannolikheterna säger mer än en gissning på basfrekvensen.</p>"
+        '<div class="table-wrap"><table><caption>Prognosernas träffsäkerhet per brytpunkt och typ av serie (* färre än 100 prognoser: redovisas men bedöms inte)</caption>'
+        '<thead><tr><th scope="col">Brytpunkt</th><th scope="col">Serier</th><th scope="col">Metod</th><th scope="col">Antal</th><th scope="col">Fel jfr förra årets värde</th>'
+        '<th scope="col">Fel jfr enkel metod</th><th scope="col">Träff 80 %</th><th scope="col">Träff 95 %</th><th scope="col">Brier-skicklighet</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></div>"
+        + ('<p class="muted">Året 2020 (pandemin) bröt mönstren och redovisas separat i den analytiska notebooken 02; det ingår inte i tabellen.</p>' if tr.get("shock_2020") else "")
     )
 
 

@@ -27,7 +27,7 @@ from .assessments import load_assessments
 from .catalogue import Catalogue, Goal, Indicator, load_catalogue
 from .clean import run_clean
 from .evaluate import indicator_status, p_met, rollup
-from .forecast import Forecast, forecast_indicator, yearly_values
+from .forecast import Forecast, forecast_indicator
 from .periods import Period, parse_period
 from .supporting import enrich_report
 
