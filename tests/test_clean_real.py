@@ -135,3 +135,20 @@ def test_cli_exit_codes_and_untouched_outputs(real_data: Path, tmp_path: Path, c
         assert main(["-q", "clean", "--raw", str(raw), "--out", str(out)]) == 2
     assert "sub/extra.csv is in the raw folder but not listed in sources.yaml" in caplog.text
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_web_export_aggregates_and_repeated_sollentuna(cleaned: CleanResult) -> None:
+    """alla invanare.xlsx: 'Alla kommuner' rows dropped and counted (15 KPIs x 22 years); Sollentuna's repeat collapses."""
+    web = next(i for i in cleaned.inputs if i["file"].endswith("alla invanare.xlsx"))
+    assert web["rows_rejected"] == 15 * 22
+    assert web["rejected_by_reason"] == {"aggregate row '…' dropped on purpose (not a kommun)": 330}
+    tidy = cleaned.tidy
+    sollentuna = tidy[(tidy["municipality"] == "0163") & (tidy["indicator"] == "KOLADA_INVANARE_65_ANDEL")]
+    assert len(sollentuna) == 22 and not sollentuna["period"].duplicated().any()
+
+
+def test_tillvaxtanalys_lan_revisions(cleaned: CleanResult) -> None:
+    """The 2024 Tillväxtanalys file agrees on 37 of 42 overlapping quarters and revises 5; the newer values win."""
+    tva = next(i for i in cleaned.inputs if i["file"].endswith("Tillvaxtananalys_2024_08_21.xlsx"))
+    assert (tva["rows_read"], tva["rows_kept"], tva["rows_duplicate"]) == (53, 16, 37)
+    assert _value(cleaned.tidy, "0020", "TVA_NYSTARTADE", "2011-Q1") == 467
