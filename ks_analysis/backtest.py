@@ -268,8 +268,8 @@ def _subyear_records(panel: _Panel, methods: tuple[str, ...], progress: bool) ->
                     continue  # the year is already published: an outcome, not a forecast
                 known_years = m.yearly_from_matrix(hist, agg)
                 fin = known_years[np.isfinite(known_years)]
-                if fin.size < 2 or not np.isfinite(known_years[-1]):
-                    continue  # need last year and a scale
+                if fin.size < 3 or not np.isfinite(known_years[-1]):
+                    continue  # need last year and a scale from at least two year-on-year changes
                 level = float(np.mean(fin[-3:])) * (12 if agg == "mean" and P == 12 else 4 if agg == "mean" else 1)
                 if level < float(meta.at[sid, "min_level"]):
                     continue

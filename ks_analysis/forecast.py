@@ -279,6 +279,11 @@ def forecast_from_matrix(
     bands = cal.pool_bands(family, aggregation=agg, is_count=is_count, years=years, indicator=indicator, pop_band=pop_band, horizon=min(horizon, 2))
     key = cal.CalibrationKey(family=family, cutoff=cutoff_kind(cutoff), method=used, band=bands[0])
     errors, source, n = cal.scaled_errors(key, bands=bands)
+    if np.isfinite(years).sum() < 3:
+        # The pools hold errors scaled by at least two year-on-year changes; with a shorter
+        # history the scale itself is unsure, so widen as if few errors were known.
+        flags.append("short_history")
+        errors = None
     if errors is None or n < cal.MIN_POOLED:
         own = _own_scaled_errors(hist, cur, ctx, used, scale)
         errors, source, n = cal.combine_small(own, errors if errors is not None else np.zeros(0))
