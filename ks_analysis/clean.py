@@ -345,9 +345,11 @@ def clean_indicators(
     _resolve_duplicates(df, ok, specs, status, reason, column, bad_value)
 
     # Sort on the categoricals' codes (their categories are sorted), then turn them into str.
-    kept = df.loc[status == "kept", TIDY_COLUMNS]
-    # One argsort of an int64 key; the categories are sorted, so this is the lexical key order.
-    tidy = kept.take(np.argsort(_key_codes(kept), kind="stable")).reset_index(drop=True)
+    # One argsort of an int64 key (the categories are sorted, so this is the lexical key order)
+    # and one take of the kept rows in that order.
+    kept_pos = np.flatnonzero((status == "kept").to_numpy())
+    order = np.argsort(_key_codes(df[KEY].take(kept_pos)), kind="stable")
+    tidy = df[TIDY_COLUMNS].take(kept_pos[order]).reset_index(drop=True)
     for col in ["municipality", "indicator", "gender", "frequency", "period", "unit", "source", "source_file"]:
         tidy[col] = _to_str(tidy[col])
     tidy["source_row"] = tidy["source_row"].astype("int64")
