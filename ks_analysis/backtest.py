@@ -271,7 +271,7 @@ def _subyear_records(panel: _Panel, methods: tuple[str, ...], progress: bool) ->
                 if fin.size < 3 or not np.isfinite(known_years[-1]):
                     continue  # need last year and a scale from at least two year-on-year changes
                 level = float(np.mean(fin[-3:])) * (12 if agg == "mean" and P == 12 else 4 if agg == "mean" else 1)
-                if level < float(meta.at[sid, "min_level"]):
+                if level < float(meta.at[sid, "min_level"]):  # type: ignore[arg-type]
                     continue
                 scale = m.mase_scale(known_years)
                 if scale is None:
@@ -282,7 +282,7 @@ def _subyear_records(panel: _Panel, methods: tuple[str, ...], progress: bool) ->
                 ytd = float(np.nansum(cur))
                 base = {
                     "family": fam, "cutoff": cname, "year": year, "sid": int(sid), "group": str(meta.at[sid, "group"]),
-                    "series": f"{meta.at[sid, 'municipality']}|{meta.at[sid, 'indicator']}|{meta.at[sid, 'gender']}",
+                    "series": "|".join(str(meta.at[sid, c]) for c in ("municipality", "indicator", "gender")),
                     "actual": float(actual), "scale": scale, "last": float(known_years[-1]),
                     "sign": 1.0 if meta.at[sid, "direction"] == "higher_is_better" else -1.0,
                     "band": bands[0], "b1": bands[1], "b2": bands[2],
@@ -489,7 +489,9 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
         out["n_calib"][idx] = n
         flagged[idx] = flag
 
-    for (fam, _c, _m), gidx in records.groupby(["family", "cutoff", "method"], sort=False).indices.items():
+    groups: dict[Any, np.ndarray] = records.groupby(["family", "cutoff", "method"], sort=False).indices  # type: ignore[assignment]
+    for gkey, gidx in groups.items():
+        fam = gkey[0]
         gy = year[gidx]
         for y in np.unique(gy):
             lim = _calib_years(str(fam), int(y))
@@ -656,7 +658,7 @@ def write_calibration(scored: pd.DataFrame, defaults: dict[str, str], alphas: di
     content = {
         "about": "Scaled forecast errors (actual - forecast) / mean |year-on-year change| from ks-analysis backtest on the real series; quantiles only, no data values.",
         "generated": dt.date.today().isoformat(),
-        "quantile_grid": [float(x) for x in cal.QUANTILE_GRID],
+        "quantile_grid": cal.QUANTILE_GRID.tolist(),
         "defaults": defaults,
         "params": {"M": {"damping": 0.5, "ets_params": [0.2, 0.1]}, "Q": {"damping": 0.5, "ets_params": [0.2, 0.1]}, "ses_alpha_by_indicator": alphas or {}},
         "pools": pools,
@@ -817,7 +819,7 @@ def goal_table(summary: dict[str, Any] | None = None) -> pd.DataFrame:
     Sub-annual MASE goals are judged on monthly and quarterly cells; cells with n < 100 are not judged.
     """
     s = summary if summary is not None else track_record_summary()
-    goals = [
+    goals: list[tuple[str, tuple[str, ...], dict[str, tuple[float | None, float | None]]]] = [
         ("mase_vs_naive_annual", ("monthly", "quarterly"), {"T1": (None, 0.80), "T2": (None, 0.60)}),
         ("mase_vs_ytd_snaive", ("monthly", "quarterly"), {"T1": (None, 0.92), "T2": (None, 0.85)}),
         ("win_rate_vs_ytd_snaive", ("monthly", "quarterly"), {"T1": (0.55, None), "T2": (0.55, None)}),

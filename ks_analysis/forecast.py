@@ -223,6 +223,7 @@ def forecast_from_matrix(
     indicator: str = "",
     pop_band: str = "unknown",
     seasonal_share: np.ndarray | None = None,
+    unit: str = "",
     seed: int = 0,
     want_samples: bool = True,
 ) -> dict[str, object]:
@@ -257,15 +258,14 @@ def forecast_from_matrix(
     point = None
     used = requested
     rung = 0
-    for rung, name in enumerate(ladder):
+    for i, name in enumerate(ladder):
         fn = m.METHODS.get(name)
         if fn is None:
             raise ValueError(f"unknown forecast method {name!r}; use one of {', '.join(m.METHODS)}")
-        point = fn(hist, cur, ctx)
-        if point is not None and np.isfinite(point):
-            used = name
+        value = fn(hist, cur, ctx)
+        if value is not None and np.isfinite(value):
+            point, used, rung = float(value), name, i
             break
-        point = None
     if point is None:
         return {"basis": "none", "point": None, "lo80": None, "hi80": None, "lo95": None, "hi95": None, "method": requested, "rung": len(ladder), "flags": ("no_history",), "samples": None, "scale": None, "calibration": ""}
     if rung > 0:
@@ -295,11 +295,17 @@ def forecast_from_matrix(
     rng = np.random.default_rng(seed)
     u = rng.random(N_SAMPLES)
     draws = point + scale * np.quantile(errors, u)
-    lower = 0.0 if (is_count or (np.isfinite(years).any() and np.nanmin(np.r_[years, cur]) >= 0 and agg == "sum")) else None
-    if agg == "sum" and lower is not None:
-        lower = max(lower, float(np.nansum(cur)))  # a year's sum cannot end below its year to date
-    if lower is not None:
+    # The possible range: a series that has never been negative stays >= 0 (clipping draws to
+    # the possible range can only raise coverage), a year's sum cannot end below its year to
+    # date, and a share in per cent stays <= 100.
+    seen = np.r_[hist.ravel(), cur]
+    seen = seen[np.isfinite(seen)]
+    nonneg = is_count or (seen.size > 0 and bool(np.all(seen >= 0)))
+    if nonneg:
+        lower = max(0.0, float(np.nansum(cur))) if agg == "sum" else 0.0
         draws = np.maximum(draws, lower)
+    if unit.strip() == "%" and seen.size and bool(np.all(seen <= 100)):
+        draws = np.minimum(draws, 100.0)
     q = np.quantile(draws, [0.025, 0.10, 0.90, 0.975])
     lo95, lo80, hi80, hi95 = (float(x) for x in q)
     lo80, lo95 = min(lo80, point), min(lo95, lo80, point)
@@ -398,7 +404,7 @@ def forecast_indicator(
         share = _peer_share(tidy, indicator, gender, year, as_of, freq) if P > 1 else None
         res = forecast_from_matrix(
             hist, cur, aggregation=indicator.aggregation, frequency=freq, cutoff=cutoff, method=method, is_count=count,
-            seed=seed, indicator=indicator.id, pop_band=pop_band, seasonal_share=share,
+            seed=seed, indicator=indicator.id, pop_band=pop_band, seasonal_share=share, unit=unit,
         )  # fmt: skip
     return Forecast(
         municipality=municipality,

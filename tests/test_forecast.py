@@ -172,3 +172,12 @@ def test_committed_calibration_gives_pooled_intervals() -> None:
     assert fc.method == cal.default_methods()["monthly"]
     assert "few_calibration_errors" not in fc.flags and fc.calibration.startswith("monthly|T2|")
     assert fc.lo95 <= fc.lo80 <= fc.point <= fc.hi80 <= fc.hi95
+
+
+def test_intervals_stay_in_the_possible_range() -> None:
+    """A share in per cent that has never been negative gets no negative lower bound, nor one above 100."""
+    tidy = _annual({2012: 0.4, 2013: 0.1, 2014: 0.9, 2015: 0.2, 2016: 1.5, 2017: 0.3, 2018: 0.2})
+    ind = Indicator("N00001", "t", "%", "Y", "point", "lower_is_better", "target", Target("decrease"))
+    fc = forecast_indicator(tidy, municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 8, 31), as_of=dt.date(2019, 8, 31))
+    assert fc.lo95 >= 0.0 and fc.hi95 <= 100.0
+    assert fc.samples is not None and fc.samples.min() >= 0.0
