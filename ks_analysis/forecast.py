@@ -36,6 +36,8 @@ N_SAMPLES = 2000
 #: Fallback ladder per family: the first method that gives a forecast wins; its index is the rung.
 LADDER_SUBYEAR = ("ytd_snaive", "ytd_ratio", "naive_annual")
 LADDER_ANNUAL = ("naive_annual",)
+#: Years since the last known full year beyond which no forecast is made (election KPIs: 4).
+MAX_HORIZON = 4
 
 
 @dataclass(frozen=True)
@@ -275,6 +277,9 @@ def forecast_from_matrix(
     # Horizon for annual series: the value of `year` from the last known year (Kolada lags).
     lf = np.flatnonzero(np.isfinite(years))
     horizon = int(hist.shape[0] - lf[-1]) if lf.size else 1
+    if horizon > MAX_HORIZON and not known.any():
+        # Nothing of the year and nothing for years: no forecast (e.g. a KPI that was retired).
+        return {"basis": "none", "point": None, "lo80": None, "hi80": None, "lo95": None, "hi95": None, "method": used, "rung": rung, "flags": (*flags, "stale_history"), "samples": None, "scale": None, "calibration": ""}
     family = family_of(frequency)
     bands = cal.pool_bands(family, aggregation=agg, is_count=is_count, years=years, indicator=indicator, pop_band=pop_band, horizon=min(horizon, 2))
     key = cal.CalibrationKey(family=family, cutoff=cutoff_kind(cutoff), method=used, band=bands[0])
@@ -284,14 +289,17 @@ def forecast_from_matrix(
         # history the scale itself is unsure, so widen as if few errors were known.
         flags.append("short_history")
         errors = None
-    if errors is None or n < cal.MIN_POOLED:
+    pooled = errors is not None and n >= cal.MIN_POOLED
+    if not pooled:
+        # The series' own past errors already span its usual gaps (e.g. four years between elections).
         own = _own_scaled_errors(hist, cur, ctx, used, scale)
         errors, source, n = cal.combine_small(own, errors if errors is not None else np.zeros(0))
         flags.append("few_calibration_errors")
-        if P == 1 and horizon > 1:
-            errors = errors * np.sqrt(horizon)
     if horizon > 1 and P == 1:
         flags.append(f"horizon_{horizon}")
+        if horizon > 2 and pooled:  # pools hold one- and two-year-ahead errors; further ahead, widen like a random walk
+            errors = errors * np.sqrt(horizon / 2)
+    assert errors is not None  # set by the pool or by combine_small
     rng = np.random.default_rng(seed)
     u = rng.random(N_SAMPLES)
     draws = point + scale * np.quantile(errors, u)

@@ -181,3 +181,12 @@ def test_intervals_stay_in_the_possible_range() -> None:
     fc = forecast_indicator(tidy, municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 8, 31), as_of=dt.date(2019, 8, 31))
     assert fc.lo95 >= 0.0 and fc.hi95 <= 100.0
     assert fc.samples is not None and fc.samples.min() >= 0.0
+
+
+def test_no_forecast_from_a_stale_history() -> None:
+    """A KPI last published long ago (e.g. retired) gets no forecast rather than a ten-year naive."""
+    tidy = _annual({2008: 50.0, 2010: 52.0, 2012: 51.0})
+    ind = Indicator("N00001", "t", "%", "Y", "point", "higher_is_better", "target", Target("increase"))
+    fc = forecast_indicator(tidy, municipality="0665", indicator=ind, gender="T", year=2022, cutoff=dt.date(2022, 8, 31), as_of=dt.date(2022, 8, 31))
+    assert fc.basis == "none" and fc.point is None and "stale_history" in fc.flags
+    assert fc.last_year == 2012  # the history is still reported
