@@ -841,3 +841,50 @@ def goal_table(summary: dict[str, Any] | None = None) -> pd.DataFrame:
                 goal = f">= {lo:g}" if hi is None else f"<= {hi:g}" if lo is None else f"{lo:g}-{hi:g}"
                 rows.append({"quantity": qty, "cutoff": cutoff, "family": fam, "n": c.get("n"), "default": c.get("default"), "goal": goal, "value": v, "met": met})
     return pd.DataFrame(rows)
+
+
+_METHOD_SV = {
+    "ytd_snaive": "utfall hittills i år plus förra årets värden för resten av året",
+    "naive_annual": "förra årets värde",
+    "ses_pooled": "exponentiell utjämning av årsvärdena med en vikt gemensam för alla kommuner",
+    "ytd_ratio": "utfall hittills i år delat med den vanliga andelen av året",
+    "credibility": "en vägning av takten hittills i år och förra årets nivå",
+    "ets_remainder": "en säsongsmodell (ETS) för resten av året",
+    "cred_ets": "medelvärdet av en vägning av takten hittills och en säsongsmodell",
+}
+_FAMILY_SV = {"monthly": "månadsserier", "quarterly": "kvartalsserier", "annual": "årsvärden"}
+_CUTOFF_SV = {"T1": "30 april", "T2": "31 augusti"}
+
+
+def track_record_text_sv(summary: dict[str, Any] | None = None) -> list[str]:
+    """Swedish sentences for the report's method section, from the committed track record.
+
+    One sentence on the defaults, then one per cutoff with the interval coverage and how much
+    better than last year's value the forecasts were. Empty list without a committed summary.
+    """
+    s = summary if summary is not None else track_record_summary()
+    if not s:
+        return []
+    d = s.get("defaults", {})
+    out = [
+        "Prognosmetoder (valda efter en efterhandsprövning på verkliga data): "
+        + "; ".join(f"{_FAMILY_SV[f]}: {_METHOD_SV.get(d.get(f, ''), d.get(f, ''))}" for f in ("monthly", "quarterly", "annual"))
+        + ". Intervallen och sannolikheten att målet nås bygger på hur stora felen varit tidigare år."
+    ]
+    for cutoff in ("T1", "T2"):
+        parts = []
+        for c in s.get("cells", []):
+            if c["cutoff"] != cutoff or not c.get("n"):
+                continue
+            cov80 = c.get("coverage80")
+            ratio = c.get("mase_vs_naive_annual")
+            n_sv = f"{c['n']:,}".replace(",", "\u00a0")
+            txt = f"{_FAMILY_SV[c['family']]} ({n_sv} prognoser)"
+            if cov80 is not None:
+                txt += f": 80 %-intervallet innehöll utfallet i {round(100 * cov80)} % av fallen"
+            if ratio is not None and c["family"] != "annual":
+                txt += f", felet var {ratio:.2f} gånger felet med förra årets värde".replace(".", ",")
+            parts.append(txt)
+        if parts:
+            out.append(f"Prövat per {_CUTOFF_SV[cutoff]} (2020 undantaget): " + "; ".join(parts) + ".")
+    return out

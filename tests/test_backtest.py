@@ -119,3 +119,26 @@ def test_cli_json_shape(real_data: Path, capsys: pytest.CaptureFixture[str], mon
     out = json.loads(capsys.readouterr().out)
     assert out["runtime_s"] > 0
     assert {(c["cutoff"], c["family"]) for c in out["cells"]} == {(c, f) for c in ("T1", "T2") for f in ("monthly", "quarterly", "annual")}
+
+
+def test_track_record_text_for_the_report() -> None:
+    """Swedish sentences for the report's method section, with figures from the committed summary."""
+    lines = bt.track_record_text_sv()
+    if not bt.track_record_summary():
+        assert lines == []
+        return
+    assert lines[0].startswith("Prognosmetoder")
+    assert any("30 april" in x for x in lines) and any("31 augusti" in x for x in lines)
+
+
+def test_track_record_notebook_runs(tmp_path: Path) -> None:
+    """notebooks/02-forecast-track-record.ipynb runs with papermill on the committed summary."""
+    papermill = pytest.importorskip("papermill")
+    from ks_analysis.paths import NOTEBOOKS_DIR
+
+    if not bt.track_record_summary():
+        pytest.skip("no committed track record")
+    out = tmp_path / "o.ipynb"
+    papermill.execute_notebook(str(NOTEBOOKS_DIR / "02-forecast-track-record.ipynb"), str(out), kernel_name="python3", progress_bar=False)
+    nb = json.loads(out.read_text(encoding="utf-8"))
+    assert any("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
