@@ -33,6 +33,7 @@ __all__ = [
     "clean_indicators",
     "read_sources",
     "run_clean",
+    "clean_sources",
     "write_clean",
     "MISSING_MARKERS",
     "AGGREGATE_NAMES",
@@ -537,8 +538,12 @@ def read_sources(raw_root: Path, sources_file: Path | None = None, *, progress: 
 
 def _warn_unlisted(raw_root: Path, listed: set[Path], sources_file: Path) -> None:
     skip_names = {sources_file.name, "README.md", "SOURCES.md", ".gitkeep", "fetch-log.jsonl"}
+    # A subfolder with its own sources.yaml is another raw root (e.g. data/raw/demo), not ours to list.
+    nested = [d.parent for d in raw_root.rglob("sources.yaml") if d.parent != raw_root]
     for p in sorted(raw_root.rglob("*")):
         if not p.is_file() or p.name in skip_names or p.name.startswith("."):
+            continue
+        if any(root in p.parents for root in nested):
             continue
         if p.resolve() not in listed and p.resolve() != sources_file.resolve():
             if any(part in ("assessments", "sjalvvarderingar", "kommunkompassen") for part in p.relative_to(raw_root).parts):
@@ -567,6 +572,14 @@ def run_clean(raw_root: Path, sources_file: Path | None = None, *, as_of: dt.dat
     raw, specs, files_info = read_sources(raw_root, sources_file, progress=progress)
     if raw.empty:
         raise DataFileError(sources_file or raw_root, "the manifest lists no readable data rows", fix="check the file globs in the manifest")
+    return clean_sources(raw, specs, files_info, as_of=as_of)
+
+
+def clean_sources(raw: pd.DataFrame, specs: dict[str, SourceSpec], files_info: list[dict[str, Any]], *, as_of: dt.date | None = None) -> CleanResult:
+    """Clean what :func:`read_sources` read, with the manifest's per-file entries (sha256, reader) merged in.
+
+    Reading is the slow part; a caller that needs several vintages reads once and cleans each ``as_of``.
+    """
     result = clean_indicators(raw, specs, as_of=as_of)
     by_file = {(i["source"], i["file"]): i for i in result.inputs}
     merged = []

@@ -25,7 +25,7 @@ import yaml
 from . import geo as geo_mod
 from .assessments import load_assessments
 from .catalogue import Catalogue, Goal, Indicator, load_catalogue
-from .clean import run_clean
+from .clean import clean_sources, read_sources
 from .evaluate import indicator_status, p_met, rollup
 from .forecast import Forecast, forecast_indicator
 from .periods import Period, parse_period
@@ -423,7 +423,8 @@ def build_report(
     assessments_dir = Path(assessments) if assessments else raw / "assessments"
     supporting = [g.id for g in cat.goals if not g.is_steering]
 
-    clean = run_clean(raw, sources, as_of=as_of_d, progress=progress)
+    raw_rows, specs, files_info = read_sources(raw, sources, progress=progress)
+    clean = clean_sources(raw_rows, specs, files_info, as_of=as_of_d)
     tidy = clean.tidy
     a_now, note_now = load_assessments(assessments_dir, per.id, supporting)
     goals_now = _evaluate_goals(tidy, cat, municipality, per, as_of_d, a_now, note_now)
@@ -432,7 +433,7 @@ def build_report(
     goals_prev = None
     if prev is not None:
         prev_as_of = min(as_of_d, prev.cutoff) if as_of in (None, "") else prev.cutoff
-        clean_prev = run_clean(raw, sources, as_of=prev_as_of)
+        clean_prev = clean_sources(raw_rows, specs, files_info, as_of=prev_as_of)
         a_prev, note_prev = load_assessments(assessments_dir, prev.id, supporting)
         goals_prev = _evaluate_goals(clean_prev.tidy, cat, municipality, prev, prev_as_of, a_prev, note_prev)
 
