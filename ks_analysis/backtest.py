@@ -557,17 +557,23 @@ def _cell(scored: pd.DataFrame, fam: str, cutoff: str, default: str, methods: li
 
     out["mase_vs_naive_annual"] = ratio(default, "naive_annual")
     out["mase_vs_ytd_snaive"] = ratio(default, "ytd_snaive") if fam != "annual" else None
-    if fam != "annual" and default in per and "ytd_snaive" in per:
-        a = c[c["method"] == default].set_index(key)
+    def win_rate(meth: str) -> float | None:
+        """Share of forecasts closer to the outcome than ytd_snaive's (ties count half)."""
+        if fam == "annual" or meth not in per or "ytd_snaive" not in per:
+            return None
+        a = c[c["method"] == meth].set_index(key)
         b = c[c["method"] == "ytd_snaive"].set_index(key).reindex(a.index)
         ea = (a["actual"] - a["point"]).abs()
         eb = (b["actual"] - b["point"]).abs()
-        out["win_rate_vs_ytd_snaive"] = float(((ea < eb) + 0.5 * (ea == eb)).mean())
-    else:
-        out["win_rate_vs_ytd_snaive"] = None
+        return float(((ea < eb) + 0.5 * (ea == eb)).mean())
+
+    out["win_rate_vs_ytd_snaive"] = win_rate(default)
     for k in ("coverage80", "coverage95", "brier_skill", "brier", "mase", "winkler80_scaled", "base_rate", "flagged_share"):
         out[k] = d.get(k)
-    out["methods"] = {meth: {**v, "mase_vs_naive_annual": ratio(meth, "naive_annual"), "mase_vs_ytd_snaive": ratio(meth, "ytd_snaive") if fam != "annual" else None} for meth, v in per.items()}
+    out["methods"] = {
+        meth: {**v, "mase_vs_naive_annual": ratio(meth, "naive_annual"), "mase_vs_ytd_snaive": ratio(meth, "ytd_snaive") if fam != "annual" else None, "win_rate_vs_ytd_snaive": win_rate(meth)}
+        for meth, v in per.items()
+    }
     return out
 
 

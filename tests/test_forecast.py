@@ -190,3 +190,16 @@ def test_no_forecast_from_a_stale_history() -> None:
     fc = forecast_indicator(tidy, municipality="0665", indicator=ind, gender="T", year=2022, cutoff=dt.date(2022, 8, 31), as_of=dt.date(2022, 8, 31))
     assert fc.basis == "none" and fc.point is None and "stale_history" in fc.flags
     assert fc.last_year == 2012  # the history is still reported
+
+
+def test_signal_ratio_scales_last_value_by_the_signal() -> None:
+    """method='signal_ratio': an annual KPI moves with its in-year signal's forecast ratio (flagged uncalibrated)."""
+    sig_tidy = _monthly({y: [100.0] * 12 for y in range(2015, 2019)} | {2019: [80.0] * 12}, indicator="X_SIGNAL")
+    sig_ind = Indicator("X_SIGNAL", "t", "antal", "M", "mean", "lower_is_better", "signal", Target("decrease"))
+    signal = forecast_indicator(sig_tidy, municipality="0665", indicator=sig_ind, gender="T", year=2019, cutoff=dt.date(2019, 8, 31), as_of=dt.date(2019, 8, 31))
+    tidy = _annual({2015: 3.0, 2016: 3.1, 2017: 2.9, 2018: 3.0})
+    ind = Indicator("N00001", "t", "%", "Y", "point", "lower_is_better", "target", Target("decrease"), signal="X_SIGNAL")
+    fc = forecast_indicator(tidy, municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 8, 31), as_of=dt.date(2019, 8, 31), method="signal_ratio", signal=signal)
+    assert fc.method == "signal_ratio" and "signal_uncalibrated" in fc.flags
+    assert fc.point == pytest.approx(3.0 * signal.point / signal.last_value)
+    assert fc.point < 3.0 and fc.lo95 <= fc.lo80 <= fc.point <= fc.hi80 <= fc.hi95

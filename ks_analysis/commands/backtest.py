@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     sources = args.sources
     if sources is None and (PROJECT_ROOT / "data" / "real-sources.yaml").exists():
         sources = PROJECT_ROOT / "data" / "real-sources.yaml"
-    summary, scored, alphas = bt.run_and_summarise(raw, sources, progress=progress_enabled(args) and args.format != "json" or progress_enabled(args) and sys.stderr.isatty())
+    show = progress_enabled(args) and (args.format != "json" or sys.stderr.isatty())
+    summary, scored, alphas = bt.run_and_summarise(raw, sources, progress=show)
     if args.write_calibration:
         path = bt.write_calibration(scored, summary["defaults"], alphas)
         log.info("wrote %s", path)
