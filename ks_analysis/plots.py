@@ -21,7 +21,8 @@ def _fig_to_html(fig: Any, alt: str, caption: str) -> str:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    # A fixed layout draws the figure once; bbox_inches="tight" would draw it twice.
+    fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<figure class="chart"><img src="data:image/png;base64,{data}" alt="{escape(alt)}" width="640"><figcaption>{escape(caption)}</figcaption></figure>'
@@ -41,7 +42,8 @@ def indicator_chart(rows: list[dict[str, Any]], year: int, lan_name: str = "län
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.9)
-    fig, ax = plt.subplots(figsize=(7.2, 3.2))
+    fig, ax = plt.subplots(figsize=(7.6, 3.3))
+    fig.subplots_adjust(left=0.09, right=0.7, top=0.9, bottom=0.1)
     r0 = rows[0]
     unit = r0["unit"]
     alt_parts = []

@@ -31,6 +31,8 @@ __all__ = ["ReportRun", "publish_report", "REPORT_NOTEBOOK", "check_html"]
 log = logging.getLogger(__name__)
 
 REPORT_NOTEBOOK = "03-goal-report.ipynb"
+#: The analyst's notebooks run for every period beside the report and kept with it.
+ANALYST_NOTEBOOKS = ("01-clean-indicators.ipynb", "05-stands-out.ipynb")
 MAX_HTML_BYTES = 3 * 1024 * 1024
 
 
@@ -80,6 +82,35 @@ def check_html(html: Path) -> None:
         raise KsAnalysisError(f"{html.name}: {size / 1e6:.1f} MB is over the 3 MB limit for a shareable report")
 
 
+def _analyst_jobs(nb_dir: Path, out_dir: Path, params: dict[str, Any], per: Period) -> list[tuple[Path, Path, dict[str, Any]]]:
+    """The analyst notebooks present, each with the report's parameters it declares (validated)."""
+    from .runner import notebook_parameters
+
+    jobs = []
+    extra = {"year": per.year}
+    for name in ANALYST_NOTEBOOKS:
+        path = nb_dir / name
+        if not path.exists():
+            continue
+        declared = notebook_parameters(path)
+        mine = {k: v for k, v in {**params, **extra}.items() if k in declared and v != ""}
+        validate_parameters(path, mine)
+        jobs.append((path, out_dir / name, mine))
+    return jobs
+
+
+def _run_all(jobs: list[tuple[Path, Path, dict[str, Any]]], cwd: Path) -> None:
+    """Run notebooks side by side (each in its own kernel); the first failure is raised."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = [pool.submit(execute_notebook, src, dst, p, cwd=cwd) for src, dst, p in jobs]
+        errors = [f.exception() for f in futures]
+    for err in errors:
+        if err is not None:
+            raise err
+
+
 def publish_report(
     period: str | Period,
     *,
@@ -92,6 +123,7 @@ def publish_report(
     peers: str = "",
     out: Path | None = None,
     notebooks_dir: Path | None = None,
+    analyst_notebooks: bool = True,
 ) -> ReportRun:
     """Run the report notebook for one period and publish rapport.html + report.json atomically.
 
@@ -136,7 +168,10 @@ def publish_report(
         (tmp / "notebooks").mkdir()
         executed = tmp / "notebooks" / REPORT_NOTEBOOK
         report_json = tmp / "report.json"
-        execute_notebook(notebook, executed, {**params, "report_json": str(report_json)}, cwd=nb_dir)
+        jobs = [(notebook, executed, {**params, "report_json": str(report_json)})]
+        if analyst_notebooks:
+            jobs += _analyst_jobs(nb_dir, tmp / "notebooks", params, per)
+        _run_all(jobs, nb_dir)
         if not report_json.exists():
             raise KsAnalysisError(f"{REPORT_NOTEBOOK}: ran but wrote no report.json")
         rep = json.loads(report_json.read_text(encoding="utf-8"))
