@@ -55,6 +55,7 @@ def render_back(rep: dict[str, Any]) -> str:
 
 def _track_record() -> dict[str, Any]:
     # The committed backtest summary of the real series: the report cites it, never reruns it.
-    from .backtest import track_record_summary
+    from .backtest import track_record_summary, track_record_text_sv
 
-    return track_record_summary()
+    summary = track_record_summary()
+    return {**summary, "text_sv": track_record_text_sv()} if summary else summary

@@ -329,11 +329,14 @@ def track_record_html(tr: dict[str, Any]) -> str:
     )
     years = tr.get("years")
     span = f" ({years[0]}–{years[-1]})" if isinstance(years, list) and years else ""
+    texts = tr.get("text_sv") or []
+    told = "".join(f"<p>{e(t)}</p>" for t in texts) if isinstance(texts, list) else f"<p>{e(texts)}</p>"
     return (
         "<h3>Hur bra har prognoserna varit? (historisk utvärdering)</h3>"
         f"<p>Metoderna har prövats i efterhand på verkliga offentliga serier{e(span)}: vid varje brytpunkt användes bara det som då var publicerat, "
         "och prognosen jämfördes med det faktiska helårsutfallet. Fel under 1 betyder bättre än jämförelsemetoden; "
         "träff 80 % bör ligga nära 80 % om intervallen är ärliga. Brier-skicklighet över 0 betyder att sannolikheterna säger mer än en gissning på basfrekvensen.</p>"
+        f"{told}"
         '<div class="table-wrap"><table><caption>Prognosernas träffsäkerhet per brytpunkt och typ av serie (* färre än 100 prognoser: redovisas men bedöms inte)</caption>'
         '<thead><tr><th scope="col">Brytpunkt</th><th scope="col">Serier</th><th scope="col">Metod</th><th scope="col">Antal</th><th scope="col">Fel jfr förra årets värde</th>'
         '<th scope="col">Fel jfr enkel metod</th><th scope="col">Träff 80 %</th><th scope="col">Träff 95 %</th><th scope="col">Brier-skicklighet</th></tr></thead>'

@@ -84,3 +84,16 @@ def test_failing_cell_exits_nonzero_and_keeps_the_previous_report(report_dir: Pa
     assert after == before
     leftovers = [p.name for p in report_dir.parent.iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_method_section_cites_the_backtested_track_record(report_dir: Path) -> None:
+    """Readers see how good April forecasts have been, from the committed backtest summary."""
+    from ks_analysis.backtest import track_record_summary
+
+    html = (report_dir / "rapport.html").read_text(encoding="utf-8")
+    method = html[html.index('id="metod"') :]
+    assert "Hur bra har prognoserna varit" in method
+    cells = track_record_summary()["cells"]
+    t1_monthly = next(c for c in cells if c["cutoff"] == "T1" and c["family"] == "monthly")
+    assert f"{round(100 * t1_monthly['coverage80'])}\u00a0%" in method
+    assert "ks-analysis" in method and "sha256" in method
