@@ -7,7 +7,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..clean import run_clean, write_clean
 from ..paths import DEMO_DIR, PROCESSED_DIR
 from ._util import add_example, parse_date, progress_enabled
 
@@ -29,6 +28,8 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..clean import run_clean, write_clean  # pandas and pandera load only when cleaning
+
     as_of = parse_date(args.as_of)
     result = run_clean(args.raw, args.sources, as_of=as_of, progress=progress_enabled(args))
     paths = write_clean(result, args.out)

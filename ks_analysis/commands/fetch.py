@@ -11,7 +11,6 @@ from typing import Any
 
 from ..catalogue import load_catalogue
 from ..errors import ParameterError
-from ..kolada_api import DEFAULT_BASE_URL, fetch_kolada
 from ..paths import RAW_DIR
 from ._util import add_example, progress_enabled
 
@@ -39,7 +38,7 @@ def add_parser(sub: Any) -> None:
     k.add_argument("--municipality", default=None, help="kommun code (default: the catalogue's, 0665); its län and riket 0000 are always fetched")
     k.add_argument("--peers", nargs="+", default=["lan"], metavar="PEERS", help="'lan' (default: the län's other kommuner), 'kolada-group ID', 'none', or kommun codes (0604 0617 or 0604,0617)")
     k.add_argument("--years", default=f"2010-{dt.date.today().year}", help="years, e.g. 2010-2024 or 2018,2019 (default: 2010 to this year)")
-    k.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"API root (default: {DEFAULT_BASE_URL})")
+    k.add_argument("--base-url", default=None, help="API root (default: Kolada's v3 API, https://api.kolada.se/v3)")
     k.add_argument("--out", type=Path, default=RAW_DIR / "kolada", help="snapshot root (default: data/raw/kolada); sources.yaml of its parent gets the entry")
     k.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: 30)")
     k.add_argument("--retries", type=int, default=4, help="retries on HTTP 429/5xx and timeouts (default: 4)")
@@ -101,6 +100,10 @@ def run_kolada(args: argparse.Namespace) -> int:
     municipality = (args.municipality or cat.municipality).strip().zfill(4)
     if args.retries < 0 or args.retry_delay < 0 or args.timeout <= 0:
         raise ParameterError("--retries and --retry-delay must be >= 0 and --timeout > 0")
+    from ..kolada_api import DEFAULT_BASE_URL, fetch_kolada  # pandas loads only when fetching
+
+    if args.base_url is None:
+        args.base_url = DEFAULT_BASE_URL
     result = fetch_kolada(
         args.out,
         kpis,
