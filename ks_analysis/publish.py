@@ -103,6 +103,9 @@ def _run_all(jobs: list[tuple[Path, Path, dict[str, Any]]], cwd: Path) -> None:
     """Run notebooks side by side (each in its own kernel); the first failure is raised."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from .runner import ensure_kernel
+
+    ensure_kernel()  # once, before the threads start
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         futures = [pool.submit(execute_notebook, src, dst, p, cwd=cwd) for src, dst, p in jobs]
         errors = [f.exception() for f in futures]

@@ -43,8 +43,16 @@ _TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 
 
 def ensure_kernel() -> str:
-    """Make the ``ks-analysis`` kernel spec (this interpreter) visible to jupyter_client; return its name."""
-    root = Path(tempfile.gettempdir()) / f"ks-analysis-kernels-{os.getuid() if hasattr(os, 'getuid') else 'u'}"
+    """Make the ``ks-analysis`` kernel spec (this interpreter) visible to jupyter_client; return its name.
+
+    The spec lives in a folder of its own per interpreter, so two environments on one machine (a
+    checkout and a CI clone, say) never run each other's Python; it is written atomically, so
+    notebooks started side by side never read half a file.
+    """
+    import hashlib
+
+    tag = hashlib.sha256(sys.executable.encode()).hexdigest()[:12]
+    root = Path(tempfile.gettempdir()) / f"ks-analysis-kernels-{tag}"
     spec_dir = root / "kernels" / KERNEL_NAME
     spec = {
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
@@ -56,8 +64,9 @@ def ensure_kernel() -> str:
     path = spec_dir / "kernel.json"
     text = json.dumps(spec, indent=1)
     if not path.exists() or path.read_text() != text:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text)
+        fd, tmp = tempfile.mkstemp(dir=spec_dir, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
         os.replace(tmp, path)
     paths = os.environ.get("JUPYTER_PATH", "")
     if str(root) not in paths.split(os.pathsep):
