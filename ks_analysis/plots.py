@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+from functools import lru_cache
 from html import escape
 from typing import Any
 
@@ -28,13 +29,9 @@ def _fig_to_html(fig: Any, alt: str, caption: str) -> str:
     return f'<figure class="chart"><img src="data:image/png;base64,{data}" alt="{escape(alt)}" width="640"><figcaption>{escape(caption)}</figcaption></figure>'
 
 
-def indicator_chart(rows: list[dict[str, Any]], year: int, lan_name: str = "länet") -> str:
-    """One chart for one indicator (all its genders): history, forecast fan, target, län and riket.
-
-    Args:
-        rows: the report's indicator rows of one indicator (one per gender).
-        year: the report year (where the forecast sits).
-    """
+@lru_cache(maxsize=1)
+def _pyplot() -> Any:
+    """pyplot on the Agg backend with the report's seaborn theme, set up once per process."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -42,6 +39,17 @@ def indicator_chart(rows: list[dict[str, Any]], year: int, lan_name: str = "län
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.9)
+    return plt
+
+
+def indicator_chart(rows: list[dict[str, Any]], year: int, lan_name: str = "länet") -> str:
+    """One chart for one indicator (all its genders): history, forecast fan, target, län and riket.
+
+    Args:
+        rows: the report's indicator rows of one indicator (one per gender).
+        year: the report year (where the forecast sits).
+    """
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.6, 3.3))
     fig.subplots_adjust(left=0.09, right=0.7, top=0.9, bottom=0.1)
     r0 = rows[0]
