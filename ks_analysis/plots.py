@@ -71,6 +71,11 @@ def indicator_chart(rows: list[dict[str, Any]], year: int, lan_name: str = "län
                 sx, sy = zip(*seg, strict=True)
                 ax.plot(sx, sy, marker="o", ms=3, color=color, label=label if k == 0 else None)
             alt_parts.append(f"{label}: {xs[0]}–{xs[-1]}, senast {ys[-1]:.3g} {unit} ({xs[-1]})")
+        old = sorted((int(y), v) for y, v in (r.get("predecessor_history") or {}).items() if v is not None)
+        if old:
+            ox, oy = zip(*old, strict=True)
+            ax.plot(ox, oy, marker="s", ms=3, ls="--", color=color, alpha=0.6, label=f"Tidigare serie {r.get('predecessor_id', '')} (ej sammanbunden)" if r is rows[0] else None)
+            alt_parts.append(f"tidigare serie {ox[0]}–{ox[-1]}, senast {oy[-1]:.3g} ({ox[-1]}), inte sammanbunden med den nya")
         if r["forecast"] is not None:
             if r["basis"] == "outcome":
                 ax.plot([year], [r["forecast"]], marker="D", color=color, ms=6, label=f"Utfall {year}" if r is rows[0] else None)
@@ -111,7 +116,7 @@ def goal_charts(goal: dict[str, Any], year: int) -> str:
     for r in goal["indicators"]:
         if r.get("ort") is not None or r.get("summary_of_orter") or r["role"] == "context":
             continue
-        if not r["history"] and r["forecast"] is None:
+        if not r["history"] and r["forecast"] is None and not r.get("predecessor_history"):
             continue
         by_ind.setdefault(r["base_indicator"], []).append(r)
     return "".join(indicator_chart(rows, year) for rows in by_ind.values())

@@ -27,7 +27,7 @@ from .assessments import load_assessments
 from .catalogue import Catalogue, Goal, Indicator, load_catalogue
 from .clean import clean_sources, read_sources
 from .evaluate import indicator_status, p_met, rollup
-from .forecast import Forecast, forecast_indicator
+from .forecast import Forecast, forecast_indicator, yearly_values
 from .periods import Period, parse_period
 from .supporting import enrich_report
 
@@ -272,7 +272,19 @@ def _evaluate_goals(tidy: pd.DataFrame, cat: Catalogue, municipality: str, perio
                     reference = {"lan": cmp_ref.get("lan"), "riket": cmp_ref.get("riket"), "peer_median": cmp_ref.get("peers"), "peer_mean": cmp_ref.get("peers")}.get(ind.target.reference)
                 p = p_met(fc, ind, reference)
                 cmp = _comparisons(tidy, ind, gender, municipality, cat, as_of)
-                rows.append(_indicator_row(goal, ind, gender, fc, p, cat.thresholds, None, cmp, cat.mandate_start_year))
+                row = _indicator_row(goal, ind, gender, fc, p, cat.thresholds, None, cmp, cat.mandate_start_year)
+                if ind.predecessor:
+                    # The old series is shown beside the new one, never joined to it (a series break).
+                    try:
+                        old = cat.indicator(ind.predecessor)
+                    except KeyError:
+                        old = None
+                    if old is not None:
+                        past = yearly_values(tidy, municipality=municipality, indicator=old, gender=gender, as_of=as_of)
+                        row["predecessor_history"] = {int(str(y)): _num(v) for y, v in past.items()}
+                        row["predecessor_title"] = old.title
+                        row["predecessor_id"] = old.id
+                rows.append(row)
             rows_by_ind[ind.id] = rows
         for ind in goal.indicators:
             rows = rows_by_ind.get(ind.id, [])
