@@ -55,7 +55,7 @@ CUTOFFS = (("T1", 4, 30), ("T2", 8, 31), ("Y", 12, 31))
 SHOCK_YEARS = (2020,)
 #: A cell needs this many forecasts before its figures are judged.
 MIN_JUDGED = 100
-SUBYEAR_EVAL_METHODS = ("naive_annual", "ytd_snaive", "ytd_ratio", "credibility", "ets_remainder", "cred_ets")
+SUBYEAR_EVAL_METHODS = m.SUBYEAR_METHODS
 ANNUAL_EVAL_METHODS = ("naive_annual", "ses_pooled")
 SES_ALPHAS = (0.2, 0.35, 0.5, 0.7, 0.85, 1.0)
 
@@ -287,7 +287,7 @@ def _subyear_records(panel: _Panel, methods: tuple[str, ...], progress: bool) ->
                     "sign": 1.0 if meta.at[sid, "direction"] == "higher_is_better" else -1.0,
                     "band": bands[0], "b1": bands[1], "b2": bands[2],
                     "floor": ytd if (agg == "sum" and (is_count or np.nanmin(np.r_[fin, cur[~np.isnan(cur)]]) >= 0)) else np.nan,
-                    "known": int((~np.isnan(cur)).sum()),
+                    "known": int((~np.isnan(cur)).sum()), "agg": agg,
                 }  # fmt: skip
                 for name in methods:
                     pt, rung = _ladder(name, hist, cur, ctx)
@@ -444,6 +444,78 @@ def _with_ses_pooled(records: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([records, sel.assign(method="ses_pooled")], ignore_index=True)
 
 
+#: Earlier forecasts a (family, cutoff, aggregation) cell needs before a method is selected for it.
+MIN_SELECT = 100
+#: The fallback when selection data are too few: the honest spreadsheet method.
+SELECT_FALLBACK = "ytd_snaive"
+
+
+def selection_cell(family: str, cutoff: str, aggregation: str) -> str:
+    """Key of a method-selection cell: sub-annual family, cutoff (T1/T2/Y) and yearly aggregation."""
+    return f"{family}|{cutoff}|{aggregation}"
+
+
+def _select_table(records: pd.DataFrame) -> pd.DataFrame:
+    """Per family, cutoff, aggregation, candidate method and year: sum and count of scaled absolute
+    errors (shock years left out), and the same over all sub-annual families for forecasts that
+    already know part of the year (family 'any')."""
+    r = records[records["family"].ne("annual") & records["method"].isin(m.SUBYEAR_METHODS) & ~records["year"].isin(SHOCK_YEARS)]
+    ae = ((r["actual"] - r["point"]).abs() / r["scale"]).rename("ae")
+    t = pd.concat([r[["family", "cutoff", "agg", "method", "year", "known"]], ae], axis=1)
+    own = t.groupby(["family", "cutoff", "agg", "method", "year"])["ae"].agg(["sum", "count"]).reset_index()
+    pooled = t[t["known"] > 0].groupby(["cutoff", "agg", "method", "year"])["ae"].agg(["sum", "count"]).reset_index().assign(family="any")
+    return pd.concat([own, pooled], ignore_index=True)
+
+
+def _best(d: pd.DataFrame) -> str | None:
+    d = d[d["count"] >= MIN_SELECT]
+    if d.empty or SELECT_FALLBACK not in set(d["method"]):
+        return None
+    mase = pd.Series((d["sum"] / d["count"]).to_numpy(), index=d["method"].to_numpy())
+    if mase[SELECT_FALLBACK] <= mase.min() + 1e-12:
+        return SELECT_FALLBACK  # a tie keeps the simple method
+    return str(mase.idxmin())
+
+
+def select_methods(records: pd.DataFrame, before_year: int | None = None) -> dict[str, str]:
+    """The sub-annual method with the lowest MASE per selection cell on origins before ``before_year``.
+
+    Rolling-origin model selection: only forecasts of earlier years (shock years left out) are
+    compared, so choosing the method for a year never looks at that year's outcomes. A cell
+    (family, cutoff, aggregation) with at least :data:`MIN_SELECT` earlier forecasts per method
+    chooses on its own; otherwise on all sub-annual series at that cutoff and aggregation that
+    already know part of the year; with too few there too, :data:`SELECT_FALLBACK`.
+    ``before_year=None`` uses every year (the choice the report's forecasts use).
+    """
+    tab = _select_table(records)
+    if before_year is not None:
+        tab = tab[tab["year"] < before_year]
+    g = tab.groupby(["family", "cutoff", "agg", "method"])[["sum", "count"]].sum().reset_index()
+    cells = {k: d for k, d in g.groupby(["family", "cutoff", "agg"])}
+    out: dict[str, str] = {}
+    fams = records.loc[records["family"].ne("annual"), ["family", "cutoff", "agg"]].drop_duplicates()
+    for fam, cutoff, agg in fams.itertuples(index=False):
+        empty = g.iloc[:0]
+        pick = _best(cells.get((fam, cutoff, agg), empty)) or _best(cells.get(("any", cutoff, agg), empty))
+        out[selection_cell(str(fam), str(cutoff), str(agg))] = pick or SELECT_FALLBACK
+    return out
+
+
+def _with_selected(records: pd.DataFrame) -> pd.DataFrame:
+    """Add method 'selected': per evaluation year, the method :func:`select_methods` picks from earlier years only."""
+    sub = records[records["family"].ne("annual")]
+    if sub.empty or "agg" not in sub:
+        return records
+    picks = []
+    for year in sorted(sub["year"].unique()):
+        chosen = select_methods(sub, before_year=int(year))
+        for fam, cutoff, agg in sub[["family", "cutoff", "agg"]].drop_duplicates().itertuples(index=False):
+            picks.append((int(year), fam, cutoff, agg, chosen.get(selection_cell(fam, cutoff, agg), SELECT_FALLBACK)))
+    pick = pd.DataFrame(picks, columns=["year", "family", "cutoff", "agg", "method"])
+    sel = sub.merge(pick, on=["year", "family", "cutoff", "agg", "method"])
+    return pd.concat([records, sel.assign(chosen=sel["method"], method="selected")], ignore_index=True)
+
+
 def _calib_years(family: str, year: int) -> int:
     """Errors of years < this value may calibrate an evaluation year (annual KPIs lag a year)."""
     return year - 1 if family == "annual" else year
@@ -455,7 +527,8 @@ BAND_LEVELS = ("band", "b1", "b2")
 def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
     """Split-conformal intervals and P(better than last year) for every record, from earlier years only.
 
-    Each record takes the most specific error pool (see :func:`ks_analysis.calibration.pool_bands`)
+    Adds method 'selected' (see :func:`select_methods`): per year, the rows of the method chosen
+    on earlier years, with a column ``chosen``. Each record takes the most specific error pool (see :func:`ks_analysis.calibration.pool_bands`)
     that holds at least ``MIN_POOLED`` errors of calibration years; with none, the conservative
     reference shape, flagged. Adds: e (scaled error), lo80, hi80, lo95, hi95, p_better, better,
     pool, n_calib, flagged.
@@ -516,7 +589,8 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
     records["flagged"] = flagged
     records["pool_level"] = pool_lev
     records["better"] = np.where(sign > 0, records["actual"] > records["last"], records["actual"] < records["last"]).astype(float)
-    return records
+    # the selected method's forecast with that method's own calibrated interval, as a report gets it
+    return _with_selected(records)
 
 
 def _metrics(d: pd.DataFrame) -> dict[str, Any]:
@@ -578,24 +652,18 @@ def _cell(scored: pd.DataFrame, fam: str, cutoff: str, default: str, methods: li
 
 
 def choose_defaults(scored: pd.DataFrame) -> dict[str, str]:
-    """Default per family: the design's choice if it meets the MASE goals on non-shock years, else the baseline.
+    """Default per family: 'selected' for monthly/quarterly series, ``ses_pooled`` or ``naive_annual`` for annual.
 
-    Monthly/quarterly: ``cred_ets`` (mean of credibility and ETS) must reach MASE <= 0.92 x
-    ``ytd_snaive`` at T1 and <= 0.85 at T2 (and <= 0.80 / 0.60 x ``naive_annual``); otherwise
-    ``ytd_snaive``. Annual: ``ses_pooled`` if its MASE is below ``naive_annual``'s at both cutoffs,
-    else ``naive_annual``.
+    Monthly/quarterly: the method chosen per (family, cutoff, aggregation) by rolling-origin
+    validation on earlier years (:func:`select_methods`); its evaluation on later years is the
+    'selected' rows, so the choice itself never sees the years it is judged on. Annual:
+    ``ses_pooled`` (its weight chosen per KPI on earlier years) if its MASE is below
+    ``naive_annual``'s at both cutoffs, else ``naive_annual``.
     """
     s = scored[~scored["year"].isin(SHOCK_YEARS)]
     out = dict(cal.FALLBACK_DEFAULTS)
-    goals = {"T1": (0.80, 0.92), "T2": (0.60, 0.85)}
     for fam in ("monthly", "quarterly"):
-        ok = True
-        for cutoff, (g_naive, g_snaive) in goals.items():
-            c = _cell(s, fam, cutoff, "cred_ets", ["cred_ets", "naive_annual", "ytd_snaive"])
-            r1, r2 = c["mase_vs_naive_annual"], c["mase_vs_ytd_snaive"]
-            if r1 is None or r2 is None or r1 > g_naive or r2 > g_snaive:
-                ok = False
-        out[fam] = "cred_ets" if ok else "ytd_snaive"
+        out[fam] = "selected" if (s["method"].eq("selected") & s["family"].eq(fam)).any() else SELECT_FALLBACK
     ok = True
     for cutoff in ("T1", "T2"):
         c = _cell(s, "annual", cutoff, "ses_pooled", ["ses_pooled", "naive_annual"])
@@ -612,11 +680,11 @@ def summarise(scored: pd.DataFrame, defaults: dict[str, str], runtime_s: float) 
     cells, shock_cells, y_cells = [], [], []
     for cutoff in ("T1", "T2"):
         for fam in ("monthly", "quarterly", "annual"):
-            meths = list(ANNUAL_EVAL_METHODS if fam == "annual" else SUBYEAR_EVAL_METHODS)
+            meths = list(ANNUAL_EVAL_METHODS if fam == "annual" else (*SUBYEAR_EVAL_METHODS, "selected"))
             cells.append(_cell(normal, fam, cutoff, defaults[fam], meths))
             shock_cells.append(_cell(shock, fam, cutoff, defaults[fam], meths))
     for fam in ("monthly", "quarterly", "annual"):
-        meths = list(ANNUAL_EVAL_METHODS if fam == "annual" else SUBYEAR_EVAL_METHODS)
+        meths = list(ANNUAL_EVAL_METHODS if fam == "annual" else (*SUBYEAR_EVAL_METHODS, "selected"))
         y_cells.append(_cell(normal, fam, "Y", defaults[fam], meths))
     years = sorted(int(y) for y in scored["year"].unique())
     series = scored.groupby("family")["series"].nunique().to_dict()
@@ -652,9 +720,14 @@ def reliability_table(d: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
 
 
 def write_calibration(scored: pd.DataFrame, defaults: dict[str, str], alphas: dict[str, float] | None = None, path: Path = cal.CALIBRATION_FILE) -> Path:
-    """Write the error pools (quantiles of scaled errors, all non-shock years and 2020) and defaults."""
+    """Write the error pools (quantiles of scaled errors, all non-shock years and 2020) and defaults.
+
+    ``default_by_cell`` holds the sub-annual method per (family, cutoff, aggregation) that
+    :func:`select_methods` picks on every backtest year: the same rule the backtest evaluated
+    year by year on earlier years only, applied at the latest origin.
+    """
     pools: dict[str, Any] = {}
-    for (fam, cutoff, method), g in scored.groupby(["family", "cutoff", "method"]):
+    for (fam, cutoff, method), g in scored[scored["method"].ne("selected")].groupby(["family", "cutoff", "method"]):
         for lev in BAND_LEVELS:
             for band, gb in g.groupby(lev):
                 eb = gb["e"].to_numpy()
@@ -665,7 +738,8 @@ def write_calibration(scored: pd.DataFrame, defaults: dict[str, str], alphas: di
         "about": "Scaled forecast errors (actual - forecast) / mean |year-on-year change| from ks-analysis backtest on the real series; quantiles only, no data values.",
         "generated": dt.date.today().isoformat(),
         "quantile_grid": cal.QUANTILE_GRID.tolist(),
-        "defaults": defaults,
+        "defaults": {f: (SELECT_FALLBACK if v == "selected" else v) for f, v in defaults.items()},
+        "default_by_cell": select_methods(scored) if "agg" in scored else {},
         "params": {"M": {"damping": 0.5, "ets_params": [0.2, 0.1]}, "Q": {"damping": 0.5, "ets_params": [0.2, 0.1]}, "ses_alpha_by_indicator": alphas or {}},
         "pools": pools,
     }
@@ -762,6 +836,13 @@ def run_and_summarise(raw_root: Path, sources_file: Path | None = None, *, progr
     defaults = choose_defaults(scored)
     summary = summarise(scored, defaults, time.perf_counter() - t0)
     summary["ses_alpha_by_indicator"] = alphas
+    summary["selected_methods"] = select_methods(scored)
+    summary["selection_note"] = (
+        "Sub-annual default 'selected': for each evaluation year, the method with the lowest MASE on earlier years only "
+        f"(shock years left out) per family, cutoff and aggregation; pooled over sub-annual series that know part of the year "
+        f"when a cell has < {MIN_SELECT} earlier forecasts per method; '{SELECT_FALLBACK}' when both have too few. "
+        "selected_methods is the choice on all years, used by the report's forecasts."
+    )
     return summary, scored, alphas
 
 
@@ -853,13 +934,18 @@ _METHOD_SV = {
     "ytd_snaive": "utfall hittills i år plus förra årets värden för resten av året",
     "naive_annual": "förra årets värde",
     "ses_pooled": "exponentiell utjämning av årsvärdena med en vikt gemensam för alla kommuner",
-    "ytd_ratio": "utfall hittills i år delat med den vanliga andelen av året",
+    "ytd_ratio": "utfall hittills i år delat med den andel av året som de månaderna brukar stå för",
     "credibility": "en vägning av takten hittills i år och förra årets nivå",
     "ets_remainder": "en säsongsmodell (ETS) för resten av året",
     "cred_ets": "medelvärdet av en vägning av takten hittills och en säsongsmodell",
+    "cred_level": "en vägning av takten hittills i år och en utjämnad nivå för de senaste åren",
+    "cred_level_ets": "medelvärdet av en vägning av takten hittills mot de senaste årens nivå och en säsongsmodell",
+    "yoy_carry": "förra årets värden för resten av året, justerade med den senaste förändringen mot förra året",
+    "selected": "den metod som träffat bäst tidigare år",
 }
 _FAMILY_SV = {"monthly": "månadsserier", "quarterly": "kvartalsserier", "annual": "årsvärden"}
 _CUTOFF_SV = {"T1": "30 april", "T2": "31 augusti"}
+_AGG_SV = {"sum": "summor över året", "mean": "årsmedelvärden"}
 
 
 def track_record_text_sv(summary: dict[str, Any] | None = None) -> list[str]:
@@ -872,11 +958,31 @@ def track_record_text_sv(summary: dict[str, Any] | None = None) -> list[str]:
     if not s:
         return []
     d = s.get("defaults", {})
-    out = [
-        "Prognosmetoder (valda efter en efterhandsprövning på verkliga data): "
-        + "; ".join(f"{_FAMILY_SV[f]}: {_METHOD_SV.get(d.get(f, ''), d.get(f, ''))}" for f in ("monthly", "quarterly", "annual"))
-        + ". Intervallen och sannolikheten att målet nås bygger på hur stora felen varit tidigare år."
-    ]
+    sel = s.get("selected_methods", {})
+    out: list[str] = []
+    if sel and "selected" in (d.get("monthly"), d.get("quarterly")):
+        out.append(
+            "Prognosmetoder: för månads- och kvartalsserier väljs metoden för varje tidpunkt och typ av serie efter hur "
+            "metoderna har träffat tidigare år. Vid prövningen nedan valdes metoden för varje år bara utifrån åren "
+            "före, så siffrorna visar hur valet fungerar på år det inte kunnat anpassas till. Där det finns för få "
+            f"tidigare prognoser används det enklaste: {_METHOD_SV['ytd_snaive']}."
+        )
+        parts = []
+        for cutoff in ("T1", "T2"):
+            for fam in ("monthly", "quarterly"):
+                for agg in ("sum", "mean"):
+                    meth = sel.get(f"{fam}|{cutoff}|{agg}")
+                    if meth:
+                        parts.append(f"{_FAMILY_SV[fam]} ({_AGG_SV[agg]}) per {_CUTOFF_SV[cutoff]}: {_METHOD_SV.get(meth, meth)}")
+        if parts:
+            out.append("Metoder som används nu: " + "; ".join(parts) + ".")
+        out.append(f"Årsvärden: {_METHOD_SV.get(d.get('annual', ''), d.get('annual', ''))}. Intervallen och sannolikheten att målet nås bygger på hur stora felen varit tidigare år.")
+    else:
+        out.append(
+            "Prognosmetoder (valda efter en efterhandsprövning på verkliga data): "
+            + "; ".join(f"{_FAMILY_SV[f]}: {_METHOD_SV.get(d.get(f, ''), d.get(f, ''))}" for f in ("monthly", "quarterly", "annual"))
+            + ". Intervallen och sannolikheten att målet nås bygger på hur stora felen varit tidigare år."
+        )
     for cutoff in ("T1", "T2"):
         parts = []
         for c in s.get("cells", []):
@@ -890,7 +996,16 @@ def track_record_text_sv(summary: dict[str, Any] | None = None) -> list[str]:
                 txt += f": 80 %-intervallet innehöll utfallet i {round(100 * cov80)} % av fallen"
             if ratio is not None and c["family"] != "annual":
                 txt += f", felet var {ratio:.2f} gånger felet med förra årets värde".replace(".", ",")
+                r2 = c.get("mase_vs_ytd_snaive")
+                if r2 is not None:
+                    txt += f" och {r2:.2f} gånger felet med utfall hittills plus förra årets resterande månader".replace(".", ",")
             parts.append(txt)
         if parts:
             out.append(f"Prövat per {_CUTOFF_SV[cutoff]} (2020 undantaget): " + "; ".join(parts) + ".")
+    if any(c["cutoff"] == "T1" and c["family"] == "quarterly" and c.get("n") for c in s.get("cells", [])):
+        out.append(
+            "Per 30 april är inget kvartal av året publicerat ännu för kvartalsserierna, så prognosen bygger då bara på "
+            "tidigare år och kan inte bli mycket bättre än förra årets värde. Om ett värde blir bättre eller sämre än "
+            "förra året går sällan att förutse för årsvärden."
+        )
     return out

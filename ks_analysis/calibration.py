@@ -32,6 +32,7 @@ __all__ = [
     "combine_small",
     "method_context",
     "default_methods",
+    "default_by_cell",
     "load_calibration",
     "quantiles_of",
 ]
@@ -130,6 +131,12 @@ def default_methods(path: Path | None = None) -> dict[str, str]:
     """Default method per family, as the backtest chose it."""
     d = load_calibration(path).get("defaults") or {}
     return {**FALLBACK_DEFAULTS, **d}
+
+
+def default_by_cell(path: Path | None = None) -> dict[str, str]:
+    """Sub-annual default per 'family|cutoff|aggregation' (e.g. 'quarterly|T2|sum'), as the backtest's
+    rolling-origin selection chose it; {} without a calibration file."""
+    return dict(load_calibration(path).get("default_by_cell") or {})
 
 
 def scaled_errors(key: CalibrationKey, path: Path | None = None, bands: list[str] | None = None) -> tuple[np.ndarray | None, str, int]:

@@ -95,14 +95,23 @@ def family_of(frequency: str) -> str:
     return {"M": "monthly", "Q": "quarterly"}.get(frequency, "annual")
 
 
-def default_method(frequency: str, aggregation: str) -> str:
-    """The default method for a series (see the calibration summary for why)."""
-    from .calibration import default_methods
+def default_method(frequency: str, aggregation: str, cutoff: str | None = None) -> str:
+    """The default method for a series (see the calibration summary for why).
+
+    Sub-annual series take the method the backtest's rolling-origin selection chose for their
+    family, cutoff ('T1', 'T2', 'Y') and aggregation, else the family's default.
+    """
+    from .calibration import default_by_cell, default_methods
 
     d = default_methods()
     if frequency == "Y" or aggregation in ("point", "last"):
         return d.get("annual", "naive_annual") if frequency == "Y" else "ytd_snaive"
-    return d.get(family_of(frequency), "ytd_snaive")
+    family = family_of(frequency)
+    if cutoff is not None:
+        chosen = default_by_cell().get(f"{family}|{cutoff}|{aggregation}")
+        if chosen in m.METHODS:
+            return str(chosen)
+    return d.get(family, "ytd_snaive")
 
 
 def _sub_index(period: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -255,7 +264,7 @@ def forecast_from_matrix(
         val = float(cur[-1])
         return {"basis": "outcome", "point": val, "lo80": val, "hi80": val, "lo95": val, "hi95": val, "method": "outcome", "rung": 0, "flags": (), "samples": None, "scale": None, "calibration": ""}
     ctx = cal.method_context(frequency, agg, is_count, seasonal_share=seasonal_share, indicator=indicator)
-    requested = method or default_method(frequency, aggregation)
+    requested = method or default_method(frequency, aggregation, cutoff_kind(cutoff))
     ladder = (requested,) + tuple(x for x in (LADDER_SUBYEAR if P > 1 else LADDER_ANNUAL) if x != requested)
     point = None
     used = requested

@@ -26,6 +26,9 @@ __all__ = [
     "ytd_snaive",
     "ytd_ratio",
     "credibility",
+    "cred_level",
+    "count_level",
+    "yoy_carry",
     "ets_remainder",
     "ses_pooled",
     "mean_of",
@@ -194,6 +197,83 @@ def ytd_ratio(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | 
 
 
 def credibility(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
+    """Credibility blend of the year-to-date rate and last year's level (see :func:`_credibility`)."""
+    return _credibility(hist, cur, ctx, filtered_prior=False)
+
+
+def cred_level(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
+    """Credibility blend whose prior is a noise-filtered level rather than last year's total.
+
+    For counts, last year's total carries Poisson noise that does not persist; the prior level is
+    exponential smoothing of the yearly totals with the steady-state gain of a local-level model
+    whose signal-to-noise ratio is estimated from the series' own year-on-year changes
+    (:func:`count_level`). Before any sub-period of the year is published the forecast is that
+    level. For non-counts it equals :func:`credibility` (and last year's value before any
+    sub-period is published).
+    """
+    P = cur.shape[0]
+    if P == 1 or ctx.aggregation not in ("sum", "mean"):
+        return None
+    if not (~np.isnan(cur)).any():
+        if hist.shape[0] == 0 or np.isnan(hist[-1]).any():
+            return None
+        lev = count_level(hist) if ctx.is_count else None
+        return _to_full(lev if lev is not None else float(hist[-1].sum()), P, ctx.aggregation)
+    return _credibility(hist, cur, ctx, filtered_prior=True)
+
+
+def count_level(hist: np.ndarray, years: int = 8) -> float | None:
+    """Noise-filtered yearly level of a count series (sum space), or None without a usable history.
+
+    Local level + Poisson noise: year-on-year changes have variance ``q + 2m`` (``m`` the level,
+    ``q`` the true level's yearly change variance), so ``q`` = var(changes) - 2m and the
+    steady-state Kalman gain for signal-to-noise ``s = q/m`` is ``(-s + sqrt(s^2 + 4s)) / 2``,
+    floored at 0.3 so a level shift is followed within a few years.
+    """
+    ok = ~np.isnan(hist).any(axis=1)
+    start = hist.shape[0]
+    while start > 0 and ok[start - 1]:
+        start -= 1
+    totals = hist[start:].sum(axis=1)[-years:]
+    if totals.size < 3 or (totals < 0).any():
+        return None
+    m = max(float(np.mean(totals[-3:])), 1.0)
+    q = max(float(np.var(np.diff(totals), ddof=1)) - 2 * m, 0.0)
+    sn = q / m
+    gain = float(np.clip((-sn + np.sqrt(sn * sn + 4 * sn)) / 2, 0.3, 1.0))
+    level = float(totals[0])
+    for v in totals[1:]:
+        level = gain * float(v) + (1 - gain) * level
+    return level
+
+
+def yoy_carry(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
+    """Year to date + last year's remaining sub-periods scaled by the latest year-on-year ratio.
+
+    The ratio is that of the last (up to three) published sub-periods to the same sub-periods last
+    year: a level such as the number of unemployed keeps its recent distance to last year.
+    """
+    P = cur.shape[0]
+    if P == 1 or ctx.aggregation not in ("sum", "mean") or hist.shape[0] == 0:
+        return None
+    known = ~np.isnan(cur)
+    if known.all():
+        return aggregate_year(cur, ctx.aggregation)
+    if not known.any():
+        return None
+    last = hist[-1]
+    if np.isnan(last).any():
+        return None
+    idx = np.flatnonzero(known)[-3:]
+    den = float(last[idx].sum())
+    num = float(cur[idx].sum())
+    if den <= 0 or num < 0:
+        return None
+    filled = np.where(known, cur, last * (num / den))
+    return aggregate_year(filled, ctx.aggregation)
+
+
+def _credibility(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext, *, filtered_prior: bool) -> float | None:
     """Credibility blend of the year-to-date rate and last year's level (Gamma–Poisson / Bühlmann).
 
     With counts, the annual rate has a Gamma prior centred on last year's total whose variance is
@@ -217,6 +297,10 @@ def credibility(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float 
     if s <= 0 or s >= 1:
         return None
     m = float(hist[-1].sum())  # last year's total (in sum space)
+    if filtered_prior and ctx.is_count:
+        lev = count_level(hist)
+        if lev is not None:
+            m = lev
     ytd = float(np.nansum(cur))
     totals = complete.sum(axis=1)
     # Between-year variance of the level around last year's (from year-on-year changes).
@@ -395,8 +479,11 @@ METHODS: dict[str, Callable[[np.ndarray, np.ndarray, MethodContext], float | Non
     "ets_remainder": ets_remainder,
     "ses_pooled": ses_pooled,
     "cred_ets": mean_of(credibility, ets_remainder),
+    "cred_level": cred_level,
+    "yoy_carry": yoy_carry,
+    "cred_level_ets": mean_of(cred_level, ets_remainder),
 }
 
 #: Methods that make sense for monthly/quarterly series, and for once-a-year values.
-SUBYEAR_METHODS = ("naive_annual", "ytd_snaive", "ytd_ratio", "credibility", "ets_remainder", "cred_ets")
+SUBYEAR_METHODS = ("naive_annual", "ytd_snaive", "ytd_ratio", "credibility", "ets_remainder", "cred_ets", "cred_level", "yoy_carry", "cred_level_ets")
 ANNUAL_METHODS = ("naive_annual", "ses_pooled")

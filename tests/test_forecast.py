@@ -169,7 +169,7 @@ def test_committed_calibration_gives_pooled_intervals() -> None:
     rng = np.random.default_rng(3)
     tidy = _monthly({y: list(rng.poisson(np.array(SEASON) * 3)) for y in range(2012, 2020)})
     fc = forecast_indicator(tidy, municipality="0665", indicator=_ind(), gender="T", year=2019, cutoff=dt.date(2019, 8, 31), as_of=dt.date(2019, 8, 31))
-    assert fc.method == cal.default_methods()["monthly"]
+    assert fc.method == cal.default_by_cell().get("monthly|T2|sum", cal.default_methods()["monthly"])
     assert "few_calibration_errors" not in fc.flags and fc.calibration.startswith("monthly|T2|")
     assert fc.lo95 <= fc.lo80 <= fc.point <= fc.hi80 <= fc.hi95
 

@@ -113,3 +113,33 @@ def test_numpy_ets_matches_statsmodels() -> None:
         a = m.ets_remainder(hist, cur, ctx)
         b = m.ets_remainder_statsmodels(hist, cur, ctx, reps=2000)
         assert a == pytest.approx(b, rel=0.01)
+
+
+def test_cred_level_filters_poisson_noise_and_gives_the_level_before_any_quarter() -> None:
+    """A flat Poisson count: the filtered level is nearer the true rate than last year's total;
+    with nothing of the year published, cred_level gives that level (naive gives last year)."""
+    rng = np.random.default_rng(5)
+    errs_level, errs_last = [], []
+    for _ in range(200):
+        hist = rng.poisson(25.0, size=(8, 4)).astype(float)
+        lev = m.count_level(hist)
+        assert lev is not None
+        errs_level.append(abs(lev - 100.0))
+        errs_last.append(abs(hist[-1].sum() - 100.0))
+    assert np.mean(errs_level) < 0.8 * np.mean(errs_last)
+    hist = rng.poisson(25.0, size=(8, 4)).astype(float)
+    ctx = m.MethodContext(aggregation="sum", is_count=True)
+    cur = np.full(4, np.nan)
+    assert m.cred_level(hist, cur, ctx) == pytest.approx(m.count_level(hist))
+    assert m.naive_annual(hist, cur, ctx) == hist[-1].sum()
+    # a non-count keeps last year's value before anything is published
+    assert m.cred_level(hist, cur, m.MethodContext(aggregation="sum", is_count=False)) == hist[-1].sum()
+
+
+def test_yoy_carry_keeps_the_latest_ratio_to_last_year() -> None:
+    """A level 10 % above last year in the latest months stays 10 % above for the rest of the year."""
+    last = np.array([10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0, 24.0, 26.0, 28.0, 30.0, 32.0])
+    hist = np.vstack([last * 0.9, last])
+    cur = np.r_[last[:4] * 1.1, np.full(8, np.nan)]
+    ctx = m.MethodContext(aggregation="mean")
+    assert m.yoy_carry(hist, cur, ctx) == pytest.approx(float(np.mean(last * 1.1)))
