@@ -88,9 +88,9 @@ def _on_unique(values: pd.Series, fn: Any) -> pd.Series:
     lexical), other results as a plain array.
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy().astype(np.int64)
+        # Code -1 (missing) picks the trailing None by numpy's negative indexing.
+        codes = values.cat.codes.to_numpy()
         uniques = pd.Series([*values.cat.categories.astype(object), None], dtype=object)
-        codes = np.where(codes < 0, len(uniques) - 1, codes)
     else:
         codes, u = pd.factorize(values.astype("object"), use_na_sentinel=False)
         uniques = pd.Series(u, dtype=object)
@@ -101,19 +101,50 @@ def _on_unique(values: pd.Series, fn: Any) -> pd.Series:
         present = pd.Series(arr).dropna()
         cats = pd.Index(sorted(set(present.astype(str))), dtype=object)
         rcodes = np.where(pd.isna(arr), -1, cats.get_indexer(pd.Index(pd.Series(arr).astype(str).to_numpy(), dtype=object)))
-        return pd.Series(pd.Categorical.from_codes(rcodes[codes], categories=cats), index=values.index)
+        return pd.Series(pd.Categorical.from_codes(rcodes.astype(_code_dtype(len(cats)))[codes], categories=cats), index=values.index)
     return pd.Series(arr[codes], index=values.index)
 
 
-def _to_str(col: pd.Series) -> pd.Series:
-    """A categorical column as a pandas ``str`` column, through pyarrow's dictionary cast (4x faster)."""
+def _code_dtype(n_categories: int) -> type[np.signedinteger[Any]]:
+    """The smallest signed integer type for categorical codes of ``n_categories`` (and -1)."""
+    return np.int8 if n_categories < 127 else np.int16 if n_categories < 32767 else np.int32
+
+
+def _str_column(col: pd.Series, take: np.ndarray) -> pd.Series:
+    """Rows ``take`` of a column as a pandas ``str`` column (pyarrow ``large_string``).
+
+    For a categorical this is one pyarrow ``take`` of its categories by the codes, straight
+    into the large_string storage pandas uses (no intermediate object or string array).
+    """
     if not isinstance(col.dtype, pd.CategoricalDtype):
-        return col.astype("str")
-    codes = col.cat.codes.to_numpy()
-    dictionary = pa.array([str(c) for c in col.cat.categories], type=pa.string())
-    arr = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary).cast(pa.string())
-    out = pd.Series(arr.to_pandas(), index=col.index)
+        return pd.Series(col.to_numpy(dtype=object)[take]).astype("str")
+    codes = col.cat.codes.to_numpy()[take]
+    dictionary = pa.array([str(c) for c in col.cat.categories], type=pa.large_string())
+    neg = codes < 0
+    idx = pa.array(codes, mask=neg) if neg.any() else pa.array(codes)
+    arr = dictionary.take(idx)
+    out = pd.Series(arr.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get))
     return out if str(out.dtype) == "str" else out.astype("str")
+
+
+def _to_str(col: pd.Series) -> pd.Series:
+    """A categorical column as a pandas ``str`` column (see :func:`_str_column`)."""
+    return _str_column(col, np.arange(len(col))).set_axis(col.index)
+
+
+def _dense_factorize(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, sorted distinct keys) of non-negative int64 ``keys`` below ``bound``.
+
+    A presence table instead of a hash table when ``bound`` is not much larger than the
+    number of keys (the usual case: keys built from categorical codes).
+    """
+    if len(keys) and bound <= 4 * len(keys) + (1 << 22):
+        present = np.zeros(bound, dtype=bool)
+        present[keys] = True
+        lookup = np.cumsum(present, dtype=np.int64) - 1
+        return lookup[keys], np.flatnonzero(present)
+    codes, uniques = pd.factorize(keys, sort=True)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=np.int64)
 
 
 def _parse_values(values: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series]:
@@ -165,7 +196,7 @@ def _resolve_names(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     name_cat = as_category(frame["municipality_name"])
     width = len(name_cat.categories) + 1
     pair = (code_cat.codes.astype(np.int64) + 1) * width + (name_cat.codes.astype(np.int64) + 1)
-    pair_codes, pair_uniques = pd.factorize(pair)
+    pair_codes, pair_uniques = _dense_factorize(pair, (len(code_cat.categories) + 1) * width)
     out_code: list[str | None] = []
     out_reason: list[str | None] = []
     for p in pair_uniques:
@@ -178,8 +209,8 @@ def _resolve_names(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     # Categorical codes straight from the few distinct pairs; sorted categories keep sorting lexical.
     categories = sorted({c for c in out_code if c is not None})
     position = {c: i for i, c in enumerate(categories)}
-    small = np.asarray([position[c] if c is not None else -1 for c in out_code], dtype=np.int64)
-    cat = pd.Categorical.from_codes(small[pair_codes] if len(small) else np.zeros(0, dtype=np.int64), categories=pd.Index(categories, dtype=object))
+    small = np.asarray([position[c] if c is not None else -1 for c in out_code], dtype=_code_dtype(len(categories)))
+    cat = pd.Categorical.from_codes(small[pair_codes] if len(small) else np.zeros(0, dtype=np.int8), categories=pd.Index(categories, dtype=object))
     reasons_arr = np.asarray(out_reason, dtype=object)[pair_codes] if len(out_reason) else np.zeros(0, dtype=object)
     return pd.Series(cat, index=frame.index), pd.Series(reasons_arr, index=frame.index, dtype=object)
 
@@ -200,6 +231,11 @@ def _place(raw_code: object, name: object, known: set[str]) -> tuple[str | None,
         return geo_mod.lookup_code(str(name)), None
     except geo_mod.UnknownNameError as exc:
         return None, str(exc)
+
+
+#: Row status codes while cleaning (index into STATUS_NAMES).
+KEPT, REJECTED, MISSING, DUPLICATE = 0, 1, 2, 3
+STATUS_NAMES = ["kept", "rejected", "missing", "duplicate"]
 
 
 def clean_indicators(
@@ -228,19 +264,24 @@ def clean_indicators(
         A :class:`CleanResult`; ``inputs`` holds the counts per source entry and ``source_file``.
     """
     specs = specs or {}
-    df = raw.reset_index(drop=True).copy()
+    # A lazy copy (pandas copy-on-write): new columns are assigned, ``raw`` is never written.
+    df = raw.reset_index(drop=True)
     n = len(df)
     spec_col = as_category(df["spec"]) if "spec" in df.columns else as_category("", n)
     if (spec_col.codes < 0).any():
         spec_col = spec_col.add_categories([""]).fillna("") if "" not in spec_col.categories else spec_col.fillna("")
     df["spec"] = spec_col
-    reason = pd.Series(None, index=df.index, dtype="object")
-    column = pd.Series(None, index=df.index, dtype="object")
-    bad_value = pd.Series(None, index=df.index, dtype="object")
+    spec_codes = spec_col.codes
+    spec_names = list(spec_col.categories)
+    # Per row: status, and for rejected rows the reason, the column and the offending value.
+    status = np.zeros(n, dtype=np.int8)
+    reason = np.full(n, None, dtype=object)
+    column = np.full(n, None, dtype=object)
+    bad_value = np.full(n, None, dtype=object)
 
     free = np.ones(n, dtype=bool)  # rows without a reason yet
 
-    def reject(mask: pd.Series, why: Any, col: str, val: Any = None) -> None:
+    def reject(mask: Any, why: Any, col: str, val: Any = None) -> None:
         """Give rows in ``mask`` that have no reason yet this one; ``why``/``val`` may be callables of the mask."""
         mk = np.asarray(mask, dtype=bool) & free
         if not mk.any():
@@ -248,11 +289,12 @@ def clean_indicators(
         m = pd.Series(mk, index=df.index)
         pos = np.flatnonzero(mk)
         free[pos] = False
+        status[pos] = REJECTED
         w = why(m) if callable(why) else (why[m] if isinstance(why, pd.Series) else why)
-        reason.iloc[pos] = w if isinstance(w, str) else np.asarray(w, dtype=object)
-        column.iloc[pos] = col
+        reason[pos] = w if isinstance(w, str) else np.asarray(w, dtype=object)
+        column[pos] = col
         bad = val(m) if callable(val) else (val if val is not None else df[col])[m]
-        bad_value.iloc[pos] = np.asarray(pd.Series(bad).astype("object"), dtype=object)
+        bad_value[pos] = np.asarray(pd.Series(bad).astype("object"), dtype=object)
 
     raw_code, raw_name = df["municipality"], df["municipality_name"]
 
@@ -289,100 +331,147 @@ def clean_indicators(
     df["frequency"] = _on_unique(per, lambda u: pd.Series(np.where(u.fillna("").astype(str).str.contains("-Q", regex=False), "Q", np.where(u.fillna("").astype(str).str.len() == 7, "M", "Y")), dtype=object))
 
     # 4. Values: missing markers are counted, text that is no number is rejected.
-    dec_by_spec = {s: (specs[s].options.get("decimal", ".") if s in specs else ".") for s in pd.unique(df["spec"])}
-    decimals = df["spec"].map(dec_by_spec)
-    values = pd.Series(np.nan, index=df.index, dtype="float64")
-    missing = pd.Series(False, index=df.index)
-    for dec in pd.unique(decimals):
-        m = decimals == dec
-        v, miss = _parse_values(df.loc[m, "value"], dec) if not m.all() else _parse_values(df["value"], dec)
-        values[m] = v
-        missing[m] = miss
-    not_number = values.isna() & ~missing
+    dec_of_spec = np.asarray([specs[s].options.get("decimal", ".") if s in specs else "." for s in spec_names] or ["."], dtype=object)
+    used_decimals = pd.unique(dec_of_spec[np.unique(spec_codes)]) if n else np.asarray(["."], dtype=object)
+    if len(used_decimals) == 1:
+        v, miss = _parse_values(df["value"], used_decimals[0])
+        values = v.to_numpy(dtype="float64", copy=True)
+        missing = miss.to_numpy(dtype=bool, copy=True)
+    else:
+        values = np.full(n, np.nan, dtype="float64")
+        missing = np.zeros(n, dtype=bool)
+        decimals = dec_of_spec[spec_codes]
+        for dec in used_decimals:
+            m = decimals == dec
+            v, miss = _parse_values(df.loc[m, "value"], dec)
+            values[m] = v.to_numpy(dtype="float64")
+            missing[m] = miss.to_numpy(dtype=bool)
+    not_number = np.isnan(values) & ~missing
     reject(not_number, "not a number; write numbers with '.' as decimal point and no text", "value")
     unit = _on_unique(df["unit"], lambda u: u.map(lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x)))
     df["unit"] = unit
     # Only plain shares are bounded; changes ('% förändring') may be negative.
-    is_share = _on_unique(unit, lambda u: u.astype(str).str.strip() == "%").astype(bool)
-    is_count = _on_unique(unit, lambda u: u.astype(str).str.strip().str.startswith("antal")).astype(bool)
-    reject(is_share & (values > 100), "a share above 100 %", "value")
-    reject(is_share & (values < 0), "a negative share", "value")
-    reject(is_count & (values < 0), "a negative count", "value")
+    is_share = _on_unique(unit, lambda u: u.astype(str).str.strip() == "%").to_numpy(dtype=bool)
+    is_count = _on_unique(unit, lambda u: u.astype(str).str.strip().str.startswith("antal")).to_numpy(dtype=bool)
+    if is_share.any():
+        reject(is_share & (values > 100), "a share above 100 %", "value")
+        reject(is_share & (values < 0), "a negative share", "value")
+    if is_count.any():
+        reject(is_count & (values < 0), "a negative count", "value")
 
     # 5. Election KPIs repeat the last election's value every year until the next election.
-    year = _on_unique(per, lambda u: pd.to_numeric(u.fillna("").astype(str).str.slice(0, 4), errors="coerce"))
-    for s in pd.unique(df["spec"]):
-        spec = specs.get(s)
-        if spec and spec.election_kpis:
-            m = (df["spec"] == s) & df["indicator"].isin(spec.election_kpis) & ~year.isin(ELECTION_YEARS) & ~missing
-            reject(m, "carried-forward copy of the last election's value (only election years are kept)", "period")
+    if any(s in specs and specs[s].election_kpis for s in spec_names):
+        year = _on_unique(per, lambda u: pd.to_numeric(u.fillna("").astype(str).str.slice(0, 4), errors="coerce"))
+        for sc, s in enumerate(spec_names):
+            spec = specs.get(s)
+            if spec and spec.election_kpis:
+                m = (spec_codes == sc) & df["indicator"].isin(spec.election_kpis).to_numpy() & ~year.isin(ELECTION_YEARS).to_numpy() & ~missing
+                reject(m, "carried-forward copy of the last election's value (only election years are kept)", "period")
 
     # 6. Dates: period end and publication.
     df["value"] = values
-    df["period_end"] = _on_unique(per, lambda u: period_end(u.where(u.fillna("").astype(str).str.fullmatch(PERIOD_PATTERN), "1900"))).astype("datetime64[s]")
-    published = pd.to_datetime(df["published"], errors="coerce").astype("datetime64[s]")
-    for s in pd.unique(df["spec"]):
-        spec = specs.get(s)
-        m = (df["spec"] == s) & published.isna()
-        if spec is None or not m.any():
-            continue
-        if spec.fixed_date is not None:
-            published[m] = pd.Timestamp(spec.fixed_date)
-            continue
-        lag_by_ind = {i: spec.lag_days(i) for i in pd.unique(df.loc[m, "indicator"])}
-        lag = df.loc[m, "indicator"].map(lag_by_ind).astype("float64")
-        published[m] = df.loc[m, "period_end"] + pd.to_timedelta(lag, unit="D")
+    pend = _on_unique(per, lambda u: period_end(u.where(u.fillna("").astype(str).str.fullmatch(PERIOD_PATTERN), "1900"))).to_numpy(dtype="datetime64[s]")
+    df["period_end"] = pend
+    published = pd.to_datetime(df["published"], errors="coerce").to_numpy(dtype="datetime64[s]").copy()
+    undated = np.isnat(published)
+    if undated.any():
+        ind_codes = ind.cat.codes.to_numpy()
+        ind_names = [*ind.cat.categories, None]  # code -1 (no indicator) picks None
+        for sc, s in enumerate(spec_names):
+            spec = specs.get(s)
+            m = (spec_codes == sc) & undated
+            if spec is None or not m.any():
+                continue
+            if spec.fixed_date is not None:
+                published[m] = np.datetime64(spec.fixed_date, "s")
+                continue
+            # Lag days per indicator, looked up once per distinct indicator.
+            lag_of_code = np.full(len(ind_names), np.nan)
+            for c in np.unique(ind_codes[m]):
+                lag = spec.lag_days(ind_names[c])
+                lag_of_code[c] = np.nan if lag is None else lag
+            lag = lag_of_code[ind_codes[m]]
+            secs = np.where(np.isnan(lag), 0, lag * 86400).astype(np.int64).astype("timedelta64[s]")
+            published[m] = np.where(np.isnan(lag), np.datetime64("NaT", "s"), pend[m] + secs)
     df["published"] = published
     if as_of is not None:
-        late = df["published"] > pd.Timestamp(as_of)
-        reject(late & ~missing, f"published after --as-of {as_of.isoformat()}", "published", df["published"].astype("str"))
+        late = published > np.datetime64(as_of, "s")
+        if (late & ~missing & free).any():
+            reject(late & ~missing, f"published after --as-of {as_of.isoformat()}", "published", df["published"].astype("str"))
 
-    ok = reason.isna() & ~missing
-    status = pd.Series("kept", index=df.index, dtype="object")
-    status[reason.notna()] = "rejected"
-    status[reason.isna() & missing] = "missing"
+    status[free & missing] = MISSING
 
-    # 7. Duplicates on the key, vectorised over all duplicate groups at once.
-    _resolve_duplicates(df, ok, specs, status, reason, column, bad_value)
+    # 7. Duplicates on the key, vectorised over all duplicate groups at once. One int64 per row
+    # stands for the key (built from the categoricals' codes, whose categories are sorted, so
+    # its order is the lexical key order).
+    key, bound = _key_codes(df)
+    _resolve_duplicates(df, key, bound, np.flatnonzero(status == KEPT), specs, status, reason, column, bad_value)
 
-    # Sort on the categoricals' codes (their categories are sorted), then turn them into str.
-    # One argsort of an int64 key (the categories are sorted, so this is the lexical key order)
-    # and one take of the kept rows in that order.
-    kept_pos = np.flatnonzero((status == "kept").to_numpy())
-    order = np.argsort(_key_codes(df[KEY].take(kept_pos)), kind="stable")
-    tidy = df[TIDY_COLUMNS].take(kept_pos[order]).reset_index(drop=True)
-    for col in ["municipality", "indicator", "gender", "frequency", "period", "unit", "source", "source_file"]:
-        tidy[col] = _to_str(tidy[col])
-    tidy["source_row"] = tidy["source_row"].astype("int64")
-    tidy = validate_tidy(tidy)
-    rej_idx = status == "rejected"
+    # The kept rows in key order: one sort of the int64 key, one take of each column.
+    kept_pos = np.flatnonzero(status == KEPT)
+    take = kept_pos[_argsort_keys(key[kept_pos], bound)]
+    tidy_cols: dict[str, Any] = {}
+    for col in TIDY_COLUMNS:
+        if col in ("period_end", "published"):
+            tidy_cols[col] = df[col].to_numpy(dtype="datetime64[s]")[take].astype("datetime64[ns]")
+        elif col == "value":
+            tidy_cols[col] = values[take]
+        elif col == "source_row":
+            tidy_cols[col] = df[col].to_numpy().astype("int64", copy=False)[take]
+        else:
+            tidy_cols[col] = _str_column(df[col], take)
+    tidy = validate_tidy(pd.DataFrame(tidy_cols))
+
+    rej_pos = np.flatnonzero(status == REJECTED)
     rejected = pd.DataFrame(
         {
-            "source_file": df.loc[rej_idx, "source_file"].astype("str"),
-            "source_row": df.loc[rej_idx, "source_row"].astype("int64"),
-            "column": column[rej_idx].astype("str"),
-            "value": bad_value[rej_idx].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)),
-            "reason": reason[rej_idx].astype("str"),
+            "source_file": df["source_file"].iloc[rej_pos].astype("str"),
+            "source_row": df["source_row"].iloc[rej_pos].astype("int64"),
+            "column": pd.Series(column[rej_pos], index=df.index[rej_pos], dtype=object).astype("str"),
+            "value": pd.Series(bad_value[rej_pos], index=df.index[rej_pos], dtype=object).map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)),
+            "reason": pd.Series(reason[rej_pos], index=df.index[rej_pos], dtype=object).astype("str"),
         }
     ).sort_values(["source_file", "source_row"], kind="stable").reset_index(drop=True)
 
-    group = pd.DataFrame({"spec": df["spec"], "source_file": df["source_file"], "status": pd.Categorical(status, categories=["kept", "rejected", "missing", "duplicate"])})
-    counts = group.groupby(["spec", "source_file", "status"], sort=True, observed=True).size().unstack("status", fill_value=0).reindex(columns=["kept", "rejected", "missing", "duplicate"], fill_value=0)
-    rej_group = pd.DataFrame({"spec": df.loc[rej_idx, "spec"].astype("str"), "source_file": df.loc[rej_idx, "source_file"].astype("str"), "reason": reason[rej_idx].astype("str")})
+    inputs = _count_inputs(df, spec_codes, spec_names, status, rej_pos, reason[rej_pos])
+    if sum(i["rows_read"] for i in inputs) != n:  # pragma: no cover - a bug, never a data problem
+        raise AssertionError("clean lost or invented rows")
+    return CleanResult(tidy=tidy, rejected=rejected, inputs=inputs, as_of=as_of)
+
+
+def _codes_and_labels(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes (-1 = missing) and labels of a column, labels in the order groupby sorts them."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy().astype(np.int64), list(col.cat.categories)
+    codes, uniques = pd.factorize(col, sort=True)
+    return codes.astype(np.int64), list(uniques)
+
+
+def _count_inputs(df: pd.DataFrame, spec_codes: np.ndarray, spec_names: list[Any], status: np.ndarray, rej_pos: np.ndarray, rej_reasons: np.ndarray) -> list[dict[str, Any]]:
+    """Rows kept, rejected, missing and duplicate per (source entry, file), and the rejections by reason."""
+    file_codes, file_names = _codes_and_labels(df["source_file"])
+    sc = spec_codes.astype(np.int64)
+    counted = (sc >= 0) & (file_codes >= 0)
+    combo = (sc * len(file_names) + file_codes)[counted]
+    pair_codes, pairs = _dense_factorize(combo, len(spec_names) * len(file_names))
+    counts = np.bincount(pair_codes * 4 + status[counted], minlength=4 * len(pairs)).reshape(-1, 4)
+    rej_group = pd.DataFrame(
+        {"spec": df["spec"].iloc[rej_pos].astype("str").to_numpy(), "source_file": df["source_file"].iloc[rej_pos].astype("str").to_numpy(), "reason": pd.Series(rej_reasons, dtype=object).astype("str").to_numpy()}
+    )
     rej_group["reason"] = rej_group["reason"].str.replace(r"'[^']*'", "'…'", regex=True).str.replace(r"\d+(\.\d+)?", "N", regex=True).str.slice(0, 90)
     by_reason = rej_group.groupby(["spec", "source_file", "reason"]).size()
-    inputs = []
     reason_keys = {(str(a), str(b)) for a, b, _r in by_reason.index}
-    for key, row in counts.iterrows():
-        s, f = (str(k) for k in key)  # type: ignore[attr-defined]  # a (spec, file) tuple
+    inputs = []
+    for p, row in zip(pairs, counts, strict=True):
+        s, f = str(spec_names[int(p) // len(file_names)]), str(file_names[int(p) % len(file_names)])
         entry: dict[str, Any] = {
-            "file": str(f),
-            "source": str(s),
+            "file": f,
+            "source": s,
             "rows_read": int(row.sum()),
-            "rows_kept": int(row["kept"]),
-            "rows_rejected": int(row["rejected"]),
-            "rows_missing": int(row["missing"]),
-            "rows_duplicate": int(row["duplicate"]),
+            "rows_kept": int(row[KEPT]),
+            "rows_rejected": int(row[REJECTED]),
+            "rows_missing": int(row[MISSING]),
+            "rows_duplicate": int(row[DUPLICATE]),
         }
         if (s, f) in reason_keys:
             sub: pd.Series = by_reason.loc[(s, f)]  # type: ignore[assignment]
@@ -390,37 +479,58 @@ def clean_indicators(
         else:
             entry["rejected_by_reason"] = {}
         inputs.append(entry)
-    if sum(i["rows_read"] for i in inputs) != n:  # pragma: no cover - a bug, never a data problem
-        raise AssertionError("clean lost or invented rows")
-    return CleanResult(tidy=tidy, rejected=rejected, inputs=inputs, as_of=as_of)
+    return inputs
 
 
-def _key_codes(frame: pd.DataFrame) -> np.ndarray:
-    """One int64 per row that is equal exactly when the key (municipality, indicator, gender, period) is.
+def _key_codes(frame: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """One int64 per row that is equal exactly when the key (municipality, indicator, gender, period) is,
+    and the bound all of them stay below.
 
-    Built from the categoricals' codes, so finding duplicates hashes one integer column
-    instead of four text columns; falls back to factorizing when a column is not categorical.
+    Built from the categoricals' codes, so finding duplicates and sorting work on one integer
+    column instead of four text columns; falls back to factorizing when a column is not categorical.
     """
     key = np.zeros(len(frame), dtype=np.int64)
+    bound = 1
     for col in KEY:
         c = frame[col]
         if isinstance(c.dtype, pd.CategoricalDtype):
             codes, size = c.cat.codes.to_numpy().astype(np.int64) + 1, len(c.cat.categories) + 1
         else:
-            f, u = pd.factorize(c, use_na_sentinel=False)
+            f, u = pd.factorize(c, use_na_sentinel=False, sort=True)
             codes, size = f.astype(np.int64), len(u)
         key = key * size + codes
-    return key
+        bound *= size
+    if bound >= 2**62:  # pragma: no cover - would need billions of distinct key parts
+        raise OverflowError("too many distinct key values for an int64 key")
+    return key, bound
+
+
+def _argsort_keys(keys: np.ndarray, bound: int) -> np.ndarray:
+    """Stable ascending order of int64 ``keys`` in [0, bound).
+
+    Distinct keys in a range not much larger than their number (the kept rows of a clean)
+    are ordered by placing each at its key in a table, which is linear; otherwise argsort.
+    """
+    n = len(keys)
+    if n and bound <= 4 * n + (1 << 22):
+        slot = np.full(bound, -1, dtype=np.int64)
+        slot[keys] = np.arange(n, dtype=np.int64)
+        order = slot[slot >= 0]
+        if len(order) == n:  # every key distinct
+            return order
+    return np.argsort(keys, kind="stable")
 
 
 def _resolve_duplicates(
     df: pd.DataFrame,
-    ok: pd.Series,
+    key: np.ndarray,
+    bound: int,
+    ok_pos: np.ndarray,
     specs: dict[str, SourceSpec],
-    status: pd.Series,
-    reason: pd.Series,
-    column: pd.Series,
-    bad_value: pd.Series,
+    status: np.ndarray,
+    reason: np.ndarray,
+    column: np.ndarray,
+    bad_value: np.ndarray,
 ) -> None:
     """Settle rows that share a key (updates ``status``/``reason``/... in place).
 
@@ -430,18 +540,22 @@ def _resolve_duplicates(
     naming them all. Lower-precedence rows are duplicates when they agree with the kept row and
     rejected when they do not.
     """
-    cand = df.loc[ok, KEY + ["value", "published", "source_file", "source_row", "spec"]]
-    dup = pd.Series(_key_codes(cand), index=cand.index).duplicated(keep=False)
+    ok_keys = key[ok_pos]
+    if len(ok_keys) and bound <= 4 * len(ok_keys) + (1 << 22):
+        dup = np.bincount(ok_keys, minlength=bound)[ok_keys] > 1
+    else:
+        dup = pd.Series(ok_keys).duplicated(keep=False).to_numpy()
     if not dup.any():
         return
-    prec_by_spec = {s: (specs[s].precedence if s in specs else 0) for s in pd.unique(cand["spec"])}
-    rev_by_spec = {s: (specs[s].revisions if s in specs else False) for s in pd.unique(cand["spec"])}
-    d = cand[dup].copy()
+    # Only the rows that share a key with another row go through the group logic below.
+    d = df.iloc[ok_pos[dup]][KEY + ["value", "published", "source_file", "source_row", "spec"]].copy()
+    prec_by_spec = {s: (specs[s].precedence if s in specs else 0) for s in pd.unique(d["spec"])}
+    rev_by_spec = {s: (specs[s].revisions if s in specs else False) for s in pd.unique(d["spec"])}
     d["_prec"] = d["spec"].map(prec_by_spec).astype("int64")
     d["_rev"] = d["spec"].map(rev_by_spec).astype(bool)
     d["_neg_prec"] = -d["_prec"]
     d = d.sort_values(KEY + ["_neg_prec", "published", "source_file", "source_row"], kind="stable")
-    d["_g"] = d.groupby(KEY, sort=False).ngroup()
+    d["_g"] = d.groupby(KEY, sort=False, observed=True).ngroup()
     g = d.groupby("_g", sort=False)
     top = d["_prec"].eq(g["_prec"].transform("max"))
     t = d[top]
@@ -459,29 +573,32 @@ def _resolve_duplicates(
     # The kept row of each settled group, to judge the lower-precedence rows against.
     kept_rows = t[keep_top]
     kept_by_group = kept_rows.set_index("_g")
-    status[t.index[~keep_top & (identical | revision)]] = "duplicate"
+    # The frame's index labels are row positions (clean works on a RangeIndex).
+    status[t.index[~keep_top & (identical | revision)].to_numpy()] = DUPLICATE
     lower = d[~top & ~d["_g"].isin(conflict_groups)]
     if len(lower):
         kv = lower["_g"].map(kept_by_group["value"])
         same = lower["value"].eq(kv)
-        status[lower.index[same]] = "duplicate"
+        status[lower.index[same].to_numpy()] = DUPLICATE
         bad = lower[~same]
         if len(bad):
             kf = bad["_g"].map(kept_by_group["source_file"]).astype("str")
             kr = bad["_g"].map(kept_by_group["source_row"]).astype("int64").astype("str")
-            status[bad.index] = "rejected"
-            reason[bad.index] = "conflicts with " + kf + " row " + kr + ", whose source takes precedence"
-            column[bad.index] = "value"
-            bad_value[bad.index] = bad["value"].astype("object")
+            at = bad.index.to_numpy()
+            status[at] = REJECTED
+            reason[at] = ("conflicts with " + kf + " row " + kr + ", whose source takes precedence").to_numpy(dtype=object)
+            column[at] = "value"
+            bad_value[at] = bad["value"].astype("object").to_numpy(dtype=object)
     if conflict_groups:
         c = d[d["_g"].isin(conflict_groups)]
         ct = c[c["_prec"].eq(c.groupby("_g")["_prec"].transform("max"))]
         label = ct["source_file"].astype("str") + " row " + ct["source_row"].astype("str") + " = " + ct["value"].map(lambda v: f"{v:g}")
         names = label.groupby(ct["_g"]).agg("; ".join)
-        status[c.index] = "rejected"
-        reason[c.index] = "conflicting duplicate: " + c["_g"].map(names) + "; correct one of them or set source precedence in the manifest"
-        column[c.index] = "value"
-        bad_value[c.index] = c["value"].astype("object")
+        at = c.index.to_numpy()
+        status[at] = REJECTED
+        reason[at] = ("conflicting duplicate: " + c["_g"].map(names) + "; correct one of them or set source precedence in the manifest").to_numpy(dtype=object)
+        column[at] = "value"
+        bad_value[at] = c["value"].astype("object").to_numpy(dtype=object)
 
 
 def _sha256(path: Path) -> str:
