@@ -58,6 +58,8 @@ MIN_JUDGED = 100
 SUBYEAR_EVAL_METHODS = m.SUBYEAR_METHODS
 ANNUAL_EVAL_METHODS = ("naive_annual", "ses_pooled")
 SES_ALPHAS = (0.2, 0.35, 0.5, 0.7, 0.85, 1.0)
+#: Damped year-on-year step added to the last value (annual candidates next to SES).
+TREND_PHIS = (0.25, 0.5, 0.75, 1.0)
 
 
 @dataclass(frozen=True)
@@ -355,6 +357,10 @@ def _annual_records(panel: _Panel, progress: bool) -> list[pd.DataFrame]:
             frames.append(base.assign(method="naive_annual", point=naive[sel]))
             for a in SES_ALPHAS:
                 frames.append(base.assign(method=f"ses_{a:g}", point=_ses(at, a)[sel]))
+            prev = at[rows, np.maximum(last_idx - 1, 0)]
+            step = np.where((last_idx >= 1) & np.isfinite(prev), naive - prev, 0.0)
+            for phi in TREND_PHIS:
+                frames.append(base.assign(method=f"ses_1_d{phi:g}", point=(naive + phi * step)[sel]))
     return frames
 
 
@@ -412,20 +418,38 @@ def run_backtest(
 # --------------------------------------------------------------------------- scoring
 
 
-def _choose_ses_alpha(records: pd.DataFrame, before_year: int) -> dict[str, float]:
-    """Per KPI group, the SES weight with the lowest MASE on origins before ``before_year``."""
-    r = records[(records["family"] == "annual") & records["method"].str.startswith("ses_") & (records["year"] < before_year)]
+def _ses_spec(method: str) -> tuple[float, float]:
+    """(alpha, trend phi) of an annual candidate: 'ses_0.35' -> (0.35, 0); 'ses_1_d0.75' -> (1, 0.75)."""
+    parts = method.split("_")
+    phi = float(parts[2][1:]) if len(parts) > 2 and parts[2].startswith("d") else 0.0
+    return float(parts[1]), phi
+
+
+def _best_ses(records: pd.DataFrame, before_year: int) -> dict[str, str]:
+    """Per KPI group, the annual candidate (SES weight or damped step) with the lowest MASE on origins before ``before_year``."""
+    r = records[(records["family"] == "annual") & records["method"].str.match(r"ses_\d") & (records["year"] < before_year)]
     if r.empty:
         return {}
     r = r.assign(ae=(r["actual"] - r["point"]).abs() / r["scale"])
     best = r.groupby(["group", "method"])["ae"].mean().reset_index().sort_values("ae").drop_duplicates("group")
-    return {str(g): float(meth.split("_")[1]) for g, meth in zip(best["group"], best["method"], strict=True)}
+    return {str(g): str(meth) for g, meth in zip(best["group"], best["method"], strict=True)}
+
+
+def _choose_ses_alpha(records: pd.DataFrame, before_year: int) -> dict[str, float]:
+    """Per KPI group, the SES weight of the candidate with the lowest MASE on origins before ``before_year``."""
+    return {g: _ses_spec(meth)[0] for g, meth in _best_ses(records, before_year).items()}
+
+
+def _choose_trend_phi(records: pd.DataFrame, before_year: int) -> dict[str, float]:
+    """Per KPI group whose best candidate adds a damped year-on-year step: that step's weight phi."""
+    return {g: _ses_spec(meth)[1] for g, meth in _best_ses(records, before_year).items() if _ses_spec(meth)[1] > 0}
 
 
 def _with_ses_pooled(records: pd.DataFrame) -> pd.DataFrame:
-    """Add method 'ses_pooled': per KPI group the weight with the lowest MASE on earlier years only
-    (years before the previous one, since a KPI's year is published late); 0.5 without history."""
-    ann = records[records["family"].eq("annual") & records["method"].str.startswith("ses_")]
+    """Add method 'ses_pooled': per KPI group the candidate (SES weight, or the last value plus a
+    damped share phi of its last year-on-year step) with the lowest MASE on earlier years only
+    (years before the previous one, since a KPI's year is published late); SES 0.5 without history."""
+    ann = records[records["family"].eq("annual") & records["method"].str.match(r"ses_\d")]
     if ann.empty:
         return records
     ae = ((ann["actual"] - ann["point"]).abs() / ann["scale"]).rename("ae")
@@ -463,8 +487,10 @@ def _select_table(records: pd.DataFrame) -> pd.DataFrame:
     ae = ((r["actual"] - r["point"]).abs() / r["scale"]).rename("ae")
     t = pd.concat([r[["family", "cutoff", "agg", "method", "year", "known"]], ae], axis=1)
     own = t.groupby(["family", "cutoff", "agg", "method", "year"])["ae"].agg(["sum", "count"]).reset_index()
-    pooled = t[t["known"] > 0].groupby(["cutoff", "agg", "method", "year"])["ae"].agg(["sum", "count"]).reset_index().assign(family="any")
-    return pd.concat([own, pooled], ignore_index=True)
+    part = t[t["known"] > 0]
+    pooled = part.groupby(["cutoff", "agg", "method", "year"])["ae"].agg(["sum", "count"]).reset_index().assign(family="any")
+    broad = part.groupby(["agg", "method", "year"])["ae"].agg(["sum", "count"]).reset_index().assign(family="any", cutoff="any")
+    return pd.concat([own, pooled, broad], ignore_index=True)
 
 
 def _best(d: pd.DataFrame) -> str | None:
@@ -484,7 +510,8 @@ def select_methods(records: pd.DataFrame, before_year: int | None = None) -> dic
     compared, so choosing the method for a year never looks at that year's outcomes. A cell
     (family, cutoff, aggregation) with at least :data:`MIN_SELECT` earlier forecasts per method
     chooses on its own; otherwise on all sub-annual series at that cutoff and aggregation that
-    already know part of the year; with too few there too, :data:`SELECT_FALLBACK`.
+    already know part of the year, then on those at any cutoff; with too few there too,
+    :data:`SELECT_FALLBACK`.
     ``before_year=None`` uses every year (the choice the report's forecasts use).
     """
     tab = _select_table(records)
@@ -496,7 +523,7 @@ def select_methods(records: pd.DataFrame, before_year: int | None = None) -> dic
     fams = records.loc[records["family"].ne("annual"), ["family", "cutoff", "agg"]].drop_duplicates()
     for fam, cutoff, agg in fams.itertuples(index=False):
         empty = g.iloc[:0]
-        pick = _best(cells.get((fam, cutoff, agg), empty)) or _best(cells.get(("any", cutoff, agg), empty))
+        pick = _best(cells.get((fam, cutoff, agg), empty)) or _best(cells.get(("any", cutoff, agg), empty)) or _best(cells.get(("any", "any", agg), empty))
         out[selection_cell(str(fam), str(cutoff), str(agg))] = pick or SELECT_FALLBACK
     return out
 
@@ -740,7 +767,7 @@ def write_calibration(scored: pd.DataFrame, defaults: dict[str, str], alphas: di
         "quantile_grid": cal.QUANTILE_GRID.tolist(),
         "defaults": {f: (SELECT_FALLBACK if v == "selected" else v) for f, v in defaults.items()},
         "default_by_cell": select_methods(scored) if "agg" in scored else {},
-        "params": {"M": {"damping": 0.5, "ets_params": [0.2, 0.1]}, "Q": {"damping": 0.5, "ets_params": [0.2, 0.1]}, "ses_alpha_by_indicator": alphas or {}},
+        "params": {"M": {"damping": 0.5, "ets_params": [0.2, 0.1]}, "Q": {"damping": 0.5, "ets_params": [0.2, 0.1]}, "ses_alpha_by_indicator": alphas or {}, "trend_phi_by_indicator": dict(scored.attrs.get("trend_phi_by_indicator", {}))},
         "pools": pools,
     }
     text = json.dumps(content, separators=(",", ":"))
@@ -832,10 +859,13 @@ def run_and_summarise(raw_root: Path, sources_file: Path | None = None, *, progr
     t0 = time.perf_counter()
     records = run_backtest(raw_root, sources_file, progress=progress)
     alphas = _choose_ses_alpha(records, 10_000)
+    phis = _choose_trend_phi(records, 10_000)
     scored = score_backtest(records)
+    scored.attrs["trend_phi_by_indicator"] = phis  # write_calibration stores it beside the SES weights
     defaults = choose_defaults(scored)
     summary = summarise(scored, defaults, time.perf_counter() - t0)
     summary["ses_alpha_by_indicator"] = alphas
+    summary["trend_phi_by_indicator"] = phis
     summary["selected_methods"] = select_methods(scored)
     summary["selection_note"] = (
         "Sub-annual default 'selected': for each evaluation year, the method with the lowest MASE on earlier years only "
@@ -933,7 +963,7 @@ def goal_table(summary: dict[str, Any] | None = None) -> pd.DataFrame:
 _METHOD_SV = {
     "ytd_snaive": "utfall hittills i år plus förra årets värden för resten av året",
     "naive_annual": "förra årets värde",
-    "ses_pooled": "exponentiell utjämning av årsvärdena med en vikt gemensam för alla kommuner",
+    "ses_pooled": "för varje nyckeltal det som träffat bäst tidigare år av förra årets värde, ett utjämnat medel av de senaste åren (samma vikt för alla kommuner) eller förra årets värde plus en del av den senaste förändringen",
     "ytd_ratio": "utfall hittills i år delat med den andel av året som de månaderna brukar stå för",
     "credibility": "en vägning av takten hittills i år och förra årets nivå",
     "ets_remainder": "en säsongsmodell (ETS) för resten av året",

@@ -205,6 +205,7 @@ def method_context(frequency: str, aggregation: str, is_count: bool, seasonal_sh
     alpha = (allp.get("ses_alpha_by_indicator") or {}).get(indicator)
     if alpha is not None:
         params["ses_alpha"] = alpha
+    phi = (allp.get("trend_phi_by_indicator") or {}).get(indicator)
     ets = params.get("ets_params", [0.2, 0.1])
     return m.MethodContext(
         aggregation=aggregation,
@@ -213,4 +214,5 @@ def method_context(frequency: str, aggregation: str, is_count: bool, seasonal_sh
         damping=float(params.get("damping", 0.5)),
         ses_alpha=float(params.get("ses_alpha", 1.0)),  # without a backtested weight: the naive value
         ets_params=(float(ets[0]), float(ets[1])),
+        extra={"trend_phi": float(phi)} if phi else {},
     )

@@ -448,8 +448,20 @@ def ets_remainder_statsmodels(hist: np.ndarray, cur: np.ndarray, ctx: MethodCont
 
 
 def ses_pooled(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
-    """Simple exponential smoothing of the annual values with a smoothing weight shared over peers."""
+    """Simple exponential smoothing of the annual values with a smoothing weight shared over peers.
+
+    With ``ctx.extra['trend_phi']`` (chosen per KPI by the backtest, e.g. inhabitants) the forecast
+    is the last value plus phi times its last year-on-year step (when the year before it is known).
+    """
     years = yearly_from_matrix(hist, ctx.aggregation if hist.shape[1] > 1 else "point")
+    phi = float(ctx.extra.get("trend_phi", 0.0))
+    if phi > 0:
+        lf = _last_finite(years)
+        if lf is None:
+            return None
+        i, last = lf
+        step = last - float(years[i - 1]) if i >= 1 and np.isfinite(years[i - 1]) else 0.0
+        return last + phi * step
     years = years[~np.isnan(years)]
     if years.size == 0:
         return None

@@ -143,3 +143,13 @@ def test_yoy_carry_keeps_the_latest_ratio_to_last_year() -> None:
     cur = np.r_[last[:4] * 1.1, np.full(8, np.nan)]
     ctx = m.MethodContext(aggregation="mean")
     assert m.yoy_carry(hist, cur, ctx) == pytest.approx(float(np.mean(last * 1.1)))
+
+
+def test_ses_pooled_with_a_damped_step() -> None:
+    """With a trend weight (chosen per KPI by the backtest) the last value moves on by phi x its last step."""
+    hist = np.array([[100.0], [110.0], [np.nan], [120.0], [126.0]])
+    ctx = m.MethodContext(aggregation="point", ses_alpha=1.0, extra={"trend_phi": 0.5})
+    assert m.ses_pooled(hist, np.array([np.nan]), ctx) == pytest.approx(129.0)
+    gap = np.array([[100.0], [110.0], [np.nan], [120.0]])
+    assert m.ses_pooled(gap, np.array([np.nan]), ctx) == pytest.approx(120.0)  # the year before is unknown: no step
+    assert m.ses_pooled(hist, np.array([np.nan]), m.MethodContext(aggregation="point", ses_alpha=1.0)) == 126.0
