@@ -420,7 +420,7 @@ def clean_indicators(
             tidy_cols[col] = df[col].to_numpy().astype("int64", copy=False)[take]
         else:
             tidy_cols[col] = _str_column(df[col], take)
-    tidy = validate_tidy(pd.DataFrame(tidy_cols))
+    tidy = validate_tidy(pd.DataFrame(tidy_cols), inplace=True)
 
     rej_pos = np.flatnonzero(status == REJECTED)
     rejected = pd.DataFrame(

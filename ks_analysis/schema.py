@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
 from pandera.typing.pandas import DataFrame, Series
 
 __all__ = [
@@ -60,14 +63,24 @@ RAW_COLUMNS = [
 ]
 
 
-class TidyIndicators(pa.DataFrameModel):
-    """One observation per (municipality, indicator, gender, period), with where it came from."""
+MUNICIPALITY_PATTERN = r"^\d{4}$"
+INDICATOR_PATTERN = r"^([A-Z]\d{5}|LOKAL_[A-Z0-9_]+|[A-Z][A-Z0-9_]+)$"
+PERIOD_PATTERN = r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"
 
-    municipality: Series[str] = pa.Field(str_matches=r"^\d{4}$")
-    indicator: Series[str] = pa.Field(str_matches=r"^([A-Z]\d{5}|LOKAL_[A-Z0-9_]+|[A-Z][A-Z0-9_]+)$")
+
+class TidyIndicators(pa.DataFrameModel):
+    """One observation per (municipality, indicator, gender, period), with where it came from.
+
+    The text checks look at each distinct value once (millions of rows hold a few hundred
+    codes, ids and periods) and the key check at one integer per row; they fail the same rows
+    as pandera's ``str_matches`` and ``unique`` would.
+    """
+
+    municipality: Series[str]
+    indicator: Series[str]
     gender: Series[str] = pa.Field(isin=["T", "K", "M"])
     frequency: Series[str] = pa.Field(isin=["Y", "Q", "M"])
-    period: Series[str] = pa.Field(str_matches=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")
+    period: Series[str]
     period_end: Series[pd.Timestamp]
     value: Series[float] = pa.Field(nullable=False)
     unit: Series[str]
@@ -79,8 +92,27 @@ class TidyIndicators(pa.DataFrameModel):
     class Config:
         strict = True
         coerce = True
-        unique = ["municipality", "indicator", "gender", "period"]
         ordered = True
+
+    @pa.check("municipality", name=f"str_matches('{MUNICIPALITY_PATTERN}')")
+    def municipality_is_code(cls, s: Series[str]) -> Series[bool]:  # noqa: N805
+        """A 4-digit Kolada code."""
+        return _matches_on_distinct(s, MUNICIPALITY_PATTERN)
+
+    @pa.check("indicator", name=f"str_matches('{INDICATOR_PATTERN}')")
+    def indicator_is_id(cls, s: Series[str]) -> Series[bool]:  # noqa: N805
+        """A Kolada KPI id or a local id in capitals."""
+        return _matches_on_distinct(s, INDICATOR_PATTERN)
+
+    @pa.check("period", name=f"str_matches('{PERIOD_PATTERN}')")
+    def period_is_canonical(cls, s: Series[str]) -> Series[bool]:  # noqa: N805
+        """2022, 2022-Q1 or 2022-01."""
+        return _matches_on_distinct(s, PERIOD_PATTERN)
+
+    @pa.dataframe_check(name="unique(['municipality', 'indicator', 'gender', 'period'])")
+    def one_row_per_key(cls, df: pd.DataFrame) -> Series[bool]:  # noqa: N805
+        """No key twice: every row of a repeated (municipality, indicator, gender, period) fails."""
+        return ~pd.Series(_duplicated_key(df[KEY]), index=df.index)
 
     @pa.dataframe_check
     def published_not_before_period_start(cls, df: pd.DataFrame) -> Series[bool]:  # noqa: N805
@@ -89,13 +121,84 @@ class TidyIndicators(pa.DataFrameModel):
         return df["published"] >= start
 
 
-def validate_tidy(frame: pd.DataFrame) -> DataFrame[TidyIndicators]:
+def _arrow(s: pd.Series) -> pyarrow.ChunkedArray:
+    """The column as a pyarrow array (zero-copy for pandas' pyarrow-backed ``str``)."""
+    arr = pyarrow.array(s.array) if not isinstance(s.dtype, pd.CategoricalDtype) else pyarrow.array(s.astype("str").array)
+    return arr if isinstance(arr, pyarrow.ChunkedArray) else pyarrow.chunked_array([arr])
+
+
+def _encode(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(codes, distinct values) of a text column; code -1 for a missing value.
+
+    Runs of equal neighbours (a sorted key column) are encoded once per run.
+    """
+    arr = _arrow(s).combine_chunks()
+    n = len(arr)
+    starts = None
+    if n > 1:
+        changes = pc.not_equal(arr.slice(0, n - 1), arr.slice(1)).fill_null(True).to_numpy(zero_copy_only=False)
+        if changes.sum() < n // 2:
+            starts = np.concatenate([[0], np.flatnonzero(changes) + 1])
+            arr = arr.take(pyarrow.array(starts))
+    enc = pc.dictionary_encode(arr)
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    if enc.indices.null_count:
+        codes = np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), -1, codes)
+    codes = codes.astype(np.int64, copy=False)
+    if starts is not None:
+        codes = np.repeat(codes, np.diff(np.append(starts, n)))
+    return codes, pd.Series(enc.dictionary.to_pandas(), dtype=s.dtype if not isinstance(s.dtype, pd.CategoricalDtype) else "str")
+
+
+def _matches_on_distinct(s: pd.Series, pattern: str) -> pd.Series:
+    """``s.str.match(pattern, na=False)``, worked out once per distinct value."""
+    codes, distinct = _encode(s)
+    ok = np.append(distinct.str.match(pattern, na=False).to_numpy(dtype=bool), False)  # code -1 picks False
+    return pd.Series(ok[codes], index=s.index)
+
+
+def _duplicated_key(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose key occurs more than once (all of them).
+
+    When the rows are in key order (as clean writes them) repeated keys are neighbours and one
+    comparison of each row with the next settles it; otherwise one int64 per row is counted.
+    """
+    n = len(frame)
+    arrays = [_arrow(frame[c]).combine_chunks() for c in frame.columns]
+    if n > 1 and not any(a.null_count for a in arrays):
+        ordered = np.ones(n - 1, dtype=bool)
+        same = np.ones(n - 1, dtype=bool)
+        for a in reversed(arrays):  # lexical order: the first column decides, ties go to the next
+            prev, nxt = a.slice(0, n - 1), a.slice(1)
+            eq = pc.equal(prev, nxt).to_numpy(zero_copy_only=False)
+            lt = pc.less(prev, nxt).to_numpy(zero_copy_only=False)
+            ordered = lt | (eq & ordered)
+            same &= eq
+        if ordered.all():
+            dup = np.zeros(n, dtype=bool)
+            dup[:-1] |= same
+            dup[1:] |= same
+            return dup
+    key = np.zeros(n, dtype=np.int64)
+    bound = 1
+    for col in frame.columns:
+        codes, distinct = _encode(frame[col])
+        key = key * (len(distinct) + 1) + (codes + 1)
+        bound *= len(distinct) + 1
+    if n and bound <= 4 * n + (1 << 22):
+        return np.bincount(key, minlength=bound)[key] > 1
+    return pd.Series(key).duplicated(keep=False).to_numpy()
+
+
+def validate_tidy(frame: pd.DataFrame, *, inplace: bool = False) -> DataFrame[TidyIndicators]:
     """Check ``frame`` against the tidy schema lazily, so one run lists every bad cell.
+
+    ``inplace=True`` coerces ``frame`` itself instead of a copy (for a frame the caller just built).
 
     Raises:
         pandera.errors.SchemaErrors: with every failing check and cell.
     """
-    return TidyIndicators.validate(frame, lazy=True)
+    return TidyIndicators.validate(frame, lazy=True, inplace=inplace)
 
 
 def empty_tidy() -> pd.DataFrame:
