@@ -7,6 +7,11 @@ the scaled errors of earlier years only (sub-annual: years before the evaluation
 two years before, since a Kolada year is published well into the next), pooled over series of
 the same family, cutoff, method and size band. 2020 is a shock year and is reported apart.
 
+The sub-annual default ('selected') is chosen by rolling-origin validation: for each evaluation
+year the method with the lowest MASE on earlier years only (:func:`select_methods`), so its
+figures are those of the selection procedure on years it never saw. Annual KPIs likewise choose
+their SES weight or damped step per KPI on earlier years (``ses_pooled``).
+
 The same run writes the calibration file (``ks_analysis/data/calibration.json``) that the report's
 forecasts use, and a summary (``ks_analysis/data/track_record.json``) that the report cites.
 """
@@ -42,6 +47,8 @@ __all__ = [
     "summarise",
     "track_record_summary",
     "track_record_table",
+    "selection_table",
+    "select_methods",
     "reliability_table",
     "plot_reliability",
     "write_calibration",
@@ -726,11 +733,33 @@ def summarise(scored: pd.DataFrame, defaults: dict[str, str], runtime_s: float) 
             for c in ("T1", "T2")
             for fam in ("monthly", "quarterly", "annual")
         },
+        "selection_by_year": _selection_by_year(scored),
         "coverage_note": "Main cells exclude 2020 (shock year, reported apart under shock_2020). Cells with n < 100 are reported but not judged.",
         "years": [years[0], years[-1]] if years else [],
         "series": {str(k): int(v) for k, v in series.items()},
         "min_judged": MIN_JUDGED,
     }
+
+
+def _selection_by_year(scored: pd.DataFrame) -> list[dict[str, Any]]:
+    """The method the rolling-origin selection chose for each evaluation year and cell (from earlier years only)."""
+    if "chosen" not in scored:
+        return []
+    sel = scored[scored["method"].eq("selected")]
+    g = sel.groupby(["family", "cutoff", "agg", "year"])["chosen"].agg(["first", "size"]).reset_index()
+    return [
+        {"cell": selection_cell(str(f), str(c), str(a)), "year": int(y), "method": str(meth), "n": int(n)}
+        for f, c, a, y, meth, n in g.itertuples(index=False)
+    ]
+
+
+def selection_table(summary: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Which method the selection used per cell (family|cutoff|aggregation) and evaluation year, chosen on earlier years only."""
+    s = summary if summary is not None else track_record_summary()
+    t = pd.DataFrame(s.get("selection_by_year", []))
+    if t.empty:
+        return t
+    return t.pivot(index="year", columns="cell", values="method").fillna("")
 
 
 def reliability_table(d: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
@@ -978,6 +1007,16 @@ _CUTOFF_SV = {"T1": "30 april", "T2": "31 augusti"}
 _AGG_SV = {"sum": "summor över året", "mean": "årsmedelvärden"}
 
 
+def _relative_sv(ratio: float) -> str:
+    """'29 % mindre' / '3 % större' / 'lika stora' for a ratio of mean errors."""
+    pct = round(100 * (1 - ratio))
+    if pct > 0:
+        return f"{pct} % mindre"
+    if pct < 0:
+        return f"{-pct} % större"
+    return "lika stora"
+
+
 def track_record_text_sv(summary: dict[str, Any] | None = None) -> list[str]:
     """Swedish sentences for the report's method section, from the committed track record.
 
@@ -997,15 +1036,17 @@ def track_record_text_sv(summary: dict[str, Any] | None = None) -> list[str]:
             "före, så siffrorna visar hur valet fungerar på år det inte kunnat anpassas till. Där det finns för få "
             f"tidigare prognoser används det enklaste: {_METHOD_SV['ytd_snaive']}."
         )
-        parts = []
-        for cutoff in ("T1", "T2"):
-            for fam in ("monthly", "quarterly"):
-                for agg in ("sum", "mean"):
+        used: dict[str, list[str]] = {}
+        for fam in ("monthly", "quarterly"):
+            for agg in ("sum", "mean"):
+                for cutoff in ("T1", "T2"):
                     meth = sel.get(f"{fam}|{cutoff}|{agg}")
-                    if meth:
-                        parts.append(f"{_FAMILY_SV[fam]} ({_AGG_SV[agg]}) per {_CUTOFF_SV[cutoff]}: {_METHOD_SV.get(meth, meth)}")
-        if parts:
-            out.append("Metoder som används nu: " + "; ".join(parts) + ".")
+                    differs = sel.get(f"{fam}|T1|{agg}") != sel.get(f"{fam}|T2|{agg}")
+                    kind = f"{_FAMILY_SV[fam]} ({_AGG_SV[agg]}{', per ' + _CUTOFF_SV[cutoff] if differs else ''})"
+                    if meth and kind not in used.setdefault(meth, []):
+                        used[meth].append(kind)
+        if used:
+            out.append("Just nu används för " + "; för ".join(f"{' och '.join(v)}: {_METHOD_SV.get(k, k)}" for k, v in used.items()) + ".")
         out.append(f"Årsvärden: {_METHOD_SV.get(d.get('annual', ''), d.get('annual', ''))}. Intervallen och sannolikheten att målet nås bygger på hur stora felen varit tidigare år.")
     else:
         out.append(
@@ -1024,11 +1065,11 @@ def track_record_text_sv(summary: dict[str, Any] | None = None) -> list[str]:
             txt = f"{_FAMILY_SV[c['family']]} ({n_sv} prognoser)"
             if cov80 is not None:
                 txt += f": 80 %-intervallet innehöll utfallet i {round(100 * cov80)} % av fallen"
-            if ratio is not None and c["family"] != "annual":
-                txt += f", felet var {ratio:.2f} gånger felet med förra årets värde".replace(".", ",")
+            if ratio is not None:
+                txt += ", felen var " + _relative_sv(ratio) + " än med bara förra årets värde"
                 r2 = c.get("mase_vs_ytd_snaive")
-                if r2 is not None:
-                    txt += f" och {r2:.2f} gånger felet med utfall hittills plus förra årets resterande månader".replace(".", ",")
+                if r2 is not None and c["family"] != "annual":
+                    txt += " och " + _relative_sv(r2) + " än med utfallet hittills plus förra årets värden för resten av året"
             parts.append(txt)
         if parts:
             out.append(f"Prövat per {_CUTOFF_SV[cutoff]} (2020 undantaget): " + "; ".join(parts) + ".")
