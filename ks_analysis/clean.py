@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -23,7 +24,7 @@ import pyarrow as pa
 
 from . import geo as geo_mod
 from .errors import DataFileError
-from .ingest import as_category, concat_raw, get_reader
+from .ingest import as_category, concat_raw, get_batch_reader, get_reader
 from .paths import relative_to_root
 from .schema import KEY, TIDY_COLUMNS, validate_tidy
 from .sources import SourceSpec, expand_files, find_sources_file, load_metadata_files, load_sources
@@ -238,6 +239,32 @@ KEPT, REJECTED, MISSING, DUPLICATE = 0, 1, 2, 3
 STATUS_NAMES = ["kept", "rejected", "missing", "duplicate"]
 
 
+class _Rejections:
+    """Reason, column and offending value of the rejected rows, gathered batch by batch.
+
+    Only rejected rows carry these, so nothing is allocated per input row; each row is
+    rejected at most once (the first reason wins).
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[np.ndarray, Any, str, np.ndarray]] = []
+
+    def add(self, pos: np.ndarray, reason: Any, column: str, values: np.ndarray) -> None:
+        self._parts.append((np.asarray(pos, dtype=np.int64), reason, column, values))
+
+    def collect(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(positions ascending, reasons, columns, values)."""
+        if not self._parts:
+            empty = np.zeros(0, dtype=object)
+            return np.zeros(0, dtype=np.int64), empty, empty, empty
+        pos = np.concatenate([p for p, _r, _c, _v in self._parts])
+        reason = np.concatenate([np.full(len(p), r, dtype=object) if isinstance(r, str) else np.asarray(r, dtype=object) for p, r, _c, _v in self._parts])
+        column = np.concatenate([np.full(len(p), c, dtype=object) for p, _r, c, _v in self._parts])
+        value = np.concatenate([np.asarray(v, dtype=object) for _p, _r, _c, v in self._parts])
+        order = np.argsort(pos, kind="stable")
+        return pos[order], reason[order], column[order], value[order]
+
+
 def clean_indicators(
     raw: pd.DataFrame,
     specs: dict[str, SourceSpec] | None = None,
@@ -273,11 +300,9 @@ def clean_indicators(
     df["spec"] = spec_col
     spec_codes = spec_col.codes
     spec_names = list(spec_col.categories)
-    # Per row: status, and for rejected rows the reason, the column and the offending value.
+    # Per row a status; for rejected rows the reason, the column and the offending value.
     status = np.zeros(n, dtype=np.int8)
-    reason = np.full(n, None, dtype=object)
-    column = np.full(n, None, dtype=object)
-    bad_value = np.full(n, None, dtype=object)
+    rejections = _Rejections()
 
     free = np.ones(n, dtype=bool)  # rows without a reason yet
 
@@ -291,10 +316,8 @@ def clean_indicators(
         free[pos] = False
         status[pos] = REJECTED
         w = why(m) if callable(why) else (why[m] if isinstance(why, pd.Series) else why)
-        reason[pos] = w if isinstance(w, str) else np.asarray(w, dtype=object)
-        column[pos] = col
         bad = val(m) if callable(val) else (val if val is not None else df[col])[m]
-        bad_value[pos] = np.asarray(pd.Series(bad).astype("object"), dtype=object)
+        rejections.add(pos, w, col, np.asarray(pd.Series(bad).astype("object"), dtype=object))
 
     raw_code, raw_name = df["municipality"], df["municipality_name"]
 
@@ -379,20 +402,23 @@ def clean_indicators(
         ind_names = [*ind.cat.categories, None]  # code -1 (no indicator) picks None
         for sc, s in enumerate(spec_names):
             spec = specs.get(s)
-            m = (spec_codes == sc) & undated
-            if spec is None or not m.any():
+            if spec is None:
                 continue
+            m = undated if len(spec_names) == 1 else (spec_codes == sc) & undated
+            if not m.any():
+                continue
+            at: Any = slice(None) if m.all() else np.flatnonzero(m)
             if spec.fixed_date is not None:
-                published[m] = np.datetime64(spec.fixed_date, "s")
+                published[at] = np.datetime64(spec.fixed_date, "s")
                 continue
-            # Lag days per indicator, looked up once per distinct indicator.
-            lag_of_code = np.full(len(ind_names), np.nan)
-            for c in np.unique(ind_codes[m]):
+            # The lag rule per indicator, looked up once per distinct indicator (NaT: no rule).
+            codes_at = ind_codes[at]
+            lag_of_code = np.full(len(ind_names), np.timedelta64("NaT"), dtype="timedelta64[s]")
+            for c in np.flatnonzero(np.bincount(codes_at.astype(np.int64) + 1, minlength=len(ind_names) + 1)) - 1:
                 lag = spec.lag_days(ind_names[c])
-                lag_of_code[c] = np.nan if lag is None else lag
-            lag = lag_of_code[ind_codes[m]]
-            secs = np.where(np.isnan(lag), 0, lag * 86400).astype(np.int64).astype("timedelta64[s]")
-            published[m] = np.where(np.isnan(lag), np.datetime64("NaT", "s"), pend[m] + secs)
+                if lag is not None:
+                    lag_of_code[c] = np.timedelta64(int(lag) * 86400, "s")
+            published[at] = pend[at] + lag_of_code[codes_at]
     df["published"] = published
     if as_of is not None:
         late = published > np.datetime64(as_of, "s")
@@ -405,35 +431,38 @@ def clean_indicators(
     # stands for the key (built from the categoricals' codes, whose categories are sorted, so
     # its order is the lexical key order).
     key, bound = _key_codes(df)
-    _resolve_duplicates(df, key, bound, np.flatnonzero(status == KEPT), specs, status, reason, column, bad_value)
+    _resolve_duplicates(df, key, bound, np.flatnonzero(status == KEPT), specs, status, rejections)
 
     # The kept rows in key order: one sort of the int64 key, one take of each column.
     kept_pos = np.flatnonzero(status == KEPT)
     take = kept_pos[_argsort_keys(key[kept_pos], bound)]
-    tidy_cols: dict[str, Any] = {}
+    # Columns are set one by one: a dict constructor would copy same-typed columns into one block.
+    tidy = pd.DataFrame(index=pd.RangeIndex(len(take)))
     for col in TIDY_COLUMNS:
         if col in ("period_end", "published"):
-            tidy_cols[col] = df[col].to_numpy(dtype="datetime64[s]")[take].astype("datetime64[ns]")
+            tidy[col] = df[col].to_numpy(dtype="datetime64[s]")[take].astype("datetime64[ns]")
         elif col == "value":
-            tidy_cols[col] = values[take]
+            tidy[col] = values[take]
         elif col == "source_row":
-            tidy_cols[col] = df[col].to_numpy().astype("int64", copy=False)[take]
+            tidy[col] = df[col].to_numpy().astype("int64", copy=False)[take]
         else:
-            tidy_cols[col] = _str_column(df[col], take)
-    tidy = validate_tidy(pd.DataFrame(tidy_cols), inplace=True)
+            tidy[col] = _str_column(df[col], take)
+    tidy = validate_tidy(tidy, inplace=True)
 
-    rej_pos = np.flatnonzero(status == REJECTED)
+    rej_pos, rej_reason, rej_column, rej_value = rejections.collect()
+    if len(rej_pos) != int(np.count_nonzero(status == REJECTED)):  # pragma: no cover - a bug
+        raise AssertionError("a rejected row without a reason, or a row rejected twice")
     rejected = pd.DataFrame(
         {
             "source_file": df["source_file"].iloc[rej_pos].astype("str"),
             "source_row": df["source_row"].iloc[rej_pos].astype("int64"),
-            "column": pd.Series(column[rej_pos], index=df.index[rej_pos], dtype=object).astype("str"),
-            "value": pd.Series(bad_value[rej_pos], index=df.index[rej_pos], dtype=object).map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)),
-            "reason": pd.Series(reason[rej_pos], index=df.index[rej_pos], dtype=object).astype("str"),
+            "column": pd.Series(rej_column, index=df.index[rej_pos], dtype=object).astype("str"),
+            "value": pd.Series(rej_value, index=df.index[rej_pos], dtype=object).map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)),
+            "reason": pd.Series(rej_reason, index=df.index[rej_pos], dtype=object).astype("str"),
         }
     ).sort_values(["source_file", "source_row"], kind="stable").reset_index(drop=True)
 
-    inputs = _count_inputs(df, spec_codes, spec_names, status, rej_pos, reason[rej_pos])
+    inputs = _count_inputs(df, spec_codes, spec_names, status, rej_pos, rej_reason)
     if sum(i["rows_read"] for i in inputs) != n:  # pragma: no cover - a bug, never a data problem
         raise AssertionError("clean lost or invented rows")
     return CleanResult(tidy=tidy, rejected=rejected, inputs=inputs, as_of=as_of)
@@ -450,11 +479,21 @@ def _codes_and_labels(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
 def _count_inputs(df: pd.DataFrame, spec_codes: np.ndarray, spec_names: list[Any], status: np.ndarray, rej_pos: np.ndarray, rej_reasons: np.ndarray) -> list[dict[str, Any]]:
     """Rows kept, rejected, missing and duplicate per (source entry, file), and the rejections by reason."""
     file_codes, file_names = _codes_and_labels(df["source_file"])
-    sc = spec_codes.astype(np.int64)
-    counted = (sc >= 0) & (file_codes >= 0)
-    combo = (sc * len(file_names) + file_codes)[counted]
-    pair_codes, pairs = _dense_factorize(combo, len(spec_names) * len(file_names))
-    counts = np.bincount(pair_codes * 4 + status[counted], minlength=4 * len(pairs)).reshape(-1, 4)
+    nf = len(file_names)
+    # One small integer per row: (source entry, file, status); rows without either are not counted.
+    combo = file_codes.astype(np.int64) if len(spec_names) == 1 else spec_codes.astype(np.int64) * nf + file_codes
+    combo *= 4
+    combo += status
+    if (file_codes < 0).any() or (spec_codes < 0).any():
+        combo = combo[(file_codes >= 0) & (spec_codes >= 0)]
+    if len(spec_names) * nf <= 4 * len(combo) + (1 << 22):
+        counts = np.bincount(combo, minlength=4 * len(spec_names) * nf).reshape(-1, 4)
+        pairs = np.flatnonzero(counts.sum(axis=1))
+        counts = counts[pairs]
+    else:
+        codes, uniques = _dense_factorize(combo // 4, len(spec_names) * nf)
+        counts = np.bincount(codes * 4 + combo % 4, minlength=4 * len(uniques)).reshape(-1, 4)
+        pairs = uniques
     rej_group = pd.DataFrame(
         {"spec": df["spec"].iloc[rej_pos].astype("str").to_numpy(), "source_file": df["source_file"].iloc[rej_pos].astype("str").to_numpy(), "reason": pd.Series(rej_reasons, dtype=object).astype("str").to_numpy()}
     )
@@ -463,7 +502,7 @@ def _count_inputs(df: pd.DataFrame, spec_codes: np.ndarray, spec_names: list[Any
     reason_keys = {(str(a), str(b)) for a, b, _r in by_reason.index}
     inputs = []
     for p, row in zip(pairs, counts, strict=True):
-        s, f = str(spec_names[int(p) // len(file_names)]), str(file_names[int(p) % len(file_names)])
+        s, f = str(spec_names[int(p) // nf]), str(file_names[int(p) % nf])
         entry: dict[str, Any] = {
             "file": f,
             "source": s,
@@ -494,11 +533,13 @@ def _key_codes(frame: pd.DataFrame) -> tuple[np.ndarray, int]:
     for col in KEY:
         c = frame[col]
         if isinstance(c.dtype, pd.CategoricalDtype):
-            codes, size = c.cat.codes.to_numpy().astype(np.int64) + 1, len(c.cat.categories) + 1
+            codes, size, shift = c.cat.codes.to_numpy(), len(c.cat.categories) + 1, 1
         else:
-            f, u = pd.factorize(c, use_na_sentinel=False, sort=True)
-            codes, size = f.astype(np.int64), len(u)
-        key = key * size + codes
+            codes, u = pd.factorize(c, use_na_sentinel=False, sort=True)
+            size, shift = len(u), 0
+        key *= size  # in place: no temporary per step
+        key += codes
+        key += shift
         bound *= size
     if bound >= 2**62:  # pragma: no cover - would need billions of distinct key parts
         raise OverflowError("too many distinct key values for an int64 key")
@@ -512,9 +553,9 @@ def _argsort_keys(keys: np.ndarray, bound: int) -> np.ndarray:
     are ordered by placing each at its key in a table, which is linear; otherwise argsort.
     """
     n = len(keys)
-    if n and bound <= 4 * n + (1 << 22):
-        slot = np.full(bound, -1, dtype=np.int64)
-        slot[keys] = np.arange(n, dtype=np.int64)
+    if n and bound <= 4 * n + (1 << 22) and n < 2**31:
+        slot = np.full(bound, -1, dtype=np.int32)
+        slot[keys] = np.arange(n, dtype=np.int32)
         order = slot[slot >= 0]
         if len(order) == n:  # every key distinct
             return order
@@ -528,11 +569,9 @@ def _resolve_duplicates(
     ok_pos: np.ndarray,
     specs: dict[str, SourceSpec],
     status: np.ndarray,
-    reason: np.ndarray,
-    column: np.ndarray,
-    bad_value: np.ndarray,
+    rejections: _Rejections,
 ) -> None:
-    """Settle rows that share a key (updates ``status``/``reason``/... in place).
+    """Settle rows that share a key (updates ``status`` and ``rejections`` in place).
 
     Within a key the rows of the highest ``precedence`` decide: identical values collapse to the
     earliest published row; differing values of ``revisions`` sources keep the newest value,
@@ -586,9 +625,7 @@ def _resolve_duplicates(
             kr = bad["_g"].map(kept_by_group["source_row"]).astype("int64").astype("str")
             at = bad.index.to_numpy()
             status[at] = REJECTED
-            reason[at] = ("conflicts with " + kf + " row " + kr + ", whose source takes precedence").to_numpy(dtype=object)
-            column[at] = "value"
-            bad_value[at] = bad["value"].astype("object").to_numpy(dtype=object)
+            rejections.add(at, ("conflicts with " + kf + " row " + kr + ", whose source takes precedence").to_numpy(dtype=object), "value", bad["value"].astype("object").to_numpy(dtype=object))
     if conflict_groups:
         c = d[d["_g"].isin(conflict_groups)]
         ct = c[c["_prec"].eq(c.groupby("_g")["_prec"].transform("max"))]
@@ -596,9 +633,7 @@ def _resolve_duplicates(
         names = label.groupby(ct["_g"]).agg("; ".join)
         at = c.index.to_numpy()
         status[at] = REJECTED
-        reason[at] = ("conflicting duplicate: " + c["_g"].map(names) + "; correct one of them or set source precedence in the manifest").to_numpy(dtype=object)
-        column[at] = "value"
-        bad_value[at] = c["value"].astype("object").to_numpy(dtype=object)
+        rejections.add(at, ("conflicting duplicate: " + c["_g"].map(names) + "; correct one of them or set source precedence in the manifest").to_numpy(dtype=object), "value", c["value"].astype("object").to_numpy(dtype=object))
 
 
 def _sha256(path: Path) -> str:
@@ -635,19 +670,33 @@ def read_sources(raw_root: Path, sources_file: Path | None = None, *, progress: 
     frames = []
     files_info = []
     bar = _progress(len(jobs), "reading", progress)
-    for spec, f in jobs:
-        rel = relative_to_root(f, raw_root)
-        fn = get_reader(spec.reader, spec.manifest)
+
+    def guarded(fn: Any, spec: SourceSpec, f: Path, rel: str) -> Any:
         try:
-            frame = fn(f, rel=rel, **spec.options)
+            return fn(f, rel=rel, **spec.options)
         except DataFileError:
             raise
         except Exception as exc:  # a reader's unexpected failure still names the file
             raise DataFileError(rel, f"could not be read by reader {spec.reader!r} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})", fix="check that the file is complete and in the format the manifest says") from exc
-        frame["spec"] = as_category(spec.name, len(frame))
-        frames.append(frame)
-        files_info.append({"file": rel, "sha256": _sha256(f), "reader": spec.reader, "source": spec.name})
-        bar.update(1)
+
+    for spec, group in itertools.groupby(jobs, key=lambda job: job[0]):
+        files = [f for _, f in group]
+        batch = get_batch_reader(spec.reader) if len(files) > 1 else None
+        parts = []
+        for f in files:
+            rel = relative_to_root(f, raw_root)
+            if batch is not None:  # many files of one entry: read each, build one frame
+                parts.append(guarded(batch[0], spec, f, rel))
+            else:
+                frame = guarded(get_reader(spec.reader, spec.manifest), spec, f, rel)
+                frame["spec"] = as_category(spec.name, len(frame))
+                frames.append(frame)
+            files_info.append({"file": rel, "sha256": _sha256(f), "reader": spec.reader, "source": spec.name})
+            bar.update(1)
+        if batch is not None:
+            frame = batch[1](parts)
+            frame["spec"] = as_category(spec.name, len(frame))
+            frames.append(frame)
     bar.close()
     raw = concat_raw(frames) if frames else pd.DataFrame()
     return raw, {s.name: s for s in specs}, files_info

@@ -23,10 +23,14 @@ import pandas as pd
 from ..errors import DataFileError
 from ..schema import RAW_COLUMNS
 
-__all__ = ["READERS", "reader", "get_reader", "raw_frame", "concat_raw", "as_category", "TEXT_COLUMNS"]
+__all__ = ["READERS", "BATCH_READERS", "reader", "batch_reader", "get_reader", "get_batch_reader", "raw_frame", "concat_raw", "as_category", "TEXT_COLUMNS"]
 
 ReaderFn = Callable[..., pd.DataFrame]
 READERS: dict[str, ReaderFn] = {}
+#: Readers that read many files of one source entry at once: ``read_part(path, *, rel, **options)``
+#: reads one file (and raises for it, as the plain reader does) and ``combine(parts)`` builds one
+#: raw frame from the parts, equal to concatenating the plain reader's frames file by file.
+BATCH_READERS: dict[str, tuple[Callable[..., Any], Callable[[list[Any]], pd.DataFrame]]] = {}
 
 
 def reader(name: str) -> Callable[[ReaderFn], ReaderFn]:
@@ -37,6 +41,17 @@ def reader(name: str) -> Callable[[ReaderFn], ReaderFn]:
         return fn
 
     return deco
+
+
+def batch_reader(name: str, read_part: Callable[..., Any], combine: Callable[[list[Any]], pd.DataFrame]) -> None:
+    """Register the many-files form of reader ``name`` (see :data:`BATCH_READERS`)."""
+    BATCH_READERS[name] = (read_part, combine)
+
+
+def get_batch_reader(name: str) -> tuple[Callable[..., Any], Callable[[list[Any]], pd.DataFrame]] | None:
+    """``(read_part, combine)`` of reader ``name`` when it has a many-files form, else None."""
+    _load_all()
+    return BATCH_READERS.get(name)
 
 
 def get_reader(name: str, manifest: str = "sources manifest") -> ReaderFn:
