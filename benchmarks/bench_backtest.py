@@ -4,7 +4,8 @@ Runs the whole vintage-honest backtest (``ks_analysis.backtest.run_and_summarise
 real data (``KS_REAL_DATA`` or ``../shared/data/real``) with ``data/real-sources.yaml`` and prints
 the runtime (goal: < 2 min on 2 cores), the goal table of forecasting.md (MASE ratios, win rate,
 interval coverage, Brier skill per cutoff T1/T2 and family, n per cell; cells with n < 100 are
-not judged), the shock year 2020 apart, and every method's MASE.
+not judged), the shock year 2020 apart, every method's MASE, and the method the rolling-origin
+selection chose for each year.
 
 Run: ``uv run python benchmarks/bench_backtest.py [--write]`` (``--write`` also refreshes the
 committed calibration pools and track-record summary).
@@ -42,13 +43,16 @@ def main() -> int:
     wall = time.perf_counter() - t0
     print(f"cores available: {os.cpu_count()}   backtest runtime: {summary['runtime_s']:.1f} s (wall {wall:.1f} s; goal < 120 s)")
     print(f"forecasts scored: {len(scored)}   series per family: {summary['series']}   years: {summary['years']}")
-    print(f"defaults chosen: {summary['defaults']}\n")
+    print(f"defaults chosen: {summary['defaults']}")
+    print(f"sub-annual methods the report uses now (selection on all years): {summary.get('selected_methods')}\n")
     print(bt.format_table(summary))
     print("\nGoals (forecasting.md):")
     print(bt.goal_table(summary).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print("\nEvery method (2020 excluded):")
     cols = ["cutoff", "family", "method", "n", "mase", "mase_vs_naive_annual", "mase_vs_ytd_snaive", "coverage80", "coverage95", "brier_skill"]
     print(bt.method_table(summary)[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print("\nMethod chosen per evaluation year from earlier years only (the 'selected' rows above):")
+    print(bt.selection_table(summary).to_string())
     if args.write:
         print(bt.write_calibration(scored, summary["defaults"], alphas))
         print(bt.write_summary(summary))
