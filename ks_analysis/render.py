@@ -288,9 +288,27 @@ def changes_section(rep: dict[str, Any]) -> str:
     return f'<section aria-labelledby="forandringar"><h2 id="forandringar">Förändringar sedan förra prognosen</h2>{body}</section>'
 
 
+#: Forecast methods as readers should meet them (ids stay in report.json for analysts).
+METHOD_SV = {
+    "naive_annual": "förra årets värde",
+    "ses_pooled": "utjämnad nivå av tidigare år (vikt gemensam för alla kommuner)",
+    "ytd_snaive": "utfall hittills i år + förra årets återstående månader",
+    "ytd_ratio": "utfall hittills i år ÷ den del av året som brukar ha gått",
+    "credibility": "utfall hittills vägt mot den senaste årsnivån",
+    "cred_level": "utfall hittills vägt mot en utjämnad nivå",
+    "cred_ets": "medel av viktad nivå och säsongsmodell (ETS)",
+    "cred_level_ets": "medel av viktad utjämnad nivå och säsongsmodell (ETS)",
+    "ets_remainder": "säsongsmodell (ETS) för resten av året",
+    "yoy_carry": "förra årets återstående månader × årets förändring hittills",
+    "signal_ratio": "förra årets värde × förändringen i en månadssignal",
+    "outcome": "utfall (hela året publicerat)",
+    "alla orter": "alla orter tillsammans",
+}
+
+
 def method_section(rep: dict[str, Any], track_record: dict[str, Any] | None = None) -> str:
     """Methods, their backtested accuracy, sources with publication dates, inputs with hashes."""
-    methods = sorted({r["method"] for g in rep["goals"] for r in g["indicators"]})
+    methods = sorted({METHOD_SV.get(r["method"], r["method"]) for g in rep["goals"] for r in g["indicators"]})
     prov = "".join(
         f'<tr><td>{e(p["indicator"])}</td><td>{e(p["source"])}</td><td>{e(p["latest_period"])}</td><td>{e(p["latest_published"])}</td></tr>' for p in rep.get("provenance", [])
     )
@@ -302,7 +320,7 @@ def method_section(rep: dict[str, Any], track_record: dict[str, Any] | None = No
     return f"""
 <section aria-labelledby="metod"><h2 id="metod">Metod och källor</h2>
 <p>Helårets utfall = det som är känt vid brytpunkten + en prognos för resten av året. Endast värden som var publicerade senast {fmt_date(rep['as_of'])} används.
-Metoder i denna rapport: {e(', '.join(methods))}. Intervallen (80 % och 95 %) är kalibrerade mot paketets egna historiska prognosfel.</p>
+Metoder i denna rapport: {e('; '.join(methods))}. Intervallen (80 % och 95 %) är kalibrerade mot paketets egna historiska prognosfel.</p>
 {tr}
 <p>Datakvalitet: {dq.get('rows_read', 0)} inlästa rader, {dq.get('rows_kept', 0)} använda, {dq.get('rows_rejected', 0)} avvisade med orsak, {dq.get('rows_missing', 0)} saknade värden och {dq.get('rows_duplicate', 0)} dubbletter.</p>
 <h3>Vad som var känt vid brytpunkten</h3>
