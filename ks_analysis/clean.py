@@ -142,7 +142,8 @@ def _dense_factorize(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarr
     if len(keys) and bound <= 4 * len(keys) + (1 << 22):
         present = np.zeros(bound, dtype=bool)
         present[keys] = True
-        lookup = np.cumsum(present, dtype=np.int64) - 1
+        lookup = np.cumsum(present, dtype=np.int32 if bound < 2**31 else np.int64)
+        lookup -= 1
         return lookup[keys], np.flatnonzero(present)
     codes, uniques = pd.factorize(keys, sort=True)
     return codes.astype(np.int64), np.asarray(uniques, dtype=np.int64)
@@ -186,18 +187,25 @@ def _parse_values(values: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series
     return num, missing
 
 
-def _resolve_names(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """(code, reason) per row, worked out once per distinct (code, name) pair.
+def _resolve_names(frame: pd.DataFrame) -> tuple[pd.Series, np.ndarray, Any]:
+    """(code, has_reason, reasons) per row, worked out once per distinct (code, name) pair.
 
     Codes are padded to 4 characters and checked against the official list; names are looked
     up tolerantly; aggregates ('Alla kommuner', 'Samtliga') and 'Uppgift saknas' get reasons.
+    ``has_reason`` is a boolean array; ``reasons(mask)`` gives the reasons of the rows in ``mask``.
     """
     known = set(geo_mod.geos())
     code_cat = as_category(frame["municipality"])
     name_cat = as_category(frame["municipality_name"])
     width = len(name_cat.categories) + 1
-    pair = (code_cat.codes.astype(np.int64) + 1) * width + (name_cat.codes.astype(np.int64) + 1)
-    pair_codes, pair_uniques = _dense_factorize(pair, (len(code_cat.categories) + 1) * width)
+    bound = (len(code_cat.categories) + 1) * width
+    pair = code_cat.codes.astype(np.int32 if bound < 2**31 else np.int64)
+    pair += 1
+    pair *= width
+    pair += name_cat.codes
+    pair += 1
+    pair_codes, pair_uniques = _dense_factorize(pair, bound)
+    del pair
     out_code: list[str | None] = []
     out_reason: list[str | None] = []
     for p in pair_uniques:
@@ -212,8 +220,13 @@ def _resolve_names(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     position = {c: i for i, c in enumerate(categories)}
     small = np.asarray([position[c] if c is not None else -1 for c in out_code], dtype=_code_dtype(len(categories)))
     cat = pd.Categorical.from_codes(small[pair_codes] if len(small) else np.zeros(0, dtype=np.int8), categories=pd.Index(categories, dtype=object))
-    reasons_arr = np.asarray(out_reason, dtype=object)[pair_codes] if len(out_reason) else np.zeros(0, dtype=object)
-    return pd.Series(cat, index=frame.index), pd.Series(reasons_arr, index=frame.index, dtype=object)
+    reason_of_pair = np.asarray(out_reason, dtype=object)
+    has_reason = np.asarray([r is not None for r in out_reason], dtype=bool)[pair_codes] if len(out_reason) else np.zeros(0, dtype=bool)
+
+    def reasons(mask: Any) -> np.ndarray:
+        return reason_of_pair[pair_codes[np.asarray(mask, dtype=bool)]]
+
+    return pd.Series(cat, index=frame.index), has_reason, reasons
 
 
 def _place(raw_code: object, name: object, known: set[str]) -> tuple[str | None, str | None]:
@@ -335,8 +348,9 @@ def clean_indicators(
         reject(pre, lambda m: df.loc[m, "reject"].astype("object"), "municipality", place_value)
 
     # 2. Places.
-    code, why = _resolve_names(df)
-    reject(why.notna(), why, "municipality", place_value)
+    code, has_reason, reasons = _resolve_names(df)
+    reject(has_reason, reasons, "municipality", place_value)
+    del has_reason, reasons
     df["municipality"] = code
 
     # 3. Indicator, gender, period (checked once per distinct value).
@@ -358,8 +372,8 @@ def clean_indicators(
     used_decimals = pd.unique(dec_of_spec[np.unique(spec_codes)]) if n else np.asarray(["."], dtype=object)
     if len(used_decimals) == 1:
         v, miss = _parse_values(df["value"], used_decimals[0])
-        values = v.to_numpy(dtype="float64", copy=True)
-        missing = miss.to_numpy(dtype=bool, copy=True)
+        values = v.to_numpy(dtype="float64")  # read only from here on
+        missing = miss.to_numpy(dtype=bool)
     else:
         values = np.full(n, np.nan, dtype="float64")
         missing = np.zeros(n, dtype=bool)
@@ -431,22 +445,30 @@ def clean_indicators(
     # stands for the key (built from the categoricals' codes, whose categories are sorted, so
     # its order is the lexical key order).
     key, bound = _key_codes(df)
-    _resolve_duplicates(df, key, bound, np.flatnonzero(status == KEPT), specs, status, rejections)
+    ok_pos = np.flatnonzero(status == KEPT)
+    # Placing each row at its key orders the rows and, when every slot is hit once, shows
+    # that no key repeats; only then are duplicates searched for and settled.
+    take = _order_if_distinct(key[ok_pos], bound, ok_pos)
+    if take is None:
+        _resolve_duplicates(df, key, bound, ok_pos, specs, status, rejections)
+        kept_pos = np.flatnonzero(status == KEPT)
+        take = kept_pos[_argsort_keys(key[kept_pos], bound)]
+    del key, ok_pos
 
-    # The kept rows in key order: one sort of the int64 key, one take of each column.
-    kept_pos = np.flatnonzero(status == KEPT)
-    take = kept_pos[_argsort_keys(key[kept_pos], bound)]
     # Columns are set one by one: a dict constructor would copy same-typed columns into one block.
     tidy = pd.DataFrame(index=pd.RangeIndex(len(take)))
     for col in TIDY_COLUMNS:
-        if col in ("period_end", "published"):
-            tidy[col] = df[col].to_numpy(dtype="datetime64[s]")[take].astype("datetime64[ns]")
+        if col == "period_end":
+            tidy[col] = _take_ns(pend, take)
+        elif col == "published":
+            tidy[col] = _take_ns(published, take)
         elif col == "value":
             tidy[col] = values[take]
         elif col == "source_row":
             tidy[col] = df[col].to_numpy().astype("int64", copy=False)[take]
         else:
             tidy[col] = _str_column(df[col], take)
+    del take
     tidy = validate_tidy(tidy, inplace=True)
 
     rej_pos, rej_reason, rej_column, rej_value = rejections.collect()
@@ -528,7 +550,9 @@ def _key_codes(frame: pd.DataFrame) -> tuple[np.ndarray, int]:
     Built from the categoricals' codes, so finding duplicates and sorting work on one integer
     column instead of four text columns; falls back to factorizing when a column is not categorical.
     """
-    key = np.zeros(len(frame), dtype=np.int64)
+    sizes = [len(frame[c].cat.categories) + 1 if isinstance(frame[c].dtype, pd.CategoricalDtype) else None for c in KEY]
+    small = all(sizes) and int(np.prod([float(x) for x in sizes])) < 2**31  # type: ignore[arg-type]
+    key = np.zeros(len(frame), dtype=np.int32 if small else np.int64)
     bound = 1
     for col in KEY:
         c = frame[col]
@@ -544,6 +568,32 @@ def _key_codes(frame: pd.DataFrame) -> tuple[np.ndarray, int]:
     if bound >= 2**62:  # pragma: no cover - would need billions of distinct key parts
         raise OverflowError("too many distinct key values for an int64 key")
     return key, bound
+
+
+def _order_if_distinct(keys: np.ndarray, bound: int, positions: np.ndarray) -> np.ndarray | None:
+    """``positions`` in ascending order of their ``keys`` when no key repeats, else None.
+
+    Linear: each position is placed in a table at its key (when the key range allows it).
+    """
+    n = len(keys)
+    if not (n and bound <= 4 * n + (1 << 22) and n < 2**31):
+        if n and pd.Series(keys).duplicated().any():
+            return None
+        return positions[np.argsort(keys, kind="stable")]
+    slot = np.full(bound, -1, dtype=np.int32)
+    slot[keys] = np.arange(n, dtype=np.int32)
+    order = slot[slot >= 0]
+    return positions[order] if len(order) == n else None
+
+
+def _take_ns(values: np.ndarray, take: np.ndarray) -> np.ndarray:
+    """``values[take]`` (datetime64[s]) as datetime64[ns], with one allocation; NaT stays NaT."""
+    out = np.take(values.view(np.int64), take)
+    nat = out == np.iinfo(np.int64).min
+    out *= 1_000_000_000
+    if nat.any():
+        out[nat] = np.iinfo(np.int64).min
+    return out.view("datetime64[ns]")
 
 
 def _argsort_keys(keys: np.ndarray, bound: int) -> np.ndarray:

@@ -91,25 +91,35 @@ def raw_frame(rows: dict[str, Any] | pd.DataFrame, **constants: Any) -> pd.DataF
     """Build a reader result with exactly :data:`RAW_COLUMNS` from columns and constants.
 
     Missing columns are filled with None (``published`` with NaT, ``reject`` with None). Text
-    columns become categoricals; ``value`` is kept as given (numbers stay float64).
+    columns become categoricals; ``value`` is kept as given (numbers stay float64). Columns are
+    typed as a DataFrame would type them, without copying the reader's arrays.
     """
-    frame = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows.copy()
-    n = len(frame)
+    if isinstance(rows, pd.DataFrame):
+        n = len(rows)
+        given: dict[str, Any] = {c: rows[c] for c in rows.columns}
+    else:
+        given = {c: (v if isinstance(v, np.ndarray | pd.Series | pd.Categorical) else pd.Series(v)) for c, v in rows.items()}
+        lengths = {len(v) for v in given.values()}
+        if len(lengths) > 1:
+            raise ValueError("All arrays must be of the same length")
+        n = lengths.pop() if lengths else 0
     out: dict[str, Any] = {}
     for col in RAW_COLUMNS:
         if col in constants:
             v = constants[col]
             out[col] = as_category(v, n) if col in TEXT_COLUMNS else [v] * n
-        elif col in frame.columns:
-            out[col] = as_category(frame[col]) if col in TEXT_COLUMNS else frame[col].to_numpy()
+        elif col in given:
+            v = given[col]
+            out[col] = as_category(v) if col in TEXT_COLUMNS else (v.to_numpy() if isinstance(v, pd.Series) else v)
         elif col == "published":
             out[col] = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
         else:
             out[col] = as_category(None, n) if col in TEXT_COLUMNS else np.full(n, None, dtype=object)
-    result = pd.DataFrame(out, index=pd.RangeIndex(n))
+    result = pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
     if result["published"].dtype != "datetime64[s]":
         result["published"] = pd.to_datetime(result["published"], errors="coerce").astype("datetime64[s]")
-    result["source_row"] = result["source_row"].astype("int64")
+    if result["source_row"].dtype != "int64":
+        result["source_row"] = result["source_row"].astype("int64")
     if result["value"].dtype.kind not in "fiu":
         result["value"] = result["value"].astype("object")
     return result
@@ -123,6 +133,8 @@ def concat_raw(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """
     if not frames:
         return pd.DataFrame(columns=[*RAW_COLUMNS, "spec"])
+    if len(frames) == 1 and all(isinstance(frames[0][c].dtype, pd.CategoricalDtype) and frames[0][c].cat.categories.dtype == object for c in frames[0].columns if c in TEXT_COLUMNS or c == "spec"):
+        return frames[0].reset_index(drop=True)  # nothing to unite
     from pandas.api.types import union_categoricals
 
     cols: dict[str, Any] = {}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,22 +22,30 @@ __all__ = ["read_kolada_bulk_csv"]
 _NAME = re.compile(r"ddf--datapoints--(?P<kpi>[a-z]\d{5})--by--geo(?P<gender>--gender)?--year\.csv$", re.I)
 
 
+#: Text columns are dictionary-encoded while parsing: a few hundred distinct geos and years in
+#: millions of rows never exist as one string per row.
+_TEXT = pa.dictionary(pa.int32(), pa.string())
+
+
 @dataclass
 class _BulkPart:
-    """What one bulk CSV contributes: its text columns as pyarrow arrays, values, and constants."""
+    """What one bulk CSV contributes: per text column its chunks as (indices, distinct values),
+    the values, and the file's constants."""
 
     rel: str
     kpi: str
     unit: str
     source: str
-    geo: pa.ChunkedArray
-    year: pa.ChunkedArray
-    gender: pa.ChunkedArray | None  # None: a total file (gender T)
-    value: np.ndarray  # float64, or object when a cell is text
+    rows: int
+    geo: list[pa.DictionaryArray]
+    year: list[pa.DictionaryArray]
+    gender: list[pa.DictionaryArray] | None  # None: a total file (gender T)
+    value: pa.ChunkedArray | np.ndarray  # float64, or an object array when a cell is text
 
-    @property
-    def rows(self) -> int:
-        return len(self.geo)
+
+def _dictionary_chunks(col: pa.ChunkedArray) -> list[pa.DictionaryArray]:
+    """The chunks of a text column as dictionary arrays (as parsed, or encoded here)."""
+    return [chunk if pa.types.is_dictionary(chunk.type) else chunk.dictionary_encode() for chunk in col.chunks]
 
 
 def _read_part(
@@ -46,7 +56,7 @@ def _read_part(
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(encoding="utf8"),
-            convert_options=pacsv.ConvertOptions(column_types={"geo": pa.string(), "year": pa.string(), "gender": pa.string()}, strings_can_be_null=False, quoted_strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(column_types={"geo": _TEXT, "year": _TEXT, "gender": _TEXT}, strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise DataFileError(rel, f"not a readable Kolada bulk CSV ({str(exc).splitlines()[0]})", fix="export the file again as UTF-8 CSV with header geo,year[,gender],<kpi>") from None
@@ -61,7 +71,7 @@ def _read_part(
     kpi_unit = {k.upper(): v for k, v in (units or {}).items()}.get(kpi.upper()) or kpi_units(path, metadata_file).get(kpi.upper()) or unit
     value_col = table.column(kpi)
     if pa.types.is_integer(value_col.type) or pa.types.is_floating(value_col.type) or pa.types.is_null(value_col.type):
-        value = value_col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        value: pa.ChunkedArray | np.ndarray = value_col.cast(pa.float64())
     else:  # text in the value column: kept as written, clean rejects what is no number
         value = value_col.to_pandas().astype("object").to_numpy()
     return _BulkPart(
@@ -69,54 +79,82 @@ def _read_part(
         kpi=kpi.upper(),
         unit=kpi_unit,
         source=source,
-        geo=table.column("geo").cast(pa.string()),
-        year=table.column("year").cast(pa.string()),
-        gender=table.column("gender").cast(pa.string()) if "gender" in cols else None,
+        rows=table.num_rows,
+        geo=_dictionary_chunks(table.column("geo")),
+        year=_dictionary_chunks(table.column("year")),
+        gender=_dictionary_chunks(table.column("gender")) if "gender" in cols else None,
         value=value,
     )
 
 
-def _categorical(arr: pa.ChunkedArray, *, pad: bool = False, upper: bool = False) -> pd.Categorical:
-    """Trimmed (and padded / upper-cased) text as a categorical, dictionary-encoded in pyarrow:
-    a few hundred distinct geos and years in millions of rows."""
-    arr = pc.utf8_trim_whitespace(arr)
-    if pad:
-        arr = pc.utf8_lpad(arr, width=4, padding="0")
-    if upper:
-        arr = pc.utf8_upper(arr)
-    enc = arr.combine_chunks().dictionary_encode() if isinstance(arr, pa.ChunkedArray) else arr.dictionary_encode()
-    codes = enc.indices.to_numpy(zero_copy_only=False)
-    categories = pd.Index(enc.dictionary.to_pylist(), dtype=object)
-    return pd.Categorical.from_codes(codes, categories=categories)
+def _unify(chunks: list[pa.DictionaryArray | int], transform: Callable[[pa.Array], pa.Array], constant: str = "") -> pd.Categorical:
+    """One categorical from dictionary chunks: each chunk's distinct values are transformed
+    (trimmed, padded ...) and looked up once, then its indices are mapped into one codes array;
+    categories in order of first appearance. An int in ``chunks`` stands for that many rows of
+    ``constant``."""
+    index: dict[str, int] = {}
+    codes = np.empty(sum(c if isinstance(c, int) else len(c) for c in chunks), dtype=np.int32)
+    at = 0
+    for chunk in chunks:
+        if isinstance(chunk, int):
+            codes[at : at + chunk] = index.setdefault(transform(pa.array([constant])).to_pylist()[0], len(index))
+            at += chunk
+            continue
+        lookup = np.asarray([index.setdefault(v, len(index)) for v in transform(chunk.dictionary.cast(pa.string())).to_pylist()] + [-1], dtype=np.int32)
+        idx = chunk.indices
+        np.take(lookup, idx.fill_null(-1).to_numpy() if idx.null_count else idx.to_numpy(), out=codes[at : at + len(chunk)])  # -1 (null) picks the trailing -1
+        at += len(chunk)
+    return pd.Categorical.from_codes(codes.astype(_small_codes(len(index)), copy=False), categories=pd.Index(list(index), dtype=object))
+
+
+def _small_codes(n_categories: int) -> type[np.signedinteger[Any]]:
+    return np.int8 if n_categories < 127 else np.int16 if n_categories < 32767 else np.int32
+
+
+def _geo(arr: pa.Array) -> pa.Array:
+    return pc.utf8_lpad(pc.utf8_trim_whitespace(arr), width=4, padding="0")
+
+
+def _year(arr: pa.Array) -> pa.Array:
+    return pc.utf8_trim_whitespace(arr)
+
+
+def _gender(arr: pa.Array) -> pa.Array:
+    return pc.utf8_upper(pc.utf8_trim_whitespace(arr))
 
 
 def _constant_per_part(values: list[str], rows: list[int]) -> pd.Categorical:
     """A categorical holding ``values[i]`` for the ``rows[i]`` rows of part i."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object))
-    return pd.Categorical.from_codes(np.repeat(codes, rows), categories=pd.Index(uniques, dtype=object))
+    return pd.Categorical.from_codes(np.repeat(codes.astype(_small_codes(len(uniques))), rows), categories=pd.Index(uniques, dtype=object))
 
 
 def _combine(parts: list[_BulkPart]) -> pd.DataFrame:
     """One raw frame from the parts of many bulk CSVs, as if each were read and the frames concatenated."""
     rows = [p.rows for p in parts]
     n = sum(rows)
-    genders = [p.gender if p.gender is not None else pa.chunked_array([pa.repeat(pa.scalar("T"), p.rows)]) for p in parts]
-    gender_arr = pa.chunked_array([c for g in genders for c in g.chunks], type=pa.string())
-    if all(p.value.dtype == np.float64 for p in parts):
-        value: np.ndarray = np.concatenate([p.value for p in parts]) if parts else np.zeros(0)
-    else:
-        value = np.concatenate([p.value.astype(object) for p in parts])
+    genders: list[pa.DictionaryArray | int] = [c for p in parts for c in (p.gender if p.gender is not None else [p.rows])]  # a total file: T
+    value = np.empty(n, dtype=np.float64 if all(isinstance(p.value, pa.ChunkedArray) for p in parts) else object)
+    at = 0
+    for p in parts:
+        value[at : at + p.rows] = p.value.to_numpy() if isinstance(p.value, pa.ChunkedArray) else p.value
+        at += p.rows
+    source_row = np.empty(n, dtype=np.int64)
+    at = 0
+    for r in rows:
+        source_row[at : at + r] = np.arange(2, r + 2)
+        at += r
     return raw_frame(
         {
-            "municipality": _categorical(pa.chunked_array([c for p in parts for c in p.geo.chunks], type=pa.string()), pad=True),
-            "period": _categorical(pa.chunked_array([c for p in parts for c in p.year.chunks], type=pa.string())),
-            "gender": _categorical(gender_arr, upper=True),
+            "municipality": _unify([c for p in parts for c in p.geo], _geo),
+            "period": _unify([c for p in parts for c in p.year], _year),
+            "gender": _unify(genders, _gender, constant="T"),
             "indicator": _constant_per_part([p.kpi for p in parts], rows),
             "unit": _constant_per_part([p.unit for p in parts], rows),
             "source": _constant_per_part([p.source for p in parts], rows),
             "source_file": _constant_per_part([p.rel for p in parts], rows),
             "value": value,
-            "source_row": np.concatenate([np.arange(2, r + 2, dtype=np.int64) for r in rows]) if parts else np.zeros(0, dtype=np.int64),
+            "source_row": source_row,
         },
         frequency=as_category("Y", n),
     )
