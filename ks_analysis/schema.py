@@ -122,7 +122,7 @@ class TidyIndicators(pa.DataFrameModel):
 
 
 def _arrow(s: pd.Series) -> pyarrow.ChunkedArray:
-    """The column as a pyarrow array (zero-copy for pandas' pyarrow-backed ``str``)."""
+    """The column as a pyarrow chunked array (zero-copy for pandas' pyarrow-backed ``str``)."""
     arr = pyarrow.array(s.array) if not isinstance(s.dtype, pd.CategoricalDtype) else pyarrow.array(s.astype("str").array)
     return arr if isinstance(arr, pyarrow.ChunkedArray) else pyarrow.chunked_array([arr])
 
@@ -130,24 +130,26 @@ def _arrow(s: pd.Series) -> pyarrow.ChunkedArray:
 def _encode(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """(codes, distinct values) of a text column; code -1 for a missing value.
 
-    Runs of equal neighbours (a sorted key column) are encoded once per run.
+    Chunk by chunk; runs of equal neighbours (a sorted key column) are encoded once per run.
     """
-    arr = _arrow(s).combine_chunks()
-    n = len(arr)
-    starts = None
-    if n > 1:
-        changes = pc.not_equal(arr.slice(0, n - 1), arr.slice(1)).fill_null(True).to_numpy(zero_copy_only=False)
-        if changes.sum() < n // 2:
-            starts = np.concatenate([[0], np.flatnonzero(changes) + 1])
-            arr = arr.take(pyarrow.array(starts))
-    enc = pc.dictionary_encode(arr)
-    codes = enc.indices.to_numpy(zero_copy_only=False)
-    if enc.indices.null_count:
-        codes = np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), -1, codes)
-    codes = codes.astype(np.int64, copy=False)
-    if starts is not None:
-        codes = np.repeat(codes, np.diff(np.append(starts, n)))
-    return codes, pd.Series(enc.dictionary.to_pandas(), dtype=s.dtype if not isinstance(s.dtype, pd.CategoricalDtype) else "str")
+    index: dict[object, int] = {}
+    out = np.empty(len(s), dtype=np.int32)
+    at = 0
+    for chunk in _arrow(s).chunks:
+        n = len(chunk)
+        starts = None
+        if n > 1:
+            changes = pc.not_equal(chunk.slice(0, n - 1), chunk.slice(1)).fill_null(True).to_numpy(zero_copy_only=False)
+            if changes.sum() < n // 2:
+                starts = np.concatenate([[0], np.flatnonzero(changes) + 1])
+                chunk = chunk.take(pyarrow.array(starts))
+        enc = pc.dictionary_encode(chunk)
+        lookup = np.asarray([index.setdefault(v, len(index)) for v in enc.dictionary.to_pylist()] + [-1], dtype=np.int32)
+        idx = enc.indices.fill_null(-1).to_numpy() if enc.indices.null_count else enc.indices.to_numpy(zero_copy_only=False)
+        codes = lookup[idx]  # -1 (null) picks the trailing -1
+        out[at : at + n] = np.repeat(codes, np.diff(np.append(starts, n))) if starts is not None else codes
+        at += n
+    return out, pd.Series(list(index), dtype=s.dtype if not isinstance(s.dtype, pd.CategoricalDtype) else "str")
 
 
 def _matches_on_distinct(s: pd.Series, pattern: str) -> pd.Series:
@@ -164,7 +166,7 @@ def _duplicated_key(frame: pd.DataFrame) -> np.ndarray:
     comparison of each row with the next settles it; otherwise one int64 per row is counted.
     """
     n = len(frame)
-    arrays = [_arrow(frame[c]).combine_chunks() for c in frame.columns]
+    arrays = [_arrow(frame[c]) for c in frame.columns]
     if n > 1 and not any(a.null_count for a in arrays):
         ordered = np.ones(n - 1, dtype=bool)
         same = np.ones(n - 1, dtype=bool)
