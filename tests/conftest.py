@@ -44,10 +44,28 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_report_t1(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 2019-T1 report rendered once from the demo data by the CLI; its folder."""
+def demo_reports_2019(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The three 2019 reports rendered by one CLI call (`report --year 2019`) from the demo data."""
     from ks_analysis.cli import main
 
     out = tmp_path_factory.mktemp("reports")
-    assert main(["report", "--period", "2019-T1", "--out", str(out)]) == 0
-    return out / "0665" / "2019-T1"
+    assert main(["report", "--year", "2019", "--out", str(out)]) == 0
+    return {p: out / "0665" / p for p in ("2019-T1", "2019-T2", "2019-Y")}
+
+
+@pytest.fixture(scope="session")
+def demo_report_t1(demo_reports_2019: dict[str, Path]) -> Path:
+    """The 2019-T1 report's folder."""
+    return demo_reports_2019["2019-T1"]
+
+
+@pytest.fixture(scope="session")
+def real_report_2022_t2(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 2022-T2 report rendered from the shared real data with the project's real-data manifest."""
+    from ks_analysis.cli import main
+    from ks_analysis.paths import PROJECT_ROOT
+
+    out = tmp_path_factory.mktemp("real-reports")
+    sources = PROJECT_ROOT / "data" / "real-sources.yaml"
+    assert main(["report", "--period", "2022-T2", "--raw", str(real_data), "--sources", str(sources), "--out", str(out)]) == 0
+    return out / "0665" / "2022-T2"
