@@ -109,12 +109,14 @@ class TidyIndicators(pa.DataFrameModel):
         """2022, 2022-Q1 or 2022-01."""
         return _matches_on_distinct(s, PERIOD_PATTERN)
 
-    @pa.dataframe_check(name="unique(['municipality', 'indicator', 'gender', 'period'])")
+    # ignore_na=False: pandera would otherwise test every cell of the frame for NA to spare
+    # all-NA rows, which the not-nullable columns reject anyway.
+    @pa.dataframe_check(name="unique(['municipality', 'indicator', 'gender', 'period'])", ignore_na=False)
     def one_row_per_key(cls, df: pd.DataFrame) -> Series[bool]:  # noqa: N805
         """No key twice: every row of a repeated (municipality, indicator, gender, period) fails."""
         return ~pd.Series(_duplicated_key(df[KEY]), index=df.index)
 
-    @pa.dataframe_check
+    @pa.dataframe_check(ignore_na=False)
     def published_not_before_period_start(cls, df: pd.DataFrame) -> Series[bool]:  # noqa: N805
         """A value cannot be known before its period began (a sign of a wrong lag rule)."""
         start = df["period_end"] - pd.to_timedelta(366, unit="D")
