@@ -30,29 +30,40 @@ def read_arbetsformedlingen_monthly(
     if path.suffix.lower() in (".sqlite", ".sqlite3", ".db"):
         try:
             with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
-                frame = pd.read_sql_query(f'SELECT * FROM "{table}" ORDER BY id', con)  # noqa: S608 - table name is from the manifest
+                cur = con.execute(f'SELECT * FROM "{table}" ORDER BY id')  # noqa: S608 - table name is from the manifest
+                header: list[str] = [str(d[0]) for d in cur.description]
+                records = cur.fetchall()
         except sqlite3.DatabaseError as exc:
             raise DataFileError(rel, f"is not a readable SQLite database ({exc})", fix=f"check the file, or that it has a table {table!r}") from None
-        rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
-        row_numbers = frame["id"].astype("int64").tolist() if "id" in frame.columns else list(range(1, len(frame) + 1))
-        header: list[str] = [str(c) for c in frame.columns]
+        lower = [h.lower() for h in header]
+        check_columns(rel, lower, ["period", "municipality", "unemployedtotal"], "expected columns period, county, municipality, unemployedTotal")
+        # Columns straight from the rows (no frame and no dict per row); ids are the row numbers.
+        cols = list(zip(*records, strict=True)) if records else [() for _ in header]
+        column = {h.lower(): cols[j] for j, h in enumerate(header)}
+        row_numbers: list[int] = [int(i) for i in column["id"]] if "id" in column else list(range(1, len(records) + 1))
+        period_raw: list[object] = list(column["period"])
+        names: list[object] = list(column["municipality"])
+        values: list[object] = list(column["unemployedtotal"])
     else:
         rows = _read_text_table(path, rel)
         header = list(rows[0].keys()) if rows else []
         row_numbers = list(range(2, len(rows) + 2))
-        rows = [{k: v for k, v in r.items()} for r in rows]
         header_map = {h.lower(): h for h in header}
         rows = [{header_map.get(k, k): v for k, v in r.items()} for r in rows]
-    lower = [h.lower() for h in header]
-    check_columns(rel, lower, ["period", "municipality", "unemployedtotal"], "expected columns period, county, municipality, unemployedTotal")
-    key = {h.lower(): h for h in header}
-    periods = [normalise_period(r.get(key["period"]) if key["period"] in r else r.get("period")) for r in rows]
+        lower = [h.lower() for h in header]
+        check_columns(rel, lower, ["period", "municipality", "unemployedtotal"], "expected columns period, county, municipality, unemployedTotal")
+        key = {h.lower(): h for h in header}
+        period_raw = [r.get(key["period"]) if key["period"] in r else r.get("period") for r in rows]
+        names = [r.get(key["municipality"], r.get("municipality")) for r in rows]
+        values = [r.get(key["unemployedtotal"], r.get("unemployedtotal")) for r in rows]
+    cache: dict[object, tuple[str, str | None]] = {}
+    periods = [cache[p] if p in cache else cache.setdefault(p, normalise_period(p)) for p in period_raw]
     return raw_frame(
         {
-            "municipality_name": [r.get(key["municipality"], r.get("municipality")) for r in rows],
+            "municipality_name": names,
             "period": [p for p, _ in periods],
             "frequency": [f for _, f in periods],
-            "value": [r.get(key["unemployedtotal"], r.get("unemployedtotal")) for r in rows],
+            "value": values,
             "source_row": row_numbers,
         },
         indicator=indicator,

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ..errors import DataFileError
-from . import check_columns, raw_frame, reader
+from . import as_category, check_columns, raw_frame, reader
 from ._common import local_id, title_key, unit_from_title
 from ._excel import read_sheet_rows
 
@@ -82,7 +82,9 @@ def read_kolada_metadata_csv(path: Path | str) -> pd.DataFrame:
 @lru_cache(maxsize=8)
 def _units_cached(path: str, mtime: float) -> dict[str, str]:
     p = Path(path)
-    meta = read_kolada_kpi_metadata(p) if "concept" in p.read_text(encoding="utf-8", errors="replace")[:200] else read_kolada_metadata_csv(p)
+    with p.open("rb") as fh:  # the header tells the two formats apart
+        head = fh.read(1024).decode("utf-8", errors="replace")[:200]
+    meta = read_kolada_kpi_metadata(p) if "concept" in head else read_kolada_metadata_csv(p)
     return dict(zip(meta["id"], meta["unit"], strict=True))
 
 
@@ -192,14 +194,17 @@ def read_kolada_long_names(
     frame = table.to_pandas()
     check_columns(rel, list(frame.columns), ["Variabelkod", "Kommun", "År", "Värde"], "the long Kolada table has Variabelkod,Kommun,År,Värde")
     lookup: dict[str, Any] = {**kpi_units(path, metadata_file), **{k.upper(): v for k, v in (units or {}).items()}}
-    ind = frame["Variabelkod"].astype("str").str.strip().str.upper()
+    # Text columns worked out once per distinct value (a few hundred KPIs, years, kommuner).
+    ind = as_category(frame["Variabelkod"])
+    ind = ind.map(lambda c: str(c).strip().upper(), na_action="ignore")
+    year = as_category(frame["År"])
     return raw_frame(
         {
-            "municipality_name": frame["Kommun"].to_numpy(),
-            "indicator": ind.to_numpy(),
-            "period": frame["År"].astype("str").str.strip().to_numpy(),
+            "municipality_name": as_category(frame["Kommun"]),
+            "indicator": ind,
+            "period": year.map(lambda c: str(c).strip(), na_action="ignore"),
             "value": frame["Värde"].to_numpy(),
-            "unit": ind.map(lambda k: lookup.get(k, "")).to_numpy(),
+            "unit": ind.map(lambda k: lookup.get(k, ""), na_action="ignore"),
             "source_row": range(2, len(frame) + 2),
         },
         gender="T",
