@@ -151,8 +151,8 @@ def _dense_factorize(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarr
     if len(keys) and bound <= 4 * len(keys) + (1 << 22):
         present = np.zeros(bound, dtype=bool)
         present[keys] = True
-        lookup = np.cumsum(present, dtype=np.int32 if bound < 2**31 else np.int64)
-        lookup -= 1
+        lookup: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = np.cumsum(present, dtype=np.int32 if bound < 2**31 else np.int64)
+        np.subtract(lookup, 1, out=lookup)
         return lookup[keys], np.flatnonzero(present)
     codes, uniques = pd.factorize(keys, sort=True)
     return codes.astype(np.int64), np.asarray(uniques, dtype=np.int64)
@@ -208,11 +208,11 @@ def _resolve_names(frame: pd.DataFrame) -> tuple[pd.Series, np.ndarray, Any]:
     name_cat = as_category(frame["municipality_name"])
     width = len(name_cat.categories) + 1
     bound = (len(code_cat.categories) + 1) * width
-    pair = code_cat.codes.astype(np.int32 if bound < 2**31 else np.int64)
-    pair += 1
-    pair *= width
-    pair += name_cat.codes
-    pair += 1
+    pair: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = code_cat.codes.astype(np.int32 if bound < 2**31 else np.int64)
+    np.add(pair, 1, out=pair)  # in place: no temporary per step
+    np.multiply(pair, width, out=pair)
+    np.add(pair, name_cat.codes, out=pair)
+    np.add(pair, 1, out=pair)
     pair_codes, pair_uniques = _dense_factorize(pair, bound)
     del pair
     out_code: list[str | None] = []
@@ -568,9 +568,9 @@ def _key_codes(frame: pd.DataFrame) -> tuple[np.ndarray, int]:
         else:
             codes, u = pd.factorize(c, use_na_sentinel=False, sort=True)
             size, shift = len(u), 0
-        key *= size  # in place: no temporary per step
-        key += codes
-        key += shift
+        np.multiply(key, size, out=key)  # in place: no temporary per step
+        np.add(key, codes, out=key)
+        np.add(key, shift, out=key)
         bound *= size
     if bound >= 2**62:  # pragma: no cover - would need billions of distinct key parts
         raise OverflowError("too many distinct key values for an int64 key")

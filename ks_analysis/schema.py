@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -97,30 +99,30 @@ class TidyIndicators(pa.DataFrameModel):
     @pa.check("municipality", name=f"str_matches('{MUNICIPALITY_PATTERN}')")
     def municipality_is_code(cls, s: Series[str]) -> Series[bool]:  # noqa: N805
         """A 4-digit Kolada code."""
-        return _matches_on_distinct(s, MUNICIPALITY_PATTERN)
+        return cast(Series[bool], _matches_on_distinct(s, MUNICIPALITY_PATTERN))
 
     @pa.check("indicator", name=f"str_matches('{INDICATOR_PATTERN}')")
     def indicator_is_id(cls, s: Series[str]) -> Series[bool]:  # noqa: N805
         """A Kolada KPI id or a local id in capitals."""
-        return _matches_on_distinct(s, INDICATOR_PATTERN)
+        return cast(Series[bool], _matches_on_distinct(s, INDICATOR_PATTERN))
 
     @pa.check("period", name=f"str_matches('{PERIOD_PATTERN}')")
     def period_is_canonical(cls, s: Series[str]) -> Series[bool]:  # noqa: N805
         """2022, 2022-Q1 or 2022-01."""
-        return _matches_on_distinct(s, PERIOD_PATTERN)
+        return cast(Series[bool], _matches_on_distinct(s, PERIOD_PATTERN))
 
     # ignore_na=False: pandera would otherwise test every cell of the frame for NA to spare
     # all-NA rows, which the not-nullable columns reject anyway.
     @pa.dataframe_check(name="unique(['municipality', 'indicator', 'gender', 'period'])", ignore_na=False)
     def one_row_per_key(cls, df: pd.DataFrame) -> Series[bool]:  # noqa: N805
         """No key twice: every row of a repeated (municipality, indicator, gender, period) fails."""
-        return ~pd.Series(_duplicated_key(df[KEY]), index=df.index)
+        return cast(Series[bool], ~pd.Series(_duplicated_key(df[KEY]), index=df.index))
 
     @pa.dataframe_check(ignore_na=False)
     def published_not_before_period_start(cls, df: pd.DataFrame) -> Series[bool]:  # noqa: N805
         """A value cannot be known before its period began (a sign of a wrong lag rule)."""
         start = df["period_end"] - pd.to_timedelta(366, unit="D")
-        return df["published"] >= start
+        return cast(Series[bool], df["published"] >= start)
 
 
 def _arrow(s: pd.Series) -> pyarrow.ChunkedArray:
