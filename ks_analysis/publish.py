@@ -31,8 +31,11 @@ __all__ = ["ReportRun", "publish_report", "REPORT_NOTEBOOK", "check_html"]
 log = logging.getLogger(__name__)
 
 REPORT_NOTEBOOK = "03-goal-report.ipynb"
-#: The analyst's notebooks run for every period beside the report and kept with it.
-ANALYST_NOTEBOOKS = ("01-clean-indicators.ipynb", "05-stands-out.ipynb")
+#: The analyst's notebooks run for every period beside the report and kept with it: the data
+#: quality of exactly the vintage the report used. (05-stands-out is not among them: the report
+#: already carries every flag in report.json and the strongest in its own section, and a third
+#: kernel on two cores would slow every report by a fifth.)
+ANALYST_NOTEBOOKS = ("01-clean-indicators.ipynb",)
 MAX_HTML_BYTES = 3 * 1024 * 1024
 
 
