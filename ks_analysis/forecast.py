@@ -214,6 +214,23 @@ def _hist_matrix(by_year: dict[int, np.ndarray], year: int, P: int) -> np.ndarra
     return np.vstack([by_year.get(y, np.full(P, np.nan)) for y in range(first, year)])
 
 
+def _mask_after_cutoff(cur: np.ndarray, year: int, cutoff: dt.date) -> np.ndarray:
+    """The forecast year's sub-periods that end by ``cutoff`` (NaN for later ones).
+
+    A later ``as_of`` may bring values published late, or revisions, of periods up to the
+    cutoff, never periods after it: a 'per 30 april' report knows at most January-April. A
+    once-a-year value of the year ends on 31 December, so it is an outcome only at the year end.
+    """
+    P = cur.shape[0]
+    out = np.array(cur, dtype="float64", copy=True)
+    for i in range(P):
+        end_month = (i + 1) * 12 // P
+        end = (pd.Timestamp(year, end_month, 1) + pd.offsets.MonthEnd(0)).date()
+        if end > cutoff:
+            out[i] = np.nan
+    return out
+
+
 def _is_count(unit: str, values: np.ndarray) -> bool:
     v = values[np.isfinite(values)]
     return unit.strip().lower() in ("antal", "st", "count") and v.size > 0 and bool(np.all(v >= 0) and np.allclose(v, np.round(v)))
@@ -399,7 +416,7 @@ def forecast_indicator(
     P = m.PERIODS_PER_YEAR[freq]
     agg = indicator.aggregation if freq != "Y" else "point"
     hist = _hist_matrix(by_year, year, P)
-    cur = by_year.get(year, np.full(P, np.nan))
+    cur = _mask_after_cutoff(by_year.get(year, np.full(P, np.nan)), year, cutoff)
     years = m.yearly_from_matrix(hist, agg) if hist.shape[0] else np.zeros(0)
     first = min(by_year) if by_year else year
     history = pd.Series({first + i: float(v) for i, v in enumerate(years) if np.isfinite(v)}, dtype="float64")

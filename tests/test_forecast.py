@@ -203,3 +203,32 @@ def test_signal_ratio_scales_last_value_by_the_signal() -> None:
     assert fc.method == "signal_ratio" and "signal_uncalibrated" in fc.flags
     assert fc.point == pytest.approx(3.0 * signal.point / signal.last_value)
     assert fc.point < 3.0 and fc.lo95 <= fc.lo80 <= fc.point <= fc.hi80 <= fc.hi95
+
+
+def test_later_as_of_never_uses_periods_after_the_cutoff() -> None:
+    """A T1 report ('per 30 april') with a later as_of: March (known at T1) changes the forecast,
+    May (published before as_of, but after the cutoff) does not; the year stays a forecast."""
+    tidy = _monthly({y: SEASON for y in range(2014, 2020)}, lag_days=20)
+    kw = dict(municipality="0665", indicator=_ind(), gender="T", year=2019, cutoff=dt.date(2019, 4, 30), as_of=dt.date(2019, 12, 31))
+    base = forecast_indicator(tidy, **kw)  # type: ignore[arg-type]
+    assert base.basis == "forecast" and base.known_periods == 4 and base.total_periods == 12
+    assert base.known_value == pytest.approx(sum(SEASON[:4]))
+    may = tidy.copy()
+    may.loc[may["period"] == "2019-05", "value"] = 500.0
+    b = forecast_indicator(may, **kw)  # type: ignore[arg-type]
+    assert b.point == base.point and b.lo80 == base.lo80 and b.hi95 == base.hi95 and b.known_periods == 4
+    march = tidy.copy()
+    march.loc[march["period"] == "2019-03", "value"] = 500.0
+    c = forecast_indicator(march, **kw)  # type: ignore[arg-type]
+    assert c.point != base.point
+
+
+def test_annual_value_of_the_year_is_an_outcome_only_at_the_year_end() -> None:
+    """A once-a-year value of the forecast year published before as_of is not known at 30 April."""
+    tidy = _annual({y: 10.0 + y - 2010 for y in range(2010, 2020)}, lag_days=30)
+    ind = Indicator("N00001", "t", "%", "Y", "point", "higher_is_better", "target", Target("increase"))
+    kw = dict(municipality="0665", indicator=ind, gender="T", year=2019, as_of=dt.date(2020, 4, 30))
+    t1 = forecast_indicator(tidy, cutoff=dt.date(2019, 4, 30), **kw)  # type: ignore[arg-type]
+    assert t1.basis == "forecast" and t1.known_periods == 0 and t1.known_value is None
+    y = forecast_indicator(tidy, cutoff=dt.date(2019, 12, 31), **kw)  # type: ignore[arg-type]
+    assert y.basis == "outcome" and y.point == pytest.approx(19.0) and y.known_periods == 1
