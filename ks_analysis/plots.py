@@ -42,8 +42,8 @@ def _pyplot() -> Any:
     return plt
 
 
-def indicator_chart(rows: list[dict[str, Any]], year: int, lan_name: str = "länet") -> str:
-    """One chart for one indicator (all its genders): history, forecast fan, target, län and riket.
+def indicator_chart(rows: list[dict[str, Any]], year: int) -> str:
+    """One chart for one indicator (all its genders): history, forecast fan or outcome, target line.
 
     Args:
         rows: the report's indicator rows of one indicator (one per gender).
@@ -61,7 +61,8 @@ def indicator_chart(rows: list[dict[str, Any]], year: int, lan_name: str = "län
         label = f"Kommunen, {_GENDER_SV[r['gender']]}" if len(rows) > 1 else "Kommunen"
         if hist:
             xs, ys = zip(*hist, strict=True)
-            # Years without a value are gaps; a series break is never bridged.
+            # A gap of more than one missing year is left open (biennial surveys are joined);
+            # a series break is never bridged.
             segments: list[list[tuple[int, float]]] = [[]]
             for x, y in hist:
                 if segments[-1] and (x - segments[-1][-1][0] > 2 or (r.get("series_break") and segments[-1][-1][0] < r["series_break"] <= x)):
@@ -86,9 +87,6 @@ def indicator_chart(rows: list[dict[str, Any]], year: int, lan_name: str = "län
                     ax.fill_between([year - 0.25, year + 0.25], [r["lo80"]] * 2, [r["hi80"]] * 2, color=color, alpha=0.3, lw=0, label="80 % intervall" if r is rows[0] else None)
                 ax.plot([year], [r["forecast"]], marker="o", mfc="white", color=color, ms=7, label=f"Prognos {year}" if r is rows[0] else None)
                 alt_parts.append(f"prognos {year}: {r['forecast']:.3g} (80 %: {r['lo80']:.3g}–{r['hi80']:.3g})" if r["lo80"] is not None else f"prognos {year}: {r['forecast']:.3g}")
-    c = r0.get("comparison")
-    if c and r0["gender"] == "T":
-        pass
     if r0["target_type"] in ("at_least", "at_most") and r0["target_value"] is not None and not r0.get("summary_of_orter"):
         ax.axhline(r0["target_value"], color="#c0392b", ls="--", lw=1.2, label=f"Mål: {r0['target']}")
         alt_parts.append(f"mållinje {r0['target_value']:g}")
@@ -107,7 +105,21 @@ def indicator_chart(rows: list[dict[str, Any]], year: int, lan_name: str = "län
     title = r0["title"]
     ax.set_title(title, fontsize=10, loc="left")
     alt = f"Diagram: {title}. " + "; ".join(alt_parts) + "."
-    return _fig_to_html(fig, alt, f"{title} ({unit}). Historik, prognos för {year} med 80 %- och 95 %-intervall samt målnivå.")
+    shown = []
+    if any(r["history"] for r in rows):
+        shown.append("historik")
+    if any(r.get("predecessor_history") for r in rows):
+        shown.append("tidigare serie före serieavbrottet")
+    if any(r["forecast"] is not None and r["basis"] == "outcome" for r in rows):
+        shown.append(f"utfall {year}")
+    elif any(r["forecast"] is not None and r["lo80"] is not None for r in rows):
+        shown.append(f"prognos för {year} med 80 %- och 95 %-intervall")
+    elif any(r["forecast"] is not None for r in rows):
+        shown.append(f"prognos för {year}")
+    if any("mål" in str(t).lower() for t in ax.get_legend_handles_labels()[1]):
+        shown.append("målnivå")
+    caption = f"{title} ({unit}). " + (", ".join(shown).capitalize() + "." if shown else "")
+    return _fig_to_html(fig, alt, caption)
 
 
 def goal_charts(goal: dict[str, Any], year: int) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -64,6 +65,33 @@ def _check_date(value: Any) -> None:
             dt.date.fromisoformat(str(value))
         except ValueError:
             raise ParameterError(f"--as-of {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _check_peers(value: Any) -> None:
+    for code in [c.strip() for c in str(value).split(",") if c.strip()]:
+        if not re.fullmatch(r"\d{4}", code) or code not in geo_mod.geos() or geo_mod.geo(code).type != "K":
+            raise ParameterError(f"--peers: {code!r} is not a kommun code (4 digits, e.g. 0604 for Aneby)")
+
+
+def _check_inputs(raw: Path, sources: Path | None, goals: Path | None) -> None:
+    """What can be checked without a kernel: the manifest, its files and the goal catalogue (exit 2 early)."""
+    from .catalogue import load_catalogue
+    from .sources import expand_files, find_sources_file, load_sources
+
+    manifest = Path(sources) if sources else find_sources_file(raw)
+    for spec in load_sources(manifest):
+        expand_files(spec, raw)
+    load_catalogue(goals)
+
+
+def _recover(final: Path) -> None:
+    """Put back a report left aside by a run killed between its two renames (see replace_dir_atomically)."""
+    if final.exists():
+        return
+    left = sorted(final.parent.glob(f".{final.name}.old-*"))
+    if left:
+        os.replace(left[-1], final)
+        log.warning("restored the previous report %s left aside by an interrupted run", final)
 
 
 def _check_dir(what: str) -> Any:
@@ -164,10 +192,16 @@ def publish_report(
             "raw": _check_dir("raw data folder"),
             "sources": _check_dir("sources manifest"),
             "goals": _check_dir("goal catalogue"),
+            "peers": _check_peers,
         },
     )
+    if as_of and dt.date.fromisoformat(str(as_of)) < per.cutoff:
+        raise ParameterError(f"--as-of {as_of} is before the cutoff of {per.id} ({per.cutoff.isoformat()}); a report uses what was published by its cutoff or later")
+    _check_inputs(raw, Path(sources).resolve() if sources else None, Path(goals).resolve() if goals else None)
     final = out_root / str(municipality) / per.id
+    created_parent = not final.parent.exists()
     final.parent.mkdir(parents=True, exist_ok=True)
+    _recover(final)
     tmp = Path(tempfile.mkdtemp(prefix=f".{per.id}.tmp-", dir=final.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; the published report folder is for readers
     try:
@@ -187,6 +221,8 @@ def publish_report(
         replace_dir_atomically(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if created_parent and not any(final.parent.iterdir()):
+            final.parent.rmdir()  # a failed first run leaves no empty reports/<kommun>/ behind
         raise
     html_final = final / "rapport.html"
     return ReportRun(per, final, html_final, final / "report.json", time.monotonic() - started, html_final.stat().st_size)

@@ -82,11 +82,15 @@ def first_screen(rep: dict[str, Any]) -> str:
             '<div class="demo" role="note"><strong>Demodata.</strong> Rapporten bygger på påhittade data från paketets demodatamängd. '
             "Siffrorna beskriver inte Vaggeryds kommun eller någon annan verklig kommun.</div>"
         )
-    counts = rep["summary"]["counts"]
     steering = [g for g in rep["goals"] if g["kind"] == "styrande"]
-    basis_outcome = steering and all(g["basis"] == "outcome" for g in steering)
-    lead_word = "uppfyllda" if basis_outcome else "bedöms uppfyllas"
-    lead = f'{counts.get("met", 0)} av {len(steering)} styrande mål {lead_word}'
+    met_outcome = sum(g["status"] == "met" and g["basis"] == "outcome" for g in steering)
+    met_forecast = sum(g["status"] == "met" and g["basis"] != "outcome" for g in steering)
+    if met_outcome and not met_forecast:
+        lead = f"{met_outcome} av {len(steering)} styrande mål uppfyllda"
+    elif met_outcome:
+        lead = f"{met_outcome} av {len(steering)} styrande mål uppfyllda och {met_forecast} bedöms uppfyllas"
+    else:
+        lead = f"{met_forecast} av {len(steering)} styrande mål bedöms uppfyllas"
     p = rep["parameters"]
     return f"""
 <header class="report-head">
@@ -131,11 +135,15 @@ def summary_table(rep: dict[str, Any]) -> str:
             f'<tr><td>{e(g["area"])}</td><td><a href="#mal-{g["id"]}">Mål {g["id"]}</a>. {e(g["title"])}</td>'
             f'<td>{e(g["kind"])}</td><td>{status_badge(g["status"], g["status_text"])}</td><td class="num">{fmt_p(g["p_met"])}</td></tr>'
         )
-    counts = rep["summary"]["counts"]
     parts = []
     for s in _STATUS_ORDER:
-        if counts.get(s):
-            parts.append(f"{counts[s]} {_COUNT_SV[s]}")
+        # Outcomes and forecasts are different statements, so they are counted apart.
+        outcome = sum(g["status"] == s and g["basis"] == "outcome" for g in rep["goals"])
+        other = sum(g["status"] == s and g["basis"] != "outcome" for g in rep["goals"])
+        if outcome:
+            parts.append(f"{outcome} {_COUNT_SV_OUTCOME[s]}")
+        if other:
+            parts.append(f"{other} {_COUNT_SV[s]}")
     return f"""
 <section aria-labelledby="sammanfattning"><h2 id="sammanfattning">Sammanfattning</h2>
 <p class="counts">Av {rep['summary']['n_goals']} mål: {e(', '.join(parts))}.</p>
@@ -208,7 +216,7 @@ def _comparison_table(g: dict[str, Any]) -> str:
         return ""
     c0 = next(r["comparison"] for r in g["indicators"] if r.get("comparison"))
     return (
-        f'<div class="table-wrap"><table><caption>Jämförelse, senaste kända år: kommunen, {e(c0["lan_name"])}, {e(c0["peers_name"])} (ovägt medel) och riket</caption>'
+        f'<div class="table-wrap"><table><caption>Jämförelse, senaste kända år: kommunen, {e(c0["lan_name"])}, {e(c0["peers_name"])} (ovägt medel av {c0.get("peers_n", "")} kommuner) och riket</caption>'
         '<thead><tr><th scope="col">Indikator</th><th scope="col">År</th><th scope="col">Kommunen</th><th scope="col">Länet</th><th scope="col">Jämförelsegrupp</th><th scope="col">Riket</th></tr></thead>'
         f'<tbody>{"".join(rows)}</tbody></table></div>'
     )
@@ -264,7 +272,7 @@ def rules_section(rep: dict[str, Any]) -> str:
 <ul>
 <li><strong>Indikator:</strong> för varje indikator beräknas sannolikheten P att målet nås, ur prognosens fördelning för helårets utfall. {status_badge('met', 'Bedöms uppfyllas')} om P är minst {met}&nbsp;%, {status_badge('not_met', 'Bedöms inte uppfyllas')} om P är högst {not_met}&nbsp;%, annars {status_badge('partly_met', 'Bedöms delvis uppfyllas')}.</li>
 <li><strong>Mål "öka"/"minska":</strong> jämförs med föregående års utfall; en tolerans anges i målkatalogen där den finns. <strong>"Minst"/"högst":</strong> jämförs med målvärdet. Indikatorer per ort med mål på varje ort räknas som uppfyllda bara om alla orter når målet.</li>
-<li><strong>Mål:</strong> de indikatorer som är målindikatorer vägs samman enligt målets regel (oftast medelvärdet av deras P, en röst per indikator; kvinnor och män vägs först ihop inom indikatorn). Signaler under året och sammanhangsindikatorer redovisas men ingår inte.</li>
+<li><strong>Mål:</strong> de indikatorer som är målindikatorer vägs samman enligt målets regel (oftast medelvärdet av deras P, en röst per indikator; för en indikator som redovisas för kvinnor och män vägs kvinnors och mäns P ihop med lika vikt och totalen räknas inte en gång till). En målindikator som inte kan bedömas ingår inte; avsnittet för målet anger hur många som har prognos. Signaler under året och sammanhangsindikatorer redovisas men ingår inte.</li>
 <li><strong>Utfall och prognos:</strong> när hela årets data är publicerad redovisas utfall ({status_badge('met', 'Uppfyllt')} / {status_badge('partly_met', 'Delvis uppfyllt')} / {status_badge('not_met', 'Ej uppfyllt')}); annars prognos.</li>
 <li>{status_badge('not_assessable', 'Kan inte bedömas')} betyder att data saknas eller är för få. {status_badge('no_forecast', 'Ingen prognos (stödjande mål)')}: enligt beslutet följs de stödjande målen bara upp med självvärdering.</li>
 </ul></section>"""
@@ -322,7 +330,7 @@ def method_section(rep: dict[str, Any], track_record: dict[str, Any] | None = No
 <p>Helårets utfall = det som är känt vid brytpunkten + en prognos för resten av året. Endast värden som var publicerade senast {fmt_date(rep['as_of'])} används.
 Metoder i denna rapport: {e('; '.join(methods))}. Intervallen (80 % och 95 %) är kalibrerade mot paketets egna historiska prognosfel.</p>
 {tr}
-<p>Datakvalitet: {dq.get('rows_read', 0)} inlästa rader, {dq.get('rows_kept', 0)} använda, {dq.get('rows_rejected', 0)} avvisade med orsak, {dq.get('rows_missing', 0)} saknade värden och {dq.get('rows_duplicate', 0)} dubbletter.</p>
+<p>Datakvalitet: {dq.get('rows_read', 0)} inlästa rader, {dq.get('rows_kept', 0)} använda, {dq.get('rows_not_yet_published', 0)} ännu inte publicerade vid brytpunkten, {dq.get('rows_rejected', 0) - dq.get('rows_not_yet_published', 0)} avvisade med angiven orsak (se notebooken 01), {dq.get('rows_missing', 0)} saknade värden och {dq.get('rows_duplicate', 0)} dubbletter.</p>
 <h3>Vad som var känt vid brytpunkten</h3>
 <div class="table-wrap"><table><thead><tr><th scope="col">Indikator</th><th scope="col">Källa</th><th scope="col">Senaste period</th><th scope="col">Publicerad</th></tr></thead><tbody>{prov}</tbody></table></div>
 <p class="muted">Källa för nyckeltal med N- och U-id: Kolada (RKA). Prognoser, sannolikheter och jämförelsegruppens medelvärden är egna beräkningar.</p>

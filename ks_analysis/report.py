@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import os
 from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -26,6 +27,7 @@ from . import geo as geo_mod
 from .assessments import load_assessments
 from .catalogue import Catalogue, Goal, Indicator, load_catalogue
 from .clean import clean_sources, read_sources
+from .errors import ParameterError
 from .evaluate import indicator_status, p_met, rollup
 from .forecast import Forecast, forecast_indicator, yearly_values
 from .periods import Period, parse_period
@@ -150,7 +152,7 @@ def _trend(fc: Forecast, indicator: Indicator, mandate_start: int | None) -> dic
 
 def _indicator_row(goal: Goal, ind: Indicator, gender: str, fc: Forecast, p: float | None, thresholds: dict[str, float], label: str | None, cmp: dict[str, Any] | None, mandate_start: int | None) -> dict[str, Any]:
     status = indicator_status(p, thresholds) if fc.basis != "none" else "not_assessable"
-    basis = "outcome" if fc.basis == "outcome" else "forecast"
+    basis = None if fc.basis == "none" else "outcome" if fc.basis == "outcome" else "forecast"
     return {
         "indicator": ind.id if label is None else f"{ind.id}__{label}",
         "base_indicator": ind.id,
@@ -254,7 +256,10 @@ def _evaluate_goals(tidy: pd.DataFrame, cat: Catalogue, municipality: str, perio
                     known_ps = [p for p in ps if p is not None]
                     if orter and len(known_ps) == len(ps):
                         # Every ort must reach the target: the probability that all do (independent orter).
-                        rows.append({**rows[-1], "indicator": ind.id, "ort": None, "p_met": float(np.prod(known_ps)), "summary_of_orter": True})
+                        ort_rows = rows[-len(orter) :]
+                        ort_bases = {r["basis"] for r in ort_rows}
+                        rows.append({**rows[-1], "indicator": ind.id, "ort": None, "p_met": float(np.prod(known_ps)), "summary_of_orter": True, "trend": {}, "comparison": None})
+                        rows[-1]["basis"] = "outcome" if ort_bases == {"outcome"} else "forecast"
                         rows[-1]["status"] = indicator_status(rows[-1]["p_met"], cat.thresholds)
                         rows[-1]["status_text"] = status_text(rows[-1]["status"], rows[-1]["basis"])
                         for k in ("forecast", "lo80", "hi80", "lo95", "hi95", "last_value", "known_value"):
@@ -292,15 +297,26 @@ def _evaluate_goals(tidy: pd.DataFrame, cat: Catalogue, municipality: str, perio
             if ind.role != "target" or not rows:
                 continue
             summary = [r for r in rows if r.get("summary_of_orter")] or [r for r in rows if r["ort"] is None]
-            summary_ps = [float(r["p_met"]) for r in summary if r["p_met"] is not None]
-            per_indicator_p.append(float(np.mean(summary_ps)) if summary_ps else None)
-            per_indicator_status.append(indicator_status(per_indicator_p[-1], cat.thresholds) if summary_ps else "not_assessable")
-            bases.extend(r["basis"] for r in summary)
+            p_ind = _indicator_vote(summary)
+            per_indicator_p.append(p_ind)
+            per_indicator_status.append(indicator_status(p_ind, cat.thresholds) if p_ind is not None else "not_assessable")
+            bases.extend(r["basis"] for r in summary if r["basis"])
         status, p_goal = rollup(goal.rollup, per_indicator_p, per_indicator_status, cat.thresholds)
         basis = "outcome" if bases and all(b == "outcome" for b in bases) else "forecast"
         g.update(status=status, basis=basis, p_met=_num(p_goal), status_text=status_text(status, basis), reason=_rollup_reason(goal, per_indicator_p))
         goals_out.append(g)
     return goals_out
+
+
+def _indicator_vote(rows: list[dict[str, Any]]) -> float | None:
+    """One indicator's P in the goal's roll-up: women and men with equal weight where the indicator is
+    split (the total is shown but not counted again), else the total."""
+    by_gender = {r["gender"]: r["p_met"] for r in rows if r["p_met"] is not None}
+    if "K" in by_gender and "M" in by_gender:
+        return float(np.mean([by_gender["K"], by_gender["M"]]))
+    if "T" in by_gender:
+        return float(by_gender["T"])
+    return float(np.mean(list(by_gender.values()))) if by_gender else None
 
 
 def _rollup_reason(goal: Goal, ps: list[float | None]) -> str:
@@ -427,36 +443,45 @@ def build_report(
     """
     per = period if isinstance(period, Period) else parse_period(period)
     as_of_d = per.cutoff if as_of in (None, "") else as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    if as_of_d < per.cutoff:
+        raise ParameterError(f"--as-of {as_of_d.isoformat()} is before the cutoff of {per.id} ({per.cutoff.isoformat()}); a report uses what was published by its cutoff or later")
     municipality = str(municipality).zfill(4)
     raw = Path(raw)
     cat = load_catalogue(goals)
-    if peers:
-        cat = replace(cat, peer_group=tuple(str(p).zfill(4) for p in peers), peer_group_name=f"Vald jämförelsegrupp ({len(peers)} kommuner)")
+    cat = _with_peers(cat, municipality, peers)
     assessments_dir = Path(assessments) if assessments else raw / "assessments"
     supporting = [g.id for g in cat.goals if not g.is_steering]
+    own = municipality == cat.municipality  # self-assessments and registers belong to the catalogue's kommun
 
     raw_rows, specs, files_info = read_sources(raw, sources, progress=progress)
     clean = clean_sources(raw_rows, specs, files_info, as_of=as_of_d)
     tidy = clean.tidy
-    a_now, note_now = load_assessments(assessments_dir, per.id, supporting)
+    a_now, note_now = _assessments_for(assessments_dir, per.id, supporting, own, cat, municipality)
     goals_now = _evaluate_goals(tidy, cat, municipality, per, as_of_d, a_now, note_now)
 
     prev = per.previous()
     goals_prev = None
     if prev is not None:
-        prev_as_of = min(as_of_d, prev.cutoff) if as_of in (None, "") else prev.cutoff
+        # The previous forecast as it was made: its own cutoff, never later than this report's vintage.
+        prev_as_of = min(as_of_d, prev.cutoff)
         clean_prev = clean_sources(raw_rows, specs, files_info, as_of=prev_as_of)
-        a_prev, note_prev = load_assessments(assessments_dir, prev.id, supporting)
+        a_prev, note_prev = _assessments_for(assessments_dir, prev.id, supporting, own, cat, municipality)
         goals_prev = _evaluate_goals(clean_prev.tidy, cat, municipality, prev, prev_as_of, a_prev, note_prev)
 
     extras = enrich_report(tidy=tidy, catalogue=cat, municipality=municipality, period=per, as_of=as_of_d, raw=raw, goals=goals_now)
     counts: dict[str, int] = {}
+    counts_by_basis: dict[str, int] = {}
     for g in goals_now:
         counts[g["status"]] = counts.get(g["status"], 0) + 1
+        key = f"{g['status']}|{g['basis']}" if g["basis"] else g["status"]
+        counts_by_basis[key] = counts_by_basis.get(key, 0) + 1
     inputs = [{"file": i["file"], "sha256": i["sha256"], "reader": i["reader"], "rows_read": i["rows_read"], "rows_kept": i["rows_kept"], "rows_rejected": i["rows_rejected"], "rows_missing": i["rows_missing"], "rows_duplicate": i["rows_duplicate"]} for i in clean.inputs]
     inputs.append({"file": f"goal catalogue: {cat.path.name}", "sha256": _sha256(cat.path)})
-    for p in sorted(assessments_dir.glob(f"{per.id}.yaml")):
-        inputs.append({"file": f"assessments/{p.name}", "sha256": _sha256(p)})
+    for pid in [per.id] + ([prev.id] if prev else []):
+        for p in sorted(assessments_dir.glob(f"{pid}.yaml")):
+            inputs.append({"file": f"assessments/{p.name}", "sha256": _sha256(p)})
+    not_yet = int(clean.rejected["reason"].astype("str").str.startswith("published after").sum()) if len(clean.rejected) else 0
+    quality = {**clean.manifest()["totals"], "rows_not_yet_published": not_yet}
     return {
         "municipality": municipality,
         "municipality_name": geo_mod.geo(municipality).name,
@@ -478,19 +503,50 @@ def build_report(
         "inputs": inputs,
         "demo_data": _is_demo(raw, sources),
         "catalogue": {"name": cat.name, "decision": cat.decision, "thresholds": cat.thresholds, "peer_group_name": cat.peer_group_name, "peer_group": list(cat.peer_group)},
-        "summary": {"counts": counts, "n_goals": len(goals_now)},
+        "summary": {"counts": counts, "counts_by_basis": counts_by_basis, "n_goals": len(goals_now)},
         "goals": goals_now,
         "previous_period": prev.id if prev else None,
         "changes": _changes(goals_now, goals_prev, prev),
         "provenance": _provenance(tidy, cat, municipality, as_of_d),
-        "data_quality": clean.manifest()["totals"],
+        "data_quality": quality,
         **extras,
     }
 
 
 def write_report_json(report: dict[str, Any], path: Path) -> Path:
-    """Write the sidecar ``report.json`` (UTF-8, indented)."""
+    """Write the sidecar ``report.json`` (UTF-8, indented) atomically: a temporary file renamed into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, path)
     return path
+
+
+def _with_peers(cat: Catalogue, municipality: str, peers: list[str] | None) -> Catalogue:
+    """The catalogue with the peer group to use: ``peers`` if given (checked), the catalogue's for its
+    own kommun, else the other kommuner of the kommun's län."""
+    if peers:
+        codes = []
+        for p in peers:
+            code = str(p).strip()
+            if not (code.isdigit() and len(code) == 4) or code not in geo_mod.geos() or geo_mod.geo(code).type != "K":
+                raise ParameterError(f"--peers: {p!r} is not a kommun code (4 digits, e.g. 0604)")
+            if code != municipality:
+                codes.append(code)
+        return replace(cat, peer_group=tuple(dict.fromkeys(codes)), peer_group_name=f"Vald jämförelsegrupp ({len(codes)} {'kommun' if len(codes) == 1 else 'kommuner'})")
+    if municipality == cat.municipality:
+        return replace(cat, peer_group=tuple(m for m in cat.peer_group if m != municipality))
+    lan = geo_mod.lan_of(municipality)
+    others = tuple(k for k in geo_mod.kommuner_in_lan(lan) if k != municipality)
+    return replace(cat, peer_group=others, peer_group_name=f"Övriga kommuner i {geo_mod.geo(lan).name}")
+
+
+def _assessments_for(folder: Path, period_id: str, goal_ids: list[int], own: bool, cat: Catalogue, municipality: str) -> tuple[dict[int, Any], str | None]:
+    """Self-assessments of the period; they are the catalogue kommun's own, so another kommun gets none."""
+    if not own:
+        return {}, (
+            f"Självvärderingarna gäller {geo_mod.geo(cat.municipality).name}s kommun; "
+            f"för {geo_mod.geo(municipality).name} finns ingen självvärdering."
+        )
+    return load_assessments(folder, period_id, goal_ids)

@@ -40,6 +40,8 @@ KERNEL_NAME = "ks-analysis"
 CELL_TIMEOUT_S = 600
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+#: Exceptions that mean the input was bad (exit 2), not that the run failed (exit 1).
+BAD_INPUT_ERRORS = {"DataFileError", "ParameterError", "PeriodError", "CatalogueError", "UnknownNameError", "KsAnalysisError"}
 
 
 def ensure_kernel() -> str:
@@ -154,7 +156,10 @@ def execute_notebook(notebook: Path, output: Path, params: dict[str, Any], *, cw
         )
     except pm.PapermillExecutionError as exc:
         cell, err = _failed_cell(output) if output.exists() else (exc.exec_count, f"{exc.ename}: {exc.evalue}")
-        raise NotebookError(notebook.name, cell, err) from None
+        failure = NotebookError(notebook.name, cell, err)
+        if exc.ename in BAD_INPUT_ERRORS:
+            failure.exit_code = 2  # bad input found inside the notebook is still bad input
+        raise failure from None
     except Exception as exc:  # dead kernel, timeout, missing kernel
         raise NotebookError(notebook.name, None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
     log.info("ran %s in %.1f s", notebook.name, time.monotonic() - started)

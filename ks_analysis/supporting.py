@@ -37,7 +37,7 @@ __all__ = [
 #: How many flags the report's section shows (the analyst notebook 05 lists them all).
 TOP_STANDS_OUT = 8
 _GENDER_SV = {"T": "totalt", "K": "kvinnor", "M": "män", "K-M": "skillnad kvinnor–män"}
-_CODE_SV = {"peer_high": "Högt jämfört med länet", "peer_low": "Lågt jämfört med länet", "trend_break": "Bryter egen trend", "gender_gap_widening": "Ökande skillnad kvinnor–män"}
+_CODE_SV = {"peer_high": "Högt jämfört med jämförelsegruppen", "peer_low": "Lågt jämfört med jämförelsegruppen", "trend_break": "Bryter egen trend", "gender_gap_widening": "Ökande skillnad kvinnor–män"}
 # Words in a KPI title that make a result a health result (goal 5 asks to follow those that stand out).
 _HEALTH_WORDS = ("hälsa", "ohälsa", "sjuk", "psykisk", "ohälsotal", "övervikt", "fetma", "tandhälsa", "dödlighet", "medellivslängd", "tobak", "alkohol", "fysisk aktivitet")
 
@@ -138,6 +138,9 @@ def stands_out_for_report(tidy: pd.DataFrame, catalogue: Catalogue, municipality
     out = []
     for rec in flags.to_dict("records"):
         item: dict[str, Any] = {str(k): (_num(v) if isinstance(v, float) else v) for k, v in rec.items()}
+        for count in ("peer_n", "n_peers_above", "n_peers_below", "year"):
+            if item.get(count) is not None:
+                item[count] = int(item[count])  # counts come out of the frame as floats next to NaN
         item["strength"] = round(float(rec["strength"]), 3)
         item["related_goal"] = _related_goal(str(rec["indicator"]), str(rec["title"]), goal_of)
         out.append(item)
@@ -162,8 +165,10 @@ def enrich_report(
         if a and a.get("added_values"):
             a["added_values"] = resolve_added_values(a["added_values"], tidy=tidy, municipality=municipality, as_of=as_of, titles=titles, source_file=f"{period.id}.yaml", goal=g["id"])
         areas = mapping.get(g["id"], ())
-        if areas:
-            g["kommunkompassen"] = _kk_for_goal(areas, evaluations, as_of.year)
+        # The register holds the catalogue kommun's own evaluations; the year of an evaluation
+        # is all it says, so one of the report year counts as known only in the full-year report.
+        if areas and municipality == catalogue.municipality:
+            g["kommunkompassen"] = _kk_for_goal(areas, evaluations, period.year if period.is_full_year else period.year - 1)
     rules = StandOutRules()
     flags = stands_out_for_report(tidy, catalogue, municipality, as_of, titles, period.year, rules)
     for g in goals:
