@@ -128,6 +128,7 @@ def _comparisons(tidy: pd.DataFrame, indicator: Indicator, gender: str, municipa
         "lan_name": geo_mod.geo(lan).name,
         "riket": _num(at.get("0000")),
         "peers": _num(float(np.mean([at[m] for m in peers]))) if peers else None,
+        "peers_median": _num(float(np.median([at[m] for m in peers]))) if peers else None,
         "peers_n": len(peers),
         "peers_name": cat.peer_group_name,
     }
@@ -274,7 +275,8 @@ def _evaluate_goals(tidy: pd.DataFrame, cat: Catalogue, municipality: str, perio
                 reference = None
                 if ind.target.type == "better_than":
                     cmp_ref = _comparisons(tidy, ind, gender, municipality, cat, as_of) or {}
-                    reference = {"lan": cmp_ref.get("lan"), "riket": cmp_ref.get("riket"), "peer_median": cmp_ref.get("peers"), "peer_mean": cmp_ref.get("peers")}.get(ind.target.reference)
+                    # The reference's latest known value stands for its value this year (a naive forecast of it).
+                    reference = {"lan": cmp_ref.get("lan"), "riket": cmp_ref.get("riket"), "peer_median": cmp_ref.get("peers_median"), "peer_mean": cmp_ref.get("peers")}.get(ind.target.reference)
                 p = p_met(fc, ind, reference)
                 cmp = _comparisons(tidy, ind, gender, municipality, cat, as_of)
                 row = _indicator_row(goal, ind, gender, fc, p, cat.thresholds, None, cmp, cat.mandate_start_year)
