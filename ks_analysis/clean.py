@@ -717,13 +717,13 @@ def read_sources(raw_root: Path, sources_file: Path | None = None, *, progress: 
         DataFileError: for a listed file that is absent or unreadable (nothing is written).
     """
     raw_root = Path(raw_root)
+    if not raw_root.is_dir():
+        raise DataFileError(raw_root, "raw data folder not found", fix="check the --raw path")
     sources_file = Path(sources_file) if sources_file else find_sources_file(raw_root)
     specs = load_sources(sources_file)
     jobs: list[tuple[SourceSpec, Path]] = []
     for spec in specs:
-        files = expand_files(spec, raw_root)
-        if not files:
-            log.warning("source %r in %s matched no files (%s)", spec.name, sources_file, ", ".join(spec.files))
+        files = expand_files(spec, raw_root)  # a pattern that matches no file is a DataFileError
         jobs.extend((spec, f) for f in files)
     listed = {f.resolve() for _, f in jobs}
     for pattern in load_metadata_files(sources_file):
@@ -824,6 +824,10 @@ def _atomic_write(path: Path, write: Any) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     write(Path(tmp))
+    # mkstemp makes files 0600; outputs get the mode a plain open() would give (0666 minus umask).
+    umask = os.umask(0)
+    os.umask(umask)
+    Path(tmp).chmod(0o666 & ~umask)
     return Path(tmp)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import ParameterError
+
 __all__ = [
     "PACKAGE_DIR",
     "PACKAGE_DATA_DIR",
@@ -16,6 +18,7 @@ __all__ = [
     "NOTEBOOKS_DIR",
     "real_data_dir",
     "relative_to_root",
+    "refuse_raw_output",
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -53,3 +56,20 @@ def relative_to_root(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.resolve().as_posix()
+
+
+def refuse_raw_output(path: Path, what: str, allow_demo: bool = False) -> None:
+    """Raise ParameterError when ``path`` is the project's data/raw or inside it.
+
+    data/raw is read-only for the package; ``allow_demo`` lets the demo generator write its own
+    folder (data/raw/demo), the one exception. ``what`` names the option, e.g. ``"--out"``.
+    """
+    resolved = Path(path).expanduser().resolve()
+    raw = RAW_DIR.resolve()
+    if allow_demo and resolved == DEMO_DIR.resolve():
+        return
+    if resolved == raw or raw in resolved.parents:
+        raise ParameterError(
+            f"{what} {path}: the package never writes under the project's data/raw "
+            "(raw data is read-only; the demo data is made by `ks-analysis demo`); choose another folder"
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,19 @@ from .errors import DataFileError
 
 __all__ = ["SourceSpec", "load_sources", "load_metadata_files", "find_sources_file", "expand_files"]
 
+log = logging.getLogger(__name__)
+
 DEFAULT_NAMES = ("sources.yaml", "sources.yml")
+
+
+class _TextDatesLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so that a bad date (2024-13-01) is reported with its
+    entry and field instead of failing inside the YAML parser; load_sources checks them."""
+
+
+_TextDatesLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"] for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 @dataclass(frozen=True)
@@ -69,7 +82,7 @@ def load_sources(sources_file: Path) -> list[SourceSpec]:
     """
     label = str(sources_file)
     try:
-        raw = yaml.safe_load(sources_file.read_text(encoding="utf-8"))
+        raw = yaml.load(sources_file.read_text(encoding="utf-8"), Loader=_TextDatesLoader)  # noqa: S506 (a SafeLoader)
     except FileNotFoundError:
         raise DataFileError(label, "sources manifest not found", fix="check the --sources path") from None
     except yaml.YAMLError as exc:
@@ -95,6 +108,10 @@ def load_sources(sources_file: Path) -> list[SourceSpec]:
         lag = e.get("publication_lag")
         if not isinstance(lag, dict) or not ({"days", "date"} & set(lag)):
             raise DataFileError(label, f"{where}: missing publication_lag rule", fix="add e.g. 'publication_lag: {days: 45}' (days after the period's end) or '{date: 2024-08-30}'")
+        lag = _check_lag(label, where, lag)
+        precedence = e.get("precedence", 0)
+        if isinstance(precedence, bool) or not isinstance(precedence, int):
+            raise DataFileError(label, f"{where}, field 'precedence': {precedence!r} is not a whole number", fix="write e.g. 'precedence: 1' (the higher number wins a conflict)")
         specs.append(
             SourceSpec(
                 name=name,
@@ -102,13 +119,40 @@ def load_sources(sources_file: Path) -> list[SourceSpec]:
                 reader=str(e["reader"]),
                 publication_lag=lag,
                 options=dict(e.get("options") or {}),
-                precedence=int(e.get("precedence", 0)),
+                precedence=precedence,
                 revisions=bool(e.get("revisions", False)),
                 election_kpis=tuple(str(k).upper() for k in e.get("election_kpis", []) or []),
                 manifest=label,
             )
         )
     return specs
+
+
+def _whole_days(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_lag(label: str, where: str, lag: dict[str, Any]) -> dict[str, Any]:
+    """The publication_lag rule with its date parsed; a DataFileError naming the field when days are
+    not whole numbers or the date is not a real date."""
+    lag = dict(lag)
+    if "days" in lag and not _whole_days(lag["days"]):
+        raise DataFileError(label, f"{where}, field 'publication_lag.days': {lag['days']!r} is not a whole number of days", fix="write e.g. 'publication_lag: {days: 45}'")
+    if "date" in lag:
+        d = lag["date"]
+        if not isinstance(d, dt.date):
+            try:
+                lag["date"] = dt.date.fromisoformat(str(d))
+            except ValueError:
+                raise DataFileError(label, f"{where}, field 'publication_lag.date': {d!r} is not a date", fix="write YYYY-MM-DD, e.g. '{date: 2024-08-30}'") from None
+    per = lag.get("per_indicator")
+    if per is not None:
+        if not isinstance(per, dict):
+            raise DataFileError(label, f"{where}, field 'publication_lag.per_indicator': is not a mapping", fix="write e.g. 'per_indicator: {N03926: 60}'")
+        for kpi, days in per.items():
+            if not _whole_days(days):
+                raise DataFileError(label, f"{where}, field 'publication_lag.per_indicator.{kpi}': {days!r} is not a whole number of days", fix="write e.g. 'per_indicator: {N03926: 60}'")
+    return lag
 
 
 def load_metadata_files(sources_file: Path) -> list[str]:
@@ -120,11 +164,19 @@ def load_metadata_files(sources_file: Path) -> list[str]:
 
 
 def expand_files(spec: SourceSpec, raw_root: Path) -> list[Path]:
-    """The files an entry names, globs expanded, sorted; a plain path that is absent is an error."""
+    """The files an entry names, globs expanded, sorted.
+
+    A plain path that is absent is an error, and so is an entry whose globs match no file at all
+    (nothing would be read). A glob that matches nothing beside others that match (e.g. the optional
+    municipality_groups pages of a Kolada snapshot) is logged as a warning.
+    """
     out: list[Path] = []
+    empty_globs: list[str] = []
     for pattern in spec.files:
         if glob.has_magic(pattern):
             hits = sorted(Path(p) for p in glob.glob(str(raw_root / pattern), recursive=True) if Path(p).is_file())
+            if not hits:
+                empty_globs.append(pattern)
             out.extend(hits)
         else:
             p = raw_root / pattern
@@ -135,4 +187,12 @@ def expand_files(spec: SourceSpec, raw_root: Path) -> list[Path]:
                     fix="restore the file, correct the path, or remove the entry from the manifest",
                 )
             out.append(p)
+    if empty_globs and not out:
+        raise DataFileError(
+            spec.manifest,
+            f"source {spec.name!r}: file pattern {', '.join(repr(g) for g in empty_globs)} matches no file under {raw_root}",
+            fix="correct the pattern, add the files, or remove the entry from the manifest",
+        )
+    for pattern in empty_globs:
+        log.warning("source %r in %s: file pattern %r matches no file", spec.name, spec.manifest, pattern)
     return out

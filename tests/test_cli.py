@@ -60,4 +60,4 @@ def test_unknown_subcommand_and_missing_raw_exit_2(capsys: pytest.CaptureFixture
         main(["frobnicate"])
     assert exc.value.code == 2
     code, _, err = run(capsys, "clean", "--raw", "no/such/folder")
-    assert code == 2 and "sources.yaml" in err
+    assert code == 2 and "raw data folder not found" in err

@@ -15,7 +15,7 @@ import yaml
 from ..assessments import assessment_file, load_assessments
 from ..catalogue import load_catalogue
 from ..errors import ParameterError
-from ..paths import RAW_DIR
+from ..paths import refuse_raw_output
 from ..periods import Period, parse_period
 from ._util import add_example
 
@@ -37,7 +37,19 @@ def add_parser(sub: Any) -> None:
         "ks-analysis assessments new --period 2020-T1 --raw ~/ks-data/raw",
     )
     n.set_defaults(func=run_new)
+    add_example(
+        p,
+        "ks-analysis assessments new --period 2019-T2 --assessments ~/ks-data/raw/assessments",
+        "ks-analysis assessments new --help",
+    )
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _chmod_default(path: Path) -> None:
+    """mkstemp makes files 0600; give the new file the mode a plain open() would (0666 minus umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o666 & ~umask)
 
 
 def previous_assessment_period(period: Period) -> Period:
@@ -106,6 +118,7 @@ def new_assessment_file(folder: Path, period: Period, goal_ids: list[int], *, fr
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        _chmod_default(Path(tmp))
         # Link rather than rename, so that a file created meanwhile is never replaced.
         os.link(tmp, target)
     except FileExistsError:
@@ -123,10 +136,7 @@ def run_new(args: argparse.Namespace) -> int:
         folder = Path(args.raw) / "assessments"
     else:
         raise ParameterError("give --assessments DIR (your raw folder's assessments/) or --raw DIR; the package does not guess where your files live")
-    resolved = folder.resolve()
-    raw_dir = RAW_DIR.resolve()
-    if resolved == raw_dir or raw_dir in resolved.parents:
-        raise ParameterError(f"{folder}: the package never writes under the project's data/raw (the demo data is made by `ks-analysis demo`); pass your own folder with --assessments")
+    refuse_raw_output(folder, "--assessments" if args.assessments else "--raw")
     cat = load_catalogue(args.goals)
     goal_ids = [g.id for g in cat.goals if not g.is_steering]
     path, note = new_assessment_file(folder, period, goal_ids, from_dir=args.from_dir)

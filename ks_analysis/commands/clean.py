@@ -7,7 +7,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..paths import DEMO_DIR, PROCESSED_DIR
+from ..errors import DataFileError, ParameterError
+from ..paths import DEMO_DIR, PROCESSED_DIR, refuse_raw_output
 from ._util import add_example, parse_date, progress_enabled
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,11 @@ def run(args: argparse.Namespace) -> int:
     from ..clean import run_clean, write_clean  # pandas and pandera load only when cleaning
 
     as_of = parse_date(args.as_of)
+    refuse_raw_output(args.out, "--out")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise ParameterError(f"--out {args.out}: is a file, not a folder; give a folder for indicators.parquet, rejected.csv and manifest.json")
+    if not Path(args.raw).is_dir():
+        raise DataFileError(args.raw, "raw data folder not found", fix="check the --raw path")
     result = run_clean(args.raw, args.sources, as_of=as_of, progress=progress_enabled(args))
     paths = write_clean(result, args.out)
     t = result.manifest()["totals"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..demo import DEMO_SEED, generate_demo
 from ..errors import ParameterError
-from ..paths import DEMO_DIR, RAW_DIR
+from ..paths import DEMO_DIR, refuse_raw_output
 from ._util import add_example
 
 
@@ -22,11 +22,17 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out = args.out.resolve()
-    raw = RAW_DIR.resolve()
     # data/raw is read-only for the package; the demo folder is the one exception, since the
     # demo generator is what made it.
-    if out != DEMO_DIR.resolve() and (out == raw or raw in out.parents):
-        raise ParameterError(f"--out {args.out}: the package never writes under data/raw (except the demo folder); choose another folder")
+    refuse_raw_output(args.out, "--out", allow_demo=True)
+    if out != DEMO_DIR.resolve():
+        if out.exists() and not out.is_dir():
+            raise ParameterError(f"--out {args.out}: is a file, not a folder; choose an empty or new folder")
+        if out.is_dir() and any(out.iterdir()):
+            raise ParameterError(
+                f"--out {args.out}: the folder is not empty and the demo would overwrite files in it; "
+                "choose an empty or new folder"
+            )
     files = generate_demo(out, seed=args.seed)
     print(f"{len(files)} files written to {out}")
     return 0

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataFileError, ParameterError
-from ..paths import DEMO_DIR, NOTEBOOKS_DIR, REPORTS_DIR
+from ..paths import DEMO_DIR, NOTEBOOKS_DIR, REPORTS_DIR, refuse_raw_output
 from ..runner import execute_notebook, render_html, validate_parameters
 from ._util import add_example, parse_date
 
@@ -79,6 +79,7 @@ def render_exploration(params: dict[str, str], out_dir: Path, notebooks_dir: Pat
 
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    refuse_raw_output(args.out, "--out")
     for what, path in (("raw data folder", args.raw), ("sources manifest", args.sources)):
         if path is not None and not Path(path).exists():
             raise DataFileError(path, f"{what} does not exist", fix=f"check the {what} path")

@@ -51,6 +51,7 @@ def add_parser(sub: Any) -> None:
         "ks-analysis fetch kolada --peers kolada-group G124026 --out data/raw/kolada",
     )
     k.set_defaults(func=run_kolada)
+    add_example(p, "ks-analysis fetch kolada", "ks-analysis fetch kolada --kpi N03926 --years 2015-2024", "ks-analysis fetch kolada --help")
 
 
 def parse_years(text: str) -> list[int]:
