@@ -87,22 +87,27 @@ def rollup(rule: str, ps: list[float | None], statuses: list[str], thresholds: d
 
     Rules: ``mean_p`` (mean of the indicators' P), ``min_p`` (the weakest indicator), ``all_met``
     (P that every indicator is met, assuming independence; status met only if each is met, not met
-    if any is not met). Indicators without a P are left out; with none left the goal is
-    ``not_assessable``.
+    if any is not met). The goal is ``not_assessable`` only when no target indicator has a P
+    ("Kan inte bedömas" is its own state). Otherwise its P comes from the indicators that have
+    one; under ``all_met`` and ``min_p`` an indicator that cannot be assessed might be the one that
+    fails, so the goal is then at best ``partly_met`` (never ``met``); ``mean_p`` keeps the mean of
+    the known ones (the report says how many of the target indicators have a forecast).
     """
     valid = [float(p) for p in ps if p is not None and np.isfinite(p)]
     if not valid:
         return "not_assessable", None
+    missing = len(valid) < len(ps)
     if rule == "mean_p":
         p = float(np.mean(valid))
         return indicator_status(p, thresholds), p
     if rule == "min_p":
         p = float(min(valid))
-        return indicator_status(p, thresholds), p
+        status = indicator_status(p, thresholds)
+        return ("partly_met" if missing and status == "met" else status), p
     if rule == "all_met":
         p = float(np.prod(valid))
         assessed = [s for s in statuses if s != "not_assessable"]
-        if assessed and all(s == "met" for s in assessed):
+        if assessed and all(s == "met" for s in assessed) and not missing and len(assessed) == len(statuses):
             status = "met"
         elif any(s == "not_met" for s in assessed):
             status = "not_met"

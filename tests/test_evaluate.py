@@ -71,3 +71,16 @@ def test_rollup_rules() -> None:
     assert rollup("mean_p", [None], ["not_assessable"], TH) == ("not_assessable", None)
     with pytest.raises(ValueError, match="unknown roll-up rule"):
         rollup("max", [0.5], ["partly_met"], TH)
+
+
+def test_rollup_with_an_unassessable_target_indicator() -> None:
+    """all_met / min_p: a target indicator without P may be the one that fails, so the goal is at
+    best partly met; mean_p keeps the mean of the known ones; none known: not assessable."""
+    status, p = rollup("all_met", [0.95, None], ["met", "not_assessable"], TH)
+    assert status == "partly_met" and p == pytest.approx(0.95)
+    status, p = rollup("min_p", [0.9, None], ["met", "not_assessable"], TH)
+    assert status == "partly_met" and p == pytest.approx(0.9)
+    assert rollup("all_met", [0.1, None], ["not_met", "not_assessable"], TH)[0] == "not_met"
+    assert rollup("min_p", [0.1, None], ["not_met", "not_assessable"], TH)[0] == "not_met"
+    assert rollup("mean_p", [0.9, None], ["met", "not_assessable"], TH) == ("met", pytest.approx(0.9))
+    assert rollup("all_met", [None, None], ["not_assessable", "not_assessable"], TH) == ("not_assessable", None)
