@@ -36,6 +36,7 @@ from ks_analysis.ingest.kolada_api import (
     read_municipality_groups,
     shape_problem,
 )
+from ks_analysis.ingest.kolada_api import snapshot_time as api_snapshot_time
 
 FIX = Path(__file__).resolve().parent / "data" / "kolada_api"
 UTC = dt.UTC
@@ -624,3 +625,37 @@ def test_paging_loop_and_foreign_next_url_are_refused(kolada: FakeKolada) -> Non
     kolada.faults.append(["per_page=5000", 200, {}, v2_style, 1])
     pages = client.kpis(["N03926"])
     assert len(pages) == 2 and "page=2" in pages[1].url  # v2's next_page is followed too
+
+
+def test_parse_time_reads_snapshot_folder_names() -> None:
+    """Snapshot folder names (with the Z, and with a '-2' suffix) give their UTC fetch time."""
+    from ks_analysis.ingest.kolada_api import _parse_time
+
+    assert _parse_time("2026-03-01T100000Z") == dt.datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    assert _parse_time("2026-03-01T100000Z-2") == dt.datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    assert _parse_time("2026-03-01T10:00:00Z") == dt.datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+
+
+def test_snapshots_without_fetch_log_are_dated_by_folder_name(kolada: FakeKolada, tmp_path: Path) -> None:
+    """Two snapshot folders without fetch-log.jsonl (copied by hand): the folder names date them, so a
+    revised value is not back-dated and clean --as-of between the fetches picks the earlier value."""
+    _fill(kolada)
+    raw = tmp_path / "raw"
+    first = _fetch(kolada, raw / "kolada", now=dt.datetime(2019, 4, 20, 8, 0, tzinfo=UTC)).snapshot
+    kolada.data[("N00999", "0665", 2018)] = {"T": 9.75}  # revised
+    second = _fetch(kolada, raw / "kolada", now=dt.datetime(2019, 6, 1, 8, 0, tzinfo=UTC)).snapshot
+    (first / "fetch-log.jsonl").unlink()
+    (second / "fetch-log.jsonl").unlink()
+    second = second.rename(second.parent / (second.name + "-2"))
+    assert api_snapshot_time(first) == dt.datetime(2019, 4, 20, 8, 0, tzinfo=UTC)
+    assert api_snapshot_time(second) == dt.datetime(2019, 6, 1, 8, 0, tzinfo=UTC)
+
+    def cell(tidy: pd.DataFrame) -> pd.Series:
+        return tidy[(tidy.indicator == "N00999") & (tidy.municipality == "0665") & (tidy.period == "2018")].iloc[0]
+
+    early = cell(run_clean(raw, as_of=dt.date(2019, 5, 1)).tidy)
+    assert early.value == pytest.approx((665 % 97 + 1) / 10) and early.published == pd.Timestamp("2019-03-16")
+    assert early.source_file.startswith(f"kolada/{first.name}/")
+    late = cell(run_clean(raw).tidy)
+    assert late.value == 9.75 and late.published == pd.Timestamp("2019-06-01")
+    assert late.source_file.startswith(f"kolada/{second.name}/")
