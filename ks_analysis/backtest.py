@@ -346,7 +346,7 @@ def _annual_records(panel: _Panel, progress: bool) -> list[pd.DataFrame]:
             has = fin.any(axis=1)
             last_idx = np.where(has, yi - 1 - np.argmax(fin[:, ::-1], axis=1), -1)
             naive = np.where(has, at[rows, np.maximum(last_idx, 0)], np.nan)
-            scale = _recent_scale(at, naive)
+            scale = _floor_scale(_recent_scale(at, naive), ind_pop)
             ok = np.isfinite(actual) & has & (fin.sum(axis=1) >= 3) & ~known_now & (yi - last_idx <= 2) & np.isfinite(scale) & (scale > 1e-9)
             if not ok.any():
                 continue
@@ -372,14 +372,32 @@ def _annual_records(panel: _Panel, progress: bool) -> list[pd.DataFrame]:
 
 
 def _recent_scale(at: np.ndarray, last: np.ndarray, k: int = 6) -> np.ndarray:
-    """Per row: mean absolute change over the last ``k`` consecutive known pairs, floored at 2 % of the last value."""
+    """Per row: mean absolute change over the last ``k`` consecutive known pairs, floored at 2 % of the last value.
+
+    NaN for a row without two consecutive known years (e.g. a KPI published every other year):
+    its error cannot be scaled like the pools' (a scale of 2 % of the level made errors of
+    hundreds of scale units), so it is left out, as :func:`ks_analysis.methods.mase_scale` does.
+    """
     d = np.abs(np.diff(at, axis=1))
     out = np.full(at.shape[0], np.nan)
     for i in range(at.shape[0]):
         di = d[i][np.isfinite(d[i])][-k:]
         if di.size:
             out[i] = di.mean()
-    return np.fmax(out, 0.02 * np.abs(last))
+    return np.where(np.isfinite(out), np.fmax(out, 0.02 * np.abs(last)), np.nan)
+
+
+def _floor_scale(scale: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Scales floored at :data:`ks_analysis.calibration.SCALE_FLOOR_SHARE` of the median scale of
+    the same KPI and kommun size band at the same origin (a series near zero, e.g. 0.1 new firms
+    per 1000 for years, otherwise turns an ordinary change into an error of 100 scale units)."""
+    out = np.array(scale, dtype="float64", copy=True)
+    ok = np.isfinite(out) & (out > 0)
+    if not ok.any():
+        return out
+    med = pd.Series(out[ok]).groupby(np.asarray(keys)[ok]).median()
+    floor = pd.Series(np.asarray(keys)).map(med).to_numpy(dtype="float64") * cal.SCALE_FLOOR_SHARE
+    return np.where(np.isfinite(floor) & np.isfinite(out), np.fmax(out, floor), out)  # no scale stays NaN (left out)
 
 
 def _ses(at: np.ndarray, alpha: float) -> np.ndarray:
@@ -796,13 +814,29 @@ def write_calibration(scored: pd.DataFrame, defaults: dict[str, str], alphas: di
         "quantile_grid": cal.QUANTILE_GRID.tolist(),
         "defaults": {f: (SELECT_FALLBACK if v == "selected" else v) for f, v in defaults.items()},
         "default_by_cell": select_methods(scored) if "agg" in scored else {},
-        "params": {"M": {"damping": 0.5, "ets_params": [0.2, 0.1]}, "Q": {"damping": 0.5, "ets_params": [0.2, 0.1]}, "ses_alpha_by_indicator": alphas or {}, "trend_phi_by_indicator": dict(scored.attrs.get("trend_phi_by_indicator", {}))},
+        "params": {
+            "M": {"damping": 0.5, "ets_params": [0.2, 0.1]}, "Q": {"damping": 0.5, "ets_params": [0.2, 0.1]}, "ses_alpha_by_indicator": alphas or {},
+            "trend_phi_by_indicator": dict(scored.attrs.get("trend_phi_by_indicator", {})), "scale_floor_by_band": scale_floors(scored),
+        },  # fmt: skip
         "pools": pools,
     }
     text = json.dumps(content, separators=(",", ":"))
     path.write_text(text.replace('},"', '},\n"') + "\n", encoding="utf-8")  # one pool a line: readable diffs
     cal._load.cache_clear()
     return path
+
+
+def scale_floors(scored: pd.DataFrame) -> dict[str, float]:
+    """Annual KPIs: the scale floor a forecast applies, per 'KPI|kommun size band' and per KPI:
+    :data:`ks_analysis.calibration.SCALE_FLOOR_SHARE` × the median scale at the latest origin year."""
+    a = scored[scored["family"].eq("annual") & scored["method"].eq("naive_annual") & scored["cutoff"].eq("T1")]
+    if a.empty or "b2" not in a:
+        return {}
+    a = a[a["year"] == a["year"].max()]
+    band = a["band"].astype(str).str.replace(r"\|h\d+$", "", regex=True)
+    out = {str(k): round(float(v) * cal.SCALE_FLOOR_SHARE, 6) for k, v in a.groupby(band)["scale"].median().items()}
+    out.update({str(k): round(float(v) * cal.SCALE_FLOOR_SHARE, 6) for k, v in a.groupby("b2")["scale"].median().items()})
+    return out
 
 
 def track_record_summary(path: Path | None = None) -> dict[str, Any]:

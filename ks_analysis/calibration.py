@@ -35,6 +35,8 @@ __all__ = [
     "default_by_cell",
     "load_calibration",
     "quantiles_of",
+    "SCALE_FLOOR_SHARE",
+    "scale_floor",
 ]
 
 CALIBRATION_FILE = PACKAGE_DATA_DIR / "calibration.json"
@@ -42,6 +44,9 @@ CALIBRATION_FILE = PACKAGE_DATA_DIR / "calibration.json"
 MIN_POOLED = 30
 #: Probabilities at which error quantiles are stored: fine in the tails, where intervals are read.
 QUANTILE_GRID = np.round(np.r_[0.0, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, np.arange(0.05, 0.951, 0.025), 0.96, 0.97, 0.975, 0.98, 0.985, 0.99, 0.995, 1.0], 4)
+#: An annual KPI's scale is floored at this share of the median scale of the KPI (same kommun
+#: size band) at the same origin, in the backtest and when a forecast applies the pooled errors.
+SCALE_FLOOR_SHARE = 0.2
 #: Defaults when no calibration file exists: the honest simple baselines.
 FALLBACK_DEFAULTS = {"monthly": "ytd_snaive", "quarterly": "ytd_snaive", "annual": "naive_annual"}
 
@@ -218,3 +223,10 @@ def method_context(frequency: str, aggregation: str, is_count: bool, seasonal_sh
         ets_params=(float(ets[0]), float(ets[1])),
         extra={"trend_phi": float(phi)} if phi else {},
     )
+
+
+def scale_floor(indicator: str, pop_band: str = "unknown", path: Path | None = None) -> float:
+    """The scale floor of an annual KPI for a kommun size band (0.0 without a calibration entry)."""
+    floors = (load_calibration(path).get("params") or {}).get("scale_floor_by_band") or {}
+    v = floors.get(f"{indicator}|{pop_band}", floors.get(indicator))
+    return float(v) if v is not None and np.isfinite(v) else 0.0

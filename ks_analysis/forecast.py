@@ -36,6 +36,8 @@ N_SAMPLES = 2000
 #: Fallback ladder per family: the first method that gives a forecast wins; its index is the rung.
 LADDER_SUBYEAR = ("ytd_snaive", "ytd_ratio", "naive_annual")
 LADDER_ANNUAL = ("naive_annual",)
+#: An 80 % interval wider than this many times the level is flagged ``wide_interval``.
+WIDE_INTERVAL = 2.0
 #: Years since the last known full year beyond which no forecast is made (election KPIs: 4).
 MAX_HORIZON = 4
 
@@ -300,17 +302,22 @@ def forecast_from_matrix(
         flags.append("fallback")
     years = m.yearly_from_matrix(hist, agg) if hist.shape[0] else np.zeros(0)
     scale = _scale(years, point, is_count)
+    family = family_of(frequency)
+    if family == "annual":
+        # the floor the backtest applied before pooling: a series near zero does not turn an
+        # ordinary change into an error of hundreds of scale units
+        scale = max(scale, cal.scale_floor(indicator, pop_band))
+    no_pairs = m.mase_scale(years) is None  # no two consecutive known years: not scaled like the pools
     # Horizon for annual series: the value of `year` from the last known year (Kolada lags).
     lf = np.flatnonzero(np.isfinite(years))
     horizon = int(hist.shape[0] - lf[-1]) if lf.size else 1
     if horizon > MAX_HORIZON and not known.any():
         # Nothing of the year and nothing for years: no forecast (e.g. a KPI that was retired).
         return {"basis": "none", "point": None, "lo80": None, "hi80": None, "lo95": None, "hi95": None, "method": used, "rung": rung, "flags": (*flags, "stale_history"), "samples": None, "scale": None, "calibration": ""}
-    family = family_of(frequency)
     bands = cal.pool_bands(family, aggregation=agg, is_count=is_count, years=years, indicator=indicator, pop_band=pop_band, horizon=min(horizon, 2))
     key = cal.CalibrationKey(family=family, cutoff=cutoff_kind(cutoff), method=used, band=bands[0])
     errors, source, n = cal.scaled_errors(key, bands=bands)
-    if np.isfinite(years).sum() < 3:
+    if np.isfinite(years).sum() < 3 or no_pairs:
         # The pools hold errors scaled by at least two year-on-year changes; with a shorter
         # history the scale itself is unsure, so widen as if few errors were known.
         flags.append("short_history")
@@ -344,6 +351,10 @@ def forecast_from_matrix(
     lo95, lo80, hi80, hi95 = (float(x) for x in q)
     lo80, lo95 = min(lo80, point), min(lo95, lo80, point)
     hi80, hi95 = max(hi80, point), max(hi95, hi80, point)
+    fin_years = years[np.isfinite(years)]
+    level = max(abs(point), abs(float(fin_years[-1])) if fin_years.size else 0.0)
+    if hi80 - lo80 > WIDE_INTERVAL * level:
+        flags.append("wide_interval")  # implausibly wide for the level: the report should say so
     return {
         "basis": "forecast",
         "point": float(point),

@@ -178,3 +178,18 @@ def test_selection_tie_keeps_the_simple_method() -> None:
     r = _selection_records()
     r.loc[r["method"].eq("credibility"), "point"] = 100.0
     assert bt.select_methods(r) == {"quarterly|T2|sum": "ytd_snaive"}
+
+
+def test_degenerate_scales_are_left_out_or_floored() -> None:
+    """A KPI published every other year has no year-on-year change to scale by (left out, not
+    scaled by 2 % of its level); a series near zero takes a share of its peers' median scale."""
+    from ks_analysis import calibration as cal
+    from ks_analysis.backtest import _floor_scale, _recent_scale
+
+    at = np.array([[10.5, np.nan, 10.3, np.nan, 1.0], [10.0, 11.0, 12.0, 11.0, 12.0]])
+    s = _recent_scale(at, np.array([1.0, 12.0]))
+    assert np.isnan(s[0]) and s[1] == pytest.approx(1.0)
+    scale = np.array([0.01, 1.0, 1.2, 0.8, np.nan])
+    keys = np.array(["N|s", "N|s", "N|s", "N|s", "N|s"])
+    out = _floor_scale(scale, keys)
+    assert out[0] == pytest.approx(cal.SCALE_FLOOR_SHARE * 0.9) and list(out[1:4]) == [1.0, 1.2, 0.8] and np.isnan(out[4])

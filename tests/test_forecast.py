@@ -232,3 +232,46 @@ def test_annual_value_of_the_year_is_an_outcome_only_at_the_year_end() -> None:
     assert t1.basis == "forecast" and t1.known_periods == 0 and t1.known_value is None
     y = forecast_indicator(tidy, cutoff=dt.date(2019, 12, 31), **kw)  # type: ignore[arg-type]
     assert y.basis == "outcome" and y.point == pytest.approx(19.0) and y.known_periods == 1
+
+
+def _calibration_file(tmp_path, errors: np.ndarray, floors: dict[str, float] | None = None):  # type: ignore[no-untyped-def]
+    """A calibration file with one annual pool of ``errors`` for N00001 at every cutoff."""
+    import json
+
+    from ks_analysis import calibration as cal
+
+    q = [float(x) for x in np.quantile(errors, cal.QUANTILE_GRID)]
+    pools = {f"annual|{c}|naive_annual|N00001": {"n": int(errors.size), "q": q} for c in ("T1", "T2", "Y")}
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps({"pools": pools, "defaults": {"annual": "naive_annual"}, "params": {"scale_floor_by_band": floors or {}}}), encoding="utf-8")
+    return path
+
+
+def test_implausibly_wide_interval_is_flagged(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An 80 % interval wider than twice the level (a degenerate error pool) carries 'wide_interval'."""
+    from ks_analysis import calibration as cal
+
+    tidy = _annual({y: 12.0 + (y % 3) for y in range(2008, 2019)})
+    ind = Indicator("N00001", "t", "%", "Y", "point", "higher_is_better", "target", Target("increase"))
+    kw = dict(municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 8, 31), as_of=dt.date(2019, 8, 31))
+    monkeypatch.setattr(cal, "CALIBRATION_FILE", _calibration_file(tmp_path, np.linspace(-70, 1000, 200)))
+    wide = forecast_indicator(tidy, **kw)  # type: ignore[arg-type]
+    assert wide.calibration.startswith("annual|T2|naive_annual|N00001") and "wide_interval" in wide.flags
+    (tmp_path / "narrow").mkdir()
+    monkeypatch.setattr(cal, "CALIBRATION_FILE", _calibration_file(tmp_path / "narrow", np.linspace(-1, 1, 200)))
+    ok = forecast_indicator(tidy, **kw)  # type: ignore[arg-type]
+    assert "wide_interval" not in ok.flags
+
+
+def test_scale_floor_and_no_pool_without_consecutive_years(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A series near zero takes the KPI's scale floor; one published every other year has no
+    year-on-year change to scale pooled errors by, so it does not use the pool."""
+    from ks_analysis import calibration as cal
+
+    monkeypatch.setattr(cal, "CALIBRATION_FILE", _calibration_file(tmp_path, np.linspace(-2, 2, 200), {"N00001": 1.5}))
+    ind = Indicator("N00001", "t", "%", "Y", "point", "higher_is_better", "target", Target("increase"))
+    kw = dict(municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 8, 31), as_of=dt.date(2019, 8, 31))
+    near_zero = forecast_indicator(_annual({y: 0.1 + 0.01 * (y % 2) for y in range(2008, 2019)}), **kw)  # type: ignore[arg-type]
+    assert near_zero.scale == pytest.approx(1.5)
+    biennial = forecast_indicator(_annual({2011: 10.5, 2013: 10.3, 2015: 1.0, 2017: 12.0}), **kw)  # type: ignore[arg-type]
+    assert not biennial.calibration.startswith("annual|") and "few_calibration_errors" in biennial.flags
