@@ -21,6 +21,8 @@ def _threshold(fc: Forecast, indicator: Indicator, reference: float | None) -> t
     """
     t = indicator.target
     tol = t.tolerance
+    if t.type in ("increase", "decrease") and _reference_year_unknown(fc):
+        return None
     if t.type == "increase":
         return None if fc.last_value is None else (fc.last_value - tol, ">")
     if t.type == "decrease":
@@ -36,6 +38,14 @@ def _threshold(fc: Forecast, indicator: Indicator, reference: float | None) -> t
             return (reference - tol, ">")
         return (reference + tol, "<")
     return None
+
+
+def _reference_year_unknown(fc: Forecast) -> bool:
+    """A change target compares the year with year - 1; if year - 1 is not yet known (a lagged
+    KPI at 30 April), comparing with an older year would judge another change: not assessable."""
+    if "reference_year_unknown" in fc.flags:
+        return True
+    return fc.last_year is not None and fc.last_year != fc.year - 1
 
 
 def _met(values: np.ndarray, thr: float, side: str) -> np.ndarray:
@@ -57,7 +67,8 @@ def p_met(fc: Forecast, indicator: Indicator, reference: float | None = None) ->
     """P(target met) read off the forecast's predictive draws, for the target type and direction.
 
     An outcome gives 1.0 or 0.0 from the actual value. None when there is no forecast, no draws,
-    or no reference to compare with (e.g. no previous year for ``increase``).
+    or no reference to compare with (e.g. no previous year for ``increase``, or year - 1 not yet
+    published: the forecast then carries the flag ``reference_year_unknown``).
     """
     if fc.point is None or fc.basis == "none":
         return None

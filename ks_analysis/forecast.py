@@ -74,6 +74,10 @@ class Forecast:
     unit: str = ""
     scale: float | None = None  # the series' mean absolute year-on-year change (MASE scale)
     calibration: str = ""  # which error pool set the interval
+    #: The year an increase/decrease target compares with: year - 1 when it is known at as_of;
+    #: None (flag ``reference_year_unknown``) when it is not, since comparing with an older year
+    #: would judge a different change than the target's.
+    reference_year: int | None = None
 
     @property
     def has_value(self) -> bool:
@@ -451,6 +455,10 @@ def forecast_indicator(
             hist, cur, aggregation=indicator.aggregation, frequency=freq, cutoff=cutoff, method=method, is_count=count,
             seed=seed, indicator=indicator.id, pop_band=pop_band, seasonal_share=share, unit=unit,
         )  # fmt: skip
+    flags = tuple(res["flags"])  # type: ignore[arg-type]
+    reference_year = year - 1 if (year - 1) in history.index else None
+    if reference_year is None and indicator.target.type in ("increase", "decrease") and res["basis"] != "none":
+        flags = (*flags, "reference_year_unknown")
     return Forecast(
         municipality=municipality,
         indicator=indicator.id if ort is None else f"{indicator.id}__{ort}",
@@ -471,7 +479,7 @@ def forecast_indicator(
         hi95=res["hi95"],  # type: ignore[arg-type]
         method=str(res["method"]),
         rung=int(res["rung"]),  # type: ignore[call-overload]
-        flags=tuple(res["flags"]),  # type: ignore[arg-type]
+        flags=flags,
         last_year=last_year,
         last_value=last_value,
         history=history,
@@ -480,6 +488,7 @@ def forecast_indicator(
         unit=unit,
         scale=res["scale"],  # type: ignore[arg-type]
         calibration=str(res["calibration"]),
+        reference_year=reference_year,
     )
 
 

@@ -84,3 +84,25 @@ def test_rollup_with_an_unassessable_target_indicator() -> None:
     assert rollup("min_p", [0.1, None], ["not_met", "not_assessable"], TH)[0] == "not_met"
     assert rollup("mean_p", [0.9, None], ["met", "not_assessable"], TH) == ("met", pytest.approx(0.9))
     assert rollup("all_met", [None, None], ["not_assessable", "not_assessable"], TH) == ("not_assessable", None)
+
+
+def test_change_target_needs_year_minus_one() -> None:
+    """At 30 April a lagged KPI's year - 1 is not yet published: an increase/decrease target is not
+    judged against an older year (P None, flag reference_year_unknown); known year - 1 is the reference."""
+    from ks_analysis.forecast import forecast_indicator
+
+    rows = [
+        {"municipality": "0665", "indicator": "N00001", "gender": "T", "frequency": "Y", "period": str(y), "period_end": pd.Timestamp(y, 12, 31),
+         "value": 10.0 + (y % 3), "unit": "%", "source": "t", "source_file": "t.csv", "source_row": y, "published": pd.Timestamp(y + 1, 6, 1)}
+        for y in range(2008, 2019)
+    ]  # fmt: skip
+    tidy = pd.DataFrame(rows)
+    ind = Indicator("N00001", "t", "%", "Y", "point", "lower_is_better", "target", Target("decrease"))
+    t1 = forecast_indicator(tidy, municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 4, 30), as_of=dt.date(2019, 4, 30))
+    assert t1.last_year == 2017 and t1.reference_year is None and "reference_year_unknown" in t1.flags
+    assert p_met(t1, ind) is None and indicator_status(p_met(t1, ind), TH) == "not_assessable"
+    t2 = forecast_indicator(tidy, municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 8, 31), as_of=dt.date(2019, 8, 31))
+    assert t2.reference_year == 2018 and "reference_year_unknown" not in t2.flags and p_met(t2, ind) is not None
+    level = Indicator("N00001", "t", "%", "Y", "point", "lower_is_better", "target", Target("at_most", 12.0))
+    t1_level = forecast_indicator(tidy, municipality="0665", indicator=level, gender="T", year=2019, cutoff=dt.date(2019, 4, 30), as_of=dt.date(2019, 4, 30))
+    assert "reference_year_unknown" not in t1_level.flags and p_met(t1_level, level) is not None
