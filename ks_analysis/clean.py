@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,8 +271,12 @@ class _Rejections:
 
     def __init__(self) -> None:
         self._parts: list[tuple[np.ndarray, Any, str, np.ndarray]] = []
+        #: Reasons given as one fixed text: they are their own key in the manifest's counts.
+        self.fixed: set[str] = set()
 
     def add(self, pos: np.ndarray, reason: Any, column: str, values: np.ndarray) -> None:
+        if isinstance(reason, str):
+            self.fixed.add(reason)
         self._parts.append((np.asarray(pos, dtype=np.int64), reason, column, values))
 
     def collect(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -394,6 +399,8 @@ def clean_indicators(
             missing[m] = miss.to_numpy(dtype=bool)
     not_number = np.isnan(values) & ~missing
     reject(not_number, "not a number; write numbers with '.' as decimal point and no text", "value")
+    # inf, Infinity, 1e400 parse as floats but are no measurement.
+    reject(np.isinf(values), "not a finite number (infinite or too large); write the value as a plain number", "value")
     unit = _on_unique(df["unit"], lambda u: u.map(lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x)))
     df["unit"] = unit
     # Only plain shares are bounded; changes ('% förändring') may be negative.
@@ -491,7 +498,7 @@ def clean_indicators(
         }
     ).sort_values(["source_file", "source_row"], kind="stable").reset_index(drop=True)
 
-    inputs = _count_inputs(df, spec_codes, spec_names, status, rej_pos, rej_reason)
+    inputs = _count_inputs(df, spec_codes, spec_names, status, rej_pos, rej_reason, rejections.fixed)
     if sum(i["rows_read"] for i in inputs) != n:  # pragma: no cover - a bug, never a data problem
         raise AssertionError("clean lost or invented rows")
     return CleanResult(tidy=tidy, rejected=rejected, inputs=inputs, as_of=as_of)
@@ -505,7 +512,32 @@ def _codes_and_labels(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
     return codes.astype(np.int64), list(uniques)
 
 
-def _count_inputs(df: pd.DataFrame, spec_codes: np.ndarray, spec_names: list[Any], status: np.ndarray, rej_pos: np.ndarray, rej_reasons: np.ndarray) -> list[dict[str, Any]]:
+def _reason_key(reason: str, fixed: set[str] | frozenset[str] = frozenset()) -> str:
+    """The manifest's key for a rejection reason: a fixed reason as written; a reason that names
+    values (a place, a period, rows) with those values left out, so that one kind of problem counts once.
+
+    >>> _reason_key("not a number; write numbers with '.' as decimal point", {"not a number; write numbers with '.' as decimal point"})
+    "not a number; write numbers with '.' as decimal point"
+    >>> _reason_key("older definition of 2010-Q1 (column '201001*'); the newer column with ** is kept")
+    "older definition of <period> (column '…'); the newer column with ** is kept"
+    >>> _reason_key("aggregate row 'Samtliga' dropped on purpose (not a kommun)")
+    "aggregate row '…' dropped on purpose (not a kommun)"
+    """
+    if reason in fixed:
+        return reason
+    if reason.startswith("conflicting duplicate:"):
+        return "conflicting duplicate; correct one of them or set source precedence in the manifest"
+    if reason.startswith("conflicts with "):
+        return "conflicts with a row whose source takes precedence"
+    if reason.startswith("published after --as-of "):
+        return "published after --as-of"
+    key = reason.split("; nearest matches", 1)[0]
+    key = re.sub(r"'[^']*'", "'…'", key)
+    key = re.sub(r"\b\d{4}(?:-Q\d|-\d{2})?\b", "<period>", key)
+    return re.sub(r"\d+(?:\.\d+)?", "<n>", key)
+
+
+def _count_inputs(df: pd.DataFrame, spec_codes: np.ndarray, spec_names: list[Any], status: np.ndarray, rej_pos: np.ndarray, rej_reasons: np.ndarray, fixed: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """Rows kept, rejected, missing and duplicate per (source entry, file), and the rejections by reason."""
     file_codes, file_names = _codes_and_labels(df["source_file"])
     nf = len(file_names)
@@ -526,7 +558,7 @@ def _count_inputs(df: pd.DataFrame, spec_codes: np.ndarray, spec_names: list[Any
     rej_group = pd.DataFrame(
         {"spec": df["spec"].iloc[rej_pos].astype("str").to_numpy(), "source_file": df["source_file"].iloc[rej_pos].astype("str").to_numpy(), "reason": pd.Series(rej_reasons, dtype=object).astype("str").to_numpy()}
     )
-    rej_group["reason"] = rej_group["reason"].str.replace(r"'[^']*'", "'…'", regex=True).str.replace(r"\d+(\.\d+)?", "N", regex=True).str.slice(0, 90)
+    rej_group["reason"] = _on_unique(rej_group["reason"], lambda u: u.map(lambda r: _reason_key(str(r), fixed))).astype("str")
     by_reason = rej_group.groupby(["spec", "source_file", "reason"]).size()
     reason_keys = {(str(a), str(b)) for a, b, _r in by_reason.index}
     inputs = []

@@ -40,3 +40,48 @@ def test_glob_matching_no_file_is_an_error(tmp_path: Path) -> None:
     _manifest(tmp_path, "  - name: later\n    files: 'kolada/*.csv'\n    reader: long_csv\n    publication_lag: {days: 30}\n")
     with pytest.raises(DataFileError, match=r"sources\.yaml: source 'later': file pattern 'kolada/\*\.csv' matches no file under .*; correct the pattern"):
         run_clean(tmp_path)
+
+
+def _raw(tmp_path: Path, name: str, text: str, reader: str = "long_csv") -> Path:
+    raw = tmp_path / "raw"
+    raw.mkdir(exist_ok=True)
+    (raw / name).write_text(text, encoding="utf-8")
+    (raw / "sources.yaml").write_text(f"sources:\n  - name: t\n    files: {name}\n    reader: {reader}\n    publication_lag: {{days: 30}}\n", encoding="utf-8")
+    return raw
+
+
+def test_non_finite_values_are_rejected_in_long_csv(tmp_path: Path) -> None:
+    text = "municipality,indicator,period,value,unit\n0665,N03926,2018,2.5,%\n0665,N03926,2019,inf,%\n0665,N03926,2020,Infinity,%\n0665,N03926,2021,1e400,%\n0665,N03926,2022,-inf,%\n"
+    result = run_clean(_raw(tmp_path, "a.csv", text))
+    assert result.tidy["period"].tolist() == ["2018"]
+    rej = result.rejected
+    assert rej["source_row"].tolist() == [3, 4, 5, 6]
+    assert rej["value"].tolist() == ["inf", "Infinity", "1e400", "-inf"]
+    assert set(rej["reason"]) == {"not a finite number (infinite or too large); write the value as a plain number"}
+
+
+def test_non_finite_values_are_rejected_in_kolada_bulk_csv(tmp_path: Path) -> None:
+    """pyarrow parses inf into a float column; clean still rejects it."""
+    text = "geo,year,n03926\r\n0665,2018,2.5\r\n0665,2019,inf\r\n0665,2020,1e400\r\n"
+    result = run_clean(_raw(tmp_path, "ddf--datapoints--n03926--by--geo--year.csv", text, reader="kolada_bulk_csv"))
+    assert result.tidy["period"].tolist() == ["2018"]
+    assert result.rejected["source_row"].tolist() == [3, 4]
+    assert set(result.rejected["reason"]) == {"not a finite number (infinite or too large); write the value as a plain number"}
+
+
+def test_manifest_counts_rejections_by_readable_reason(tmp_path: Path) -> None:
+    """Fixed reasons keep their text ('.' stays '.'); reasons naming values count under one key."""
+    text = (
+        "kommun,indicator,period,value,unit\n"
+        "Vaggeryd,N03926,2018,2.5,%\n"
+        "Vaggeryd,N03926,2019,\"2,1 procent\",%\n"
+        "Vagerydd,N03926,2020,2.0,%\n"
+        "Vagerydx,N03926,2021,2.0,%\n"
+        "Samtliga,N03926,2021,2.0,%\n"
+    )
+    by_reason = run_clean(_raw(tmp_path, "a.csv", text)).manifest()["inputs"][0]["rejected_by_reason"]
+    assert by_reason == {
+        "not a number; write numbers with '.' as decimal point and no text": 1,
+        "unknown kommun or län name '…'": 2,
+        "aggregate row '…' dropped on purpose (not a kommun)": 1,
+    }
