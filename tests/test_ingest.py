@@ -210,10 +210,17 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
         read_bolagsverket_monthly(p, rel=p.name)
 
 
-@pytest.mark.parametrize(("text", "expected"), [("2020M01", ("2020-01", "M")), ("1975K1", ("1975-Q1", "Q")), ("201001**", ("2010-Q1", "Q")), ("2024Q1", ("2024-Q1", "Q")), ("2019-13", ("2019-13", None))])
+@pytest.mark.parametrize(("text", "expected"), [("2020M01", ("2020-01", "M")), ("1975K1", ("1975-Q1", "Q")), ("2024Q1", ("2024-Q1", "Q")), ("2019-13", ("2019-13", None)), ("201203", ("201203", None))])
 def test_normalise_period(text: str, expected: tuple[str, str | None]) -> None:
-    """Period styles of the sources become canonical; an impossible month is left for clean to reject."""
+    """Period styles of the sources become canonical; an impossible month or a bare YYYYNN is left for clean to reject."""
     assert normalise_period(text) == expected
+
+
+def test_yyyy0q_is_a_quarter_only_for_tillvaxtanalys() -> None:
+    """Tillväxtanalys' 201001** headers are quarters when its readers ask for it, never by default."""
+    assert normalise_period("201001**", yyyy0q=True) == ("2010-Q1", "Q")
+    assert normalise_period("201203", yyyy0q=True) == ("2012-Q3", "Q")
+    assert normalise_period("201001**") == ("201001**", None)
 
 
 def test_region_codes() -> None:

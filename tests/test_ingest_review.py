@@ -85,3 +85,13 @@ def test_manifest_counts_rejections_by_readable_reason(tmp_path: Path) -> None:
         "unknown kommun or län name '…'": 2,
         "aggregate row '…' dropped on purpose (not a kommun)": 1,
     }
+
+
+def test_yyyymm_like_period_is_rejected_outside_tillvaxtanalys(tmp_path: Path) -> None:
+    """'201203' in a long CSV is not silently read as 2012-Q3: clean rejects it naming the accepted forms."""
+    text = "municipality,indicator,period,value,unit\n0665,N03926,2012,2.5,%\n0665,N03926,201203,2.1,%\n"
+    result = run_clean(_raw(tmp_path, "a.csv", text))
+    assert result.tidy["period"].tolist() == ["2012"]
+    assert result.rejected.to_dict("records") == [
+        {"source_file": "a.csv", "source_row": 3, "column": "period", "value": "201203", "reason": "not a valid period (use 2022, 2022-Q1..Q4 or 2022-01..12)"}
+    ]

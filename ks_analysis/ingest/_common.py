@@ -14,18 +14,23 @@ MONTHS_SV = {
 }  # fmt: skip
 
 
-def normalise_period(text: object) -> tuple[str, str | None]:
+def normalise_period(text: object, *, yyyy0q: bool = False) -> tuple[str, str | None]:
     """Canonical period and frequency for the period styles sources use.
 
     Returns ``(period, frequency)``; for text that is no known style, ``(text, None)`` so that
     clean can reject it with the original value. Month 13 or quarter 5 are returned unchanged.
+    ``yyyy0q``: read six digits ``YYYY0Q`` as a quarter, as Tillväxtanalys writes its column
+    headers (``201002**``); only its readers set it, since elsewhere ``201203`` could as well be
+    March 2012, and a guess would put a value in the wrong period.
 
     >>> normalise_period("2020M01")
     ('2020-01', 'M')
     >>> normalise_period("2019K3")
     ('2019-Q3', 'Q')
-    >>> normalise_period("201002**")
+    >>> normalise_period("201002**", yyyy0q=True)
     ('2010-Q2', 'Q')
+    >>> normalise_period("201203")
+    ('201203', None)
     >>> normalise_period("2019-13")
     ('2019-13', None)
     """
@@ -42,7 +47,7 @@ def normalise_period(text: object) -> tuple[str, str | None]:
     m = re.fullmatch(r"(\d{4})\s*[-_ ]?\s*[QK]([1-4])", s)
     if m:
         return f"{m.group(1)}-Q{m.group(2)}", "Q"
-    m = re.fullmatch(r"(\d{4})0([1-4])", s)  # Tillväxtanalys' YYYYQQ headers
+    m = re.fullmatch(r"(\d{4})0([1-4])", s) if yyyy0q else None  # Tillväxtanalys' YYYY0Q headers
     if m:
         return f"{m.group(1)}-Q{m.group(2)}", "Q"
     return raw, None

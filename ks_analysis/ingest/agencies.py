@@ -105,7 +105,7 @@ def read_tillvaxtanalys_quarterly(
     first = 1 if by_name else 2
     qcols: list[tuple[int, str, str, int]] = []
     for j, h in enumerate(header[first:], start=first):
-        period, freq = normalise_period(h)
+        period, freq = normalise_period(h, yyyy0q=True)
         stars = len(h) - len(h.rstrip("*"))
         qcols.append((j, period if freq == "Q" else h, h, stars))
     newest: dict[str, int] = {}

@@ -100,6 +100,7 @@ def read_table(
     municipality_name: str | None = None,
     title_place: bool = False,
     period_col: str | None = None,
+    yyyy0q_periods: bool = False,
     year_col: str | None = None,
     month_col: str | None = None,
     quarter_col: str | None = None,
@@ -128,6 +129,8 @@ def read_table(
         title_place: take the place name from the title in row 1 after its last comma
             ('Ekonomiskt bistånd, Dalarnas län').
         period_col / year_col + month_col / year_col + quarter_col: the period.
+        yyyy0q_periods: read six digits ``YYYY0Q`` as a quarter (Tillväxtanalys); off elsewhere,
+            where ``201203`` is rejected by clean as not a valid period.
         gender_col: kön column ('totalt', 'kvinnor', 'män'); default T.
         dims: columns whose value is appended to the indicator id (``__<VALUE>``).
         exclude: columns that are neither values nor used ("*" values skip them).
@@ -179,7 +182,7 @@ def read_table(
         pairs = mapped(column(region_label_col), split_region_label)
         codes, place_names = [p[0] for p in pairs], [p[1] for p in pairs]
     if period_col:
-        periods = mapped(column(period_col), normalise_period)
+        periods = mapped(column(period_col), lambda v: normalise_period(v, yyyy0q=yyyy0q_periods))
     elif year_col and month_col:
 
         def year_month(pair: tuple[object, object]) -> tuple[str, str | None]:
@@ -319,7 +322,7 @@ def read_bolagsverket_monthly(path: Path, *, rel: str, **options: Any) -> pd.Dat
 def read_tillvaxtanalys_lan_quarterly(path: Path, *, rel: str, **options: Any) -> pd.DataFrame:
     """Tillväxtanalys PX-Web xlsx 'Nystartade företag ... efter kvartal, län': title, blank row, then kvartal | '20 Dalarnas län' | count."""
     defaults = {
-        "header_row": 3, "names": ["kvartal", "region", "antal"], "period_col": "kvartal", "region_label_col": "region",
+        "header_row": 3, "names": ["kvartal", "region", "antal"], "period_col": "kvartal", "yyyy0q_periods": True, "region_label_col": "region",
         "values": {"antal": {"indicator": "TVA_NYSTARTADE", "unit": "antal"}}, "source": "tillvaxtanalys",
     }  # fmt: skip
     return read_table(path, rel=rel, **_preset(defaults, options))
