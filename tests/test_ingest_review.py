@@ -95,3 +95,33 @@ def test_yyyymm_like_period_is_rejected_outside_tillvaxtanalys(tmp_path: Path) -
     assert result.rejected.to_dict("records") == [
         {"source_file": "a.csv", "source_row": 3, "column": "period", "value": "201203", "reason": "not a valid period (use 2022, 2022-Q1..Q4 or 2022-01..12)"}
     ]
+
+
+def test_long_csv_source_row_counts_blank_lines(tmp_path: Path) -> None:
+    """After blank lines the rejected row names the line an editor shows (5), not the record count (3)."""
+    text = "municipality,indicator,period,value,unit\n0665,N03926,2018,2.5,%\n\n\n0665,N03926,2019,abc,%\n"
+    result = run_clean(_raw(tmp_path, "a.csv", text))
+    assert result.tidy["source_row"].tolist() == [2]
+    assert result.rejected[["source_row", "value"]].to_dict("records") == [{"source_row": 5, "value": "abc"}]
+
+
+def test_kolada_bulk_csv_source_row_counts_blank_lines(tmp_path: Path) -> None:
+    text = "geo,year,n03926\r\n0665,2018,2.5\r\n\r\n0665,2019,abc\r\n0665,2020,3.5\r\n"
+    result = run_clean(_raw(tmp_path, "ddf--datapoints--n03926--by--geo--year.csv", text, reader="kolada_bulk_csv"))
+    assert result.tidy["source_row"].tolist() == [2, 5]
+    assert result.rejected[["source_row", "value"]].to_dict("records") == [{"source_row": 4, "value": "abc"}]
+
+
+def test_kolada_long_names_source_row_counts_blank_lines(tmp_path: Path) -> None:
+    text = "Variabelkod,Kommun,År,Värde\nN03926,Vaggeryd,2018,2.5\n\nN03926,Vaggeryd,2019,abc\n"
+    result = run_clean(_raw(tmp_path, "nyckeltal.csv", text, reader="kolada_long_names"))
+    assert result.tidy["source_row"].tolist() == [2]
+    assert result.rejected[["source_row", "value"]].to_dict("records") == [{"source_row": 4, "value": "abc"}]
+
+
+def test_kolada_bulk_csv_parse_error_names_the_line(tmp_path: Path) -> None:
+    """A line with a field too many stops the run naming that line (after a blank line: line 4)."""
+    text = "geo,year,n03926\n0665,2018,2.5\n\n0665,2019,1,5\n"
+    raw = _raw(tmp_path, "ddf--datapoints--n03926--by--geo--year.csv", text, reader="kolada_bulk_csv")
+    with pytest.raises(DataFileError, match=r"^ddf--datapoints--n03926--by--geo--year\.csv, row 4: not a readable Kolada bulk CSV \(CSV parse error: Expected 3 columns, got 4: 0665,2019,1,5\); make the line have as many fields as the header"):
+        run_clean(raw)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalise_period", "ort_key", "sniff_delimiter", "MONTHS_SV", "gender_code", "region_code", "split_region_label", "unit_from_title", "title_key", "local_id"]
+import numpy as np
+
+__all__ = ["normalise_period", "ort_key", "sniff_delimiter", "MONTHS_SV", "gender_code", "region_code", "split_region_label", "unit_from_title", "title_key", "local_id", "csv_record_lines", "csv_parse_error_line"]
 
 MONTHS_SV = {
     "januari": 1, "februari": 2, "mars": 3, "april": 4, "maj": 5, "juni": 6,
@@ -162,3 +164,44 @@ def title_key(title: object) -> str:
 def local_id(prefix: str, text: object) -> str:
     """A stable local indicator id from text: ``local_id('KOLADA', 'Invånare 65+, andel (%)')`` -> 'KOLADA_INVANARE_65_ANDEL'."""
     return f"{prefix}_{ort_key(str(text))}".strip("_")
+
+
+def csv_record_lines(data: bytes, n_rows: int) -> np.ndarray:
+    """1-based line numbers of the ``n_rows`` data records of CSV bytes as pyarrow reads them
+    (one record per line, empty lines skipped, the first non-empty line the header).
+
+    Row numbers must be the lines a person sees in an editor, also after blank lines. Without
+    blank lines (the usual case) this is 2..n_rows+1 without looking at the lines.
+
+    >>> csv_record_lines(b"a,b\\r\\n1,2\\r\\n\\r\\n3,4\\r\\n", 2).tolist()
+    [2, 4]
+    """
+    if b"\n\n" not in data and b"\n\r\n" not in data and data[:1] not in (b"\n", b"\r"):
+        return np.arange(2, n_rows + 2, dtype=np.int64)
+    arr = np.frombuffer(data, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    starts = np.concatenate([[0], nl + 1])
+    ends = np.concatenate([nl, [len(arr)]])
+    length = ends - starts
+    first = arr[np.minimum(starts, max(len(arr) - 1, 0))] if len(arr) else np.zeros(len(starts), dtype=np.uint8)
+    blank = (length == 0) | ((length == 1) & (first == 13))
+    lines = np.flatnonzero(~blank) + 1
+    data_lines = lines[1:]
+    if len(data_lines) != n_rows:  # records over several lines (quoted newlines): positions, not lines
+        return np.arange(2, n_rows + 2, dtype=np.int64)
+    return data_lines.astype(np.int64)
+
+
+_PARSE_ERROR = re.compile(r"Expected (\d+) columns?, got (\d+): (.*)", re.S)
+
+
+def csv_parse_error_line(data: bytes, message: str) -> int | None:
+    """The 1-based line of the row a pyarrow CSV parse error ("Expected 3 columns, got 4: <row>") quotes."""
+    m = _PARSE_ERROR.search(message)
+    if not m:
+        return None
+    text = m.group(3).splitlines()[0].rstrip("\r") if m.group(3) else ""
+    for n, line in enumerate(data.split(b"\n"), start=1):
+        if line.rstrip(b"\r").decode("utf-8", "replace") == text:
+            return n
+    return None

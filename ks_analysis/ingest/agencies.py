@@ -44,11 +44,9 @@ def read_arbetsformedlingen_monthly(
         names: list[object] = list(column["municipality"])
         values: list[object] = list(column["unemployedtotal"])
     else:
-        rows = _read_text_table(path, rel)
-        header = list(rows[0].keys()) if rows else []
-        row_numbers = list(range(2, len(rows) + 2))
-        header_map = {h.lower(): h for h in header}
-        rows = [{header_map.get(k, k): v for k, v in r.items()} for r in rows]
+        header, numbered = _read_text_table(path, rel)
+        row_numbers = [i for i, _ in numbered]  # lines as an editor shows them
+        rows = [r for _, r in numbered]
         lower = [h.lower() for h in header]
         check_columns(rel, lower, ["period", "municipality", "unemployedtotal"], "expected columns period, county, municipality, unemployedTotal")
         key = {h.lower(): h for h in header}

@@ -16,6 +16,7 @@ import pyarrow.csv as pacsv
 
 from ..errors import DataFileError
 from . import as_category, batch_reader, check_columns, raw_frame, reader
+from ._common import csv_parse_error_line, csv_record_lines
 
 __all__ = ["read_kolada_bulk_csv"]
 
@@ -41,6 +42,7 @@ class _BulkPart:
     year: list[pa.DictionaryArray]
     gender: list[pa.DictionaryArray] | None  # None: a total file (gender T)
     value: pa.ChunkedArray | np.ndarray  # float64, or an object array when a cell is text
+    lines: np.ndarray  # the line of each row in the file (blank lines are skipped by the parser)
 
 
 def _dictionary_chunks(col: pa.ChunkedArray) -> list[pa.DictionaryArray]:
@@ -52,14 +54,18 @@ def _read_part(
     path: Path, *, rel: str, unit: str = "", source: str = "kolada", metadata_file: str | None = None, units: dict[str, str] | None = None, **_: object
 ) -> _BulkPart:
     """Read and check one bulk CSV (raises DataFileError for this file)."""
+    data = path.read_bytes()
     try:
         table = pacsv.read_csv(
-            path,
+            pa.py_buffer(data),
             read_options=pacsv.ReadOptions(encoding="utf8"),
             convert_options=pacsv.ConvertOptions(column_types={"geo": _TEXT, "year": _TEXT, "gender": _TEXT}, strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise DataFileError(rel, f"not a readable Kolada bulk CSV ({str(exc).splitlines()[0]})", fix="export the file again as UTF-8 CSV with header geo,year[,gender],<kpi>") from None
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        line = csv_parse_error_line(data, str(exc))
+        fix = "make the line have as many fields as the header (geo,year[,gender],<kpi>), or export the file again" if line else "export the file again as UTF-8 CSV with header geo,year[,gender],<kpi>"
+        raise DataFileError(rel, f"not a readable Kolada bulk CSV ({message})", row=line, fix=fix) from None
     cols = table.column_names
     kpi_cols = [c for c in cols if re.fullmatch(r"[A-Za-z]\d{5}", c)]
     check_columns(rel, cols, ["geo", "year"], "a Kolada bulk CSV starts with geo,year[,gender],<kpi>")
@@ -84,6 +90,7 @@ def _read_part(
         year=_dictionary_chunks(table.column("year")),
         gender=_dictionary_chunks(table.column("gender")) if "gender" in cols else None,
         value=value,
+        lines=csv_record_lines(data, table.num_rows),
     )
 
 
@@ -141,9 +148,9 @@ def _combine(parts: list[_BulkPart]) -> pd.DataFrame:
         at += p.rows
     source_row = np.empty(n, dtype=np.int64)
     at = 0
-    for r in rows:
-        source_row[at : at + r] = np.arange(2, r + 2)
-        at += r
+    for p in parts:
+        source_row[at : at + p.rows] = p.lines
+        at += p.rows
     return raw_frame(
         {
             "municipality": _unify([c for p in parts for c in p.geo], _geo),
@@ -178,7 +185,8 @@ def read_kolada_bulk_csv(
     (:data:`~ks_analysis.ingest.BATCH_READERS`): the same rows, without a frame per file.
 
     Returns:
-        One raw row per data line, ``source_row`` = line number in the file (header is line 1).
+        One raw row per data line, ``source_row`` = line number in the file (header is line 1;
+        blank lines count, as in an editor).
     """
     return _combine([_read_part(path, rel=rel, unit=unit, source=source, metadata_file=metadata_file, units=units)])
 

@@ -22,7 +22,7 @@ import pyarrow.csv as pacsv
 
 from ..errors import DataFileError
 from . import as_category, check_columns, raw_frame, reader
-from ._common import local_id, title_key, unit_from_title
+from ._common import csv_parse_error_line, csv_record_lines, local_id, title_key, unit_from_title
 from ._excel import read_sheet_rows
 
 __all__ = [
@@ -187,10 +187,12 @@ def read_kolada_long_names(
     Missing values are absent rows. Units come from ``units: {KPI: unit}`` or from a metadata
     file (``Metadata_Kolada.csv`` / ``kpi_results.csv``) beside the data file.
     """
+    data = path.read_bytes()
     try:
-        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types={"År": pa.string(), "Värde": pa.string()}))
+        table = pacsv.read_csv(pa.py_buffer(data), convert_options=pacsv.ConvertOptions(column_types={"År": pa.string(), "Värde": pa.string()}))
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise DataFileError(rel, f"is not a readable CSV ({str(exc).splitlines()[0]})", fix="export the table again as UTF-8 CSV with header Variabelkod,Kommun,År,Värde") from None
+        line = csv_parse_error_line(data, str(exc))
+        raise DataFileError(rel, f"is not a readable CSV ({str(exc).splitlines()[0]})", row=line, fix="export the table again as UTF-8 CSV with header Variabelkod,Kommun,År,Värde") from None
     frame = table.to_pandas()
     check_columns(rel, list(frame.columns), ["Variabelkod", "Kommun", "År", "Värde"], "the long Kolada table has Variabelkod,Kommun,År,Värde")
     lookup: dict[str, Any] = {**kpi_units(path, metadata_file), **{k.upper(): v for k, v in (units or {}).items()}}
@@ -205,7 +207,7 @@ def read_kolada_long_names(
             "period": year.map(lambda c: str(c).strip(), na_action="ignore"),
             "value": frame["Värde"].to_numpy(),
             "unit": ind.map(lambda k: lookup.get(k, ""), na_action="ignore"),
-            "source_row": range(2, len(frame) + 2),
+            "source_row": csv_record_lines(data, len(frame)),
         },
         gender="T",
         frequency="Y",

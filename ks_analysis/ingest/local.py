@@ -25,8 +25,9 @@ from ._common import normalise_period, ort_key, sniff_delimiter
 __all__ = ["read_long_csv", "read_local_register"]
 
 
-def _read_text_table(path: Path, rel: str) -> list[dict[str, str]]:
-    """Rows of a small UTF-8 CSV as dicts, with a clear error for binary junk or another encoding."""
+def _read_text_table(path: Path, rel: str) -> tuple[list[str], list[tuple[int, dict[str, str | None]]]]:
+    """(header, [(line, row)]) of a small UTF-8 CSV, with a clear error for binary junk or another
+    encoding. ``line`` is where the record starts in the file, as an editor shows it (blank lines count)."""
     data = path.read_bytes()
     if b"\x00" in data[:4096]:
         raise DataFileError(rel, "is a binary file, not CSV text", fix="export the table again as CSV (UTF-8)")
@@ -37,16 +38,28 @@ def _read_text_table(path: Path, rel: str) -> list[dict[str, str]]:
         raise DataFileError(rel, f"is not UTF-8 (byte {data[exc.start]:#04x})", row=line, fix="save the file as UTF-8 (in Excel: 'CSV UTF-8')") from None
     if not text.strip():
         raise DataFileError(rel, "is empty", fix="export the data again, or remove the file from the sources manifest")
-    first = text.splitlines()[0]
-    rows = list(csv.DictReader(io.StringIO(text), delimiter=sniff_delimiter(first)))
-    return [{(k or "").strip().lower(): (v.strip() if isinstance(v, str) else v) for k, v in r.items()} for r in rows]
+    first = next(line for line in text.splitlines() if line.strip())
+    # csv.reader, not DictReader: the reader's line_num tells where each record ends, so the line
+    # where the next one starts is known also after blank lines (which come back as [] and are skipped).
+    records = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(first))
+    header: list[str] | None = None
+    rows: list[tuple[int, dict[str, str | None]]] = []
+    end = 0  # the line where the previous record ended
+    for rec in records:
+        start, end = end + 1, records.line_num
+        if not rec:
+            continue
+        if header is None:
+            header = [h.strip().lower() for h in rec]
+            continue
+        rows.append((start, {h: (rec[j].strip() if j < len(rec) else None) for j, h in enumerate(header)}))
+    return header or [], rows
 
 
 @reader("long_csv")
 def read_long_csv(path: Path, *, rel: str, source: str = "lokal", unit: str = "", indicator: str | None = None, **_: object) -> pd.DataFrame:
     """Read the package's long CSV template (one observation per line)."""
-    rows = _read_text_table(path, rel)
-    header = list(rows[0].keys()) if rows else []
+    header, rows = _read_text_table(path, rel)
     if not rows:
         raise DataFileError(rel, "has a header but no data rows", row=1, fix="add data rows or remove the file from the sources manifest")
     needed = ["period", "value"] + ([] if indicator else ["indicator"])
@@ -54,7 +67,7 @@ def read_long_csv(path: Path, *, rel: str, source: str = "lokal", unit: str = ""
     if "municipality" not in header and "kommun" not in header:
         check_columns(rel, header, ["municipality"], "name the place with a 'municipality' code or a 'kommun' name column")
     out: dict[str, list[object]] = {c: [] for c in ["municipality", "municipality_name", "indicator", "gender", "frequency", "period", "value", "unit", "source_row"]}
-    for i, r in enumerate(rows, start=2):
+    for i, r in rows:
         period, freq = normalise_period(r.get("period"))
         code = (r.get("municipality") or "").strip()
         out["municipality"].append(code.zfill(4) if code.isdigit() else (code or None))
@@ -72,13 +85,13 @@ def read_long_csv(path: Path, *, rel: str, source: str = "lokal", unit: str = ""
 @reader("local_register")
 def read_local_register(path: Path, *, rel: str, municipality: str = "0665", source: str = "lokal", units: dict[str, str] | None = None, **_: object) -> pd.DataFrame:
     """Read a local register (build-ready lots, completed dwellings, council viewers ...) per ort and month."""
-    rows = _read_text_table(path, rel)
+    header, rows = _read_text_table(path, rel)
     if not rows:
         raise DataFileError(rel, "has a header but no data rows", row=1, fix="add data rows or remove the file from the sources manifest")
-    check_columns(rel, list(rows[0].keys()), ["indicator", "ort", "period", "value"], "the local register template has columns indicator, ort, period, value, comment")
+    check_columns(rel, header, ["indicator", "ort", "period", "value"], "the local register template has columns indicator, ort, period, value, comment")
     units = units or {}
     out: dict[str, list[object]] = {c: [] for c in ["indicator", "frequency", "period", "value", "unit", "source_row"]}
-    for i, r in enumerate(rows, start=2):
+    for i, r in rows:
         base = (r.get("indicator") or "").strip().upper()
         ort = (r.get("ort") or "").strip()
         period, freq = normalise_period(r.get("period"))
