@@ -174,6 +174,7 @@ def _indicator_table(g: dict[str, Any]) -> str:
             fc_cell = f'{kind}: {fmt_number(r["forecast"], r["unit"])}{_interval(r)}'
             if r["known_periods"] and r["total_periods"] > 1 and r["basis"] != "outcome":
                 fc_cell += f'<br><span class="muted">{r["known_periods"]} av {r["total_periods"]} perioder kända</span>'
+            fc_cell += _flag_notes(r)
         last = f'{fmt_number(r["last_value"], r["unit"])} ({r["last_year"]})' if r["last_value"] is not None else "–"
         status = status_badge(r["status"], r["status_text"]) if r["role"] == "target" else f'<span class="muted">{e(r["status_text"])}</span>'
         rows.append(
@@ -188,6 +189,20 @@ def _indicator_table(g: dict[str, Any]) -> str:
         '<p class="muted">Trend: första pilen jämför årets prognos (eller utfall) med föregående år, andra pilen med mandatperiodens start. '
         'Grön pil = bättre i målets riktning, röd = sämre, → = oförändrat. P(uppfyllt) är sannolikheten att indikatorns mål nås.</p>'
     )
+
+
+#: Forecast flags a reader must see, in words.
+FLAG_SV = {
+    "reference_year_unknown": "Föregående års utfall är ännu inte publicerat, så förändringen kan inte bedömas.",
+    "wide_interval": "Mycket osäker prognos: intervallet är brett.",
+    "few_calibration_errors": "Få historiska prognosfel att kalibrera mot; intervallet är försiktigt vidgat.",
+    "stale_history": "Senaste kända värde är gammalt.",
+}
+
+
+def _flag_notes(r: dict[str, Any]) -> str:
+    notes = [FLAG_SV[f] for f in r.get("flags", []) if f in FLAG_SV]
+    return "".join(f'<br><span class="muted">{e(n)}</span>' for n in notes)
 
 
 def _orter_table(g: dict[str, Any]) -> str:
@@ -329,6 +344,7 @@ def method_section(rep: dict[str, Any], track_record: dict[str, Any] | None = No
 <section aria-labelledby="metod"><h2 id="metod">Metod och källor</h2>
 <p>Helårets utfall = det som är känt vid brytpunkten + en prognos för resten av året. Endast värden som var publicerade senast {fmt_date(rep['as_of'])} används.
 Metoder i denna rapport: {e('; '.join(methods))}. Intervallen (80 % och 95 %) är kalibrerade mot paketets egna historiska prognosfel.</p>
+<p>Val av metod och osäkerhetsintervall bygger på en efterhandsprövning över alla år med data, även år efter rapportåret. Träffsäkerheten i tabellen nedan är däremot mätt år för år med enbart tidigare år. För månadsserier som redovisas som årsmedelvärde har den valda metoden ingen sådan mätning.</p>
 {tr}
 <p>Datakvalitet: {dq.get('rows_read', 0)} inlästa rader, {dq.get('rows_kept', 0)} använda, {dq.get('rows_not_yet_published', 0)} ännu inte publicerade vid brytpunkten, {dq.get('rows_rejected', 0) - dq.get('rows_not_yet_published', 0)} avvisade med angiven orsak (se notebooken 01), {dq.get('rows_missing', 0)} saknade värden och {dq.get('rows_duplicate', 0)} dubbletter.</p>
 <h3>Vad som var känt vid brytpunkten</h3>

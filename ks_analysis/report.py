@@ -185,6 +185,7 @@ def _indicator_row(goal: Goal, ind: Indicator, gender: str, fc: Forecast, p: flo
         "method": fc.method,
         "rung": fc.rung,
         "flags": list(fc.flags),
+        "reference_year": getattr(fc, "reference_year", None),
         "history": {int(str(y)): _num(v) for y, v in fc.history.items()},
         "comparison": cmp,
         "trend": _trend(fc, ind, mandate_start),
@@ -259,7 +260,7 @@ def _evaluate_goals(tidy: pd.DataFrame, cat: Catalogue, municipality: str, perio
                         # Every ort must reach the target: the probability that all do (independent orter).
                         ort_rows = rows[-len(orter) :]
                         ort_bases = {r["basis"] for r in ort_rows}
-                        rows.append({**rows[-1], "indicator": ind.id, "ort": None, "p_met": float(np.prod(known_ps)), "summary_of_orter": True, "trend": {}, "comparison": None})
+                        rows.append({**rows[-1], "indicator": ind.id, "ort": None, "p_met": float(np.prod(known_ps)), "summary_of_orter": True, "trend": {}, "comparison": None, "flags": []})
                         rows[-1]["basis"] = "outcome" if ort_bases == {"outcome"} else "forecast"
                         rows[-1]["status"] = indicator_status(rows[-1]["p_met"], cat.thresholds)
                         rows[-1]["status_text"] = status_text(rows[-1]["status"], rows[-1]["basis"])
