@@ -455,7 +455,7 @@ def forecast_indicator(
             hist, cur, aggregation=indicator.aggregation, frequency=freq, cutoff=cutoff, method=method, is_count=count,
             seed=seed, indicator=indicator.id, pop_band=pop_band, seasonal_share=share, unit=unit,
         )  # fmt: skip
-    flags = tuple(res["flags"])  # type: ignore[arg-type]
+    flags: tuple[str, ...] = tuple(res["flags"])  # type: ignore[arg-type]
     reference_year = year - 1 if (year - 1) in history.index else None
     if reference_year is None and indicator.target.type in ("increase", "decrease") and res["basis"] != "none":
         flags = (*flags, "reference_year_unknown")

@@ -61,3 +61,11 @@ def test_unknown_subcommand_and_missing_raw_exit_2(capsys: pytest.CaptureFixture
     assert exc.value.code == 2
     code, _, err = run(capsys, "clean", "--raw", "no/such/folder")
     assert code == 2 and "raw data folder not found" in err
+
+
+def test_report_never_writes_under_data_raw(capsys: pytest.CaptureFixture[str]) -> None:
+    from ks_analysis.paths import RAW_DIR
+
+    code, _, err = run(capsys, "report", "--period", "2019-T1", "--out", str(RAW_DIR / "reports"))
+    assert code == 2 and "data/raw" in err
+    assert not (RAW_DIR / "reports").exists()

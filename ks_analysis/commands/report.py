@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError
-from ..paths import DEMO_DIR, REPORTS_DIR
+from ..paths import DEMO_DIR, REPORTS_DIR, refuse_raw_output
 from ..periods import Period, current_period, parse_period, periods_of_year
 from ..publish import publish_report
 from ._util import add_example, parse_date
@@ -52,6 +52,7 @@ def _periods(args: argparse.Namespace) -> list[Period]:
 def run(args: argparse.Namespace) -> int:
     periods = _periods(args)
     parse_date(args.as_of)
+    refuse_raw_output(args.out, "--out")
     code = str(args.municipality)
     for i, per in enumerate(periods, start=1):
         log.info("[%d/%d] report %s for %s", i, len(periods), per.id, code)
