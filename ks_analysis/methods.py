@@ -177,16 +177,27 @@ def _share(hist: np.ndarray, known: np.ndarray, ctx: MethodContext) -> float:
     return float(ctx.damping * own + (1 - ctx.damping) * pooled)
 
 
+def _year_so_far(cur: np.ndarray, ctx: MethodContext) -> tuple[bool, float | None]:
+    """``(done, value)`` for the in-year methods: done with None when the method does not apply
+    (a yearly series, or an aggregation other than sum/mean) or nothing of the year is published,
+    done with the year's value when all of it is published; else not done."""
+    if cur.shape[0] == 1 or ctx.aggregation not in ("sum", "mean"):
+        return True, None
+    known = ~np.isnan(cur)
+    if known.all():
+        return True, aggregate_year(cur, ctx.aggregation)
+    if not known.any():
+        return True, None
+    return False, None
+
+
 def ytd_ratio(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
     """Year to date divided by the usual (pooled, damped) share of the year in those sub-periods."""
     P = cur.shape[0]
-    if P == 1 or ctx.aggregation not in ("sum", "mean"):
-        return None
+    done, value = _year_so_far(cur, ctx)
+    if done:
+        return value
     known = ~np.isnan(cur)
-    if not known.any():
-        return None
-    if known.all():
-        return aggregate_year(cur, ctx.aggregation)
     s = _share(hist, known, ctx)
     if s <= 0:
         return None
@@ -253,14 +264,12 @@ def yoy_carry(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | 
     The ratio is that of the last (up to three) published sub-periods to the same sub-periods last
     year: a level such as the number of unemployed keeps its recent distance to last year.
     """
-    P = cur.shape[0]
-    if P == 1 or ctx.aggregation not in ("sum", "mean") or hist.shape[0] == 0:
+    if hist.shape[0] == 0:
         return None
+    done, value = _year_so_far(cur, ctx)
+    if done:
+        return value
     known = ~np.isnan(cur)
-    if known.all():
-        return aggregate_year(cur, ctx.aggregation)
-    if not known.any():
-        return None
     last = hist[-1]
     if np.isnan(last).any():
         return None
@@ -283,12 +292,11 @@ def _credibility(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext, *, filte
     closed form uses Bühlmann's estimate of within- and between-year variance from past years.
     """
     P = cur.shape[0]
-    if P == 1 or ctx.aggregation not in ("sum", "mean"):
-        return None
+    done, value = _year_so_far(cur, ctx)
+    if done:
+        return value
     known = ~np.isnan(cur)
-    if known.all():
-        return aggregate_year(cur, ctx.aggregation)
-    if not known.any() or hist.shape[0] == 0:
+    if hist.shape[0] == 0:
         return None
     complete = hist[~np.isnan(hist).any(axis=1)]
     if complete.shape[0] == 0 or np.isnan(hist[-1]).any():
@@ -333,13 +341,10 @@ def ets_remainder(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> floa
     Needs at least three complete years. statsmodels is imported here, not at package import.
     """
     P = cur.shape[0]
-    if P == 1 or ctx.aggregation not in ("sum", "mean"):
-        return None
+    done, value = _year_so_far(cur, ctx)
+    if done:
+        return value
     known = ~np.isnan(cur)
-    if known.all():
-        return aggregate_year(cur, ctx.aggregation)
-    if not known.any():
-        return None
     k = int(np.flatnonzero(known)[-1]) + 1
     if not known[:k].all():
         return None
