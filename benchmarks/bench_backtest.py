@@ -24,13 +24,15 @@ import pandas as pd
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from ks_analysis import backtest as bt  # noqa: E402
+from ks_analysis.backtest import replay as bt  # noqa: E402
 from ks_analysis.paths import real_data_dir  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="write calibration.json and track_record.json")
+    parser.add_argument(
+        "--write", action="store_true", help="write calibration.json and track_record.json"
+    )
     args = parser.parse_args()
     raw = real_data_dir()
     if not (raw / "SOURCES.md").exists():
@@ -41,17 +43,36 @@ def main() -> int:
     t0 = time.perf_counter()
     summary, scored, alphas = bt.run_and_summarise(raw, PROJECT / "data" / "real-sources.yaml")
     wall = time.perf_counter() - t0
-    print(f"cores available: {os.cpu_count()}   backtest runtime: {summary['runtime_s']:.1f} s (wall {wall:.1f} s; goal < 120 s)")
-    print(f"forecasts scored: {len(scored)}   series per family: {summary['series']}   years: {summary['years']}")
+    print(
+        f"cores available: {os.cpu_count()}   backtest runtime: {summary['runtime_s']:.1f} s (wall {wall:.1f} s; goal < 120 s)"
+    )
+    print(
+        f"forecasts scored: {len(scored)}   series per family: {summary['series']}   years: {summary['years']}"
+    )
     print(f"defaults chosen: {summary['defaults']}")
-    print(f"sub-annual methods the report uses now (selection on all years): {summary.get('selected_methods')}\n")
+    print(
+        f"sub-annual methods the report uses now (selection on all years): {summary.get('selected_methods')}\n"
+    )
     print(bt.format_table(summary))
     print("\nGoals (forecasting.md):")
     print(bt.goal_table(summary).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print("\nEvery method (2020 excluded):")
-    cols = ["cutoff", "family", "method", "n", "mase", "mase_vs_naive_annual", "mase_vs_ytd_snaive", "coverage80", "coverage95", "brier_skill"]
+    cols = [
+        "cutoff",
+        "family",
+        "method",
+        "n",
+        "mase",
+        "mase_vs_naive_annual",
+        "mase_vs_ytd_snaive",
+        "coverage80",
+        "coverage95",
+        "brier_skill",
+    ]
     print(bt.method_table(summary)[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print("\nMethod chosen per evaluation year from earlier years only (the 'selected' rows above):")
+    print(
+        "\nMethod chosen per evaluation year from earlier years only (the 'selected' rows above):"
+    )
     print(bt.selection_table(summary).to_string())
     if args.write:
         print(bt.write_calibration(scored, summary["defaults"], alphas))

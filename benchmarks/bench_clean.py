@@ -36,8 +36,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from ks_analysis.geo import geos  # noqa: E402
+from ks_analysis.ingest.manifest import expand_files, load_sources  # noqa: E402
 from ks_analysis.paths import real_data_dir  # noqa: E402
-from ks_analysis.sources import expand_files, load_sources  # noqa: E402
 
 _CHILD = """
 import json, resource, sys, time
@@ -46,7 +46,7 @@ mode, raw, sources = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 import pandas, pyarrow, pyarrow.csv, sqlite3, python_calamine  # imports are not part of the timing
 sys.path.insert(0, str(Path(sys.argv[4])))
 from bench_clean import plain_read
-from ks_analysis.clean import run_clean
+from ks_analysis.clean.tidy import run_clean
 from ks_analysis.ingest import get_reader
 from ks_analysis.schema import empty_tidy, validate_tidy
 get_reader("kolada_bulk_csv")  # reader modules are imported on first use
@@ -65,7 +65,21 @@ print(json.dumps({"seconds": elapsed, "rows": rows, "max_rss_kib": resource.getr
 
 
 def _child(mode: str, raw: Path, sources: str = "") -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", _CHILD, mode, str(raw), sources, str(Path(__file__).resolve().parent)], check=True, capture_output=True, text=True, cwd=PROJECT)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _CHILD,
+            mode,
+            str(raw),
+            sources,
+            str(Path(__file__).resolve().parent),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -133,8 +147,12 @@ def bench_real(repeat: int) -> None:
     finally:
         Path(fh.name).unlink()
     (p, p_med), (c, c_med) = _best(plain), _best(clean)
-    print(f"(a) real data: {len(files)} files (incl. KPI metadata), {int(clean[0]['rows']):,} raw rows; best of {repeat} (median)")
-    print(f"    plain read {p:.2f} s ({p_med:.2f}); clean (read + clean) {c:.2f} s ({c_med:.2f}); ratio {c / p:.1f}x ({c_med / p_med:.1f}x) (goal <= 3x)")
+    print(
+        f"(a) real data: {len(files)} files (incl. KPI metadata), {int(clean[0]['rows']):,} raw rows; best of {repeat} (median)"
+    )
+    print(
+        f"    plain read {p:.2f} s ({p_med:.2f}); clean (read + clean) {c:.2f} s ({c_med:.2f}); ratio {c / p:.1f}x ({c_med / p_med:.1f}x) (goal <= 3x)"
+    )
     print(f"    clean peak memory {max(r['max_rss_kib'] for r in clean) / 1024:.0f} MiB")
 
 
@@ -152,11 +170,17 @@ def generate_national(folder: Path, kpis: int = 200, years: int = 30, seed: int 
             vals = np.round(rng.uniform(0, 100, len(geo_col)), 6).astype(str)
             vals[rng.random(len(vals)) < 0.05] = ""
             if gender:
-                lines = [f"{g},{y},{gender},{v}" for g, y, v in zip(geo_col, year_col, vals, strict=True)]
+                lines = [
+                    f"{g},{y},{gender},{v}" for g, y, v in zip(geo_col, year_col, vals, strict=True)
+                ]
             else:
                 lines = [f"{g},{y},{v}" for g, y, v in zip(geo_col, year_col, vals, strict=True)]
             rows += len(lines)
-            name = f"ddf--datapoints--{kpi}--by--geo--gender--year.csv" if gender else f"ddf--datapoints--{kpi}--by--geo--year.csv"
+            name = (
+                f"ddf--datapoints--{kpi}--by--geo--gender--year.csv"
+                if gender
+                else f"ddf--datapoints--{kpi}--by--geo--year.csv"
+            )
             header = f"geo,year,gender,{kpi}" if gender else f"geo,year,{kpi}"
             mode = "ab" if gender == "M" else "wb"
             with open(folder / name, mode) as fh:
@@ -175,20 +199,32 @@ def bench_national(kpis: int, repeat: int) -> None:
         folder = Path(tmp)
         t0 = time.perf_counter()
         rows = generate_national(folder, kpis=kpis)
-        print(f"(b) generated {rows:,} rows in {len(list(folder.glob('*.csv')))} files in {time.perf_counter() - t0:.0f} s; best of {repeat} (median)")
+        print(
+            f"(b) generated {rows:,} rows in {len(list(folder.glob('*.csv')))} files in {time.perf_counter() - t0:.0f} s; best of {repeat} (median)"
+        )
         plain, clean = _runs(repeat, ("plain", folder, ""), ("clean", folder, ""))
         (p, p_med), (c, c_med) = _best(plain), _best(clean)
-        print(f"    plain pyarrow read {p:.2f} s ({p_med:.2f}); clean {c:.2f} s ({c_med:.2f}); ratio {c / p:.1f}x ({c_med / p_med:.1f}x) (goal <= 3x)")
+        print(
+            f"    plain pyarrow read {p:.2f} s ({p_med:.2f}); clean {c:.2f} s ({c_med:.2f}); ratio {c / p:.1f}x ({c_med / p_med:.1f}x) (goal <= 3x)"
+        )
         rss = max(r["max_rss_kib"] for r in clean) / 1024 / 1024
-        print(f"    clean peak memory (max RSS) {rss:.2f} GiB (goal <= 4 GiB); plain read {max(r['max_rss_kib'] for r in plain) / 1024 / 1024:.2f} GiB")
+        print(
+            f"    clean peak memory (max RSS) {rss:.2f} GiB (goal <= 4 GiB); plain read {max(r['max_rss_kib'] for r in plain) / 1024 / 1024:.2f} GiB"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--skip-real", action="store_true")
     parser.add_argument("--skip-national", action="store_true")
-    parser.add_argument("--kpis", type=int, default=200, help="KPIs in the generated input (200 = national scale)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each side (best and median are printed)")
+    parser.add_argument(
+        "--kpis", type=int, default=200, help="KPIs in the generated input (200 = national scale)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each side (best and median are printed)"
+    )
     args = parser.parse_args()
     if not args.skip_real:
         bench_real(args.repeat)

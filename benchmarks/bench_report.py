@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 import nbformat, papermill as pm
 from nbconvert import HTMLExporter
-from ks_analysis.runner import ensure_kernel
+from ks_analysis.publish.notebooks import ensure_kernel
 out = Path(sys.argv[1])
 nb = nbformat.v4.new_notebook()
 nb.cells = [nbformat.v4.new_code_cell("import pandas as pd\nimport seaborn as sns\npd.DataFrame({'a': [1]})")]
@@ -51,8 +51,24 @@ def main() -> int:
         tmpdir = Path(tmp)
         for i in range(args.repeat):
             floors.append(_time([sys.executable, "-c", FLOOR_SCRIPT, str(tmpdir)]))
-            mains.append(_time([sys.executable, "-m", "ks_analysis.cli", "-q", "report", "--period", "2019-T1", "--out", str(tmpdir / "reports")]))
-            print(f"run {i + 1}: floor {floors[-1]:.1f} s, report {mains[-1]:.1f} s", file=sys.stderr)
+            mains.append(
+                _time(
+                    [
+                        sys.executable,
+                        "-m",
+                        "ks_analysis.cli",
+                        "-q",
+                        "report",
+                        "--period",
+                        "2019-T1",
+                        "--out",
+                        str(tmpdir / "reports"),
+                    ]
+                )
+            )
+            print(
+                f"run {i + 1}: floor {floors[-1]:.1f} s, report {mains[-1]:.1f} s", file=sys.stderr
+            )
         html = tmpdir / "reports" / "0665" / "2019-T1" / "rapport.html"
         floor, report = statistics.median(floors), statistics.median(mains)
         result = {

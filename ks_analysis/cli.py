@@ -14,12 +14,21 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .errors import KsAnalysisError
+from ks_analysis.errors import KsAnalysisError
 
 __all__ = ["main", "build_parser"]
 
 #: Subcommand modules under ks_analysis.commands, in the order --help lists them.
-COMMAND_MODULES = ["catalogue", "clean", "report", "demo", "fetch", "assessments", "explore", "backtest"]
+COMMAND_MODULES = [
+    "catalogue",
+    "clean",
+    "report",
+    "demo",
+    "fetch",
+    "assessments",
+    "explore",
+    "backtest",
+]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,7 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="more log lines on stderr")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr, no progress bars")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="only warnings and errors on stderr, no progress bars",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"ks_analysis.commands.{name}")
@@ -50,7 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2

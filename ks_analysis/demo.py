@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .geo import geo, kommuner_in_lan
+from ks_analysis.geo import geo, kommuner_in_lan
 
 __all__ = ["generate_demo", "DEMO_SEED", "DEMO_MARKER"]
 
@@ -70,11 +70,19 @@ def _annual(rng: np.random.Generator) -> dict[str, dict[tuple[str, int, str], fl
         for k in kommuner:
             scale = 1.0 if k == HOME else float(rng.uniform(0.7, 1.35))
             if kpi == "N01951":
-                scale = {"0680": 10.0, "0683": 2.6, "0682": 2.3, "0662": 2.2, "0685": 2.0}.get(k, float(rng.uniform(0.5, 0.9))) if k != HOME else 1.0
+                scale = (
+                    {"0680": 10.0, "0683": 2.6, "0682": 2.3, "0662": 2.2, "0685": 2.0}.get(
+                        k, float(rng.uniform(0.5, 0.9))
+                    )
+                    if k != HOME
+                    else 1.0
+                )
             base = level * scale
             walk = 0.0
             for y in YEARS:
-                walk += drift * scale + float(rng.normal(0, sd * (scale if kpi == "N01951" else 1.0)))
+                walk += drift * scale + float(
+                    rng.normal(0, sd * (scale if kpi == "N01951" else 1.0))
+                )
                 v = max(base + walk, 0.05)
                 if kpi == "N05401" and y not in _ELECTIONS:
                     prev = max(e for e in _ELECTIONS if e <= y)
@@ -90,7 +98,11 @@ def _annual(rng: np.random.Generator) -> dict[str, dict[tuple[str, int, str], fl
                 if members:
                     lan = float(np.mean(members)) * (1.0 if kpi != "N01951" else len(members))
                     vals[(LAN, y, g)] = lan
-                    vals[(RIKET, y, g)] = (lan / len(members) * 790 if kpi == "N01951" else lan * float(rng.uniform(1.02, 1.12)))
+                    vals[(RIKET, y, g)] = (
+                        lan / len(members) * 790
+                        if kpi == "N01951"
+                        else lan * float(rng.uniform(1.02, 1.12))
+                    )
         out[kpi] = vals
     return out
 
@@ -104,7 +116,15 @@ def _kolada_files(rng: np.random.Generator, root: Path) -> None:
         split: list[list[object]] = [["geo", "year", "gender", kpi.lower()]]
         for code in sorted({k for k, _, _ in vals}):
             for y in years:
-                if kpi == "U00408" and code not in (HOME, LAN, RIKET, "0680", "0683", "0682", "0662"):
+                if kpi == "U00408" and code not in (
+                    HOME,
+                    LAN,
+                    RIKET,
+                    "0680",
+                    "0683",
+                    "0682",
+                    "0662",
+                ):
                     continue
                 v = vals.get((code, y, "T"))
                 cell = "" if v is None else _fmt(v, dec)
@@ -116,9 +136,15 @@ def _kolada_files(rng: np.random.Generator, root: Path) -> None:
                         gv = vals.get((code, y, g))
                         split.append([code, y, g, "" if gv is None else _fmt(gv, dec)])
         # Kolada's bulk files use CRLF line endings.
-        _write(root / "kolada" / f"ddf--datapoints--{kpi.lower()}--by--geo--year.csv", _csv(total, "\r\n"))
+        _write(
+            root / "kolada" / f"ddf--datapoints--{kpi.lower()}--by--geo--year.csv",
+            _csv(total, "\r\n"),
+        )
         if kpi in _GENDER_KPIS:
-            _write(root / "kolada" / f"ddf--datapoints--{kpi.lower()}--by--geo--gender--year.csv", _csv(split, "\r\n"))
+            _write(
+                root / "kolada" / f"ddf--datapoints--{kpi.lower()}--by--geo--gender--year.csv",
+                _csv(split, "\r\n"),
+            )
 
 
 def _seasonal(month: int, amplitude: float) -> float:
@@ -175,11 +201,23 @@ def _local_registers(rng: np.random.Generator, root: Path) -> None:
         for m in range(1, 13):
             p = f"{y}-{m:02d}"
             for ort in ORTER:
-                rows.append(["LOKAL_FARDIGSTALLDA_BOSTADER", ort, p, int(rng.poisson(per_year / 12 * share[ort])), ""])
-                lots[ort] = max(0, lots[ort] + int(rng.integers(-1, 2)) if rng.random() < 0.3 else lots[ort])
+                rows.append(
+                    [
+                        "LOKAL_FARDIGSTALLDA_BOSTADER",
+                        ort,
+                        p,
+                        int(rng.poisson(per_year / 12 * share[ort])),
+                        "",
+                    ]
+                )
+                lots[ort] = max(
+                    0, lots[ort] + int(rng.integers(-1, 2)) if rng.random() < 0.3 else lots[ort]
+                )
                 rows.append(["LOKAL_BYGGKLARA_TOMTER", ort, p, lots[ort], ""])
             viewers = 0 if m == 7 else int(rng.poisson(420 * (1 + 0.08 * (y - 2016))))
-            rows.append(["LOKAL_KF_TITTARE", "", p, viewers, "inget sammanträde i juli" if m == 7 else ""])
+            rows.append(
+                ["LOKAL_KF_TITTARE", "", p, viewers, "inget sammanträde i juli" if m == 7 else ""]
+            )
             visits = int(rng.normal(52_000 * (1 + 0.05 * (y - 2016)) * _seasonal(m, -0.12), 2500))
             rows.append(["LOKAL_WEBBBESOK", "", p, f"{visits:,}".replace(",", "\u00a0"), ""])
             followers += float(rng.normal(45, 20))
@@ -194,31 +232,54 @@ _ASSESSMENTS = {
     4: (
         "positiv",
         "Samverkan med föreningslivet har utvecklats genom gemensamma träffar och en ny lokalbokning på webben. {p}",
-        ["Föreningsträffar två gånger per termin", "Ny sida om lediga lokaler på vaggeryd.se", "Lokalbehov inarbetat i utkastet till lokalförsörjningsplan"],
+        [
+            "Föreningsträffar två gånger per termin",
+            "Ny sida om lediga lokaler på vaggeryd.se",
+            "Lokalbehov inarbetat i utkastet till lokalförsörjningsplan",
+        ],
     ),
     5: (
         "oförändrad",
         "Folkhälsorådet har bildats och haft sitt första möte. Ungas psykiska ohälsa följs via elevhälsans enkät; inga nya resultat sedan förra uppföljningen. {p}",
-        ["Folkhälsoråd bildat", "Hälsoperspektiv i två detaljplaner", "Information om friskvård till föreningar"],
+        [
+            "Folkhälsoråd bildat",
+            "Hälsoperspektiv i två detaljplaner",
+            "Information om friskvård till föreningar",
+        ],
     ),
     7: (
         "positiv",
         "Kontakt har tagits med en kommun i Tyskland med liknande förutsättningar via den regionala EU-resursen. Ett studiebesök planeras. {p}",
-        ["Möte med regional EU-samordnare", "Intresseanmälan till vänortsutbyte", "Koppling till Agenda 2030 i utbytets plan"],
+        [
+            "Möte med regional EU-samordnare",
+            "Intresseanmälan till vänortsutbyte",
+            "Koppling till Agenda 2030 i utbytets plan",
+        ],
     ),
     8: (
         "kan_inte_bedomas",
         "Utredningen om ett koncernbolag pågår och kan inte bedömas ännu. Förslagslådan för medarbetare har fått 14 förslag. {p}",
-        ["Utredning om koncernbolag startad", "Förslagslåda för medarbetare", "Workshop om flöden mellan förvaltningar"],
+        [
+            "Utredning om koncernbolag startad",
+            "Förslagslåda för medarbetare",
+            "Workshop om flöden mellan förvaltningar",
+        ],
     ),
 }
 
 
 # Measurable added values per supporting goal: a number with unit and source, or an indicator id of the data.
 _ADDED_VALUES = {
-    4: ["{description: Besökare på föreningsmässan, value: 420, unit: personer, source: egen räkning (demo)}", "{indicator: LOKAL_WEBBBESOK}"],
-    5: ["{description: Deltagare i folkhälsorådets möten, value: 11, unit: personer, source: protokoll (demo)}"],
-    8: ["{description: Förslag från medarbetare, value: 14, unit: förslag, source: förslagslådan (demo)}"],
+    4: [
+        "{description: Besökare på föreningsmässan, value: 420, unit: personer, source: egen räkning (demo)}",
+        "{indicator: LOKAL_WEBBBESOK}",
+    ],
+    5: [
+        "{description: Deltagare i folkhälsorådets möten, value: 11, unit: personer, source: protokoll (demo)}"
+    ],
+    8: [
+        "{description: Förslag från medarbetare, value: 14, unit: förslag, source: förslagslådan (demo)}"
+    ],
 }
 
 
@@ -229,7 +290,11 @@ def _assessments(root: Path) -> None:
         "2019-Y": ("2020-01-20", "Bedömningen avser hela året."),
     }
     for period, (date, p) in notes.items():
-        lines = [f"# Självvärderingar för de stödjande målen, {period} ({DEMO_MARKER}: påhittade texter)", f"period: {period}", "goals:"]
+        lines = [
+            f"# Självvärderingar för de stödjande målen, {period} ({DEMO_MARKER}: påhittade texter)",
+            f"period: {period}",
+            "goals:",
+        ]
         for gid, (direction, text, acts) in _ASSESSMENTS.items():
             lines += [
                 f"  - goal: {gid}",
@@ -247,12 +312,37 @@ def _assessments(root: Path) -> None:
 
 # Two made-up Kommunkompassen evaluations (2015 and 2018): area scores 0-100 and a few measure points.
 _KOMMUNKOMPASSEN = {
-    2015: {"offentlighet_demokrati": 52, "tillganglighet_brukarorientering": 55, "politisk_styrning": 49, "ledarskap_delegation": 51, "resultat_effektivitet": 46, "arbetsgivare": 54, "verksamhetsutveckling": 43, "samhallsbyggare": 58},
-    2018: {"offentlighet_demokrati": 58, "tillganglighet_brukarorientering": 61, "politisk_styrning": 55, "ledarskap_delegation": 53, "resultat_effektivitet": 52, "arbetsgivare": 57, "verksamhetsutveckling": 50, "samhallsbyggare": 63},
+    2015: {
+        "offentlighet_demokrati": 52,
+        "tillganglighet_brukarorientering": 55,
+        "politisk_styrning": 49,
+        "ledarskap_delegation": 51,
+        "resultat_effektivitet": 46,
+        "arbetsgivare": 54,
+        "verksamhetsutveckling": 43,
+        "samhallsbyggare": 58,
+    },
+    2018: {
+        "offentlighet_demokrati": 58,
+        "tillganglighet_brukarorientering": 61,
+        "politisk_styrning": 55,
+        "ledarskap_delegation": 53,
+        "resultat_effektivitet": 52,
+        "arbetsgivare": 57,
+        "verksamhetsutveckling": 50,
+        "samhallsbyggare": 63,
+    },
 }
 _KK_POINTS = {
-    2015: [("offentlighet_demokrati", "Information om politiska beslut på webben", 6), ("offentlighet_demokrati", "Medborgardialog", 4)],
-    2018: [("offentlighet_demokrati", "Information om politiska beslut på webben", 8), ("offentlighet_demokrati", "Medborgardialog", 6), ("samhallsbyggare", "Samverkan med näringslivet", 12)],
+    2015: [
+        ("offentlighet_demokrati", "Information om politiska beslut på webben", 6),
+        ("offentlighet_demokrati", "Medborgardialog", 4),
+    ],
+    2018: [
+        ("offentlighet_demokrati", "Information om politiska beslut på webben", 8),
+        ("offentlighet_demokrati", "Medborgardialog", 6),
+        ("samhallsbyggare", "Samverkan med näringslivet", 12),
+    ],
 }
 
 
@@ -310,5 +400,8 @@ def generate_demo(out: Path, seed: int = DEMO_SEED) -> list[Path]:
     _assessments(out)
     _kommunkompassen(out)
     _write(out / "sources.yaml", _SOURCES_YAML)
-    _write(out / "README.md", f"# Demodata ({DEMO_MARKER})\n\nMade-up data from `ks_analysis/demo.py`, seed {seed}. Not real figures for any kommun.\n")
+    _write(
+        out / "README.md",
+        f"# Demodata ({DEMO_MARKER})\n\nMade-up data from `ks_analysis/demo.py`, seed {seed}. Not real figures for any kommun.\n",
+    )
     return sorted(p for p in out.rglob("*") if p.is_file())

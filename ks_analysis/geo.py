@@ -9,10 +9,19 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .errors import KsAnalysisError
-from .paths import PACKAGE_DATA_DIR
+from ks_analysis.errors import KsAnalysisError
+from ks_analysis.paths import PACKAGE_DATA_DIR
 
-__all__ = ["Geo", "geos", "geo", "lookup_code", "UnknownNameError", "lan_of", "kommuner_in_lan", "normalise_name"]
+__all__ = [
+    "Geo",
+    "geos",
+    "geo",
+    "lookup_code",
+    "UnknownNameError",
+    "lan_of",
+    "kommuner_in_lan",
+    "normalise_name",
+]
 
 RIKET = "0000"
 

@@ -5,15 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import plots, render, supporting
-from .paths import DEMO_DIR
-from .report import build_report, write_report_json
+from ks_analysis.paths import DEMO_DIR
+from ks_analysis.report import charts as plots
+from ks_analysis.report import sections as render
+from ks_analysis.report import supporting
+from ks_analysis.report.build import build_report, write_report_json
 
-__all__ = ["build_report_from_parameters", "render_front", "render_summary", "render_goals", "render_back", "write_report_json"]
+__all__ = [
+    "build_report_from_parameters",
+    "render_front",
+    "render_summary",
+    "render_goals",
+    "render_back",
+    "write_report_json",
+]
 
 
 def build_report_from_parameters(
-    *, municipality: str, period: str, as_of: str = "", raw: str = "", sources: str = "", goals: str = "", assessments: str = "", peers: str = ""
+    *,
+    municipality: str,
+    period: str,
+    as_of: str = "",
+    raw: str = "",
+    sources: str = "",
+    goals: str = "",
+    assessments: str = "",
+    peers: str = "",
 ) -> dict[str, Any]:
     """build_report with the notebook's string parameters (empty string = default)."""
     return build_report(
@@ -50,12 +67,17 @@ def render_goals(rep: dict[str, Any]) -> str:
 
 def render_back(rep: dict[str, Any]) -> str:
     """Rules, changes since the previous forecast, method and provenance."""
-    return supporting.render_stands_out(rep) + render.rules_section(rep) + render.changes_section(rep) + render.method_section(rep, _track_record())
+    return (
+        supporting.render_stands_out(rep)
+        + render.rules_section(rep)
+        + render.changes_section(rep)
+        + render.method_section(rep, _track_record())
+    )
 
 
 def _track_record() -> dict[str, Any]:
     # The committed backtest summary of the real series: the report cites it, never reruns it.
-    from .backtest import track_record_summary, track_record_text_sv
+    from ks_analysis.backtest.replay import track_record_summary, track_record_text_sv
 
     summary = track_record_summary()
     return {**summary, "text_sv": track_record_text_sv()} if summary else summary

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import ParameterError
+from ks_analysis.errors import ParameterError
 
 __all__ = [
     "PACKAGE_DIR",

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .errors import PeriodError
+from ks_analysis.errors import PeriodError
 
 __all__ = ["Period", "parse_period", "periods_of_year", "current_period"]
 
@@ -91,7 +91,10 @@ def parse_period(text: str) -> Period:
         if not 1 <= day <= days:
             hint = ""
             if month == 4:
-                hint = " Delår 1's cutoff is 30 April (the decision's '31 april' does not exist): use " f"{year}-04-30 or {year}-T1."
+                hint = (
+                    " Delår 1's cutoff is 30 April (the decision's '31 april' does not exist): use "
+                    f"{year}-04-30 or {year}-T1."
+                )
             raise PeriodError(
                 f"period {raw!r}: {_MONTHS_EN[month - 1]} {year} has {days} days, so day {day} does not exist.{hint}"
             )

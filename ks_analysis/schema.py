@@ -113,7 +113,9 @@ class TidyIndicators(pa.DataFrameModel):
 
     # ignore_na=False: pandera would otherwise test every cell of the frame for NA to spare
     # all-NA rows, which the not-nullable columns reject anyway.
-    @pa.dataframe_check(name="unique(['municipality', 'indicator', 'gender', 'period'])", ignore_na=False)
+    @pa.dataframe_check(
+        name="unique(['municipality', 'indicator', 'gender', 'period'])", ignore_na=False
+    )
     def one_row_per_key(cls, df: pd.DataFrame) -> Series[bool]:  # noqa: N805
         """No key twice: every row of a repeated (municipality, indicator, gender, period) fails."""
         return cast(Series[bool], ~pd.Series(_duplicated_key(df[KEY]), index=df.index))
@@ -127,7 +129,11 @@ class TidyIndicators(pa.DataFrameModel):
 
 def _arrow(s: pd.Series) -> pyarrow.ChunkedArray:
     """The column as a pyarrow chunked array (zero-copy for pandas' pyarrow-backed ``str``)."""
-    arr = pyarrow.array(s.array) if not isinstance(s.dtype, pd.CategoricalDtype) else pyarrow.array(s.astype("str").array)
+    arr = (
+        pyarrow.array(s.array)
+        if not isinstance(s.dtype, pd.CategoricalDtype)
+        else pyarrow.array(s.astype("str").array)
+    )
     return arr if isinstance(arr, pyarrow.ChunkedArray) else pyarrow.chunked_array([arr])
 
 
@@ -143,23 +149,40 @@ def _encode(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
         n = len(chunk)
         starts = None
         if n > 1:
-            changes = pc.not_equal(chunk.slice(0, n - 1), chunk.slice(1)).fill_null(True).to_numpy(zero_copy_only=False)
+            changes = (
+                pc.not_equal(chunk.slice(0, n - 1), chunk.slice(1))
+                .fill_null(True)
+                .to_numpy(zero_copy_only=False)
+            )
             if changes.sum() < n // 2:
                 starts = np.concatenate([[0], np.flatnonzero(changes) + 1])
                 chunk = chunk.take(pyarrow.array(starts))
         enc = pc.dictionary_encode(chunk)
-        lookup = np.asarray([index.setdefault(v, len(index)) for v in enc.dictionary.to_pylist()] + [-1], dtype=np.int32)
-        idx = enc.indices.fill_null(-1).to_numpy() if enc.indices.null_count else enc.indices.to_numpy(zero_copy_only=False)
+        lookup = np.asarray(
+            [index.setdefault(v, len(index)) for v in enc.dictionary.to_pylist()] + [-1],
+            dtype=np.int32,
+        )
+        idx = (
+            enc.indices.fill_null(-1).to_numpy()
+            if enc.indices.null_count
+            else enc.indices.to_numpy(zero_copy_only=False)
+        )
         codes = lookup[idx]  # -1 (null) picks the trailing -1
-        out[at : at + n] = np.repeat(codes, np.diff(np.append(starts, n))) if starts is not None else codes
+        out[at : at + n] = (
+            np.repeat(codes, np.diff(np.append(starts, n))) if starts is not None else codes
+        )
         at += n
-    return out, pd.Series(list(index), dtype=s.dtype if not isinstance(s.dtype, pd.CategoricalDtype) else "str")
+    return out, pd.Series(
+        list(index), dtype=s.dtype if not isinstance(s.dtype, pd.CategoricalDtype) else "str"
+    )
 
 
 def _matches_on_distinct(s: pd.Series, pattern: str) -> pd.Series:
     """``s.str.match(pattern, na=False)``, worked out once per distinct value."""
     codes, distinct = _encode(s)
-    ok = np.append(distinct.str.match(pattern, na=False).to_numpy(dtype=bool), False)  # code -1 picks False
+    ok = np.append(
+        distinct.str.match(pattern, na=False).to_numpy(dtype=bool), False
+    )  # code -1 picks False
     return pd.Series(ok[codes], index=s.index)
 
 

@@ -67,5 +67,20 @@ def real_report_2022_t2(real_data: Path, tmp_path_factory: pytest.TempPathFactor
 
     out = tmp_path_factory.mktemp("real-reports")
     sources = PROJECT_ROOT / "data" / "real-sources.yaml"
-    assert main(["report", "--period", "2022-T2", "--raw", str(real_data), "--sources", str(sources), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--period",
+                "2022-T2",
+                "--raw",
+                str(real_data),
+                "--sources",
+                str(sources),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out / "0665" / "2022-T2"

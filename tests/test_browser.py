@@ -50,10 +50,16 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(params=REPORTS)
-def opened(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[str, Any, list[str], Any]]:
+def opened(
+    request: pytest.FixtureRequest, browser: Any
+) -> Iterator[tuple[str, Any, list[str], Any]]:
     """(report name, page, requests that tried to leave the machine, context)."""
     name = request.param
-    folder = request.getfixturevalue("real_report_2022_t2") if name.endswith("real") else request.getfixturevalue("demo_reports_2019")[name]
+    folder = (
+        request.getfixturevalue("real_report_2022_t2")
+        if name.endswith("real")
+        else request.getfixturevalue("demo_reports_2019")[name]
+    )
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     requests: list[str] = []
 
@@ -85,7 +91,9 @@ def test_eight_goals_each_with_a_status(opened: tuple[str, Any, list[str], Any])
     assert all(rows.nth(i).locator(".status").count() == 1 for i in range(8))
 
 
-def test_first_screen_says_demodata_only_for_demo_data(opened: tuple[str, Any, list[str], Any]) -> None:
+def test_first_screen_says_demodata_only_for_demo_data(
+    opened: tuple[str, Any, list[str], Any],
+) -> None:
     name, page, _, _ = opened
     banner = page.locator(".demo")
     if name.endswith("real"):
@@ -97,7 +105,9 @@ def test_first_screen_says_demodata_only_for_demo_data(opened: tuple[str, Any, l
 
 def test_table_of_contents_links_resolve(opened: tuple[str, Any, list[str], Any]) -> None:
     _, page, _, _ = opened
-    hrefs = page.locator("nav.toc a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    hrefs = page.locator("nav.toc a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
     assert len(hrefs) >= 11
     for href in hrefs:
         assert page.locator(href).count() == 1, href
@@ -105,16 +115,23 @@ def test_table_of_contents_links_resolve(opened: tuple[str, Any, list[str], Any]
     assert page.evaluate("window.scrollY") > 1000
 
 
-def test_no_request_leaves_the_machine_and_images_render(opened: tuple[str, Any, list[str], Any]) -> None:
+def test_no_request_leaves_the_machine_and_images_render(
+    opened: tuple[str, Any, list[str], Any],
+) -> None:
     _, page, requests, _ = opened
     assert requests == []
     images = page.locator("figure.chart img")
     assert images.count() >= 3
-    assert all(images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0") for i in range(images.count()))
+    assert all(
+        images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+        for i in range(images.count())
+    )
     assert all(images.nth(i).get_attribute("alt") for i in range(images.count()))
 
 
-def test_screenshots_phone_and_print(opened: tuple[str, Any, list[str], Any], artifacts: Path) -> None:
+def test_screenshots_phone_and_print(
+    opened: tuple[str, Any, list[str], Any], artifacts: Path
+) -> None:
     name, page, _, context = opened
     desktop = artifacts / f"rapport-{name}-desktop.png"
     page.screenshot(path=str(desktop))
@@ -127,4 +144,6 @@ def test_screenshots_phone_and_print(opened: tuple[str, Any, list[str], Any], ar
     pdf = artifacts / f"rapport-{name}.pdf"
     phone.pdf(path=str(pdf), format="A4")
     assert desktop.stat().st_size > 10_000 and pdf.stat().st_size > 10_000
-    assert width <= 400, "the page must not scroll sideways on a phone (tables scroll inside their box)"
+    assert width <= 400, (
+        "the page must not scroll sideways on a phone (tables scroll inside their box)"
+    )

@@ -19,7 +19,16 @@ def test_goals_json_lists_the_8_goals_with_kinds(capsys: pytest.CaptureFixture[s
     code, out, _ = run(capsys, "goals", "--format", "json")
     goals = json.loads(out)
     assert code == 0 and len(goals) == 8
-    assert {g["id"]: g["kind"] for g in goals} == {1: "styrande", 2: "styrande", 3: "styrande", 4: "stödjande", 5: "stödjande", 6: "styrande", 7: "stödjande", 8: "stödjande"}
+    assert {g["id"]: g["kind"] for g in goals} == {
+        1: "styrande",
+        2: "styrande",
+        3: "styrande",
+        4: "stödjande",
+        5: "stödjande",
+        6: "styrande",
+        7: "stödjande",
+        8: "stödjande",
+    }
     for g in goals:
         assert {"id", "area", "title", "kind", "ambition", "indicators"} <= set(g)
     assert goals[0]["area"] == "Tillväxt, hållbarhet och fysisk planering"
@@ -48,14 +57,18 @@ def test_report_refuses_31_april_with_exit_2(capsys: pytest.CaptureFixture[str])
     assert "April 2019 has 30 days" in err and "30 April" in err and "Traceback" not in err
 
 
-def test_bad_municipality_and_as_of_exit_2_before_any_kernel(capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_municipality_and_as_of_exit_2_before_any_kernel(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, _, err = run(capsys, "report", "--period", "2019-T1", "--municipality", "665")
     assert code == 2 and "4 digits" in err
     code, _, err = run(capsys, "report", "--period", "2019-T1", "--as-of", "2019-02-30")
     assert code == 2 and "not a date" in err
 
 
-def test_unknown_subcommand_and_missing_raw_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: object) -> None:
+def test_unknown_subcommand_and_missing_raw_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: object
+) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["frobnicate"])
     assert exc.value.code == 2

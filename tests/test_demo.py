@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ks_analysis.clean import run_clean
+from ks_analysis.clean.tidy import run_clean
 from ks_analysis.demo import generate_demo
 from ks_analysis.paths import DEMO_DIR
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
@@ -22,7 +26,10 @@ def test_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
 def test_other_seed_gives_other_numbers(tmp_path: Path) -> None:
     generate_demo(tmp_path / "a")
     generate_demo(tmp_path / "b", seed=1)
-    assert _snapshot(tmp_path / "a")["lokalt/register.csv"] != _snapshot(tmp_path / "b")["lokalt/register.csv"]
+    assert (
+        _snapshot(tmp_path / "a")["lokalt/register.csv"]
+        != _snapshot(tmp_path / "b")["lokalt/register.csv"]
+    )
 
 
 def test_committed_demo_data_is_what_the_generator_writes(tmp_path: Path) -> None:
@@ -34,9 +41,20 @@ def test_committed_demo_data_is_what_the_generator_writes(tmp_path: Path) -> Non
 def test_demo_cleans_with_work_to_do_and_nothing_lost() -> None:
     result = run_clean(DEMO_DIR)
     totals = result.manifest()["totals"]
-    assert totals["rows_read"] == totals["rows_kept"] + totals["rows_rejected"] + totals["rows_missing"] + totals["rows_duplicate"]
+    assert (
+        totals["rows_read"]
+        == totals["rows_kept"]
+        + totals["rows_rejected"]
+        + totals["rows_missing"]
+        + totals["rows_duplicate"]
+    )
     reasons = " ".join(result.rejected["reason"])
-    assert "Samtliga" in reasons and "Uppgift saknas" in reasons and "negative count" in reasons and "not a valid period" in reasons
+    assert (
+        "Samtliga" in reasons
+        and "Uppgift saknas" in reasons
+        and "negative count" in reasons
+        and "not a valid period" in reasons
+    )
     assert totals["rows_duplicate"] >= 1 and totals["rows_missing"] >= 1
     tidy = result.tidy
     vaggeryd = tidy[(tidy["municipality"] == "0665") & (tidy["indicator"] == "N01951")]

@@ -35,7 +35,9 @@ def test_official_list_has_290_kommuner_21_lan_and_riket() -> None:
         ("Riket", "0000"),
     ],
 )
-def test_lookup_tolerates_case_genitive_suffixes_and_kolada_region_names(name: str, code: str) -> None:
+def test_lookup_tolerates_case_genitive_suffixes_and_kolada_region_names(
+    name: str, code: str
+) -> None:
     """Names as sources write them (genitive, 'kommun', Kolada's 'Region ...', PX-Web's 'county') find the code."""
     assert geo.lookup_code(name) == code
 
@@ -48,5 +50,8 @@ def test_lookup_by_kind() -> None:
 
 def test_unknown_name_names_nearest_matches() -> None:
     """A misspelt name is refused, with the nearest names and their codes."""
-    with pytest.raises(geo.UnknownNameError, match=r"^unknown kommun or län name 'Vagerydd'; nearest matches: Vaggeryd \(0665\), Danderyd \(0162\)$"):
+    with pytest.raises(
+        geo.UnknownNameError,
+        match=r"^unknown kommun or län name 'Vagerydd'; nearest matches: Vaggeryd \(0665\), Danderyd \(0162\)$",
+    ):
         geo.lookup_code("Vagerydd")

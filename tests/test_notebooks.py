@@ -24,7 +24,11 @@ def test_first_code_cell_is_a_typed_parameters_cell_that_papermill_parses_whole(
     nb = nbformat.read(str(path), as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert "parameters" in code[0].metadata.get("tags", []), "tag the first code cell 'parameters'"
-    declared = [line.split(":")[0].strip() for line in code[0].source.splitlines() if line.strip() and not line.startswith("#")]
+    declared = [
+        line.split(":")[0].strip()
+        for line in code[0].source.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     parsed = pm.inspect_notebook(str(path))
     assert list(parsed) == declared
     assert all(p["inferred_type_name"] in ("str", "int", "float", "bool") for p in parsed.values())
@@ -38,7 +42,11 @@ def test_cells_hold_no_functions_or_classes(path: Path) -> None:
         if cell.cell_type != "code":
             continue
         tree = ast.parse(cell.source)
-        assert not [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef)], cell.source[:80]
+        assert not [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef)
+        ], cell.source[:80]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -19,7 +19,9 @@ def test_year_has_three_periods_with_the_decisions_cutoffs() -> None:
     ]
 
 
-@pytest.mark.parametrize("text", ["2019-T1", "2019T1", "2019-t1", "2019-04-30", "2019-delår1", "2019 D1"])
+@pytest.mark.parametrize(
+    "text", ["2019-T1", "2019T1", "2019-t1", "2019-04-30", "2019-delår1", "2019 D1"]
+)
 def test_aliases_and_cutoff_dates_parse_to_delar_1(text: str) -> None:
     assert parse_period(text) == Period(2019, "T1")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from ..errors import ParameterError
+from ks_analysis.errors import ParameterError
 
 __all__ = ["parse_date", "add_example", "progress_enabled"]
 
@@ -17,7 +17,9 @@ def parse_date(text: str | None, what: str = "--as-of") -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(text))
     except ValueError:
-        raise ParameterError(f"{what} {text!r} is not a date; write YYYY-MM-DD, e.g. 2019-05-15") from None
+        raise ParameterError(
+            f"{what} {text!r} is not a date; write YYYY-MM-DD, e.g. 2019-05-15"
+        ) from None
 
 
 def add_example(parser: argparse.ArgumentParser, *examples: str) -> None:

@@ -12,25 +12,47 @@ from typing import Any
 
 import yaml
 
-from ..assessments import assessment_file, load_assessments
-from ..catalogue import load_catalogue
-from ..errors import ParameterError
-from ..paths import refuse_raw_output
-from ..periods import Period, parse_period
-from ._util import add_example
+from ks_analysis.commands._util import add_example
+from ks_analysis.errors import ParameterError
+from ks_analysis.goals.assessments import assessment_file, load_assessments
+from ks_analysis.goals.catalogue import load_catalogue
+from ks_analysis.paths import refuse_raw_output
+from ks_analysis.periods import Period, parse_period
 
 __all__ = ["add_parser", "previous_assessment_period", "new_assessment_file"]
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("assessments", help="self-assessments of the supporting goals: start a new period's file")
+    p = sub.add_parser(
+        "assessments", help="self-assessments of the supporting goals: start a new period's file"
+    )
     asub = p.add_subparsers(dest="assessments_command", metavar="ACTION")
-    n = asub.add_parser("new", help="write PERIOD.yaml pre-filled from the previous period's file (never overwrites)")
-    n.add_argument("--period", required=True, help="the period to start, e.g. 2019-T2 (pre-filled from 2019-T1; T1 from the previous year's Y)")
-    n.add_argument("--assessments", type=Path, help="your assessments folder, e.g. RAW/assessments (required unless --raw is given)")
-    n.add_argument("--raw", type=Path, help="your raw data folder; the file goes to RAW/assessments")
-    n.add_argument("--from", dest="from_dir", type=Path, help="folder to read the previous period's file from (default: the same folder)")
-    n.add_argument("--goals", type=Path, help="goal catalogue YAML (default: the packaged KS mål 2019)")
+    n = asub.add_parser(
+        "new",
+        help="write PERIOD.yaml pre-filled from the previous period's file (never overwrites)",
+    )
+    n.add_argument(
+        "--period",
+        required=True,
+        help="the period to start, e.g. 2019-T2 (pre-filled from 2019-T1; T1 from the previous year's Y)",
+    )
+    n.add_argument(
+        "--assessments",
+        type=Path,
+        help="your assessments folder, e.g. RAW/assessments (required unless --raw is given)",
+    )
+    n.add_argument(
+        "--raw", type=Path, help="your raw data folder; the file goes to RAW/assessments"
+    )
+    n.add_argument(
+        "--from",
+        dest="from_dir",
+        type=Path,
+        help="folder to read the previous period's file from (default: the same folder)",
+    )
+    n.add_argument(
+        "--goals", type=Path, help="goal catalogue YAML (default: the packaged KS mål 2019)"
+    )
     add_example(
         n,
         "ks-analysis assessments new --period 2019-T2 --assessments ~/ks-data/raw/assessments",
@@ -61,13 +83,23 @@ def _template(period: Period, goal_ids: list[int]) -> dict[str, Any]:
     return {
         "period": period.id,
         "goals": [
-            {"goal": gid, "direction": "kan_inte_bedomas", "text": "", "activities": [], "author": "", "date": None, "added_values": []}
+            {
+                "goal": gid,
+                "direction": "kan_inte_bedomas",
+                "text": "",
+                "activities": [],
+                "author": "",
+                "date": None,
+                "added_values": [],
+            }
             for gid in goal_ids
         ],
     }
 
 
-def new_assessment_file(folder: Path, period: Period, goal_ids: list[int], *, from_dir: Path | None = None) -> tuple[Path, str]:
+def new_assessment_file(
+    folder: Path, period: Period, goal_ids: list[int], *, from_dir: Path | None = None
+) -> tuple[Path, str]:
     """Write ``folder/<period>.yaml`` pre-filled from the previous period's file (or a template).
 
     Returns:
@@ -79,7 +111,9 @@ def new_assessment_file(folder: Path, period: Period, goal_ids: list[int], *, fr
     """
     target = assessment_file(folder, period.id)
     if target.exists():
-        raise ParameterError(f"{target} exists already; it is never overwritten. Edit it, or move it away first to start again")
+        raise ParameterError(
+            f"{target} exists already; it is never overwritten. Edit it, or move it away first to start again"
+        )
     prev = previous_assessment_period(period)
     src_dir = from_dir or folder
     prev_file = assessment_file(src_dir, prev.id)
@@ -111,7 +145,11 @@ def new_assessment_file(folder: Path, period: Period, goal_ids: list[int], *, fr
         data = _template(period, goal_ids)
         note = f"from the template ({prev_file.name} not found)"
         header = f"# Självvärderingar {period.id}: skriv text, riktning (positiv | oförändrad | negativ | kan_inte_bedomas), aktiviteter och datum.\n"
-    header += "# Mall och fält: docs/templates.md. Filen skrevs av ks-analysis assessments new " + dt.date.today().isoformat() + ".\n"
+    header += (
+        "# Mall och fält: docs/templates.md. Filen skrevs av ks-analysis assessments new "
+        + dt.date.today().isoformat()
+        + ".\n"
+    )
     text = header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1_000_000)
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{period.id}.", suffix=".tmp", dir=folder)
@@ -135,7 +173,9 @@ def run_new(args: argparse.Namespace) -> int:
     elif args.raw:
         folder = Path(args.raw) / "assessments"
     else:
-        raise ParameterError("give --assessments DIR (your raw folder's assessments/) or --raw DIR; the package does not guess where your files live")
+        raise ParameterError(
+            "give --assessments DIR (your raw folder's assessments/) or --raw DIR; the package does not guess where your files live"
+        )
     refuse_raw_output(folder, "--assessments" if args.assessments else "--raw")
     cat = load_catalogue(args.goals)
     goal_ids = [g.id for g in cat.goals if not g.is_steering]

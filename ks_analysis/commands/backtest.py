@@ -9,19 +9,44 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..paths import real_data_dir
-from ._util import add_example, progress_enabled
+from ks_analysis.commands._util import add_example, progress_enabled
+from ks_analysis.paths import real_data_dir
 
 log = logging.getLogger(__name__)
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("backtest", help="backtest the forecasts at 30 April and 31 August on the real series")
-    p.add_argument("--raw", type=Path, default=None, help="raw data folder (default: $KS_REAL_DATA or ../shared/data/real)")
-    p.add_argument("--sources", type=Path, default=None, help="sources manifest (default: data/real-sources.yaml if it exists, else RAW/sources.yaml)")
-    p.add_argument("--format", choices=["table", "json"], default="table", help="table (readable, default) or json ({runtime_s, cells, ...})")
-    p.add_argument("--write-calibration", action="store_true", help="also write the error pools and defaults to ks_analysis/data/calibration.json")
-    p.add_argument("--write-summary", action="store_true", help="also write the summary the report cites to ks_analysis/data/track_record.json")
+    p = sub.add_parser(
+        "backtest", help="backtest the forecasts at 30 April and 31 August on the real series"
+    )
+    p.add_argument(
+        "--raw",
+        type=Path,
+        default=None,
+        help="raw data folder (default: $KS_REAL_DATA or ../shared/data/real)",
+    )
+    p.add_argument(
+        "--sources",
+        type=Path,
+        default=None,
+        help="sources manifest (default: data/real-sources.yaml if it exists, else RAW/sources.yaml)",
+    )
+    p.add_argument(
+        "--format",
+        choices=["table", "json"],
+        default="table",
+        help="table (readable, default) or json ({runtime_s, cells, ...})",
+    )
+    p.add_argument(
+        "--write-calibration",
+        action="store_true",
+        help="also write the error pools and defaults to ks_analysis/data/calibration.json",
+    )
+    p.add_argument(
+        "--write-summary",
+        action="store_true",
+        help="also write the summary the report cites to ks_analysis/data/track_record.json",
+    )
     add_example(
         p,
         "ks-analysis backtest --raw ../shared/data/real --sources data/real-sources.yaml",
@@ -31,13 +56,15 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import backtest as bt
-    from ..errors import ParameterError
-    from ..paths import PROJECT_ROOT
+    from ks_analysis.backtest import replay as bt
+    from ks_analysis.errors import ParameterError
+    from ks_analysis.paths import PROJECT_ROOT
 
     raw = args.raw or real_data_dir()
     if not raw.exists():
-        raise ParameterError(f"--raw {raw}: folder not found; pass the real data folder, e.g. --raw ../shared/data/real")
+        raise ParameterError(
+            f"--raw {raw}: folder not found; pass the real data folder, e.g. --raw ../shared/data/real"
+        )
     sources = args.sources
     if sources is None and (PROJECT_ROOT / "data" / "real-sources.yaml").exists():
         sources = PROJECT_ROOT / "data" / "real-sources.yaml"

@@ -6,15 +6,17 @@ import argparse
 import json
 from typing import Any
 
-from ..catalogue import load_catalogue
-from ..errors import ParameterError
-from ..periods import periods_of_year
-from ._util import add_example
+from ks_analysis.commands._util import add_example
+from ks_analysis.errors import ParameterError
+from ks_analysis.goals.catalogue import load_catalogue
+from ks_analysis.periods import periods_of_year
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("goals", help="list the goal catalogue (areas, goals, indicators, targets)")
-    p.add_argument("--goals", metavar="FILE", help="goal catalogue YAML (default: the packaged KS mål 2019)")
+    p.add_argument(
+        "--goals", metavar="FILE", help="goal catalogue YAML (default: the packaged KS mål 2019)"
+    )
     p.add_argument("--format", choices=["table", "json"], default="table")
     add_example(p, "ks-analysis goals", "ks-analysis goals --format json")
     p.set_defaults(func=run_goals)
@@ -50,7 +52,13 @@ def run_goals(args: argparse.Namespace) -> int:
                             "direction": i.direction,
                             "genders": list(i.genders),
                             "role": i.role,
-                            "target": {"type": i.target.type, "value": i.target.value, "reference": i.target.reference, "tolerance": i.target.tolerance, "scope": i.target.scope},
+                            "target": {
+                                "type": i.target.type,
+                                "value": i.target.value,
+                                "reference": i.target.reference,
+                                "tolerance": i.target.tolerance,
+                                "scope": i.target.scope,
+                            },
                         }
                         for i in g.indicators
                     ],
@@ -67,7 +75,9 @@ def run_goals(args: argparse.Namespace) -> int:
                 print(f"      Styrdokument: {', '.join(g.steering_documents)}")
             for i in g.indicators:
                 genders = "/".join(i.genders)
-                print(f"      {i.id:<30} {i.role:<7} {i.aggregation:<5} {genders:<5} {i.target.describe_sv(i.unit, i.direction)}")
+                print(
+                    f"      {i.id:<30} {i.role:<7} {i.aggregation:<5} {genders:<5} {i.target.describe_sv(i.unit, i.direction)}"
+                )
             if not g.indicators:
                 print("      (stödjande mål: självvärdering, ingen prognos)")
     return 0
@@ -78,7 +88,12 @@ def run_periods(args: argparse.Namespace) -> int:
         raise ParameterError(f"year {args.year!r} must be four digits, e.g. 2019")
     periods = periods_of_year(int(args.year))
     if args.format == "json":
-        print(json.dumps([{"id": p.id, "cutoff": p.cutoff.isoformat(), "name": p.name_sv} for p in periods], ensure_ascii=False))
+        print(
+            json.dumps(
+                [{"id": p.id, "cutoff": p.cutoff.isoformat(), "name": p.name_sv} for p in periods],
+                ensure_ascii=False,
+            )
+        )
         return 0
     for p in periods:
         print(f"{p.id:<8} {p.cutoff.isoformat()}  {p.name_sv}")

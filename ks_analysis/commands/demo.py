@@ -6,15 +6,20 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..demo import DEMO_SEED, generate_demo
-from ..errors import ParameterError
-from ..paths import DEMO_DIR, refuse_raw_output
-from ._util import add_example
+from ks_analysis.commands._util import add_example
+from ks_analysis.demo import DEMO_SEED, generate_demo
+from ks_analysis.errors import ParameterError
+from ks_analysis.paths import DEMO_DIR, refuse_raw_output
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("demo", help="write the seeded demo dataset (made-up data)")
-    p.add_argument("--out", type=Path, required=True, help="folder to write to (must be empty or the demo folder)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="folder to write to (must be empty or the demo folder)",
+    )
     p.add_argument("--seed", type=int, default=DEMO_SEED)
     add_example(p, "ks-analysis demo --out /tmp/demo")
     p.set_defaults(func=run)
@@ -27,7 +32,9 @@ def run(args: argparse.Namespace) -> int:
     refuse_raw_output(args.out, "--out", allow_demo=True)
     if out != DEMO_DIR.resolve():
         if out.exists() and not out.is_dir():
-            raise ParameterError(f"--out {args.out}: is a file, not a folder; choose an empty or new folder")
+            raise ParameterError(
+                f"--out {args.out}: is a file, not a folder; choose an empty or new folder"
+            )
         if out.is_dir() and any(out.iterdir()):
             raise ParameterError(
                 f"--out {args.out}: the folder is not empty and the demo would overwrite files in it; "

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataFileError, ParameterError
-from ..paths import DEMO_DIR, NOTEBOOKS_DIR, REPORTS_DIR, refuse_raw_output
-from ..runner import execute_notebook, render_html, validate_parameters
-from ._util import add_example, parse_date
+from ks_analysis.commands._util import add_example, parse_date
+from ks_analysis.errors import DataFileError, ParameterError
+from ks_analysis.paths import DEMO_DIR, NOTEBOOKS_DIR, REPORTS_DIR, refuse_raw_output
+from ks_analysis.publish.notebooks import execute_notebook, render_html, validate_parameters
 
 __all__ = ["add_parser", "render_exploration", "EXPLORE_NOTEBOOK"]
 
@@ -25,15 +25,38 @@ EXPLORE_NOTEBOOK = "04-explore-indicator.ipynb"
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("explore", help="render one indicator's series, peers, gender split, provenance and forecast as HTML")
+    p = sub.add_parser(
+        "explore",
+        help="render one indicator's series, peers, gender split, provenance and forecast as HTML",
+    )
     p.add_argument("indicator", help="Kolada id (N03926) or local id (LOKAL_...)")
-    p.add_argument("--municipality", default="0665", help="Kolada code of the kommun (default 0665 Vaggeryd)")
-    p.add_argument("--peers", default="", help="comma-separated Kolada codes (default: the other kommuner of the län)")
-    p.add_argument("--gender", default="T", choices=["T", "K", "M"], help="T totalt (default), K kvinnor, M män")
-    p.add_argument("--raw", type=Path, default=DEMO_DIR, help="raw data folder (default: the demo data)")
+    p.add_argument(
+        "--municipality", default="0665", help="Kolada code of the kommun (default 0665 Vaggeryd)"
+    )
+    p.add_argument(
+        "--peers",
+        default="",
+        help="comma-separated Kolada codes (default: the other kommuner of the län)",
+    )
+    p.add_argument(
+        "--gender",
+        default="T",
+        choices=["T", "K", "M"],
+        help="T totalt (default), K kvinnor, M män",
+    )
+    p.add_argument(
+        "--raw", type=Path, default=DEMO_DIR, help="raw data folder (default: the demo data)"
+    )
     p.add_argument("--sources", type=Path, help="sources manifest (default: RAW/sources.yaml)")
-    p.add_argument("--as-of", default="", help="data vintage YYYY-MM-DD (default: everything known today)")
-    p.add_argument("--out", type=Path, default=REPORTS_DIR / "explore", help="folder for the HTML (default: reports/explore)")
+    p.add_argument(
+        "--as-of", default="", help="data vintage YYYY-MM-DD (default: everything known today)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=REPORTS_DIR / "explore",
+        help="folder for the HTML (default: reports/explore)",
+    )
     add_example(
         p,
         "ks-analysis explore N03926",
@@ -45,14 +68,18 @@ def add_parser(sub: Any) -> None:
 
 def _check_municipality(code: Any) -> None:
     if not re.fullmatch(r"\d{4}", str(code)):
-        raise ParameterError(f"--municipality {code!r}: a Kolada code has 4 digits, e.g. 0665 for Vaggeryd")
+        raise ParameterError(
+            f"--municipality {code!r}: a Kolada code has 4 digits, e.g. 0665 for Vaggeryd"
+        )
 
 
 def _check_date(value: Any) -> None:
     parse_date(value, "--as-of")
 
 
-def render_exploration(params: dict[str, str], out_dir: Path, notebooks_dir: Path | None = None) -> Path:
+def render_exploration(
+    params: dict[str, str], out_dir: Path, notebooks_dir: Path | None = None
+) -> Path:
     """Run notebook 04 with ``params`` and write ``out_dir/<indicator>-<municipality>-<gender>.html`` atomically.
 
     Raises:
@@ -62,15 +89,23 @@ def render_exploration(params: dict[str, str], out_dir: Path, notebooks_dir: Pat
     nb_dir = notebooks_dir or NOTEBOOKS_DIR
     notebook = nb_dir / EXPLORE_NOTEBOOK
     if not notebook.exists():
-        raise DataFileError(notebook, "explore notebook not found", fix="run from the project folder")
-    validate_parameters(notebook, params, {"municipality": _check_municipality, "as_of": _check_date})
+        raise DataFileError(
+            notebook, "explore notebook not found", fix="run from the project folder"
+        )
+    validate_parameters(
+        notebook, params, {"municipality": _check_municipality, "as_of": _check_date}
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     name = f"{params['indicator'].upper()}-{params['municipality']}-{params['gender']}.html"
     final = out_dir / name
     tmp = Path(tempfile.mkdtemp(prefix=".explore-", dir=out_dir))
     try:
         executed = execute_notebook(notebook, tmp / EXPLORE_NOTEBOOK, params, cwd=nb_dir)
-        html = render_html(executed, tmp / name, f"Utforska {params['indicator'].upper()} – {params['municipality']}")
+        html = render_html(
+            executed,
+            tmp / name,
+            f"Utforska {params['indicator'].upper()} – {params['municipality']}",
+        )
         os.replace(html, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -9,10 +9,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import load_catalogue
-from ..errors import ParameterError
-from ..paths import RAW_DIR
-from ._util import add_example, progress_enabled
+from ks_analysis.commands._util import add_example, progress_enabled
+from ks_analysis.errors import ParameterError
+from ks_analysis.goals.catalogue import load_catalogue
+from ks_analysis.paths import RAW_DIR
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,9 @@ KOLADA_KPI = re.compile(r"^[NU]\d{5}$")
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("fetch", help="fetch data from an online source into a new dated raw snapshot")
+    p = sub.add_parser(
+        "fetch", help="fetch data from an online source into a new dated raw snapshot"
+    )
     fsub = p.add_subparsers(dest="source", metavar="SOURCE", parser_class=type(p), required=True)
     k = fsub.add_parser(
         "kolada",
@@ -33,17 +35,58 @@ def add_parser(sub: Any) -> None:
             "writes under data/raw/: it only ever adds a new snapshot folder. See docs/kolada-fetch.md."
         ),
     )
-    k.add_argument("--kpi", nargs="+", metavar="ID", help="KPI ids (default: the goal catalogue's Kolada KPIs); an unknown id is an error")
-    k.add_argument("--goals", metavar="FILE", help="goal catalogue for the default KPIs and units (default: the packaged KS mål 2019)")
-    k.add_argument("--municipality", default=None, help="kommun code (default: the catalogue's, 0665); its län and riket 0000 are always fetched")
-    k.add_argument("--peers", nargs="+", default=["lan"], metavar="PEERS", help="'lan' (default: the län's other kommuner), 'kolada-group ID', 'none', or kommun codes (0604 0617 or 0604,0617)")
-    k.add_argument("--years", default=f"2010-{dt.date.today().year}", help="years, e.g. 2010-2024 or 2018,2019 (default: 2010 to this year)")
-    k.add_argument("--base-url", default=None, help="API root (default: Kolada's v3 API, https://api.kolada.se/v3)")
-    k.add_argument("--out", type=Path, default=RAW_DIR / "kolada", help="snapshot root (default: data/raw/kolada); sources.yaml of its parent gets the entry")
+    k.add_argument(
+        "--kpi",
+        nargs="+",
+        metavar="ID",
+        help="KPI ids (default: the goal catalogue's Kolada KPIs); an unknown id is an error",
+    )
+    k.add_argument(
+        "--goals",
+        metavar="FILE",
+        help="goal catalogue for the default KPIs and units (default: the packaged KS mål 2019)",
+    )
+    k.add_argument(
+        "--municipality",
+        default=None,
+        help="kommun code (default: the catalogue's, 0665); its län and riket 0000 are always fetched",
+    )
+    k.add_argument(
+        "--peers",
+        nargs="+",
+        default=["lan"],
+        metavar="PEERS",
+        help="'lan' (default: the län's other kommuner), 'kolada-group ID', 'none', or kommun codes (0604 0617 or 0604,0617)",
+    )
+    k.add_argument(
+        "--years",
+        default=f"2010-{dt.date.today().year}",
+        help="years, e.g. 2010-2024 or 2018,2019 (default: 2010 to this year)",
+    )
+    k.add_argument(
+        "--base-url",
+        default=None,
+        help="API root (default: Kolada's v3 API, https://api.kolada.se/v3)",
+    )
+    k.add_argument(
+        "--out",
+        type=Path,
+        default=RAW_DIR / "kolada",
+        help="snapshot root (default: data/raw/kolada); sources.yaml of its parent gets the entry",
+    )
     k.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: 30)")
-    k.add_argument("--retries", type=int, default=4, help="retries on HTTP 429/5xx and timeouts (default: 4)")
-    k.add_argument("--retry-delay", type=float, default=1.0, help="first retry delay in seconds, doubling each time (default: 1); Retry-After wins")
-    k.add_argument("--no-sources-update", action="store_true", help="do not add the entry to sources.yaml")
+    k.add_argument(
+        "--retries", type=int, default=4, help="retries on HTTP 429/5xx and timeouts (default: 4)"
+    )
+    k.add_argument(
+        "--retry-delay",
+        type=float,
+        default=1.0,
+        help="first retry delay in seconds, doubling each time (default: 1); Retry-After wins",
+    )
+    k.add_argument(
+        "--no-sources-update", action="store_true", help="do not add the entry to sources.yaml"
+    )
     add_example(
         k,
         "ks-analysis fetch kolada                       # the catalogue's KPIs for 0665, Jönköpings län, riket and the län's kommuner",
@@ -51,7 +94,12 @@ def add_parser(sub: Any) -> None:
         "ks-analysis fetch kolada --peers kolada-group G124026 --out data/raw/kolada",
     )
     k.set_defaults(func=run_kolada)
-    add_example(p, "ks-analysis fetch kolada", "ks-analysis fetch kolada --kpi N03926 --years 2015-2024", "ks-analysis fetch kolada --help")
+    add_example(
+        p,
+        "ks-analysis fetch kolada",
+        "ks-analysis fetch kolada --kpi N03926 --years 2015-2024",
+        "ks-analysis fetch kolada --help",
+    )
 
 
 def parse_years(text: str) -> list[int]:
@@ -64,10 +112,14 @@ def parse_years(text: str) -> list[int]:
     for part in str(text).replace(" ", "").split(","):
         m = re.fullmatch(r"(\d{4})(?:-(\d{4}))?", part)
         if not m:
-            raise ParameterError(f"--years {text!r}: {part!r} is not a year or range; write e.g. 2010-2024 or 2018,2019")
+            raise ParameterError(
+                f"--years {text!r}: {part!r} is not a year or range; write e.g. 2010-2024 or 2018,2019"
+            )
         lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
         if hi < lo or lo < 1950 or hi > 2100:
-            raise ParameterError(f"--years {text!r}: {part!r} is not a sensible range; write e.g. 2010-2024")
+            raise ParameterError(
+                f"--years {text!r}: {part!r} is not a sensible range; write e.g. 2010-2024"
+            )
         years += [y for y in range(lo, hi + 1) if y not in years]
     return years
 
@@ -80,12 +132,16 @@ def _peers(values: list[str]) -> list[str] | str:
         return "none" if first == "none" else "lan"
     if first == "kolada-group":
         if len(values) != 2:
-            raise ParameterError("--peers kolada-group needs exactly one group id, e.g. --peers kolada-group G124026")
+            raise ParameterError(
+                "--peers kolada-group needs exactly one group id, e.g. --peers kolada-group G124026"
+            )
         return ["kolada-group", values[1].strip()]
     codes = [c.strip() for v in values for c in v.split(",") if c.strip()]
     bad = [c for c in codes if not re.fullmatch(r"\d{3,4}", c)]
     if bad:
-        raise ParameterError(f"--peers: {', '.join(map(repr, bad))} is not a kommun code; use 'lan', 'kolada-group ID', 'none' or codes like 0604")
+        raise ParameterError(
+            f"--peers: {', '.join(map(repr, bad))} is not a kommun code; use 'lan', 'kolada-group ID', 'none' or codes like 0604"
+        )
     return [c.zfill(4) for c in codes]
 
 
@@ -101,7 +157,10 @@ def run_kolada(args: argparse.Namespace) -> int:
     municipality = (args.municipality or cat.municipality).strip().zfill(4)
     if args.retries < 0 or args.retry_delay < 0 or args.timeout <= 0:
         raise ParameterError("--retries and --retry-delay must be >= 0 and --timeout > 0")
-    from ..kolada_api import DEFAULT_BASE_URL, fetch_kolada  # pandas loads only when fetching
+    from ks_analysis.fetch.kolada import (  # pandas loads only when fetching
+        DEFAULT_BASE_URL,
+        fetch_kolada,
+    )
 
     if args.base_url is None:
         args.base_url = DEFAULT_BASE_URL
@@ -114,7 +173,11 @@ def run_kolada(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         strict_kpis=strict,
         units=units,
-        client_options={"timeout": args.timeout, "max_attempts": args.retries + 1, "backoff": args.retry_delay},
+        client_options={
+            "timeout": args.timeout,
+            "max_attempts": args.retries + 1,
+            "backoff": args.retry_delay,
+        },
         progress=progress_enabled(args),
         update_sources=not args.no_sources_update,
     )

@@ -8,27 +8,48 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import ParameterError
-from ..paths import DEMO_DIR, REPORTS_DIR, refuse_raw_output
-from ..periods import Period, current_period, parse_period, periods_of_year
-from ..publish import publish_report
-from ._util import add_example, parse_date
+from ks_analysis.commands._util import add_example, parse_date
+from ks_analysis.errors import ParameterError
+from ks_analysis.paths import DEMO_DIR, REPORTS_DIR, refuse_raw_output
+from ks_analysis.periods import Period, current_period, parse_period, periods_of_year
+from ks_analysis.publish.report import publish_report
 
 log = logging.getLogger(__name__)
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("report", help="render the goal report of a period (HTML + report.json)")
-    p.add_argument("--period", action="append", metavar="P", help="YYYY-T1, YYYY-T2 or YYYY-Y (repeatable); 'current' = the latest cutoff passed")
+    p.add_argument(
+        "--period",
+        action="append",
+        metavar="P",
+        help="YYYY-T1, YYYY-T2 or YYYY-Y (repeatable); 'current' = the latest cutoff passed",
+    )
     p.add_argument("--year", type=int, help="all three periods of a year")
-    p.add_argument("--municipality", default="0665", help="Kolada code of the kommun (default 0665 Vaggeryd)")
-    p.add_argument("--raw", type=Path, default=DEMO_DIR, help="raw data folder (default: the demo data)")
+    p.add_argument(
+        "--municipality", default="0665", help="Kolada code of the kommun (default 0665 Vaggeryd)"
+    )
+    p.add_argument(
+        "--raw", type=Path, default=DEMO_DIR, help="raw data folder (default: the demo data)"
+    )
     p.add_argument("--sources", type=Path, help="sources manifest (default: RAW/sources.yaml)")
-    p.add_argument("--goals", type=Path, help="goal catalogue YAML (default: the packaged KS mål 2019)")
-    p.add_argument("--assessments", type=Path, help="folder of self-assessments <period>.yaml (default: RAW/assessments)")
+    p.add_argument(
+        "--goals", type=Path, help="goal catalogue YAML (default: the packaged KS mål 2019)"
+    )
+    p.add_argument(
+        "--assessments",
+        type=Path,
+        help="folder of self-assessments <period>.yaml (default: RAW/assessments)",
+    )
     p.add_argument("--as-of", help="data vintage YYYY-MM-DD (default: each period's cutoff)")
-    p.add_argument("--peers", default="", help="comma-separated Kolada codes of the peer group (default: the catalogue's)")
-    p.add_argument("--out", type=Path, default=REPORTS_DIR, help="reports folder (default: reports/)")
+    p.add_argument(
+        "--peers",
+        default="",
+        help="comma-separated Kolada codes of the peer group (default: the catalogue's)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=REPORTS_DIR, help="reports folder (default: reports/)"
+    )
     add_example(
         p,
         "ks-analysis report --period 2019-T1",
@@ -67,7 +88,14 @@ def run(args: argparse.Namespace) -> int:
             peers=args.peers,
             out=args.out,
         )
-        log.info("[%d/%d] %s done in %.1f s (%.0f kB)", i, len(periods), per.id, result.seconds, result.html_bytes / 1024)
+        log.info(
+            "[%d/%d] %s done in %.1f s (%.0f kB)",
+            i,
+            len(periods),
+            per.id,
+            result.seconds,
+            result.html_bytes / 1024,
+        )
         print(result.html)
         sys.stdout.flush()
     return 0

@@ -20,10 +20,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataFileError
-from ..schema import RAW_COLUMNS
+from ks_analysis.errors import DataFileError
+from ks_analysis.schema import RAW_COLUMNS
 
-__all__ = ["READERS", "BATCH_READERS", "reader", "batch_reader", "get_reader", "get_batch_reader", "raw_frame", "concat_raw", "as_category", "TEXT_COLUMNS"]
+__all__ = [
+    "READERS",
+    "BATCH_READERS",
+    "reader",
+    "batch_reader",
+    "get_reader",
+    "get_batch_reader",
+    "raw_frame",
+    "concat_raw",
+    "as_category",
+    "TEXT_COLUMNS",
+]
 
 ReaderFn = Callable[..., pd.DataFrame]
 READERS: dict[str, ReaderFn] = {}
@@ -43,12 +54,16 @@ def reader(name: str) -> Callable[[ReaderFn], ReaderFn]:
     return deco
 
 
-def batch_reader(name: str, read_part: Callable[..., Any], combine: Callable[[list[Any]], pd.DataFrame]) -> None:
+def batch_reader(
+    name: str, read_part: Callable[..., Any], combine: Callable[[list[Any]], pd.DataFrame]
+) -> None:
     """Register the many-files form of reader ``name`` (see :data:`BATCH_READERS`)."""
     BATCH_READERS[name] = (read_part, combine)
 
 
-def get_batch_reader(name: str) -> tuple[Callable[..., Any], Callable[[list[Any]], pd.DataFrame]] | None:
+def get_batch_reader(
+    name: str,
+) -> tuple[Callable[..., Any], Callable[[list[Any]], pd.DataFrame]] | None:
     """``(read_part, combine)`` of reader ``name`` when it has a many-files form, else None."""
     _load_all()
     return BATCH_READERS.get(name)
@@ -61,7 +76,9 @@ def get_reader(name: str, manifest: str = "sources manifest") -> ReaderFn:
         return READERS[name]
     except KeyError:
         known = ", ".join(sorted(READERS))
-        raise DataFileError(manifest, f"unknown reader {name!r}", fix=f"use one of: {known}") from None
+        raise DataFileError(
+            manifest, f"unknown reader {name!r}", fix=f"use one of: {known}"
+        ) from None
 
 
 #: Raw columns held as categoricals: few distinct values in millions of rows (memory and speed).
@@ -76,15 +93,29 @@ def as_category(values: Any, n: int | None = None) -> pd.Categorical:
     """
     if n is not None and (values is None or isinstance(values, str | int | float)):
         if values is None or (isinstance(values, float) and np.isnan(values)):
-            return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=pd.Index([], dtype=object))
-        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([values], dtype=object))
-    cat: Any = values if isinstance(values, pd.Categorical) else (values.array if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype) else None)
+            return pd.Categorical.from_codes(
+                np.full(n, -1, dtype=np.int8), categories=pd.Index([], dtype=object)
+            )
+        return pd.Categorical.from_codes(
+            np.zeros(n, dtype=np.int8), categories=pd.Index([values], dtype=object)
+        )
+    cat: Any = (
+        values
+        if isinstance(values, pd.Categorical)
+        else (
+            values.array
+            if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype)
+            else None
+        )
+    )
     if cat is not None and cat.categories.dtype == object:
         return cat
     if cat is None:
         codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
         return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
-    return pd.Categorical.from_codes(cat.codes, categories=pd.Index(cat.categories.astype(object), dtype=object))
+    return pd.Categorical.from_codes(
+        cat.codes, categories=pd.Index(cat.categories.astype(object), dtype=object)
+    )
 
 
 def raw_frame(rows: dict[str, Any] | pd.DataFrame, **constants: Any) -> pd.DataFrame:
@@ -98,7 +129,10 @@ def raw_frame(rows: dict[str, Any] | pd.DataFrame, **constants: Any) -> pd.DataF
         n = len(rows)
         given: dict[str, Any] = {c: rows[c] for c in rows.columns}
     else:
-        given = {c: (v if isinstance(v, np.ndarray | pd.Series | pd.Categorical) else pd.Series(v)) for c, v in rows.items()}
+        given = {
+            c: (v if isinstance(v, np.ndarray | pd.Series | pd.Categorical) else pd.Series(v))
+            for c, v in rows.items()
+        }
         lengths = {len(v) for v in given.values()}
         if len(lengths) > 1:
             raise ValueError("All arrays must be of the same length")
@@ -110,14 +144,22 @@ def raw_frame(rows: dict[str, Any] | pd.DataFrame, **constants: Any) -> pd.DataF
             out[col] = as_category(v, n) if col in TEXT_COLUMNS else [v] * n
         elif col in given:
             v = given[col]
-            out[col] = as_category(v) if col in TEXT_COLUMNS else (v.to_numpy() if isinstance(v, pd.Series) else v)
+            out[col] = (
+                as_category(v)
+                if col in TEXT_COLUMNS
+                else (v.to_numpy() if isinstance(v, pd.Series) else v)
+            )
         elif col == "published":
             out[col] = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
         else:
-            out[col] = as_category(None, n) if col in TEXT_COLUMNS else np.full(n, None, dtype=object)
+            out[col] = (
+                as_category(None, n) if col in TEXT_COLUMNS else np.full(n, None, dtype=object)
+            )
     result = pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
     if result["published"].dtype != "datetime64[s]":
-        result["published"] = pd.to_datetime(result["published"], errors="coerce").astype("datetime64[s]")
+        result["published"] = pd.to_datetime(result["published"], errors="coerce").astype(
+            "datetime64[s]"
+        )
     if result["source_row"].dtype != "int64":
         result["source_row"] = result["source_row"].astype("int64")
     if result["value"].dtype.kind not in "fiu":
@@ -133,7 +175,12 @@ def concat_raw(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """
     if not frames:
         return pd.DataFrame(columns=[*RAW_COLUMNS, "spec"])
-    if len(frames) == 1 and all(isinstance(frames[0][c].dtype, pd.CategoricalDtype) and frames[0][c].cat.categories.dtype == object for c in frames[0].columns if c in TEXT_COLUMNS or c == "spec"):
+    if len(frames) == 1 and all(
+        isinstance(frames[0][c].dtype, pd.CategoricalDtype)
+        and frames[0][c].cat.categories.dtype == object
+        for c in frames[0].columns
+        if c in TEXT_COLUMNS or c == "spec"
+    ):
         return frames[0].reset_index(drop=True)  # nothing to unite
     from pandas.api.types import union_categoricals
 
@@ -141,7 +188,12 @@ def concat_raw(frames: list[pd.DataFrame]) -> pd.DataFrame:
     for col in frames[0].columns:
         parts = [f[col] for f in frames]
         if col in TEXT_COLUMNS or col == "spec":
-            cats = [as_category(p) if isinstance(p.dtype, pd.CategoricalDtype) else as_category(p.to_numpy()) for p in parts]
+            cats = [
+                as_category(p)
+                if isinstance(p.dtype, pd.CategoricalDtype)
+                else as_category(p.to_numpy())
+                for p in parts
+            ]
             cols[col] = union_categoricals(cats, ignore_order=True)
         else:
             cols[col] = pd.concat(parts, ignore_index=True)
@@ -168,4 +220,4 @@ def _load_all() -> None:
         importlib.import_module(f"{__name__}.{name}")
 
 
-_READER_MODULES = ["kolada", "kolada_web", "local", "agencies", "tables", "kolada_api"]
+_READER_MODULES = ["kolada_bulk", "kolada_web", "local", "agencies", "tables", "kolada_snapshot"]

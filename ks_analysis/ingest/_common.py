@@ -7,7 +7,20 @@ import unicodedata
 
 import numpy as np
 
-__all__ = ["normalise_period", "ort_key", "sniff_delimiter", "MONTHS_SV", "gender_code", "region_code", "split_region_label", "unit_from_title", "title_key", "local_id", "csv_record_lines", "csv_parse_error_line"]
+__all__ = [
+    "normalise_period",
+    "ort_key",
+    "sniff_delimiter",
+    "MONTHS_SV",
+    "gender_code",
+    "region_code",
+    "split_region_label",
+    "unit_from_title",
+    "title_key",
+    "local_id",
+    "csv_record_lines",
+    "csv_parse_error_line",
+]
 
 MONTHS_SV = {
     "januari": 1, "februari": 2, "mars": 3, "april": 4, "maj": 5, "juni": 6,
@@ -183,11 +196,17 @@ def csv_record_lines(data: bytes, n_rows: int) -> np.ndarray:
     starts = np.concatenate([[0], nl + 1])
     ends = np.concatenate([nl, [len(arr)]])
     length = ends - starts
-    first = arr[np.minimum(starts, max(len(arr) - 1, 0))] if len(arr) else np.zeros(len(starts), dtype=np.uint8)
+    first = (
+        arr[np.minimum(starts, max(len(arr) - 1, 0))]
+        if len(arr)
+        else np.zeros(len(starts), dtype=np.uint8)
+    )
     blank = (length == 0) | ((length == 1) & (first == 13))
     lines = np.flatnonzero(~blank) + 1
     data_lines = lines[1:]
-    if len(data_lines) != n_rows:  # records over several lines (quoted newlines): positions, not lines
+    if (
+        len(data_lines) != n_rows
+    ):  # records over several lines (quoted newlines): positions, not lines
         return np.arange(2, n_rows + 2, dtype=np.int64)
     return data_lines.astype(np.int64)
 

@@ -7,17 +7,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataFileError
-from . import check_columns, raw_frame, reader
-from ._common import normalise_period
-from .local import _read_text_table
+from ks_analysis.errors import DataFileError
+from ks_analysis.ingest import check_columns, raw_frame, reader
+from ks_analysis.ingest._common import normalise_period
+from ks_analysis.ingest.local import _read_text_table
 
 __all__ = ["read_arbetsformedlingen_monthly", "read_tillvaxtanalys_quarterly"]
 
 
 @reader("arbetsformedlingen_monthly")
 def read_arbetsformedlingen_monthly(
-    path: Path, *, rel: str, indicator: str = "AF_ARBETSLOSA", unit: str = "antal", source: str = "arbetsformedlingen", table: str = "unemployed", **_: object
+    path: Path,
+    *,
+    rel: str,
+    indicator: str = "AF_ARBETSLOSA",
+    unit: str = "antal",
+    source: str = "arbetsformedlingen",
+    table: str = "unemployed",
+    **_: object,
 ) -> pd.DataFrame:
     """Monthly registered unemployed per kommun, keyed by kommun *name*.
 
@@ -33,13 +40,24 @@ def read_arbetsformedlingen_monthly(
                 header: list[str] = [str(d[0]) for d in cur.description]
                 records = cur.fetchall()
         except sqlite3.DatabaseError as exc:
-            raise DataFileError(rel, f"is not a readable SQLite database ({exc})", fix=f"check the file, or that it has a table {table!r}") from None
+            raise DataFileError(
+                rel,
+                f"is not a readable SQLite database ({exc})",
+                fix=f"check the file, or that it has a table {table!r}",
+            ) from None
         lower = [h.lower() for h in header]
-        check_columns(rel, lower, ["period", "municipality", "unemployedtotal"], "expected columns period, county, municipality, unemployedTotal")
+        check_columns(
+            rel,
+            lower,
+            ["period", "municipality", "unemployedtotal"],
+            "expected columns period, county, municipality, unemployedTotal",
+        )
         # Columns straight from the rows (no frame and no dict per row); ids are the row numbers.
         cols = list(zip(*records, strict=True)) if records else [() for _ in header]
         column = {h.lower(): cols[j] for j, h in enumerate(header)}
-        row_numbers: list[int] = [int(i) for i in column["id"]] if "id" in column else list(range(1, len(records) + 1))
+        row_numbers: list[int] = (
+            [int(i) for i in column["id"]] if "id" in column else list(range(1, len(records) + 1))
+        )
         period_raw: list[object] = list(column["period"])
         names: list[object] = list(column["municipality"])
         values: list[object] = list(column["unemployedtotal"])
@@ -48,13 +66,20 @@ def read_arbetsformedlingen_monthly(
         row_numbers = [i for i, _ in numbered]  # lines as an editor shows them
         rows = [r for _, r in numbered]
         lower = [h.lower() for h in header]
-        check_columns(rel, lower, ["period", "municipality", "unemployedtotal"], "expected columns period, county, municipality, unemployedTotal")
+        check_columns(
+            rel,
+            lower,
+            ["period", "municipality", "unemployedtotal"],
+            "expected columns period, county, municipality, unemployedTotal",
+        )
         key = {h.lower(): h for h in header}
         period_raw = [r.get(key["period"]) if key["period"] in r else r.get("period") for r in rows]
         names = [r.get(key["municipality"], r.get("municipality")) for r in rows]
         values = [r.get(key["unemployedtotal"], r.get("unemployedtotal")) for r in rows]
     cache: dict[object, tuple[str, str | None]] = {}
-    periods = [cache[p] if p in cache else cache.setdefault(p, normalise_period(p)) for p in period_raw]
+    periods = [
+        cache[p] if p in cache else cache.setdefault(p, normalise_period(p)) for p in period_raw
+    ]
     return raw_frame(
         {
             "municipality_name": names,
@@ -73,7 +98,14 @@ def read_arbetsformedlingen_monthly(
 
 @reader("tillvaxtanalys_quarterly")
 def read_tillvaxtanalys_quarterly(
-    path: Path, *, rel: str, indicator: str = "TVA_NYSTARTADE", unit: str = "antal", source: str = "tillvaxtanalys", sheet: str = "Kommun", **_: object
+    path: Path,
+    *,
+    rel: str,
+    indicator: str = "TVA_NYSTARTADE",
+    unit: str = "antal",
+    source: str = "tillvaxtanalys",
+    sheet: str = "Kommun",
+    **_: object,
 ) -> pd.DataFrame:
     """Quarterly new firms per kommun, wide: ``Kommunnummer | Kommun | 200701 | 200702 | ...``.
 
@@ -84,7 +116,7 @@ def read_tillvaxtanalys_quarterly(
     ``Samtliga`` total row is passed on as an aggregate.
     """
     if path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
-        from ._excel import read_sheet_rows
+        from ks_analysis.ingest._excel import read_sheet_rows
 
         grid = read_sheet_rows(path, rel, sheet)
     else:
@@ -99,7 +131,12 @@ def read_tillvaxtanalys_quarterly(
     # Sheet 'Kommun' has Kommunnummer | Kommun; sheet 'Län' only the län name in column A.
     by_name = header[:1] == ["Län"]
     if not by_name:
-        check_columns(rel, header[:2], ["Kommunnummer", "Kommun"], "the first two columns are Kommunnummer and Kommun (or, on sheet Län, the column Län)")
+        check_columns(
+            rel,
+            header[:2],
+            ["Kommunnummer", "Kommun"],
+            "the first two columns are Kommunnummer and Kommun (or, on sheet Län, the column Län)",
+        )
     first = 1 if by_name else 2
     qcols: list[tuple[int, str, str, int]] = []
     for j, h in enumerate(header[first:], start=first):
@@ -109,7 +146,10 @@ def read_tillvaxtanalys_quarterly(
     newest: dict[str, int] = {}
     for _j, period, _h, stars in qcols:
         newest[period] = max(newest.get(period, 0), stars)
-    out: dict[str, list[object]] = {c: [] for c in ["municipality", "municipality_name", "period", "value", "source_row", "reject"]}
+    out: dict[str, list[object]] = {
+        c: []
+        for c in ["municipality", "municipality_name", "period", "value", "source_row", "reject"]
+    }
     for i, row in enumerate(grid[1:], start=2):
         if not any(c not in (None, "") for c in row):
             continue
@@ -124,7 +164,17 @@ def read_tillvaxtanalys_quarterly(
             out["value"].append(row[j] if j < len(row) else None)
             out["source_row"].append(i)
             out["reject"].append(
-                f"older definition of {period} (column {raw_header!r}); the newer column with {'*' * newest[period]} is kept" if stars < newest[period] else None
+                f"older definition of {period} (column {raw_header!r}); the newer column with {'*' * newest[period]} is kept"
+                if stars < newest[period]
+                else None
             )
-    frame = raw_frame(out, indicator=indicator, gender="T", frequency="Q", unit=unit, source=source, source_file=rel)
+    frame = raw_frame(
+        out,
+        indicator=indicator,
+        gender="T",
+        frequency="Q",
+        unit=unit,
+        source=source,
+        source_file=rel,
+    )
     return frame

@@ -20,10 +20,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ..errors import DataFileError
-from . import as_category, check_columns, raw_frame, reader
-from ._common import csv_parse_error_line, csv_record_lines, local_id, title_key, unit_from_title
-from ._excel import read_sheet_rows
+from ks_analysis.errors import DataFileError
+from ks_analysis.ingest import as_category, check_columns, raw_frame, reader
+from ks_analysis.ingest._common import (
+    csv_parse_error_line,
+    csv_record_lines,
+    local_id,
+    title_key,
+    unit_from_title,
+)
+from ks_analysis.ingest._excel import read_sheet_rows
 
 __all__ = [
     "read_kolada_web_export",
@@ -51,17 +57,33 @@ def read_kolada_kpi_metadata(path: Path | str) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataFileError(path.name, f"is not a readable Kolada metadata CSV ({type(exc).__name__})", fix="fetch kpi_results.csv again (UTF-8)") from None
-    check_columns(path.name, list(raw.columns), ["concept", "name", "is_divided_by_gender", "publication_date"], "Kolada's kpi_results.csv has concept, name, ..., publication_date")
+        raise DataFileError(
+            path.name,
+            f"is not a readable Kolada metadata CSV ({type(exc).__name__})",
+            fix="fetch kpi_results.csv again (UTF-8)",
+        ) from None
+    check_columns(
+        path.name,
+        list(raw.columns),
+        ["concept", "name", "is_divided_by_gender", "publication_date"],
+        "Kolada's kpi_results.csv has concept, name, ..., publication_date",
+    )
     return pd.DataFrame(
         {
             "id": raw["concept"].str.strip().str.upper(),
             "title": raw["name"].str.strip(),
             "unit": raw["name"].map(unit_from_title),
-            "divided_by_gender": raw["is_divided_by_gender"].str.strip().isin(["1", "true", "True"]),
+            "divided_by_gender": raw["is_divided_by_gender"]
+            .str.strip()
+            .isin(["1", "true", "True"]),
             "municipality_type": raw.get("municipality_type", pd.Series("", index=raw.index)),
-            "publication_date": pd.to_datetime(raw["publication_date"].replace("", None), errors="coerce"),
-            "prel_publication_date": pd.to_datetime(raw.get("prel_publication_date", pd.Series("", index=raw.index)).replace("", None), errors="coerce"),
+            "publication_date": pd.to_datetime(
+                raw["publication_date"].replace("", None), errors="coerce"
+            ),
+            "prel_publication_date": pd.to_datetime(
+                raw.get("prel_publication_date", pd.Series("", index=raw.index)).replace("", None),
+                errors="coerce",
+            ),
         }
     )
 
@@ -73,8 +95,15 @@ def read_kolada_metadata_csv(path: Path | str) -> pd.DataFrame:
     """
     path = Path(path)
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    check_columns(path.name, list(raw.columns), ["Kortnamn", "Kod"], "Metadata_Kolada.csv has Kortnamn, Beskrivning, Kod")
-    out = pd.DataFrame({"id": raw["Kod"].str.strip().str.upper(), "title": raw["Kortnamn"].str.strip()})
+    check_columns(
+        path.name,
+        list(raw.columns),
+        ["Kortnamn", "Kod"],
+        "Metadata_Kolada.csv has Kortnamn, Beskrivning, Kod",
+    )
+    out = pd.DataFrame(
+        {"id": raw["Kod"].str.strip().str.upper(), "title": raw["Kortnamn"].str.strip()}
+    )
     out = out.drop_duplicates("id").reset_index(drop=True)
     return out.assign(unit=out["title"].map(unit_from_title))
 
@@ -94,11 +123,17 @@ def kpi_units(data_file: Path, metadata_file: str | None) -> dict[str, str]:
         return {}
     p = (data_file.parent / metadata_file).resolve()
     if not p.exists():
-        raise DataFileError(metadata_file, f"metadata file named for {data_file.name} does not exist", fix="correct 'metadata_file' in the manifest (relative to the data file's folder)")
+        raise DataFileError(
+            metadata_file,
+            f"metadata file named for {data_file.name} does not exist",
+            fix="correct 'metadata_file' in the manifest (relative to the data file's folder)",
+        )
     return _units_cached(str(p), p.stat().st_mtime)
 
 
-def _indicator_for(title: str, path: Path, indicators: dict[str, str] | None, indicator: str | None) -> str:
+def _indicator_for(
+    title: str, path: Path, indicators: dict[str, str] | None, indicator: str | None
+) -> str:
     mapping = {title_key(k): str(v).upper() for k, v in (indicators or {}).items()}
     if title_key(title) in mapping:
         return mapping[title_key(title)]
@@ -137,16 +172,26 @@ def read_kolada_web_export(
     if not grid or not any(any(c is not None for c in r) for r in grid):
         raise DataFileError(rel, "is empty", fix="export the KPIs again from Kolada")
     head = [str(c).strip() if c is not None else "" for c in grid[0]]
-    cols: dict[str, Any] = {c: [] for c in ["municipality_name", "indicator", "period", "value", "unit", "source_row"]}
+    cols: dict[str, Any] = {
+        c: [] for c in ["municipality_name", "indicator", "period", "value", "unit", "source_row"]
+    }
     titles: dict[str, tuple[str, str]] = {}
 
     def ind_unit(title: str) -> tuple[str, str]:
         if title not in titles:
-            titles[title] = (_indicator_for(title, path, indicators, indicator), unit if unit is not None else unit_from_title(title))
+            titles[title] = (
+                _indicator_for(title, path, indicators, indicator),
+                unit if unit is not None else unit_from_title(title),
+            )
         return titles[title]
 
     if head[:2] == ["Nyckeltal", "Kommun/Landsting"]:
-        check_columns(rel, head, ["Nyckeltal", "Kommun/Landsting", "År", "Visat Värde"], "a long Kolada export has Nyckeltal | Kommun/Landsting | År | Visat Värde")
+        check_columns(
+            rel,
+            head,
+            ["Nyckeltal", "Kommun/Landsting", "År", "Visat Värde"],
+            "a long Kolada export has Nyckeltal | Kommun/Landsting | År | Visat Värde",
+        )
         j_year, j_val = head.index("År"), head.index("Visat Värde")
         for i, row in enumerate(grid[1:], start=2):
             if not any(c is not None for c in row):
@@ -154,21 +199,42 @@ def read_kolada_web_export(
             ind, u = ind_unit(str(row[0] or ""))
             cols["municipality_name"].append(row[1])
             cols["indicator"].append(ind)
-            cols["period"].append(str(row[j_year]).strip().removesuffix(".0") if row[j_year] is not None else None)
+            cols["period"].append(
+                str(row[j_year]).strip().removesuffix(".0") if row[j_year] is not None else None
+            )
             cols["value"].append(row[j_val] if j_val < len(row) else None)
             cols["unit"].append(u)
             cols["source_row"].append(i)
     else:
         # Wide export: find the header row (blank, blank, years ...) below the title row.
-        h = next((k for k, r in enumerate(grid[:10]) if sum(bool(re.fullmatch(r"\d{4}(\.0)?", str(c or "").strip())) for c in r) >= 1), None)
+        h = next(
+            (
+                k
+                for k, r in enumerate(grid[:10])
+                if sum(bool(re.fullmatch(r"\d{4}(\.0)?", str(c or "").strip())) for c in r) >= 1
+            ),
+            None,
+        )
         if h is None:
-            raise DataFileError(rel, "has no header row with years", row=2, fix="export from Kolada with years as columns, or as a long table")
-        years = [(j, str(c).strip().removesuffix(".0")) for j, c in enumerate(grid[h]) if re.fullmatch(r"\d{4}(\.0)?", str(c or "").strip())]
+            raise DataFileError(
+                rel,
+                "has no header row with years",
+                row=2,
+                fix="export from Kolada with years as columns, or as a long table",
+            )
+        years = [
+            (j, str(c).strip().removesuffix(".0"))
+            for j, c in enumerate(grid[h])
+            if re.fullmatch(r"\d{4}(\.0)?", str(c or "").strip())
+        ]
         rows = [i for i in range(h + 1, len(grid)) if any(c is not None for c in grid[i])]
         k = len(years)
         per_row = [ind_unit(str(grid[i][0] or "")) for i in rows]
         cols = {
-            "municipality_name": np.repeat(np.asarray([grid[i][1] if len(grid[i]) > 1 else None for i in rows], dtype=object), k),
+            "municipality_name": np.repeat(
+                np.asarray([grid[i][1] if len(grid[i]) > 1 else None for i in rows], dtype=object),
+                k,
+            ),
             "indicator": np.repeat(np.asarray([iu[0] for iu in per_row], dtype=object), k),
             "period": [y for _ in rows for _j, y in years],
             "value": [grid[i][j] if j < len(grid[i]) else None for i in rows for j, _y in years],
@@ -180,7 +246,13 @@ def read_kolada_web_export(
 
 @reader("kolada_long_names")
 def read_kolada_long_names(
-    path: Path, *, rel: str, metadata_file: str | None = None, units: dict[str, str] | None = None, source: str = "kolada", **_: object
+    path: Path,
+    *,
+    rel: str,
+    metadata_file: str | None = None,
+    units: dict[str, str] | None = None,
+    source: str = "kolada",
+    **_: object,
 ) -> pd.DataFrame:
     """Read a long Kolada table keyed by kommun *name*: ``Variabelkod,Kommun,År,Värde`` (``nyckeltal.csv``).
 
@@ -189,13 +261,31 @@ def read_kolada_long_names(
     """
     data = path.read_bytes()
     try:
-        table = pacsv.read_csv(pa.py_buffer(data), convert_options=pacsv.ConvertOptions(column_types={"År": pa.string(), "Värde": pa.string()}))
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            convert_options=pacsv.ConvertOptions(
+                column_types={"År": pa.string(), "Värde": pa.string()}
+            ),
+        )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         line = csv_parse_error_line(data, str(exc))
-        raise DataFileError(rel, f"is not a readable CSV ({str(exc).splitlines()[0]})", row=line, fix="export the table again as UTF-8 CSV with header Variabelkod,Kommun,År,Värde") from None
+        raise DataFileError(
+            rel,
+            f"is not a readable CSV ({str(exc).splitlines()[0]})",
+            row=line,
+            fix="export the table again as UTF-8 CSV with header Variabelkod,Kommun,År,Värde",
+        ) from None
     frame = table.to_pandas()
-    check_columns(rel, list(frame.columns), ["Variabelkod", "Kommun", "År", "Värde"], "the long Kolada table has Variabelkod,Kommun,År,Värde")
-    lookup: dict[str, Any] = {**kpi_units(path, metadata_file), **{k.upper(): v for k, v in (units or {}).items()}}
+    check_columns(
+        rel,
+        list(frame.columns),
+        ["Variabelkod", "Kommun", "År", "Värde"],
+        "the long Kolada table has Variabelkod,Kommun,År,Värde",
+    )
+    lookup: dict[str, Any] = {
+        **kpi_units(path, metadata_file),
+        **{k.upper(): v for k, v in (units or {}).items()},
+    }
     # Text columns worked out once per distinct value (a few hundred KPIs, years, kommuner).
     ind = as_category(frame["Variabelkod"])
     ind = ind.map(lambda c: str(c).strip().upper(), na_action="ignore")

@@ -18,26 +18,39 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataFileError
-from . import check_columns, raw_frame, reader
-from ._common import normalise_period, ort_key, sniff_delimiter
+from ks_analysis.errors import DataFileError
+from ks_analysis.ingest import check_columns, raw_frame, reader
+from ks_analysis.ingest._common import normalise_period, ort_key, sniff_delimiter
 
 __all__ = ["read_long_csv", "read_local_register"]
 
 
-def _read_text_table(path: Path, rel: str) -> tuple[list[str], list[tuple[int, dict[str, str | None]]]]:
+def _read_text_table(
+    path: Path, rel: str
+) -> tuple[list[str], list[tuple[int, dict[str, str | None]]]]:
     """(header, [(line, row)]) of a small UTF-8 CSV, with a clear error for binary junk or another
     encoding. ``line`` is where the record starts in the file, as an editor shows it (blank lines count)."""
     data = path.read_bytes()
     if b"\x00" in data[:4096]:
-        raise DataFileError(rel, "is a binary file, not CSV text", fix="export the table again as CSV (UTF-8)")
+        raise DataFileError(
+            rel, "is a binary file, not CSV text", fix="export the table again as CSV (UTF-8)"
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise DataFileError(rel, f"is not UTF-8 (byte {data[exc.start]:#04x})", row=line, fix="save the file as UTF-8 (in Excel: 'CSV UTF-8')") from None
+        raise DataFileError(
+            rel,
+            f"is not UTF-8 (byte {data[exc.start]:#04x})",
+            row=line,
+            fix="save the file as UTF-8 (in Excel: 'CSV UTF-8')",
+        ) from None
     if not text.strip():
-        raise DataFileError(rel, "is empty", fix="export the data again, or remove the file from the sources manifest")
+        raise DataFileError(
+            rel,
+            "is empty",
+            fix="export the data again, or remove the file from the sources manifest",
+        )
     first = next(line for line in text.splitlines() if line.strip())
     # csv.reader, not DictReader: the reader's line_num tells where each record ends, so the line
     # where the next one starts is known also after blank lines (which come back as [] and are skipped).
@@ -52,21 +65,59 @@ def _read_text_table(path: Path, rel: str) -> tuple[list[str], list[tuple[int, d
         if header is None:
             header = [h.strip().lower() for h in rec]
             continue
-        rows.append((start, {h: (rec[j].strip() if j < len(rec) else None) for j, h in enumerate(header)}))
+        rows.append(
+            (start, {h: (rec[j].strip() if j < len(rec) else None) for j, h in enumerate(header)})
+        )
     return header or [], rows
 
 
 @reader("long_csv")
-def read_long_csv(path: Path, *, rel: str, source: str = "lokal", unit: str = "", indicator: str | None = None, **_: object) -> pd.DataFrame:
+def read_long_csv(
+    path: Path,
+    *,
+    rel: str,
+    source: str = "lokal",
+    unit: str = "",
+    indicator: str | None = None,
+    **_: object,
+) -> pd.DataFrame:
     """Read the package's long CSV template (one observation per line)."""
     header, rows = _read_text_table(path, rel)
     if not rows:
-        raise DataFileError(rel, "has a header but no data rows", row=1, fix="add data rows or remove the file from the sources manifest")
+        raise DataFileError(
+            rel,
+            "has a header but no data rows",
+            row=1,
+            fix="add data rows or remove the file from the sources manifest",
+        )
     needed = ["period", "value"] + ([] if indicator else ["indicator"])
-    check_columns(rel, header, needed, "the long CSV template has columns municipality|kommun, indicator, gender, period, value, unit")
+    check_columns(
+        rel,
+        header,
+        needed,
+        "the long CSV template has columns municipality|kommun, indicator, gender, period, value, unit",
+    )
     if "municipality" not in header and "kommun" not in header:
-        check_columns(rel, header, ["municipality"], "name the place with a 'municipality' code or a 'kommun' name column")
-    out: dict[str, list[object]] = {c: [] for c in ["municipality", "municipality_name", "indicator", "gender", "frequency", "period", "value", "unit", "source_row"]}
+        check_columns(
+            rel,
+            header,
+            ["municipality"],
+            "name the place with a 'municipality' code or a 'kommun' name column",
+        )
+    out: dict[str, list[object]] = {
+        c: []
+        for c in [
+            "municipality",
+            "municipality_name",
+            "indicator",
+            "gender",
+            "frequency",
+            "period",
+            "value",
+            "unit",
+            "source_row",
+        ]
+    }
     for i, r in rows:
         period, freq = normalise_period(r.get("period"))
         code = (r.get("municipality") or "").strip()
@@ -83,14 +134,34 @@ def read_long_csv(path: Path, *, rel: str, source: str = "lokal", unit: str = ""
 
 
 @reader("local_register")
-def read_local_register(path: Path, *, rel: str, municipality: str = "0665", source: str = "lokal", units: dict[str, str] | None = None, **_: object) -> pd.DataFrame:
+def read_local_register(
+    path: Path,
+    *,
+    rel: str,
+    municipality: str = "0665",
+    source: str = "lokal",
+    units: dict[str, str] | None = None,
+    **_: object,
+) -> pd.DataFrame:
     """Read a local register (build-ready lots, completed dwellings, council viewers ...) per ort and month."""
     header, rows = _read_text_table(path, rel)
     if not rows:
-        raise DataFileError(rel, "has a header but no data rows", row=1, fix="add data rows or remove the file from the sources manifest")
-    check_columns(rel, header, ["indicator", "ort", "period", "value"], "the local register template has columns indicator, ort, period, value, comment")
+        raise DataFileError(
+            rel,
+            "has a header but no data rows",
+            row=1,
+            fix="add data rows or remove the file from the sources manifest",
+        )
+    check_columns(
+        rel,
+        header,
+        ["indicator", "ort", "period", "value"],
+        "the local register template has columns indicator, ort, period, value, comment",
+    )
     units = units or {}
-    out: dict[str, list[object]] = {c: [] for c in ["indicator", "frequency", "period", "value", "unit", "source_row"]}
+    out: dict[str, list[object]] = {
+        c: [] for c in ["indicator", "frequency", "period", "value", "unit", "source_row"]
+    }
     for i, r in rows:
         base = (r.get("indicator") or "").strip().upper()
         ort = (r.get("ort") or "").strip()
@@ -101,4 +172,6 @@ def read_local_register(path: Path, *, rel: str, municipality: str = "0665", sou
         out["value"].append(r.get("value"))
         out["unit"].append(units.get(base, "antal"))
         out["source_row"].append(i)
-    return raw_frame(out, municipality=str(municipality).zfill(4), gender="T", source=source, source_file=rel)
+    return raw_frame(
+        out, municipality=str(municipality).zfill(4), gender="T", source=source, source_file=rel
+    )

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataFileError
-from . import check_columns, raw_frame, reader
-from ._common import (
+from ks_analysis.errors import DataFileError
+from ks_analysis.ingest import check_columns, raw_frame, reader
+from ks_analysis.ingest._common import (
     MONTHS_SV,
     gender_code,
     local_id,
@@ -50,22 +50,35 @@ __all__ = [
 ]
 
 
-def _grid(path: Path, rel: str, sheet: str | int = 0, encoding: str = "utf-8-sig") -> list[list[object]]:
+def _grid(
+    path: Path, rel: str, sheet: str | int = 0, encoding: str = "utf-8-sig"
+) -> list[list[object]]:
     """All cells of a spreadsheet sheet or a delimited text file, row 1 first, empty cells as None."""
     if path.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".xlsb", ".ods"):
-        from ._excel import read_sheet_rows
+        from ks_analysis.ingest._excel import read_sheet_rows
 
         return read_sheet_rows(path, rel, sheet)
     data = path.read_bytes()
     if b"\x00" in data[:4096]:
-        raise DataFileError(rel, "is a binary file, not CSV text", fix="export the table again as CSV")
+        raise DataFileError(
+            rel, "is a binary file, not CSV text", fix="export the table again as CSV"
+        )
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise DataFileError(rel, f"is not {encoding} (byte {data[exc.start]:#04x})", row=line, fix=f"save the file as {encoding}, or set 'encoding:' in the manifest's options") from None
+        raise DataFileError(
+            rel,
+            f"is not {encoding} (byte {data[exc.start]:#04x})",
+            row=line,
+            fix=f"save the file as {encoding}, or set 'encoding:' in the manifest's options",
+        ) from None
     if not text.strip():
-        raise DataFileError(rel, "is empty", fix="export the data again, or remove the file from the sources manifest")
+        raise DataFileError(
+            rel,
+            "is empty",
+            fix="export the data again, or remove the file from the sources manifest",
+        )
     first = text.splitlines()[0]
     rows = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(first))
     return [[None if c.strip() == "" else c.strip() for c in r] for r in rows]
@@ -140,22 +153,57 @@ def read_table(
     """
     grid = _grid(path, rel, sheet, encoding)
     if len(grid) < header_row:
-        raise DataFileError(rel, f"has no header row (expected it in row {header_row})", fix="export the table again with its header")
+        raise DataFileError(
+            rel,
+            f"has no header row (expected it in row {header_row})",
+            fix="export the table again with its header",
+        )
     header = [_norm_header(h) for h in (names or grid[header_row - 1])]
     pos = {h: j for j, h in enumerate(header) if h}
-    used = [c for c in [region_code_col, region_name_col, region_label_col, period_col, year_col, month_col, quarter_col, gender_col, *(dims or []), *(exclude or [])] if c]
+    used = [
+        c
+        for c in [
+            region_code_col,
+            region_name_col,
+            region_label_col,
+            period_col,
+            year_col,
+            month_col,
+            quarter_col,
+            gender_col,
+            *(dims or []),
+            *(exclude or []),
+        ]
+        if c
+    ]
     if values == "*":
-        spec = {h: {"indicator": local_id(indicator_prefix, h), "unit": unit} for h in header if h and h not in used}
+        spec = {
+            h: {"indicator": local_id(indicator_prefix, h), "unit": unit}
+            for h in header
+            if h and h not in used
+        }
     else:
         mapping: dict[str, Any] = dict(values) if isinstance(values, dict) else {}
-        spec = {c: (v if isinstance(v, dict) else {"indicator": v, "unit": unit}) for c, v in mapping.items()}
-    check_columns(rel, header, [*used, *spec], f"the table needs the columns named in the manifest's options (header in row {header_row})")
+        spec = {
+            c: (v if isinstance(v, dict) else {"indicator": v, "unit": unit})
+            for c, v in mapping.items()
+        }
+    check_columns(
+        rel,
+        header,
+        [*used, *spec],
+        f"the table needs the columns named in the manifest's options (header in row {header_row})",
+    )
     fixed_name = municipality_name
     if title_place and grid and grid[0] and grid[0][0]:
         fixed_name = str(grid[0][0]).rsplit(",", 1)[-1].strip()
     fixed_code = region_code(municipality) if municipality is not None else None
     # Row attributes are worked out once per distinct cell value, then repeated per value column.
-    rows = [i for i in range(header_row, len(grid)) if any(c is not None and str(c).strip() != "" for c in grid[i])]
+    rows = [
+        i
+        for i in range(header_row, len(grid))
+        if any(c is not None and str(c).strip() != "" for c in grid[i])
+    ]
 
     def column(col: str) -> list[object]:
         j = pos[col]
@@ -177,7 +225,9 @@ def read_table(
     if region_code_col:
         codes = mapped(column(region_code_col), region_code)
     if region_name_col:
-        place_names = mapped(column(region_name_col), lambda v: None if v is None else str(v).strip())
+        place_names = mapped(
+            column(region_name_col), lambda v: None if v is None else str(v).strip()
+        )
     if region_label_col:
         pairs = mapped(column(region_label_col), split_region_label)
         codes, place_names = [p[0] for p in pairs], [p[1] for p in pairs]
@@ -189,15 +239,29 @@ def read_table(
             y_cell, m_cell = pair
             m = _month(m_cell)
             y = str(y_cell).strip().removesuffix(".0")
-            return (f"{y}-{m:02d}", "M") if m and 1 <= m <= 12 and y.isdigit() else (f"{y} {m_cell}", None)
+            return (
+                (f"{y}-{m:02d}", "M")
+                if m and 1 <= m <= 12 and y.isdigit()
+                else (f"{y} {m_cell}", None)
+            )
 
         periods = mapped(list(zip(column(year_col), column(month_col), strict=True)), year_month)
     elif year_col and quarter_col:
-        periods = mapped([f"{str(y).strip().removesuffix('.0')}{str(q).strip()}" for y, q in zip(column(year_col), column(quarter_col), strict=True)], normalise_period)
+        periods = mapped(
+            [
+                f"{str(y).strip().removesuffix('.0')}{str(q).strip()}"
+                for y, q in zip(column(year_col), column(quarter_col), strict=True)
+            ],
+            normalise_period,
+        )
     elif year_col:
         periods = mapped(column(year_col), normalise_period)
     else:
-        raise DataFileError(rel, "the manifest names no period column", fix="set period_col, or year_col with month_col/quarter_col")
+        raise DataFileError(
+            rel,
+            "the manifest names no period column",
+            fix="set period_col, or year_col with month_col/quarter_col",
+        )
     genders = mapped(column(gender_col), gender_code) if gender_col else ["T"] * n
     suffixes = [""] * n
     for d in dims or []:
@@ -330,7 +394,15 @@ def read_tillvaxtanalys_lan_quarterly(path: Path, *, rel: str, **options: Any) -
 
 @reader("scb_pxweb_csv")
 def read_scb_pxweb_csv(
-    path: Path, *, rel: str, indicator: str | None = None, unit: str = "", source: str = "scb", municipality: str = "0000", encoding: str = "latin-1", **_: object
+    path: Path,
+    *,
+    rel: str,
+    indicator: str | None = None,
+    unit: str = "",
+    source: str = "scb",
+    municipality: str = "0000",
+    encoding: str = "latin-1",
+    **_: object,
 ) -> pd.DataFrame:
     """SCB PX-Web CSV export: dimension columns, then one column per period; latin-1, ``..`` missing.
 
@@ -345,20 +417,47 @@ def read_scb_pxweb_csv(
     periods = [(j, p, f) for j, p, f in period_cols if f is not None]
     dims = [j for j, _, f in period_cols if f is None]
     if not periods:
-        raise DataFileError(rel, f"has no period columns in its header {header}", row=1, fix="export the PX-Web table with time as columns")
+        raise DataFileError(
+            rel,
+            f"has no period columns in its header {header}",
+            row=1,
+            fix="export the PX-Web table with time as columns",
+        )
     if len(grid) < 2:
-        raise DataFileError(rel, "has a header but no data rows", row=1, fix="export the table again")
+        raise DataFileError(
+            rel, "has a header but no data rows", row=1, fix="export the table again"
+        )
     base = (indicator or local_id("SCB", path.stem)).upper()
     body = grid[1:]
-    label_col = next((j for j in dims if sum(bool(re.match(r"^\d{2,4}\s+\S", str(r[j] or ""))) for r in body) >= 0.8 * len(body)), None)
+    label_col = next(
+        (
+            j
+            for j in dims
+            if sum(bool(re.match(r"^\d{2,4}\s+\S", str(r[j] or ""))) for r in body)
+            >= 0.8 * len(body)
+        ),
+        None,
+    )
     gender_col = next((j for j in dims if header[j].lower() in ("kön", "sex", "gender")), None)
     other = [j for j in dims if j not in (label_col, gender_col)]
-    cols: dict[str, list[object]] = {c: [] for c in ["municipality", "municipality_name", "indicator", "gender", "frequency", "period", "value", "source_row"]}
+    cols: dict[str, list[object]] = {
+        c: []
+        for c in [
+            "municipality",
+            "municipality_name",
+            "indicator",
+            "gender",
+            "frequency",
+            "period",
+            "value",
+            "source_row",
+        ]
+    }
     fixed = region_code(municipality)
     for i, row in enumerate(body, start=2):
         if not any(c is not None for c in row):
             continue
-        code, name = (split_region_label(row[label_col]) if label_col is not None else (fixed, None))
+        code, name = split_region_label(row[label_col]) if label_col is not None else (fixed, None)
         if label_col is not None and code is None:
             code = None
         gender = gender_code(row[gender_col]) if gender_col is not None else "T"
@@ -377,7 +476,14 @@ def read_scb_pxweb_csv(
 
 @reader("scb_year_by_month_csv")
 def read_scb_year_by_month_csv(
-    path: Path, *, rel: str, indicator: str = "SCB_KPI", unit: str = "index", source: str = "scb", municipality: str = "0000", **_: object
+    path: Path,
+    *,
+    rel: str,
+    indicator: str = "SCB_KPI",
+    unit: str = "index",
+    source: str = "scb",
+    municipality: str = "0000",
+    **_: object,
 ) -> pd.DataFrame:
     """A year-by-month table (``År;1;...;12;Year``), e.g. SCB's consumer price index ``KPI.csv``.
 
@@ -389,7 +495,9 @@ def read_scb_year_by_month_csv(
     header = [_norm_header(h) for h in grid[0]]
     check_columns(rel, header[:1], ["År"], "a year-by-month table starts with the column År")
     if len(grid) < 2:
-        raise DataFileError(rel, "has a header but no data rows", row=1, fix="export the table again")
+        raise DataFileError(
+            rel, "has a header but no data rows", row=1, fix="export the table again"
+        )
     cols: dict[str, list[object]] = {c: [] for c in ["period", "frequency", "value", "source_row"]}
     for i, row in enumerate(grid[1:], start=2):
         if not any(c is not None for c in row):
@@ -406,4 +514,12 @@ def read_scb_year_by_month_csv(
             cols["frequency"].append(freq)
             cols["value"].append(row[j] if j < len(row) else None)
             cols["source_row"].append(i)
-    return raw_frame(cols, municipality=region_code(municipality), indicator=indicator, gender="T", unit=unit, source=source, source_file=rel)
+    return raw_frame(
+        cols,
+        municipality=region_code(municipality),
+        indicator=indicator,
+        gender="T",
+        unit=unit,
+        source=source,
+        source_file=rel,
+    )

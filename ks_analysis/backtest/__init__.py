@@ -1,0 +1,1 @@
+"""Backtest: vintage-honest rolling-origin replay of the forecast engine, scores and calibration."""

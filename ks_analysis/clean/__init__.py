@@ -1,0 +1,1 @@
+"""Clean: raw reader rows -> the tidy indicator table, rejected rows with reasons, and a manifest."""

@@ -1,0 +1,1 @@
+"""Evaluate: judge indicators and goals against their targets, and flag results that stand out."""

@@ -1,0 +1,473 @@
+"""Results that stand out: where the kommun deviates from its peers, breaks its own trend, or a women/men gap widens.
+
+Three robust rules, run over every indicator of the tidy table that has peer data:
+
+- ``peer_high`` / ``peer_low``: the kommun's value lies outside median ± k·MAD of its peers
+  (by default the other kommuner of its län) in the same year. MAD is scaled by 1.4826 so that
+  it estimates a standard deviation; when it is 0 (at least half the peers share one value) the
+  scaled mean absolute deviation is used, and when every peer has the same value the band is that
+  value ± 5 % of it. Absolute counts (unit ``antal``, ``tkr``, ...) grow with the kommun's size
+  and are not compared with peers.
+- ``trend_break``: the change from last year lies outside the median ± k·MAD of the kommun's own
+  year-on-year changes over the previous years (at least four changes).
+- ``gender_gap_widening``: the women/men gap is larger than in every one of the previous years
+  and larger than their median gap by more than k·MAD of those gaps (and at least 10 %); not
+  for absolute counts.
+
+Each flag carries the numbers behind it and a ``strength`` (a robust z-score: distance outside
+the centre in scale units) used to rank the flags. Everything here is pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ks_analysis import geo as geo_mod
+
+__all__ = [
+    "StandOutRules",
+    "find_standouts",
+    "find_standouts_in_raw",
+    "flags_table",
+    "robust_band",
+    "yearly_table",
+    "COUNT_UNITS",
+    "REASON_CODES",
+]
+
+#: Units of absolute amounts that scale with a kommun's size, so peers are not compared on them.
+COUNT_UNITS = {"antal", "st", "tkr", "kr", "mnkr", "personer"}
+#: Machine codes of the reasons and what they mean.
+REASON_CODES = {
+    "peer_high": "above the peers' robust band",
+    "peer_low": "below the peers' robust band",
+    "trend_break": "this year's change is outside the band of the kommun's own recent changes",
+    "gender_gap_widening": "the women/men gap is wider than in the previous years",
+}
+_MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
+_MEAN_AD_SCALE = 1.2533  # mean absolute deviation -> standard deviation for normal data
+_GENDER_SV = {"T": "totalt", "K": "kvinnor", "M": "män"}
+
+
+@dataclass(frozen=True)
+class StandOutRules:
+    """The knobs of the three rules (defaults are documented in the module docstring)."""
+
+    k: float = 2.5  # peer band half-width in scaled MADs
+    trend_k: float = 3.0  # own-trend band half-width in scaled MADs of past changes
+    gap_k: float = 2.5  # gender gap: how far above the past gaps' median, in scaled MADs
+    min_peers: int = 5  # fewest peer values needed for a peer comparison
+    min_changes: int = 4  # fewest past year-on-year changes for the trend rule
+    trend_years: int = 8  # how many past changes the trend rule looks at
+    gap_years: int = 4  # how many past gaps the gap rule looks at (at least 2 needed)
+    equal_tolerance: float = 0.05  # relative half-width of the band when the spread is exactly 0
+
+
+def robust_band(
+    values: np.ndarray | list[float], k: float, equal_tolerance: float = 0.05
+) -> tuple[float, float, float]:
+    """(centre, scale, half-width) of the robust band median ± k·scale.
+
+    ``scale`` is 1.4826·MAD; if that is 0 it is 1.2533·mean absolute deviation; if that is also
+    0 (all values equal) the half-width is ``equal_tolerance``·|median| (or a tiny number for 0)
+    and ``scale`` is half-width / k.
+
+    >>> robust_band([1, 2, 3, 4, 100], k=2.0)[0]
+    3.0
+    >>> c, s, w = robust_band([5, 5, 5, 5], k=2.5); (c, round(w, 3))
+    (5.0, 0.25)
+    """
+    v = np.asarray(values, dtype="float64")
+    v = v[np.isfinite(v)]
+    centre = float(np.median(v))
+    dev = np.abs(v - centre)
+    scale = _MAD_SCALE * float(np.median(dev))
+    if scale <= 1e-12:
+        scale = _MEAN_AD_SCALE * float(np.mean(dev))
+    if scale <= 1e-12:
+        half = max(equal_tolerance * abs(centre), 1e-9)
+        return centre, half / k, half
+    return centre, scale, k * scale
+
+
+def yearly_table(
+    tidy: pd.DataFrame, *, as_of: dt.date | None = None, aggregations: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """One value per municipality, indicator, gender and year, from rows published by ``as_of``.
+
+    Yearly rows are taken as they are. Monthly and quarterly series count only for complete years,
+    aggregated as ``aggregations[indicator]`` says (``sum``, ``mean``, ``last``/``point``), or by
+    the mean for rates (units with ``%`` or ``/``); other sub-annual series are left out because
+    their yearly aggregation is unknown. Does not change ``tidy``.
+
+    Returns:
+        Columns municipality, indicator, gender, year (int), value, unit.
+    """
+    t = tidy
+    if as_of is not None:
+        t = t[pd.to_datetime(t["published"]) <= pd.Timestamp(as_of)]
+    cols = ["municipality", "indicator", "gender", "year", "value", "unit"]
+    yearly = t[t["frequency"] == "Y"].assign(
+        year=lambda d: d["period"].astype(str).str.slice(0, 4).astype(int)
+    )[cols]
+    parts = [yearly]
+    sub = t[t["frequency"].isin(["M", "Q"])]
+    if len(sub):
+        aggs = aggregations or {}
+        sub = sub.assign(year=sub["period"].astype(str).str.slice(0, 4).astype(int))
+        for (ind, freq), grp in sub.groupby(["indicator", "frequency"], sort=False):
+            unit = str(grp["unit"].iloc[0])
+            agg = aggs.get(str(ind).split("__")[0]) or (
+                "mean" if ("%" in unit or "/" in unit) else None
+            )
+            if agg is None:
+                continue
+            need = 12 if freq == "M" else 4
+            g = grp.sort_values("period").groupby(
+                ["municipality", "indicator", "gender", "year"], as_index=False
+            )
+            fn = {"sum": "sum", "mean": "mean", "last": "last", "point": "last"}[agg]
+            out = g.agg(value=("value", fn), n=("value", "size"), unit=("unit", "first"))
+            parts.append(out[out["n"] == need][cols])
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else yearly.reset_index(drop=True)
+
+
+def _is_count_unit(unit: str) -> bool:
+    return unit.strip().lower() in COUNT_UNITS
+
+
+def _looks_like_count(unit: str, values: np.ndarray) -> bool:
+    """A count unit, or no unit and whole numbers in the hundreds or more (e.g. inhabitants)."""
+    if _is_count_unit(unit):
+        return True
+    return (
+        not unit.strip()
+        and bool(np.all(values == np.round(values)))
+        and float(np.median(values)) >= 100
+    )
+
+
+def _fmt(x: float, unit: str = "") -> str:
+    ax = abs(x)
+    dec = 0 if ax >= 100 else 1 if ax >= 10 else 2
+    s = f"{x:,.{dec}f}".replace(",", "\u00a0").replace(".", ",").replace("-", "\u2212")
+    return f"{s}\u00a0{unit}".strip() if unit in ("%",) else s
+
+
+def _direction_word(code: str, higher_is_better: bool | None) -> str:
+    if higher_is_better is None or code not in ("peer_high", "peer_low"):
+        return ""
+    better = (code == "peer_high") == higher_is_better
+    return " (bättre)" if better else " (sämre)"
+
+
+def find_standouts(
+    tidy: pd.DataFrame,
+    *,
+    municipality: str,
+    year: int | None = None,
+    peers: list[str] | tuple[str, ...] | None = None,
+    as_of: dt.date | None = None,
+    rules: StandOutRules | None = None,
+    titles: dict[str, str] | None = None,
+    directions: dict[str, bool] | None = None,
+    aggregations: dict[str, str] | None = None,
+    units: dict[str, str] | None = None,
+    min_year: int | None = None,
+) -> pd.DataFrame:
+    """Every flag of the three rules for one kommun, strongest first.
+
+    Args:
+        tidy: the tidy indicator table (architecture.md); not changed.
+        municipality: Kolada code of the kommun.
+        year: the year to judge; ``None`` takes, per indicator, the kommun's latest year known.
+        peers: Kolada codes of the peers (default: the other kommuner of the kommun's län).
+        as_of: use only rows published by this date (default: all rows).
+        rules: thresholds of the rules.
+        titles: indicator id -> title for readers (ids without a title show the id).
+        directions: indicator id -> True when higher is better (adds "bättre"/"sämre").
+        aggregations: yearly aggregation of sub-annual indicators (see :func:`yearly_table`).
+        units: indicator id -> unit, for data without one (e.g. Kolada files without metadata).
+        min_year: with ``year=None``, leave out series whose latest year is older (stale series).
+
+    Returns:
+        One row per flag: indicator, title, gender, year, value, unit, peer_median, peer_n,
+        band_lo, band_hi, reference (the band's centre: peer median, expected value or past gap),
+        code, reason (Swedish), strength, n_peers_above, n_peers_below. Empty (with these columns)
+        when nothing stands out.
+    """
+    r = rules or StandOutRules()
+    municipality = str(municipality).zfill(4)
+    peer_codes = [
+        str(p).zfill(4)
+        for p in (peers if peers else geo_mod.kommuner_in_lan(geo_mod.lan_of(municipality)))
+        if str(p).zfill(4) != municipality
+    ]
+    titles = titles or {}
+    directions = directions or {}
+    table = yearly_table(
+        tidy[tidy["municipality"].isin([municipality, *peer_codes])],
+        as_of=as_of,
+        aggregations=aggregations,
+    )
+    if units:
+        known_unit = table["indicator"].str.split("__").str[0].map(units)
+        table = table.assign(
+            unit=table["unit"]
+            .where(table["unit"].astype(str).str.strip() != "", known_unit)
+            .fillna("")
+        )
+    mine = table[table["municipality"] == municipality]
+    peer_tab = table[table["municipality"].isin(peer_codes)]
+    # Indicators with peer data: at least min_peers peers with a value in some year.
+    peer_counts = peer_tab.groupby(["indicator", "gender", "year"])["municipality"].nunique()
+    with_peers = set(peer_counts[peer_counts >= r.min_peers].index.get_level_values(0))
+    mine = mine[mine["indicator"].isin(with_peers)]
+    flags: list[dict[str, Any]] = []
+    name = geo_mod.geo(municipality).name
+    peer_values = {
+        key: grp.set_index("municipality")["value"]
+        for key, grp in peer_tab.groupby(["indicator", "gender", "year"])
+    }
+    for (ind, gender), series_rows in mine.groupby(["indicator", "gender"]):
+        s = series_rows.drop_duplicates("year", keep="last").set_index("year")["value"].sort_index()
+        y = year if year is not None else int(s.index.max())
+        if y not in s.index or (min_year is not None and y < min_year):
+            continue
+        unit = str(series_rows["unit"].iloc[0])
+        value = float(s.loc[y])
+        base = {
+            "indicator": ind,
+            "title": titles.get(str(ind), titles.get(str(ind).split("__")[0], str(ind))),
+            "gender": gender,
+            "year": int(y),
+            "value": value,
+            "unit": unit,
+        }
+        pv = peer_values.get((ind, gender, y))
+        peer_median = None
+        n_peers = 0
+        if pv is not None and len(pv.dropna()) >= r.min_peers:
+            arr = pv.dropna().to_numpy(dtype="float64")
+            n_peers = len(arr)
+            peer_median = float(np.median(arr))
+            centre, scale, half = robust_band(arr, r.k, r.equal_tolerance)
+            lo, hi = centre - half, centre + half
+            if not _looks_like_count(unit, arr) and (value > hi or value < lo):
+                code = "peer_high" if value > hi else "peer_low"
+                above, below = int((arr > value).sum()), int((arr < value).sum())
+                word = "högre" if code == "peer_high" else "lägre"
+                reason = (
+                    f"{name} {_fmt(value, unit)} är klart {word} än jämförbara kommuner{_direction_word(code, directions.get(str(ind).split('__')[0]))}: "
+                    f"median {_fmt(peer_median, unit)} för {n_peers} kommuner, normalt spann {_fmt(lo, unit)}–{_fmt(hi, unit)}"
+                    f"{'' if gender == 'T' else ' (' + _GENDER_SV[str(gender)] + ')'}."
+                )
+                flags.append(
+                    {
+                        **base,
+                        "peer_median": peer_median,
+                        "peer_n": n_peers,
+                        "band_lo": lo,
+                        "band_hi": hi,
+                        "reference": centre,
+                        "code": code,
+                        "reason": reason,
+                        "strength": abs(value - centre) / scale,
+                        "n_peers_above": above,
+                        "n_peers_below": below,
+                    }
+                )
+        # Own trend: this year's change against the band of past year-on-year changes (consecutive years only).
+        if y - 1 in s.index:
+            past = s[s.index < y]
+            diffs = past.diff()[past.index.to_series().diff() == 1].dropna().tail(r.trend_years)
+            if len(diffs) >= r.min_changes:
+                change = value - float(s.loc[y - 1])
+                centre, scale, half = robust_band(diffs.to_numpy(), r.trend_k, r.equal_tolerance)
+                if abs(change - centre) > half and not (abs(change) < 1e-9 and half < 1e-6):
+                    prev = float(s.loc[y - 1])
+                    lo, hi = prev + centre - half, prev + centre + half
+                    sign = "+" if change >= 0 else "−"
+                    reason = (
+                        f"Förändringen {y - 1}–{y} ({sign}{_fmt(abs(change))}) bryter mot kommunens egen utveckling: "
+                        f"de senaste {len(diffs)} åren ändrades värdet normalt mellan {_fmt(centre - half)} och {_fmt(centre + half)} per år"
+                        f"{'' if gender == 'T' else ' (' + _GENDER_SV[str(gender)] + ')'}."
+                    )
+                    flags.append(
+                        {
+                            **base,
+                            "peer_median": peer_median,
+                            "peer_n": n_peers,
+                            "band_lo": lo,
+                            "band_hi": hi,
+                            "reference": prev + centre,
+                            "code": "trend_break",
+                            "reason": reason,
+                            "strength": abs(change - centre) / scale,
+                            "n_peers_above": None,
+                            "n_peers_below": None,
+                        }
+                    )
+    flags.extend(_gender_gaps(mine, year, r, titles, name, min_year))
+    cols = [
+        "indicator",
+        "title",
+        "gender",
+        "year",
+        "value",
+        "unit",
+        "peer_median",
+        "peer_n",
+        "band_lo",
+        "band_hi",
+        "reference",
+        "code",
+        "reason",
+        "strength",
+        "n_peers_above",
+        "n_peers_below",
+        "value_k",
+        "value_m",
+    ]
+    if not flags:
+        return pd.DataFrame(columns=cols)
+    out = pd.DataFrame(flags).reindex(columns=cols)
+    return out.sort_values(
+        ["strength", "indicator"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
+
+
+def _gender_gaps(
+    mine: pd.DataFrame,
+    year: int | None,
+    r: StandOutRules,
+    titles: dict[str, str],
+    name: str,
+    min_year: int | None = None,
+) -> list[dict[str, Any]]:
+    """Flags where the women/men gap (K − M) of this year is wider than in the previous years."""
+    out: list[dict[str, Any]] = []
+    split = mine[mine["gender"].isin(["K", "M"])]
+    for ind, grp in split.groupby("indicator"):
+        if _is_count_unit(str(grp["unit"].iloc[0])):
+            continue  # a gap in head counts follows the population, not experience
+        wide = (
+            grp.drop_duplicates(["gender", "year"], keep="last")
+            .pivot(index="year", columns="gender", values="value")
+            .dropna()
+        )
+        if not {"K", "M"} <= set(wide.columns) or wide.empty:
+            continue
+        gap = (wide["K"] - wide["M"]).sort_index()
+        y = year if year is not None else int(gap.index.max())
+        if y not in gap.index or (min_year is not None and y < min_year):
+            continue
+        past = gap[gap.index < y].tail(r.gap_years)
+        if len(past) < 2:
+            continue
+        now = float(gap.loc[y])
+        past_abs = past.abs().to_numpy()
+        centre, scale, half = robust_band(past_abs, r.gap_k, r.equal_tolerance)
+        widening = abs(now) > past_abs.max() and abs(now) - centre > max(half, 0.10 * centre, 1e-9)
+        if not widening:
+            continue
+        unit = str(grp["unit"].iloc[0])
+        k_now, m_now = float(wide["K"].loc[y]), float(wide["M"].loc[y])
+        lead = "kvinnor" if now > 0 else "män"
+        reason = (
+            f"Skillnaden mellan kvinnor och män ökar: {_fmt(abs(now))} ({lead} högre) {y}, mot {_fmt(centre)} i mitten av de "
+            f"{len(past)} föregående åren (som mest {_fmt(float(past_abs.max()))}). Kvinnor {_fmt(k_now, unit)}, män {_fmt(m_now, unit)}."
+        )
+        out.append(
+            {
+                "indicator": ind,
+                "title": titles.get(str(ind), str(ind)),
+                "gender": "K-M",
+                "year": int(y),
+                "value": now,
+                "unit": unit,
+                "peer_median": None,
+                "peer_n": 0,
+                "band_lo": centre - half,
+                "band_hi": centre + half,
+                "reference": centre,
+                "code": "gender_gap_widening",
+                "reason": reason,
+                "strength": (abs(now) - centre) / scale,
+                "n_peers_above": None,
+                "n_peers_below": None,
+                "value_k": k_now,
+                "value_m": m_now,
+            }
+        )
+    return out
+
+
+def find_standouts_in_raw(
+    *,
+    municipality: str = "0665",
+    year: int = 0,
+    peers: str = "",
+    raw: str = "",
+    sources: str = "",
+    as_of: str = "",
+    k: float = 2.5,
+) -> pd.DataFrame:
+    """Clean a raw folder and run :func:`find_standouts` with the notebook's string parameters (the I/O edge of notebook 05).
+
+    ``year=0`` takes each indicator's latest year; empty ``peers`` the län's other kommuner; empty
+    ``raw`` the demo data; empty ``as_of`` everything known. Titles come from the goal catalogue
+    and, where the raw folder has Kolada's ``kpi_results.csv``, from Kolada.
+    """
+    from pathlib import Path
+
+    from ks_analysis.clean.tidy import run_clean
+    from ks_analysis.goals.catalogue import load_catalogue
+    from ks_analysis.paths import DEMO_DIR
+    from ks_analysis.report.supporting import kolada_titles
+
+    raw_p = Path(raw) if raw else DEMO_DIR
+    as_of_d = dt.date.fromisoformat(as_of) if as_of else None
+    tidy = run_clean(raw_p, Path(sources) if sources else None, as_of=as_of_d).tidy
+    cat = load_catalogue()
+    titles = {**kolada_titles(raw_p), **{i.id: i.title for _, i in cat.indicators()}}
+    return find_standouts(
+        tidy,
+        municipality=municipality,
+        year=year or None,
+        peers=[p.strip() for p in peers.split(",") if p.strip()] or None,
+        as_of=as_of_d,
+        rules=StandOutRules(k=k),
+        titles=titles,
+        directions={i.id: i.higher_is_better for _, i in cat.indicators()},
+        aggregations={i.id: i.aggregation for _, i in cat.indicators()},
+        units={i.id: i.unit for _, i in cat.indicators()},
+    )
+
+
+def flags_table(flags: pd.DataFrame) -> pd.DataFrame:
+    """The flags as a readable table for the analyst notebook: numbers rounded, Swedish column names."""
+    if flags.empty:
+        return pd.DataFrame({"Meddelande": ["Inga resultat sticker ut enligt reglerna."]})
+    return pd.DataFrame(
+        {
+            "Indikator": flags["indicator"],
+            "Titel": flags["title"],
+            "Kön": flags["gender"],
+            "År": flags["year"],
+            "Värde": flags["value"].round(3),
+            "Median (jämförelse)": flags["peer_median"].astype("float64").round(3),
+            "Band": [
+                f"{_fmt(a)} – {_fmt(b)}"
+                for a, b in zip(flags["band_lo"], flags["band_hi"], strict=True)
+            ],
+            "Kod": flags["code"],
+            "Styrka": flags["strength"].round(2),
+            "Varför": flags["reason"],
+        }
+    )

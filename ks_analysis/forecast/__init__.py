@@ -1,0 +1,1 @@
+"""Forecast: the one forecast engine, used by reports and by the backtest."""

@@ -1,0 +1,524 @@
+"""Forecast methods on one series: full year = the published part + a forecast of the rest.
+
+Every method works on plain numpy arrays so that the report and the backtest share one code
+path: ``hist`` is an ``(n_years, P)`` array of the previous years' sub-period values (oldest
+first, NaN where not published), ``cur`` a ``(P,)`` array of the forecast year (NaN where not yet
+published), with ``P`` = 12 (monthly), 4 (quarterly) or 1 (yearly). A method returns the point
+forecast of the full-year value, or None when it cannot be used (the caller then falls back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "PERIODS_PER_YEAR",
+    "METHODS",
+    "SUBYEAR_METHODS",
+    "ANNUAL_METHODS",
+    "MethodContext",
+    "aggregate_year",
+    "yearly_from_matrix",
+    "naive_annual",
+    "ytd_snaive",
+    "ytd_ratio",
+    "credibility",
+    "cred_level",
+    "count_level",
+    "yoy_carry",
+    "ets_remainder",
+    "ses_pooled",
+    "mean_of",
+    "mase_scale",
+]
+
+PERIODS_PER_YEAR = {"M": 12, "Q": 4, "Y": 1}
+
+
+@dataclass(frozen=True)
+class MethodContext:
+    """What a method may know besides the series itself: pooled parameters from peers or the backtest.
+
+    ``seasonal_share`` is a pooled share of the year per sub-period (sums to 1), ``damping`` the
+    weight on the series' own profile against the pooled one, ``ses_alpha`` the smoothing weight
+    shared over peers, ``ets_params`` the fixed ETS smoothing weights.
+    """
+
+    aggregation: str = "sum"
+    is_count: bool = False
+    seasonal_share: np.ndarray | None = None
+    damping: float = 0.5
+    ses_alpha: float = 0.5
+    ets_params: tuple[float, float] = (0.2, 0.1)
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def aggregate_year(values: np.ndarray, aggregation: str) -> float:
+    """The full-year value of one complete row of sub-period values (NaN if incomplete).
+
+    >>> aggregate_year(np.array([1.0, 2.0, 3.0, 4.0]), "sum")
+    10.0
+    >>> aggregate_year(np.array([1.0, 2.0, 3.0, 4.0]), "mean")
+    2.5
+    """
+    v = np.asarray(values, dtype="float64")
+    if v.size == 0 or np.isnan(v).any():
+        return float("nan")
+    if aggregation == "sum":
+        return float(v.sum())
+    if aggregation == "mean":
+        return float(v.mean())
+    return float(v[-1])  # point / last: the value at the end of the year
+
+
+def yearly_from_matrix(mat: np.ndarray, aggregation: str) -> np.ndarray:
+    """Full-year values of each row of ``mat`` (NaN where a row is incomplete)."""
+    if mat.size == 0:
+        return np.zeros(0)
+    complete = ~np.isnan(mat).any(axis=1)
+    out = np.full(mat.shape[0], np.nan)
+    if aggregation == "sum":
+        out[complete] = mat[complete].sum(axis=1)
+    elif aggregation == "mean":
+        out[complete] = mat[complete].mean(axis=1)
+    else:
+        out[complete] = mat[complete, -1]
+    return out
+
+
+def mase_scale(years: np.ndarray, recent: int = 6) -> float | None:
+    """Mean absolute year-on-year change over the last ``recent`` consecutive pairs of known years.
+
+    Recent changes, because a series' volatility drifts and the scale sets interval widths.
+    Floored at 2 % of the last value; None for a constant or too short history (fewer than two
+    consecutive known years), which cannot scale an error.
+    """
+    y = np.asarray(years, dtype="float64")
+    d = np.abs(np.diff(y))
+    d = d[np.isfinite(d)][-recent:]
+    if d.size == 0:
+        return None
+    fin = y[np.isfinite(y)]
+    s = max(float(d.mean()), 0.02 * abs(float(fin[-1])))
+    return s if s > 1e-9 else None
+
+
+def _last_finite(a: np.ndarray) -> tuple[int, float] | None:
+    idx = np.flatnonzero(~np.isnan(a))
+    if idx.size == 0:
+        return None
+    return int(idx[-1]), float(a[idx[-1]])
+
+
+def _to_full(total_sum: float, P: int, aggregation: str) -> float:
+    return total_sum / P if aggregation == "mean" else total_sum
+
+
+# --------------------------------------------------------------------------- baselines
+
+
+def naive_annual(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
+    """Last complete year's value (for a stock, 'last': the latest published sub-period)."""
+    if ctx.aggregation == "last" and hist.shape[1] > 1:
+        return ytd_snaive(hist, cur, ctx)
+    years = yearly_from_matrix(hist, ctx.aggregation)
+    lf = _last_finite(years)
+    return None if lf is None else lf[1]
+
+
+def ytd_snaive(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
+    """Year to date + last year's values for the remaining sub-periods (what a spreadsheet does).
+
+    For a stock ('last' aggregation) the latest published value carries forward.
+    """
+    P = cur.shape[0]
+    if P == 1:
+        return naive_annual(hist, cur, ctx)
+    if ctx.aggregation in ("last", "point"):
+        lf = _last_finite(cur)
+        if lf is not None:
+            return lf[1]
+        if hist.shape[0] == 0:
+            return None
+        lf = _last_finite(hist[-1])
+        return None if lf is None else lf[1]
+    if hist.shape[0] == 0:
+        return None
+    known = ~np.isnan(cur)
+    last = hist[-1]
+    if np.isnan(last[~known]).any():
+        return None
+    filled = np.where(known, cur, last)
+    return aggregate_year(filled, ctx.aggregation)
+
+
+def _own_share(hist: np.ndarray, known: np.ndarray, years: int = 5) -> float | None:
+    """Share of the year in the ``known`` sub-periods, from the series' own recent complete years."""
+    rows = hist[~np.isnan(hist).any(axis=1)][-years:]
+    if rows.shape[0] == 0:
+        return None
+    tot = rows.sum()
+    if tot <= 0:
+        return None
+    return float(rows[:, known].sum() / tot)
+
+
+def _share(hist: np.ndarray, known: np.ndarray, ctx: MethodContext) -> float:
+    """Damped seasonal share of the known sub-periods: own profile, pooled profile and uniform."""
+    P = known.shape[0]
+    uniform = known.sum() / P
+    pooled = float(ctx.seasonal_share[known].sum()) if ctx.seasonal_share is not None else uniform
+    own = _own_share(hist, known)
+    if own is None:
+        return pooled
+    return float(ctx.damping * own + (1 - ctx.damping) * pooled)
+
+
+def _year_so_far(cur: np.ndarray, ctx: MethodContext) -> tuple[bool, float | None]:
+    """``(done, value)`` for the in-year methods: done with None when the method does not apply
+    (a yearly series, or an aggregation other than sum/mean) or nothing of the year is published,
+    done with the year's value when all of it is published; else not done."""
+    if cur.shape[0] == 1 or ctx.aggregation not in ("sum", "mean"):
+        return True, None
+    known = ~np.isnan(cur)
+    if known.all():
+        return True, aggregate_year(cur, ctx.aggregation)
+    if not known.any():
+        return True, None
+    return False, None
+
+
+def ytd_ratio(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
+    """Year to date divided by the usual (pooled, damped) share of the year in those sub-periods."""
+    P = cur.shape[0]
+    done, value = _year_so_far(cur, ctx)
+    if done:
+        return value
+    known = ~np.isnan(cur)
+    s = _share(hist, known, ctx)
+    if s <= 0:
+        return None
+    return _to_full(float(np.nansum(cur)) / s, P, ctx.aggregation)
+
+
+# --------------------------------------------------------------------------- credibility
+
+
+def credibility(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
+    """Credibility blend of the year-to-date rate and last year's level (see :func:`_credibility`)."""
+    return _credibility(hist, cur, ctx, filtered_prior=False)
+
+
+def cred_level(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
+    """Credibility blend whose prior is a noise-filtered level rather than last year's total.
+
+    For counts, last year's total carries Poisson noise that does not persist; the prior level is
+    exponential smoothing of the yearly totals with the steady-state gain of a local-level model
+    whose signal-to-noise ratio is estimated from the series' own year-on-year changes
+    (:func:`count_level`). Before any sub-period of the year is published the forecast is that
+    level. For non-counts it equals :func:`credibility` (and last year's value before any
+    sub-period is published).
+    """
+    P = cur.shape[0]
+    if P == 1 or ctx.aggregation not in ("sum", "mean"):
+        return None
+    if not (~np.isnan(cur)).any():
+        if hist.shape[0] == 0 or np.isnan(hist[-1]).any():
+            return None
+        lev = count_level(hist) if ctx.is_count else None
+        return _to_full(lev if lev is not None else float(hist[-1].sum()), P, ctx.aggregation)
+    return _credibility(hist, cur, ctx, filtered_prior=True)
+
+
+def count_level(hist: np.ndarray, years: int = 8) -> float | None:
+    """Noise-filtered yearly level of a count series (sum space), or None without a usable history.
+
+    Local level + Poisson noise: year-on-year changes have variance ``q + 2m`` (``m`` the level,
+    ``q`` the true level's yearly change variance), so ``q`` = var(changes) - 2m and the
+    steady-state Kalman gain for signal-to-noise ``s = q/m`` is ``(-s + sqrt(s^2 + 4s)) / 2``,
+    floored at 0.3 so a level shift is followed within a few years.
+    """
+    ok = ~np.isnan(hist).any(axis=1)
+    start = hist.shape[0]
+    while start > 0 and ok[start - 1]:
+        start -= 1
+    totals = hist[start:].sum(axis=1)[-years:]
+    if totals.size < 3 or (totals < 0).any():
+        return None
+    m = max(float(np.mean(totals[-3:])), 1.0)
+    q = max(float(np.var(np.diff(totals), ddof=1)) - 2 * m, 0.0)
+    sn = q / m
+    gain = float(np.clip((-sn + np.sqrt(sn * sn + 4 * sn)) / 2, 0.3, 1.0))
+    level = float(totals[0])
+    for v in totals[1:]:
+        level = gain * float(v) + (1 - gain) * level
+    return level
+
+
+def yoy_carry(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
+    """Year to date + last year's remaining sub-periods scaled by the latest year-on-year ratio.
+
+    The ratio is that of the last (up to three) published sub-periods to the same sub-periods last
+    year: a level such as the number of unemployed keeps its recent distance to last year.
+    """
+    if hist.shape[0] == 0:
+        return None
+    done, value = _year_so_far(cur, ctx)
+    if done:
+        return value
+    known = ~np.isnan(cur)
+    last = hist[-1]
+    if np.isnan(last).any():
+        return None
+    idx = np.flatnonzero(known)[-3:]
+    den = float(last[idx].sum())
+    num = float(cur[idx].sum())
+    if den <= 0 or num < 0:
+        return None
+    filled = np.where(known, cur, last * (num / den))
+    return aggregate_year(filled, ctx.aggregation)
+
+
+def _credibility(
+    hist: np.ndarray, cur: np.ndarray, ctx: MethodContext, *, filtered_prior: bool
+) -> float | None:
+    """Credibility blend of the year-to-date rate and last year's level (Gamma–Poisson / Bühlmann).
+
+    With counts, the annual rate has a Gamma prior centred on last year's total whose variance is
+    the between-year variance beyond Poisson noise; the posterior mean after ``ytd`` events in an
+    exposure ``s`` (seasonal share of the year) is ``(b*m + ytd) / (b + s)`` with ``b = m / var``,
+    and the remainder is negative binomial with mean ``rate * (1 - s)``. For non-counts the same
+    closed form uses Bühlmann's estimate of within- and between-year variance from past years.
+    """
+    P = cur.shape[0]
+    done, value = _year_so_far(cur, ctx)
+    if done:
+        return value
+    known = ~np.isnan(cur)
+    if hist.shape[0] == 0:
+        return None
+    complete = hist[~np.isnan(hist).any(axis=1)]
+    if complete.shape[0] == 0 or np.isnan(hist[-1]).any():
+        return None
+    s = _share(hist, known, ctx)
+    if s <= 0 or s >= 1:
+        return None
+    m = float(hist[-1].sum())  # last year's total (in sum space)
+    if filtered_prior and ctx.is_count:
+        lev = count_level(hist)
+        if lev is not None:
+            m = lev
+    ytd = float(np.nansum(cur))
+    totals = complete.sum(axis=1)
+    # Between-year variance of the level around last year's (from year-on-year changes).
+    if totals.size >= 3:
+        between = float(np.var(np.diff(totals), ddof=1)) / 2.0
+    else:
+        between = (0.15 * abs(m)) ** 2
+    if ctx.is_count:
+        between = max(between - max(m, 0.0), (0.05 * max(m, 1.0)) ** 2)
+        within_per_year = max(m, 1.0)  # Poisson: variance = mean
+        b = within_per_year / between
+    else:
+        # Within-year noise of the YTD-implied annual value, from past years at the same mask.
+        implied = complete[:, known].sum(axis=1) / s
+        within = float(np.mean((implied - totals) ** 2)) if totals.size >= 2 else between
+        within = max(within, 1e-12)
+        # within is the variance of ytd/s; for exposure s the Poisson analogue is w/s, so w = within*s.
+        b = within * s / max(between, 1e-12)
+    rate = (b * m + ytd) / (b + s)
+    return _to_full(ytd + rate * (1 - s), P, ctx.aggregation)
+
+
+# --------------------------------------------------------------------------- ETS
+
+
+def ets_remainder(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
+    """A small fixed ETS(A,N,A) on the sub-period series (square roots of counts), summed over the rest.
+
+    Fixed smoothing weights (no optimisation): fast, and with short series less prone to overfit.
+    Needs at least three complete years. statsmodels is imported here, not at package import.
+    """
+    P = cur.shape[0]
+    done, value = _year_so_far(cur, ctx)
+    if done:
+        return value
+    known = ~np.isnan(cur)
+    k = int(np.flatnonzero(known)[-1]) + 1
+    if not known[:k].all():
+        return None
+    complete_rows = (~np.isnan(hist).any(axis=1)).sum()
+    if complete_rows < 3:
+        return None
+    # contiguous stretch of years ending last year
+    rows = hist
+    ok = ~np.isnan(rows).any(axis=1)
+    start = rows.shape[0]
+    while start > 0 and ok[start - 1]:
+        start -= 1
+    rows = rows[start:]
+    if rows.shape[0] < 3:
+        return None
+    rows = rows[-8:]
+    y = np.concatenate([rows.ravel(), cur[:k]])
+    transform = ctx.is_count and (y >= 0).all()
+    z = np.sqrt(y) if transform else y
+    h = P - k
+    fc = _ets_ana_forecast(z, P, h, *ctx.ets_params)
+    if transform:
+        resid_var = _ets_resid_var(z, P, *ctx.ets_params)
+        rem = float(np.sum(np.maximum(fc, 0) ** 2 + resid_var))
+    else:
+        rem = float(np.sum(fc))
+    return _to_full(float(cur[:k].sum()) + rem, P, ctx.aggregation)
+
+
+def _ets_filter(
+    z: np.ndarray, P: int, alpha: float, gamma: float
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """ETS(A,N,A) recursions with fixed weights.
+
+    Initial season: the mean deviation of each sub-period from its year's mean over all complete
+    years in the sample (one year's profile alone is too noisy for small counts); initial level:
+    the first year's mean.
+    """
+    n_full = z.size // P
+    years = z[: n_full * P].reshape(n_full, P)
+    season = (years - years.mean(axis=1, keepdims=True)).mean(axis=0)
+    level = float(years[0].mean())
+    resid = np.empty(z.size)
+    s = season.copy()
+    for t in range(z.size):
+        i = t % P
+        e = z[t] - (level + s[i])
+        resid[t] = e
+        level = level + alpha * e
+        s[i] = s[i] + gamma * (1 - alpha) * e
+    return level, s, resid[P:]
+
+
+def _ets_ana_forecast(z: np.ndarray, P: int, h: int, alpha: float, gamma: float) -> np.ndarray:
+    level, s, _ = _ets_filter(z, P, alpha, gamma)
+    n = z.size
+    return np.array([level + s[(n + j) % P] for j in range(h)])
+
+
+def _ets_resid_var(z: np.ndarray, P: int, alpha: float, gamma: float) -> float:
+    _, _, r = _ets_filter(z, P, alpha, gamma)
+    return float(np.var(r)) if r.size > 1 else 0.0
+
+
+def ets_remainder_statsmodels(
+    hist: np.ndarray, cur: np.ndarray, ctx: MethodContext, *, reps: int = 500, seed: int = 0
+) -> float | None:
+    """The same fixed ETS(A,N,A) through statsmodels' ETSModel with simulated paths (cross-check, slower).
+
+    The smoothing weights are fixed (``ctx.ets_params``), so nothing is optimised; remainder paths
+    are simulated, back-transformed and summed, and their mean is the remainder forecast.
+    """
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # lazy: keeps import fast
+
+    P = cur.shape[0]
+    known = ~np.isnan(cur)
+    if P == 1 or known.all() or not known.any() or ctx.aggregation not in ("sum", "mean"):
+        return None
+    k = int(np.flatnonzero(known)[-1]) + 1
+    if not known[:k].all():
+        return None
+    rows = hist[~np.isnan(hist).any(axis=1)][-8:]
+    if rows.shape[0] < 3:
+        return None
+    y = np.concatenate([rows.ravel(), cur[:k]])
+    transform = ctx.is_count and bool((y >= 0).all())
+    z = np.sqrt(y) if transform else y
+    alpha, gamma = ctx.ets_params
+    n_full = z.size // P
+    years = z[: n_full * P].reshape(n_full, P)
+    season = (years - years.mean(axis=1, keepdims=True)).mean(axis=0)
+    model = ETSModel(
+        z, error="add", trend=None, seasonal="add", seasonal_periods=P,
+        initialization_method="known", initial_level=float(years[0].mean()), initial_seasonal=season,
+    )  # fmt: skip
+    with model.fix_params({"smoothing_level": alpha, "smoothing_seasonal": gamma * (1 - alpha)}):
+        res = model.fit(disp=False)
+    state = np.random.get_state()
+    np.random.seed(seed)  # statsmodels' simulate draws from numpy's global generator
+    try:
+        sims = np.asarray(res.simulate(P - k, repetitions=reps, anchor="end")).reshape(P - k, reps)
+    finally:
+        np.random.set_state(state)
+    if transform:
+        sims = np.maximum(sims, 0) ** 2
+    return _to_full(float(cur[:k].sum()) + float(sims.sum(axis=0).mean()), P, ctx.aggregation)
+
+
+# --------------------------------------------------------------------------- annual
+
+
+def ses_pooled(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
+    """Simple exponential smoothing of the annual values with a smoothing weight shared over peers.
+
+    With ``ctx.extra['trend_phi']`` (chosen per KPI by the backtest, e.g. inhabitants) the forecast
+    is the last value plus phi times its last year-on-year step (when the year before it is known).
+    """
+    years = yearly_from_matrix(hist, ctx.aggregation if hist.shape[1] > 1 else "point")
+    phi = float(ctx.extra.get("trend_phi", 0.0))
+    if phi > 0:
+        lf = _last_finite(years)
+        if lf is None:
+            return None
+        i, last = lf
+        step = last - float(years[i - 1]) if i >= 1 and np.isfinite(years[i - 1]) else 0.0
+        return last + phi * step
+    years = years[~np.isnan(years)]
+    if years.size == 0:
+        return None
+    level = float(years[0])
+    for v in years[1:]:
+        level = ctx.ses_alpha * float(v) + (1 - ctx.ses_alpha) * level
+    return level
+
+
+def mean_of(
+    *fns: Callable[[np.ndarray, np.ndarray, MethodContext], float | None],
+) -> Callable[[np.ndarray, np.ndarray, MethodContext], float | None]:
+    """A combination: the mean of the methods that give a forecast (None when none does)."""
+
+    def combined(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
+        vals = [v for v in (f(hist, cur, ctx) for f in fns) if v is not None and np.isfinite(v)]
+        if len(vals) < len(fns):
+            return None
+        return float(np.mean(vals))
+
+    return combined
+
+
+METHODS: dict[str, Callable[[np.ndarray, np.ndarray, MethodContext], float | None]] = {
+    "naive_annual": naive_annual,
+    "ytd_snaive": ytd_snaive,
+    "ytd_ratio": ytd_ratio,
+    "credibility": credibility,
+    "ets_remainder": ets_remainder,
+    "ses_pooled": ses_pooled,
+    "cred_ets": mean_of(credibility, ets_remainder),
+    "cred_level": cred_level,
+    "yoy_carry": yoy_carry,
+    "cred_level_ets": mean_of(cred_level, ets_remainder),
+}
+
+#: Methods that make sense for monthly/quarterly series, and for once-a-year values.
+SUBYEAR_METHODS = (
+    "naive_annual",
+    "ytd_snaive",
+    "ytd_ratio",
+    "credibility",
+    "ets_remainder",
+    "cred_ets",
+    "cred_level",
+    "yoy_carry",
+    "cred_level_ets",
+)
+ANNUAL_METHODS = ("naive_annual", "ses_pooled")

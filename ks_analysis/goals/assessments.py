@@ -1,0 +1,221 @@
+"""Self-assessments of the supporting goals: one YAML file per period, validated on load."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ks_analysis.errors import DataFileError
+
+__all__ = ["Assessment", "load_assessments", "DIRECTIONS_SV", "assessment_file"]
+
+#: Direction of development: file value -> Swedish text shown to readers.
+DIRECTIONS_SV = {
+    "positiv": "Positiv utveckling",
+    "oförändrad": "Oförändrad",
+    "negativ": "Negativ utveckling",
+    "kan_inte_bedomas": "Kan inte bedömas",
+}
+_DIRECTION_ALIASES = {
+    "positive": "positiv",
+    "unchanged": "oförändrad",
+    "oforandrad": "oförändrad",
+    "negative": "negativ",
+    "cannot_be_judged": "kan_inte_bedomas",
+    "kan inte bedömas": "kan_inte_bedomas",
+}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One supporting goal's self-assessment for one period."""
+
+    goal: int
+    text: str
+    direction: str
+    activities: tuple[str, ...]
+    author: str
+    date: dt.date | None
+    added_values: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    source_file: str = ""
+
+    @property
+    def direction_sv(self) -> str:
+        return DIRECTIONS_SV[self.direction]
+
+
+def assessment_file(folder: Path, period_id: str) -> Path:
+    """Where the assessments of ``period_id`` live: ``<folder>/<period>.yaml``."""
+    return Path(folder) / f"{period_id}.yaml"
+
+
+def _bad(path: Path, goal: object, fld: str, problem: str, fix: str) -> DataFileError:
+    return DataFileError(path, f"goal {goal}, field {fld!r}: {problem}", fix=fix)
+
+
+def _check_added_values(path: Path, gid: object, added: object) -> list[dict[str, Any]]:
+    """Measurable added values: each ``{indicator: ID}`` or ``{description, value, unit, source}``."""
+    if not isinstance(added, list):
+        raise _bad(path, gid, "added_values", "must be a list", "see docs/templates.md")
+    out: list[dict[str, Any]] = []
+    for n, item in enumerate(added, start=1):
+        fld = f"added_values[{n}]"
+        if not isinstance(item, dict):
+            raise _bad(
+                path,
+                gid,
+                fld,
+                f"{item!r} is not a mapping",
+                "write {indicator: ID} or {description: ..., value: N, unit: ..., source: ...}",
+            )
+        if "indicator" in item:
+            ind = item["indicator"]
+            if not isinstance(ind, str) or not ind.strip():
+                raise _bad(
+                    path,
+                    gid,
+                    f"{fld}.indicator",
+                    f"{ind!r} is not an indicator id",
+                    "write a Kolada id such as N03926 or a local id LOKAL_...",
+                )
+            extra = set(item) - {"indicator", "description"}
+            if extra:
+                raise _bad(
+                    path,
+                    gid,
+                    fld,
+                    f"an indicator added value takes no {', '.join(sorted(extra))}",
+                    "its value, unit and source come from the data",
+                )
+            out.append(
+                {
+                    "indicator": ind.strip().upper(),
+                    **(
+                        {"description": str(item["description"])} if item.get("description") else {}
+                    ),
+                }
+            )
+            continue
+        for key in ("description", "unit", "source"):
+            if not isinstance(item.get(key), str) or not item[key].strip():
+                raise _bad(
+                    path,
+                    gid,
+                    f"{fld}.{key}",
+                    "missing or empty",
+                    f"write the {key} (or use {{indicator: ID}} for a series in the data)",
+                )
+        value = item.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _bad(
+                path,
+                gid,
+                f"{fld}.value",
+                f"{value!r} is not a number",
+                "write a number with '.' as decimal sign, without the unit",
+            )
+        out.append(
+            {
+                "description": item["description"].strip(),
+                "value": value,
+                "unit": item["unit"].strip(),
+                "source": item["source"].strip(),
+            }
+        )
+    return out
+
+
+def load_assessments(
+    folder: Path, period_id: str, goal_ids: list[int]
+) -> tuple[dict[int, Assessment], str | None]:
+    """Self-assessments of a period by goal id, and a note when the period's file is missing.
+
+    Raises:
+        DataFileError: naming the file, goal and field, for a malformed file.
+    """
+    path = assessment_file(folder, period_id)
+    if not path.exists():
+        return {}, f"Självvärderingar saknas för perioden ({path.name} finns inte)."
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DataFileError(
+            path, f"is not valid YAML ({exc})", fix="check indentation and quoting"
+        ) from None
+    except UnicodeDecodeError:
+        raise DataFileError(path, "is not UTF-8 text", fix="save the file as UTF-8") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("goals"), list):
+        raise DataFileError(
+            path,
+            "expected 'period:' and a 'goals:' list",
+            fix="see docs/templates.md for the assessment template",
+        )
+    if str(raw.get("period", period_id)) != period_id:
+        raise DataFileError(
+            path,
+            f"field 'period' is {raw.get('period')!r} but the file is for {period_id}",
+            fix="correct the period or rename the file",
+        )
+    out: dict[int, Assessment] = {}
+    for entry in raw["goals"]:
+        if not isinstance(entry, dict):
+            raise DataFileError(
+                path, "every item under 'goals' must be a mapping with goal, text, direction, ..."
+            )
+        gid = entry.get("goal")
+        if gid not in goal_ids:
+            raise _bad(
+                path,
+                gid,
+                "goal",
+                f"{gid!r} is not a supporting goal of the catalogue",
+                f"use one of {goal_ids}",
+            )
+        if gid in out:
+            raise _bad(path, gid, "goal", "assessed twice", "keep one entry per goal")
+        text = entry.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise _bad(path, gid, "text", "missing or empty", "write the assessment text")
+        direction = str(entry.get("direction", "")).strip().lower()
+        direction = _DIRECTION_ALIASES.get(direction, direction)
+        if direction not in DIRECTIONS_SV:
+            raise _bad(
+                path,
+                gid,
+                "direction",
+                f"{entry.get('direction')!r} is not a direction",
+                f"use one of {', '.join(DIRECTIONS_SV)}",
+            )
+        acts = entry.get("activities") or []
+        if not isinstance(acts, list) or not all(isinstance(a, str) for a in acts):
+            raise _bad(
+                path,
+                gid,
+                "activities",
+                "must be a list of texts",
+                "write one '- activity' line per activity",
+            )
+        date = entry.get("date")
+        if date is not None and not isinstance(date, dt.date):
+            try:
+                date = dt.date.fromisoformat(str(date))
+            except ValueError:
+                raise _bad(
+                    path, gid, "date", f"{date!r} is not a date", "write YYYY-MM-DD"
+                ) from None
+        added = _check_added_values(path, gid, entry.get("added_values") or [])
+        out[gid] = Assessment(
+            goal=gid,
+            text=text.strip(),
+            direction=direction,
+            activities=tuple(a.strip() for a in acts),
+            author=str(entry.get("author", "")),
+            date=date,
+            added_values=tuple(added),
+            source_file=path.name,
+        )
+    return out, None

@@ -1,0 +1,332 @@
+"""The goal catalogue: areas, goals, indicators and targets, loaded from YAML and validated."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ks_analysis.errors import CatalogueError
+from ks_analysis.goals.kommunkompassen import AREAS as KOMMUNKOMPASSEN_AREAS
+from ks_analysis.paths import PACKAGE_DATA_DIR
+
+__all__ = [
+    "DEFAULT_CATALOGUE",
+    "Target",
+    "Indicator",
+    "Goal",
+    "Area",
+    "Catalogue",
+    "load_catalogue",
+    "TARGET_TYPES",
+    "ROLLUP_RULES",
+]
+
+DEFAULT_CATALOGUE = PACKAGE_DATA_DIR / "goals_2019.yaml"
+
+TARGET_TYPES = {"increase", "decrease", "at_least", "at_most", "better_than"}
+DIRECTIONS = {"higher_is_better", "lower_is_better"}
+AGGREGATIONS = {"mean", "sum", "point", "last"}
+ROLES = {"target", "signal", "context"}
+KINDS = {"styrande", "stödjande"}
+FREQUENCIES = {"Y", "Q", "M"}
+ROLLUP_RULES = {"mean_p", "all_met", "min_p"}
+REFERENCES = {"previous_year", "lan", "riket", "peer_median", "peer_mean"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an indicator should reach; ``type`` is one of :data:`TARGET_TYPES`."""
+
+    type: str
+    value: float | None = None
+    reference: str = "previous_year"
+    tolerance: float = 0.0
+    scope: str = "total"  # per-ort registers: 'total' (sum over orter) or 'every_ort'
+    note: str = ""
+
+    def describe_sv(self, unit: str, direction: str) -> str:
+        """The target in Swedish, as printed in the report."""
+        tol = f" (tolerans {self.tolerance:g})" if self.tolerance else ""
+        if self.type == "increase":
+            return f"Öka mot föregående år{tol}"
+        if self.type == "decrease":
+            return f"Minska mot föregående år{tol}"
+        if self.type == "at_least":
+            where = " på varje ort" if self.scope == "every_ort" else ""
+            return f"Minst {self.value:g} {unit}{where}"
+        if self.type == "at_most":
+            return f"Högst {self.value:g} {unit}"
+        ref = {
+            "lan": "länet",
+            "riket": "riket",
+            "peer_median": "jämförelsegruppens median",
+            "peer_mean": "jämförelsegruppens medel",
+        }.get(self.reference, self.reference)
+        word = "Högre" if direction == "higher_is_better" else "Lägre"
+        return f"{word} än {ref}{tol}"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One measure of a steering goal, with how a year is aggregated and what counts as better."""
+
+    id: str
+    title: str
+    unit: str
+    frequency: str
+    aggregation: str
+    direction: str
+    role: str
+    target: Target
+    genders: tuple[str, ...] = ("T",)
+    per_ort: bool = False
+    signal: str | None = None
+    valid_from: int | None = None
+    valid_to: int | None = None
+    successor: str | None = None
+    predecessor: str | None = None
+    series_break: int | None = None
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == "higher_is_better"
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One of the decision's goals."""
+
+    id: int
+    area: str
+    area_title: str
+    kind: str
+    title: str
+    ambition: str
+    steering_documents: tuple[str, ...] = ()
+    rollup: str = "mean_p"
+    indicators: tuple[Indicator, ...] = ()
+    kommunkompassen: tuple[str, ...] = ()  # Kommunkompassen area ids followed up with this goal
+
+    @property
+    def is_steering(self) -> bool:
+        return self.kind == "styrande"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["indicators"] = [asdict(i) for i in self.indicators]
+        return d
+
+
+@dataclass(frozen=True)
+class Area:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A validated goal catalogue."""
+
+    path: Path
+    name: str
+    decision: str
+    municipality: str
+    year: int
+    areas: tuple[Area, ...]
+    goals: tuple[Goal, ...]
+    thresholds: dict[str, float] = field(default_factory=lambda: {"met": 0.75, "not_met": 0.25})
+    peer_group_name: str = ""
+    peer_group: tuple[str, ...] = ()
+    mandate_start_year: int | None = None
+
+    def goal(self, goal_id: int) -> Goal:
+        for g in self.goals:
+            if g.id == goal_id:
+                return g
+        raise KeyError(goal_id)
+
+    def indicators(self) -> list[tuple[Goal, Indicator]]:
+        """Every (goal, indicator) pair in catalogue order."""
+        return [(g, i) for g in self.goals for i in g.indicators]
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        for _, i in self.indicators():
+            if i.id == indicator_id:
+                return i
+        raise KeyError(indicator_id)
+
+
+def _fail(path: Path, where: str, problem: str) -> CatalogueError:
+    return CatalogueError(f"{path}: {where}: {problem}")
+
+
+def _req(d: dict[str, Any], key: str, path: Path, where: str) -> Any:
+    if key not in d or d[key] in (None, ""):
+        raise _fail(path, where, f"missing {key!r}")
+    return d[key]
+
+
+def _one_of(value: Any, allowed: set[str], key: str, path: Path, where: str) -> str:
+    if value not in allowed:
+        raise _fail(
+            path, where, f"unknown {key} {value!r}; use one of {', '.join(sorted(allowed))}"
+        )
+    return str(value)
+
+
+def _parse_target(raw: Any, path: Path, where: str) -> Target:
+    if not isinstance(raw, dict):
+        raise _fail(path, where, "missing 'target' (e.g. {type: increase})")
+    ttype = _one_of(raw.get("type"), TARGET_TYPES, "target type", path, where)
+    if ttype in ("at_least", "at_most") and not isinstance(raw.get("value"), int | float):
+        raise _fail(path, where, f"target type {ttype!r} needs a numeric 'value'")
+    reference = raw.get(
+        "reference", "previous_year" if ttype in ("increase", "decrease") else "lan"
+    )
+    _one_of(reference, REFERENCES, "target reference", path, where)
+    scope = _one_of(raw.get("scope", "total"), {"total", "every_ort"}, "target scope", path, where)
+    tol = raw.get("tolerance", 0.0)
+    if not isinstance(tol, int | float) or tol < 0:
+        raise _fail(path, where, f"target tolerance {tol!r} must be a number >= 0")
+    value = raw.get("value")
+    return Target(
+        ttype,
+        None if value is None else float(value),
+        str(reference),
+        float(tol),
+        scope,
+        str(raw.get("note", "")),
+    )
+
+
+def _parse_indicator(raw: dict[str, Any], path: Path, goal_where: str) -> Indicator:
+    iid = str(_req(raw, "id", path, goal_where)).strip().upper()
+    where = f"{goal_where}, indicator {iid}"
+    genders = tuple(raw.get("genders", ["T"]))
+    for g in genders:
+        _one_of(g, {"T", "K", "M"}, "gender", path, where)
+    ind = Indicator(
+        id=iid,
+        title=str(_req(raw, "title", path, where)),
+        unit=str(raw.get("unit", "")),
+        frequency=_one_of(raw.get("frequency", "Y"), FREQUENCIES, "frequency", path, where),
+        aggregation=_one_of(
+            _req(raw, "aggregation", path, where), AGGREGATIONS, "aggregation", path, where
+        ),
+        direction=_one_of(
+            _req(raw, "direction", path, where), DIRECTIONS, "direction", path, where
+        ),
+        role=_one_of(raw.get("role", "target"), ROLES, "role", path, where),
+        target=_parse_target(raw.get("target"), path, where),
+        genders=genders,
+        per_ort=bool(raw.get("per_ort", False)),
+        signal=raw.get("signal"),
+        valid_from=raw.get("valid_from"),
+        valid_to=raw.get("valid_to"),
+        successor=raw.get("successor"),
+        predecessor=raw.get("predecessor"),
+        series_break=raw.get("series_break"),
+    )
+    if ind.frequency == "Y" and ind.aggregation not in ("point", "last"):
+        raise _fail(
+            path,
+            where,
+            f"a yearly indicator has one value a year; aggregation {ind.aggregation!r} needs monthly or quarterly data",
+        )
+    return ind
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    """Load and validate a goal catalogue (the packaged KS mål 2019 by default).
+
+    Raises:
+        CatalogueError: naming the file and the goal, for an unknown target type, a missing
+            direction, a duplicate id, an unknown area and the like.
+    """
+    p = Path(path) if path else DEFAULT_CATALOGUE
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogueError(
+            f"{p}: goal catalogue not found; pass an existing file with --goals"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{p}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{p}: expected a mapping with 'areas' and 'goals'")
+    areas = tuple(Area(str(a["id"]), str(a["title"])) for a in raw.get("areas", []))
+    area_titles = {a.id: a.title for a in areas}
+    if len(area_titles) != len(areas):
+        raise _fail(p, "areas", "duplicate area id")
+    goals: list[Goal] = []
+    seen_goals: set[int] = set()
+    seen_ind: dict[str, int] = {}
+    for graw in raw.get("goals", []) or []:
+        gid = graw.get("id")
+        where = f"goal {gid}"
+        if not isinstance(gid, int):
+            raise _fail(p, where, "goal id must be a whole number")
+        if gid in seen_goals:
+            raise _fail(p, where, "duplicate goal id")
+        seen_goals.add(gid)
+        area = str(_req(graw, "area", p, where))
+        if area not in area_titles:
+            raise _fail(p, where, f"unknown area {area!r}; areas are {', '.join(area_titles)}")
+        kind = _one_of(graw.get("kind"), KINDS, "kind", p, where)
+        kk = graw.get("kommunkompassen", []) or []
+        if not isinstance(kk, list):
+            raise _fail(p, where, "'kommunkompassen' must be a list of area ids")
+        for area_id in kk:
+            _one_of(area_id, set(KOMMUNKOMPASSEN_AREAS), "Kommunkompassen area", p, where)
+        inds = tuple(_parse_indicator(i, p, where) for i in graw.get("indicators", []) or [])
+        for ind in inds:
+            if ind.id in seen_ind:
+                raise _fail(
+                    p, where, f"duplicate indicator id {ind.id!r} (also in goal {seen_ind[ind.id]})"
+                )
+            seen_ind[ind.id] = gid
+        if kind == "styrande" and not any(i.role == "target" for i in inds):
+            raise _fail(p, where, "a steering goal needs at least one indicator with role 'target'")
+        goals.append(
+            Goal(
+                id=gid,
+                area=area,
+                area_title=area_titles[area],
+                kind=kind,
+                title=str(_req(graw, "title", p, where)).strip(),
+                ambition=str(_req(graw, "ambition", p, where)).strip(),
+                steering_documents=tuple(graw.get("steering_documents", []) or []),
+                rollup=_one_of(graw.get("rollup", "mean_p"), ROLLUP_RULES, "rollup rule", p, where),
+                indicators=inds,
+                kommunkompassen=tuple(str(a) for a in kk),
+            )
+        )
+    for g in goals:
+        for ind in g.indicators:
+            if ind.signal and ind.signal not in seen_ind:
+                raise _fail(
+                    p,
+                    f"goal {g.id}, indicator {ind.id}",
+                    f"signal {ind.signal!r} is not an indicator of the catalogue",
+                )
+    th = raw.get("status_thresholds", {}) or {}
+    thresholds = {"met": float(th.get("met", 0.75)), "not_met": float(th.get("not_met", 0.25))}
+    if not 0 <= thresholds["not_met"] < thresholds["met"] <= 1:
+        raise _fail(p, "status_thresholds", "need 0 <= not_met < met <= 1")
+    peer = raw.get("peer_group", {}) or {}
+    return Catalogue(
+        path=p,
+        name=str(raw.get("name", "")),
+        decision=str(raw.get("decision", "")),
+        municipality=str(raw.get("municipality", "0665")).zfill(4),
+        year=int(raw.get("year", 2019)),
+        areas=areas,
+        goals=tuple(goals),
+        thresholds=thresholds,
+        peer_group_name=str(peer.get("name", "")),
+        peer_group=tuple(str(m).zfill(4) for m in peer.get("members", [])),
+        mandate_start_year=raw.get("mandate_start_year"),
+    )

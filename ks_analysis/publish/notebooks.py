@@ -1,0 +1,267 @@
+"""Run notebooks with papermill and render the shareable HTML with nbconvert, atomically.
+
+Parameters are validated in Python before any kernel starts (names, types, values). The report
+folder is built in a temporary folder beside its final place and moved into place only when
+every notebook ran and the HTML rendered; a failure leaves the previous report untouched.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ks_analysis.errors import NotebookError, ParameterError
+from ks_analysis.paths import PACKAGE_DIR
+
+__all__ = [
+    "KERNEL_NAME",
+    "ensure_kernel",
+    "notebook_parameters",
+    "validate_parameters",
+    "execute_notebook",
+    "render_html",
+    "replace_dir_atomically",
+    "CELL_TIMEOUT_S",
+]
+
+log = logging.getLogger(__name__)
+
+#: The kernel the runner asks papermill for; its spec points at this very Python, so the
+#: notebooks always run in the project's environment and nobody runs `ipykernel install`.
+KERNEL_NAME = "ks-analysis"
+CELL_TIMEOUT_S = 600
+TEMPLATES = PACKAGE_DIR / "templates"
+_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+#: Exceptions that mean the input was bad (exit 2), not that the run failed (exit 1).
+BAD_INPUT_ERRORS = {
+    "DataFileError",
+    "ParameterError",
+    "PeriodError",
+    "CatalogueError",
+    "UnknownNameError",
+    "KsAnalysisError",
+}
+
+
+def ensure_kernel() -> str:
+    """Make the ``ks-analysis`` kernel spec (this interpreter) visible to jupyter_client; return its name.
+
+    The spec lives in a folder of its own per interpreter, so two environments on one machine (a
+    checkout and a CI clone, say) never run each other's Python; it is written atomically, so
+    notebooks started side by side never read half a file.
+    """
+    import hashlib
+
+    tag = hashlib.sha256(sys.executable.encode()).hexdigest()[:12]
+    root = Path(tempfile.gettempdir()) / f"ks-analysis-kernels-{tag}"
+    spec_dir = root / "kernels" / KERNEL_NAME
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python (ks-analysis)",
+        "language": "python",
+        "env": {"MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore"},
+    }
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    path = spec_dir / "kernel.json"
+    text = json.dumps(spec, indent=1)
+    if not path.exists() or path.read_text() != text:
+        fd, tmp = tempfile.mkstemp(dir=spec_dir, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    paths = os.environ.get("JUPYTER_PATH", "")
+    if str(root) not in paths.split(os.pathsep):
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([str(root)] + ([paths] if paths else []))
+    return KERNEL_NAME
+
+
+def notebook_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
+    """The parameters a notebook declares in its ``parameters`` cell: name -> {type, default, help}."""
+    import papermill as pm
+
+    return {
+        name: {"type": p["inferred_type_name"], "default": p["default"], "help": p["help"]}
+        for name, p in pm.inspect_notebook(str(notebook)).items()
+    }
+
+
+def validate_parameters(
+    notebook: Path, params: dict[str, Any], checks: dict[str, Callable[[Any], None]] | None = None
+) -> dict[str, Any]:
+    """Check names and types of ``params`` against the notebook's parameters cell, then value checks.
+
+    Raises:
+        ParameterError: for an unknown name (with the known ones), a wrong type (``0665`` must be
+            the string ``"0665"``, never the number 665) or a value a check refuses.
+    """
+    declared = notebook_parameters(notebook)
+    if not declared:
+        raise ParameterError(
+            f"{notebook.name}: has no cell tagged 'parameters'; tag the first cell 'parameters' in JupyterLab"
+        )
+    for name, value in params.items():
+        if name not in declared:
+            raise ParameterError(
+                f"{notebook.name}: unknown parameter {name!r}; known: {', '.join(sorted(declared))}"
+            )
+        tname = str(declared[name]["type"])
+        want = _TYPES.get(tname)
+        if want is None:
+            continue
+        ok = isinstance(value, want) and not (want is int and isinstance(value, bool))
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            raise ParameterError(
+                f"{notebook.name}: parameter {name!r} must be {tname}, got {type(value).__name__} {value!r}"
+                + (
+                    " (pass municipality codes as text, e.g. '0665')"
+                    if name == "municipality"
+                    else ""
+                )
+            )
+    for name, check in (checks or {}).items():
+        if name in params:
+            check(params[name])
+    return params
+
+
+def _failed_cell(nb_path: Path) -> tuple[int | None, str]:
+    """(cell number among code cells, 1-based, and the exception's last line) of an executed notebook."""
+    import nbformat
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    code_no = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        code_no += 1
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            code_no -= 1
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return code_no, f"{out.get('ename')}: {out.get('evalue')}"
+    return None, "the notebook failed"
+
+
+def execute_notebook(
+    notebook: Path,
+    output: Path,
+    params: dict[str, Any],
+    *,
+    cwd: Path | None = None,
+    timeout: int = CELL_TIMEOUT_S,
+) -> Path:
+    """Execute ``notebook`` with papermill into ``output``.
+
+    Raises:
+        NotebookError: naming the notebook, the failing cell (code cells counted from 1, the
+            injected-parameters cell not counted) and the exception's last line.
+    """
+    import papermill as pm
+
+    kernel = ensure_kernel()
+    started = time.monotonic()
+    log.info("running %s", notebook.name)
+    try:
+        pm.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=params,
+            kernel_name=kernel,
+            cwd=str(cwd) if cwd else None,
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=timeout,
+            request_save_on_cell_execute=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        cell, err = (
+            _failed_cell(output)
+            if output.exists()
+            else (exc.exec_count, f"{exc.ename}: {exc.evalue}")
+        )
+        failure = NotebookError(notebook.name, cell, err)
+        if exc.ename in BAD_INPUT_ERRORS:
+            failure.exit_code = 2  # bad input found inside the notebook is still bad input
+        raise failure from None
+    except Exception as exc:  # dead kernel, timeout, missing kernel
+        raise NotebookError(
+            notebook.name,
+            None,
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+        ) from None
+    log.info("ran %s in %.1f s", notebook.name, time.monotonic() - started)
+    return output
+
+
+def _strip_for_readers(nb: Any) -> Any:
+    """A copy of an executed notebook with only what readers should see: HTML and image outputs."""
+    out = copy.deepcopy(nb)
+    keep = []
+    for cell in out.cells:
+        tags = cell.metadata.get("tags", [])
+        if "parameters" in tags or "injected-parameters" in tags or cell.cell_type != "code":
+            continue
+        outputs = []
+        for o in cell.get("outputs", []):
+            if o.get("output_type") in ("display_data", "execute_result"):
+                data = {
+                    k: v
+                    for k, v in o.get("data", {}).items()
+                    if k in ("text/html", "image/png", "image/svg+xml")
+                }
+                if data:
+                    outputs.append({"output_type": "display_data", "data": data, "metadata": {}})
+        if outputs:
+            cell.outputs = outputs
+            cell.source = ""
+            keep.append(cell)
+    out.cells = keep
+    return out
+
+
+def render_html(executed: Path, html_path: Path, title: str) -> Path:
+    """Render an executed notebook to one self-contained HTML file: no code, prompts, warnings or parameters."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(executed), as_version=4)
+    nb = _strip_for_readers(nb)
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(template_name="ks_report", extra_template_basedirs=[str(TEMPLATES)])
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.embed_images = True
+    resources = {"ks_css": (TEMPLATES / "report.css").read_text(encoding="utf-8")}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    html_path.write_text(body, encoding="utf-8")
+    return html_path
+
+
+def replace_dir_atomically(new: Path, final: Path) -> None:
+    """Move the finished folder ``new`` to ``final``; the previous ``final`` is kept until the move succeeded."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = None
+    if final.exists():
+        old = final.parent / f".{final.name}.old-{os.getpid()}-{int(time.time())}"
+        os.replace(final, old)
+    try:
+        os.replace(new, final)
+    except BaseException:
+        if old is not None:
+            os.replace(old, final)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,206 @@
+"""Charts for the report: history, forecast fan, target line and comparison lines, as embedded PNG.
+
+Each chart is returned as an HTML ``<figure>`` with a base64 PNG (so the report is one
+self-contained file) and an alt text that says what the chart shows.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from functools import lru_cache
+from html import escape
+from typing import Any
+
+__all__ = ["indicator_chart", "goal_charts"]
+
+_GENDER_SV = {"T": "totalt", "K": "kvinnor", "M": "män"}
+_COLORS = {"T": "#1f4e79", "K": "#b5446e", "M": "#2a7f62"}
+
+
+def _fig_to_html(fig: Any, alt: str, caption: str) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    # A fixed layout draws the figure once; bbox_inches="tight" would draw it twice.
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<figure class="chart"><img src="data:image/png;base64,{data}" alt="{escape(alt)}" width="640"><figcaption>{escape(caption)}</figcaption></figure>'
+
+
+@lru_cache(maxsize=1)
+def _pyplot() -> Any:
+    """pyplot on the Agg backend with the report's seaborn theme, set up once per process."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook", font_scale=0.9)
+    return plt
+
+
+def indicator_chart(rows: list[dict[str, Any]], year: int) -> str:
+    """One chart for one indicator (all its genders): history, forecast fan or outcome, target line.
+
+    Args:
+        rows: the report's indicator rows of one indicator (one per gender).
+        year: the report year (where the forecast sits).
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.6, 3.3))
+    fig.subplots_adjust(left=0.09, right=0.7, top=0.9, bottom=0.1)
+    r0 = rows[0]
+    unit = r0["unit"]
+    alt_parts = []
+    for r in rows:
+        hist = sorted((int(y), v) for y, v in r["history"].items() if v is not None)
+        color = _COLORS.get(r["gender"], "#333")
+        label = f"Kommunen, {_GENDER_SV[r['gender']]}" if len(rows) > 1 else "Kommunen"
+        if hist:
+            xs, ys = zip(*hist, strict=True)
+            # A gap of more than one missing year is left open (biennial surveys are joined);
+            # a series break is never bridged.
+            segments: list[list[tuple[int, float]]] = [[]]
+            for x, y in hist:
+                if segments[-1] and (
+                    x - segments[-1][-1][0] > 2
+                    or (r.get("series_break") and segments[-1][-1][0] < r["series_break"] <= x)
+                ):
+                    segments.append([])
+                segments[-1].append((x, y))
+            for k, seg in enumerate(segments):
+                sx, sy = zip(*seg, strict=True)
+                ax.plot(sx, sy, marker="o", ms=3, color=color, label=label if k == 0 else None)
+            alt_parts.append(f"{label}: {xs[0]}–{xs[-1]}, senast {ys[-1]:.3g} {unit} ({xs[-1]})")
+        old = sorted(
+            (int(y), v) for y, v in (r.get("predecessor_history") or {}).items() if v is not None
+        )
+        if old:
+            ox, oy = zip(*old, strict=True)
+            ax.plot(
+                ox,
+                oy,
+                marker="s",
+                ms=3,
+                ls="--",
+                color=color,
+                alpha=0.6,
+                label=f"Tidigare serie {r.get('predecessor_id', '')} (ej sammanbunden)"
+                if r is rows[0]
+                else None,
+            )
+            alt_parts.append(
+                f"tidigare serie {ox[0]}–{ox[-1]}, senast {oy[-1]:.3g} ({ox[-1]}), inte sammanbunden med den nya"
+            )
+        if r["forecast"] is not None:
+            if r["basis"] == "outcome":
+                ax.plot(
+                    [year],
+                    [r["forecast"]],
+                    marker="D",
+                    color=color,
+                    ms=6,
+                    label=f"Utfall {year}" if r is rows[0] else None,
+                )
+                alt_parts.append(f"utfall {year}: {r['forecast']:.3g}")
+            else:
+                if r["lo95"] is not None:
+                    ax.fill_between(
+                        [year - 0.25, year + 0.25],
+                        [r["lo95"]] * 2,
+                        [r["hi95"]] * 2,
+                        color=color,
+                        alpha=0.15,
+                        lw=0,
+                        label="95 % intervall" if r is rows[0] else None,
+                    )
+                    ax.fill_between(
+                        [year - 0.25, year + 0.25],
+                        [r["lo80"]] * 2,
+                        [r["hi80"]] * 2,
+                        color=color,
+                        alpha=0.3,
+                        lw=0,
+                        label="80 % intervall" if r is rows[0] else None,
+                    )
+                ax.plot(
+                    [year],
+                    [r["forecast"]],
+                    marker="o",
+                    mfc="white",
+                    color=color,
+                    ms=7,
+                    label=f"Prognos {year}" if r is rows[0] else None,
+                )
+                alt_parts.append(
+                    f"prognos {year}: {r['forecast']:.3g} (80 %: {r['lo80']:.3g}–{r['hi80']:.3g})"
+                    if r["lo80"] is not None
+                    else f"prognos {year}: {r['forecast']:.3g}"
+                )
+    if (
+        r0["target_type"] in ("at_least", "at_most")
+        and r0["target_value"] is not None
+        and not r0.get("summary_of_orter")
+    ):
+        ax.axhline(
+            r0["target_value"], color="#c0392b", ls="--", lw=1.2, label=f"Mål: {r0['target']}"
+        )
+        alt_parts.append(f"mållinje {r0['target_value']:g}")
+    elif r0["last_value"] is not None and r0["target_type"] in ("increase", "decrease"):
+        ax.axhline(
+            r0["last_value"],
+            color="#c0392b",
+            ls="--",
+            lw=1.0,
+            label=f"Målnivå: {'över' if r0['target_type'] == 'increase' else 'under'} {r0['last_year']} års värde",
+        )
+        alt_parts.append(f"målnivå {r0['last_value']:.3g} ({r0['last_year']})")
+    if r0.get("series_break"):
+        ax.axvline(r0["series_break"] - 0.5, color="#777", ls=":", lw=1)
+        ax.text(
+            r0["series_break"] - 0.45,
+            ax.get_ylim()[1],
+            " serieavbrott",
+            va="top",
+            fontsize=8,
+            color="#555",
+        )
+    ax.set_ylabel(unit)
+    ax.set_xlabel("")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    title = r0["title"]
+    ax.set_title(title, fontsize=10, loc="left")
+    alt = f"Diagram: {title}. " + "; ".join(alt_parts) + "."
+    shown = []
+    if any(r["history"] for r in rows):
+        shown.append("historik")
+    if any(r.get("predecessor_history") for r in rows):
+        shown.append("tidigare serie före serieavbrottet")
+    if any(r["forecast"] is not None and r["basis"] == "outcome" for r in rows):
+        shown.append(f"utfall {year}")
+    elif any(r["forecast"] is not None and r["lo80"] is not None for r in rows):
+        shown.append(f"prognos för {year} med 80 %- och 95 %-intervall")
+    elif any(r["forecast"] is not None for r in rows):
+        shown.append(f"prognos för {year}")
+    if any("mål" in str(t).lower() for t in ax.get_legend_handles_labels()[1]):
+        shown.append("målnivå")
+    caption = f"{title} ({unit}). " + (", ".join(shown).capitalize() + "." if shown else "")
+    return _fig_to_html(fig, alt, caption)
+
+
+def goal_charts(goal: dict[str, Any], year: int) -> str:
+    """Charts for a steering goal's target and signal indicators with a history (one per indicator)."""
+    by_ind: dict[str, list[dict[str, Any]]] = {}
+    for r in goal["indicators"]:
+        if r.get("ort") is not None or r.get("summary_of_orter") or r["role"] == "context":
+            continue
+        if not r["history"] and r["forecast"] is None and not r.get("predecessor_history"):
+            continue
+        by_ind.setdefault(r["base_indicator"], []).append(r)
+    return "".join(indicator_chart(rows, year) for rows in by_ind.values())

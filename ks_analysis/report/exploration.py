@@ -1,0 +1,526 @@
+"""Explore one indicator: its series, peers, women and men, provenance and forecast, for notebook 04.
+
+:func:`load_exploration` cleans the raw data once and keeps what the notebook's cells show; each
+``render_*`` function returns one HTML fragment (tables and an embedded PNG chart), so the notebook
+stays thin and renders to one self-contained HTML file with ``ks-analysis explore``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ks_analysis import geo as geo_mod
+from ks_analysis.clean.tidy import run_clean
+from ks_analysis.errors import ParameterError
+from ks_analysis.evaluate.standout import robust_band
+from ks_analysis.forecast.engine import Forecast, forecast_indicator, yearly_values
+from ks_analysis.goals.catalogue import Indicator, Target, load_catalogue
+from ks_analysis.paths import DEMO_DIR, PROJECT_ROOT, relative_to_root
+
+__all__ = [
+    "Exploration",
+    "load_exploration",
+    "render_heading",
+    "render_series",
+    "render_peers",
+    "render_gender",
+    "render_provenance",
+    "render_forecast",
+    "backtest_series",
+]
+
+_GENDER_SV = {"T": "totalt", "K": "kvinnor", "M": "män"}
+_COLORS = {"T": "#1f4e79", "K": "#b5446e", "M": "#2a7f62"}
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """One indicator for one kommun: the rows of every municipality and what the cells need."""
+
+    indicator: Indicator
+    title: str
+    municipality: str
+    gender: str
+    peers: tuple[str, ...]
+    as_of: dt.date
+    raw: Path
+    rows: pd.DataFrame = field(
+        repr=False
+    )  # every tidy row of the indicator (all municipalities, genders)
+    in_catalogue: bool = False
+
+
+def _e(text: Any) -> str:
+    from html import escape
+
+    return "" if text is None else escape(str(text), quote=True)
+
+
+def _n(x: float | None, decimals: int | None = None) -> str:
+    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+        return "–"
+    if decimals is None:
+        ax = abs(x)
+        decimals = 0 if ax >= 100 else 1 if ax >= 10 else 2
+    return f"{x:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",").replace("-", "\u2212")
+
+
+def _figure(fig: Any, alt: str, caption: str) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<figure class="chart"><img src="data:image/png;base64,{data}" alt="{_e(alt)}" width="640"><figcaption>{_e(caption)}</figcaption></figure>'
+
+
+def _axes() -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.2, 3.0))
+    ax.grid(True, alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig, ax
+
+
+def _table(df: pd.DataFrame, caption: str) -> str:
+    head = "".join(f'<th scope="col">{_e(c)}</th>' for c in df.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>"
+        for row in df.itertuples(index=False)
+    )
+    return f'<div class="table-wrap"><table><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _adhoc_indicator(ind_id: str, rows: pd.DataFrame) -> Indicator:
+    """An indicator outside the catalogue, described from its data (yearly point, higher is better)."""
+    freqs = set(rows["frequency"])
+    freq = "Y" if "Y" in freqs else "M" if "M" in freqs else "Q"
+    unit = str(rows["unit"].iloc[0]) if len(rows) else ""
+    rate = "%" in unit or "/" in unit
+    agg = "point" if freq == "Y" else "mean" if rate else "sum"
+    return Indicator(
+        id=ind_id,
+        title=ind_id,
+        unit=unit,
+        frequency=freq,
+        aggregation=agg,
+        direction="higher_is_better",
+        role="context",
+        target=Target("increase"),
+        genders=tuple(sorted(set(rows["gender"]))) or ("T",),
+    )
+
+
+def load_exploration(
+    *,
+    indicator: str,
+    municipality: str = "0665",
+    peers: str = "",
+    gender: str = "T",
+    raw: str = "",
+    sources: str = "",
+    as_of: str = "",
+    goals: str = "",
+) -> Exploration:
+    """Clean the raw data (as known at ``as_of``) and keep one indicator's rows, with its catalogue entry if any.
+
+    Args are the notebook's string parameters; empty strings mean defaults (demo data, the
+    kommun's län as peers, today's vintage).
+
+    Raises:
+        ParameterError: for a gender other than T, K or M, a bad date, or an indicator that the
+            data does not have for the kommun (with the nearest ids it does have).
+    """
+    municipality = str(municipality).strip().zfill(4)
+    geo_mod.geo(municipality)
+    if gender not in ("T", "K", "M"):
+        raise ParameterError(f"gender {gender!r}: use T (totalt), K (kvinnor) or M (män)")
+    try:
+        as_of_d = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        raise ParameterError(f"as_of {as_of!r} is not a date; write YYYY-MM-DD") from None
+    raw_p = Path(raw) if raw else DEMO_DIR
+    clean = run_clean(raw_p, Path(sources) if sources else None, as_of=as_of_d if as_of else None)
+    tidy = clean.tidy
+    ind_id = indicator.strip().upper()
+    rows = tidy[tidy["indicator"] == ind_id]
+    mine = rows[rows["municipality"] == municipality]
+    if mine.empty:
+        have = sorted(tidy.loc[tidy["municipality"] == municipality, "indicator"].unique())
+        import difflib
+
+        near = difflib.get_close_matches(ind_id, have, n=5, cutoff=0.5) or have[:8]
+        raise ParameterError(
+            f"indicator {ind_id!r} has no rows for {municipality} in {relative_to_root(raw_p, PROJECT_ROOT)}; nearest ids with data: {', '.join(near)}"
+        )
+    cat = load_catalogue(goals or None)
+    try:
+        ind = cat.indicator(ind_id)
+        in_cat = True
+        title = ind.title
+    except KeyError:
+        ind = _adhoc_indicator(ind_id, mine)
+        in_cat = False
+        from ks_analysis.report.supporting import kolada_titles
+
+        title = kolada_titles(raw_p).get(ind_id, ind_id)
+    peer_codes = tuple(p.strip().zfill(4) for p in peers.split(",") if p.strip()) or tuple(
+        c for c in geo_mod.kommuner_in_lan(geo_mod.lan_of(municipality)) if c != municipality
+    )
+    return Exploration(
+        indicator=ind,
+        title=title,
+        municipality=municipality,
+        gender=gender,
+        peers=peer_codes,
+        as_of=as_of_d,
+        raw=raw_p,
+        rows=rows.reset_index(drop=True),
+        in_catalogue=in_cat,
+    )
+
+
+def _yearly(x: Exploration, code: str, gender: str) -> pd.Series:
+    return yearly_values(
+        x.rows, municipality=code, indicator=x.indicator, gender=gender, as_of=x.as_of
+    )
+
+
+def render_heading(x: Exploration) -> str:
+    """Title, ids, unit, kommun, vintage and where the indicator sits in the goal catalogue."""
+    name = geo_mod.geo(x.municipality).name
+    cat = (
+        "ingår i målkatalogen"
+        if x.in_catalogue
+        else "ingår inte i målkatalogen (beskrivs utifrån data: årsvärde, högre antas bättre)"
+    )
+    mine = x.rows[x.rows["municipality"] == x.municipality]
+    return (
+        f'<header class="report-head"><p class="kicker">Utforska en indikator · {_e(name)} ({_e(x.municipality)})</p>'
+        f'<h1 id="top">{_e(x.title)}</h1>'
+        f"<ul><li>Id: {_e(x.indicator.id)}; enhet: {_e(x.indicator.unit or '–')}; frekvens: {_e(', '.join(sorted(set(mine['frequency']))))}; {_e(cat)}.</li>"
+        f"<li>Data som var publicerad senast {_e(x.as_of.isoformat())}. Jämförelse: {len(x.peers)} kommuner ({_e(', '.join(geo_mod.geo(p).name for p in x.peers))}).</li>"
+        f"<li>Kön i data: {_e(', '.join(_GENDER_SV[g] for g in sorted(set(mine['gender']))))}. Vald: {_e(_GENDER_SV[x.gender])}.</li></ul></header>"
+    )
+
+
+def render_series(x: Exploration) -> str:
+    """The kommun's yearly series (the chosen gender), with its län and riket where present."""
+    lan = geo_mod.lan_of(x.municipality)
+    series = {code: _yearly(x, code, x.gender) for code in (x.municipality, lan, "0000")}
+    s = series[x.municipality]
+    if s.empty:
+        return f"<h2>Serien</h2><p>Inga värden för {_e(_GENDER_SV[x.gender])}.</p>"
+    fig, ax = _axes()
+    for code, style in ((x.municipality, "-o"), (lan, "--"), ("0000", ":")):
+        ser = series[code]
+        if not ser.empty:
+            ax.plot(
+                ser.index,
+                ser.to_numpy(),
+                style,
+                label=geo_mod.geo(code).name,
+                color=_COLORS["T"] if code == x.municipality else "#777",
+                markersize=3,
+            )
+    ax.set_ylabel(x.indicator.unit)
+    ax.legend(frameon=False, fontsize=8)
+    table = pd.DataFrame(
+        {
+            "År": s.index.astype(int),
+            geo_mod.geo(x.municipality).name: [_n(v) for v in s],
+            geo_mod.geo(lan).name: [_n(series[lan].get(y)) for y in s.index],
+            "Riket": [_n(series["0000"].get(y)) for y in s.index],
+        }
+    )
+    alt = f"Linjediagram: {x.title}, {geo_mod.geo(x.municipality).name} {int(s.index.min())}–{int(s.index.max())}, senast {_n(float(s.iloc[-1]))}."
+    return (
+        "<h2>Serien</h2>"
+        + _figure(fig, alt, f"{x.title}, {_GENDER_SV[x.gender]}")
+        + _table(table.iloc[::-1].head(15), "Årsvärden, senaste först (högst 15 år)")
+    )
+
+
+def render_peers(x: Exploration) -> str:
+    """The latest common year's values of the kommun and its peers, and the peers' median and robust band over the years."""
+    mine = _yearly(x, x.municipality, x.gender)
+    peer_series = {p: _yearly(x, p, x.gender) for p in x.peers}
+    years = sorted(
+        {int(y) for s in peer_series.values() for y in s.index} & {int(y) for y in mine.index}
+    )
+    if not years:
+        return "<h2>Jämförelse med andra kommuner</h2><p>Jämförelsekommunerna saknar värden för samma år.</p>"
+    med, lo, hi = [], [], []
+    for y in years:
+        vals = [float(s.loc[y]) for s in peer_series.values() if y in s.index]
+        c, _, half = robust_band(vals, 2.5)
+        med.append(c)
+        lo.append(c - half)
+        hi.append(c + half)
+    fig, ax = _axes()
+    ax.fill_between(
+        years, lo, hi, color="#999", alpha=0.25, label="Jämförelsekommunernas median ± 2,5·MAD"
+    )
+    ax.plot(years, med, "--", color="#555", label="Median")
+    ax.plot(
+        years,
+        [float(mine.loc[y]) for y in years],
+        "-o",
+        color=_COLORS.get(x.gender, "#1f4e79"),
+        markersize=3,
+        label=geo_mod.geo(x.municipality).name,
+    )
+    ax.set_ylabel(x.indicator.unit)
+    ax.legend(frameon=False, fontsize=8)
+    y = years[-1]
+    latest = sorted(
+        ((geo_mod.geo(p).name, float(s.loc[y])) for p, s in peer_series.items() if y in s.index),
+        key=lambda t: -t[1],
+    )
+    latest.append((geo_mod.geo(x.municipality).name + " ◀", float(mine.loc[y])))
+    latest.sort(key=lambda t: -t[1])
+    table = pd.DataFrame(
+        {"Kommun": [n for n, _ in latest], f"Värde {y}": [_n(v) for _, v in latest]}
+    )
+    alt = f"Diagram: {geo_mod.geo(x.municipality).name} mot jämförelsekommunernas median och robusta band {years[0]}–{y}."
+    return (
+        "<h2>Jämförelse med andra kommuner</h2>"
+        + _figure(fig, alt, f"{x.title}: kommunen och jämförelsekommunerna")
+        + _table(table, f"Alla jämförelsekommuner {y}, högst först")
+    )
+
+
+def render_gender(x: Exploration) -> str:
+    """Women and men separately, and the gap between them, where the data is split by gender."""
+    k, m = _yearly(x, x.municipality, "K"), _yearly(x, x.municipality, "M")
+    if k.empty or m.empty:
+        return "<h2>Kvinnor och män</h2><p>Indikatorn är inte uppdelad på kön i data.</p>"
+    years = sorted(set(k.index) & set(m.index))
+    fig, ax = _axes()
+    ax.plot(
+        years, [k.loc[y] for y in years], "-o", color=_COLORS["K"], markersize=3, label="Kvinnor"
+    )
+    ax.plot(years, [m.loc[y] for y in years], "-s", color=_COLORS["M"], markersize=3, label="Män")
+    ax.set_ylabel(x.indicator.unit)
+    ax.legend(frameon=False, fontsize=8)
+    table = pd.DataFrame(
+        {
+            "År": years,
+            "Kvinnor": [_n(float(k.loc[y])) for y in years],
+            "Män": [_n(float(m.loc[y])) for y in years],
+            "Skillnad (K − M)": [_n(float(k.loc[y] - m.loc[y])) for y in years],
+        }
+    )
+    alt = f"Diagram: {x.title} för kvinnor och män {years[0]}–{years[-1]}."
+    return (
+        "<h2>Kvinnor och män</h2>"
+        + _figure(fig, alt, f"{x.title}: kvinnor och män")
+        + _table(table.iloc[::-1].head(12), "Kvinnor, män och skillnaden, senaste först")
+    )
+
+
+def render_provenance(x: Exploration) -> str:
+    """Which files and rows the kommun's values come from, and when each became known."""
+    mine = x.rows[x.rows["municipality"] == x.municipality]
+    by_file = (
+        mine.groupby(["source", "source_file"])
+        .agg(
+            **{
+                "Rader": ("value", "size"),
+                "Första period": ("period", "min"),
+                "Senaste period": ("period", "max"),
+                "Publicerad först": ("published", "min"),
+                "Publicerad senast": ("published", "max"),
+            }
+        )
+        .reset_index()
+    )
+    for c in ("Publicerad först", "Publicerad senast"):
+        by_file[c] = pd.to_datetime(by_file[c]).dt.date.astype(str)
+    latest = mine.sort_values(["period_end", "gender"]).groupby("gender").tail(3)
+    detail = pd.DataFrame(
+        {
+            "Period": latest["period"].astype(str),
+            "Kön": latest["gender"].map(_GENDER_SV),
+            "Värde": [_n(float(v)) for v in latest["value"]],
+            "Fil": latest["source_file"],
+            "Rad": latest["source_row"].astype(int),
+            "Publicerad": pd.to_datetime(latest["published"]).dt.date.astype(str),
+        }
+    )
+    return (
+        "<h2>Ursprung</h2><p>Varje värde kan spåras till fil och rad (rad som i ett kalkylblad, rubrikraden är rad 1) och till dagen det blev känt.</p>"
+        + _table(
+            by_file.rename(columns={"source": "Källa", "source_file": "Fil"}),
+            "Filer som kommunens värden kommer från",
+        )
+        + _table(detail, "De senaste värdena och deras källrader")
+    )
+
+
+def backtest_series(x: Exploration, years: int = 5) -> pd.DataFrame:
+    """What the forecast engine would have said for each of the last ``years`` complete years, at 31 August, against the outcome.
+
+    Returns:
+        One row per year: year, forecast, lo80, hi80, outcome, error, inside80, method.
+    """
+    s = _yearly(x, x.municipality, x.gender)
+    out = []
+    for y in [int(v) for v in s.index][-years:]:
+        cutoff = dt.date(y, 8, 31)
+        fc = forecast_indicator(
+            x.rows,
+            municipality=x.municipality,
+            indicator=x.indicator,
+            gender=x.gender,
+            year=y,
+            cutoff=cutoff,
+            as_of=min(cutoff, x.as_of),
+        )
+        if fc.point is None:
+            continue
+        actual = float(s.loc[y])
+        inside = None if fc.lo80 is None or fc.hi80 is None else bool(fc.lo80 <= actual <= fc.hi80)
+        out.append(
+            {
+                "year": y,
+                "forecast": fc.point,
+                "lo80": fc.lo80,
+                "hi80": fc.hi80,
+                "outcome": actual,
+                "error": fc.point - actual,
+                "inside80": inside,
+                "method": fc.method,
+            }
+        )
+    return pd.DataFrame(
+        out, columns=["year", "forecast", "lo80", "hi80", "outcome", "error", "inside80", "method"]
+    )
+
+
+def _forecast_now(x: Exploration) -> Forecast:
+    s = _yearly(x, x.municipality, x.gender)
+    year = int(s.index.max()) + 1 if not s.empty else x.as_of.year
+    cutoff = min(x.as_of, dt.date(year, 12, 31)) if x.as_of.year >= year else dt.date(year, 1, 1)
+    return forecast_indicator(
+        x.rows,
+        municipality=x.municipality,
+        indicator=x.indicator,
+        gender=x.gender,
+        year=year,
+        cutoff=cutoff,
+        as_of=x.as_of,
+    )
+
+
+def render_forecast(x: Exploration) -> str:
+    """The forecast of the next year with its method diagnostics, and how the engine did on this series before."""
+    fc = _forecast_now(x)
+    if fc.point is None:
+        return "<h2>Prognos</h2><p>För få värden för en prognos.</p>"
+    hist = fc.history
+    fig, ax = _axes()
+    ax.plot(
+        hist.index,
+        hist.to_numpy(),
+        "-o",
+        color=_COLORS.get(x.gender, "#1f4e79"),
+        markersize=3,
+        label="Utfall",
+    )
+    if fc.lo95 is not None and fc.hi95 is not None and fc.lo80 is not None and fc.hi80 is not None:
+        ax.errorbar(
+            [fc.year],
+            [fc.point],
+            yerr=[[fc.point - fc.lo95], [fc.hi95 - fc.point]],
+            fmt="none",
+            ecolor="#bbb",
+            elinewidth=6,
+            label="95 %",
+        )
+        ax.errorbar(
+            [fc.year],
+            [fc.point],
+            yerr=[[fc.point - fc.lo80], [fc.hi80 - fc.point]],
+            fmt="none",
+            ecolor="#777",
+            elinewidth=6,
+            label="80 %",
+        )
+    ax.plot([fc.year], [fc.point], "D", color="#c0392b", label=f"Prognos {fc.year}")
+    ax.legend(frameon=False, fontsize=8)
+    diag = pd.DataFrame(
+        {
+            "Fält": [
+                "År",
+                "Grund",
+                "Metod",
+                "Steg i reservordningen (0 = förstahand)",
+                "Prognos",
+                "80 %-intervall",
+                "95 %-intervall",
+                "Senast kända år och värde",
+                "Kända delperioder",
+                "Seriens skala (medel av årsförändringar)",
+                "Kalibrering",
+                "Flaggor",
+            ],
+            "Värde": [
+                fc.year,
+                {"forecast": "prognos", "outcome": "utfall"}.get(fc.basis, fc.basis),
+                fc.method,
+                fc.rung,
+                _n(fc.point),
+                f"{_n(fc.lo80)} – {_n(fc.hi80)}",
+                f"{_n(fc.lo95)} – {_n(fc.hi95)}",
+                f"{fc.last_year}: {_n(fc.last_value)}",
+                f"{fc.known_periods} av {fc.total_periods}",
+                _n(fc.scale),
+                fc.calibration or "–",
+                ", ".join(fc.flags) or "–",
+            ],
+        }
+    )
+    bt = backtest_series(x)
+    track = ""
+    if len(bt):
+        mae = float(bt["error"].abs().mean())
+        hits = bt["inside80"].dropna()
+        track = _table(
+            pd.DataFrame(
+                {
+                    "År": bt["year"],
+                    "Prognos (31 aug)": [_n(v) for v in bt["forecast"]],
+                    "80 %": [
+                        f"{_n(a)} – {_n(b)}" for a, b in zip(bt["lo80"], bt["hi80"], strict=True)
+                    ],
+                    "Utfall": [_n(v) for v in bt["outcome"]],
+                    "Fel": [_n(v) for v in bt["error"]],
+                    "Inom 80 %": [
+                        "ja" if v else "nej" if v is not None else "–" for v in bt["inside80"]
+                    ],
+                    "Metod": bt["method"],
+                }
+            ),
+            f"Så hade prognosen (per 31 augusti) träffat de senaste åren: medelfel {_n(mae)}, {int(hits.sum())} av {len(hits)} inom 80 %-intervallet",
+        )
+    alt = f"Diagram: {x.title}, utfall till {fc.last_year} och prognos {fc.year} {_n(fc.point)} med intervall."
+    return (
+        "<h2>Prognos och metod</h2>"
+        + _figure(fig, alt, f"Prognos {fc.year} med 80 % och 95 % intervall")
+        + _table(diag, "Prognosen och metodens diagnostik")
+        + track
+    )

@@ -1,0 +1,387 @@
+"""Supporting-goal content and results that stand out: what enriches the report beyond forecasts.
+
+:func:`enrich_report` is called by :func:`ks_analysis.report.build_report` once the goals are
+judged; it returns keys to add to the report (``stands_out``) and may add keys to goal dicts
+(``kommunkompassen``; resolved ``assessment.added_values``). :func:`render_goal_extras` and
+:func:`render_stands_out` give the HTML for those parts.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ks_analysis import geo as geo_mod
+from ks_analysis.errors import DataFileError
+from ks_analysis.evaluate.standout import StandOutRules, find_standouts
+from ks_analysis.goals.catalogue import Catalogue
+from ks_analysis.goals.kommunkompassen import kommunkompassen_for_goal as _kk_for_goal
+from ks_analysis.goals.kommunkompassen import read_register
+from ks_analysis.periods import Period
+
+__all__ = [
+    "enrich_report",
+    "render_goal_extras",
+    "render_stands_out",
+    "resolve_added_values",
+    "stands_out_for_report",
+    "kolada_titles",
+    "TOP_STANDS_OUT",
+]
+
+#: How many flags the report's section shows (the analyst notebook 05 lists them all).
+TOP_STANDS_OUT = 8
+_GENDER_SV = {"T": "totalt", "K": "kvinnor", "M": "män", "K-M": "skillnad kvinnor–män"}
+_CODE_SV = {
+    "peer_high": "Högt jämfört med jämförelsegruppen",
+    "peer_low": "Lågt jämfört med jämförelsegruppen",
+    "trend_break": "Bryter egen trend",
+    "gender_gap_widening": "Ökande skillnad kvinnor–män",
+}
+# Words in a KPI title that make a result a health result (goal 5 asks to follow those that stand out).
+_HEALTH_WORDS = (
+    "hälsa",
+    "ohälsa",
+    "sjuk",
+    "psykisk",
+    "ohälsotal",
+    "övervikt",
+    "fetma",
+    "tandhälsa",
+    "dödlighet",
+    "medellivslängd",
+    "tobak",
+    "alkohol",
+    "fysisk aktivitet",
+)
+
+
+def e(text: Any) -> str:
+    """HTML-escape (render.e; imported late because render imports report, which imports this module)."""
+    from ks_analysis.report.sections import e as _e
+
+    return _e(text)
+
+
+def fmt_number(x: float | None, unit: str = "", decimals: int | None = None) -> str:
+    """Swedish number format (render.fmt_number, imported late for the same reason)."""
+    from ks_analysis.report.sections import fmt_number as _f
+
+    return _f(x, unit, decimals)
+
+
+def _num(x: Any) -> float | None:
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) or math.isinf(f) else f
+
+
+def kolada_titles(raw: Path) -> dict[str, str]:
+    """KPI titles from a Kolada metadata file in the raw folder (``kpi_results.csv``: concept, name), if any."""
+    titles: dict[str, str] = {}
+    for path in sorted(Path(raw).glob("**/kpi_results.csv"))[:1]:
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                for row in csv.DictReader(fh):
+                    if row.get("concept") and row.get("name"):
+                        titles[row["concept"].strip().upper()] = row["name"].strip()
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return {}
+    return titles
+
+
+def resolve_added_values(
+    added: list[dict[str, Any]],
+    *,
+    tidy: pd.DataFrame,
+    municipality: str,
+    as_of: dt.date,
+    titles: dict[str, str],
+    source_file: str,
+    goal: int,
+) -> list[dict[str, Any]]:
+    """Indicator added values resolved to their latest value and period known at ``as_of``.
+
+    Raises:
+        DataFileError: naming the assessment file, goal and field when an indicator id is not in
+            the tidy table for the kommun (or has no value published by ``as_of``).
+    """
+    out = []
+    mine = tidy[(tidy["municipality"] == municipality) & (tidy["gender"] == "T")]
+    for n, v in enumerate(added, start=1):
+        if "indicator" not in v:
+            value = _num(v.get("value"))
+            out.append(
+                {
+                    **v,
+                    "value_text": f"{fmt_number(value, str(v.get('unit', '')))} {v.get('unit', '')}".strip(),
+                }
+            )
+            continue
+        ind = str(v["indicator"]).upper()
+        rows = mine[mine["indicator"] == ind]
+        if rows.empty:
+            raise DataFileError(
+                f"assessments/{source_file}",
+                f"goal {goal}, field 'added_values[{n}].indicator': {ind!r} is not in the data for {municipality}",
+                fix="use an indicator id of the tidy table (ks-analysis clean lists them) or give description, value, unit and source",
+            )
+        known = rows[pd.to_datetime(rows["published"]) <= pd.Timestamp(as_of)]
+        if known.empty:
+            raise DataFileError(
+                f"assessments/{source_file}",
+                f"goal {goal}, field 'added_values[{n}].indicator': {ind!r} has no value published by {as_of.isoformat()}",
+                fix="choose an indicator with published data, or pass a later --as-of",
+            )
+        latest = known.sort_values(["period_end", "published"]).iloc[-1]
+        value = float(latest["value"])
+        unit = str(latest["unit"])
+        out.append(
+            {
+                "indicator": ind,
+                "title": v.get("description") or titles.get(ind, ind),
+                "value": value,
+                "unit": unit,
+                "period": str(latest["period"]),
+                "published": pd.Timestamp(latest["published"]).date().isoformat(),
+                "source": str(latest["source"]),
+                "value_text": f"{fmt_number(value, unit)} {unit} ({latest['period']})".replace(
+                    "  ", " "
+                ),
+            }
+        )
+    return out
+
+
+def _related_goal(indicator: str, title: str, goal_of: dict[str, int]) -> int | None:
+    base = indicator.split("__")[0]
+    if base in goal_of:
+        return goal_of[base]
+    low = title.lower()
+    return 5 if any(w in low for w in _HEALTH_WORDS) else None
+
+
+def stands_out_for_report(
+    tidy: pd.DataFrame,
+    catalogue: Catalogue,
+    municipality: str,
+    as_of: dt.date,
+    titles: dict[str, str],
+    up_to_year: int,
+    rules: StandOutRules | None = None,
+) -> list[dict[str, Any]]:
+    """All stand-out flags as JSON-able dicts, strongest first, each with its latest year up to ``up_to_year``."""
+    cat_titles = {i.id: i.title for _, i in catalogue.indicators()}
+    directions = {i.id: i.higher_is_better for _, i in catalogue.indicators()}
+    aggregations = {i.id: i.aggregation for _, i in catalogue.indicators()}
+    goal_of = {i.id: g.id for g, i in catalogue.indicators()}
+    peers = list(catalogue.peer_group) or None
+    known = tidy[tidy["period"].astype(str).str.slice(0, 4).astype(int) <= up_to_year]
+    units = {i.id: i.unit for _, i in catalogue.indicators()}
+    flags = find_standouts(
+        known,
+        municipality=municipality,
+        peers=peers,
+        as_of=as_of,
+        rules=rules,
+        titles={**titles, **cat_titles},
+        directions=directions,
+        aggregations=aggregations,
+        units=units,
+        min_year=up_to_year - 2,
+    )
+    out = []
+    for rec in flags.to_dict("records"):
+        item: dict[str, Any] = {
+            str(k): (_num(v) if isinstance(v, float) else v) for k, v in rec.items()
+        }
+        for count in ("peer_n", "n_peers_above", "n_peers_below", "year"):
+            if item.get(count) is not None:
+                item[count] = int(item[count])  # counts come out of the frame as floats next to NaN
+        item["strength"] = round(float(rec["strength"]), 3)
+        item["related_goal"] = _related_goal(str(rec["indicator"]), str(rec["title"]), goal_of)
+        out.append(item)
+    return out
+
+
+def enrich_report(
+    *,
+    tidy: pd.DataFrame,
+    catalogue: Catalogue,
+    municipality: str,
+    period: Period,
+    as_of: dt.date,
+    raw: Path,
+    goals: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Report-level additions; goal dicts in ``goals`` are extended in place.
+
+    - supporting goals: ``assessment.added_values`` with indicator ids resolved to value and period;
+    - goals mapped to Kommunkompassen areas: ``kommunkompassen`` (latest and previous evaluation);
+    - the report: ``stands_out`` (every flag, strongest first) and ``stands_out_rules``.
+    """
+    titles = kolada_titles(raw)
+    titles.update({i.id: i.title for _, i in catalogue.indicators()})
+    evaluations = read_register(raw)
+    mapping = {g.id: g.kommunkompassen for g in catalogue.goals}
+    for g in goals:
+        a = g.get("assessment")
+        if a and a.get("added_values"):
+            a["added_values"] = resolve_added_values(
+                a["added_values"],
+                tidy=tidy,
+                municipality=municipality,
+                as_of=as_of,
+                titles=titles,
+                source_file=f"{period.id}.yaml",
+                goal=g["id"],
+            )
+        areas = mapping.get(g["id"], ())
+        # The register holds the catalogue kommun's own evaluations; the year of an evaluation
+        # is all it says, so one of the report year counts as known only in the full-year report.
+        if areas and municipality == catalogue.municipality:
+            g["kommunkompassen"] = _kk_for_goal(
+                areas, evaluations, period.year if period.is_full_year else period.year - 1
+            )
+    rules = StandOutRules()
+    flags = stands_out_for_report(tidy, catalogue, municipality, as_of, titles, period.year, rules)
+    for g in goals:
+        related = [f for f in flags if f.get("related_goal") == g["id"]]
+        if g["id"] == 6:
+            related = [f for f in related if f["gender"] != "T"] or related
+        if related:
+            g["stands_out"] = related[:3]
+    peers = list(catalogue.peer_group) or [
+        c for c in geo_mod.kommuner_in_lan(geo_mod.lan_of(municipality)) if c != municipality
+    ]
+    return {
+        "stands_out": flags,
+        "stands_out_rules": {
+            "k": rules.k,
+            "trend_k": rules.trend_k,
+            "gap_k": rules.gap_k,
+            "min_peers": rules.min_peers,
+            "peers": peers,
+            "peers_name": catalogue.peer_group_name
+            or f"Övriga kommuner i {geo_mod.geo(geo_mod.lan_of(municipality)).name}",
+        },
+    }
+
+
+def _kk_html(entries: list[dict[str, Any]]) -> str:
+    rows = []
+    for k in entries:
+        prev = k.get("previous")
+        prev_cell = f"{fmt_number(prev['score'], decimals=0)} ({prev['year']})" if prev else "–"
+        change = ""
+        if k.get("change") is not None:
+            c = k["change"]
+            change = f"{'+' if c > 0 else '−' if c < 0 else '±'}{fmt_number(abs(c), decimals=0)}"
+        points = ""
+        if k.get("measure_points"):
+            points = (
+                '<ul class="muted">'
+                + "".join(
+                    f"<li>{e(p['name'])}: {fmt_number(p['score'], decimals=0)}</li>"
+                    for p in k["measure_points"]
+                )
+                + "</ul>"
+            )
+        rows.append(
+            f'<tr><th scope="row">{e(k["area_title"])}{points}</th><td class="num">{fmt_number(k["score"], decimals=0)} av 100 ({k["year"]})</td>'
+            f'<td class="num">{prev_cell}</td><td class="num">{change or "–"}</td></tr>'
+        )
+    return (
+        "<h3>Kommunkompassen</h3><p>SKR:s utvärdering av hur kommunen styrs och leds görs med några års mellanrum; "
+        "den senaste utvärderingen visas med sitt år och den föregående där den finns. Ingen prognos görs.</p>"
+        '<div class="table-wrap"><table><caption>Kommunkompassen, poäng per område (0–100)</caption>'
+        '<thead><tr><th scope="col">Område</th><th scope="col">Senaste</th><th scope="col">Föregående</th><th scope="col">Förändring</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _flag_numbers(f: dict[str, Any]) -> str:
+    return _flag_numbers_raw(f).replace("-", "\u2212")
+
+
+def _flag_numbers_raw(f: dict[str, Any]) -> str:
+    unit = str(f.get("unit") or "")
+    u = f"\u00a0{unit}" if unit in ("%",) else ""
+    if f["code"] == "gender_gap_widening":
+        return f"Kvinnor {fmt_number(f.get('value_k'))}{u}, män {fmt_number(f.get('value_m'))}{u}; skillnad {fmt_number(abs(f['value']))} mot {fmt_number(f['reference'])} tidigare år"
+    text = f"{fmt_number(f['value'])}{u}"
+    if f["code"] in ("peer_high", "peer_low"):
+        text += f"; median {fmt_number(f['peer_median'])}{u} ({f['peer_n']} kommuner), spann {fmt_number(f['band_lo'])}–{fmt_number(f['band_hi'])}{u}"
+    else:
+        text += f"; väntat {fmt_number(f['band_lo'])}–{fmt_number(f['band_hi'])}{u}"
+    return text
+
+
+def _flag_label(f: dict[str, Any]) -> str:
+    label = e(f["title"])
+    if f["title"] != f["indicator"]:
+        label += f'<br><span class="muted">{e(f["indicator"])}{", " + e(f["unit"]) if f.get("unit") else ""}</span>'
+    return label
+
+
+def render_goal_extras(goal: dict[str, Any]) -> str:
+    """HTML added at the end of a goal's section: Kommunkompassen, and results that stand out for goals 5 and 6."""
+    parts = []
+    if goal.get("kommunkompassen"):
+        parts.append(_kk_html(goal["kommunkompassen"]))
+    related = goal.get("stands_out") or []
+    if related and goal.get("id") in (5, 6):
+        lead = {
+            5: "Målet ska följa hälsoresultat som sticker ut.",
+            6: "Målet ska följa kvinnors och mäns upplevelse var för sig.",
+        }[goal["id"]]
+        items = "".join(
+            f"<li>{e(f['title'])} ({e(_GENDER_SV.get(f['gender'], f['gender']))}, {f['year']}): {e(f['reason'])}</li>"
+            for f in related
+        )
+        parts.append(
+            f'<h3>Resultat som sticker ut för målet</h3><p>{e(lead)} Se även <a href="#sticker-ut">Resultat som sticker ut</a>.</p><ul>{items}</ul>'
+        )
+    return "".join(parts)
+
+
+def render_stands_out(report: dict[str, Any]) -> str:
+    """HTML of the section 'Resultat som sticker ut' (empty when the report has none)."""
+    flags = report.get("stands_out")
+    if flags is None:
+        return ""
+    rules = report.get("stands_out_rules") or {}
+    intro = (
+        f"<p>Indikatorer där kommunen avviker tydligt från {e(rules.get('peers_name', 'länets övriga kommuner'))} "
+        f"(utanför medianen ± {fmt_number(rules.get('k', 2.5), decimals=1)} gånger den robusta spridningen), bryter mot sin egen trend, "
+        "eller där skillnaden mellan kvinnor och män ökar. Det är signaler att titta närmare på, inte bedömningar av målen. "
+        "Mål 5 ska följa hälsoresultat som sticker ut, och mål 6 kvinnors och mäns upplevelse var för sig.</p>"
+    )
+    if not flags:
+        body = "<p>Inga resultat sticker ut enligt reglerna ovan.</p>"
+    else:
+        top = flags[:TOP_STANDS_OUT]
+        rows = "".join(
+            f'<tr><th scope="row">{_flag_label(f)}</th><td>{e(_GENDER_SV.get(f["gender"], f["gender"]))}</td><td>{f["year"]}</td>'
+            f"<td>{e(_CODE_SV.get(f['code'], f['code']))}{' · mål ' + str(f['related_goal']) if f.get('related_goal') else ''}</td>"
+            f"<td>{e(_flag_numbers(f))}</td><td>{e(f['reason'])}</td></tr>"
+            for f in top
+        )
+        more = (
+            f'<p class="muted">Visar de {len(top)} starkaste av {len(flags)} signaler; analytikerns anteckningsbok 05-stands-out listar alla.</p>'
+            if len(flags) > len(top)
+            else ""
+        )
+        body = (
+            '<div class="table-wrap"><table class="stands-out"><caption>De starkaste avvikelserna, med siffrorna bakom</caption>'
+            '<thead><tr><th scope="col">Indikator</th><th scope="col">Kön</th><th scope="col">År</th><th scope="col">Signal</th><th scope="col">Siffror</th><th scope="col">Varför</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>{more}"
+        )
+    return f'<section aria-labelledby="sticker-ut"><h2 id="sticker-ut">Resultat som sticker ut</h2>{intro}{body}</section>'

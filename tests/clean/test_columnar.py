@@ -1,0 +1,217 @@
+"""The fast paths of clean and of the tidy schema give what the plain ways give.
+
+Clean reads many Kolada bulk files of one source entry in one batch, orders the kept rows by a
+table of int64 keys, builds text columns chunk by chunk, and the schema checks text on distinct
+values and key uniqueness on neighbours: each is checked here against the straightforward way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.errors
+import pytest
+
+from ks_analysis.clean import tidy as clean_mod
+from ks_analysis.clean.tidy import clean_indicators
+from ks_analysis.ingest import concat_raw, get_batch_reader, raw_frame
+from ks_analysis.ingest.kolada_bulk import read_kolada_bulk_csv
+from ks_analysis.ingest.manifest import SourceSpec
+from ks_analysis.schema import (
+    KEY,
+    TIDY_COLUMNS,
+    _duplicated_key,
+    _matches_on_distinct,
+    validate_tidy,
+)
+
+
+def _tidy(rows: list[dict[str, object]]) -> pd.DataFrame:
+    base = {
+        "municipality": "0665",
+        "indicator": "N03926",
+        "gender": "T",
+        "frequency": "Y",
+        "period": "2022",
+        "unit": "%",
+        "source": "kolada",
+        "source_file": "f.csv",
+    }
+    frame = pd.DataFrame(
+        [{**base, "source_row": i + 2, "value": 1.0, **r} for i, r in enumerate(rows)]
+    )
+    frame["period_end"] = pd.Timestamp("2022-12-31")
+    frame["published"] = pd.Timestamp("2023-03-01")
+    return frame[TIDY_COLUMNS].astype(
+        {
+            c: "str"
+            for c in [
+                "municipality",
+                "indicator",
+                "gender",
+                "frequency",
+                "period",
+                "unit",
+                "source",
+                "source_file",
+            ]
+        }
+    )
+
+
+def _failures(frame: pd.DataFrame) -> set[tuple[str, str, int]]:
+    with pytest.raises(pandera.errors.SchemaErrors) as err:
+        validate_tidy(frame)
+    fc = err.value.failure_cases
+    return {
+        (str(c), str(k), int(i))
+        for c, k, i in zip(fc["column"], fc["check"], fc["index"], strict=True)
+        if str(c) in KEY or "unique" in str(k)
+    }
+
+
+def test_schema_lists_every_bad_key_cell_in_one_run() -> None:
+    """Bad codes, ids, periods and repeated keys are all reported by one lazy validation."""
+    frame = _tidy(
+        [
+            {"municipality": "066"},
+            {"indicator": "bad id"},
+            {"period": "2019-13"},
+            {"period": "2021"},
+            {"period": "2021"},
+        ]
+    )
+    found = _failures(frame)
+    assert ("municipality", "str_matches('^\\d{4}$')", 0) in found
+    assert any(c == "indicator" and "str_matches" in k and i == 1 for c, k, i in found)
+    assert any(c == "period" and "str_matches" in k and i == 2 for c, k, i in found)
+    assert {i for _c, k, i in found if "unique" in k} == {3, 4}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fast_checks_fail_the_same_rows_as_plain_pandas(seed: int) -> None:
+    """Regex on distinct values = str.match on every row; key uniqueness (sorted or not) = duplicated(keep=False)."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "municipality": rng.choice(["0665", "0604", "066", "0000"], n),
+            "indicator": rng.choice(["N03926", "AF_X", "bad"], n),
+            "gender": rng.choice(["T", "K"], n),
+            "period": rng.choice(["2021", "2022-Q1", "2019-13"], n),
+        }
+    ).astype("str")
+    for pattern, col in [
+        (r"^\d{4}$", "municipality"),
+        (r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$", "period"),
+    ]:
+        assert (
+            _matches_on_distinct(frame[col], pattern).tolist()
+            == frame[col].str.match(pattern, na=False).tolist()
+        )
+    expected = frame.duplicated(KEY, keep=False).to_numpy()
+    assert (_duplicated_key(frame[KEY]) == expected).all()
+    ordered = frame.sort_values(KEY).reset_index(drop=True)
+    assert (_duplicated_key(ordered[KEY]) == ordered.duplicated(KEY, keep=False).to_numpy()).all()
+
+
+def test_key_order_table_and_duplicates() -> None:
+    """Distinct keys come back in key order; a repeated key sends clean to the duplicate rules."""
+    keys = np.array([5, 1, 9, 3], dtype=np.int64)
+    pos = np.array([10, 11, 12, 13])
+    assert clean_mod._order_if_distinct(keys, 10, pos).tolist() == [11, 13, 10, 12]
+    assert clean_mod._order_if_distinct(np.array([5, 1, 5]), 10, pos[:3]) is None
+    assert clean_mod._argsort_keys(np.array([5, 1, 5, 0]), 10).tolist() == [3, 1, 0, 2]
+
+
+def test_datetimes_to_ns_keep_nat() -> None:
+    """Seconds to nanoseconds in one allocation, NaT stays NaT."""
+    values = np.array(["2022-12-31", "NaT", "1994-01-01"], dtype="datetime64[s]")
+    out = clean_mod._take_ns(values, np.array([2, 1, 0]))
+    assert out.dtype == np.dtype("datetime64[ns]")
+    assert out.tolist() == values[[2, 1, 0]].astype("datetime64[ns]").tolist()
+
+
+def test_text_columns_in_chunks_equal_one_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunked text columns hold the same values, missing codes as missing, in pandas' str dtype."""
+    monkeypatch.setattr(clean_mod, "STR_CHUNK_ROWS", 3)
+    col = pd.Series(
+        pd.Categorical.from_codes(
+            np.array([0, 1, -1, 1, 0, 0, 1], dtype=np.int8),
+            categories=pd.Index(["a.csv", "bb.csv"], dtype=object),
+        )
+    )
+    out = clean_mod._str_column(col, np.array([6, 5, 4, 3, 2, 1, 0]))
+    assert str(out.dtype) == "str"
+    assert out.tolist()[:2] == ["bb.csv", "a.csv"] and pd.isna(out.iloc[4])
+    assert out.dropna().tolist() == col.iloc[[6, 5, 4, 3, 1, 0]].astype(str).tolist()
+
+
+def test_batch_read_of_bulk_files_equals_reading_each(tmp_path: Path) -> None:
+    """Many Kolada bulk CSVs of one entry read as one batch give the rows of reading each file."""
+    files = {
+        "ddf--datapoints--n03926--by--geo--year.csv": b"geo,year,n03926\r\n665,2022,2.1\r\n0604, 2021,\r\n",
+        "ddf--datapoints--n03926--by--geo--gender--year.csv": b"geo,year,gender,n03926\r\n0665,2022,k,2.4\r\n0665,2022,M,x\r\n",
+        "ddf--datapoints--n01951--by--geo--year.csv": b"geo,year,n01951\r\n0665,2020,12000\r\n",
+    }
+    paths = []
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        paths.append(tmp_path / name)
+    read_part, combine = get_batch_reader("kolada_bulk_csv")  # type: ignore[misc]
+    batch = combine([read_part(p, rel=p.name, unit="%") for p in paths])
+    each = concat_raw([read_kolada_bulk_csv(p, rel=p.name, unit="%") for p in paths])
+    cols = ["municipality", "indicator", "gender", "period", "unit", "source_file", "source_row"]
+    assert batch[cols].astype(object).values.tolist() == each[cols].astype(object).values.tolist()
+
+    def values(frame: pd.DataFrame) -> list[object]:
+        return [None if pd.isna(v) else v for v in frame["value"].astype(object)]
+
+    assert (
+        values(batch) == values(each) == [2.1, None, "2.4", "x", 12000.0]
+    )  # a text file keeps its cells as written
+    assert batch["municipality"].astype(object).tolist() == ["0665", "0604", "0665", "0665", "0665"]
+    assert batch["gender"].astype(object).tolist() == ["T", "T", "K", "M", "T"]
+
+
+def test_clean_orders_and_types_like_before_with_duplicates() -> None:
+    """With repeated keys (the slow path) the tidy table is still in key order and typed by the contract."""
+    rows = [
+        {"municipality": m, "period": p, "value": v}
+        for m, p, v in [
+            ("0665", "2022", 1.0),
+            ("0604", "2021", 2.0),
+            ("0665", "2022", 1.0),
+            ("0604", "2020", 3.0),
+        ]
+    ]
+    base = {
+        "indicator": "N03926",
+        "gender": "T",
+        "frequency": "Y",
+        "unit": "%",
+        "source": "kolada",
+        "source_file": "f.csv",
+    }
+    raw = raw_frame(
+        pd.DataFrame([{**base, "source_row": i + 2, **r} for i, r in enumerate(rows)])
+    ).assign(spec="s")
+    spec = SourceSpec(name="s", files=("x",), reader="long_csv", publication_lag={"days": 60})
+    res = clean_indicators(raw, {"s": spec})
+    assert res.tidy[["municipality", "period"]].values.tolist() == [
+        ["0604", "2020"],
+        ["0604", "2021"],
+        ["0665", "2022"],
+    ]
+    assert res.inputs[0]["rows_duplicate"] == 1
+    assert [str(t) for t in res.tidy.dtypes] == ["str"] * 5 + [
+        "datetime64[ns]",
+        "float64",
+        "str",
+        "str",
+        "str",
+        "int64",
+        "datetime64[ns]",
+    ]

@@ -1,0 +1,196 @@
+"""Self-assessments as data: added values validated and resolved; `assessments new` pre-fills and never overwrites."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ks_analysis.cli import main
+from ks_analysis.commands.assessments import previous_assessment_period
+from ks_analysis.errors import DataFileError
+from ks_analysis.goals.assessments import load_assessments
+from ks_analysis.periods import parse_period
+from ks_analysis.report.supporting import resolve_added_values
+
+BASE = """period: 2019-T1
+goals:
+  - goal: 4
+    direction: positiv
+    text: Bra samverkan.
+    activities: [Träffar]
+    author: KLK
+    date: 2019-05-06
+    added_values:
+{added}
+"""
+
+
+def _load(tmp_path: Path, added: str) -> dict:
+    (tmp_path / "2019-T1.yaml").write_text(BASE.format(added=added), encoding="utf-8")
+    found, _ = load_assessments(tmp_path, "2019-T1", [4, 5, 7, 8])
+    return found
+
+
+def test_both_kinds_of_added_values_load(tmp_path: Path) -> None:
+    found = _load(
+        tmp_path,
+        "      - {description: Besökare, value: 420, unit: personer, source: egen räkning}\n      - {indicator: lokal_webbbesok}",
+    )
+    assert found[4].added_values == (
+        {"description": "Besökare", "value": 420, "unit": "personer", "source": "egen räkning"},
+        {"indicator": "LOKAL_WEBBBESOK"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("added", "pattern"),
+    [
+        (
+            "      - {description: Besökare, value: '4 20', unit: personer, source: egen}",
+            r"2019-T1\.yaml: goal 4, field 'added_values\[1\]\.value': '4 20' is not a number",
+        ),
+        (
+            "      - {description: Besökare, value: 4, unit: personer}",
+            r"goal 4, field 'added_values\[1\]\.source': missing or empty",
+        ),
+        (
+            "      - {value: 4, unit: personer, source: x}",
+            r"goal 4, field 'added_values\[1\]\.description': missing or empty",
+        ),
+        (
+            "      - {indicator: N03926, value: 3}",
+            r"goal 4, field 'added_values\[1\]': an indicator added value takes no value",
+        ),
+        ("      - {indicator: ''}", r"goal 4, field 'added_values\[1\]\.indicator'"),
+        ("      - just text", r"goal 4, field 'added_values\[1\]': 'just text' is not a mapping"),
+    ],
+)
+def test_invalid_added_values_name_file_goal_and_field(
+    tmp_path: Path, added: str, pattern: str
+) -> None:
+    with pytest.raises(DataFileError, match=pattern):
+        _load(tmp_path, added)
+
+
+def _tidy() -> pd.DataFrame:
+    rows = [
+        ("2019-02", "2019-02-28", 10.0, "2019-02-28"),
+        ("2019-03", "2019-03-31", 12.0, "2019-03-31"),
+        ("2019-04", "2019-04-30", 14.0, "2019-05-15"),
+    ]
+    return pd.DataFrame(
+        [
+            {
+                "municipality": "0665",
+                "indicator": "LOKAL_X",
+                "gender": "T",
+                "frequency": "M",
+                "period": p,
+                "period_end": pd.Timestamp(e),
+                "value": v,
+                "unit": "antal",
+                "source": "lokal",
+                "source_file": "lokalt/r.csv",
+                "source_row": i + 2,
+                "published": pd.Timestamp(pub),
+            }
+            for i, (p, e, v, pub) in enumerate(rows)
+        ]
+    )
+
+
+def test_indicator_added_value_resolves_to_latest_known_at_as_of() -> None:
+    [v] = resolve_added_values(
+        [{"indicator": "LOKAL_X"}],
+        tidy=_tidy(),
+        municipality="0665",
+        as_of=dt.date(2019, 4, 30),
+        titles={"LOKAL_X": "Besök"},
+        source_file="2019-T1.yaml",
+        goal=4,
+    )
+    assert (v["value"], v["period"], v["title"]) == (12.0, "2019-03", "Besök")
+
+
+def test_unknown_indicator_added_value_is_named() -> None:
+    with pytest.raises(
+        DataFileError,
+        match=r"assessments/2019-T1\.yaml: goal 4, field 'added_values\[1\]\.indicator': 'N00000' is not in the data for 0665",
+    ):
+        resolve_added_values(
+            [{"indicator": "N00000"}],
+            tidy=_tidy(),
+            municipality="0665",
+            as_of=dt.date(2019, 4, 30),
+            titles={},
+            source_file="2019-T1.yaml",
+            goal=4,
+        )
+
+
+def test_previous_period_chain() -> None:
+    assert [
+        previous_assessment_period(parse_period(p)).id for p in ("2019-T2", "2019-Y", "2020-T1")
+    ] == ["2019-T1", "2019-T2", "2019-Y"]
+
+
+def test_new_prefills_from_previous_and_never_overwrites(
+    tmp_path: Path, demo_raw: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "assessments"
+    assert (
+        main(
+            [
+                "assessments",
+                "new",
+                "--period",
+                "2019-T2",
+                "--assessments",
+                str(folder),
+                "--from",
+                str(demo_raw / "assessments"),
+            ]
+        )
+        == 0
+    )
+    written = folder / "2019-T2.yaml"
+    assert capsys.readouterr().out.strip() == str(written)
+    found, note = load_assessments(folder, "2019-T2", [4, 5, 7, 8])
+    before, _ = load_assessments(demo_raw / "assessments", "2019-T1", [4, 5, 7, 8])
+    assert note is None and found[4].text == before[4].text and found[4].date is None
+    assert found[4].added_values == before[4].added_values
+    written.write_text(written.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    content = written.read_bytes()
+    assert main(["assessments", "new", "--period", "2019-T2", "--assessments", str(folder)]) == 2
+    assert "exists already" in capsys.readouterr().err
+    assert written.read_bytes() == content
+
+
+def test_new_without_previous_writes_a_template(tmp_path: Path) -> None:
+    assert main(["assessments", "new", "--period", "2020-T1", "--raw", str(tmp_path)]) == 0
+    text = (tmp_path / "assessments" / "2020-T1.yaml").read_text(encoding="utf-8")
+    assert "period: 2020-T1" in text and "goal: 8" in text and "2019-Y.yaml" not in text
+
+
+def test_new_refuses_the_project_raw_folder_and_needs_a_folder(
+    demo_raw: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "assessments",
+                "new",
+                "--period",
+                "2019-T2",
+                "--assessments",
+                str(demo_raw / "assessments"),
+            ]
+        )
+        == 2
+    )
+    assert "never writes under the project's data/raw" in capsys.readouterr().err
+    assert main(["assessments", "new", "--period", "2019-T2"]) == 2
+    assert "--assessments DIR" in capsys.readouterr().err

@@ -1,0 +1,562 @@
+"""Tests of forecast.py: the Forecast contract, vintages (no look-ahead), intervals, fallbacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ks_analysis.forecast.engine import Forecast, forecast_indicator, yearly_values
+from ks_analysis.goals.catalogue import Indicator, Target
+
+
+def _monthly(
+    values_by_year: dict[int, list[float]],
+    *,
+    indicator: str = "X_COUNT",
+    lag_days: int = 20,
+    unit: str = "antal",
+) -> pd.DataFrame:
+    rows = []
+    for year, vals in values_by_year.items():
+        for i, v in enumerate(vals):
+            end = (pd.Timestamp(year, i + 1, 1) + pd.offsets.MonthEnd(0)).normalize()
+            rows.append(
+                {
+                    "municipality": "0665", "indicator": indicator, "gender": "T", "frequency": "M",
+                    "period": f"{year}-{i + 1:02d}", "period_end": end, "value": float(v), "unit": unit,
+                    "source": "test", "source_file": "t.csv", "source_row": len(rows) + 2,
+                    "published": end + pd.Timedelta(days=lag_days),
+                }
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _annual(
+    values: dict[int, float], *, indicator: str = "N00001", lag_days: int = 100
+) -> pd.DataFrame:
+    rows = []
+    for year, v in values.items():
+        end = pd.Timestamp(year, 12, 31)
+        rows.append(
+            {
+                "municipality": "0665", "indicator": indicator, "gender": "T", "frequency": "Y", "period": str(year),
+                "period_end": end, "value": float(v), "unit": "%", "source": "test", "source_file": "t.csv",
+                "source_row": len(rows) + 2, "published": end + pd.Timedelta(days=lag_days),
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _ind(
+    iid: str = "X_COUNT",
+    freq: str = "M",
+    agg: str = "sum",
+    direction: str = "higher_is_better",
+    target: Target | None = None,
+    per_ort: bool = False,
+) -> Indicator:
+    return Indicator(
+        iid,
+        "t",
+        "antal",
+        freq,
+        agg,
+        direction,
+        "target",
+        target or Target("increase"),
+        per_ort=per_ort,
+    )
+
+
+SEASON = [5, 5, 8, 10, 12, 15, 20, 18, 12, 8, 6, 5]
+
+
+def test_forecast_has_the_contract_fields() -> None:
+    """The report relies on these names."""
+    tidy = _monthly({y: SEASON for y in range(2014, 2020)})
+    fc = forecast_indicator(
+        tidy,
+        municipality="0665",
+        indicator=_ind(),
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 4, 30),
+        as_of=dt.date(2019, 4, 30),
+    )
+    assert isinstance(fc, Forecast)
+    for name in [
+        "municipality",
+        "indicator",
+        "gender",
+        "year",
+        "cutoff",
+        "as_of",
+        "frequency",
+        "aggregation",
+        "basis",
+        "known_periods",
+        "total_periods",
+        "known_value",
+        "point",
+        "lo80",
+        "hi80",
+        "lo95",
+        "hi95",
+        "method",
+        "rung",
+        "flags",
+        "last_year",
+        "last_value",
+        "history",
+        "samples",
+    ]:
+        assert hasattr(fc, name), name
+    assert fc.basis == "forecast"
+    assert fc.known_periods == 3 and fc.total_periods == 12  # April not yet published on 30 April
+    assert fc.known_value == pytest.approx(18.0)
+    assert fc.last_year == 2018 and fc.last_value == pytest.approx(sum(SEASON))
+    assert list(fc.history.index) == list(range(2014, 2019))
+
+
+def test_pure_seasonal_series_is_forecast_exactly() -> None:
+    """A series that repeats the same months each year: full year = last year's total, for every method."""
+    tidy = _monthly({y: SEASON for y in range(2012, 2020)})
+    for method in ["ytd_snaive", "ytd_ratio", "credibility", "ets_remainder", "naive_annual"]:
+        fc = forecast_indicator(
+            tidy,
+            municipality="0665",
+            indicator=_ind(),
+            gender="T",
+            year=2019,
+            cutoff=dt.date(2019, 8, 31),
+            as_of=dt.date(2019, 8, 31),
+            method=method,
+        )
+        assert fc.method == method
+        assert fc.point == pytest.approx(sum(SEASON), rel=0.02), method
+
+
+def test_no_look_ahead() -> None:
+    """A value published after as_of does not change the forecast."""
+    tidy = _monthly({y: SEASON for y in range(2014, 2019)} | {2019: [50] * 12}, lag_days=20)
+    ind = _ind()
+    kw = dict(
+        municipality="0665",
+        indicator=ind,
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 4, 30),
+        as_of=dt.date(2019, 4, 30),
+    )
+    a = forecast_indicator(tidy, **kw)  # type: ignore[arg-type]
+    changed = tidy.copy()
+    late = changed["period"] == "2019-04"
+    changed.loc[late, "value"] = 10_000.0  # published 20 May: after as_of
+    b = forecast_indicator(changed, **kw)  # type: ignore[arg-type]
+    assert a.point == b.point and a.lo95 == b.lo95 and a.known_periods == b.known_periods == 3
+    later = forecast_indicator(changed, **(kw | {"as_of": dt.date(2019, 5, 31)}))  # type: ignore[arg-type]
+    assert later.known_periods == 4 and later.point != a.point
+
+
+def test_intervals_are_ordered() -> None:
+    """lo95 <= lo80 <= point <= hi80 <= hi95 for every method and cutoff."""
+    rng = np.random.default_rng(1)
+    tidy = _monthly({y: list(rng.poisson(np.array(SEASON) * 2)) for y in range(2012, 2020)})
+    for method in [
+        "ytd_snaive",
+        "ytd_ratio",
+        "credibility",
+        "ets_remainder",
+        "naive_annual",
+        "cred_ets",
+    ]:
+        for cutoff in [dt.date(2019, 4, 30), dt.date(2019, 8, 31)]:
+            fc = forecast_indicator(
+                tidy,
+                municipality="0665",
+                indicator=_ind(),
+                gender="T",
+                year=2019,
+                cutoff=cutoff,
+                as_of=cutoff,
+                method=method,
+            )
+            assert fc.lo95 <= fc.lo80 <= fc.point <= fc.hi80 <= fc.hi95, (method, cutoff)
+            assert fc.samples is not None and len(fc.samples) > 100
+            assert fc.lo95 >= fc.known_value  # a count's year cannot end below its year to date
+
+
+def test_outcome_when_the_year_is_published() -> None:
+    tidy = _monthly({y: SEASON for y in range(2016, 2020)}, lag_days=5)
+    fc = forecast_indicator(
+        tidy,
+        municipality="0665",
+        indicator=_ind(),
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 12, 31),
+        as_of=dt.date(2020, 2, 1),
+    )
+    assert fc.basis == "outcome" and fc.point == sum(SEASON) and fc.lo95 == fc.hi95 == fc.point
+
+
+@pytest.fixture
+def no_calibration(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Forecasts without the committed calibration file: baseline defaults, own errors widened."""
+    from ks_analysis.forecast import calibration as cal
+
+    monkeypatch.setattr(cal, "CALIBRATION_FILE", tmp_path / "none.json")
+
+
+def test_annual_point_value_and_lag(no_calibration: None) -> None:
+    """A Kolada-style yearly value: naive by default; an unpublished last year makes the horizon 2."""
+    tidy = _annual({2014: 3.0, 2015: 3.2, 2016: 3.1, 2017: 2.9, 2018: 2.7})
+    ind = Indicator(
+        "N00001", "t", "%", "Y", "point", "lower_is_better", "target", Target("decrease")
+    )
+    fc = forecast_indicator(
+        tidy,
+        municipality="0665",
+        indicator=ind,
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 4, 30),
+        as_of=dt.date(2019, 4, 30),
+    )
+    assert fc.point == 2.7 and fc.last_year == 2018 and fc.method == "naive_annual"
+    assert "few_calibration_errors" in fc.flags
+    early = forecast_indicator(
+        tidy,
+        municipality="0665",
+        indicator=ind,
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 3, 31),
+        as_of=dt.date(2019, 3, 31),
+    )
+    assert early.last_year == 2017 and "horizon_2" in early.flags
+    assert (early.hi95 - early.lo95) > 0
+    ys = yearly_values(
+        tidy, municipality="0665", indicator=ind, gender="T", as_of=dt.date(2019, 4, 30)
+    )
+    assert list(ys.index) == [2014, 2015, 2016, 2017, 2018]
+
+
+def test_fallback_for_short_history(no_calibration: None) -> None:
+    """ETS needs three years: with one it falls back down the ladder and records the rung."""
+    tidy = _monthly({2018: SEASON, 2019: SEASON[:3]})
+    fc = forecast_indicator(
+        tidy,
+        municipality="0665",
+        indicator=_ind(),
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 4, 30),
+        as_of=dt.date(2019, 4, 30),
+        method="ets_remainder",
+    )
+    assert (
+        fc.basis == "forecast"
+        and fc.method != "ets_remainder"
+        and fc.rung >= 1
+        and "fallback" in fc.flags
+    )
+    assert "few_calibration_errors" in fc.flags
+    empty = forecast_indicator(
+        tidy.iloc[0:0],
+        municipality="0665",
+        indicator=_ind(),
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 4, 30),
+        as_of=dt.date(2019, 4, 30),
+    )
+    assert empty.basis == "none" and empty.point is None
+
+
+def test_per_ort_total_and_single_ort() -> None:
+    a = _monthly({y: SEASON for y in range(2016, 2020)}, indicator="LOKAL_X__HOK")
+    b = _monthly({y: [1] * 12 for y in range(2016, 2020)}, indicator="LOKAL_X__VAGGERYD")
+    tidy = pd.concat([a, b], ignore_index=True)
+    ind = _ind("LOKAL_X", per_ort=True)
+    total = forecast_indicator(
+        tidy,
+        municipality="0665",
+        indicator=ind,
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 8, 31),
+        as_of=dt.date(2019, 8, 31),
+    )
+    hok = forecast_indicator(
+        tidy,
+        municipality="0665",
+        indicator=ind,
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 8, 31),
+        as_of=dt.date(2019, 8, 31),
+        ort="HOK",
+    )
+    assert total.last_value == sum(SEASON) + 12 and hok.last_value == sum(SEASON)
+    assert hok.indicator == "LOKAL_X__HOK"
+
+
+def test_import_is_fast_and_lazy() -> None:
+    """import ks_analysis stays under 1 s; the forecast engine does not load statsmodels at import."""
+    code = "import time; t=time.perf_counter(); import ks_analysis; print(time.perf_counter()-t)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert float(out[0]) < 1.0
+    code = "import sys, ks_analysis.forecast.engine, ks_analysis.evaluate.status, ks_analysis.forecast.methods, ks_analysis.forecast.calibration; print('statsmodels' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out[0] == "False"
+
+
+def test_committed_calibration_gives_pooled_intervals() -> None:
+    """With the committed calibration file a monthly count at T2 uses a pooled error pool, unflagged."""
+    from ks_analysis.forecast import calibration as cal
+
+    if not cal.CALIBRATION_FILE.exists():
+        pytest.skip("no committed calibration file")
+    rng = np.random.default_rng(3)
+    tidy = _monthly({y: list(rng.poisson(np.array(SEASON) * 3)) for y in range(2012, 2020)})
+    fc = forecast_indicator(
+        tidy,
+        municipality="0665",
+        indicator=_ind(),
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 8, 31),
+        as_of=dt.date(2019, 8, 31),
+    )
+    assert fc.method == cal.default_by_cell().get(
+        "monthly|T2|sum", cal.default_methods()["monthly"]
+    )
+    assert "few_calibration_errors" not in fc.flags and fc.calibration.startswith("monthly|T2|")
+    assert fc.lo95 <= fc.lo80 <= fc.point <= fc.hi80 <= fc.hi95
+
+
+def test_intervals_stay_in_the_possible_range() -> None:
+    """A share in per cent that has never been negative gets no negative lower bound, nor one above 100."""
+    tidy = _annual({2012: 0.4, 2013: 0.1, 2014: 0.9, 2015: 0.2, 2016: 1.5, 2017: 0.3, 2018: 0.2})
+    ind = Indicator(
+        "N00001", "t", "%", "Y", "point", "lower_is_better", "target", Target("decrease")
+    )
+    fc = forecast_indicator(
+        tidy,
+        municipality="0665",
+        indicator=ind,
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 8, 31),
+        as_of=dt.date(2019, 8, 31),
+    )
+    assert fc.lo95 >= 0.0 and fc.hi95 <= 100.0
+    assert fc.samples is not None and fc.samples.min() >= 0.0
+
+
+def test_no_forecast_from_a_stale_history() -> None:
+    """A KPI last published long ago (e.g. retired) gets no forecast rather than a ten-year naive."""
+    tidy = _annual({2008: 50.0, 2010: 52.0, 2012: 51.0})
+    ind = Indicator(
+        "N00001", "t", "%", "Y", "point", "higher_is_better", "target", Target("increase")
+    )
+    fc = forecast_indicator(
+        tidy,
+        municipality="0665",
+        indicator=ind,
+        gender="T",
+        year=2022,
+        cutoff=dt.date(2022, 8, 31),
+        as_of=dt.date(2022, 8, 31),
+    )
+    assert fc.basis == "none" and fc.point is None and "stale_history" in fc.flags
+    assert fc.last_year == 2012  # the history is still reported
+
+
+def test_signal_ratio_scales_last_value_by_the_signal() -> None:
+    """method='signal_ratio': an annual KPI moves with its in-year signal's forecast ratio (flagged uncalibrated)."""
+    sig_tidy = _monthly(
+        {y: [100.0] * 12 for y in range(2015, 2019)} | {2019: [80.0] * 12}, indicator="X_SIGNAL"
+    )
+    sig_ind = Indicator(
+        "X_SIGNAL", "t", "antal", "M", "mean", "lower_is_better", "signal", Target("decrease")
+    )
+    signal = forecast_indicator(
+        sig_tidy,
+        municipality="0665",
+        indicator=sig_ind,
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 8, 31),
+        as_of=dt.date(2019, 8, 31),
+    )
+    tidy = _annual({2015: 3.0, 2016: 3.1, 2017: 2.9, 2018: 3.0})
+    ind = Indicator(
+        "N00001",
+        "t",
+        "%",
+        "Y",
+        "point",
+        "lower_is_better",
+        "target",
+        Target("decrease"),
+        signal="X_SIGNAL",
+    )
+    fc = forecast_indicator(
+        tidy,
+        municipality="0665",
+        indicator=ind,
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 8, 31),
+        as_of=dt.date(2019, 8, 31),
+        method="signal_ratio",
+        signal=signal,
+    )
+    assert fc.method == "signal_ratio" and "signal_uncalibrated" in fc.flags
+    assert fc.point == pytest.approx(3.0 * signal.point / signal.last_value)
+    assert fc.point < 3.0 and fc.lo95 <= fc.lo80 <= fc.point <= fc.hi80 <= fc.hi95
+
+
+def test_later_as_of_never_uses_periods_after_the_cutoff() -> None:
+    """A T1 report ('per 30 april') with a later as_of: March (known at T1) changes the forecast,
+    May (published before as_of, but after the cutoff) does not; the year stays a forecast."""
+    tidy = _monthly({y: SEASON for y in range(2014, 2020)}, lag_days=20)
+    kw = dict(
+        municipality="0665",
+        indicator=_ind(),
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 4, 30),
+        as_of=dt.date(2019, 12, 31),
+    )
+    base = forecast_indicator(tidy, **kw)  # type: ignore[arg-type]
+    assert base.basis == "forecast" and base.known_periods == 4 and base.total_periods == 12
+    assert base.known_value == pytest.approx(sum(SEASON[:4]))
+    may = tidy.copy()
+    may.loc[may["period"] == "2019-05", "value"] = 500.0
+    b = forecast_indicator(may, **kw)  # type: ignore[arg-type]
+    assert (
+        b.point == base.point
+        and b.lo80 == base.lo80
+        and b.hi95 == base.hi95
+        and b.known_periods == 4
+    )
+    march = tidy.copy()
+    march.loc[march["period"] == "2019-03", "value"] = 500.0
+    c = forecast_indicator(march, **kw)  # type: ignore[arg-type]
+    assert c.point != base.point
+
+
+def test_annual_value_of_the_year_is_an_outcome_only_at_the_year_end() -> None:
+    """A once-a-year value of the forecast year published before as_of is not known at 30 April."""
+    tidy = _annual({y: 10.0 + y - 2010 for y in range(2010, 2020)}, lag_days=30)
+    ind = Indicator(
+        "N00001", "t", "%", "Y", "point", "higher_is_better", "target", Target("increase")
+    )
+    kw = dict(municipality="0665", indicator=ind, gender="T", year=2019, as_of=dt.date(2020, 4, 30))
+    t1 = forecast_indicator(tidy, cutoff=dt.date(2019, 4, 30), **kw)  # type: ignore[arg-type]
+    assert t1.basis == "forecast" and t1.known_periods == 0 and t1.known_value is None
+    y = forecast_indicator(tidy, cutoff=dt.date(2019, 12, 31), **kw)  # type: ignore[arg-type]
+    assert y.basis == "outcome" and y.point == pytest.approx(19.0) and y.known_periods == 1
+
+
+def _calibration_file(tmp_path, errors: np.ndarray, floors: dict[str, float] | None = None):  # type: ignore[no-untyped-def]
+    """A calibration file with one annual pool of ``errors`` for N00001 at every cutoff."""
+    import json
+
+    from ks_analysis.forecast import calibration as cal
+
+    q = [float(x) for x in np.quantile(errors, cal.QUANTILE_GRID)]
+    pools = {
+        f"annual|{c}|naive_annual|N00001": {"n": int(errors.size), "q": q}
+        for c in ("T1", "T2", "Y")
+    }
+    path = tmp_path / "calibration.json"
+    path.write_text(
+        json.dumps(
+            {
+                "pools": pools,
+                "defaults": {"annual": "naive_annual"},
+                "params": {"scale_floor_by_band": floors or {}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_implausibly_wide_interval_is_flagged(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An 80 % interval wider than twice the level (a degenerate error pool) carries 'wide_interval'."""
+    from ks_analysis.forecast import calibration as cal
+
+    tidy = _annual({y: 12.0 + (y % 3) for y in range(2008, 2019)})
+    ind = Indicator(
+        "N00001", "t", "%", "Y", "point", "higher_is_better", "target", Target("increase")
+    )
+    kw = dict(
+        municipality="0665",
+        indicator=ind,
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 8, 31),
+        as_of=dt.date(2019, 8, 31),
+    )
+    monkeypatch.setattr(
+        cal, "CALIBRATION_FILE", _calibration_file(tmp_path, np.linspace(-70, 1000, 200))
+    )
+    wide = forecast_indicator(tidy, **kw)  # type: ignore[arg-type]
+    assert (
+        wide.calibration.startswith("annual|T2|naive_annual|N00001")
+        and "wide_interval" in wide.flags
+    )
+    (tmp_path / "narrow").mkdir()
+    monkeypatch.setattr(
+        cal, "CALIBRATION_FILE", _calibration_file(tmp_path / "narrow", np.linspace(-1, 1, 200))
+    )
+    ok = forecast_indicator(tidy, **kw)  # type: ignore[arg-type]
+    assert "wide_interval" not in ok.flags
+
+
+def test_scale_floor_and_no_pool_without_consecutive_years(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A series near zero takes the KPI's scale floor; one published every other year has no
+    year-on-year change to scale pooled errors by, so it does not use the pool."""
+    from ks_analysis.forecast import calibration as cal
+
+    monkeypatch.setattr(
+        cal,
+        "CALIBRATION_FILE",
+        _calibration_file(tmp_path, np.linspace(-2, 2, 200), {"N00001": 1.5}),
+    )
+    ind = Indicator(
+        "N00001", "t", "%", "Y", "point", "higher_is_better", "target", Target("increase")
+    )
+    kw = dict(
+        municipality="0665",
+        indicator=ind,
+        gender="T",
+        year=2019,
+        cutoff=dt.date(2019, 8, 31),
+        as_of=dt.date(2019, 8, 31),
+    )
+    near_zero = forecast_indicator(
+        _annual({y: 0.1 + 0.01 * (y % 2) for y in range(2008, 2019)}), **kw
+    )  # type: ignore[arg-type]
+    assert near_zero.scale == pytest.approx(1.5)
+    biennial = forecast_indicator(_annual({2011: 10.5, 2013: 10.3, 2015: 1.0, 2017: 12.0}), **kw)  # type: ignore[arg-type]
+    assert (
+        not biennial.calibration.startswith("annual|")
+        and "few_calibration_errors" in biennial.flags
+    )

@@ -1,0 +1,173 @@
+"""Tests of methods.py: each method on small series with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ks_analysis.forecast import methods as m
+
+S = np.array([5, 5, 8, 10, 12, 15, 20, 18, 12, 8, 6, 5], dtype=float)
+
+
+def _cur(values: np.ndarray, known: int) -> np.ndarray:
+    c = values.astype(float).copy()
+    c[known:] = np.nan
+    return c
+
+
+def test_pure_seasonal_every_method_is_exact() -> None:
+    """A series that repeats each year: every sub-annual method forecasts last year's total."""
+    hist = np.tile(S, (5, 1))
+    for known in (3, 4, 8):
+        ctx = m.MethodContext(aggregation="sum", is_count=True, seasonal_share=S / S.sum())
+        for name in (
+            "ytd_snaive",
+            "ytd_ratio",
+            "credibility",
+            "ets_remainder",
+            "cred_ets",
+            "naive_annual",
+        ):
+            assert m.METHODS[name](hist, _cur(S, known), ctx) == pytest.approx(S.sum(), rel=1e-6), (
+                name,
+                known,
+            )
+
+
+def test_flat_series_credibility_closed_form() -> None:
+    """Flat 10 a month, then 20 a month so far: the Gamma–Poisson blend has a known answer.
+
+    Last year's total m = 120, between-year variance floor (0.05 m)^2 = 36, so b = m / 36; the
+    exposure is s = 4/12; rate = (b m + ytd) / (b + s); forecast = ytd + rate (1 - s).
+    """
+    hist = np.full((4, 12), 10.0)
+    cur = _cur(np.full(12, 20.0), 4)
+    ctx = m.MethodContext(aggregation="sum", is_count=True)
+    b, s, ytd, mm = 120 / 36, 4 / 12, 80.0, 120.0
+    expected = ytd + (b * mm + ytd) / (b + s) * (1 - s)
+    assert m.credibility(hist, cur, ctx) == pytest.approx(expected)
+    # between YTD ratio (240) and last year (120), nearer last year this early in the year
+    assert 120 < expected < 200
+    assert m.ytd_ratio(hist, cur, ctx) == pytest.approx(240.0)
+    assert m.ytd_snaive(hist, cur, ctx) == pytest.approx(80 + 80)
+
+
+def test_flat_poisson_credibility_beats_ytd_ratio_early() -> None:
+    """On a flat Poisson series the blend is more accurate in April than YTD / share."""
+    rng = np.random.default_rng(7)
+    err_c, err_r = [], []
+    ctx = m.MethodContext(aggregation="sum", is_count=True)
+    for _ in range(300):
+        y = rng.poisson(3.0, size=(6, 12)).astype(float)
+        cur = _cur(y[-1], 3)
+        err_c.append(abs(m.credibility(y[:-1], cur, ctx) - y[-1].sum()))  # type: ignore[operator]
+        err_r.append(abs(m.ytd_ratio(y[:-1], cur, ctx) - y[-1].sum()))  # type: ignore[operator]
+    assert np.mean(err_c) < np.mean(err_r)
+
+
+def test_ytd_ratio_uses_the_pooled_share() -> None:
+    """Twice the usual level so far: with the profile's own share the full year is twice the usual."""
+    hist = np.tile(S, (3, 1))
+    ctx = m.MethodContext(aggregation="sum", seasonal_share=S / S.sum())
+    assert m.ytd_ratio(hist, _cur(2 * S, 4), ctx) == pytest.approx(2 * S.sum())
+
+
+def test_mean_aggregation() -> None:
+    """A yearly mean of a monthly share: year to date plus last year's remaining months, divided by 12."""
+    hist = np.tile(np.full(12, 4.0), (3, 1))
+    cur = _cur(np.full(12, 5.0), 4)
+    ctx = m.MethodContext(aggregation="mean")
+    assert m.ytd_snaive(hist, cur, ctx) == pytest.approx((4 * 5 + 8 * 4) / 12)
+    assert m.naive_annual(hist, cur, ctx) == pytest.approx(4.0)
+    assert m.ytd_ratio(hist, cur, ctx) == pytest.approx(5.0)
+
+
+def test_stock_carries_the_latest_value() -> None:
+    """'last' (e.g. build-ready lots): the latest published month carries forward."""
+    hist = np.tile(np.arange(12, dtype=float), (2, 1))
+    cur = _cur(np.array([3, 4, 2] + [0] * 9, dtype=float), 3)
+    ctx = m.MethodContext(aggregation="last")
+    assert m.ytd_snaive(hist, cur, ctx) == 2.0
+    assert m.naive_annual(hist, cur, ctx) == 2.0
+
+
+def test_ses_pooled() -> None:
+    hist = np.array([[0.0], [2.0]])
+    cur = np.array([np.nan])
+    assert m.ses_pooled(hist, cur, m.MethodContext(aggregation="point", ses_alpha=1.0)) == 2.0
+    assert m.ses_pooled(hist, cur, m.MethodContext(aggregation="point", ses_alpha=0.5)) == 1.0
+
+
+def test_short_history_gives_none() -> None:
+    """Methods that need history say so with None (the forecast then falls back down its ladder)."""
+    cur = _cur(S, 4)
+    ctx = m.MethodContext(aggregation="sum", is_count=True)
+    one = S[None, :]
+    assert m.ets_remainder(one, cur, ctx) is None
+    assert m.ytd_snaive(np.zeros((0, 12)), cur, ctx) is None
+    assert m.naive_annual(np.zeros((0, 12)), cur, ctx) is None
+    assert m.mase_scale(np.array([0.0, 0.0, 0.0])) is None  # constant zero: nothing scales an error
+    assert m.mase_scale(np.array([5.0, 5.0, 5.0])) == pytest.approx(0.1)  # floor: 2 % of the level
+    assert m.mase_scale(np.array([1.0, 3.0, np.nan, 4.0])) == pytest.approx(2.0)
+
+
+def test_numpy_ets_matches_statsmodels() -> None:
+    """The fast ETS(A,N,A) recursion agrees with statsmodels' ETSModel (same fixed weights, simulated)."""
+    pytest.importorskip("statsmodels")
+    rng = np.random.default_rng(0)
+    hist = rng.poisson(S * 3, size=(5, 12)).astype(float)
+    cur = _cur(rng.poisson(S * 3).astype(float), 5)
+    for is_count in (True, False):
+        ctx = m.MethodContext(aggregation="sum", is_count=is_count)
+        a = m.ets_remainder(hist, cur, ctx)
+        b = m.ets_remainder_statsmodels(hist, cur, ctx, reps=2000)
+        assert a == pytest.approx(b, rel=0.01)
+
+
+def test_cred_level_filters_poisson_noise_and_gives_the_level_before_any_quarter() -> None:
+    """A flat Poisson count: the filtered level is nearer the true rate than last year's total;
+    with nothing of the year published, cred_level gives that level (naive gives last year)."""
+    rng = np.random.default_rng(5)
+    errs_level, errs_last = [], []
+    for _ in range(200):
+        hist = rng.poisson(25.0, size=(8, 4)).astype(float)
+        lev = m.count_level(hist)
+        assert lev is not None
+        errs_level.append(abs(lev - 100.0))
+        errs_last.append(abs(hist[-1].sum() - 100.0))
+    assert np.mean(errs_level) < 0.8 * np.mean(errs_last)
+    hist = rng.poisson(25.0, size=(8, 4)).astype(float)
+    ctx = m.MethodContext(aggregation="sum", is_count=True)
+    cur = np.full(4, np.nan)
+    assert m.cred_level(hist, cur, ctx) == pytest.approx(m.count_level(hist))
+    assert m.naive_annual(hist, cur, ctx) == hist[-1].sum()
+    # a non-count keeps last year's value before anything is published
+    assert (
+        m.cred_level(hist, cur, m.MethodContext(aggregation="sum", is_count=False))
+        == hist[-1].sum()
+    )
+
+
+def test_yoy_carry_keeps_the_latest_ratio_to_last_year() -> None:
+    """A level 10 % above last year in the latest months stays 10 % above for the rest of the year."""
+    last = np.array([10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0, 24.0, 26.0, 28.0, 30.0, 32.0])
+    hist = np.vstack([last * 0.9, last])
+    cur = np.r_[last[:4] * 1.1, np.full(8, np.nan)]
+    ctx = m.MethodContext(aggregation="mean")
+    assert m.yoy_carry(hist, cur, ctx) == pytest.approx(float(np.mean(last * 1.1)))
+
+
+def test_ses_pooled_with_a_damped_step() -> None:
+    """With a trend weight (chosen per KPI by the backtest) the last value moves on by phi x its last step."""
+    hist = np.array([[100.0], [110.0], [np.nan], [120.0], [126.0]])
+    ctx = m.MethodContext(aggregation="point", ses_alpha=1.0, extra={"trend_phi": 0.5})
+    assert m.ses_pooled(hist, np.array([np.nan]), ctx) == pytest.approx(129.0)
+    gap = np.array([[100.0], [110.0], [np.nan], [120.0]])
+    assert m.ses_pooled(gap, np.array([np.nan]), ctx) == pytest.approx(
+        120.0
+    )  # the year before is unknown: no step
+    assert (
+        m.ses_pooled(hist, np.array([np.nan]), m.MethodContext(aggregation="point", ses_alpha=1.0))
+        == 126.0
+    )

@@ -1,0 +1,78 @@
+"""Self-assessments: validation names file, goal and field; markup is shown as text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ks_analysis.errors import DataFileError
+from ks_analysis.goals.assessments import load_assessments
+from ks_analysis.report.sections import goal_section
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "2019-T1.yaml").write_text(body, encoding="utf-8")
+    return tmp_path
+
+
+GOOD = """period: 2019-T1
+goals:
+  - goal: 4
+    direction: positiv
+    text: Bra samverkan.
+    activities: [Träffar]
+    author: KLK
+    date: 2019-05-06
+"""
+
+
+def test_a_valid_file_loads(tmp_path: Path) -> None:
+    found, note = load_assessments(_write(tmp_path, GOOD), "2019-T1", [4, 5, 7, 8])
+    assert note is None and found[4].direction == "positiv" and found[4].activities == ("Träffar",)
+
+
+def test_missing_file_gives_a_visible_note(tmp_path: Path) -> None:
+    found, note = load_assessments(tmp_path, "2019-T2", [4, 5, 7, 8])
+    assert found == {} and note is not None and "2019-T2.yaml" in note
+
+
+@pytest.mark.parametrize(
+    ("body", "pattern"),
+    [
+        (
+            GOOD.replace("direction: positiv", "direction: great"),
+            r"2019-T1\.yaml: goal 4, field 'direction': 'great' is not a direction",
+        ),
+        (
+            GOOD.replace("text: Bra samverkan.", "text: ''"),
+            r"goal 4, field 'text': missing or empty",
+        ),
+        (GOOD.replace("goal: 4", "goal: 2"), r"goal 2, field 'goal': 2 is not a supporting goal"),
+        (
+            GOOD.replace("date: 2019-05-06", "date: 6 maj"),
+            r"goal 4, field 'date': '6 maj' is not a date",
+        ),
+        (
+            GOOD.replace("period: 2019-T1", "period: 2019-T2"),
+            r"field 'period' is '2019-T2' but the file is for 2019-T1",
+        ),
+    ],
+)
+def test_invalid_fields_are_named(tmp_path: Path, body: str, pattern: str) -> None:
+    with pytest.raises(DataFileError, match=pattern):
+        load_assessments(_write(tmp_path, body), "2019-T1", [4, 5, 7, 8])
+
+
+def test_markup_in_an_assessment_is_escaped(tmp_path: Path) -> None:
+    body = GOOD.replace("text: Bra samverkan.", "text: \"<script>alert('x')</script> <b>fet</b>\"")
+    found, _ = load_assessments(_write(tmp_path, body), "2019-T1", [4])
+    a = found[4]
+    goal = {
+        "id": 4, "title": "T", "area": "A", "kind": "stödjande", "ambition": "amb", "status": "no_forecast",
+        "status_text": "Ingen prognos", "p_met": None, "steering_documents": [],
+        "assessment": {"text": a.text, "direction_text": a.direction_sv, "activities": list(a.activities), "author": a.author, "date": None, "added_values": []},
+    }  # fmt: skip
+    html = goal_section(goal)
+    assert "<script>" not in html and "<b>" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html

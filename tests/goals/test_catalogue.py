@@ -1,0 +1,110 @@
+"""The goal catalogue: the packaged KS mål 2019 and validation errors that name file and goal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ks_analysis.errors import CatalogueError
+from ks_analysis.goals.catalogue import DEFAULT_CATALOGUE, load_catalogue
+
+
+def test_packaged_catalogue_has_the_decisions_8_goals_and_kinds() -> None:
+    cat = load_catalogue()
+    assert [g.id for g in cat.goals] == [1, 2, 3, 4, 5, 6, 7, 8]
+    kinds = {g.id: g.kind for g in cat.goals}
+    assert [k for k, v in kinds.items() if v == "styrande"] == [1, 2, 3, 6]
+    assert [k for k, v in kinds.items() if v == "stödjande"] == [4, 5, 7, 8]
+    assert len(cat.areas) == 6
+    assert cat.goal(1).steering_documents == (
+        "Boendeutvecklingsprogram",
+        "Miljöprogram",
+        "Marknadsplan",
+        "ÖP",
+    )
+    assert cat.goal(5).title == "Vi ska bli en friskare kommun"
+    assert "ungas psykiska ohälsa" in cat.goal(5).ambition
+
+
+def test_steering_goals_carry_the_issues_starting_indicators() -> None:
+    cat = load_catalogue()
+    ids = {g.id: [i.id for i in g.indicators] for g in cat.goals}
+    assert {
+        "N01951",
+        "N07917",
+        "LOKAL_FARDIGSTALLDA_BOSTADER",
+        "LOKAL_BYGGKLARA_TOMTER",
+        "N07923",
+    } <= set(ids[1])
+    assert {"N03926", "N03920", "N31816", "AF_ARBETSLOSA"} <= set(ids[2])
+    assert {"N00999", "TVA_NYSTARTADE", "N01004", "N00926"} <= set(ids[3])
+    assert {
+        "U00408",
+        "N00669",
+        "N05401",
+        "LOKAL_KF_TITTARE",
+        "LOKAL_WEBBBESOK",
+        "LOKAL_SOCIALA_MEDIER",
+    } <= set(ids[6])
+    n03926 = cat.indicator("N03926")
+    assert n03926.direction == "lower_is_better" and n03926.genders == ("T", "K", "M")
+    housing = cat.indicator("LOKAL_FARDIGSTALLDA_BOSTADER")
+    assert (housing.target.type, housing.target.value, housing.aggregation) == (
+        "at_least",
+        50.0,
+        "sum",
+    )
+    nii = cat.indicator("U00408")
+    assert (nii.valid_to, nii.successor) == (2020, "N00669")
+
+
+def _broken(tmp_path: Path, mutate: object) -> Path:
+    data = yaml.safe_load(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))
+    mutate(data)  # type: ignore[operator]
+    path = tmp_path / "goals.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_unknown_target_type_names_file_goal_and_indicator(tmp_path: Path) -> None:
+    def mutate(d: dict) -> None:
+        d["goals"][1]["indicators"][0]["target"]["type"] = "grow"
+
+    path = _broken(tmp_path, mutate)
+    with pytest.raises(
+        CatalogueError, match=r"goals\.yaml: goal 2, indicator N03926: unknown target type 'grow'"
+    ):
+        load_catalogue(path)
+
+
+def test_missing_direction_is_an_error(tmp_path: Path) -> None:
+    def mutate(d: dict) -> None:
+        del d["goals"][0]["indicators"][0]["direction"]
+
+    with pytest.raises(CatalogueError, match=r"goal 1, indicator N01951: missing 'direction'"):
+        load_catalogue(_broken(tmp_path, mutate))
+
+
+def test_duplicate_goal_id_is_an_error(tmp_path: Path) -> None:
+    def mutate(d: dict) -> None:
+        d["goals"][2]["id"] = 2
+
+    with pytest.raises(CatalogueError, match=r"goals\.yaml: goal 2: duplicate goal id"):
+        load_catalogue(_broken(tmp_path, mutate))
+
+
+def test_duplicate_indicator_id_is_an_error(tmp_path: Path) -> None:
+    def mutate(d: dict) -> None:
+        d["goals"][2]["indicators"][0]["id"] = "N03926"
+
+    with pytest.raises(
+        CatalogueError, match=r"goal 3: duplicate indicator id 'N03926' \(also in goal 2\)"
+    ):
+        load_catalogue(_broken(tmp_path, mutate))
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CatalogueError, match="goal catalogue not found"):
+        load_catalogue(tmp_path / "nope.yaml")

@@ -1,0 +1,85 @@
+"""Exploring one indicator: the library functions on the demo data, and the notebook rendered by the CLI."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ks_analysis.cli import main
+from ks_analysis.errors import ParameterError
+from ks_analysis.report import exploration as ex
+
+
+@pytest.fixture(scope="module")
+def x() -> ex.Exploration:
+    return ex.load_exploration(
+        indicator="n03926", municipality="0665", gender="T", as_of="2020-06-30"
+    )
+
+
+def test_load_keeps_the_indicator_rows_and_the_lan_as_peers(x: ex.Exploration) -> None:
+    assert (
+        x.indicator.id == "N03926"
+        and x.in_catalogue
+        and len(x.peers) == 12
+        and "0665" not in x.peers
+    )
+    assert set(x.rows["indicator"]) == {"N03926"} and (x.rows["published"] <= "2020-06-30").all()
+
+
+def test_every_cell_renders_html_with_an_alt_text(x: ex.Exploration) -> None:
+    for fn in (
+        ex.render_heading,
+        ex.render_series,
+        ex.render_peers,
+        ex.render_gender,
+        ex.render_provenance,
+        ex.render_forecast,
+    ):
+        html = fn(x)
+        assert html.startswith(("<h", "<header")) and "Traceback" not in html
+        for img in re.findall(r"<img [^>]*>", html):
+            assert 'alt="' in img and "data:image/png;base64," in img
+    assert "Kvinnor" in ex.render_gender(x) and "ddf--datapoints--n03926" in ex.render_provenance(x)
+
+
+def test_backtest_of_the_series_compares_forecasts_with_outcomes(x: ex.Exploration) -> None:
+    bt = ex.backtest_series(x, years=3)
+    assert len(bt) == 3 and bt["error"].notna().all() and (bt["year"].diff().dropna() == 1).all()
+
+
+def test_unknown_indicator_and_bad_gender_are_refused() -> None:
+    with pytest.raises(
+        ParameterError, match=r"'N99999' has no rows for 0665.*nearest ids with data: N00999"
+    ):
+        ex.load_exploration(indicator="N99999")
+    with pytest.raises(ParameterError, match=r"gender 'X'"):
+        ex.load_exploration(indicator="N03926", gender="X")
+
+
+@pytest.mark.slow
+def test_cli_renders_one_self_contained_html(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["-q", "explore", "N03926", "--gender", "K", "--out", str(tmp_path)]) == 0
+    path = Path(capsys.readouterr().out.strip())
+    assert path == tmp_path / "N03926-0665-K.html" and path.exists()
+    html = path.read_text(encoding="utf-8")
+    assert (
+        "Långtidsarbetslöshet" in html
+        and "Prognos och metod" in html
+        and "injected-parameters" not in html
+    )
+    assert not re.search(r"<(?:script|link|img)[^>]+(?:src|href)=[\"']?(?:https?:)?//", html)
+    assert path.stat().st_size < 3 * 1024 * 1024
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary files left behind
+
+
+@pytest.mark.slow
+def test_cli_refuses_a_bad_municipality_before_any_kernel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["explore", "N03926", "--municipality", "665", "--out", str(tmp_path)]) == 2
+    assert "4 digits" in capsys.readouterr().err and not list(tmp_path.iterdir())
