@@ -173,7 +173,7 @@ def kolada() -> Iterator[FakeKolada]:
     fake = FakeKolada()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             status, headers, body = fake.answer(self.path)
             if status == 200:
                 fake.served[f"http://127.0.0.1:{fake.port}{self.path}"] = body
