@@ -307,13 +307,11 @@ def test_per_ort_total_and_single_ort() -> None:
     assert hok.indicator == "LOKAL_X__HOK"
 
 
-def test_import_is_fast_and_lazy() -> None:
-    """import ks_analysis stays under 1 s; the forecast engine does not load statsmodels at import."""
-    code = "import time; t=time.perf_counter(); import ks_analysis; print(time.perf_counter()-t)"
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
-    assert float(out[0]) < 1.0
+def test_engine_does_not_load_statsmodels_at_import() -> None:
+    """Importing the forecast engine, methods, calibration and status leaves statsmodels unloaded.
+
+    (That `import ks_analysis` loads no stage is checked in tests/test_front_door.py.)
+    """
     code = "import sys, ks_analysis.forecast.engine, ks_analysis.evaluate.status, ks_analysis.forecast.methods, ks_analysis.forecast.calibration; print('statsmodels' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
