@@ -105,7 +105,23 @@ def test_committed_track_record_for_the_report() -> None:
     assert pairs == {(c, f) for c in ("T1", "T2") for f in ("monthly", "quarterly", "annual")}
     assert set(summary["defaults"]) == {"monthly", "quarterly", "annual"}
     assert summary["runtime_s"] > 0
-    assert bt.track_record(raw="") == summary
+
+
+def test_track_record_without_raw_reads_the_summary_file_and_never_reruns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """track_record(raw="") returns what the summary file holds and does not run the backtest."""
+    fake = tmp_path / "track_record.json"
+    fake.write_text(json.dumps({"runtime_s": 1.5, "cells": [], "defaults": {"annual": "x"}}))
+    monkeypatch.setattr(bt, "TRACK_RECORD_FILE", fake)
+
+    def _no_rerun(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the backtest was rerun")
+
+    monkeypatch.setattr(bt, "run_and_summarise", _no_rerun)
+    assert bt.track_record(raw="") == {"runtime_s": 1.5, "cells": [], "defaults": {"annual": "x"}}
+    fake.unlink()
+    assert bt.track_record(raw="") == {}
 
 
 def test_backtest_command_is_registered() -> None:

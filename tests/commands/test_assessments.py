@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -194,3 +196,17 @@ def test_new_refuses_the_project_raw_folder_and_needs_a_folder(
     assert "never writes under the project's data/raw" in capsys.readouterr().err
     assert main(["assessments", "new", "--period", "2019-T2"]) == 2
     assert "--assessments DIR" in capsys.readouterr().err
+
+
+def _expected_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def test_assessments_new_file_gets_the_umask_mode(tmp_path: Path) -> None:
+    """`assessments new` writes its YAML with the mode the umask gives."""
+    assert main(["assessments", "new", "--period", "2020-T1", "--raw", str(tmp_path)]) == 0
+    assert (
+        stat.S_IMODE((tmp_path / "assessments" / "2020-T1.yaml").stat().st_mode) == _expected_mode()
+    )
