@@ -69,6 +69,7 @@ def test_calibration_uses_only_earlier_years() -> None:
 
 
 def test_summary_cells_and_goal_table() -> None:
+    """The summary has one cell per cutoff x family with every score, all years counted, and a goal table and text table built from it."""
     s = bt.score_backtest(_records())
     summary = bt.summarise(
         s, {"monthly": "ytd_snaive", "quarterly": "credibility", "annual": "naive_annual"}, 1.0
@@ -125,6 +126,7 @@ def test_track_record_without_raw_reads_the_summary_file_and_never_reruns(
 
 
 def test_backtest_command_is_registered() -> None:
+    """`ks-analysis backtest --help` exists and exits 0."""
     with pytest.raises(SystemExit) as exc:
         main(["backtest", "--help"])
     assert exc.value.code == 0
@@ -254,6 +256,7 @@ def test_selection_uses_only_earlier_years() -> None:
 
 
 def test_selection_tie_keeps_the_simple_method() -> None:
+    """When two methods score the same, selection keeps the simpler one (ytd_snaive)."""
     r = _selection_records()
     r.loc[r["method"].eq("credibility"), "point"] = 100.0
     assert bt.select_methods(r) == {"quarterly|T2|sum": "ytd_snaive"}

@@ -192,6 +192,7 @@ def test_intervals_are_ordered() -> None:
 
 
 def test_outcome_when_the_year_is_published() -> None:
+    """Once the whole year is published the forecast is the outcome: its point is the sum and the interval has no width."""
     tidy = _monthly({y: SEASON for y in range(2016, 2020)}, lag_days=5)
     fc = forecast_indicator(
         tidy,
@@ -280,6 +281,7 @@ def test_fallback_for_short_history(no_calibration: None) -> None:
 
 
 def test_per_ort_total_and_single_ort() -> None:
+    """A per-ort indicator forecasts the total over its orter, or one ort when asked."""
     a = _monthly({y: SEASON for y in range(2016, 2020)}, indicator="LOKAL_X__HOK")
     b = _monthly({y: [1] * 12 for y in range(2016, 2020)}, indicator="LOKAL_X__VAGGERYD")
     tidy = pd.concat([a, b], ignore_index=True)
