@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,20 @@ def real_report_2022_t2(real_data: Path, tmp_path_factory: pytest.TempPathFactor
         == 0
     )
     return out / "0665" / "2022-T2"
+
+
+@pytest.fixture
+def one_source_raw(tmp_path: Path) -> Callable[..., Path]:
+    """A raw folder factory: one file under ``tmp_path/raw`` and a sources.yaml naming it and its reader."""
+
+    def make(name: str, text: str, reader: str = "long_csv") -> Path:
+        raw = tmp_path / "raw"
+        raw.mkdir(exist_ok=True)
+        (raw / name).write_text(text, encoding="utf-8")
+        (raw / "sources.yaml").write_text(
+            f"sources:\n  - name: t\n    files: {name}\n    reader: {reader}\n    publication_lag: {{days: 30}}\n",
+            encoding="utf-8",
+        )
+        return raw
+
+    return make

@@ -79,6 +79,7 @@ def opened(
 
 
 def test_eight_goals_each_with_a_status(opened: tuple[str, Any, list[str], Any]) -> None:
+    """The page shows 8 goal sections headed Mål 1 to Mål 8, each with a status, and a summary table of 8 rows with one status each."""
     _, page, _, _ = opened
     goals = page.locator("section.goal")
     assert goals.count() == 8
@@ -94,6 +95,7 @@ def test_eight_goals_each_with_a_status(opened: tuple[str, Any, list[str], Any])
 def test_first_screen_says_demodata_only_for_demo_data(
     opened: tuple[str, Any, list[str], Any],
 ) -> None:
+    """The demo report shows a visible Demodata banner on the first screen; the real report shows none."""
     name, page, _, _ = opened
     banner = page.locator(".demo")
     if name.endswith("real"):
@@ -104,6 +106,7 @@ def test_first_screen_says_demodata_only_for_demo_data(
 
 
 def test_table_of_contents_links_resolve(opened: tuple[str, Any, list[str], Any]) -> None:
+    """Every table-of-contents link finds exactly one target, and clicking one scrolls the page there."""
     _, page, _, _ = opened
     hrefs = page.locator("nav.toc a").evaluate_all(
         "links => links.map(a => a.getAttribute('href'))"
@@ -118,6 +121,7 @@ def test_table_of_contents_links_resolve(opened: tuple[str, Any, list[str], Any]
 def test_no_request_leaves_the_machine_and_images_render(
     opened: tuple[str, Any, list[str], Any],
 ) -> None:
+    """Opening the report makes no network request, and its chart images load and have alt text."""
     _, page, requests, _ = opened
     assert requests == []
     images = page.locator("figure.chart img")
@@ -132,6 +136,7 @@ def test_no_request_leaves_the_machine_and_images_render(
 def test_screenshots_phone_and_print(
     opened: tuple[str, Any, list[str], Any], artifacts: Path
 ) -> None:
+    """The report renders on desktop, on a phone without sideways scrolling, and to an A4 PDF."""
     name, page, _, context = opened
     desktop = artifacts / f"rapport-{name}-desktop.png"
     page.screenshot(path=str(desktop))

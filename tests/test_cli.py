@@ -16,6 +16,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_goals_json_lists_the_8_goals_with_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    """`goals --format json` lists the 8 goals with their kinds, areas and fields."""
     code, out, _ = run(capsys, "goals", "--format", "json")
     goals = json.loads(out)
     assert code == 0 and len(goals) == 8
@@ -35,6 +36,7 @@ def test_goals_json_lists_the_8_goals_with_kinds(capsys: pytest.CaptureFixture[s
 
 
 def test_goals_table_names_areas_and_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    """`goals` prints each goal with its kind and title, and the targets in words."""
     code, out, _ = run(capsys, "goals")
     assert code == 0
     assert "Mål 6 [styrande] Ökat medborgarinflytande" in out
@@ -42,6 +44,7 @@ def test_goals_table_names_areas_and_targets(capsys: pytest.CaptureFixture[str])
 
 
 def test_periods_lists_the_three_cutoffs(capsys: pytest.CaptureFixture[str]) -> None:
+    """`periods 2019` prints the three report periods with their cutoff dates and Swedish names."""
     code, out, _ = run(capsys, "periods", "2019")
     assert code == 0
     assert out.splitlines() == [
@@ -52,6 +55,7 @@ def test_periods_lists_the_three_cutoffs(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_report_refuses_31_april_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """`report --period 2019-04-31` exits 2 with a message that April has 30 days, and no traceback."""
     code, out, err = run(capsys, "report", "--period", "2019-04-31")
     assert code == 2 and out == ""
     assert "April 2019 has 30 days" in err and "30 April" in err and "Traceback" not in err
@@ -60,6 +64,7 @@ def test_report_refuses_31_april_with_exit_2(capsys: pytest.CaptureFixture[str])
 def test_bad_municipality_and_as_of_exit_2_before_any_kernel(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """A three-digit municipality or an impossible --as-of date exits 2 with a clear message."""
     code, _, err = run(capsys, "report", "--period", "2019-T1", "--municipality", "665")
     assert code == 2 and "4 digits" in err
     code, _, err = run(capsys, "report", "--period", "2019-T1", "--as-of", "2019-02-30")
@@ -69,6 +74,7 @@ def test_bad_municipality_and_as_of_exit_2_before_any_kernel(
 def test_unknown_subcommand_and_missing_raw_exit_2(
     capsys: pytest.CaptureFixture[str], tmp_path: object
 ) -> None:
+    """An unknown subcommand and a missing --raw folder both exit 2."""
     with pytest.raises(SystemExit) as exc:
         main(["frobnicate"])
     assert exc.value.code == 2
@@ -77,6 +83,7 @@ def test_unknown_subcommand_and_missing_raw_exit_2(
 
 
 def test_report_never_writes_under_data_raw(capsys: pytest.CaptureFixture[str]) -> None:
+    """`report --out` under data/raw exits 2 and creates nothing there."""
     from ks_analysis.paths import RAW_DIR
 
     code, _, err = run(capsys, "report", "--period", "2019-T1", "--out", str(RAW_DIR / "reports"))

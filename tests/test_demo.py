@@ -18,12 +18,14 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 
 
 def test_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
+    """Two demo runs with the same seed write byte-identical files."""
     generate_demo(tmp_path / "a")
     generate_demo(tmp_path / "b")
     assert _snapshot(tmp_path / "a") == _snapshot(tmp_path / "b")
 
 
 def test_other_seed_gives_other_numbers(tmp_path: Path) -> None:
+    """Another seed gives other numbers in the local register."""
     generate_demo(tmp_path / "a")
     generate_demo(tmp_path / "b", seed=1)
     assert (
@@ -39,6 +41,7 @@ def test_committed_demo_data_is_what_the_generator_writes(tmp_path: Path) -> Non
 
 
 def test_demo_cleans_with_work_to_do_and_nothing_lost() -> None:
+    """Cleaning the demo data accounts for every row and meets each kind of mess on purpose (aggregates, missing markers, negative counts, bad periods, duplicates)."""
     result = run_clean(DEMO_DIR)
     totals = result.manifest()["totals"]
     assert (

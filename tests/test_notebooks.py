@@ -15,6 +15,7 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 
 
 def test_the_five_notebooks_are_there() -> None:
+    """notebooks/ holds the five notebooks 01 to 05."""
     assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05"]
 
 
@@ -37,6 +38,7 @@ def test_first_code_cell_is_a_typed_parameters_cell_that_papermill_parses_whole(
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_cells_hold_no_functions_or_classes(path: Path) -> None:
+    """No notebook cell defines a function or class (logic belongs in the library)."""
     nb = nbformat.read(str(path), as_version=4)
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -51,5 +53,6 @@ def test_cells_hold_no_functions_or_classes(path: Path) -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebooks_are_committed_without_outputs(path: Path) -> None:
+    """Notebooks are committed with no cell outputs."""
     nb = nbformat.read(str(path), as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")

@@ -23,6 +23,7 @@ def test_year_has_three_periods_with_the_decisions_cutoffs() -> None:
     "text", ["2019-T1", "2019T1", "2019-t1", "2019-04-30", "2019-delår1", "2019 D1"]
 )
 def test_aliases_and_cutoff_dates_parse_to_delar_1(text: str) -> None:
+    """Every spelling of delår 1, and its cutoff date, parses to 2019-T1."""
     assert parse_period(text) == Period(2019, "T1")
 
 
@@ -34,17 +35,20 @@ def test_the_decisions_31_april_is_refused_with_the_reason() -> None:
 
 @pytest.mark.parametrize("text", ["2019-13-01", "2019-T4", "T1", "2019-05-31", ""])
 def test_other_bad_periods_are_refused(text: str) -> None:
+    """An impossible date, a fourth term, a term without a year, a non-cutoff date and empty text are PeriodErrors."""
     with pytest.raises(PeriodError):
         parse_period(text)
 
 
 def test_previous_forecast_of_the_same_year() -> None:
+    """The period before Y is T2 and before T2 is T1; T1 has none in its year."""
     assert Period(2019, "Y").previous() == Period(2019, "T2")
     assert Period(2019, "T2").previous() == Period(2019, "T1")
     assert Period(2019, "T1").previous() is None
 
 
 def test_current_period_is_the_latest_cutoff_passed() -> None:
+    """The current period is the latest whose cutoff has passed, last year's Y before 30 April."""
     assert current_period(dt.date(2019, 5, 2)) == Period(2019, "T1")
     assert current_period(dt.date(2019, 4, 29)) == Period(2018, "Y")
     assert current_period(dt.date(2019, 12, 31)) == Period(2019, "Y")

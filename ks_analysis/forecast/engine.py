@@ -705,5 +705,5 @@ def _signal_ratio(
         "hi95": float(max(q[3], point)),
         "samples": draws,
         "method": "signal_ratio",
-        "flags": (*base["flags"], "signal_uncalibrated"),
-    }  # type: ignore[misc]
+        "flags": (*base["flags"], "signal_uncalibrated"),  # type: ignore[misc]
+    }

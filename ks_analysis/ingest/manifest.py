@@ -87,7 +87,8 @@ def load_sources(sources_file: Path) -> list[SourceSpec]:
     """
     label = str(sources_file)
     try:
-        raw = yaml.load(sources_file.read_text(encoding="utf-8"), Loader=_TextDatesLoader)  # noqa: S506 (a SafeLoader)
+        # yaml.load is safe here: _TextDatesLoader is a SafeLoader.
+        raw = yaml.load(sources_file.read_text(encoding="utf-8"), Loader=_TextDatesLoader)
     except FileNotFoundError:
         raise DataFileError(
             label, "sources manifest not found", fix="check the --sources path"

@@ -173,7 +173,7 @@ def _trend(fc: Forecast, indicator: Indicator, mandate_start: int | None) -> dic
             if ref_year is not None and ref_year in fc.history.index
             else None
         )
-        if now is None or ref is None:
+        if now is None or ref is None or ref_year is None:
             out[key] = None
             continue
         diff = now - ref

@@ -69,6 +69,7 @@ def test_calibration_uses_only_earlier_years() -> None:
 
 
 def test_summary_cells_and_goal_table() -> None:
+    """The summary has one cell per cutoff x family with every score, all years counted, and a goal table and text table built from it."""
     s = bt.score_backtest(_records())
     summary = bt.summarise(
         s, {"monthly": "ytd_snaive", "quarterly": "credibility", "annual": "naive_annual"}, 1.0
@@ -105,10 +106,27 @@ def test_committed_track_record_for_the_report() -> None:
     assert pairs == {(c, f) for c in ("T1", "T2") for f in ("monthly", "quarterly", "annual")}
     assert set(summary["defaults"]) == {"monthly", "quarterly", "annual"}
     assert summary["runtime_s"] > 0
-    assert bt.track_record(raw="") == summary
+
+
+def test_track_record_without_raw_reads_the_summary_file_and_never_reruns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """track_record(raw="") returns what the summary file holds and does not run the backtest."""
+    fake = tmp_path / "track_record.json"
+    fake.write_text(json.dumps({"runtime_s": 1.5, "cells": [], "defaults": {"annual": "x"}}))
+    monkeypatch.setattr(bt, "TRACK_RECORD_FILE", fake)
+
+    def _no_rerun(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the backtest was rerun")
+
+    monkeypatch.setattr(bt, "run_and_summarise", _no_rerun)
+    assert bt.track_record(raw="") == {"runtime_s": 1.5, "cells": [], "defaults": {"annual": "x"}}
+    fake.unlink()
+    assert bt.track_record(raw="") == {}
 
 
 def test_backtest_command_is_registered() -> None:
+    """`ks-analysis backtest --help` exists and exits 0."""
     with pytest.raises(SystemExit) as exc:
         main(["backtest", "--help"])
     assert exc.value.code == 0
@@ -238,6 +256,7 @@ def test_selection_uses_only_earlier_years() -> None:
 
 
 def test_selection_tie_keeps_the_simple_method() -> None:
+    """When two methods score the same, selection keeps the simpler one (ytd_snaive)."""
     r = _selection_records()
     r.loc[r["method"].eq("credibility"), "point"] = 100.0
     assert bt.select_methods(r) == {"quarterly|T2|sum": "ytd_snaive"}

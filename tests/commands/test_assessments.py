@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +37,7 @@ def _load(tmp_path: Path, added: str) -> dict:
 
 
 def test_both_kinds_of_added_values_load(tmp_path: Path) -> None:
+    """A described value and an indicator reference both load as added values; the indicator id is upper-cased."""
     found = _load(
         tmp_path,
         "      - {description: Besökare, value: 420, unit: personer, source: egen räkning}\n      - {indicator: lokal_webbbesok}",
@@ -71,6 +74,7 @@ def test_both_kinds_of_added_values_load(tmp_path: Path) -> None:
 def test_invalid_added_values_name_file_goal_and_field(
     tmp_path: Path, added: str, pattern: str
 ) -> None:
+    """Each malformed added value is a DataFileError naming the file, the goal and the field."""
     with pytest.raises(DataFileError, match=pattern):
         _load(tmp_path, added)
 
@@ -103,6 +107,7 @@ def _tidy() -> pd.DataFrame:
 
 
 def test_indicator_added_value_resolves_to_latest_known_at_as_of() -> None:
+    """An indicator added value resolves to its latest period published by as_of, with its title."""
     [v] = resolve_added_values(
         [{"indicator": "LOKAL_X"}],
         tidy=_tidy(),
@@ -116,6 +121,7 @@ def test_indicator_added_value_resolves_to_latest_known_at_as_of() -> None:
 
 
 def test_unknown_indicator_added_value_is_named() -> None:
+    """An added value naming an indicator the data lacks is a DataFileError naming file, goal, field and kommun."""
     with pytest.raises(
         DataFileError,
         match=r"assessments/2019-T1\.yaml: goal 4, field 'added_values\[1\]\.indicator': 'N00000' is not in the data for 0665",
@@ -132,6 +138,7 @@ def test_unknown_indicator_added_value_is_named() -> None:
 
 
 def test_previous_period_chain() -> None:
+    """The assessment before T2 is T1, before Y is T2, before next year's T1 is Y."""
     assert [
         previous_assessment_period(parse_period(p)).id for p in ("2019-T2", "2019-Y", "2020-T1")
     ] == ["2019-T1", "2019-T2", "2019-Y"]
@@ -140,6 +147,7 @@ def test_previous_period_chain() -> None:
 def test_new_prefills_from_previous_and_never_overwrites(
     tmp_path: Path, demo_raw: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """`assessments new` copies the previous period's texts and values without dates, and refuses to overwrite an edited file."""
     folder = tmp_path / "assessments"
     assert (
         main(
@@ -170,6 +178,7 @@ def test_new_prefills_from_previous_and_never_overwrites(
 
 
 def test_new_without_previous_writes_a_template(tmp_path: Path) -> None:
+    """`assessments new` with no earlier file writes a template for every goal of the period."""
     assert main(["assessments", "new", "--period", "2020-T1", "--raw", str(tmp_path)]) == 0
     text = (tmp_path / "assessments" / "2020-T1.yaml").read_text(encoding="utf-8")
     assert "period: 2020-T1" in text and "goal: 8" in text and "2019-Y.yaml" not in text
@@ -178,6 +187,7 @@ def test_new_without_previous_writes_a_template(tmp_path: Path) -> None:
 def test_new_refuses_the_project_raw_folder_and_needs_a_folder(
     demo_raw: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """`assessments new` refuses a folder under data/raw and, without --raw or --assessments, asks for one."""
     assert (
         main(
             [
@@ -194,3 +204,17 @@ def test_new_refuses_the_project_raw_folder_and_needs_a_folder(
     assert "never writes under the project's data/raw" in capsys.readouterr().err
     assert main(["assessments", "new", "--period", "2019-T2"]) == 2
     assert "--assessments DIR" in capsys.readouterr().err
+
+
+def _expected_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def test_assessments_new_file_gets_the_umask_mode(tmp_path: Path) -> None:
+    """`assessments new` writes its YAML with the mode the umask gives."""
+    assert main(["assessments", "new", "--period", "2020-T1", "--raw", str(tmp_path)]) == 0
+    assert (
+        stat.S_IMODE((tmp_path / "assessments" / "2020-T1.yaml").stat().st_mode) == _expected_mode()
+    )

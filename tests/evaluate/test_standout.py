@@ -57,6 +57,7 @@ def test_robust_band_ignores_one_outlier_and_handles_zero_mad() -> None:
 
 
 def test_a_kommun_far_above_its_peers_is_flagged() -> None:
+    """A value far above the peer band is flagged peer_high with the peer median, band, strength and a Swedish reason."""
     flags = find_standouts(_peer_case(25.0), municipality="0665", year=2022, peers=PEERS)
     [f] = flags.to_dict("records")
     assert (
@@ -69,10 +70,12 @@ def test_a_kommun_far_above_its_peers_is_flagged() -> None:
 
 
 def test_a_kommun_inside_the_band_is_not_flagged() -> None:
+    """A value inside the peer band is not flagged."""
     assert find_standouts(_peer_case(10.8), municipality="0665", year=2022, peers=PEERS).empty
 
 
 def test_far_below_is_flagged_low_and_direction_is_judged() -> None:
+    """A value far below the peers is flagged peer_low and called better when lower is better."""
     f = find_standouts(
         _peer_case(2.0), municipality="0665", year=2022, peers=PEERS, directions={"N1": False}
     ).iloc[0]
@@ -89,6 +92,7 @@ def test_mad_zero_peers() -> None:
 
 
 def test_k_is_configurable() -> None:
+    """A wider band (k=10) stops flagging a value the default band flags."""
     tidy = _peer_case(12.0)
     assert find_standouts(tidy, municipality="0665", year=2022, peers=PEERS).empty is False
     assert find_standouts(
@@ -97,6 +101,7 @@ def test_k_is_configurable() -> None:
 
 
 def test_counts_are_not_compared_with_peers_and_too_few_peers_means_no_peer_data() -> None:
+    """Counts are never compared with peers, and three peers are too few for a peer flag."""
     assert find_standouts(
         _peer_case(250.0, unit="antal"), municipality="0665", year=2022, peers=PEERS
     ).empty
@@ -144,6 +149,7 @@ def _gap_case(gap_2022: float) -> pd.DataFrame:
 
 
 def test_a_widening_gender_gap_is_flagged() -> None:
+    """A women-men gap that widens clearly is flagged with both values; a gap that barely moves is not."""
     flags = find_standouts(_gap_case(4.0), municipality="0665", year=2022, peers=PEERS)
     [f] = flags[flags["code"] == "gender_gap_widening"].to_dict("records")
     assert (
@@ -158,6 +164,7 @@ def test_a_widening_gender_gap_is_flagged() -> None:
 
 
 def test_input_is_not_changed() -> None:
+    """find_standouts leaves its input frame unchanged."""
     tidy = _peer_case(25.0)
     before = tidy.copy()
     find_standouts(tidy, municipality="0665", year=2022, peers=PEERS)

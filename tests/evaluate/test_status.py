@@ -38,6 +38,7 @@ def test_p_met_decrease_for_lower_is_better() -> None:
 
 
 def test_better_than_follows_direction() -> None:
+    """'better_than' a reference is likely met for a higher forecast when higher is better, unlikely when lower is; no reference gives None."""
     s = np.random.default_rng(0).normal(5.0, 0.5, 4000)
     hi = p_met(_fc(5.0, s), _ind("better_than", "higher_is_better"), reference=4.0)
     lo = p_met(_fc(5.0, s), _ind("better_than", "lower_is_better"), reference=4.0)
@@ -46,6 +47,7 @@ def test_better_than_follows_direction() -> None:
 
 
 def test_at_least_at_most_and_tolerance() -> None:
+    """at_least at the target is about a coin flip, at_most well below the target is met, and a tolerance gives slack to 'increase'."""
     s = np.random.default_rng(0).normal(50.0, 5.0, 4000)
     assert p_met(_fc(50, s), _ind("at_least", "higher_is_better", 50)) == pytest.approx(
         0.5, abs=0.05
@@ -56,12 +58,14 @@ def test_at_least_at_most_and_tolerance() -> None:
 
 
 def test_outcome_gives_zero_or_one() -> None:
+    """An outcome meets the goal with probability 1 or 0; no basis gives None."""
     assert p_met(_fc(8.0, None, basis="outcome"), _ind("decrease", "lower_is_better")) == 1.0
     assert p_met(_fc(12.0, None, basis="outcome"), _ind("decrease", "lower_is_better")) == 0.0
     assert p_met(_fc(12.0, None, basis="none"), _ind("decrease", "lower_is_better")) is None
 
 
 def test_status_thresholds() -> None:
+    """Probabilities map to met (from 0.75), partly_met, not_met (from 0.25 down) and None to not_assessable."""
     assert indicator_status(0.8, TH) == "met"
     assert indicator_status(0.75, TH) == "met"
     assert indicator_status(0.5, TH) == "partly_met"
@@ -70,6 +74,7 @@ def test_status_thresholds() -> None:
 
 
 def test_rollup_rules() -> None:
+    """Roll-ups: mean_p averages, min_p takes the worst, all_met multiplies; all unassessable gives none, an unknown rule is a ValueError."""
     assert rollup("mean_p", [0.9, 0.7], ["met", "partly_met"], TH) == ("met", pytest.approx(0.8))
     assert rollup("min_p", [0.9, 0.2], ["met", "not_met"], TH)[0] == "not_met"
     status, p = rollup("all_met", [0.9, 0.9], ["met", "met"], TH)

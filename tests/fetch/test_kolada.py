@@ -173,7 +173,7 @@ def kolada() -> Iterator[FakeKolada]:
     fake = FakeKolada()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             status, headers, body = fake.answer(self.path)
             if status == 200:
                 fake.served[f"http://127.0.0.1:{fake.port}{self.path}"] = body
@@ -316,6 +316,7 @@ def test_reader_lag_rule_dates_before_fetch() -> None:
 
 
 def test_reader_units_per_kpi() -> None:
+    """The API reader takes a KPI's unit from the units map and falls back to the default unit for other KPIs."""
     rows = read_kolada_api_json(
         FIX / "v3_data_page2.json", rel="x.json", unit="antal", units={"n03926": "%"}
     )
@@ -327,6 +328,7 @@ def test_reader_units_per_kpi() -> None:
 
 
 def test_reader_metadata_and_group_pages_give_no_rows() -> None:
+    """KPI metadata and municipality-group pages (v2 and v3) give no data rows."""
     for name in ("v3_kpi.json", "v2_kpi.json", "v3_groups.json", "v2_groups.json"):
         assert read_kolada_api_json(FIX / name, rel=name).empty
 
@@ -345,6 +347,7 @@ def test_kpi_metadata_v2_and_v3() -> None:
 
 
 def test_groups_both_member_shapes() -> None:
+    """Municipality groups are read from both the v3 and the v2 member shapes, with ids and titles."""
     groups = read_municipality_groups([FIX / "v3_groups.json", FIX / "v2_groups.json"])
     assert groups["member_id"].tolist() == ["0604", "0617", "0665", "0680", "0665"]
     assert groups["member_title"].tolist()[3] == "Jönköping"
@@ -366,6 +369,7 @@ def test_reader_bad_pages(name: str, match: str) -> None:
 
 
 def test_shape_problem_names_the_field() -> None:
+    """shape_problem names the first missing field by its path, for data pages and group pages."""
     assert (
         shape_problem(
             {
@@ -447,6 +451,7 @@ def test_fetch_splits_again_on_422(kolada: FakeKolada, tmp_path: Path) -> None:
 
 
 def test_fetch_peers_from_kolada_group(kolada: FakeKolada, tmp_path: Path) -> None:
+    """Peers given as a Kolada group are its members, the group page is saved, and an unknown group is named."""
     res = _fetch(
         kolada, tmp_path / "raw" / "kolada", kpis=["N03926"], peers=["kolada-group", "G900001"]
     )
@@ -457,6 +462,7 @@ def test_fetch_peers_from_kolada_group(kolada: FakeKolada, tmp_path: Path) -> No
 
 
 def test_429_then_success_is_retried_and_logged(kolada: FakeKolada, tmp_path: Path) -> None:
+    """A 429 is retried once and the failed attempt is logged with its status and body."""
     _fill(kolada)
     kolada.faults.append(["/data/", 429, {"Retry-After": "0"}, b'{"detail": "slow down"}', 1])
     res = _fetch(kolada, tmp_path / "raw" / "kolada")
@@ -468,6 +474,7 @@ def test_429_then_success_is_retried_and_logged(kolada: FakeKolada, tmp_path: Pa
 
 
 def test_retry_after_is_honoured(kolada: FakeKolada) -> None:
+    """The client sleeps the Retry-After seconds of a 429, then the exponential backoff for the next retry."""
     kolada.faults.append(["/kpi/", 429, {"Retry-After": "7"}, b"{}", 1])
     kolada.faults.append(["/kpi/", 503, {}, b"{}", 1])
     slept: list[float] = []
@@ -477,6 +484,7 @@ def test_retry_after_is_honoured(kolada: FakeKolada) -> None:
 
 
 def test_500_retried_then_success(kolada: FakeKolada, tmp_path: Path) -> None:
+    """Two 500 answers are retried and the fetch then succeeds with two retries counted."""
     _fill(kolada)
     kolada.faults.append(["/data/", 500, {}, b"Internal Server Error", 2])
     res = _fetch(kolada, tmp_path / "raw" / "kolada")
@@ -498,6 +506,7 @@ def test_500_for_good_fails_and_writes_nothing(kolada: FakeKolada, tmp_path: Pat
 
 
 def test_malformed_page_names_url_and_writes_nothing(kolada: FakeKolada, tmp_path: Path) -> None:
+    """A page that is not valid JSON stops the fetch naming its URL and leaves no snapshot behind."""
     _fill(kolada)
     kolada.faults.append(["page=2", 200, {}, b'{"count": 3, "values": [{"kpi": "N0', 1])
     out = tmp_path / "raw" / "kolada"
@@ -521,6 +530,7 @@ def test_malformed_page_names_url_and_writes_nothing(kolada: FakeKolada, tmp_pat
 def test_changed_shape_names_the_field(
     kolada: FakeKolada, tmp_path: Path, body: bytes, field: str
 ) -> None:
+    """A data page missing 'values' or 'period' stops the fetch naming the field and writes nothing."""
     kolada.faults.append(["/data/", 200, {}, body, 1])
     out = tmp_path / "raw" / "kolada"
     with pytest.raises(
@@ -544,6 +554,7 @@ def test_unknown_kpi(kolada: FakeKolada, tmp_path: Path) -> None:
 
 
 def test_kpi_without_data_is_a_warning(kolada: FakeKolada, tmp_path: Path) -> None:
+    """A KPI with metadata but no data is listed in kpis_without_data, not an error."""
     _fill(kolada)
     kolada.kpi_meta["N00001"] = {"id": "N00001", "title": "ILLUSTRATIVE empty"}
     res = _fetch(kolada, tmp_path / "raw" / "kolada", kpis=["N03926", "N00001"])
@@ -584,6 +595,7 @@ def test_connection_refused_and_dns_failure(
 
 
 def test_404_from_wrong_base_url_is_bad_input(kolada: FakeKolada, tmp_path: Path) -> None:
+    """A 404 from a wrong base URL is an HTTP error naming the request and --base-url, with exit code 2."""
     with pytest.raises(
         api.KoladaHTTPError,
         match=r"/v2/kpi/N03926,N00999\?per_page=5000: HTTP 404; body: .*check --base-url",
@@ -610,6 +622,7 @@ def test_second_fetch_new_folder_first_untouched(kolada: FakeKolada, tmp_path: P
 
 
 def test_sources_yaml_keeps_other_entries_and_comments(kolada: FakeKolada, tmp_path: Path) -> None:
+    """Fetch appends its entry to sources.yaml keeping the analyst's entries and comments, and a later fetch keeps a tuned lag."""
     raw = tmp_path / "raw"
     raw.mkdir()
     original = "# The analyst's own notes.\nsources:\n  # Local registers\n  - name: lokalt\n    files: lokalt/register.csv\n    reader: local_register\n    publication_lag: {days: 0}\n"
@@ -629,16 +642,14 @@ def test_sources_yaml_keeps_other_entries_and_comments(kolada: FakeKolada, tmp_p
 
 
 def test_broken_sources_yaml_stops_before_fetching(kolada: FakeKolada, tmp_path: Path) -> None:
+    """An invalid sources.yaml stops the fetch before any request and before any snapshot is written."""
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "sources.yaml").write_text("sources: [unclosed\n")
     with pytest.raises(api.KsAnalysisError, match="is not valid YAML"):
         _fetch(kolada, raw / "kolada")
-    assert (
-        kolada.seen == []
-        and not (raw / "kolada").exists()
-        or list((raw / "kolada").iterdir()) == []
-    )
+    assert kolada.seen == []
+    assert not (raw / "kolada").exists() or list((raw / "kolada").iterdir()) == []
 
 
 # --- end to end: CLI fetch, clean, vintages ------------------------------------------------
@@ -706,6 +717,7 @@ def test_cli_fetch_then_clean_gives_served_values(
 def test_cli_failure_exit_codes(
     kolada: FakeKolada, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """`fetch kolada` exits 2 for an unknown KPI or a bad year, 1 when the server stays unavailable, and leaves no snapshot."""
     out = tmp_path / "raw" / "kolada"
     assert (
         main(
@@ -807,6 +819,7 @@ def test_revisions_and_as_of_pick_the_vintage(kolada: FakeKolada, tmp_path: Path
 
 
 def test_bad_arguments_write_nothing(kolada: FakeKolada, tmp_path: Path) -> None:
+    """A non-http base URL, an unknown peer or a non-kommun municipality is refused before any request or file."""
     out = tmp_path / "raw" / "kolada"
     with pytest.raises(api.KsAnalysisError, match="is not an http"):
         _fetch(kolada, out, base_url="ftp://example.org/v3")

@@ -93,6 +93,7 @@ def test_stock_carries_the_latest_value() -> None:
 
 
 def test_ses_pooled() -> None:
+    """Pooled simple exponential smoothing gives the last value with alpha 1 and the midpoint with alpha 0.5."""
     hist = np.array([[0.0], [2.0]])
     cur = np.array([np.nan])
     assert m.ses_pooled(hist, cur, m.MethodContext(aggregation="point", ses_alpha=1.0)) == 2.0

@@ -28,11 +28,13 @@ goals:
 
 
 def test_a_valid_file_loads(tmp_path: Path) -> None:
+    """A valid assessments file loads with its direction and activities and no note."""
     found, note = load_assessments(_write(tmp_path, GOOD), "2019-T1", [4, 5, 7, 8])
     assert note is None and found[4].direction == "positiv" and found[4].activities == ("Träffar",)
 
 
 def test_missing_file_gives_a_visible_note(tmp_path: Path) -> None:
+    """A missing assessments file gives no assessments and a note naming the expected file."""
     found, note = load_assessments(tmp_path, "2019-T2", [4, 5, 7, 8])
     assert found == {} and note is not None and "2019-T2.yaml" in note
 
@@ -60,11 +62,13 @@ def test_missing_file_gives_a_visible_note(tmp_path: Path) -> None:
     ],
 )
 def test_invalid_fields_are_named(tmp_path: Path, body: str, pattern: str) -> None:
+    """A bad direction, empty text, a steering goal, a bad date or a wrong period is a DataFileError naming file, goal and field."""
     with pytest.raises(DataFileError, match=pattern):
         load_assessments(_write(tmp_path, body), "2019-T1", [4, 5, 7, 8])
 
 
 def test_markup_in_an_assessment_is_escaped(tmp_path: Path) -> None:
+    """HTML in an assessment's text is escaped in the goal section, never rendered."""
     body = GOOD.replace("text: Bra samverkan.", "text: \"<script>alert('x')</script> <b>fet</b>\"")
     found, _ = load_assessments(_write(tmp_path, body), "2019-T1", [4])
     a = found[4]

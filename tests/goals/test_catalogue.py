@@ -12,6 +12,7 @@ from ks_analysis.goals.catalogue import DEFAULT_CATALOGUE, load_catalogue
 
 
 def test_packaged_catalogue_has_the_decisions_8_goals_and_kinds() -> None:
+    """The packaged catalogue has the decision's 8 goals, 4 steering and 4 supporting, 6 areas, and their documents and titles."""
     cat = load_catalogue()
     assert [g.id for g in cat.goals] == [1, 2, 3, 4, 5, 6, 7, 8]
     kinds = {g.id: g.kind for g in cat.goals}
@@ -29,6 +30,7 @@ def test_packaged_catalogue_has_the_decisions_8_goals_and_kinds() -> None:
 
 
 def test_steering_goals_carry_the_issues_starting_indicators() -> None:
+    """The steering goals hold their starting indicators, with directions, genders, targets and the U00408 successor."""
     cat = load_catalogue()
     ids = {g.id: [i.id for i in g.indicators] for g in cat.goals}
     assert {
@@ -69,6 +71,8 @@ def _broken(tmp_path: Path, mutate: object) -> Path:
 
 
 def test_unknown_target_type_names_file_goal_and_indicator(tmp_path: Path) -> None:
+    """An unknown target type is a CatalogueError naming the file, goal and indicator."""
+
     def mutate(d: dict) -> None:
         d["goals"][1]["indicators"][0]["target"]["type"] = "grow"
 
@@ -80,6 +84,8 @@ def test_unknown_target_type_names_file_goal_and_indicator(tmp_path: Path) -> No
 
 
 def test_missing_direction_is_an_error(tmp_path: Path) -> None:
+    """An indicator without a direction is a CatalogueError naming goal and indicator."""
+
     def mutate(d: dict) -> None:
         del d["goals"][0]["indicators"][0]["direction"]
 
@@ -88,6 +94,8 @@ def test_missing_direction_is_an_error(tmp_path: Path) -> None:
 
 
 def test_duplicate_goal_id_is_an_error(tmp_path: Path) -> None:
+    """Two goals with the same id are a CatalogueError naming the id."""
+
     def mutate(d: dict) -> None:
         d["goals"][2]["id"] = 2
 
@@ -96,6 +104,8 @@ def test_duplicate_goal_id_is_an_error(tmp_path: Path) -> None:
 
 
 def test_duplicate_indicator_id_is_an_error(tmp_path: Path) -> None:
+    """An indicator id used in two goals is a CatalogueError naming both goals."""
+
     def mutate(d: dict) -> None:
         d["goals"][2]["indicators"][0]["id"] = "N03926"
 
@@ -106,5 +116,6 @@ def test_duplicate_indicator_id_is_an_error(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    """A catalogue path that does not exist is a CatalogueError saying it was not found."""
     with pytest.raises(CatalogueError, match="goal catalogue not found"):
         load_catalogue(tmp_path / "nope.yaml")

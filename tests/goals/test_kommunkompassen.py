@@ -40,6 +40,7 @@ def test_eight_areas_and_aliases() -> None:
 
 
 def test_a_valid_register_loads_with_measure_points(tmp_path: Path) -> None:
+    """A valid Kommunkompassen register loads each area's scores per year with its measure points."""
     evals = read_register(_raw(tmp_path, GOOD))
     od = [e for e in evals if e.area == "offentlighet_demokrati"]
     assert [(e.year, e.score) for e in od] == [(2015, 52.0), (2018, 58.0)]
@@ -48,6 +49,7 @@ def test_a_valid_register_loads_with_measure_points(tmp_path: Path) -> None:
 
 
 def test_semicolon_register_and_absent_register(tmp_path: Path) -> None:
+    """A semicolon-separated register loads like a comma one; no register gives no evaluations."""
     assert read_register(tmp_path) == []
     evals = read_register(_raw(tmp_path, GOOD.replace(",", ";")))
     assert len(evals) == 3
@@ -84,11 +86,13 @@ def test_semicolon_register_and_absent_register(tmp_path: Path) -> None:
     ],
 )
 def test_invalid_rows_are_named(tmp_path: Path, body: str, pattern: str) -> None:
+    """A score out of range or not a number, an unknown area, a bad year, a repeated area, a missing column or orphan measure points names file, row and column."""
     with pytest.raises(DataFileError, match=pattern):
         read_register(_raw(tmp_path, body))
 
 
 def test_goal_entries_show_latest_and_previous_known_by_the_year(tmp_path: Path) -> None:
+    """A goal's entry shows the latest evaluation known by the year and the one before with the change; an unevaluated area gives none."""
     evals = read_register(_raw(tmp_path, GOOD))
     [entry] = kommunkompassen_for_goal(("offentlighet_demokrati",), evals, 2019)
     assert (entry["year"], entry["score"], entry["previous"], entry["change"]) == (
@@ -103,6 +107,7 @@ def test_goal_entries_show_latest_and_previous_known_by_the_year(tmp_path: Path)
 
 
 def test_catalogue_maps_goals_to_areas_and_refuses_unknown(tmp_path: Path) -> None:
+    """The catalogue maps goal 6 to a Kommunkompassen area, every area is known, and an unknown area is a CatalogueError."""
     cat = load_catalogue()
     assert cat.goal(6).kommunkompassen == ("offentlighet_demokrati",)
     assert all(a in AREAS for g in cat.goals for a in g.kommunkompassen)
@@ -116,5 +121,6 @@ def test_catalogue_maps_goals_to_areas_and_refuses_unknown(tmp_path: Path) -> No
 
 
 def test_demo_register_has_two_evaluations(demo_raw: Path) -> None:
+    """The demo register holds the 2015 and 2018 evaluations."""
     years = {e.year for e in read_register(demo_raw)}
     assert years == {2015, 2018}

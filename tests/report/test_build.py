@@ -24,12 +24,14 @@ def report_dir(demo_report_t1: Path) -> Path:
 
 
 def test_outputs_are_where_the_architecture_says(report_dir: Path) -> None:
+    """A published report folder holds rapport.html, report.json and the executed notebook."""
     assert (report_dir / "rapport.html").is_file()
     assert (report_dir / "report.json").is_file()
     assert (report_dir / "notebooks" / "03-goal-report.ipynb").is_file()
 
 
 def test_report_json_has_the_contract_keys(report_dir: Path) -> None:
+    """report.json holds the contract's keys, the demo T1 parameters, input hashes and 8 goals with valid statuses and indicator fields."""
     rep = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
     for key in (
         "municipality",
@@ -77,6 +79,7 @@ def test_report_json_has_the_contract_keys(report_dir: Path) -> None:
 
 
 def test_html_holds_every_goal_title_and_no_code(report_dir: Path) -> None:
+    """The HTML shows every goal title and no code, prompts, tracebacks or warnings, and its first screen says demo data."""
     html = (report_dir / "rapport.html").read_text(encoding="utf-8")
     for goal in load_catalogue().goals:
         assert goal.title.replace("/", "/") in html.replace("&#x27;", "'"), goal.id
@@ -96,6 +99,7 @@ def test_html_holds_every_goal_title_and_no_code(report_dir: Path) -> None:
 
 
 def test_html_loads_nothing_from_the_network(report_dir: Path) -> None:
+    """The HTML loads no script, stylesheet or image from the network and stays under 3 MB."""
     html = (report_dir / "rapport.html").read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=", html)
     assert not re.search(r"<link[^>]+href=\"?(https?:)?//", html)
@@ -104,6 +108,7 @@ def test_html_loads_nothing_from_the_network(report_dir: Path) -> None:
 
 
 def test_toc_links_resolve(report_dir: Path) -> None:
+    """Every table-of-contents link points to an id in the page."""
     html = (report_dir / "rapport.html").read_text(encoding="utf-8")
     ids = set(re.findall(r'id="([^"]+)"', html))
     links = re.findall(r'href="#([^"]+)"', html)
@@ -113,6 +118,7 @@ def test_toc_links_resolve(report_dir: Path) -> None:
 def test_failing_cell_exits_nonzero_and_keeps_the_previous_report(
     report_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A failing notebook cell raises NotebookError naming the cell, and the previous report stays byte for byte with no temporary folder left."""
     before = {p.name: p.read_bytes() for p in report_dir.iterdir() if p.is_file()}
     nb_dir = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS_DIR, nb_dir)

@@ -20,6 +20,7 @@ def x() -> ex.Exploration:
 
 
 def test_load_keeps_the_indicator_rows_and_the_lan_as_peers(x: ex.Exploration) -> None:
+    """An exploration keeps only its indicator's rows known by as_of and the other kommuner of the län as peers."""
     assert (
         x.indicator.id == "N03926"
         and x.in_catalogue
@@ -30,6 +31,7 @@ def test_load_keeps_the_indicator_rows_and_the_lan_as_peers(x: ex.Exploration) -
 
 
 def test_every_cell_renders_html_with_an_alt_text(x: ex.Exploration) -> None:
+    """Every exploration section renders HTML whose images are embedded and have alt text."""
     for fn in (
         ex.render_heading,
         ex.render_series,
@@ -46,11 +48,13 @@ def test_every_cell_renders_html_with_an_alt_text(x: ex.Exploration) -> None:
 
 
 def test_backtest_of_the_series_compares_forecasts_with_outcomes(x: ex.Exploration) -> None:
+    """The series backtest has one row with an error per consecutive year asked for."""
     bt = ex.backtest_series(x, years=3)
     assert len(bt) == 3 and bt["error"].notna().all() and (bt["year"].diff().dropna() == 1).all()
 
 
 def test_unknown_indicator_and_bad_gender_are_refused() -> None:
+    """An indicator without rows is refused naming the nearest ids with data; an unknown gender is refused."""
     with pytest.raises(
         ParameterError, match=r"'N99999' has no rows for 0665.*nearest ids with data: N00999"
     ):
@@ -63,6 +67,7 @@ def test_unknown_indicator_and_bad_gender_are_refused() -> None:
 def test_cli_renders_one_self_contained_html(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """`explore` writes one self-contained HTML file named after indicator, kommun and gender, and nothing else."""
     assert main(["-q", "explore", "N03926", "--gender", "K", "--out", str(tmp_path)]) == 0
     path = Path(capsys.readouterr().out.strip())
     assert path == tmp_path / "N03926-0665-K.html" and path.exists()
@@ -81,5 +86,6 @@ def test_cli_renders_one_self_contained_html(
 def test_cli_refuses_a_bad_municipality_before_any_kernel(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """`explore --municipality 665` exits 2 asking for 4 digits and writes nothing."""
     assert main(["explore", "N03926", "--municipality", "665", "--out", str(tmp_path)]) == 2
     assert "4 digits" in capsys.readouterr().err and not list(tmp_path.iterdir())

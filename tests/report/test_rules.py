@@ -30,6 +30,7 @@ def test_previous_forecast_is_rebuilt_as_known_at_its_own_cutoff(
 
 
 def test_outcomes_and_forecasts_are_counted_apart(helar_later_vintage: dict[str, Any]) -> None:
+    """The summary counts goals met on outcomes apart from forecasts, in the table and on the first screen."""
     rep = helar_later_vintage
     outcome_met = sum(g["status"] == "met" and g["basis"] == "outcome" for g in rep["goals"])
     assert outcome_met >= 1, "with 2019 published, some goals have outcomes"
@@ -39,6 +40,7 @@ def test_outcomes_and_forecasts_are_counted_apart(helar_later_vintage: dict[str,
 
 
 def test_as_of_before_the_cutoff_is_refused() -> None:
+    """An as_of before the period's cutoff is a ParameterError naming both dates."""
     with pytest.raises(
         ParameterError, match=r"--as-of 2019-05-01 is before the cutoff of 2019-T2 \(2019-08-31\)"
     ):
@@ -46,6 +48,7 @@ def test_as_of_before_the_cutoff_is_refused() -> None:
 
 
 def test_bad_peer_codes_exit_2_before_any_kernel(capsys: pytest.CaptureFixture[str]) -> None:
+    """`report --peers` with a non-code exits 2 naming it."""
     assert main(["report", "--period", "2019-T1", "--peers", "0604,abc"]) == 2
     assert "'abc' is not a kommun code" in capsys.readouterr().err
 
@@ -62,6 +65,7 @@ def test_another_kommun_gets_its_own_peers_and_no_borrowed_assessments() -> None
 
 
 def test_one_vote_per_indicator_women_and_men_weigh_equally() -> None:
+    """An indicator votes once: with women and men the total is left out and each weighs half; alone the total counts."""
     rows = [
         {"gender": "T", "p_met": 1.0},
         {"gender": "K", "p_met": 1.0},
