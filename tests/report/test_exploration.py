@@ -61,7 +61,7 @@ def test_backtest_replays_delar_2_from_the_period_calendar(
 
     def spy(*args: object, **kwargs: object) -> object:
         seen.append(kwargs["cutoff"])
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(ex, "forecast_indicator", spy)
     bt = ex.backtest_series(x, years=2)
