@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ks_analysis import geo as geo_mod
+from ks_analysis.swedish import fmt_number, fmt_signed, gender_sv
 
 __all__ = [
     "StandOutRules",
@@ -51,7 +52,6 @@ REASON_CODES = {
 }
 _MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
 _MEAN_AD_SCALE = 1.2533  # mean absolute deviation -> standard deviation for normal data
-_GENDER_SV = {"T": "totalt", "K": "kvinnor", "M": "män"}
 
 
 @dataclass(frozen=True)
@@ -153,10 +153,9 @@ def _looks_like_count(unit: str, values: np.ndarray) -> bool:
 
 
 def _fmt(x: float, unit: str = "") -> str:
-    ax = abs(x)
-    dec = 0 if ax >= 100 else 1 if ax >= 10 else 2
-    s = f"{x:,.{dec}f}".replace(",", "\u00a0").replace(".", ",").replace("-", "\u2212")
-    return f"{s}\u00a0{unit}".strip() if unit in ("%",) else s
+    """A number of a flag's reason in Swedish, with ' %' after shares (the unit chooses nothing else)."""
+    s = fmt_number(x)
+    return f"{s}\u00a0{unit}" if unit in ("%",) else s
 
 
 def _direction_word(code: str, higher_is_better: bool | None) -> str:
@@ -265,7 +264,7 @@ def find_standouts(
                 reason = (
                     f"{name} {_fmt(value, unit)} är klart {word} än jämförbara kommuner{_direction_word(code, directions.get(str(ind).split('__')[0]))}: "
                     f"median {_fmt(peer_median, unit)} för {n_peers} kommuner, normalt spann {_fmt(lo, unit)}–{_fmt(hi, unit)}"
-                    f"{'' if gender == 'T' else ' (' + _GENDER_SV[str(gender)] + ')'}."
+                    f"{'' if gender == 'T' else ' (' + gender_sv(str(gender)) + ')'}."
                 )
                 flags.append(
                     {
@@ -292,11 +291,10 @@ def find_standouts(
                 if abs(change - centre) > half and not (abs(change) < 1e-9 and half < 1e-6):
                     prev = float(s.loc[y - 1])
                     lo, hi = prev + centre - half, prev + centre + half
-                    sign = "+" if change >= 0 else "−"
                     reason = (
-                        f"Förändringen {y - 1}–{y} ({sign}{_fmt(abs(change))}) bryter mot kommunens egen utveckling: "
+                        f"Förändringen {y - 1}–{y} ({fmt_signed(change)}) bryter mot kommunens egen utveckling: "
                         f"de senaste {len(diffs)} åren ändrades värdet normalt mellan {_fmt(centre - half)} och {_fmt(centre + half)} per år"
-                        f"{'' if gender == 'T' else ' (' + _GENDER_SV[str(gender)] + ')'}."
+                        f"{'' if gender == 'T' else ' (' + gender_sv(str(gender)) + ')'}."
                     )
                     flags.append(
                         {
@@ -428,8 +426,8 @@ def find_standouts_in_raw(
 
     from ks_analysis.clean.tidy import run_clean
     from ks_analysis.goals.catalogue import load_catalogue
+    from ks_analysis.ingest.kolada_web import kolada_titles
     from ks_analysis.paths import DEMO_DIR
-    from ks_analysis.report.supporting import kolada_titles
 
     raw_p = Path(raw) if raw else DEMO_DIR
     as_of_d = dt.date.fromisoformat(as_of) if as_of else None

@@ -7,9 +7,12 @@ import numpy as np
 from ks_analysis.forecast.engine import Forecast
 from ks_analysis.goals.catalogue import Indicator
 
-__all__ = ["p_met", "met_outcome", "indicator_status", "rollup", "STATUSES"]
+__all__ = ["p_met", "met_outcome", "indicator_status", "rollup", "STATUSES", "GOAL_STATUSES"]
 
+#: Status codes of an indicator (and of a steering goal); their Swedish words are in ks_analysis.swedish.
 STATUSES = ("met", "partly_met", "not_met", "not_assessable")
+#: A goal's status codes: a supporting goal with a self-assessment has no forecast.
+GOAL_STATUSES = (*STATUSES, "no_forecast")
 
 
 def _threshold(

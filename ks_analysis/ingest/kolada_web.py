@@ -10,6 +10,7 @@ else a stable local id derived from the title, ``KOLADA_<TITLE IN CAPITALS>``
 
 from __future__ import annotations
 
+import csv
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +38,7 @@ __all__ = [
     "read_kolada_kpi_metadata",
     "read_kolada_metadata_csv",
     "kpi_units",
+    "kolada_titles",
 ]
 
 _KPI_ID = re.compile(r"^[A-Za-z]\d{5}$")
@@ -304,3 +306,21 @@ def read_kolada_long_names(
         source=source,
         source_file=rel,
     )
+
+
+def kolada_titles(raw: Path) -> dict[str, str]:
+    """KPI titles from a Kolada metadata file in the raw folder (``kpi_results.csv``: concept, name), if any.
+
+    The first such file under ``raw`` counts; an unreadable one gives no titles (titles are a
+    courtesy for readers, the ids stay).
+    """
+    titles: dict[str, str] = {}
+    for path in sorted(Path(raw).glob("**/kpi_results.csv"))[:1]:
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                for row in csv.DictReader(fh):
+                    if row.get("concept") and row.get("name"):
+                        titles[row["concept"].strip().upper()] = row["name"].strip()
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return {}
+    return titles

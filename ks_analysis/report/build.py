@@ -32,33 +32,14 @@ from ks_analysis.goals.assessments import load_assessments
 from ks_analysis.goals.catalogue import Catalogue, Goal, Indicator, load_catalogue
 from ks_analysis.periods import Period, parse_period
 from ks_analysis.report.supporting import enrich_report
+from ks_analysis.swedish import fmt_number, status_text
 
 __all__ = [
     "build_report",
     "write_report_json",
     "package_version",
     "ReportInputs",
-    "STATUS_SV",
-    "STATUS_SYMBOL",
 ]
-
-STATUS_SV = {
-    ("met", "forecast"): "Bedöms uppfyllas",
-    ("partly_met", "forecast"): "Bedöms delvis uppfyllas",
-    ("not_met", "forecast"): "Bedöms inte uppfyllas",
-    ("met", "outcome"): "Uppfyllt",
-    ("partly_met", "outcome"): "Delvis uppfyllt",
-    ("not_met", "outcome"): "Ej uppfyllt",
-    ("not_assessable", None): "Kan inte bedömas",
-    ("no_forecast", None): "Ingen prognos (stödjande mål)",
-}
-STATUS_SYMBOL = {
-    "met": "✔",
-    "partly_met": "◐",
-    "not_met": "✘",
-    "not_assessable": "?",
-    "no_forecast": "–",
-}
 
 
 def package_version() -> str:
@@ -66,12 +47,6 @@ def package_version() -> str:
         return version("ks-analysis")
     except PackageNotFoundError:  # pragma: no cover - running from a plain checkout
         return "0+unknown"
-
-
-def status_text(status: str, basis: str | None) -> str:
-    """The Swedish status text readers see."""
-    key = (status, basis if status in ("met", "partly_met", "not_met") else None)
-    return STATUS_SV.get(key, STATUS_SV.get((status, "forecast"), status))
 
 
 @dataclass(frozen=True)
@@ -472,12 +447,6 @@ def _rollup_reason(goal: Goal, ps: list[float | None]) -> str:
     return f"Målets status bygger på {rule} ({n} av {len(ps)} målindikatorer med prognos)."
 
 
-def _sv_number(x: float) -> str:
-    """A number as Swedish readers write it: '710 300', '2,14'."""
-    text = f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
-    return text.replace(",", "\u00a0").replace(".", ",")
-
-
 def _changes(
     current: list[dict[str, Any]], previous: list[dict[str, Any]] | None, prev_period: Period | None
 ) -> list[dict[str, Any]]:
@@ -513,7 +482,7 @@ def _changes(
                 and pr["forecast"] != r["forecast"]
             ):
                 why.append(
-                    f"prognosen ändrad {_sv_number(pr['forecast'])} → {_sv_number(r['forecast'])}"
+                    f"prognosen ändrad {fmt_number(pr['forecast'], r['unit'])} → {fmt_number(r['forecast'], r['unit'])}"
                 )
             if r["last_value"] != pr["last_value"]:
                 why.append("jämförelseårets värde har publicerats eller reviderats")

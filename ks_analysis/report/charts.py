@@ -12,9 +12,10 @@ from functools import lru_cache
 from html import escape
 from typing import Any
 
+from ks_analysis.swedish import fmt_number, gender_sv
+
 __all__ = ["indicator_chart", "goal_charts"]
 
-_GENDER_SV = {"T": "totalt", "K": "kvinnor", "M": "män"}
 _COLORS = {"T": "#1f4e79", "K": "#b5446e", "M": "#2a7f62"}
 
 
@@ -58,7 +59,7 @@ def indicator_chart(rows: list[dict[str, Any]], year: int) -> str:
     for r in rows:
         hist = sorted((int(y), v) for y, v in r["history"].items() if v is not None)
         color = _COLORS.get(r["gender"], "#333")
-        label = f"Kommunen, {_GENDER_SV[r['gender']]}" if len(rows) > 1 else "Kommunen"
+        label = f"Kommunen, {gender_sv(r['gender'])}" if len(rows) > 1 else "Kommunen"
         if hist:
             xs, ys = zip(*hist, strict=True)
             # A gap of more than one missing year is left open (biennial surveys are joined);
@@ -74,7 +75,9 @@ def indicator_chart(rows: list[dict[str, Any]], year: int) -> str:
             for k, seg in enumerate(segments):
                 sx, sy = zip(*seg, strict=True)
                 ax.plot(sx, sy, marker="o", ms=3, color=color, label=label if k == 0 else None)
-            alt_parts.append(f"{label}: {xs[0]}–{xs[-1]}, senast {ys[-1]:.3g} {unit} ({xs[-1]})")
+            alt_parts.append(
+                f"{label}: {xs[0]}–{xs[-1]}, senast {fmt_number(ys[-1], unit)} {unit} ({xs[-1]})"
+            )
         old = sorted(
             (int(y), v) for y, v in (r.get("predecessor_history") or {}).items() if v is not None
         )
@@ -93,7 +96,7 @@ def indicator_chart(rows: list[dict[str, Any]], year: int) -> str:
                 else None,
             )
             alt_parts.append(
-                f"tidigare serie {ox[0]}–{ox[-1]}, senast {oy[-1]:.3g} ({ox[-1]}), inte sammanbunden med den nya"
+                f"tidigare serie {ox[0]}–{ox[-1]}, senast {fmt_number(oy[-1], unit)} ({ox[-1]}), inte sammanbunden med den nya"
             )
         if r["forecast"] is not None:
             if r["basis"] == "outcome":
@@ -105,7 +108,7 @@ def indicator_chart(rows: list[dict[str, Any]], year: int) -> str:
                     ms=6,
                     label=f"Utfall {year}" if r is rows[0] else None,
                 )
-                alt_parts.append(f"utfall {year}: {r['forecast']:.3g}")
+                alt_parts.append(f"utfall {year}: {fmt_number(r['forecast'], unit)}")
             else:
                 if r["lo95"] is not None:
                     ax.fill_between(
@@ -136,9 +139,9 @@ def indicator_chart(rows: list[dict[str, Any]], year: int) -> str:
                     label=f"Prognos {year}" if r is rows[0] else None,
                 )
                 alt_parts.append(
-                    f"prognos {year}: {r['forecast']:.3g} (80 %: {r['lo80']:.3g}–{r['hi80']:.3g})"
+                    f"prognos {year}: {fmt_number(r['forecast'], unit)} (80 %: {fmt_number(r['lo80'], unit)}–{fmt_number(r['hi80'], unit)})"
                     if r["lo80"] is not None
-                    else f"prognos {year}: {r['forecast']:.3g}"
+                    else f"prognos {year}: {fmt_number(r['forecast'], unit)}"
                 )
     if (
         r0["target_type"] in ("at_least", "at_most")
@@ -148,7 +151,7 @@ def indicator_chart(rows: list[dict[str, Any]], year: int) -> str:
         ax.axhline(
             r0["target_value"], color="#c0392b", ls="--", lw=1.2, label=f"Mål: {r0['target']}"
         )
-        alt_parts.append(f"mållinje {r0['target_value']:g}")
+        alt_parts.append(f"mållinje {fmt_number(r0['target_value'], unit)}")
     elif r0["last_value"] is not None and r0["target_type"] in ("increase", "decrease"):
         ax.axhline(
             r0["last_value"],
@@ -157,7 +160,7 @@ def indicator_chart(rows: list[dict[str, Any]], year: int) -> str:
             lw=1.0,
             label=f"Målnivå: {'över' if r0['target_type'] == 'increase' else 'under'} {r0['last_year']} års värde",
         )
-        alt_parts.append(f"målnivå {r0['last_value']:.3g} ({r0['last_year']})")
+        alt_parts.append(f"målnivå {fmt_number(r0['last_value'], unit)} ({r0['last_year']})")
     if r0.get("series_break"):
         ax.axvline(r0["series_break"] - 0.5, color="#777", ls=":", lw=1)
         ax.text(

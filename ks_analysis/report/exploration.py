@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ks_analysis import geo as geo_mod
@@ -23,7 +22,11 @@ from ks_analysis.errors import ParameterError
 from ks_analysis.evaluate.standout import robust_band
 from ks_analysis.forecast.engine import Forecast, forecast_indicator, yearly_values
 from ks_analysis.goals.catalogue import Indicator, Target, load_catalogue
+from ks_analysis.ingest.kolada_web import kolada_titles
 from ks_analysis.paths import DEMO_DIR, PROJECT_ROOT, relative_to_root
+from ks_analysis.periods import Period
+from ks_analysis.report.sections import e as _e
+from ks_analysis.swedish import fmt_day_month, fmt_number, gender_sv
 
 __all__ = [
     "Exploration",
@@ -37,7 +40,8 @@ __all__ = [
     "backtest_series",
 ]
 
-_GENDER_SV = {"T": "totalt", "K": "kvinnor", "M": "män"}
+#: The track record replays the forecast of delår 2, the interim report closest to the year's end.
+_TRACK_PERIOD = "T2"
 _COLORS = {"T": "#1f4e79", "K": "#b5446e", "M": "#2a7f62"}
 
 
@@ -56,21 +60,6 @@ class Exploration:
         repr=False
     )  # every tidy row of the indicator (all municipalities, genders)
     in_catalogue: bool = False
-
-
-def _e(text: Any) -> str:
-    from html import escape
-
-    return "" if text is None else escape(str(text), quote=True)
-
-
-def _n(x: float | None, decimals: int | None = None) -> str:
-    if x is None or (isinstance(x, float) and not np.isfinite(x)):
-        return "–"
-    if decimals is None:
-        ax = abs(x)
-        decimals = 0 if ax >= 100 else 1 if ax >= 10 else 2
-    return f"{x:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",").replace("-", "\u2212")
 
 
 def _figure(fig: Any, alt: str, caption: str) -> str:
@@ -174,8 +163,6 @@ def load_exploration(
     except KeyError:
         ind = _adhoc_indicator(ind_id, mine)
         in_cat = False
-        from ks_analysis.report.supporting import kolada_titles
-
         title = kolada_titles(raw_p).get(ind_id, ind_id)
     peer_codes = tuple(p.strip().zfill(4) for p in peers.split(",") if p.strip()) or tuple(
         c for c in geo_mod.kommuner_in_lan(geo_mod.lan_of(municipality)) if c != municipality
@@ -213,17 +200,18 @@ def render_heading(x: Exploration) -> str:
         f'<h1 id="top">{_e(x.title)}</h1>'
         f"<ul><li>Id: {_e(x.indicator.id)}; enhet: {_e(x.indicator.unit or '–')}; frekvens: {_e(', '.join(sorted(set(mine['frequency']))))}; {_e(cat)}.</li>"
         f"<li>Data som var publicerad senast {_e(x.as_of.isoformat())}. Jämförelse: {len(x.peers)} kommuner ({_e(', '.join(geo_mod.geo(p).name for p in x.peers))}).</li>"
-        f"<li>Kön i data: {_e(', '.join(_GENDER_SV[g] for g in sorted(set(mine['gender']))))}. Vald: {_e(_GENDER_SV[x.gender])}.</li></ul></header>"
+        f"<li>Kön i data: {_e(', '.join(gender_sv(g) for g in sorted(set(mine['gender']))))}. Vald: {_e(gender_sv(x.gender))}.</li></ul></header>"
     )
 
 
 def render_series(x: Exploration) -> str:
     """The kommun's yearly series (the chosen gender), with its län and riket where present."""
+    u = x.indicator.unit
     lan = geo_mod.lan_of(x.municipality)
     series = {code: _yearly(x, code, x.gender) for code in (x.municipality, lan, "0000")}
     s = series[x.municipality]
     if s.empty:
-        return f"<h2>Serien</h2><p>Inga värden för {_e(_GENDER_SV[x.gender])}.</p>"
+        return f"<h2>Serien</h2><p>Inga värden för {_e(gender_sv(x.gender))}.</p>"
     fig, ax = _axes()
     for code, style in ((x.municipality, "-o"), (lan, "--"), ("0000", ":")):
         ser = series[code]
@@ -241,21 +229,22 @@ def render_series(x: Exploration) -> str:
     table = pd.DataFrame(
         {
             "År": s.index.astype(int),
-            geo_mod.geo(x.municipality).name: [_n(v) for v in s],
-            geo_mod.geo(lan).name: [_n(series[lan].get(y)) for y in s.index],
-            "Riket": [_n(series["0000"].get(y)) for y in s.index],
+            geo_mod.geo(x.municipality).name: [fmt_number(v, u) for v in s],
+            geo_mod.geo(lan).name: [fmt_number(series[lan].get(y), u) for y in s.index],
+            "Riket": [fmt_number(series["0000"].get(y), u) for y in s.index],
         }
     )
-    alt = f"Linjediagram: {x.title}, {geo_mod.geo(x.municipality).name} {int(s.index.min())}–{int(s.index.max())}, senast {_n(float(s.iloc[-1]))}."
+    alt = f"Linjediagram: {x.title}, {geo_mod.geo(x.municipality).name} {int(s.index.min())}–{int(s.index.max())}, senast {fmt_number(float(s.iloc[-1]), u)}."
     return (
         "<h2>Serien</h2>"
-        + _figure(fig, alt, f"{x.title}, {_GENDER_SV[x.gender]}")
+        + _figure(fig, alt, f"{x.title}, {gender_sv(x.gender)}")
         + _table(table.iloc[::-1].head(15), "Årsvärden, senaste först (högst 15 år)")
     )
 
 
 def render_peers(x: Exploration) -> str:
     """The latest common year's values of the kommun and its peers, and the peers' median and robust band over the years."""
+    u = x.indicator.unit
     mine = _yearly(x, x.municipality, x.gender)
     peer_series = {p: _yearly(x, p, x.gender) for p in x.peers}
     years = sorted(
@@ -293,7 +282,7 @@ def render_peers(x: Exploration) -> str:
     latest.append((geo_mod.geo(x.municipality).name + " ◀", float(mine.loc[y])))
     latest.sort(key=lambda t: -t[1])
     table = pd.DataFrame(
-        {"Kommun": [n for n, _ in latest], f"Värde {y}": [_n(v) for _, v in latest]}
+        {"Kommun": [n for n, _ in latest], f"Värde {y}": [fmt_number(v, u) for _, v in latest]}
     )
     alt = f"Diagram: {geo_mod.geo(x.municipality).name} mot jämförelsekommunernas median och robusta band {years[0]}–{y}."
     return (
@@ -305,6 +294,7 @@ def render_peers(x: Exploration) -> str:
 
 def render_gender(x: Exploration) -> str:
     """Women and men separately, and the gap between them, where the data is split by gender."""
+    u = x.indicator.unit
     k, m = _yearly(x, x.municipality, "K"), _yearly(x, x.municipality, "M")
     if k.empty or m.empty:
         return "<h2>Kvinnor och män</h2><p>Indikatorn är inte uppdelad på kön i data.</p>"
@@ -319,9 +309,9 @@ def render_gender(x: Exploration) -> str:
     table = pd.DataFrame(
         {
             "År": years,
-            "Kvinnor": [_n(float(k.loc[y])) for y in years],
-            "Män": [_n(float(m.loc[y])) for y in years],
-            "Skillnad (K − M)": [_n(float(k.loc[y] - m.loc[y])) for y in years],
+            "Kvinnor": [fmt_number(float(k.loc[y]), u) for y in years],
+            "Män": [fmt_number(float(m.loc[y]), u) for y in years],
+            "Skillnad (K − M)": [fmt_number(float(k.loc[y] - m.loc[y]), u) for y in years],
         }
     )
     alt = f"Diagram: {x.title} för kvinnor och män {years[0]}–{years[-1]}."
@@ -334,6 +324,7 @@ def render_gender(x: Exploration) -> str:
 
 def render_provenance(x: Exploration) -> str:
     """Which files and rows the kommun's values come from, and when each became known."""
+    u = x.indicator.unit
     mine = x.rows[x.rows["municipality"] == x.municipality]
     by_file = (
         mine.groupby(["source", "source_file"])
@@ -354,8 +345,8 @@ def render_provenance(x: Exploration) -> str:
     detail = pd.DataFrame(
         {
             "Period": latest["period"].astype(str),
-            "Kön": latest["gender"].map(_GENDER_SV),
-            "Värde": [_n(float(v)) for v in latest["value"]],
+            "Kön": latest["gender"].map(gender_sv),
+            "Värde": [fmt_number(float(v), u) for v in latest["value"]],
             "Fil": latest["source_file"],
             "Rad": latest["source_row"].astype(int),
             "Publicerad": pd.to_datetime(latest["published"]).dt.date.astype(str),
@@ -372,7 +363,7 @@ def render_provenance(x: Exploration) -> str:
 
 
 def backtest_series(x: Exploration, years: int = 5) -> pd.DataFrame:
-    """What the forecast engine would have said for each of the last ``years`` complete years, at 31 August, against the outcome.
+    """What the forecast engine would have said for each of the last ``years`` complete years, at delår 2's cutoff (31 August), against the outcome.
 
     Returns:
         One row per year: year, forecast, lo80, hi80, outcome, error, inside80, method.
@@ -380,7 +371,7 @@ def backtest_series(x: Exploration, years: int = 5) -> pd.DataFrame:
     s = _yearly(x, x.municipality, x.gender)
     out = []
     for y in [int(v) for v in s.index][-years:]:
-        cutoff = dt.date(y, 8, 31)
+        cutoff = Period(y, _TRACK_PERIOD).cutoff
         fc = forecast_indicator(
             x.rows,
             municipality=x.municipality,
@@ -428,6 +419,7 @@ def _forecast_now(x: Exploration) -> Forecast:
 
 def render_forecast(x: Exploration) -> str:
     """The forecast of the next year with its method diagnostics, and how the engine did on this series before."""
+    u = x.indicator.unit
     fc = _forecast_now(x)
     if fc.point is None:
         return "<h2>Prognos</h2><p>För få värden för en prognos.</p>"
@@ -483,18 +475,20 @@ def render_forecast(x: Exploration) -> str:
                 {"forecast": "prognos", "outcome": "utfall"}.get(fc.basis, fc.basis),
                 fc.method,
                 fc.rung,
-                _n(fc.point),
-                f"{_n(fc.lo80)} – {_n(fc.hi80)}",
-                f"{_n(fc.lo95)} – {_n(fc.hi95)}",
-                f"{fc.last_year}: {_n(fc.last_value)}",
+                fmt_number(fc.point, u),
+                f"{fmt_number(fc.lo80, u)} – {fmt_number(fc.hi80, u)}",
+                f"{fmt_number(fc.lo95, u)} – {fmt_number(fc.hi95, u)}",
+                f"{fc.last_year}: {fmt_number(fc.last_value, u)}",
                 f"{fc.known_periods} av {fc.total_periods}",
-                _n(fc.scale),
+                fmt_number(fc.scale, u),
                 fc.calibration or "–",
                 ", ".join(fc.flags) or "–",
             ],
         }
     )
     bt = backtest_series(x)
+    when = fmt_day_month(Period(x.as_of.year, _TRACK_PERIOD).cutoff)  # '31 augusti'
+    short = when[: when.index(" ") + 4]  # '31 aug'
     track = ""
     if len(bt):
         mae = float(bt["error"].abs().mean())
@@ -503,21 +497,22 @@ def render_forecast(x: Exploration) -> str:
             pd.DataFrame(
                 {
                     "År": bt["year"],
-                    "Prognos (31 aug)": [_n(v) for v in bt["forecast"]],
+                    f"Prognos ({short})": [fmt_number(v, u) for v in bt["forecast"]],
                     "80 %": [
-                        f"{_n(a)} – {_n(b)}" for a, b in zip(bt["lo80"], bt["hi80"], strict=True)
+                        f"{fmt_number(a, u)} – {fmt_number(b, u)}"
+                        for a, b in zip(bt["lo80"], bt["hi80"], strict=True)
                     ],
-                    "Utfall": [_n(v) for v in bt["outcome"]],
-                    "Fel": [_n(v) for v in bt["error"]],
+                    "Utfall": [fmt_number(v, u) for v in bt["outcome"]],
+                    "Fel": [fmt_number(v, u) for v in bt["error"]],
                     "Inom 80 %": [
                         "ja" if v else "nej" if v is not None else "–" for v in bt["inside80"]
                     ],
                     "Metod": bt["method"],
                 }
             ),
-            f"Så hade prognosen (per 31 augusti) träffat de senaste åren: medelfel {_n(mae)}, {int(hits.sum())} av {len(hits)} inom 80 %-intervallet",
+            f"Så hade prognosen (per {when}) träffat de senaste åren: medelfel {fmt_number(mae, u)}, {int(hits.sum())} av {len(hits)} inom 80 %-intervallet",
         )
-    alt = f"Diagram: {x.title}, utfall till {fc.last_year} och prognos {fc.year} {_n(fc.point)} med intervall."
+    alt = f"Diagram: {x.title}, utfall till {fc.last_year} och prognos {fc.year} {fmt_number(fc.point, u)} med intervall."
     return (
         "<h2>Prognos och metod</h2>"
         + _figure(fig, alt, f"Prognos {fc.year} med 80 % och 95 % intervall")

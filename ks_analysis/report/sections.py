@@ -9,7 +9,21 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from ks_analysis.report.build import STATUS_SYMBOL
+from ks_analysis.periods import Period
+from ks_analysis.swedish import (
+    FAMILY_SV,
+    STATUS_CLASS,
+    STATUS_COUNT_SV,
+    STATUS_ORDER,
+    STATUS_SYMBOL,
+    fmt_date,
+    fmt_day_month,
+    fmt_number,
+    fmt_percent,
+    gender_sv,
+    method_sv,
+    status_text,
+)
 
 __all__ = [
     "first_screen",
@@ -19,45 +33,9 @@ __all__ = [
     "rules_section",
     "changes_section",
     "method_section",
-    "fmt_number",
     "status_badge",
+    "e",
 ]
-
-_MONTHS = [
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
-_GENDER_SV = {"T": "Totalt", "K": "Kvinnor", "M": "Män"}
-_STATUS_CLASS = {
-    "met": "st-met",
-    "partly_met": "st-partly",
-    "not_met": "st-not",
-    "not_assessable": "st-na",
-    "no_forecast": "st-nf",
-}
-_STATUS_ORDER = ["met", "partly_met", "not_met", "not_assessable", "no_forecast"]
-_COUNT_SV = {
-    "met": "bedöms uppfyllas",
-    "partly_met": "bedöms delvis uppfyllas",
-    "not_met": "bedöms inte uppfyllas",
-    "not_assessable": "kan inte bedömas",
-    "no_forecast": "stödjande mål utan prognos",
-}
-_COUNT_SV_OUTCOME = {
-    "met": "uppfyllda",
-    "partly_met": "delvis uppfyllda",
-    "not_met": "ej uppfyllda",
-}
 
 
 def e(text: Any) -> str:
@@ -65,32 +43,14 @@ def e(text: Any) -> str:
     return "" if text is None else escape(str(text), quote=True)
 
 
-def fmt_date(iso: str | None) -> str:
-    """'2019-04-30' -> '30 april 2019'."""
-    if not iso:
-        return ""
-    y, m, d = (int(x) for x in iso[:10].split("-"))
-    return f"{d} {_MONTHS[m - 1]} {y}"
-
-
-def fmt_number(x: float | None, unit: str = "", decimals: int | None = None) -> str:
-    """Swedish number format: space as thousands separator, comma as decimal sign."""
-    if x is None:
-        return "–"
-    if decimals is None:
-        ax = abs(x)
-        decimals = 0 if ax >= 100 or unit == "antal" else 1 if ax >= 10 else 2
-    s = f"{x:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",")
-    return s
-
-
-def fmt_p(p: float | None) -> str:
-    return "–" if p is None else f"{round(100 * p):d}\u00a0%"
-
-
 def status_badge(status: str, text: str) -> str:
     """Status as symbol + text + colour class (never colour alone)."""
-    return f'<span class="status {_STATUS_CLASS.get(status, "")}"><span class="sym" aria-hidden="true">{STATUS_SYMBOL.get(status, "")}</span> {e(text)}</span>'
+    return f'<span class="status {STATUS_CLASS.get(status, "")}"><span class="sym" aria-hidden="true">{STATUS_SYMBOL.get(status, "")}</span> {e(text)}</span>'
+
+
+def _badge(status: str, basis: str | None) -> str:
+    """A status badge with the status's own words (for the rules section)."""
+    return status_badge(status, status_text(status, basis))
 
 
 def _arrow(t: dict[str, Any] | None) -> str:
@@ -166,17 +126,17 @@ def summary_table(rep: dict[str, Any]) -> str:
     for g in rep["goals"]:
         rows.append(
             f'<tr><td>{e(g["area"])}</td><td><a href="#mal-{g["id"]}">Mål {g["id"]}</a>. {e(g["title"])}</td>'
-            f'<td>{e(g["kind"])}</td><td>{status_badge(g["status"], g["status_text"])}</td><td class="num">{fmt_p(g["p_met"])}</td></tr>'
+            f'<td>{e(g["kind"])}</td><td>{status_badge(g["status"], g["status_text"])}</td><td class="num">{fmt_percent(g["p_met"])}</td></tr>'
         )
     parts = []
-    for s in _STATUS_ORDER:
+    for s in STATUS_ORDER:
         # Outcomes and forecasts are different statements, so they are counted apart.
         outcome = sum(g["status"] == s and g["basis"] == "outcome" for g in rep["goals"])
         other = sum(g["status"] == s and g["basis"] != "outcome" for g in rep["goals"])
         if outcome:
-            parts.append(f"{outcome} {_COUNT_SV_OUTCOME[s]}")
+            parts.append(f"{outcome} {STATUS_COUNT_SV['outcome'][s]}")
         if other:
-            parts.append(f"{other} {_COUNT_SV[s]}")
+            parts.append(f"{other} {STATUS_COUNT_SV['forecast'][s]}")
     return f"""
 <section aria-labelledby="sammanfattning"><h2 id="sammanfattning">Sammanfattning</h2>
 <p class="counts">Av {rep["summary"]["n_goals"]} mål: {e(", ".join(parts))}.</p>
@@ -198,7 +158,7 @@ def _indicator_table(g: dict[str, Any]) -> str:
             continue
         label = e(r["title"])
         if r["gender"] != "T":
-            label += f" – {_GENDER_SV[r['gender']].lower()}"
+            label += f" – {gender_sv(r['gender'])}"
         role = {
             "target": "",
             "signal": ' <span class="tag">signal under året</span>',
@@ -224,7 +184,7 @@ def _indicator_table(g: dict[str, Any]) -> str:
         )
         rows.append(
             f'<tr><th scope="row">{label}{role}<br><span class="muted">{e(r["indicator"])}, {e(r["unit"])}</span></th>'
-            f'<td>{last}</td><td>{e(r["target"])}</td><td>{fc_cell}</td><td class="num">{fmt_p(r["p_met"])}</td>'
+            f'<td>{last}</td><td>{e(r["target"])}</td><td>{fc_cell}</td><td class="num">{fmt_percent(r["p_met"])}</td>'
             f'<td class="arrows">{_arrow(r["trend"].get("vs_last_year") if r.get("trend") else None)} {_arrow(r["trend"].get("vs_mandate_start") if r.get("trend") else None)}</td><td>{status}</td></tr>'
         )
     return (
@@ -255,7 +215,7 @@ def _orter_table(g: dict[str, Any]) -> str:
     if not rows:
         return ""
     body = "".join(
-        f'<tr><th scope="row">{e(r["ort"].title())}</th><td>{e(r["title"])}</td><td>{fmt_number(r["forecast"], r["unit"])}</td><td class="num">{fmt_p(r["p_met"])}</td><td>{status_badge(r["status"], r["status_text"])}</td></tr>'
+        f'<tr><th scope="row">{e(r["ort"].title())}</th><td>{e(r["title"])}</td><td>{fmt_number(r["forecast"], r["unit"])}</td><td class="num">{fmt_percent(r["p_met"])}</td><td>{status_badge(r["status"], r["status_text"])}</td></tr>'
         for r in rows
     )
     return f'<div class="table-wrap"><table><caption>Per ort</caption><thead><tr><th scope="col">Ort</th><th scope="col">Indikator</th><th scope="col">Prognos/utfall</th><th scope="col">P(uppfyllt)</th><th scope="col">Status</th></tr></thead><tbody>{body}</tbody></table></div>'
@@ -267,9 +227,7 @@ def _comparison_table(g: dict[str, Any]) -> str:
         c = r.get("comparison")
         if not c:
             continue
-        label = e(r["title"]) + (
-            "" if r["gender"] == "T" else f" – {_GENDER_SV[r['gender']].lower()}"
-        )
+        label = e(r["title"]) + ("" if r["gender"] == "T" else f" – {gender_sv(r['gender'])}")
         rows.append(
             f'<tr><th scope="row">{label}</th><td>{c["year"]}</td><td class="num">{fmt_number(c["kommun"], r["unit"])}</td><td class="num">{fmt_number(c["lan"], r["unit"])}</td>'
             f'<td class="num">{fmt_number(c["peers"], r["unit"])}</td><td class="num">{fmt_number(c["riket"], r["unit"])}</td></tr>'
@@ -289,7 +247,7 @@ def goal_section(g: dict[str, Any], extra: str = "") -> str:
     head = (
         f'<section class="goal" aria-labelledby="mal-{g["id"]}"><h2 id="mal-{g["id"]}">Mål {g["id"]}. {e(g["title"])}</h2>'
         f'<p class="meta">{e(g["area"])} · {e(g["kind"])} mål · {status_badge(g["status"], g["status_text"])}'
-        + (f" · P(uppfyllt) {fmt_p(g['p_met'])}" if g["p_met"] is not None else "")
+        + (f" · P(uppfyllt) {fmt_percent(g['p_met'])}" if g["p_met"] is not None else "")
         + "</p>"
         f'<p class="ambition"><strong>Ambitionsnivå:</strong> {e(g["ambition"])}</p>'
     )
@@ -345,11 +303,11 @@ def rules_section(rep: dict[str, Any]) -> str:
     return f"""
 <section aria-labelledby="regler"><h2 id="regler">Så bedöms målen</h2>
 <ul>
-<li><strong>Indikator:</strong> för varje indikator beräknas sannolikheten P att målet nås, ur prognosens fördelning för helårets utfall. {status_badge("met", "Bedöms uppfyllas")} om P är minst {met}&nbsp;%, {status_badge("not_met", "Bedöms inte uppfyllas")} om P är högst {not_met}&nbsp;%, annars {status_badge("partly_met", "Bedöms delvis uppfyllas")}.</li>
+<li><strong>Indikator:</strong> för varje indikator beräknas sannolikheten P att målet nås, ur prognosens fördelning för helårets utfall. {_badge("met", "forecast")} om P är minst {met}&nbsp;%, {_badge("not_met", "forecast")} om P är högst {not_met}&nbsp;%, annars {_badge("partly_met", "forecast")}.</li>
 <li><strong>Mål "öka"/"minska":</strong> jämförs med föregående års utfall; en tolerans anges i målkatalogen där den finns. <strong>"Minst"/"högst":</strong> jämförs med målvärdet. Indikatorer per ort med mål på varje ort räknas som uppfyllda bara om alla orter når målet.</li>
 <li><strong>Mål:</strong> de indikatorer som är målindikatorer vägs samman enligt målets regel (oftast medelvärdet av deras P, en röst per indikator; för en indikator som redovisas för kvinnor och män vägs kvinnors och mäns P ihop med lika vikt och totalen räknas inte en gång till). En målindikator som inte kan bedömas ingår inte; avsnittet för målet anger hur många som har prognos. Signaler under året och sammanhangsindikatorer redovisas men ingår inte.</li>
-<li><strong>Utfall och prognos:</strong> när hela årets data är publicerad redovisas utfall ({status_badge("met", "Uppfyllt")} / {status_badge("partly_met", "Delvis uppfyllt")} / {status_badge("not_met", "Ej uppfyllt")}); annars prognos.</li>
-<li>{status_badge("not_assessable", "Kan inte bedömas")} betyder att data saknas eller är för få. {status_badge("no_forecast", "Ingen prognos (stödjande mål)")}: enligt beslutet följs de stödjande målen bara upp med självvärdering.</li>
+<li><strong>Utfall och prognos:</strong> när hela årets data är publicerad redovisas utfall ({_badge("met", "outcome")} / {_badge("partly_met", "outcome")} / {_badge("not_met", "outcome")}); annars prognos.</li>
+<li>{_badge("not_assessable", None)} betyder att data saknas eller är för få. {_badge("no_forecast", None)}: enligt beslutet följs de stödjande målen bara upp med självvärdering.</li>
 </ul></section>"""
 
 
@@ -363,7 +321,7 @@ def changes_section(rep: dict[str, Any]) -> str:
         items = []
         for c in rep["changes"]:
             inds = "".join(
-                f"<li>{e(i['title'])}{'' if i['gender'] == 'T' else ' – ' + _GENDER_SV[i['gender']].lower()}: {e(i['from_text'])} ({fmt_p(i['from_p'])}) → {e(i['to_text'])} ({fmt_p(i['to_p'])}). Orsak: {e(i['reason'])}.</li>"
+                f"<li>{e(i['title'])}{'' if i['gender'] == 'T' else ' – ' + gender_sv(i['gender'])}: {e(i['from_text'])} ({fmt_percent(i['from_p'])}) → {e(i['to_text'])} ({fmt_percent(i['to_p'])}). Orsak: {e(i['reason'])}.</li>"
                 for i in c["indicators"]
             )
             items.append(
@@ -373,29 +331,9 @@ def changes_section(rep: dict[str, Any]) -> str:
     return f'<section aria-labelledby="forandringar"><h2 id="forandringar">Förändringar sedan förra prognosen</h2>{body}</section>'
 
 
-#: Forecast methods as readers should meet them (ids stay in report.json for analysts).
-METHOD_SV = {
-    "naive_annual": "förra årets värde",
-    "ses_pooled": "utjämnad nivå av tidigare år (vikt gemensam för alla kommuner)",
-    "ytd_snaive": "utfall hittills i år + förra årets återstående månader",
-    "ytd_ratio": "utfall hittills i år ÷ den del av året som brukar ha gått",
-    "credibility": "utfall hittills vägt mot den senaste årsnivån",
-    "cred_level": "utfall hittills vägt mot en utjämnad nivå",
-    "cred_ets": "medel av viktad nivå och säsongsmodell (ETS)",
-    "cred_level_ets": "medel av viktad utjämnad nivå och säsongsmodell (ETS)",
-    "ets_remainder": "säsongsmodell (ETS) för resten av året",
-    "yoy_carry": "förra årets återstående månader × årets förändring hittills",
-    "signal_ratio": "förra årets värde × förändringen i en månadssignal",
-    "outcome": "utfall (hela året publicerat)",
-    "alla orter": "alla orter tillsammans",
-}
-
-
 def method_section(rep: dict[str, Any], track_record: dict[str, Any] | None = None) -> str:
     """Methods, their backtested accuracy, sources with publication dates, inputs with hashes."""
-    methods = sorted(
-        {METHOD_SV.get(r["method"], r["method"]) for g in rep["goals"] for r in g["indicators"]}
-    )
+    methods = sorted({method_sv(r["method"]) for g in rep["goals"] for r in g["indicators"]})
     prov = "".join(
         f"<tr><td>{e(p['indicator'])}</td><td>{e(p['source'])}</td><td>{e(p['latest_period'])}</td><td>{e(p['latest_published'])}</td></tr>"
         for p in rep.get("provenance", [])
@@ -429,12 +367,12 @@ def track_record_html(tr: dict[str, Any]) -> str:
     cells = tr.get("cells") or []
     if not cells:
         return '<p class="muted">Ingen historisk utvärdering av prognosmetoderna finns med i denna version.</p>'
-    family_sv = {"monthly": "månadsserier", "quarterly": "kvartalsserier", "annual": "årsvärden"}
-    cutoff_sv = {"T1": "30 april", "T2": "31 augusti", "Y": "31 december"}
+    # Any year gives the cutoffs' day and month.
+    cutoff_sv = {k: fmt_day_month(Period(2000, k).cutoff) for k in ("T1", "T2", "Y")}
     rows = "".join(
-        f"<tr><td>{e(cutoff_sv.get(c.get('cutoff'), c.get('cutoff')))}</td><td>{e(family_sv.get(c.get('family'), c.get('family')))}</td><td>{e(c.get('default', ''))}</td>"
-        f'<td class="num">{c.get("n", "")}{"" if c.get("judged", c.get("n", 0) >= 100) else "*"}</td><td class="num">{_f(c.get("mase_vs_naive_annual"))}</td>'
-        f'<td class="num">{_f(c.get("mase_vs_ytd_snaive"))}</td><td class="num">{_pct(c.get("coverage80"))}</td><td class="num">{_pct(c.get("coverage95"))}</td><td class="num">{_f(c.get("brier_skill"))}</td></tr>'
+        f"<tr><td>{e(cutoff_sv.get(c.get('cutoff'), c.get('cutoff')))}</td><td>{e(FAMILY_SV.get(c.get('family'), c.get('family')))}</td><td>{e(c.get('default', ''))}</td>"
+        f'<td class="num">{c.get("n", "")}{"" if c.get("judged", c.get("n", 0) >= 100) else "*"}</td><td class="num">{fmt_number(c.get("mase_vs_naive_annual"), decimals=2)}</td>'
+        f'<td class="num">{fmt_number(c.get("mase_vs_ytd_snaive"), decimals=2)}</td><td class="num">{fmt_percent(c.get("coverage80"))}</td><td class="num">{fmt_percent(c.get("coverage95"))}</td><td class="num">{fmt_number(c.get("brier_skill"), decimals=2)}</td></tr>'
         for c in cells
     )
     years = tr.get("years")
@@ -461,11 +399,3 @@ def track_record_html(tr: dict[str, Any]) -> str:
             else ""
         )
     )
-
-
-def _f(x: Any) -> str:
-    return "–" if x is None else f"{x:.2f}".replace(".", ",")
-
-
-def _pct(x: Any) -> str:
-    return "–" if x is None else f"{round(100 * x)}\u00a0%"

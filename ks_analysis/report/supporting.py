@@ -8,7 +8,6 @@ judged; it returns keys to add to the report (``stands_out``) and may add keys t
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 from pathlib import Path
@@ -22,7 +21,10 @@ from ks_analysis.evaluate.standout import StandOutRules, find_standouts
 from ks_analysis.goals.catalogue import Catalogue
 from ks_analysis.goals.kommunkompassen import kommunkompassen_for_goal as _kk_for_goal
 from ks_analysis.goals.kommunkompassen import read_register
+from ks_analysis.ingest.kolada_web import kolada_titles
 from ks_analysis.periods import Period
+from ks_analysis.report.sections import e
+from ks_analysis.swedish import fmt_number, fmt_signed, gender_sv
 
 __all__ = [
     "enrich_report",
@@ -30,13 +32,11 @@ __all__ = [
     "render_stands_out",
     "resolve_added_values",
     "stands_out_for_report",
-    "kolada_titles",
     "TOP_STANDS_OUT",
 ]
 
 #: How many flags the report's section shows (the analyst notebook 05 lists them all).
 TOP_STANDS_OUT = 8
-_GENDER_SV = {"T": "totalt", "K": "kvinnor", "M": "män", "K-M": "skillnad kvinnor–män"}
 _CODE_SV = {
     "peer_high": "Högt jämfört med jämförelsegruppen",
     "peer_low": "Lågt jämfört med jämförelsegruppen",
@@ -61,40 +61,12 @@ _HEALTH_WORDS = (
 )
 
 
-def e(text: Any) -> str:
-    """HTML-escape (render.e; imported late because render imports report, which imports this module)."""
-    from ks_analysis.report.sections import e as _e
-
-    return _e(text)
-
-
-def fmt_number(x: float | None, unit: str = "", decimals: int | None = None) -> str:
-    """Swedish number format (render.fmt_number, imported late for the same reason)."""
-    from ks_analysis.report.sections import fmt_number as _f
-
-    return _f(x, unit, decimals)
-
-
 def _num(x: Any) -> float | None:
     try:
         f = float(x)
     except (TypeError, ValueError):
         return None
     return None if math.isnan(f) or math.isinf(f) else f
-
-
-def kolada_titles(raw: Path) -> dict[str, str]:
-    """KPI titles from a Kolada metadata file in the raw folder (``kpi_results.csv``: concept, name), if any."""
-    titles: dict[str, str] = {}
-    for path in sorted(Path(raw).glob("**/kpi_results.csv"))[:1]:
-        try:
-            with path.open(encoding="utf-8-sig", newline="") as fh:
-                for row in csv.DictReader(fh):
-                    if row.get("concept") and row.get("name"):
-                        titles[row["concept"].strip().upper()] = row["name"].strip()
-        except (OSError, UnicodeDecodeError, csv.Error):
-            return {}
-    return titles
 
 
 def resolve_added_values(
@@ -283,7 +255,7 @@ def _kk_html(entries: list[dict[str, Any]]) -> str:
         change = ""
         if k.get("change") is not None:
             c = k["change"]
-            change = f"{'+' if c > 0 else '−' if c < 0 else '±'}{fmt_number(abs(c), decimals=0)}"
+            change = fmt_signed(c, decimals=0)
         points = ""
         if k.get("measure_points"):
             points = (
@@ -308,10 +280,7 @@ def _kk_html(entries: list[dict[str, Any]]) -> str:
 
 
 def _flag_numbers(f: dict[str, Any]) -> str:
-    return _flag_numbers_raw(f).replace("-", "\u2212")
-
-
-def _flag_numbers_raw(f: dict[str, Any]) -> str:
+    """The numbers behind a stand-out flag, in Swedish."""
     unit = str(f.get("unit") or "")
     u = f"\u00a0{unit}" if unit in ("%",) else ""
     if f["code"] == "gender_gap_widening":
@@ -343,7 +312,7 @@ def render_goal_extras(goal: dict[str, Any]) -> str:
             6: "Målet ska följa kvinnors och mäns upplevelse var för sig.",
         }[goal["id"]]
         items = "".join(
-            f"<li>{e(f['title'])} ({e(_GENDER_SV.get(f['gender'], f['gender']))}, {f['year']}): {e(f['reason'])}</li>"
+            f"<li>{e(f['title'])} ({e(gender_sv(f['gender']))}, {f['year']}): {e(f['reason'])}</li>"
             for f in related
         )
         parts.append(
@@ -369,7 +338,7 @@ def render_stands_out(report: dict[str, Any]) -> str:
     else:
         top = flags[:TOP_STANDS_OUT]
         rows = "".join(
-            f'<tr><th scope="row">{_flag_label(f)}</th><td>{e(_GENDER_SV.get(f["gender"], f["gender"]))}</td><td>{f["year"]}</td>'
+            f'<tr><th scope="row">{_flag_label(f)}</th><td>{e(gender_sv(f["gender"]))}</td><td>{f["year"]}</td>'
             f"<td>{e(_CODE_SV.get(f['code'], f['code']))}{' · mål ' + str(f['related_goal']) if f.get('related_goal') else ''}</td>"
             f"<td>{e(_flag_numbers(f))}</td><td>{e(f['reason'])}</td></tr>"
             for f in top

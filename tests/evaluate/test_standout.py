@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from ks_analysis.evaluate.standout import StandOutRules, find_standouts, robust_band
+from ks_analysis.evaluate.standout import StandOutRules, find_standouts, flags_table, robust_band
 
 PEERS = ["0604", "0617", "0642", "0643", "0662", "0680", "0682", "0683"]
 
@@ -137,6 +138,25 @@ def test_a_break_from_the_own_trend_is_flagged() -> None:
     )
 
 
+def test_a_drop_is_told_with_a_minus_sign_in_the_one_number_format() -> None:
+    """A trend break downwards reads "(−2,60)", in the report's number format, never with a hyphen."""
+    flags = find_standouts(_trend_case(12.0), municipality="0665", year=2022, peers=PEERS)
+    tb = flags[flags["code"] == "trend_break"].iloc[0]
+    assert "–2022 (\u22122,60) bryter" in tb["reason"]
+    assert not re.search(r"-\d", tb["reason"])
+    band = flags_table(flags)["Band"].tolist()
+    assert all(
+        re.fullmatch(r"\u2212?[\d\u00a0]+(,\d+)? – \u2212?[\d\u00a0]+(,\d+)?", b) for b in band
+    )
+
+
+def test_peer_reasons_use_the_report_decimals_and_a_percent_sign() -> None:
+    """Shares in a reason carry ' %' and the report's decimals (one from 10 up, none from 100 up)."""
+    flags = find_standouts(_peer_case(25.0), municipality="0665", year=2022, peers=PEERS)
+    reason = flags.iloc[0]["reason"]
+    assert "25,0\u00a0%" in reason and "median 10,1\u00a0%" in reason
+
+
 def _gap_case(gap_2022: float) -> pd.DataFrame:
     vals: dict[tuple[str, str, int], float] = {}
     for m in ["0665", *PEERS]:
@@ -177,8 +197,8 @@ def test_real_flags_for_vaggeryd_2022(real_data: Path, capsys: pytest.CaptureFix
     from ks_analysis.clean.tidy import run_clean
     from ks_analysis.geo import kommuner_in_lan
     from ks_analysis.goals.catalogue import load_catalogue
+    from ks_analysis.ingest.kolada_web import kolada_titles
     from ks_analysis.paths import PROJECT_ROOT
-    from ks_analysis.report.supporting import kolada_titles
 
     tidy = run_clean(real_data, PROJECT_ROOT / "data" / "real-sources.yaml").tidy
     cat = load_catalogue()

@@ -9,7 +9,9 @@ import pytest
 
 from ks_analysis.cli import main
 from ks_analysis.errors import ParameterError
+from ks_analysis.periods import Period
 from ks_analysis.report import exploration as ex
+from ks_analysis.swedish import fmt_number
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +53,37 @@ def test_backtest_of_the_series_compares_forecasts_with_outcomes(x: ex.Explorati
     """The series backtest has one row with an error per consecutive year asked for."""
     bt = ex.backtest_series(x, years=3)
     assert len(bt) == 3 and bt["error"].notna().all() and (bt["year"].diff().dropna() == 1).all()
+
+
+def test_backtest_replays_delar_2_from_the_period_calendar(
+    x: ex.Exploration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The series' track record forecasts at delår 2's cutoff as periods.py defines it, and says so."""
+    seen: list[object] = []
+    real = ex.forecast_indicator
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(kwargs["cutoff"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ex, "forecast_indicator", spy)
+    bt = ex.backtest_series(x, years=2)
+    assert seen == [Period(int(y), "T2").cutoff for y in bt["year"]]
+    html = ex.render_forecast(x)
+    assert "Prognos (31 aug)" in html and "(per 31 augusti)" in html
+
+
+def test_numbers_use_the_report_format(x: ex.Exploration) -> None:
+    """Tables and alt texts print numbers as the report does: decimal comma, real minus sign."""
+    text = re.sub(r"<img [^>]*>", "", ex.render_gender(x) + ex.render_series(x))
+    cells = re.findall(r"<td>([^<]*)</td>", text)
+    numbers = [c for c in cells if re.fullmatch(r"[\u2212\d\u00a0,]+", c) and "," in c]
+    assert numbers, "no decimal numbers in the tables"
+    assert not re.search(r"-\d|\d\.\d", " ".join(cells))
+    gaps = re.findall(r"<td>(\u2212?\d+,\d+)</td></tr>", ex.render_gender(x))
+    assert gaps and all(
+        g == fmt_number(float(g.replace("\u2212", "-").replace(",", "."))) for g in gaps
+    )
 
 
 def test_unknown_indicator_and_bad_gender_are_refused() -> None:

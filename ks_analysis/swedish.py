@@ -1,0 +1,217 @@
+"""Swedish for readers: numbers, percentages, dates, statuses, method names and gender labels.
+
+The one place for the words and number formats a report reader sees. Pure: imports nothing of
+the package (no pandas either), so every stage can use it.
+
+Numbers follow Swedish typography as CLDR's ``sv`` locale states it: decimal comma, a no-break
+space between thousands and a real minus sign (U+2212). The digits come from Python's own
+formatting, which rounds the float's exact value; babel's ``format_decimal`` was considered and
+not used: with ``sv_SE`` it prints a hyphen-minus (it ignores the locale's minus sign), rounds
+``2.675`` (stored as 2.67499...) up to ``2,68``, and takes about ten times as long per number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+__all__ = [
+    "MINUS",
+    "GROUP",
+    "DECIMAL",
+    "MISSING",
+    "MONTHS",
+    "decimals_for",
+    "fmt_number",
+    "fmt_signed",
+    "fmt_percent",
+    "fmt_date",
+    "fmt_day_month",
+    "STATUS_SV",
+    "STATUS_SYMBOL",
+    "STATUS_CLASS",
+    "STATUS_ORDER",
+    "STATUS_COUNT_SV",
+    "status_text",
+    "METHOD_SV",
+    "method_sv",
+    "GENDER_SV",
+    "gender_sv",
+    "FAMILY_SV",
+]
+
+#: Minus sign, thousands separator and decimal sign of CLDR's ``sv`` number symbols.
+MINUS = "\u2212"
+GROUP = "\u00a0"
+DECIMAL = ","
+#: What a reader sees where a number is missing (None, NaN or infinite).
+MISSING = "–"
+_SWEDISH = str.maketrans({",": GROUP, ".": DECIMAL, "-": MINUS})
+
+MONTHS = (
+    "januari", "februari", "mars", "april", "maj", "juni",
+    "juli", "augusti", "september", "oktober", "november", "december",
+)  # fmt: skip
+
+
+def decimals_for(x: float, unit: str = "") -> int:
+    """Decimals a reader needs: none from 100 up or for counts (unit 'antal'), one from 10, else two."""
+    ax = abs(x)
+    return 0 if ax >= 100 or unit == "antal" else 1 if ax >= 10 else 2
+
+
+def _finite(x: float | None) -> float | None:
+    """``x`` as a finite float, or None for None, NaN and infinity."""
+    if x is None:
+        return None
+    f = float(x)
+    return f if math.isfinite(f) else None
+
+
+def fmt_number(x: float | None, unit: str = "", decimals: int | None = None) -> str:
+    """A number as Swedish readers write it: '710 300', '45,2', '−3,20'; '–' for None, NaN or inf.
+
+    Decimals follow :func:`decimals_for` unless ``decimals`` is given. A value that rounds to zero
+    is shown without a sign. The unit is not printed; it only chooses the decimals.
+
+    >>> fmt_number(-3.2), fmt_number(1234567.891), fmt_number(12.345), fmt_number(7, "antal")
+    ('−3,20', '1\\xa0234\\xa0568', '12,3', '7')
+    """
+    f = _finite(x)
+    if f is None:
+        return MISSING
+    d = decimals_for(f, unit) if decimals is None else decimals
+    text = f"{f:,.{d}f}"
+    if text.startswith("-") and not text.strip("-0.,"):
+        text = text[1:]  # -0.001 shown with two decimals is 0,00, not −0,00
+    return text.translate(_SWEDISH)
+
+
+def fmt_signed(x: float | None, unit: str = "", decimals: int | None = None) -> str:
+    """A change with its sign: '+3', '−3,20', '±0' (the sign of the value as shown)."""
+    f = _finite(x)
+    if f is None:
+        return MISSING
+    text = fmt_number(abs(f), unit, decimals)
+    if not text.strip("0" + DECIMAL + GROUP):
+        return "±" + text
+    return ("+" if f > 0 else MINUS) + text
+
+
+def fmt_percent(p: float | None) -> str:
+    """A probability or share (0–1) as whole percent: 0.853 -> '85 %' (no-break space); '–' if missing."""
+    f = _finite(p)
+    if f is None:
+        return MISSING
+    return f"{round(100 * f):d}\u00a0%".translate(_SWEDISH)
+
+
+def fmt_day_month(d: dt.date) -> str:
+    """A day of the year in words: 2019-04-30 -> '30 april'."""
+    return f"{d.day} {MONTHS[d.month - 1]}"
+
+
+def fmt_date(iso: str | dt.date | None) -> str:
+    """A date in words: '2019-04-30' -> '30 april 2019' ('' for none).
+
+    >>> fmt_date("2019-04-30")
+    '30 april 2019'
+    """
+    if not iso:
+        return ""
+    d = iso if isinstance(iso, dt.date) else dt.date.fromisoformat(str(iso)[:10])
+    return f"{fmt_day_month(d)} {d.year}"
+
+
+# --------------------------------------------------------------------------- statuses
+
+#: Status words readers see: forecasts and outcomes of the same status read differently.
+STATUS_SV = {
+    ("met", "forecast"): "Bedöms uppfyllas",
+    ("partly_met", "forecast"): "Bedöms delvis uppfyllas",
+    ("not_met", "forecast"): "Bedöms inte uppfyllas",
+    ("met", "outcome"): "Uppfyllt",
+    ("partly_met", "outcome"): "Delvis uppfyllt",
+    ("not_met", "outcome"): "Ej uppfyllt",
+    ("not_assessable", None): "Kan inte bedömas",
+    ("no_forecast", None): "Ingen prognos (stödjande mål)",
+}
+#: A symbol for every status: the report never tells a status by colour alone.
+STATUS_SYMBOL = {
+    "met": "✔",
+    "partly_met": "◐",
+    "not_met": "✘",
+    "not_assessable": "?",
+    "no_forecast": "–",
+}
+#: CSS class of a status badge (templates/report.css).
+STATUS_CLASS = {
+    "met": "st-met",
+    "partly_met": "st-partly",
+    "not_met": "st-not",
+    "not_assessable": "st-na",
+    "no_forecast": "st-nf",
+}
+#: Order in which statuses are counted in the summary.
+STATUS_ORDER = ("met", "partly_met", "not_met", "not_assessable", "no_forecast")
+#: Goals counted per status in the summary ("3 bedöms uppfyllas"), by basis.
+STATUS_COUNT_SV = {
+    "forecast": {
+        "met": "bedöms uppfyllas",
+        "partly_met": "bedöms delvis uppfyllas",
+        "not_met": "bedöms inte uppfyllas",
+        "not_assessable": "kan inte bedömas",
+        "no_forecast": "stödjande mål utan prognos",
+    },
+    "outcome": {
+        "met": "uppfyllda",
+        "partly_met": "delvis uppfyllda",
+        "not_met": "ej uppfyllda",
+    },
+}
+
+
+def status_text(status: str, basis: str | None) -> str:
+    """The Swedish status words readers see, e.g. ('met', 'outcome') -> 'Uppfyllt'."""
+    key = (status, basis if status in ("met", "partly_met", "not_met") else None)
+    return STATUS_SV.get(key, STATUS_SV.get((status, "forecast"), status))
+
+
+# --------------------------------------------------------------------------- methods, groups
+
+#: Forecast methods as readers meet them (the ids stay in report.json for analysts).
+METHOD_SV = {
+    "naive_annual": "förra årets värde",
+    "ses_pooled": "för varje nyckeltal det som träffat bäst tidigare år av förra årets värde, ett utjämnat medel av de senaste åren (samma vikt för alla kommuner) eller förra årets värde plus en del av den senaste förändringen",
+    "ytd_snaive": "utfall hittills i år plus förra årets värden för resten av året",
+    "ytd_ratio": "utfall hittills i år delat med den andel av året som de månaderna brukar stå för",
+    "credibility": "en vägning av takten hittills i år och förra årets nivå",
+    "cred_level": "en vägning av takten hittills i år och en utjämnad nivå för de senaste åren",
+    "cred_ets": "medelvärdet av en vägning av takten hittills och en säsongsmodell",
+    "cred_level_ets": "medelvärdet av en vägning av takten hittills mot de senaste årens nivå och en säsongsmodell",
+    "ets_remainder": "en säsongsmodell (ETS) för resten av året",
+    "yoy_carry": "förra årets värden för resten av året, justerade med den senaste förändringen mot förra året",
+    "signal_ratio": "förra årets värde × förändringen i en månadssignal",
+    "selected": "den metod som träffat bäst tidigare år",
+    "outcome": "utfall (hela året publicerat)",
+    "alla orter": "alla orter tillsammans",
+}
+
+
+def method_sv(method: str) -> str:
+    """A forecast method's Swedish name; an unknown id is shown as it is."""
+    return METHOD_SV.get(method, method)
+
+
+#: Gender codes of the tidy table (and K-M, a women/men gap) in running text.
+GENDER_SV = {"T": "totalt", "K": "kvinnor", "M": "män", "K-M": "skillnad kvinnor–män"}
+
+
+def gender_sv(code: str, *, capital: bool = False) -> str:
+    """A gender code in words ('K' -> 'kvinnor', or 'Kvinnor' with ``capital``); unknown codes as they are."""
+    word = GENDER_SV.get(code, code)
+    return word[:1].upper() + word[1:] if capital else word
+
+
+#: Kinds of series in the backtest and the report's track record.
+FAMILY_SV = {"monthly": "månadsserier", "quarterly": "kvartalsserier", "annual": "årsvärden"}

@@ -1,0 +1,185 @@
+"""The Swedish vocabulary: one number format, percentages, dates, status words, methods and genders."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import math
+from pathlib import Path
+
+import pytest
+
+from ks_analysis import swedish as sv
+from ks_analysis.evaluate.status import GOAL_STATUSES, STATUSES
+
+NBSP = "\u00a0"
+PACKAGE = Path(sv.__file__).resolve().parent
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        (-3.2, "", "−3,20"),
+        (3.2, "", "3,20"),
+        (-45.25, "", "−45,2"),
+        (12.345, "%", "12,3"),
+        (710300.4, "", f"710{NBSP}300"),
+        (-1234567.891, "", f"−1{NBSP}234{NBSP}568"),
+        (99.4, "", "99,4"),
+        (100.0, "", "100"),
+        (7.0, "antal", "7"),
+        (7.25, "antal", "7"),
+        (0.004, "", "0,00"),
+        (0, "", "0,00"),
+    ],
+)
+def test_number_format(value: float, unit: str, expected: str) -> None:
+    """Decimal comma, no-break space between thousands, a real minus sign, decimals by size and unit."""
+    assert sv.fmt_number(value, unit) == expected
+
+
+def test_decimals_rule() -> None:
+    """No decimals from 100 up or for counts, one from 10 up, else two; the size is the absolute value."""
+    assert [sv.decimals_for(x) for x in (-250.0, 100.0, 99.9, 10.0, -10.0, 9.99, 0.0)] == [
+        0,
+        0,
+        1,
+        1,
+        1,
+        2,
+        2,
+    ]
+    assert sv.decimals_for(3.5, "antal") == 0 and sv.decimals_for(3.5, "%") == 2
+
+
+def test_explicit_decimals_win() -> None:
+    """A caller may fix the decimals (e.g. error ratios always with two)."""
+    assert sv.fmt_number(0.8, decimals=2) == "0,80"
+    assert sv.fmt_number(-0.123, decimals=2) == "−0,12"
+    assert sv.fmt_number(2.5, decimals=0) == "2"  # rounds half to even, as Python does
+
+
+@pytest.mark.parametrize("missing", [None, math.nan, math.inf, -math.inf])
+def test_missing_numbers_show_a_dash(missing: float | None) -> None:
+    """None, NaN and infinity are not numbers a reader should see: they show as an en dash."""
+    assert sv.fmt_number(missing) == "–"
+    assert sv.fmt_percent(missing) == "–"
+    assert sv.fmt_signed(missing) == "–"
+
+
+def test_negative_zero_has_no_sign() -> None:
+    """A small negative value that rounds to zero is shown as zero, not as minus zero."""
+    assert sv.fmt_number(-0.001) == "0,00"
+    assert sv.fmt_number(-0.4, decimals=0) == "0"
+
+
+def test_numpy_values_format_like_floats() -> None:
+    """numpy scalars (as they come out of frames) format like Python floats."""
+    np = pytest.importorskip("numpy")
+    assert sv.fmt_number(np.float64(-3.2)) == "−3,20"
+    assert sv.fmt_number(np.int64(1500)) == f"1{NBSP}500"
+    assert sv.fmt_number(np.float64("nan")) == "–"
+
+
+def test_float_rounding_follows_the_stored_value() -> None:
+    """2.675 is stored as 2.67499...: it rounds down, as the value really is below the half."""
+    assert sv.fmt_number(2.675) == "2,67"
+
+
+def test_signed_changes() -> None:
+    """A change carries '+' or a minus sign; one that rounds to zero carries '±'."""
+    assert sv.fmt_signed(3, decimals=0) == "+3"
+    assert sv.fmt_signed(-3.2) == "−3,20"
+    assert sv.fmt_signed(0.2, decimals=0) == "±0"
+    assert sv.fmt_signed(1500.0) == f"+1{NBSP}500"
+
+
+def test_percent() -> None:
+    """Probabilities and shares as whole percent with a no-break space before the sign."""
+    assert sv.fmt_percent(0.853) == f"85{NBSP}%"
+    assert sv.fmt_percent(0) == f"0{NBSP}%"
+    assert sv.fmt_percent(1.0) == f"100{NBSP}%"
+
+
+def test_dates_in_words() -> None:
+    """ISO dates (text or date) read as '30 april 2019'; an empty date gives an empty text."""
+    assert sv.fmt_date("2019-04-30") == "30 april 2019"
+    assert sv.fmt_date("2019-08-31T12:00:00") == "31 augusti 2019"
+    assert sv.fmt_date(dt.date(2020, 12, 31)) == "31 december 2020"
+    assert sv.fmt_date(None) == "" and sv.fmt_date("") == ""
+    assert sv.fmt_day_month(dt.date(2019, 1, 5)) == "5 januari"
+    assert len(sv.MONTHS) == 12 and sv.MONTHS[4] == "maj"
+
+
+def test_typography_matches_cldr() -> None:
+    """Our separators and minus sign are those of CLDR's Swedish locale (babel's copy of it)."""
+    babel = pytest.importorskip("babel")
+    symbols = babel.Locale.parse("sv_SE").number_symbols["latn"]
+    assert (
+        symbols["decimal"],
+        symbols["group"],
+        symbols["minusSign"],
+    ) == (sv.DECIMAL, sv.GROUP, sv.MINUS)
+
+
+def _emitted_status_codes() -> set[str]:
+    """Status codes set in the judging and report code: ``status="..."`` and the judges' literal returns."""
+    codes: set[str] = set()
+    judges = {"indicator_status", "rollup"}
+    for rel in ("evaluate/status.py", "report/build.py"):
+        tree = ast.parse((PACKAGE / rel).read_text(encoding="utf-8"))
+        values = [
+            n.value for n in ast.walk(tree) if isinstance(n, ast.keyword) and n.arg == "status"
+        ]
+        for fn in ast.walk(tree):
+            if isinstance(fn, ast.FunctionDef) and fn.name in judges:
+                for node in ast.walk(fn):
+                    if isinstance(node, ast.Return) and node.value is not None:
+                        v = node.value
+                        values.append(v.elts[0] if isinstance(v, ast.Tuple) else v)
+        for value in values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                codes.add(value.value)
+    return codes
+
+
+def test_every_emitted_status_has_words_symbol_and_class() -> None:
+    """Every status code the package sets has Swedish words, a symbol and a CSS class."""
+    emitted = _emitted_status_codes()
+    assert {"met", "not_assessable", "no_forecast"} <= emitted  # the scan finds codes at all
+    for code in emitted | set(GOAL_STATUSES):
+        assert code in sv.STATUS_SYMBOL and code in sv.STATUS_CLASS and code in sv.STATUS_ORDER
+        for basis in ("forecast", "outcome", None):
+            assert sv.status_text(code, basis) != code, (code, basis)
+        assert code in sv.STATUS_COUNT_SV["forecast"]
+    assert set(STATUSES) < set(GOAL_STATUSES)
+
+
+def test_forecast_and_outcome_read_differently() -> None:
+    """A forecast says 'Bedöms ...'; an outcome states the result; the others ignore the basis."""
+    assert sv.status_text("met", "forecast") == "Bedöms uppfyllas"
+    assert sv.status_text("met", "outcome") == "Uppfyllt"
+    assert sv.status_text("partly_met", "outcome") == "Delvis uppfyllt"
+    assert sv.status_text("not_met", "outcome") == "Ej uppfyllt"
+    assert sv.status_text("not_met", None) == "Bedöms inte uppfyllas"
+    assert sv.status_text("not_assessable", "forecast") == "Kan inte bedömas"
+    assert sv.status_text("no_forecast", None) == "Ingen prognos (stödjande mål)"
+    for code in ("met", "partly_met", "not_met"):
+        assert code in sv.STATUS_COUNT_SV["outcome"]
+
+
+def test_method_names_cover_every_method() -> None:
+    """Every forecast method the engine can name, and the backtest's 'selected', has Swedish words."""
+    from ks_analysis.forecast.methods import METHODS
+
+    for method in (*METHODS, "selected", "signal_ratio", "outcome", "alla orter"):
+        assert sv.method_sv(method) != method, method
+    assert sv.method_sv("no_such_method") == "no_such_method"
+
+
+def test_gender_labels() -> None:
+    """One dictionary for T, K, M and the K-M gap, lower case in running text or capitalised."""
+    assert [sv.gender_sv(c) for c in ("T", "K", "M")] == ["totalt", "kvinnor", "män"]
+    assert sv.gender_sv("K", capital=True) == "Kvinnor"
+    assert sv.gender_sv("K-M") == "skillnad kvinnor–män"
+    assert sv.gender_sv("X") == "X"
