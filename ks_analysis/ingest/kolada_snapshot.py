@@ -35,7 +35,8 @@ from typing import Any
 import pandas as pd
 
 from ks_analysis.errors import DataFileError
-from ks_analysis.ingest import raw_frame, reader
+from ks_analysis.ingest.frame import raw_frame
+from ks_analysis.ingest.registry import reader
 
 __all__ = [
     "read_kolada_api_json",

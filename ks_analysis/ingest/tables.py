@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from ks_analysis.errors import DataFileError
-from ks_analysis.ingest import check_columns, raw_frame, reader
 from ks_analysis.ingest._common import (
     MONTHS_SV,
     gender_code,
@@ -34,6 +33,8 @@ from ks_analysis.ingest._common import (
     sniff_delimiter,
     split_region_label,
 )
+from ks_analysis.ingest.frame import check_columns, raw_frame
+from ks_analysis.ingest.registry import reader
 
 __all__ = [
     "read_table",

@@ -14,11 +14,12 @@ import pandas as pd
 import pandera.errors
 import pytest
 
-from ks_analysis.clean import tidy as clean_mod
-from ks_analysis.clean.tidy import clean_indicators
-from ks_analysis.ingest import concat_raw, get_batch_reader, raw_frame
+from ks_analysis.clean import _columnar as clean_mod
+from ks_analysis.clean import clean_indicators
+from ks_analysis.ingest.frame import concat_raw, raw_frame
 from ks_analysis.ingest.kolada_bulk import read_kolada_bulk_csv
 from ks_analysis.ingest.manifest import SourceSpec
+from ks_analysis.ingest.registry import get_batch_reader
 from ks_analysis.schema import (
     KEY,
     TIDY_COLUMNS,

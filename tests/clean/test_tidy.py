@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ks_analysis.clean.tidy import clean_indicators
-from ks_analysis.ingest import raw_frame
+from ks_analysis.clean import clean_indicators
+from ks_analysis.ingest.frame import raw_frame
 from ks_analysis.ingest.manifest import SourceSpec
 from ks_analysis.schema import TIDY_COLUMNS
 

@@ -24,11 +24,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from ks_analysis.clean.tidy import run_clean
+from ks_analysis.clean import run_clean
 from ks_analysis.cli import main
 from ks_analysis.errors import DataFileError
 from ks_analysis.fetch import kolada as api
-from ks_analysis.ingest import get_reader
 from ks_analysis.ingest.kolada_snapshot import (
     read_kolada_api_json,
     read_kolada_api_values,
@@ -37,6 +36,7 @@ from ks_analysis.ingest.kolada_snapshot import (
     shape_problem,
 )
 from ks_analysis.ingest.kolada_snapshot import snapshot_time as api_snapshot_time
+from ks_analysis.ingest.registry import get_reader
 
 FIX = Path(__file__).resolve().parents[1] / "data" / "kolada_api"
 UTC = dt.UTC

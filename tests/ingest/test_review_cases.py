@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ks_analysis.clean.tidy import run_clean
+from ks_analysis.clean import run_clean
 from ks_analysis.errors import DataFileError
 from ks_analysis.ingest.manifest import load_sources
 
