@@ -240,12 +240,14 @@ def read_kolada_api_values(path: Path, *, rel: str | None = None) -> pd.DataFram
 
 
 def _parse_time(text: str) -> dt.datetime | None:
+    """A snapshot folder name or an ISO time as an aware UTC datetime; None if it is neither."""
     try:
-        if SNAPSHOT_NAME.match(text):
+        name = SNAPSHOT_NAME.match(text)
+        if name:
             # The folder name's time part, e.g. 2026-03-01T100000Z (a '-2' suffix is a second fetch that second).
-            return dt.datetime.strptime(
-                SNAPSHOT_NAME.match(text).group("time"), "%Y-%m-%dT%H%M%SZ"
-            ).replace(tzinfo=dt.UTC)  # type: ignore[union-attr]
+            return dt.datetime.strptime(name.group("time"), "%Y-%m-%dT%H%M%SZ").replace(
+                tzinfo=dt.UTC
+            )
         t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
     except ValueError:

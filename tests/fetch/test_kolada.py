@@ -26,8 +26,10 @@ import yaml
 
 from ks_analysis.clean import run_clean
 from ks_analysis.cli import main
-from ks_analysis.errors import DataFileError
-from ks_analysis.fetch import kolada as api
+from ks_analysis.errors import DataFileError, KsAnalysisError
+from ks_analysis.fetch import client as fetch_client
+from ks_analysis.fetch.kolada import fetch_kolada
+from ks_analysis.fetch.snapshot import FetchResult
 from ks_analysis.ingest.kolada_snapshot import (
     read_kolada_api_json,
     read_kolada_api_values,
@@ -231,7 +233,7 @@ def _fill(fake: FakeKolada, value: Callable[[str, str, int], Any] | None = None)
             fake.data[("N00999", m, y)] = {"T": value("N00999", m, y) if value else base / 10}
 
 
-def _fetch(fake: FakeKolada, out: Path, **kw: Any) -> api.FetchResult:
+def _fetch(fake: FakeKolada, out: Path, **kw: Any) -> FetchResult:
     kpis = kw.pop("kpis", ["N03926", "N00999"])
     args: dict[str, Any] = {
         "municipality": "0665",
@@ -240,7 +242,7 @@ def _fetch(fake: FakeKolada, out: Path, **kw: Any) -> api.FetchResult:
         "base_url": fake.base(),
         "client_options": FAST,
     }
-    return api.fetch_kolada(out, kpis, **(args | kw))
+    return fetch_kolada(out, kpis, **(args | kw))
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -452,7 +454,7 @@ def test_fetch_peers_from_kolada_group(kolada: FakeKolada, tmp_path: Path) -> No
     )
     assert res.municipalities == ["0665", "0006", "0000", "0604"]
     assert "municipality_groups-0001.json" in res.files
-    with pytest.raises(api.UnknownKpiError, match="no municipality group 'G999'"):
+    with pytest.raises(fetch_client.UnknownKpiError, match="no municipality group 'G999'"):
         _fetch(kolada, tmp_path / "raw" / "kolada", kpis=["N03926"], peers=["kolada-group", "G999"])
 
 
@@ -471,7 +473,9 @@ def test_retry_after_is_honoured(kolada: FakeKolada) -> None:
     kolada.faults.append(["/kpi/", 429, {"Retry-After": "7"}, b"{}", 1])
     kolada.faults.append(["/kpi/", 503, {}, b"{}", 1])
     slept: list[float] = []
-    client = api.KoladaClient(kolada.base(), backoff=0.5, min_interval=0.0, sleep=slept.append)
+    client = fetch_client.KoladaClient(
+        kolada.base(), backoff=0.5, min_interval=0.0, sleep=slept.append
+    )
     client.kpis(["N03926"])
     assert slept == [7.0, 1.0]  # Retry-After first, then 0.5 * 2**1 for the second retry
 
@@ -489,7 +493,7 @@ def test_500_for_good_fails_and_writes_nothing(kolada: FakeKolada, tmp_path: Pat
     kolada.faults.append(["/data/", 500, {}, b'{"error": "database down"}', 99])
     out = tmp_path / "raw" / "kolada"
     with pytest.raises(
-        api.KoladaHTTPError,
+        fetch_client.KoladaHTTPError,
         match=r"/v3/data/kpi/N03926,N00999/municipality/.*: HTTP 500 after 3 attempts; body: .*database down",
     ) as exc:
         _fetch(kolada, out, client_options={**FAST, "max_attempts": 3})
@@ -502,7 +506,7 @@ def test_malformed_page_names_url_and_writes_nothing(kolada: FakeKolada, tmp_pat
     kolada.faults.append(["page=2", 200, {}, b'{"count": 3, "values": [{"kpi": "N0', 1])
     out = tmp_path / "raw" / "kolada"
     with pytest.raises(
-        api.KoladaResponseError, match=r"page=2&per_page=3: response is not valid JSON"
+        fetch_client.KoladaResponseError, match=r"page=2&per_page=3: response is not valid JSON"
     ):
         _fetch(kolada, out)
     assert list(out.iterdir()) == []
@@ -524,7 +528,7 @@ def test_changed_shape_names_the_field(
     kolada.faults.append(["/data/", 200, {}, body, 1])
     out = tmp_path / "raw" / "kolada"
     with pytest.raises(
-        api.KoladaResponseError, match=field.replace("[", r"\[").replace("]", r"\]")
+        fetch_client.KoladaResponseError, match=field.replace("[", r"\[").replace("]", r"\]")
     ):
         _fetch(kolada, out)
     assert list(out.iterdir()) == []
@@ -534,12 +538,12 @@ def test_unknown_kpi(kolada: FakeKolada, tmp_path: Path) -> None:
     """A given id Kolada does not know is an error naming it; among catalogue defaults it is a warning."""
     _fill(kolada)
     out = tmp_path / "raw" / "kolada"
-    with pytest.raises(api.UnknownKpiError, match="does not know KPI id.* N99999") as exc:
+    with pytest.raises(fetch_client.UnknownKpiError, match="does not know KPI id.* N99999") as exc:
         _fetch(kolada, out, kpis=["N03926", "N99999"])
     assert exc.value.exit_code == 2 and list(out.iterdir()) == []
     res = _fetch(kolada, out, kpis=["N03926", "N99999"], strict_kpis=False)
     assert res.missing_kpis == ["N99999"] and res.kpis == ["N03926"] and "N99999" in res.warnings[0]
-    with pytest.raises(api.UnknownKpiError):
+    with pytest.raises(fetch_client.UnknownKpiError):
         _fetch(kolada, out, kpis=["N99998"], strict_kpis=False)
 
 
@@ -559,10 +563,10 @@ def test_connection_refused_and_dns_failure(
         port = s.getsockname()[1]  # closed again: nothing listens there
     out = tmp_path / "raw" / "kolada"
     with pytest.raises(
-        api.KoladaNetworkError,
+        fetch_client.KoladaNetworkError,
         match=rf"127.0.0.1:{port}/v3/kpi/N03926\?per_page=5000: connection refused",
     ) as exc:
-        api.fetch_kolada(
+        fetch_kolada(
             out,
             ["N03926"],
             peers="none",
@@ -577,15 +581,15 @@ def test_connection_refused_and_dns_failure(
 
     monkeypatch.setattr(socket, "create_connection", no_dns)  # as if the resolver had failed
     with pytest.raises(
-        api.KoladaNetworkError, match="host name 'api.kolada.se' could not be resolved"
+        fetch_client.KoladaNetworkError, match="host name 'api.kolada.se' could not be resolved"
     ):
-        api.fetch_kolada(out, ["N03926"], peers="none", years=[2018], client_options=FAST)
+        fetch_kolada(out, ["N03926"], peers="none", years=[2018], client_options=FAST)
     assert list(out.iterdir()) == []
 
 
 def test_404_from_wrong_base_url_is_bad_input(kolada: FakeKolada, tmp_path: Path) -> None:
     with pytest.raises(
-        api.KoladaHTTPError,
+        fetch_client.KoladaHTTPError,
         match=r"/v2/kpi/N03926,N00999\?per_page=5000: HTTP 404; body: .*check --base-url",
     ) as exc:
         _fetch(kolada, tmp_path / "raw" / "kolada", base_url=f"http://127.0.0.1:{kolada.port}/v2")
@@ -632,7 +636,7 @@ def test_broken_sources_yaml_stops_before_fetching(kolada: FakeKolada, tmp_path:
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "sources.yaml").write_text("sources: [unclosed\n")
-    with pytest.raises(api.KsAnalysisError, match="is not valid YAML"):
+    with pytest.raises(KsAnalysisError, match="is not valid YAML"):
         _fetch(kolada, raw / "kolada")
     assert (
         kolada.seen == []
@@ -808,11 +812,11 @@ def test_revisions_and_as_of_pick_the_vintage(kolada: FakeKolada, tmp_path: Path
 
 def test_bad_arguments_write_nothing(kolada: FakeKolada, tmp_path: Path) -> None:
     out = tmp_path / "raw" / "kolada"
-    with pytest.raises(api.KsAnalysisError, match="is not an http"):
+    with pytest.raises(KsAnalysisError, match="is not an http"):
         _fetch(kolada, out, base_url="ftp://example.org/v3")
-    with pytest.raises(api.KsAnalysisError, match="9999 is not a kommun"):
+    with pytest.raises(KsAnalysisError, match="9999 is not a kommun"):
         _fetch(kolada, out, peers=["9999"])
-    with pytest.raises(api.KsAnalysisError, match="not a kommun code"):
+    with pytest.raises(KsAnalysisError, match="not a kommun code"):
         _fetch(kolada, out, municipality="0006")
     assert not out.exists() and kolada.seen == []
 
@@ -854,7 +858,7 @@ def test_timeout_is_retried_then_fails(kolada: FakeKolada, tmp_path: Path) -> No
     kolada.delays.append(["/kpi/", 1.0, 2])
     out = tmp_path / "raw2" / "kolada"
     with pytest.raises(
-        api.KoladaNetworkError,
+        fetch_client.KoladaNetworkError,
         match=r"/v3/kpi/N03926,N00999\?per_page=5000: no answer within 0.3 s after 2 attempt",
     ) as exc:
         _fetch(kolada, out, client_options={**FAST, "timeout": 0.3, "max_attempts": 2})
@@ -863,17 +867,17 @@ def test_timeout_is_retried_then_fails(kolada: FakeKolada, tmp_path: Path) -> No
 
 def test_paging_loop_and_foreign_next_url_are_refused(kolada: FakeKolada) -> None:
     """A next_url seen before stops the fetch (no endless loop); one to another host is not followed."""
-    client = api.KoladaClient(kolada.base(), **FAST)
+    client = fetch_client.KoladaClient(kolada.base(), **FAST)
     first = client.url("kpi/N03926")
     looping = json.dumps({"values": [], "next_url": first}).encode()
     kolada.faults.append(["/kpi/", 200, {}, looping, 1])
-    with pytest.raises(api.KoladaResponseError, match="sent this next-page URL twice"):
+    with pytest.raises(fetch_client.KoladaResponseError, match="sent this next-page URL twice"):
         client.kpis(["N03926"])
     foreign = json.dumps(
         {"values": [], "next_url": "https://elsewhere.example/v3/kpi/N03926?page=2"}
     ).encode()
     kolada.faults.append(["/kpi/", 200, {}, foreign, 1])
-    with pytest.raises(api.KoladaResponseError, match="points to another host"):
+    with pytest.raises(fetch_client.KoladaResponseError, match="points to another host"):
         client.kpis(["N03926"])
     v2_style = json.dumps(
         {
