@@ -11,8 +11,8 @@ number column, an unknown kommun name) are left to ``clean``, which rejects the 
 Readers register themselves by name with :func:`~ks_analysis.ingest.registry.reader`; sources
 manifests refer to that name. Modules: ``manifest`` (sources.yaml), ``read`` (read a manifest's
 files), ``registry`` (readers by name), ``frame`` (building raw frames), and one module per
-source format (``kolada_bulk``, ``kolada_snapshot``, ``kolada_web``, ``tables``, ``agencies``,
-``local``).
+source format (``kolada_bulk``, ``kolada_snapshot``, ``kolada_web``, ``tables``, ``scb_csv``,
+``agencies``, ``local``).
 """
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "kolada_snapshot",
     "kolada_web",
     "tables",
+    "scb_csv",
     "agencies",
     "local",
 ]

@@ -64,7 +64,15 @@ def get_reader(name: str, manifest: str = "sources manifest") -> ReaderFn:
 
 
 #: Reader modules, imported (and so registered) the first time a reader is asked for.
-_READER_MODULES = ["kolada_bulk", "kolada_web", "local", "agencies", "tables", "kolada_snapshot"]
+_READER_MODULES = [
+    "kolada_bulk",
+    "kolada_web",
+    "local",
+    "agencies",
+    "tables",
+    "scb_csv",
+    "kolada_snapshot",
+]
 
 
 def _load_all() -> None:
