@@ -68,6 +68,7 @@ def _resolve_duplicates(
     naming them all. Lower-precedence rows are duplicates when they agree with the kept row and
     rejected when they do not.
     """
+    # Long on purpose: the group masks (top precedence, identical, revision, conflict) build on one another.
     ok_keys = key[ok_pos]
     if len(ok_keys) and bound <= 4 * len(ok_keys) + (1 << 22):
         dup = np.bincount(ok_keys, minlength=bound)[ok_keys] > 1

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ks_analysis.errors import KsAnalysisError
-from ks_analysis.ingest.kolada_snapshot import next_page_url, shape_problem
+from ks_analysis.ingest.kolada_pages import next_page_url, shape_problem
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -220,6 +220,7 @@ class KoladaClient:
             KoladaHTTPError: any other HTTP error, or 429/5xx after the last attempt.
             KoladaNetworkError: DNS failure or refused connection (at once), timeouts (after retries).
         """
+        # Long on purpose: one retry loop; each failure branch decides retry or raise from the same attempt.
         for attempt in range(1, self.max_attempts + 1):
             self._wait_turn()
             self.requests += 1

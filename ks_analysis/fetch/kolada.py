@@ -31,7 +31,7 @@ from ks_analysis.fetch.client import (
 )
 from ks_analysis.fetch.snapshot import FetchResult, _Snapshot
 from ks_analysis.fetch.sources_yaml import _load_sources_doc, update_sources_yaml
-from ks_analysis.ingest.kolada_snapshot import page_values, read_municipality_groups
+from ks_analysis.ingest.kolada_pages import page_values, read_municipality_groups
 
 __all__ = ["DEFAULT_BASE_URL", "fetch_kolada"]
 

@@ -11,7 +11,7 @@ number column, an unknown kommun name) are left to ``clean``, which rejects the 
 Readers register themselves by name with :func:`~ks_analysis.ingest.registry.reader`; sources
 manifests refer to that name. Modules: ``manifest`` (sources.yaml), ``read`` (read a manifest's
 files), ``registry`` (readers by name), ``frame`` (building raw frames), and one module per
-source format (``kolada_bulk``, ``kolada_snapshot``, ``kolada_web``, ``tables``, ``scb_csv``,
+source format (``kolada_bulk``, ``kolada_snapshot`` with ``kolada_pages``, ``kolada_web``, ``tables``, ``scb_csv``,
 ``agencies``, ``local``).
 """
 
@@ -22,6 +22,7 @@ __all__ = [
     "frame",
     "kolada_bulk",
     "kolada_snapshot",
+    "kolada_pages",
     "kolada_web",
     "tables",
     "scb_csv",

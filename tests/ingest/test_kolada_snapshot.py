@@ -13,13 +13,15 @@ import pandas as pd
 import pytest
 
 from ks_analysis.errors import DataFileError
+from ks_analysis.ingest.kolada_pages import (
+    read_kpi_metadata,
+    read_municipality_groups,
+    shape_problem,
+)
 from ks_analysis.ingest.kolada_snapshot import (
     _parse_time,
     read_kolada_api_json,
     read_kolada_api_values,
-    read_kpi_metadata,
-    read_municipality_groups,
-    shape_problem,
 )
 from ks_analysis.ingest.registry import get_reader
 
