@@ -46,8 +46,8 @@ mode, raw, sources = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 import pandas, pyarrow, pyarrow.csv, sqlite3, python_calamine  # imports are not part of the timing
 sys.path.insert(0, str(Path(sys.argv[4])))
 from bench_clean import plain_read
-from ks_analysis.clean.tidy import run_clean
-from ks_analysis.ingest import get_reader
+from ks_analysis.clean import run_clean
+from ks_analysis.ingest.registry import get_reader
 from ks_analysis.schema import empty_tidy, validate_tidy
 get_reader("kolada_bulk_csv")  # reader modules are imported on first use
 validate_tidy(empty_tidy())  # so are pandera's pandas backends (0.3 s, once per process)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ks_analysis.backtest.replay import run_backtest
-    from ks_analysis.clean.tidy import clean_indicators, run_clean
+    from ks_analysis.clean import clean_indicators, run_clean
     from ks_analysis.errors import DataFileError, KsAnalysisError, ParameterError
     from ks_analysis.forecast.engine import forecast_indicator
     from ks_analysis.goals.catalogue import load_catalogue
@@ -49,8 +49,8 @@ __all__ = [
 #: packages) because the packages do not re-export these names yet.
 _WHERE: dict[str, str] = {
     "load_catalogue": "ks_analysis.goals.catalogue",
-    "clean_indicators": "ks_analysis.clean.tidy",
-    "run_clean": "ks_analysis.clean.tidy",
+    "clean_indicators": "ks_analysis.clean",
+    "run_clean": "ks_analysis.clean",
     "forecast_indicator": "ks_analysis.forecast.engine",
     "run_backtest": "ks_analysis.backtest.replay",
     "build_report": "ks_analysis.report.build",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ks_analysis._io import write_atomic
 from ks_analysis.geo import geo, kommuner_in_lan
 
 __all__ = ["generate_demo", "DEMO_SEED", "DEMO_MARKER"]
@@ -51,8 +52,8 @@ def _fmt(x: float, decimals: int) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode("utf-8"))
+    """Write ``text`` as UTF-8 bytes (no newline translation), creating the folder."""
+    write_atomic(path, text.encode("utf-8"))
 
 
 def _csv(rows: list[list[object]], lineterminator: str = "\n", delimiter: str = ",") -> str:

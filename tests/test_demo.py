@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ks_analysis.clean.tidy import run_clean
+from ks_analysis.clean import run_clean
 from ks_analysis.demo import generate_demo
 from ks_analysis.paths import DEMO_DIR
 

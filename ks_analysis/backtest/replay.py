@@ -134,7 +134,8 @@ def load_vintages(
         ``(vintages, latest)``: tidy rows (the first may repeat a key with different
         ``published``), restricted to indicators that match ``rules``.
     """
-    from ks_analysis.clean.tidy import clean_indicators, read_sources
+    from ks_analysis.clean import clean_indicators
+    from ks_analysis.ingest.read import read_sources
 
     raw, specs, _ = read_sources(raw_root, sources_file, progress=progress)
     ids = pd.Series(pd.unique(raw["indicator"].astype("str")))

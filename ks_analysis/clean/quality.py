@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ks_analysis import geo as geo_mod
-from ks_analysis.clean.tidy import CleanResult, run_clean
+from ks_analysis.clean import CleanResult, run_clean
 from ks_analysis.paths import DEMO_DIR, PROJECT_ROOT
 
 __all__ = [

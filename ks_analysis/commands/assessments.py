@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ks_analysis._io import write_atomic
 from ks_analysis.commands._util import add_example
 from ks_analysis.errors import ParameterError
 from ks_analysis.goals.assessments import assessment_file, load_assessments
@@ -65,13 +64,6 @@ def add_parser(sub: Any) -> None:
         "ks-analysis assessments new --help",
     )
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
-
-
-def _chmod_default(path: Path) -> None:
-    """mkstemp makes files 0600; give the new file the mode a plain open() would (0666 minus umask)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    path.chmod(0o666 & ~umask)
 
 
 def previous_assessment_period(period: Period) -> Period:
@@ -151,18 +143,11 @@ def new_assessment_file(
         + ".\n"
     )
     text = header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1_000_000)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{period.id}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        _chmod_default(Path(tmp))
-        # Link rather than rename, so that a file created meanwhile is never replaced.
-        os.link(tmp, target)
+        # Linked rather than renamed into place, so that a file created meanwhile is never replaced.
+        write_atomic(target, text, exclusive=True)
     except FileExistsError:
         raise ParameterError(f"{target} exists already; it is never overwritten") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return target, note
 
 

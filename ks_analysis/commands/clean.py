@@ -36,7 +36,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ks_analysis.clean.tidy import (  # pandas and pandera load only when cleaning
+    from ks_analysis.clean import (  # pandas and pandera load only when cleaning
         run_clean,
         write_clean,
     )

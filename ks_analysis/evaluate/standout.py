@@ -424,7 +424,7 @@ def find_standouts_in_raw(
     """
     from pathlib import Path
 
-    from ks_analysis.clean.tidy import run_clean
+    from ks_analysis.clean import run_clean
     from ks_analysis.goals.catalogue import load_catalogue
     from ks_analysis.ingest.kolada_web import kolada_titles
     from ks_analysis.paths import DEMO_DIR

@@ -137,6 +137,7 @@ def load_assessments(
     Raises:
         DataFileError: naming the file, goal and field, for a malformed file.
     """
+    # Long on purpose: the checks run in the order a person reads the file, each naming goal and field.
     path = assessment_file(folder, period_id)
     if not path.exists():
         return {}, f"Självvärderingar saknas för perioden ({path.name} finns inte)."

@@ -247,16 +247,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
             direction, a duplicate id, an unknown area and the like.
     """
     p = Path(path) if path else DEFAULT_CATALOGUE
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogueError(
-            f"{p}: goal catalogue not found; pass an existing file with --goals"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise CatalogueError(f"{p}: not valid YAML ({exc})") from None
-    if not isinstance(raw, dict):
-        raise CatalogueError(f"{p}: expected a mapping with 'areas' and 'goals'")
+    raw = _read_catalogue_yaml(p)
     areas = tuple(Area(str(a["id"]), str(a["title"])) for a in raw.get("areas", []))
     area_titles = {a.id: a.title for a in areas}
     if len(area_titles) != len(areas):
@@ -265,57 +256,9 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     seen_goals: set[int] = set()
     seen_ind: dict[str, int] = {}
     for graw in raw.get("goals", []) or []:
-        gid = graw.get("id")
-        where = f"goal {gid}"
-        if not isinstance(gid, int):
-            raise _fail(p, where, "goal id must be a whole number")
-        if gid in seen_goals:
-            raise _fail(p, where, "duplicate goal id")
-        seen_goals.add(gid)
-        area = str(_req(graw, "area", p, where))
-        if area not in area_titles:
-            raise _fail(p, where, f"unknown area {area!r}; areas are {', '.join(area_titles)}")
-        kind = _one_of(graw.get("kind"), KINDS, "kind", p, where)
-        kk = graw.get("kommunkompassen", []) or []
-        if not isinstance(kk, list):
-            raise _fail(p, where, "'kommunkompassen' must be a list of area ids")
-        for area_id in kk:
-            _one_of(area_id, set(KOMMUNKOMPASSEN_AREAS), "Kommunkompassen area", p, where)
-        inds = tuple(_parse_indicator(i, p, where) for i in graw.get("indicators", []) or [])
-        for ind in inds:
-            if ind.id in seen_ind:
-                raise _fail(
-                    p, where, f"duplicate indicator id {ind.id!r} (also in goal {seen_ind[ind.id]})"
-                )
-            seen_ind[ind.id] = gid
-        if kind == "styrande" and not any(i.role == "target" for i in inds):
-            raise _fail(p, where, "a steering goal needs at least one indicator with role 'target'")
-        goals.append(
-            Goal(
-                id=gid,
-                area=area,
-                area_title=area_titles[area],
-                kind=kind,
-                title=str(_req(graw, "title", p, where)).strip(),
-                ambition=str(_req(graw, "ambition", p, where)).strip(),
-                steering_documents=tuple(graw.get("steering_documents", []) or []),
-                rollup=_one_of(graw.get("rollup", "mean_p"), ROLLUP_RULES, "rollup rule", p, where),
-                indicators=inds,
-                kommunkompassen=tuple(str(a) for a in kk),
-            )
-        )
-    for g in goals:
-        for ind in g.indicators:
-            if ind.signal and ind.signal not in seen_ind:
-                raise _fail(
-                    p,
-                    f"goal {g.id}, indicator {ind.id}",
-                    f"signal {ind.signal!r} is not an indicator of the catalogue",
-                )
-    th = raw.get("status_thresholds", {}) or {}
-    thresholds = {"met": float(th.get("met", 0.75)), "not_met": float(th.get("not_met", 0.25))}
-    if not 0 <= thresholds["not_met"] < thresholds["met"] <= 1:
-        raise _fail(p, "status_thresholds", "need 0 <= not_met < met <= 1")
+        goals.append(_parse_goal(graw, p, area_titles, seen_goals, seen_ind))
+    _check_signals(goals, seen_ind, p)
+    thresholds = _parse_thresholds(raw, p)
     peer = raw.get("peer_group", {}) or {}
     return Catalogue(
         path=p,
@@ -330,3 +273,86 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         peer_group=tuple(str(m).zfill(4) for m in peer.get("members", [])),
         mandate_start_year=raw.get("mandate_start_year"),
     )
+
+
+def _read_catalogue_yaml(p: Path) -> dict[str, Any]:
+    """The catalogue file's YAML mapping; CatalogueError for a missing file, bad YAML or no mapping."""
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogueError(
+            f"{p}: goal catalogue not found; pass an existing file with --goals"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{p}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{p}: expected a mapping with 'areas' and 'goals'")
+    return raw
+
+
+def _parse_goal(
+    graw: dict[str, Any],
+    p: Path,
+    area_titles: dict[str, str],
+    seen_goals: set[int],
+    seen_ind: dict[str, int],
+) -> Goal:
+    """One goal entry, checked; records its id in ``seen_goals`` and its indicators in ``seen_ind``."""
+    gid = graw.get("id")
+    where = f"goal {gid}"
+    if not isinstance(gid, int):
+        raise _fail(p, where, "goal id must be a whole number")
+    if gid in seen_goals:
+        raise _fail(p, where, "duplicate goal id")
+    seen_goals.add(gid)
+    area = str(_req(graw, "area", p, where))
+    if area not in area_titles:
+        raise _fail(p, where, f"unknown area {area!r}; areas are {', '.join(area_titles)}")
+    kind = _one_of(graw.get("kind"), KINDS, "kind", p, where)
+    kk = graw.get("kommunkompassen", []) or []
+    if not isinstance(kk, list):
+        raise _fail(p, where, "'kommunkompassen' must be a list of area ids")
+    for area_id in kk:
+        _one_of(area_id, set(KOMMUNKOMPASSEN_AREAS), "Kommunkompassen area", p, where)
+    inds = tuple(_parse_indicator(i, p, where) for i in graw.get("indicators", []) or [])
+    for ind in inds:
+        if ind.id in seen_ind:
+            raise _fail(
+                p, where, f"duplicate indicator id {ind.id!r} (also in goal {seen_ind[ind.id]})"
+            )
+        seen_ind[ind.id] = gid
+    if kind == "styrande" and not any(i.role == "target" for i in inds):
+        raise _fail(p, where, "a steering goal needs at least one indicator with role 'target'")
+    return Goal(
+        id=gid,
+        area=area,
+        area_title=area_titles[area],
+        kind=kind,
+        title=str(_req(graw, "title", p, where)).strip(),
+        ambition=str(_req(graw, "ambition", p, where)).strip(),
+        steering_documents=tuple(graw.get("steering_documents", []) or []),
+        rollup=_one_of(graw.get("rollup", "mean_p"), ROLLUP_RULES, "rollup rule", p, where),
+        indicators=inds,
+        kommunkompassen=tuple(str(a) for a in kk),
+    )
+
+
+def _check_signals(goals: list[Goal], seen_ind: dict[str, int], p: Path) -> None:
+    """CatalogueError for an indicator whose ``signal`` names no indicator of the catalogue."""
+    for g in goals:
+        for ind in g.indicators:
+            if ind.signal and ind.signal not in seen_ind:
+                raise _fail(
+                    p,
+                    f"goal {g.id}, indicator {ind.id}",
+                    f"signal {ind.signal!r} is not an indicator of the catalogue",
+                )
+
+
+def _parse_thresholds(raw: dict[str, Any], p: Path) -> dict[str, float]:
+    """The status thresholds (``met``, ``not_met``), defaults 0.75 and 0.25, checked for order."""
+    th = raw.get("status_thresholds", {}) or {}
+    thresholds = {"met": float(th.get("met", 0.75)), "not_met": float(th.get("not_met", 0.25))}
+    if not 0 <= thresholds["not_met"] < thresholds["met"] <= 1:
+        raise _fail(p, "status_thresholds", "need 0 <= not_met < met <= 1")
+    return thresholds

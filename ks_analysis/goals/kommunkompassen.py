@@ -122,6 +122,7 @@ def read_register(raw: Path, path: Path | None = None) -> list[Evaluation]:
             score outside 0–100, an area scored twice in a year, or a measure point without an
             area score.
     """
+    # Long on purpose: the checks run in the order a person reads the file, each naming row and column.
     p = Path(path) if path else Path(raw) / REGISTER_PATH
     if not p.exists():
         return []

@@ -8,216 +8,24 @@ they never write, and they raise :class:`~ks_analysis.errors.DataFileError` for 
 cannot read at all (wrong format, truncated, missing columns). Row-level problems (text in a
 number column, an unknown kommun name) are left to ``clean``, which rejects the row with a reason.
 
-Readers register themselves by name with :func:`reader`; sources manifests refer to that name.
+Readers register themselves by name with :func:`~ks_analysis.ingest.registry.reader`; sources
+manifests refer to that name. Modules: ``manifest`` (sources.yaml), ``read`` (read a manifest's
+files), ``registry`` (readers by name), ``frame`` (building raw frames), and one module per
+source format (``kolada_bulk``, ``kolada_snapshot`` with ``kolada_pages``, ``kolada_web``, ``tables``, ``scb_csv``,
+``agencies``, ``local``).
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
-
-from ks_analysis.errors import DataFileError
-from ks_analysis.schema import RAW_COLUMNS
-
 __all__ = [
-    "READERS",
-    "BATCH_READERS",
-    "reader",
-    "batch_reader",
-    "get_reader",
-    "get_batch_reader",
-    "raw_frame",
-    "concat_raw",
-    "as_category",
-    "TEXT_COLUMNS",
+    "manifest",
+    "read",
+    "registry",
+    "frame",
+    "kolada_bulk",
+    "kolada_snapshot",
+    "kolada_pages",
+    "kolada_web",
+    "tables",
+    "scb_csv",
+    "agencies",
+    "local",
 ]
-
-ReaderFn = Callable[..., pd.DataFrame]
-READERS: dict[str, ReaderFn] = {}
-#: Readers that read many files of one source entry at once: ``read_part(path, *, rel, **options)``
-#: reads one file (and raises for it, as the plain reader does) and ``combine(parts)`` builds one
-#: raw frame from the parts, equal to concatenating the plain reader's frames file by file.
-BATCH_READERS: dict[str, tuple[Callable[..., Any], Callable[[list[Any]], pd.DataFrame]]] = {}
-
-
-def reader(name: str) -> Callable[[ReaderFn], ReaderFn]:
-    """Register a reader function under ``name`` (the ``reader:`` of a sources manifest)."""
-
-    def deco(fn: ReaderFn) -> ReaderFn:
-        READERS[name] = fn
-        return fn
-
-    return deco
-
-
-def batch_reader(
-    name: str, read_part: Callable[..., Any], combine: Callable[[list[Any]], pd.DataFrame]
-) -> None:
-    """Register the many-files form of reader ``name`` (see :data:`BATCH_READERS`)."""
-    BATCH_READERS[name] = (read_part, combine)
-
-
-def get_batch_reader(
-    name: str,
-) -> tuple[Callable[..., Any], Callable[[list[Any]], pd.DataFrame]] | None:
-    """``(read_part, combine)`` of reader ``name`` when it has a many-files form, else None."""
-    _load_all()
-    return BATCH_READERS.get(name)
-
-
-def get_reader(name: str, manifest: str = "sources manifest") -> ReaderFn:
-    """The reader registered as ``name``; a clear error listing the known readers otherwise."""
-    _load_all()
-    try:
-        return READERS[name]
-    except KeyError:
-        known = ", ".join(sorted(READERS))
-        raise DataFileError(
-            manifest, f"unknown reader {name!r}", fix=f"use one of: {known}"
-        ) from None
-
-
-#: Raw columns held as categoricals: few distinct values in millions of rows (memory and speed).
-TEXT_COLUMNS = [c for c in RAW_COLUMNS if c not in ("value", "source_row", "published")]
-
-
-def as_category(values: Any, n: int | None = None) -> pd.Categorical:
-    """A categorical with object-dtype categories from a column, array or scalar (``n`` copies).
-
-    Object categories make frames of different readers concatenate without losing the
-    categorical dtype (see :func:`concat_raw`).
-    """
-    if n is not None and (values is None or isinstance(values, str | int | float)):
-        if values is None or (isinstance(values, float) and np.isnan(values)):
-            return pd.Categorical.from_codes(
-                np.full(n, -1, dtype=np.int8), categories=pd.Index([], dtype=object)
-            )
-        return pd.Categorical.from_codes(
-            np.zeros(n, dtype=np.int8), categories=pd.Index([values], dtype=object)
-        )
-    cat: Any = (
-        values
-        if isinstance(values, pd.Categorical)
-        else (
-            values.array
-            if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype)
-            else None
-        )
-    )
-    if cat is not None and cat.categories.dtype == object:
-        return cat
-    if cat is None:
-        codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-        return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
-    return pd.Categorical.from_codes(
-        cat.codes, categories=pd.Index(cat.categories.astype(object), dtype=object)
-    )
-
-
-def raw_frame(rows: dict[str, Any] | pd.DataFrame, **constants: Any) -> pd.DataFrame:
-    """Build a reader result with exactly :data:`RAW_COLUMNS` from columns and constants.
-
-    Missing columns are filled with None (``published`` with NaT, ``reject`` with None). Text
-    columns become categoricals; ``value`` is kept as given (numbers stay float64). Columns are
-    typed as a DataFrame would type them, without copying the reader's arrays.
-    """
-    if isinstance(rows, pd.DataFrame):
-        n = len(rows)
-        given: dict[str, Any] = {c: rows[c] for c in rows.columns}
-    else:
-        given = {
-            c: (v if isinstance(v, np.ndarray | pd.Series | pd.Categorical) else pd.Series(v))
-            for c, v in rows.items()
-        }
-        lengths = {len(v) for v in given.values()}
-        if len(lengths) > 1:
-            raise ValueError("All arrays must be of the same length")
-        n = lengths.pop() if lengths else 0
-    out: dict[str, Any] = {}
-    for col in RAW_COLUMNS:
-        if col in constants:
-            v = constants[col]
-            out[col] = as_category(v, n) if col in TEXT_COLUMNS else [v] * n
-        elif col in given:
-            v = given[col]
-            out[col] = (
-                as_category(v)
-                if col in TEXT_COLUMNS
-                else (v.to_numpy() if isinstance(v, pd.Series) else v)
-            )
-        elif col == "published":
-            out[col] = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
-        else:
-            out[col] = (
-                as_category(None, n) if col in TEXT_COLUMNS else np.full(n, None, dtype=object)
-            )
-    result = pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
-    if result["published"].dtype != "datetime64[s]":
-        result["published"] = pd.to_datetime(result["published"], errors="coerce").astype(
-            "datetime64[s]"
-        )
-    if result["source_row"].dtype != "int64":
-        result["source_row"] = result["source_row"].astype("int64")
-    if result["value"].dtype.kind not in "fiu":
-        result["value"] = result["value"].astype("object")
-    return result
-
-
-def concat_raw(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate reader results, keeping text columns categorical (categories are united).
-
-    ``pd.concat`` would turn categoricals with different categories into object columns,
-    which for a national Kolada input costs gigabytes.
-    """
-    if not frames:
-        return pd.DataFrame(columns=[*RAW_COLUMNS, "spec"])
-    if len(frames) == 1 and all(
-        isinstance(frames[0][c].dtype, pd.CategoricalDtype)
-        and frames[0][c].cat.categories.dtype == object
-        for c in frames[0].columns
-        if c in TEXT_COLUMNS or c == "spec"
-    ):
-        return frames[0].reset_index(drop=True)  # nothing to unite
-    from pandas.api.types import union_categoricals
-
-    cols: dict[str, Any] = {}
-    for col in frames[0].columns:
-        parts = [f[col] for f in frames]
-        if col in TEXT_COLUMNS or col == "spec":
-            cats = [
-                as_category(p)
-                if isinstance(p.dtype, pd.CategoricalDtype)
-                else as_category(p.to_numpy())
-                for p in parts
-            ]
-            cols[col] = union_categoricals(cats, ignore_order=True)
-        else:
-            cols[col] = pd.concat(parts, ignore_index=True)
-    return pd.DataFrame(cols)
-
-
-def check_columns(path: Path | str, found: list[str], needed: list[str], fix: str) -> None:
-    """Raise a DataFileError naming the missing columns of a file."""
-    missing = [c for c in needed if c not in found]
-    if missing:
-        raise DataFileError(
-            path,
-            f"missing column(s) {', '.join(repr(m) for m in missing)}; found {', '.join(repr(f) for f in found) or 'none'}",
-            row=1,
-            fix=fix,
-        )
-
-
-def _load_all() -> None:
-    # Reader modules register themselves on import; add a new module to this list.
-    import importlib
-
-    for name in _READER_MODULES:
-        importlib.import_module(f"{__name__}.{name}")
-
-
-_READER_MODULES = ["kolada_bulk", "kolada_web", "local", "agencies", "tables", "kolada_snapshot"]

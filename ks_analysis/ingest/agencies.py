@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from ks_analysis.errors import DataFileError
-from ks_analysis.ingest import check_columns, raw_frame, reader
 from ks_analysis.ingest._common import normalise_period
+from ks_analysis.ingest.frame import check_columns, raw_frame
 from ks_analysis.ingest.local import _read_text_table
+from ks_analysis.ingest.registry import reader
 
 __all__ = ["read_arbetsformedlingen_monthly", "read_tillvaxtanalys_quarterly"]
 

@@ -15,8 +15,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ks_analysis.errors import DataFileError
-from ks_analysis.ingest import as_category, batch_reader, check_columns, raw_frame, reader
 from ks_analysis.ingest._common import csv_parse_error_line, csv_record_lines
+from ks_analysis.ingest.frame import as_category, check_columns, raw_frame
+from ks_analysis.ingest.registry import batch_reader, reader
 
 __all__ = ["read_kolada_bulk_csv"]
 
@@ -255,7 +256,7 @@ def read_kolada_bulk_csv(
     ``metadata_file`` (``kpi_results.csv``, relative to the data file's folder), ``unit``.
 
     A source entry with many such files is read file by file and combined once
-    (:data:`~ks_analysis.ingest.BATCH_READERS`): the same rows, without a frame per file.
+    (:data:`~ks_analysis.ingest.registry.BATCH_READERS`): the same rows, without a frame per file.
 
     Returns:
         One raw row per data line, ``source_row`` = line number in the file (header is line 1;

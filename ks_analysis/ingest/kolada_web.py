@@ -22,7 +22,6 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ks_analysis.errors import DataFileError
-from ks_analysis.ingest import as_category, check_columns, raw_frame, reader
 from ks_analysis.ingest._common import (
     csv_parse_error_line,
     csv_record_lines,
@@ -31,6 +30,8 @@ from ks_analysis.ingest._common import (
     unit_from_title,
 )
 from ks_analysis.ingest._excel import read_sheet_rows
+from ks_analysis.ingest.frame import as_category, check_columns, raw_frame
+from ks_analysis.ingest.registry import reader
 
 __all__ = [
     "read_kolada_web_export",

@@ -19,8 +19,9 @@ from pathlib import Path
 import pandas as pd
 
 from ks_analysis.errors import DataFileError
-from ks_analysis.ingest import check_columns, raw_frame, reader
 from ks_analysis.ingest._common import normalise_period, ort_key, sniff_delimiter
+from ks_analysis.ingest.frame import check_columns, raw_frame
+from ks_analysis.ingest.registry import reader
 
 __all__ = ["read_long_csv", "read_local_register"]
 

@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from ks_analysis.errors import DataFileError
-from ks_analysis.ingest import check_columns, raw_frame, reader
 from ks_analysis.ingest._common import (
     MONTHS_SV,
     gender_code,
@@ -34,11 +33,11 @@ from ks_analysis.ingest._common import (
     sniff_delimiter,
     split_region_label,
 )
+from ks_analysis.ingest.frame import check_columns, raw_frame
+from ks_analysis.ingest.registry import reader
 
 __all__ = [
     "read_table",
-    "read_scb_pxweb_csv",
-    "read_scb_year_by_month_csv",
     "read_scb_bas_monthly",
     "read_scb_unemployment_lan_monthly",
     "read_scb_unemployment_share_monthly",
@@ -159,7 +158,6 @@ def read_table(
             fix="export the table again with its header",
         )
     header = [_norm_header(h) for h in (names or grid[header_row - 1])]
-    pos = {h: j for j, h in enumerate(header) if h}
     used = [
         c
         for c in [
@@ -176,18 +174,7 @@ def read_table(
         ]
         if c
     ]
-    if values == "*":
-        spec = {
-            h: {"indicator": local_id(indicator_prefix, h), "unit": unit}
-            for h in header
-            if h and h not in used
-        }
-    else:
-        mapping: dict[str, Any] = dict(values) if isinstance(values, dict) else {}
-        spec = {
-            c: (v if isinstance(v, dict) else {"indicator": v, "unit": unit})
-            for c, v in mapping.items()
-        }
+    spec = _value_spec(header, values, used, indicator_prefix, unit)
     check_columns(
         rel,
         header,
@@ -198,77 +185,24 @@ def read_table(
     if title_place and grid and grid[0] and grid[0][0]:
         fixed_name = str(grid[0][0]).rsplit(",", 1)[-1].strip()
     fixed_code = region_code(municipality) if municipality is not None else None
-    # Row attributes are worked out once per distinct cell value, then repeated per value column.
-    rows = [
-        i
-        for i in range(header_row, len(grid))
-        if any(c is not None and str(c).strip() != "" for c in grid[i])
-    ]
-
-    def column(col: str) -> list[object]:
-        j = pos[col]
-        return [grid[i][j] if j < len(grid[i]) else None for i in rows]
-
-    def mapped(values: list[object], fn: Any) -> list[Any]:
-        cache: dict[object, Any] = {}
-        out = []
-        for v in values:
-            key = (type(v), v)
-            if key not in cache:
-                cache[key] = fn(v)
-            out.append(cache[key])
-        return out
-
-    n = len(rows)
-    codes: list[Any] = [fixed_code] * n
-    place_names: list[Any] = [fixed_name] * n
-    if region_code_col:
-        codes = mapped(column(region_code_col), region_code)
-    if region_name_col:
-        place_names = mapped(
-            column(region_name_col), lambda v: None if v is None else str(v).strip()
-        )
-    if region_label_col:
-        pairs = mapped(column(region_label_col), split_region_label)
-        codes, place_names = [p[0] for p in pairs], [p[1] for p in pairs]
-    if period_col:
-        periods = mapped(column(period_col), lambda v: normalise_period(v, yyyy0q=yyyy0q_periods))
-    elif year_col and month_col:
-
-        def year_month(pair: tuple[object, object]) -> tuple[str, str | None]:
-            y_cell, m_cell = pair
-            m = _month(m_cell)
-            y = str(y_cell).strip().removesuffix(".0")
-            return (
-                (f"{y}-{m:02d}", "M")
-                if m and 1 <= m <= 12 and y.isdigit()
-                else (f"{y} {m_cell}", None)
-            )
-
-        periods = mapped(list(zip(column(year_col), column(month_col), strict=True)), year_month)
-    elif year_col and quarter_col:
-        periods = mapped(
-            [
-                f"{str(y).strip().removesuffix('.0')}{str(q).strip()}"
-                for y, q in zip(column(year_col), column(quarter_col), strict=True)
-            ],
-            normalise_period,
-        )
-    elif year_col:
-        periods = mapped(column(year_col), normalise_period)
-    else:
-        raise DataFileError(
-            rel,
-            "the manifest names no period column",
-            fix="set period_col, or year_col with month_col/quarter_col",
-        )
-    genders = mapped(column(gender_col), gender_code) if gender_col else ["T"] * n
+    table = _Cells(grid, header, header_row)
+    n = len(table.rows)
+    codes, place_names = _places(
+        table,
+        region_code_col,
+        region_name_col,
+        region_label_col,
+        [fixed_code] * n,
+        [fixed_name] * n,
+    )
+    periods = _periods(table, rel, period_col, year_col, month_col, quarter_col, yyyy0q_periods)
+    genders = _mapped(table.column(gender_col), gender_code) if gender_col else ["T"] * n
     suffixes = [""] * n
     for d in dims or []:
-        part = mapped(column(d), lambda v: f"__{ort_key(str(v))}")
+        part = _mapped(table.column(d), lambda v: f"__{ort_key(str(v))}")
         suffixes = [a + b for a, b in zip(suffixes, part, strict=True)]
     k = len(spec)
-    value_cols = [column(c) for c in spec]
+    value_cols = [table.column(c) for c in spec]
     cols = {
         "municipality": np.repeat(np.asarray(codes, dtype=object), k),
         "municipality_name": np.repeat(np.asarray(place_names, dtype=object), k),
@@ -278,9 +212,119 @@ def read_table(
         "period": np.repeat(np.asarray([p for p, _ in periods], dtype=object), k),
         "value": [vc[r] for r in range(n) for vc in value_cols],
         "unit": [s.get("unit", unit) for _ in range(n) for s in spec.values()],
-        "source_row": np.repeat(np.asarray(rows, dtype=np.int64) + 1, k),
+        "source_row": np.repeat(np.asarray(table.rows, dtype=np.int64) + 1, k),
     }
     return raw_frame(cols, source=source, source_file=rel)
+
+
+def _value_spec(
+    header: list[str], values: dict[str, Any] | str, used: list[str], prefix: str, unit: str
+) -> dict[str, dict[str, Any]]:
+    """``{value column: {indicator, unit}}`` from the ``values`` option (``"*"``: every column not used)."""
+    if values == "*":
+        return {
+            h: {"indicator": local_id(prefix, h), "unit": unit}
+            for h in header
+            if h and h not in used
+        }
+    mapping: dict[str, Any] = dict(values) if isinstance(values, dict) else {}
+    return {
+        c: (v if isinstance(v, dict) else {"indicator": v, "unit": unit})
+        for c, v in mapping.items()
+    }
+
+
+class _Cells:
+    """The data rows of a grid below its header (blank rows left out), read column by column."""
+
+    def __init__(self, grid: list[list[object]], header: list[str], header_row: int) -> None:
+        """Index the header and find the non-blank rows below ``header_row``."""
+        self.grid = grid
+        self.pos = {h: j for j, h in enumerate(header) if h}
+        self.rows = [
+            i
+            for i in range(header_row, len(grid))
+            if any(c is not None and str(c).strip() != "" for c in grid[i])
+        ]
+
+    def column(self, col: str) -> list[object]:
+        """The cells of column ``col`` in the data rows (None past a short row's end)."""
+        j = self.pos[col]
+        return [self.grid[i][j] if j < len(self.grid[i]) else None for i in self.rows]
+
+
+def _mapped(values: list[Any], fn: Any) -> list[Any]:
+    """``fn`` of each value, worked out once per distinct value (and type) and then repeated."""
+    cache: dict[object, Any] = {}
+    out = []
+    for v in values:
+        key = (type(v), v)
+        if key not in cache:
+            cache[key] = fn(v)
+        out.append(cache[key])
+    return out
+
+
+def _places(
+    table: _Cells,
+    region_code_col: str | None,
+    region_name_col: str | None,
+    region_label_col: str | None,
+    codes: list[Any],
+    place_names: list[Any],
+) -> tuple[list[Any], list[Any]]:
+    """(code, name) per data row from the place columns; ``codes``/``place_names`` are the fixed defaults."""
+    if region_code_col:
+        codes = _mapped(table.column(region_code_col), region_code)
+    if region_name_col:
+        place_names = _mapped(
+            table.column(region_name_col), lambda v: None if v is None else str(v).strip()
+        )
+    if region_label_col:
+        pairs = _mapped(table.column(region_label_col), split_region_label)
+        codes, place_names = [p[0] for p in pairs], [p[1] for p in pairs]
+    return codes, place_names
+
+
+def _year_month(pair: tuple[object, object]) -> tuple[str, str | None]:
+    """(period, frequency) of a year cell and a month cell; the text as given when it is no month."""
+    y_cell, m_cell = pair
+    m = _month(m_cell)
+    y = str(y_cell).strip().removesuffix(".0")
+    return (f"{y}-{m:02d}", "M") if m and 1 <= m <= 12 and y.isdigit() else (f"{y} {m_cell}", None)
+
+
+def _periods(
+    table: _Cells,
+    rel: str,
+    period_col: str | None,
+    year_col: str | None,
+    month_col: str | None,
+    quarter_col: str | None,
+    yyyy0q: bool,
+) -> list[Any]:
+    """(period, frequency) per data row from a period column, or a year column with month or quarter."""
+    if period_col:
+        return _mapped(table.column(period_col), lambda v: normalise_period(v, yyyy0q=yyyy0q))
+    if year_col and month_col:
+        return _mapped(
+            list(zip(table.column(year_col), table.column(month_col), strict=True)), _year_month
+        )
+    if year_col and quarter_col:
+        return _mapped(
+            [
+                f"{str(y).strip().removesuffix('.0')}{str(q).strip()}"
+                for y, q in zip(table.column(year_col), table.column(quarter_col), strict=True)
+            ],
+            normalise_period,
+        )
+    if year_col:
+        return _mapped(table.column(year_col), normalise_period)
+    raise DataFileError(
+        rel,
+        "the manifest names no period column",
+        fix="set period_col, or year_col with month_col/quarter_col",
+    )
 
 
 def _preset(defaults: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
@@ -390,136 +434,3 @@ def read_tillvaxtanalys_lan_quarterly(path: Path, *, rel: str, **options: Any) -
         "values": {"antal": {"indicator": "TVA_NYSTARTADE", "unit": "antal"}}, "source": "tillvaxtanalys",
     }  # fmt: skip
     return read_table(path, rel=rel, **_preset(defaults, options))
-
-
-@reader("scb_pxweb_csv")
-def read_scb_pxweb_csv(
-    path: Path,
-    *,
-    rel: str,
-    indicator: str | None = None,
-    unit: str = "",
-    source: str = "scb",
-    municipality: str = "0000",
-    encoding: str = "latin-1",
-    **_: object,
-) -> pd.DataFrame:
-    """SCB PX-Web CSV export: dimension columns, then one column per period; latin-1, ``..`` missing.
-
-    A column whose cells look like '06 Jönköping county' is the place (code and name in one
-    field); without one the file is national (``municipality``, default riket). A 'kön'/'sex'
-    column gives the gender; any other dimension is appended to the indicator id.
-    The indicator id defaults to ``SCB_<FILE STEM>``.
-    """
-    grid = _grid(path, rel, encoding=encoding)
-    header = [_norm_header(h) for h in grid[0]]
-    period_cols = [(j, *normalise_period(h)) for j, h in enumerate(header)]
-    periods = [(j, p, f) for j, p, f in period_cols if f is not None]
-    dims = [j for j, _, f in period_cols if f is None]
-    if not periods:
-        raise DataFileError(
-            rel,
-            f"has no period columns in its header {header}",
-            row=1,
-            fix="export the PX-Web table with time as columns",
-        )
-    if len(grid) < 2:
-        raise DataFileError(
-            rel, "has a header but no data rows", row=1, fix="export the table again"
-        )
-    base = (indicator or local_id("SCB", path.stem)).upper()
-    body = grid[1:]
-    label_col = next(
-        (
-            j
-            for j in dims
-            if sum(bool(re.match(r"^\d{2,4}\s+\S", str(r[j] or ""))) for r in body)
-            >= 0.8 * len(body)
-        ),
-        None,
-    )
-    gender_col = next((j for j in dims if header[j].lower() in ("kön", "sex", "gender")), None)
-    other = [j for j in dims if j not in (label_col, gender_col)]
-    cols: dict[str, list[object]] = {
-        c: []
-        for c in [
-            "municipality",
-            "municipality_name",
-            "indicator",
-            "gender",
-            "frequency",
-            "period",
-            "value",
-            "source_row",
-        ]
-    }
-    fixed = region_code(municipality)
-    for i, row in enumerate(body, start=2):
-        if not any(c is not None for c in row):
-            continue
-        code, name = split_region_label(row[label_col]) if label_col is not None else (fixed, None)
-        if label_col is not None and code is None:
-            code = None
-        gender = gender_code(row[gender_col]) if gender_col is not None else "T"
-        ind = base + "".join(f"__{ort_key(str(row[j]))}" for j in other)
-        for j, p, f in periods:
-            cols["municipality"].append(code)
-            cols["municipality_name"].append(name)
-            cols["indicator"].append(ind)
-            cols["gender"].append(gender)
-            cols["frequency"].append(f)
-            cols["period"].append(p)
-            cols["value"].append(row[j] if j < len(row) else None)
-            cols["source_row"].append(i)
-    return raw_frame(cols, unit=unit, source=source, source_file=rel)
-
-
-@reader("scb_year_by_month_csv")
-def read_scb_year_by_month_csv(
-    path: Path,
-    *,
-    rel: str,
-    indicator: str = "SCB_KPI",
-    unit: str = "index",
-    source: str = "scb",
-    municipality: str = "0000",
-    **_: object,
-) -> pd.DataFrame:
-    """A year-by-month table (``År;1;...;12;Year``), e.g. SCB's consumer price index ``KPI.csv``.
-
-    Semicolon separated, CRLF, no-break spaces as thousands separators ('1\u00a0900', parsed by
-    clean). Month columns give monthly rows, a ``Year`` column the annual value; empty cells
-    (the current year's later months) are missing-value markers.
-    """
-    grid = _grid(path, rel)
-    header = [_norm_header(h) for h in grid[0]]
-    check_columns(rel, header[:1], ["År"], "a year-by-month table starts with the column År")
-    if len(grid) < 2:
-        raise DataFileError(
-            rel, "has a header but no data rows", row=1, fix="export the table again"
-        )
-    cols: dict[str, list[object]] = {c: [] for c in ["period", "frequency", "value", "source_row"]}
-    for i, row in enumerate(grid[1:], start=2):
-        if not any(c is not None for c in row):
-            continue
-        year = str(row[0]).strip()
-        for j, h in enumerate(header[1:], start=1):
-            if h.isdigit():
-                period, freq = normalise_period(f"{year}-{int(h):02d}")
-            elif h.lower() in ("year", "år", "helår", "årsmedel"):
-                period, freq = normalise_period(year)
-            else:
-                continue
-            cols["period"].append(period)
-            cols["frequency"].append(freq)
-            cols["value"].append(row[j] if j < len(row) else None)
-            cols["source_row"].append(i)
-    return raw_frame(
-        cols,
-        municipality=region_code(municipality),
-        indicator=indicator,
-        gender="T",
-        unit=unit,
-        source=source,
-        source_file=rel,
-    )

@@ -24,12 +24,13 @@ import pandas as pd
 import yaml
 
 from ks_analysis import geo as geo_mod
-from ks_analysis.clean.tidy import clean_sources, read_sources
+from ks_analysis.clean import clean_sources
 from ks_analysis.errors import ParameterError
 from ks_analysis.evaluate.status import indicator_status, p_met, rollup
 from ks_analysis.forecast.engine import Forecast, forecast_indicator, yearly_values
 from ks_analysis.goals.assessments import load_assessments
 from ks_analysis.goals.catalogue import Catalogue, Goal, Indicator, load_catalogue
+from ks_analysis.ingest.read import read_sources
 from ks_analysis.periods import Period, parse_period
 from ks_analysis.report.supporting import enrich_report
 from ks_analysis.swedish import fmt_number, status_text

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from ks_analysis import geo as geo_mod
-from ks_analysis.clean.tidy import run_clean
+from ks_analysis.clean import run_clean
 from ks_analysis.errors import ParameterError
 from ks_analysis.evaluate.standout import robust_band
 from ks_analysis.forecast.engine import Forecast, forecast_indicator, yearly_values

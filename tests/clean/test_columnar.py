@@ -1,24 +1,18 @@
 """The fast paths of clean and of the tidy schema give what the plain ways give.
 
-Clean reads many Kolada bulk files of one source entry in one batch, orders the kept rows by a
-table of int64 keys, builds text columns chunk by chunk, and the schema checks text on distinct
-values and key uniqueness on neighbours: each is checked here against the straightforward way.
+Clean orders the kept rows by a table of int64 keys and builds text columns chunk by chunk
+(``clean/_columnar.py``), and the schema checks text on distinct values and key uniqueness on
+neighbours: each is checked here against the straightforward way.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pandera.errors
 import pytest
 
-from ks_analysis.clean import tidy as clean_mod
-from ks_analysis.clean.tidy import clean_indicators
-from ks_analysis.ingest import concat_raw, get_batch_reader, raw_frame
-from ks_analysis.ingest.kolada_bulk import read_kolada_bulk_csv
-from ks_analysis.ingest.manifest import SourceSpec
+from ks_analysis.clean import _columnar as clean_mod
 from ks_analysis.schema import (
     KEY,
     TIDY_COLUMNS,
@@ -147,71 +141,3 @@ def test_text_columns_in_chunks_equal_one_column(monkeypatch: pytest.MonkeyPatch
     assert str(out.dtype) == "str"
     assert out.tolist()[:2] == ["bb.csv", "a.csv"] and pd.isna(out.iloc[4])
     assert out.dropna().tolist() == col.iloc[[6, 5, 4, 3, 1, 0]].astype(str).tolist()
-
-
-def test_batch_read_of_bulk_files_equals_reading_each(tmp_path: Path) -> None:
-    """Many Kolada bulk CSVs of one entry read as one batch give the rows of reading each file."""
-    files = {
-        "ddf--datapoints--n03926--by--geo--year.csv": b"geo,year,n03926\r\n665,2022,2.1\r\n0604, 2021,\r\n",
-        "ddf--datapoints--n03926--by--geo--gender--year.csv": b"geo,year,gender,n03926\r\n0665,2022,k,2.4\r\n0665,2022,M,x\r\n",
-        "ddf--datapoints--n01951--by--geo--year.csv": b"geo,year,n01951\r\n0665,2020,12000\r\n",
-    }
-    paths = []
-    for name, data in files.items():
-        (tmp_path / name).write_bytes(data)
-        paths.append(tmp_path / name)
-    read_part, combine = get_batch_reader("kolada_bulk_csv")  # type: ignore[misc]
-    batch = combine([read_part(p, rel=p.name, unit="%") for p in paths])
-    each = concat_raw([read_kolada_bulk_csv(p, rel=p.name, unit="%") for p in paths])
-    cols = ["municipality", "indicator", "gender", "period", "unit", "source_file", "source_row"]
-    assert batch[cols].astype(object).values.tolist() == each[cols].astype(object).values.tolist()
-
-    def values(frame: pd.DataFrame) -> list[object]:
-        return [None if pd.isna(v) else v for v in frame["value"].astype(object)]
-
-    assert (
-        values(batch) == values(each) == [2.1, None, "2.4", "x", 12000.0]
-    )  # a text file keeps its cells as written
-    assert batch["municipality"].astype(object).tolist() == ["0665", "0604", "0665", "0665", "0665"]
-    assert batch["gender"].astype(object).tolist() == ["T", "T", "K", "M", "T"]
-
-
-def test_clean_orders_and_types_like_before_with_duplicates() -> None:
-    """With repeated keys (the slow path) the tidy table is still in key order and typed by the contract."""
-    rows = [
-        {"municipality": m, "period": p, "value": v}
-        for m, p, v in [
-            ("0665", "2022", 1.0),
-            ("0604", "2021", 2.0),
-            ("0665", "2022", 1.0),
-            ("0604", "2020", 3.0),
-        ]
-    ]
-    base = {
-        "indicator": "N03926",
-        "gender": "T",
-        "frequency": "Y",
-        "unit": "%",
-        "source": "kolada",
-        "source_file": "f.csv",
-    }
-    raw = raw_frame(
-        pd.DataFrame([{**base, "source_row": i + 2, **r} for i, r in enumerate(rows)])
-    ).assign(spec="s")
-    spec = SourceSpec(name="s", files=("x",), reader="long_csv", publication_lag={"days": 60})
-    res = clean_indicators(raw, {"s": spec})
-    assert res.tidy[["municipality", "period"]].values.tolist() == [
-        ["0604", "2020"],
-        ["0604", "2021"],
-        ["0665", "2022"],
-    ]
-    assert res.inputs[0]["rows_duplicate"] == 1
-    assert [str(t) for t in res.tidy.dtypes] == ["str"] * 5 + [
-        "datetime64[ns]",
-        "float64",
-        "str",
-        "str",
-        "str",
-        "int64",
-        "datetime64[ns]",
-    ]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ks_analysis.clean.tidy import CleanResult, run_clean
+from ks_analysis.clean import CleanResult, run_clean
 from ks_analysis.cli import main
 from ks_analysis.ingest.kolada_web import read_kolada_kpi_metadata
 from ks_analysis.paths import PROJECT_ROOT

@@ -194,7 +194,7 @@ def test_input_is_not_changed() -> None:
 @pytest.mark.slow
 def test_real_flags_for_vaggeryd_2022(real_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Vaggeryd 2022 against the other kommuner of Jönköpings län: the flags are printed for the record."""
-    from ks_analysis.clean.tidy import run_clean
+    from ks_analysis.clean import run_clean
     from ks_analysis.geo import kommuner_in_lan
     from ks_analysis.goals.catalogue import load_catalogue
     from ks_analysis.ingest.kolada_web import kolada_titles

@@ -1,8 +1,10 @@
-"""Tests of the Kolada API client, ``ks-analysis fetch kolada`` and the ``kolada_api_json`` reader.
+"""Tests of the Kolada API client, ``ks-analysis fetch kolada`` and the ``sources.yaml`` entry it writes.
 
 Everything runs against a fake Kolada served by :mod:`http.server` on 127.0.0.1 (a random port)
 in a thread, answering in the documented v3 shapes; nothing reaches beyond loopback (a guard
 fixture refuses any other address). The fixtures under ``tests/data/kolada_api/`` are made up.
+The reader of the snapshots is tested in ``tests/ingest/test_kolada_snapshot.py``. The client,
+snapshot and sources.yaml tests stay together here because they share the fake server.
 """
 
 from __future__ import annotations
@@ -24,18 +26,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from ks_analysis.clean.tidy import run_clean
+from ks_analysis.clean import run_clean
 from ks_analysis.cli import main
-from ks_analysis.errors import DataFileError
-from ks_analysis.fetch import kolada as api
-from ks_analysis.ingest import get_reader
-from ks_analysis.ingest.kolada_snapshot import (
-    read_kolada_api_json,
-    read_kolada_api_values,
-    read_kpi_metadata,
-    read_municipality_groups,
-    shape_problem,
-)
+from ks_analysis.errors import KsAnalysisError
+from ks_analysis.fetch import client as fetch_client
+from ks_analysis.fetch.kolada import fetch_kolada
+from ks_analysis.fetch.snapshot import FetchResult
 from ks_analysis.ingest.kolada_snapshot import snapshot_time as api_snapshot_time
 
 FIX = Path(__file__).resolve().parents[1] / "data" / "kolada_api"
@@ -231,7 +227,7 @@ def _fill(fake: FakeKolada, value: Callable[[str, str, int], Any] | None = None)
             fake.data[("N00999", m, y)] = {"T": value("N00999", m, y) if value else base / 10}
 
 
-def _fetch(fake: FakeKolada, out: Path, **kw: Any) -> api.FetchResult:
+def _fetch(fake: FakeKolada, out: Path, **kw: Any) -> FetchResult:
     kpis = kw.pop("kpis", ["N03926", "N00999"])
     args: dict[str, Any] = {
         "municipality": "0665",
@@ -240,7 +236,7 @@ def _fetch(fake: FakeKolada, out: Path, **kw: Any) -> api.FetchResult:
         "base_url": fake.base(),
         "client_options": FAST,
     }
-    return api.fetch_kolada(out, kpis, **(args | kw))
+    return fetch_kolada(out, kpis, **(args | kw))
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -256,139 +252,6 @@ def _log(snapshot: Path) -> list[dict[str, Any]]:
         json.loads(line)
         for line in (snapshot / "fetch-log.jsonl").read_text(encoding="utf-8").splitlines()
     ]
-
-
-# --- reader: v2 and v3 pages ---------------------------------------------------------------
-
-
-def test_reader_v3_page_rows_nulls_deleted_and_source_row() -> None:
-    """A v3 page gives one raw row per gender entry; null stays missing; source_row is the data row's position."""
-    rows = read_kolada_api_json(
-        FIX / "v3_data_page1.json", rel="kolada/x/v3_data_page1.json", fetched="2024-05-02"
-    )
-    assert list(rows["gender"]) == ["T", "K", "M", "T"]
-    assert list(rows["period"]) == ["2022", "2022", "2022", "2023"]
-    assert list(rows["source_row"]) == [1, 1, 1, 2]
-    assert rows["value"].iloc[0] == 71.4 and rows["value"].iloc[3] is None
-    assert set(rows["municipality"]) == {"0665"} and set(rows["indicator"]) == {"N03926"}
-    assert (rows["published"] == pd.Timestamp("2024-05-02")).all()
-    assert rows["reject"].isna().all()
-    page2 = read_kolada_api_json(FIX / "v3_data_page2.json", rel="p2.json")
-    assert pd.isna(page2["reject"].tolist()[0])
-    assert "deleted in Kolada" in page2["reject"].tolist()[1]
-    assert (
-        page2["published"].isna().all()
-    )  # outside a snapshot and without `fetched`: clean's lag rule dates it
-
-
-def test_reader_v2_page_string_period_and_is_deleted() -> None:
-    """v2: period as text, is_deleted 0/1, a real 0 stays 0 (only null is missing)."""
-    rows = read_kolada_api_values(FIX / "v2_data.json")
-    assert rows["period"].tolist() == ["2021"] * 4
-    assert rows["deleted"].tolist() == [False, False, True, False]
-    assert rows["value"].tolist()[1] == 0
-    assert rows["status"].tolist() == ["", "", "", ""]
-    raw = get_reader("kolada_api_json")(FIX / "v2_data.json", rel="v2_data.json")
-    assert raw["reject"].notna().sum() == 1 and raw["source_row"].tolist() == [1, 1, 2, 2]
-
-
-def test_reader_keeps_status_opaque() -> None:
-    """status is passed through unchanged (its meaning is undocumented)."""
-    assert read_kolada_api_values(FIX / "v3_data_page2.json")["status"].tolist() == ["X", ""]
-
-
-def test_reader_lag_rule_dates_before_fetch() -> None:
-    """published = min(fetch date, period end + lag days), per indicator when given."""
-    rows = read_kolada_api_json(
-        FIX / "v3_data_page1.json",
-        rel="x.json",
-        fetched="2024-05-02",
-        publication_lag={"days": 75, "per_indicator": {"N03926": 500}},
-    )
-    # 2022-12-31 + 500 days = 2024-05-15, later than the fetch; 2023-12-31 + 500 is later still
-    assert (rows["published"] == pd.Timestamp("2024-05-02")).all()
-    rows = read_kolada_api_json(
-        FIX / "v3_data_page1.json", rel="x.json", fetched="2024-05-02", lag_days=75
-    )
-    assert rows["published"].tolist() == [pd.Timestamp("2023-03-16")] * 3 + [
-        pd.Timestamp("2024-03-15")
-    ]
-
-
-def test_reader_units_per_kpi() -> None:
-    """The API reader takes a KPI's unit from the units map and falls back to the default unit for other KPIs."""
-    rows = read_kolada_api_json(
-        FIX / "v3_data_page2.json", rel="x.json", unit="antal", units={"n03926": "%"}
-    )
-    assert set(rows["unit"]) == {"antal"}
-    rows = read_kolada_api_json(
-        FIX / "v3_data_page1.json", rel="x.json", unit="antal", units={"n03926": "%"}
-    )
-    assert set(rows["unit"]) == {"%"}
-
-
-def test_reader_metadata_and_group_pages_give_no_rows() -> None:
-    """KPI metadata and municipality-group pages (v2 and v3) give no data rows."""
-    for name in ("v3_kpi.json", "v2_kpi.json", "v3_groups.json", "v2_groups.json"):
-        assert read_kolada_api_json(FIX / name, rel=name).empty
-
-
-def test_kpi_metadata_v2_and_v3() -> None:
-    """auspice/auspices and is_divided_by_gender int/bool are unified; publication_date is a date."""
-    meta = read_kpi_metadata([FIX / "v3_kpi.json", FIX / "v2_kpi.json"])
-    assert meta["id"].tolist() == ["N00999", "N03926"]
-    assert meta["is_divided_by_gender"].tolist() == [True, False]
-    assert meta["auspice"].tolist() == ["X", "E"]
-    assert meta["publication_date"].tolist() == [
-        pd.Timestamp("2026-08-28"),
-        pd.Timestamp("2019-03-01"),
-    ]
-    assert meta["publ_period"].tolist() == ["2025", "2018"]
-
-
-def test_groups_both_member_shapes() -> None:
-    """Municipality groups are read from both the v3 and the v2 member shapes, with ids and titles."""
-    groups = read_municipality_groups([FIX / "v3_groups.json", FIX / "v2_groups.json"])
-    assert groups["member_id"].tolist() == ["0604", "0617", "0665", "0680", "0665"]
-    assert groups["member_title"].tolist()[3] == "Jönköping"
-    assert groups["group_id"].tolist()[-1] == "G900002"
-
-
-@pytest.mark.parametrize(
-    ("name", "match"),
-    [
-        ("malformed.json", r"malformed\.json: is not valid JSON"),
-        ("changed_shape.json", r"changed_shape\.json: response has no 'values' list"),
-        ("changed_row.json", r"values\[1\] has no 'period'"),
-    ],
-)
-def test_reader_bad_pages(name: str, match: str) -> None:
-    """A broken or re-shaped page stops with a message naming the file and the missing field."""
-    with pytest.raises(DataFileError, match=match):
-        read_kolada_api_json(FIX / name, rel=name)
-
-
-def test_shape_problem_names_the_field() -> None:
-    """shape_problem names the first missing field by its path, for data pages and group pages."""
-    assert (
-        shape_problem(
-            {
-                "values": [
-                    {
-                        "kpi": "N1",
-                        "municipality": "0665",
-                        "period": 2020,
-                        "values": [{"gender": "T"}],
-                    }
-                ]
-            }
-        )
-        == "values[1].values[1] has no 'value'"
-    )
-    assert (
-        shape_problem({"values": [{"id": "G1"}]}, "municipality_groups")
-        == "values[1] has no 'members'"
-    )
 
 
 # --- fetch against the fake ----------------------------------------------------------------
@@ -457,7 +320,7 @@ def test_fetch_peers_from_kolada_group(kolada: FakeKolada, tmp_path: Path) -> No
     )
     assert res.municipalities == ["0665", "0006", "0000", "0604"]
     assert "municipality_groups-0001.json" in res.files
-    with pytest.raises(api.UnknownKpiError, match="no municipality group 'G999'"):
+    with pytest.raises(fetch_client.UnknownKpiError, match="no municipality group 'G999'"):
         _fetch(kolada, tmp_path / "raw" / "kolada", kpis=["N03926"], peers=["kolada-group", "G999"])
 
 
@@ -478,7 +341,9 @@ def test_retry_after_is_honoured(kolada: FakeKolada) -> None:
     kolada.faults.append(["/kpi/", 429, {"Retry-After": "7"}, b"{}", 1])
     kolada.faults.append(["/kpi/", 503, {}, b"{}", 1])
     slept: list[float] = []
-    client = api.KoladaClient(kolada.base(), backoff=0.5, min_interval=0.0, sleep=slept.append)
+    client = fetch_client.KoladaClient(
+        kolada.base(), backoff=0.5, min_interval=0.0, sleep=slept.append
+    )
     client.kpis(["N03926"])
     assert slept == [7.0, 1.0]  # Retry-After first, then 0.5 * 2**1 for the second retry
 
@@ -497,7 +362,7 @@ def test_500_for_good_fails_and_writes_nothing(kolada: FakeKolada, tmp_path: Pat
     kolada.faults.append(["/data/", 500, {}, b'{"error": "database down"}', 99])
     out = tmp_path / "raw" / "kolada"
     with pytest.raises(
-        api.KoladaHTTPError,
+        fetch_client.KoladaHTTPError,
         match=r"/v3/data/kpi/N03926,N00999/municipality/.*: HTTP 500 after 3 attempts; body: .*database down",
     ) as exc:
         _fetch(kolada, out, client_options={**FAST, "max_attempts": 3})
@@ -511,7 +376,7 @@ def test_malformed_page_names_url_and_writes_nothing(kolada: FakeKolada, tmp_pat
     kolada.faults.append(["page=2", 200, {}, b'{"count": 3, "values": [{"kpi": "N0', 1])
     out = tmp_path / "raw" / "kolada"
     with pytest.raises(
-        api.KoladaResponseError, match=r"page=2&per_page=3: response is not valid JSON"
+        fetch_client.KoladaResponseError, match=r"page=2&per_page=3: response is not valid JSON"
     ):
         _fetch(kolada, out)
     assert list(out.iterdir()) == []
@@ -534,7 +399,7 @@ def test_changed_shape_names_the_field(
     kolada.faults.append(["/data/", 200, {}, body, 1])
     out = tmp_path / "raw" / "kolada"
     with pytest.raises(
-        api.KoladaResponseError, match=field.replace("[", r"\[").replace("]", r"\]")
+        fetch_client.KoladaResponseError, match=field.replace("[", r"\[").replace("]", r"\]")
     ):
         _fetch(kolada, out)
     assert list(out.iterdir()) == []
@@ -544,12 +409,12 @@ def test_unknown_kpi(kolada: FakeKolada, tmp_path: Path) -> None:
     """A given id Kolada does not know is an error naming it; among catalogue defaults it is a warning."""
     _fill(kolada)
     out = tmp_path / "raw" / "kolada"
-    with pytest.raises(api.UnknownKpiError, match="does not know KPI id.* N99999") as exc:
+    with pytest.raises(fetch_client.UnknownKpiError, match="does not know KPI id.* N99999") as exc:
         _fetch(kolada, out, kpis=["N03926", "N99999"])
     assert exc.value.exit_code == 2 and list(out.iterdir()) == []
     res = _fetch(kolada, out, kpis=["N03926", "N99999"], strict_kpis=False)
     assert res.missing_kpis == ["N99999"] and res.kpis == ["N03926"] and "N99999" in res.warnings[0]
-    with pytest.raises(api.UnknownKpiError):
+    with pytest.raises(fetch_client.UnknownKpiError):
         _fetch(kolada, out, kpis=["N99998"], strict_kpis=False)
 
 
@@ -570,10 +435,10 @@ def test_connection_refused_and_dns_failure(
         port = s.getsockname()[1]  # closed again: nothing listens there
     out = tmp_path / "raw" / "kolada"
     with pytest.raises(
-        api.KoladaNetworkError,
+        fetch_client.KoladaNetworkError,
         match=rf"127.0.0.1:{port}/v3/kpi/N03926\?per_page=5000: connection refused",
     ) as exc:
-        api.fetch_kolada(
+        fetch_kolada(
             out,
             ["N03926"],
             peers="none",
@@ -588,16 +453,16 @@ def test_connection_refused_and_dns_failure(
 
     monkeypatch.setattr(socket, "create_connection", no_dns)  # as if the resolver had failed
     with pytest.raises(
-        api.KoladaNetworkError, match="host name 'api.kolada.se' could not be resolved"
+        fetch_client.KoladaNetworkError, match="host name 'api.kolada.se' could not be resolved"
     ):
-        api.fetch_kolada(out, ["N03926"], peers="none", years=[2018], client_options=FAST)
+        fetch_kolada(out, ["N03926"], peers="none", years=[2018], client_options=FAST)
     assert list(out.iterdir()) == []
 
 
 def test_404_from_wrong_base_url_is_bad_input(kolada: FakeKolada, tmp_path: Path) -> None:
     """A 404 from a wrong base URL is an HTTP error naming the request and --base-url, with exit code 2."""
     with pytest.raises(
-        api.KoladaHTTPError,
+        fetch_client.KoladaHTTPError,
         match=r"/v2/kpi/N03926,N00999\?per_page=5000: HTTP 404; body: .*check --base-url",
     ) as exc:
         _fetch(kolada, tmp_path / "raw" / "kolada", base_url=f"http://127.0.0.1:{kolada.port}/v2")
@@ -646,7 +511,7 @@ def test_broken_sources_yaml_stops_before_fetching(kolada: FakeKolada, tmp_path:
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "sources.yaml").write_text("sources: [unclosed\n")
-    with pytest.raises(api.KsAnalysisError, match="is not valid YAML"):
+    with pytest.raises(KsAnalysisError, match="is not valid YAML"):
         _fetch(kolada, raw / "kolada")
     assert kolada.seen == []
     assert not (raw / "kolada").exists() or list((raw / "kolada").iterdir()) == []
@@ -821,11 +686,11 @@ def test_revisions_and_as_of_pick_the_vintage(kolada: FakeKolada, tmp_path: Path
 def test_bad_arguments_write_nothing(kolada: FakeKolada, tmp_path: Path) -> None:
     """A non-http base URL, an unknown peer or a non-kommun municipality is refused before any request or file."""
     out = tmp_path / "raw" / "kolada"
-    with pytest.raises(api.KsAnalysisError, match="is not an http"):
+    with pytest.raises(KsAnalysisError, match="is not an http"):
         _fetch(kolada, out, base_url="ftp://example.org/v3")
-    with pytest.raises(api.KsAnalysisError, match="9999 is not a kommun"):
+    with pytest.raises(KsAnalysisError, match="9999 is not a kommun"):
         _fetch(kolada, out, peers=["9999"])
-    with pytest.raises(api.KsAnalysisError, match="not a kommun code"):
+    with pytest.raises(KsAnalysisError, match="not a kommun code"):
         _fetch(kolada, out, municipality="0006")
     assert not out.exists() and kolada.seen == []
 
@@ -867,7 +732,7 @@ def test_timeout_is_retried_then_fails(kolada: FakeKolada, tmp_path: Path) -> No
     kolada.delays.append(["/kpi/", 1.0, 2])
     out = tmp_path / "raw2" / "kolada"
     with pytest.raises(
-        api.KoladaNetworkError,
+        fetch_client.KoladaNetworkError,
         match=r"/v3/kpi/N03926,N00999\?per_page=5000: no answer within 0.3 s after 2 attempt",
     ) as exc:
         _fetch(kolada, out, client_options={**FAST, "timeout": 0.3, "max_attempts": 2})
@@ -876,17 +741,17 @@ def test_timeout_is_retried_then_fails(kolada: FakeKolada, tmp_path: Path) -> No
 
 def test_paging_loop_and_foreign_next_url_are_refused(kolada: FakeKolada) -> None:
     """A next_url seen before stops the fetch (no endless loop); one to another host is not followed."""
-    client = api.KoladaClient(kolada.base(), **FAST)
+    client = fetch_client.KoladaClient(kolada.base(), **FAST)
     first = client.url("kpi/N03926")
     looping = json.dumps({"values": [], "next_url": first}).encode()
     kolada.faults.append(["/kpi/", 200, {}, looping, 1])
-    with pytest.raises(api.KoladaResponseError, match="sent this next-page URL twice"):
+    with pytest.raises(fetch_client.KoladaResponseError, match="sent this next-page URL twice"):
         client.kpis(["N03926"])
     foreign = json.dumps(
         {"values": [], "next_url": "https://elsewhere.example/v3/kpi/N03926?page=2"}
     ).encode()
     kolada.faults.append(["/kpi/", 200, {}, foreign, 1])
-    with pytest.raises(api.KoladaResponseError, match="points to another host"):
+    with pytest.raises(fetch_client.KoladaResponseError, match="points to another host"):
         client.kpis(["N03926"])
     v2_style = json.dumps(
         {
@@ -897,15 +762,6 @@ def test_paging_loop_and_foreign_next_url_are_refused(kolada: FakeKolada) -> Non
     kolada.faults.append(["per_page=5000", 200, {}, v2_style, 1])
     pages = client.kpis(["N03926"])
     assert len(pages) == 2 and "page=2" in pages[1].url  # v2's next_page is followed too
-
-
-def test_parse_time_reads_snapshot_folder_names() -> None:
-    """Snapshot folder names (with the Z, and with a '-2' suffix) give their UTC fetch time."""
-    from ks_analysis.ingest.kolada_snapshot import _parse_time
-
-    assert _parse_time("2026-03-01T100000Z") == dt.datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
-    assert _parse_time("2026-03-01T100000Z-2") == dt.datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
-    assert _parse_time("2026-03-01T10:00:00Z") == dt.datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 
 def test_snapshots_without_fetch_log_are_dated_by_folder_name(

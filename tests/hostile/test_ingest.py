@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ks_analysis.clean.tidy import run_clean
+from ks_analysis.clean import run_clean
 from ks_analysis.errors import DataFileError
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"

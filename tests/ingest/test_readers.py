@@ -21,12 +21,11 @@ from ks_analysis.ingest.kolada_web import (
     read_kolada_long_names,
     read_kolada_web_export,
 )
+from ks_analysis.ingest.scb_csv import read_scb_pxweb_csv, read_scb_year_by_month_csv
 from ks_analysis.ingest.tables import (
     read_bolagsverket_monthly,
     read_scb_bas_monthly,
     read_scb_housing_quarterly,
-    read_scb_pxweb_csv,
-    read_scb_year_by_month_csv,
     read_socialstyrelsen_monthly,
     read_tillvaxtanalys_lan_quarterly,
 )

@@ -1,0 +1,245 @@
+"""Row accounting of clean: each row's status, the rejections with reasons, the counts per input.
+
+Nothing is lost: every raw row ends up kept, rejected (with a reason), counted as a missing-value
+marker, or counted as a duplicate, and the counts per input file add up (:class:`CleanResult`
+and its manifest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ks_analysis.clean._columnar import _codes_and_labels, _dense_factorize, _on_unique
+
+__all__ = ["CleanResult", "COUNT_KEYS", "REJECTED_COLUMNS", "STATUS_NAMES"]
+
+REJECTED_COLUMNS = ["source_file", "source_row", "column", "value", "reason"]
+COUNT_KEYS = ["rows_read", "rows_kept", "rows_rejected", "rows_missing", "rows_duplicate"]
+
+
+@dataclass
+class CleanResult:
+    """What clean produced: the tidy table, the rejected rows and one manifest entry per input file."""
+
+    tidy: pd.DataFrame
+    rejected: pd.DataFrame
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    as_of: dt.date | None = None
+
+    def manifest(self) -> dict[str, Any]:
+        totals = {k: int(sum(i[k] for i in self.inputs)) for k in COUNT_KEYS}
+        return {
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "totals": totals,
+            "inputs": self.inputs,
+        }
+
+
+#: Row status codes while cleaning (index into STATUS_NAMES).
+KEPT, REJECTED, MISSING, DUPLICATE = 0, 1, 2, 3
+STATUS_NAMES = ["kept", "rejected", "missing", "duplicate"]
+
+
+class _Rejections:
+    """Reason, column and offending value of the rejected rows, gathered batch by batch.
+
+    Only rejected rows carry these, so nothing is allocated per input row; each row is
+    rejected at most once (the first reason wins).
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[np.ndarray, Any, str, np.ndarray]] = []
+        #: Reasons given as one fixed text: they are their own key in the manifest's counts.
+        self.fixed: set[str] = set()
+
+    def add(self, pos: np.ndarray, reason: Any, column: str, values: np.ndarray) -> None:
+        if isinstance(reason, str):
+            self.fixed.add(reason)
+        self._parts.append((np.asarray(pos, dtype=np.int64), reason, column, values))
+
+    def collect(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(positions ascending, reasons, columns, values)."""
+        if not self._parts:
+            empty = np.zeros(0, dtype=object)
+            return np.zeros(0, dtype=np.int64), empty, empty, empty
+        pos = np.concatenate([p for p, _r, _c, _v in self._parts])
+        reason = np.concatenate(
+            [
+                np.full(len(p), r, dtype=object)
+                if isinstance(r, str)
+                else np.asarray(r, dtype=object)
+                for p, r, _c, _v in self._parts
+            ]
+        )
+        column = np.concatenate([np.full(len(p), c, dtype=object) for p, _r, c, _v in self._parts])
+        value = np.concatenate([np.asarray(v, dtype=object) for _p, _r, _c, v in self._parts])
+        order = np.argsort(pos, kind="stable")
+        return pos[order], reason[order], column[order], value[order]
+
+
+class RowLedger:
+    """Status of every row of clean's working frame, and the reason of each rejected row.
+
+    Rules call :meth:`reject`; a row keeps the first reason it is given.
+    """
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        """Start with every row of ``df`` kept and without a reason."""
+        n = len(df)
+        self.df = df
+        self.status = np.zeros(n, dtype=np.int8)
+        self.rejections = _Rejections()
+        self.free = np.ones(n, dtype=bool)  # rows without a reason yet
+
+    def reject(self, mask: Any, why: Any, col: str, val: Any = None) -> None:
+        """Give rows in ``mask`` that have no reason yet this one; ``why``/``val`` may be callables of the mask."""
+        df = self.df
+        mk = np.asarray(mask, dtype=bool) & self.free
+        if not mk.any():
+            return
+        m = pd.Series(mk, index=df.index, copy=False)
+        pos = np.flatnonzero(mk)
+        self.free[pos] = False
+        self.status[pos] = REJECTED
+        w = why(m) if callable(why) else (why[m] if isinstance(why, pd.Series) else why)
+        bad = val(m) if callable(val) else (val if val is not None else df[col])[m]
+        self.rejections.add(pos, w, col, np.asarray(pd.Series(bad).astype("object"), dtype=object))
+
+    def rejected_frame(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """(the rejected rows with file, row, column, value and reason; their positions; their reasons)."""
+        df = self.df
+        rej_pos, rej_reason, rej_column, rej_value = self.rejections.collect()
+        if len(rej_pos) != int(
+            np.count_nonzero(self.status == REJECTED)
+        ):  # pragma: no cover - a bug
+            raise AssertionError("a rejected row without a reason, or a row rejected twice")
+        rejected = (
+            pd.DataFrame(
+                {
+                    "source_file": df["source_file"].iloc[rej_pos].astype("str"),
+                    "source_row": df["source_row"].iloc[rej_pos].astype("int64"),
+                    "column": pd.Series(rej_column, index=df.index[rej_pos], dtype=object).astype(
+                        "str"
+                    ),
+                    "value": pd.Series(rej_value, index=df.index[rej_pos], dtype=object).map(
+                        lambda v: (
+                            "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+                        )
+                    ),
+                    "reason": pd.Series(rej_reason, index=df.index[rej_pos], dtype=object).astype(
+                        "str"
+                    ),
+                }
+            )
+            .sort_values(["source_file", "source_row"], kind="stable")
+            .reset_index(drop=True)
+        )
+        return rejected, rej_pos, rej_reason
+
+
+def _reason_key(reason: str, fixed: set[str] | frozenset[str] = frozenset()) -> str:
+    """The manifest's key for a rejection reason: a fixed reason as written; a reason that names
+    values (a place, a period, rows) with those values left out, so that one kind of problem counts once.
+
+    >>> _reason_key("not a number; write numbers with '.' as decimal point", {"not a number; write numbers with '.' as decimal point"})
+    "not a number; write numbers with '.' as decimal point"
+    >>> _reason_key("older definition of 2010-Q1 (column '201001*'); the newer column with ** is kept")
+    "older definition of <period> (column '…'); the newer column with ** is kept"
+    >>> _reason_key("aggregate row 'Samtliga' dropped on purpose (not a kommun)")
+    "aggregate row '…' dropped on purpose (not a kommun)"
+    """
+    if reason in fixed:
+        return reason
+    if reason.startswith("conflicting duplicate:"):
+        return "conflicting duplicate; correct one of them or set source precedence in the manifest"
+    if reason.startswith("conflicts with "):
+        return "conflicts with a row whose source takes precedence"
+    if reason.startswith("published after --as-of "):
+        return "published after --as-of"
+    key = reason.split("; nearest matches", 1)[0]
+    key = re.sub(r"'[^']*'", "'…'", key)
+    key = re.sub(r"\b\d{4}(?:-Q\d|-\d{2})?\b", "<period>", key)
+    return re.sub(r"\d+(?:\.\d+)?", "<n>", key)
+
+
+def _count_inputs(
+    df: pd.DataFrame,
+    spec_codes: np.ndarray,
+    spec_names: list[Any],
+    status: np.ndarray,
+    rej_pos: np.ndarray,
+    rej_reasons: np.ndarray,
+    fixed: set[str] | frozenset[str] = frozenset(),
+) -> list[dict[str, Any]]:
+    """Rows kept, rejected, missing and duplicate per (source entry, file), and the rejections by reason."""
+    file_codes, file_names = _codes_and_labels(df["source_file"])
+    nf = len(file_names)
+    # One small integer per row: (source entry, file, status); rows without either are not counted.
+    combo = (
+        file_codes.astype(np.int64)
+        if len(spec_names) == 1
+        else spec_codes.astype(np.int64) * nf + file_codes
+    )
+    combo *= 4
+    combo += status
+    if (file_codes < 0).any() or (spec_codes < 0).any():
+        combo = combo[(file_codes >= 0) & (spec_codes >= 0)]
+    if len(spec_names) * nf <= 4 * len(combo) + (1 << 22):
+        counts = np.bincount(combo, minlength=4 * len(spec_names) * nf).reshape(-1, 4)
+        pairs = np.flatnonzero(counts.sum(axis=1))
+        counts = counts[pairs]
+    else:
+        codes, uniques = _dense_factorize(combo // 4, len(spec_names) * nf)
+        counts = np.bincount(codes * 4 + combo % 4, minlength=4 * len(uniques)).reshape(-1, 4)
+        pairs = uniques
+    rej_group = pd.DataFrame(
+        {
+            "spec": df["spec"].iloc[rej_pos].astype("str").to_numpy(),
+            "source_file": df["source_file"].iloc[rej_pos].astype("str").to_numpy(),
+            "reason": pd.Series(rej_reasons, dtype=object).astype("str").to_numpy(),
+        }
+    )
+    rej_group["reason"] = _on_unique(
+        rej_group["reason"], lambda u: u.map(lambda r: _reason_key(str(r), fixed))
+    ).astype("str")
+    by_reason = rej_group.groupby(["spec", "source_file", "reason"]).size()
+    reason_keys = {(str(a), str(b)) for a, b, _r in by_reason.index}
+    inputs = []
+    for p, row in zip(pairs, counts, strict=True):
+        s, f = str(spec_names[int(p) // nf]), str(file_names[int(p) % nf])
+        entry: dict[str, Any] = {
+            "file": f,
+            "source": s,
+            "rows_read": int(row.sum()),
+            "rows_kept": int(row[KEPT]),
+            "rows_rejected": int(row[REJECTED]),
+            "rows_missing": int(row[MISSING]),
+            "rows_duplicate": int(row[DUPLICATE]),
+        }
+        if (s, f) in reason_keys:
+            sub: pd.Series = by_reason.loc[(s, f)]  # type: ignore[assignment]
+            entry["rejected_by_reason"] = {str(k): int(v) for k, v in sub.items()}
+        else:
+            entry["rejected_by_reason"] = {}
+        inputs.append(entry)
+    return inputs
+
+
+def merge_file_info(
+    inputs: list[dict[str, Any]], files_info: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One manifest entry per file read (``files_info``: file, sha256, reader, source) with its counts."""
+    by_file = {(i["source"], i["file"]): i for i in inputs}
+    merged = []
+    for info in files_info:
+        counts = by_file.get(
+            (info["source"], info["file"]), {k: 0 for k in COUNT_KEYS} | {"rejected_by_reason": {}}
+        )
+        merged.append({**info, **{k: v for k, v in counts.items() if k not in ("file", "source")}})
+    return merged
