@@ -273,6 +273,7 @@ def track_record_text_sv(summary: dict[str, Any] | None = None) -> list[str]:
     One sentence on the defaults, then one per cutoff with the interval coverage and how much
     better than last year's value the forecasts were. Empty list without a committed summary.
     """
+    # Over 80 lines: the sentences are kept word for word until the shared Swedish vocabulary takes them.
     s = summary if summary is not None else track_record_summary()
     if not s:
         return []

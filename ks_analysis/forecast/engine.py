@@ -377,6 +377,7 @@ def forecast_indicator(
     (``indicator.signal``); with ``method='signal_ratio'`` an annual value is last value × the
     signal's forecast ratio of this year to last year. Does not change ``tidy``.
     """
+    # Over 80 lines only because the Forecast contract's ~30 fields are set here by name.
     freq, by_year, unit = series_matrix(
         tidy, municipality=municipality, indicator=indicator, gender=gender, as_of=as_of, ort=ort
     )
