@@ -16,7 +16,6 @@ __all__ = [
     "current_period",
     "CUTOFF_KINDS",
     "cutoff_of",
-    "kind_of_cutoff",
     "kind_at_or_after",
 ]
 
@@ -141,14 +140,6 @@ def cutoff_of(year: int, kind: str) -> dt.date:
     if kind not in _CUTOFFS:
         raise PeriodError(f"period kind {kind!r} is not one of {', '.join(_CUTOFFS)}; {_HELP}")
     return Period(year, kind).cutoff
-
-
-def kind_of_cutoff(date: dt.date) -> str:
-    """The period kind whose cutoff ``date`` is ('T1' for 30 April); a date that is no cutoff is refused."""
-    for kind, (month, day) in _CUTOFFS.items():
-        if (date.month, date.day) == (month, day):
-            return kind
-    raise PeriodError(f"{date.isoformat()} is not a report cutoff; {_HELP}")
 
 
 def kind_at_or_after(date: dt.date) -> str:
