@@ -41,7 +41,7 @@ def main() -> int:
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
     t0 = time.perf_counter()
-    summary, scored, alphas = bt.run_and_summarise(raw, PROJECT / "data" / "real-sources.yaml")
+    summary, scored, tuning = bt.run_and_summarise(raw, PROJECT / "data" / "real-sources.yaml")
     wall = time.perf_counter() - t0
     print(
         f"cores available: {os.cpu_count()}   backtest runtime: {summary['runtime_s']:.1f} s (wall {wall:.1f} s; goal < 120 s)"
@@ -75,7 +75,7 @@ def main() -> int:
     )
     print(bt.selection_table(summary).to_string())
     if args.write:
-        print(bt.write_calibration(scored, summary["defaults"], alphas))
+        print(bt.write_calibration(scored, summary["defaults"], tuning))
         print(bt.write_summary(summary))
     return 0
 

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 
 from ks_analysis.errors import PeriodError
 
-__all__ = ["Period", "parse_period", "periods_of_year", "current_period"]
+__all__ = [
+    "Period",
+    "parse_period",
+    "periods_of_year",
+    "current_period",
+    "CUTOFF_KINDS",
+    "cutoff_of",
+    "kind_at_or_after",
+]
 
 _CUTOFFS = {"T1": (4, 30), "T2": (8, 31), "Y": (12, 31)}
 _NAMES_SV = {"T1": "Delår 1", "T2": "Delår 2", "Y": "Helår"}
@@ -121,3 +129,22 @@ def current_period(today: dt.date | None = None) -> Period:
     today = today or dt.date.today()
     passed = [p for p in periods_of_year(today.year) if p.cutoff <= today]
     return passed[-1] if passed else Period(today.year - 1, "Y")
+
+
+#: The report period kinds of a year, in cutoff order.
+CUTOFF_KINDS = tuple(_CUTOFFS)
+
+
+def cutoff_of(year: int, kind: str) -> dt.date:
+    """The cutoff date of period ``kind`` ('T1', 'T2' or 'Y') in ``year``."""
+    if kind not in _CUTOFFS:
+        raise PeriodError(f"period kind {kind!r} is not one of {', '.join(_CUTOFFS)}; {_HELP}")
+    return Period(year, kind).cutoff
+
+
+def kind_at_or_after(date: dt.date) -> str:
+    """The kind of the first report cutoff on or after ``date`` in its year (30 April counts as 'T1')."""
+    for kind, (month, day) in _CUTOFFS.items():
+        if (date.month, date.day) <= (month, day):
+            return kind
+    raise AssertionError("31 December is the last cutoff of every year")  # unreachable

@@ -69,15 +69,15 @@ def run(args: argparse.Namespace) -> int:
     if sources is None and (PROJECT_ROOT / "data" / "real-sources.yaml").exists():
         sources = PROJECT_ROOT / "data" / "real-sources.yaml"
     show = progress_enabled(args) and (args.format != "json" or sys.stderr.isatty())
-    summary, scored, alphas = bt.run_and_summarise(raw, sources, progress=show)
+    summary, scored, tuning = bt.run_and_summarise(raw, sources, progress=show)
     if args.write_calibration:
-        path = bt.write_calibration(scored, summary["defaults"], alphas)
+        path = bt.write_calibration(scored, summary["defaults"], tuning)
         log.info("wrote %s", path)
     if args.write_summary:
         path = bt.write_summary(summary)
         log.info("wrote %s", path)
     if args.format == "json":
-        print(json.dumps(summary, indent=1, ensure_ascii=False, default=bt._json_default))
+        print(json.dumps(summary, indent=1, ensure_ascii=False, default=bt.json_default))
     else:
         print(bt.format_table(summary))
     return 0

@@ -37,6 +37,8 @@ __all__ = [
     "quantiles_of",
     "SCALE_FLOOR_SHARE",
     "scale_floor",
+    "series_scale",
+    "own_scaled_errors",
 ]
 
 CALIBRATION_FILE = PACKAGE_DATA_DIR / "calibration.json"
@@ -275,3 +277,37 @@ def scale_floor(indicator: str, pop_band: str = "unknown", path: Path | None = N
     floors = (load_calibration(path).get("params") or {}).get("scale_floor_by_band") or {}
     v = floors.get(f"{indicator}|{pop_band}", floors.get(indicator))
     return float(v) if v is not None and np.isfinite(v) else 0.0
+
+
+def series_scale(years: np.ndarray, point: float, is_count: bool) -> float:
+    """MASE scale (mean absolute year-on-year change); for a constant or one-year history 10 % of
+    the level, and at least one unit for counts."""
+    s = m.mase_scale(years)
+    if s is not None:
+        return s
+    y = years[np.isfinite(years)]
+    level = abs(float(y[-1])) if y.size else abs(point)
+    return float(max(0.10 * level, 1.0 if is_count else 1e-6))
+
+
+def own_scaled_errors(
+    hist: np.ndarray, cur: np.ndarray, ctx: m.MethodContext, method: str, scale: float
+) -> np.ndarray:
+    """The method's errors on this series' own past years at the same published mask, scaled."""
+    known = ~np.isnan(cur)
+    fn = m.METHODS[method]
+    out = []
+    for j in range(1, hist.shape[0]):
+        row = hist[j]
+        if np.isnan(row).any():
+            continue
+        actual = m.aggregate_year(row, ctx.aggregation if row.size > 1 else "point")
+        past = hist[:j]
+        masked = np.where(known, row, np.nan)
+        try:
+            f = fn(past, masked, ctx)
+        except Exception:  # a method that cannot run on a short past simply gives no error
+            f = None
+        if f is not None and np.isfinite(f):
+            out.append((actual - f) / scale)
+    return np.asarray(out, dtype="float64")

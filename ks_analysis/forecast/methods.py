@@ -340,7 +340,7 @@ def ets_remainder(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> floa
     """A small fixed ETS(A,N,A) on the sub-period series (square roots of counts), summed over the rest.
 
     Fixed smoothing weights (no optimisation): fast, and with short series less prone to overfit.
-    Needs at least three complete years. statsmodels is imported here, not at package import.
+    Needs at least three complete years. (The tests cross-check it against statsmodels' ETSModel.)
     """
     P = cur.shape[0]
     done, value = _year_so_far(cur, ctx)
@@ -409,50 +409,6 @@ def _ets_ana_forecast(z: np.ndarray, P: int, h: int, alpha: float, gamma: float)
 def _ets_resid_var(z: np.ndarray, P: int, alpha: float, gamma: float) -> float:
     _, _, r = _ets_filter(z, P, alpha, gamma)
     return float(np.var(r)) if r.size > 1 else 0.0
-
-
-def ets_remainder_statsmodels(
-    hist: np.ndarray, cur: np.ndarray, ctx: MethodContext, *, reps: int = 500, seed: int = 0
-) -> float | None:
-    """The same fixed ETS(A,N,A) through statsmodels' ETSModel with simulated paths (cross-check, slower).
-
-    The smoothing weights are fixed (``ctx.ets_params``), so nothing is optimised; remainder paths
-    are simulated, back-transformed and summed, and their mean is the remainder forecast.
-    """
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # lazy: keeps import fast
-
-    P = cur.shape[0]
-    known = ~np.isnan(cur)
-    if P == 1 or known.all() or not known.any() or ctx.aggregation not in ("sum", "mean"):
-        return None
-    k = int(np.flatnonzero(known)[-1]) + 1
-    if not known[:k].all():
-        return None
-    rows = hist[~np.isnan(hist).any(axis=1)][-8:]
-    if rows.shape[0] < 3:
-        return None
-    y = np.concatenate([rows.ravel(), cur[:k]])
-    transform = ctx.is_count and bool((y >= 0).all())
-    z = np.sqrt(y) if transform else y
-    alpha, gamma = ctx.ets_params
-    n_full = z.size // P
-    years = z[: n_full * P].reshape(n_full, P)
-    season = (years - years.mean(axis=1, keepdims=True)).mean(axis=0)
-    model = ETSModel(
-        z, error="add", trend=None, seasonal="add", seasonal_periods=P,
-        initialization_method="known", initial_level=float(years[0].mean()), initial_seasonal=season,
-    )  # fmt: skip
-    with model.fix_params({"smoothing_level": alpha, "smoothing_seasonal": gamma * (1 - alpha)}):
-        res = model.fit(disp=False)
-    state = np.random.get_state()
-    np.random.seed(seed)  # statsmodels' simulate draws from numpy's global generator
-    try:
-        sims = np.asarray(res.simulate(P - k, repetitions=reps, anchor="end")).reshape(P - k, reps)
-    finally:
-        np.random.set_state(state)
-    if transform:
-        sims = np.maximum(sims, 0) ** 2
-    return _to_full(float(cur[:k].sum()) + float(sims.sum(axis=0).mean()), P, ctx.aggregation)
 
 
 # --------------------------------------------------------------------------- annual

@@ -560,3 +560,18 @@ def test_scale_floor_and_no_pool_without_consecutive_years(
         not biennial.calibration.startswith("annual|")
         and "few_calibration_errors" in biennial.flags
     )
+
+
+def test_cutoff_kind_follows_the_report_cutoffs() -> None:
+    """A forecast date is calibrated as the first report cutoff on or after it (periods.py's dates);
+    an unknown period kind is refused with the kinds that exist."""
+    from ks_analysis.errors import PeriodError
+    from ks_analysis.forecast.engine import cutoff_kind
+    from ks_analysis.periods import cutoff_of
+
+    assert [cutoff_kind(cutoff_of(2019, k)) for k in ("T1", "T2", "Y")] == ["T1", "T2", "Y"]
+    assert cutoff_kind(dt.date(2019, 3, 31)) == "T1"
+    assert cutoff_kind(dt.date(2019, 5, 1)) == "T2"
+    assert cutoff_kind(dt.date(2019, 9, 1)) == "Y"
+    with pytest.raises(PeriodError, match="T1, T2, Y"):
+        cutoff_of(2019, "T3")
