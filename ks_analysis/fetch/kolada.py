@@ -52,6 +52,7 @@ from ks_analysis.ingest.kolada_snapshot import (
     read_municipality_groups,
     shape_problem,
 )
+from ks_analysis.params import default_municipality
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -541,7 +542,7 @@ def fetch_kolada(
     out: Path,
     kpis: Sequence[str],
     *,
-    municipality: str = "0665",
+    municipality: str | None = None,
     peers: Sequence[str] | str = "lan",
     years: Sequence[int],
     base_url: str = DEFAULT_BASE_URL,
@@ -558,7 +559,7 @@ def fetch_kolada(
         out: snapshot root, e.g. ``data/raw/kolada``; its parent is the raw root whose
             ``sources.yaml`` gets the ``kolada_api`` entry.
         kpis: KPI ids to fetch.
-        municipality: the kommun; its län and riket (``0000``) are always fetched too.
+        municipality: the kommun (default: the goal catalogue's); its län and riket (``0000``) are always fetched too.
         peers: ``"lan"`` (the län's other kommuner), ``"none"``, ``("kolada-group", "G123")`` as a
             two-item sequence, or a list of 4-digit codes.
         years: the years to fetch.
@@ -577,6 +578,7 @@ def fetch_kolada(
     """
     from ks_analysis import geo as geo_mod
 
+    municipality = municipality or default_municipality()
     out = Path(out)
     peer_spec: list[str] = [peers] if isinstance(peers, str) else list(peers)
     explicit_peers = (

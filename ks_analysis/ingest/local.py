@@ -21,6 +21,7 @@ import pandas as pd
 from ks_analysis.errors import DataFileError
 from ks_analysis.ingest import check_columns, raw_frame, reader
 from ks_analysis.ingest._common import normalise_period, ort_key, sniff_delimiter
+from ks_analysis.params import default_municipality
 
 __all__ = ["read_long_csv", "read_local_register"]
 
@@ -138,7 +139,7 @@ def read_local_register(
     path: Path,
     *,
     rel: str,
-    municipality: str = "0665",
+    municipality: str | None = None,
     source: str = "lokal",
     units: dict[str, str] | None = None,
     **_: object,
@@ -172,6 +173,7 @@ def read_local_register(
         out["value"].append(r.get("value"))
         out["unit"].append(units.get(base, "antal"))
         out["source_row"].append(i)
+    municipality = municipality or default_municipality()  # the goal catalogue's kommun
     return raw_frame(
         out, municipality=str(municipality).zfill(4), gender="T", source=source, source_file=rel
     )

@@ -23,6 +23,7 @@ from ks_analysis.goals.catalogue import Catalogue
 from ks_analysis.goals.kommunkompassen import kommunkompassen_for_goal as _kk_for_goal
 from ks_analysis.goals.kommunkompassen import read_register
 from ks_analysis.periods import Period
+from ks_analysis.report.model import GoalEntry, Report
 
 __all__ = [
     "enrich_report",
@@ -219,7 +220,7 @@ def enrich_report(
     period: Period,
     as_of: dt.date,
     raw: Path,
-    goals: list[dict[str, Any]],
+    goals: list[GoalEntry],
 ) -> dict[str, Any]:
     """Report-level additions; goal dicts in ``goals`` are extended in place.
 
@@ -331,7 +332,7 @@ def _flag_label(f: dict[str, Any]) -> str:
     return label
 
 
-def render_goal_extras(goal: dict[str, Any]) -> str:
+def render_goal_extras(goal: GoalEntry) -> str:
     """HTML added at the end of a goal's section: Kommunkompassen, and results that stand out for goals 5 and 6."""
     parts = []
     if goal.get("kommunkompassen"):
@@ -352,7 +353,7 @@ def render_goal_extras(goal: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def render_stands_out(report: dict[str, Any]) -> str:
+def render_stands_out(report: Report) -> str:
     """HTML of the section 'Resultat som sticker ut' (empty when the report has none)."""
     flags = report.get("stands_out")
     if flags is None:
