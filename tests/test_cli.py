@@ -7,6 +7,7 @@ import json
 import pytest
 
 from ks_analysis.cli import main
+from ks_analysis.errors import ParameterError
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -89,3 +90,34 @@ def test_report_never_writes_under_data_raw(capsys: pytest.CaptureFixture[str]) 
     code, _, err = run(capsys, "report", "--period", "2019-T1", "--out", str(RAW_DIR / "reports"))
     assert code == 2 and "data/raw" in err
     assert not (RAW_DIR / "reports").exists()
+
+
+PEERS_MSG = (
+    "--peers: 'abc' is not a kommun code (4 digits with the leading zero, e.g. 0665 for Vaggeryd)"
+)
+MUNICIPALITY_MSG = "--municipality '665' is not a kommun code (4 digits with the leading zero, e.g. 0665 for Vaggeryd)"
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [("--peers", "0604,abc", PEERS_MSG), ("--municipality", "665", MUNICIPALITY_MSG)],
+)
+def test_bad_peers_or_municipality_get_one_message_from_every_path(
+    capsys: pytest.CaptureFixture[str], flag: str, value: str, message: str
+) -> None:
+    """report, explore and the notebooks' adapter refuse the same value with the same words."""
+    from ks_analysis import notebook_api as ks
+
+    for argv in (["report", "--period", "2019-T1"], ["explore", "N03926"]):
+        code, out, err = run(capsys, *argv, flag, value)
+        assert (code, out) == (2, ""), argv
+        assert err == f"ks-analysis: error: {message}\n", argv
+    name = flag.removeprefix("--")
+    for call in (
+        lambda: ks.notebook_report_params(period="2019-T1", **{name: value}),
+        lambda: ks.load_exploration(indicator="N03926", **{name: value}),
+        lambda: ks.find_standouts(**{name: value}),
+    ):
+        with pytest.raises(ParameterError) as exc:
+            call()
+        assert str(exc.value) == message

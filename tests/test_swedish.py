@@ -126,11 +126,25 @@ def _emitted_status_codes() -> set[str]:
     """Status codes set in the judging and report code: ``status="..."`` and the judges' literal returns."""
     codes: set[str] = set()
     judges = {"indicator_status", "rollup"}
-    for rel in ("evaluate/status.py", "report/build.py"):
+    for rel in ("evaluate/status.py", "report/build.py", "report/goals.py"):
         tree = ast.parse((PACKAGE / rel).read_text(encoding="utf-8"))
         values = [
             n.value for n in ast.walk(tree) if isinstance(n, ast.keyword) and n.arg == "status"
         ]
+        for n in ast.walk(tree):  # g["status"] = "a" if ... else "b"
+            if isinstance(n, ast.Assign) and any(
+                isinstance(t, ast.Subscript)
+                and isinstance(t.slice, ast.Constant)
+                and t.slice.value == "status"
+                for t in n.targets
+            ):
+                branches = [n.value]
+                while branches:
+                    b = branches.pop()
+                    if isinstance(b, ast.IfExp):
+                        branches += [b.body, b.orelse]
+                    else:
+                        values.append(b)
         for fn in ast.walk(tree):
             if isinstance(fn, ast.FunctionDef) and fn.name in judges:
                 for node in ast.walk(fn):

@@ -5,21 +5,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from ks_analysis.errors import ParameterError
+from ks_analysis.params import parse_as_of
 
 __all__ = ["parse_date", "add_example", "progress_enabled"]
 
 
-def parse_date(text: str | None, what: str = "--as-of") -> dt.date | None:
-    """An ISO date, or a ParameterError that says what is wrong with it."""
-    if text in (None, ""):
-        return None
-    try:
-        return dt.date.fromisoformat(str(text))
-    except ValueError:
-        raise ParameterError(
-            f"{what} {text!r} is not a date; write YYYY-MM-DD, e.g. 2019-05-15"
-        ) from None
+def parse_date(text: str | None) -> dt.date | None:
+    """``--as-of`` as a date (None when left out), with the parameter's one message (see params)."""
+    return parse_as_of(text)
 
 
 def add_example(parser: argparse.ArgumentParser, *examples: str) -> None:

@@ -5,15 +5,21 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import shutil
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from ks_analysis.commands._util import add_example, parse_date
-from ks_analysis.errors import DataFileError, ParameterError
+from ks_analysis.commands._util import add_example
+from ks_analysis.errors import DataFileError
+from ks_analysis.params import (
+    parse_as_of,
+    parse_gender,
+    parse_municipality,
+    parse_path,
+    parse_peers,
+)
 from ks_analysis.paths import DEMO_DIR, NOTEBOOKS_DIR, REPORTS_DIR, refuse_raw_output
 from ks_analysis.publish.notebooks import execute_notebook, render_html, validate_parameters
 
@@ -25,13 +31,16 @@ EXPLORE_NOTEBOOK = "04-explore-indicator.ipynb"
 
 
 def add_parser(sub: Any) -> None:
+    """Register ``ks-analysis explore``."""
     p = sub.add_parser(
         "explore",
         help="render one indicator's series, peers, gender split, provenance and forecast as HTML",
     )
     p.add_argument("indicator", help="Kolada id (N03926) or local id (LOKAL_...)")
     p.add_argument(
-        "--municipality", default="0665", help="Kolada code of the kommun (default 0665 Vaggeryd)"
+        "--municipality",
+        default="",
+        help="Kolada code of the kommun, 4 digits (default: the goal catalogue's kommun)",
     )
     p.add_argument(
         "--peers",
@@ -66,17 +75,6 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _check_municipality(code: Any) -> None:
-    if not re.fullmatch(r"\d{4}", str(code)):
-        raise ParameterError(
-            f"--municipality {code!r}: a Kolada code has 4 digits, e.g. 0665 for Vaggeryd"
-        )
-
-
-def _check_date(value: Any) -> None:
-    parse_date(value, "--as-of")
-
-
 def render_exploration(
     params: dict[str, str], out_dir: Path, notebooks_dir: Path | None = None
 ) -> Path:
@@ -92,9 +90,7 @@ def render_exploration(
         raise DataFileError(
             notebook, "explore notebook not found", fix="run from the project folder"
         )
-    validate_parameters(
-        notebook, params, {"municipality": _check_municipality, "as_of": _check_date}
-    )
+    validate_parameters(notebook, params)
     out_dir.mkdir(parents=True, exist_ok=True)
     name = f"{params['indicator'].upper()}-{params['municipality']}-{params['gender']}.html"
     final = out_dir / name
@@ -112,21 +108,28 @@ def render_exploration(
     return final
 
 
+def exploration_parameters(args: argparse.Namespace) -> dict[str, str]:
+    """The explore notebook's text parameters, every value checked once by :mod:`ks_analysis.params`."""
+    day = parse_as_of(args.as_of)
+    peers = parse_peers(args.peers)
+    raw = parse_path(args.raw, "raw") or DEMO_DIR
+    sources = parse_path(args.sources, "sources")
+    return {
+        "indicator": str(args.indicator).strip().upper(),
+        "municipality": parse_municipality(args.municipality),
+        "peers": ",".join(peers) if peers else "",
+        "gender": parse_gender(args.gender),
+        "raw": str(raw),
+        "sources": str(sources) if sources else "",
+        "as_of": day.isoformat() if day else "",
+    }
+
+
 def run(args: argparse.Namespace) -> int:
+    """Render the exploration of one indicator and print the HTML file's path."""
     started = time.monotonic()
     refuse_raw_output(args.out, "--out")
-    for what, path in (("raw data folder", args.raw), ("sources manifest", args.sources)):
-        if path is not None and not Path(path).exists():
-            raise DataFileError(path, f"{what} does not exist", fix=f"check the {what} path")
-    params = {
-        "indicator": str(args.indicator).strip().upper(),
-        "municipality": str(args.municipality),
-        "peers": args.peers or "",
-        "gender": args.gender,
-        "raw": str(Path(args.raw).resolve()),
-        "sources": str(Path(args.sources).resolve()) if args.sources else "",
-        "as_of": args.as_of or "",
-    }
+    params = exploration_parameters(args)
     log.info("exploring %s for %s", params["indicator"], params["municipality"])
     path = render_exploration(params, Path(args.out).resolve())
     log.info("rendered in %.1f s (%.0f kB)", time.monotonic() - started, path.stat().st_size / 1024)

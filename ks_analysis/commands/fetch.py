@@ -12,6 +12,7 @@ from typing import Any
 from ks_analysis.commands._util import add_example, progress_enabled
 from ks_analysis.errors import ParameterError
 from ks_analysis.goals.catalogue import load_catalogue
+from ks_analysis.params import parse_municipality
 from ks_analysis.paths import RAW_DIR
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,7 @@ def run_kolada(args: argparse.Namespace) -> int:
     else:
         kpis = [i.id for _, i in cat.indicators() if KOLADA_KPI.match(i.id)]
         strict = False  # KPIs can vanish from Kolada without notice: warn and fetch the rest
-    municipality = (args.municipality or cat.municipality).strip().zfill(4)
+    municipality = parse_municipality(args.municipality, args.goals)
     if args.retries < 0 or args.retry_delay < 0 or args.timeout <= 0:
         raise ParameterError("--retries and --retry-delay must be >= 0 and --timeout > 0")
     from ks_analysis.fetch.kolada import (  # pandas loads only when fetching

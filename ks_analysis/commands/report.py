@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ks_analysis.commands._util import add_example, parse_date
+from ks_analysis.commands._util import add_example
 from ks_analysis.errors import ParameterError
+from ks_analysis.params import ReportParams, report_params
 from ks_analysis.paths import DEMO_DIR, REPORTS_DIR, refuse_raw_output
 from ks_analysis.periods import Period, current_period, parse_period, periods_of_year
 from ks_analysis.publish.report import publish_report
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def add_parser(sub: Any) -> None:
+    """Register ``ks-analysis report``."""
     p = sub.add_parser("report", help="render the goal report of a period (HTML + report.json)")
     p.add_argument(
         "--period",
@@ -27,7 +29,9 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--year", type=int, help="all three periods of a year")
     p.add_argument(
-        "--municipality", default="0665", help="Kolada code of the kommun (default 0665 Vaggeryd)"
+        "--municipality",
+        default="",
+        help="Kolada code of the kommun, 4 digits (default: the goal catalogue's kommun)",
     )
     p.add_argument(
         "--raw", type=Path, default=DEMO_DIR, help="raw data folder (default: the demo data)"
@@ -60,6 +64,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _periods(args: argparse.Namespace) -> list[Period]:
+    """The periods asked for with --period (repeatable) and --year, in order, each once."""
     out: list[Period] = []
     for text in args.period or []:
         out.append(current_period() if text == "current" else parse_period(text))
@@ -70,28 +75,36 @@ def _periods(args: argparse.Namespace) -> list[Period]:
     return list(dict.fromkeys(out))
 
 
-def run(args: argparse.Namespace) -> int:
-    periods = _periods(args)
-    parse_date(args.as_of)
-    refuse_raw_output(args.out, "--out")
-    code = str(args.municipality)
-    for i, per in enumerate(periods, start=1):
-        log.info("[%d/%d] report %s for %s", i, len(periods), per.id, code)
-        result = publish_report(
-            per,
-            municipality=code,
+def params_of(args: argparse.Namespace) -> list[ReportParams]:
+    """One checked :class:`ReportParams` per requested period (every value parsed here, once)."""
+    return [
+        report_params(
+            period=per,
+            as_of=args.as_of,
+            municipality=args.municipality,
+            peers=args.peers,
             raw=args.raw,
             sources=args.sources,
             goals=args.goals,
             assessments=args.assessments,
-            as_of=args.as_of,
-            peers=args.peers,
             out=args.out,
         )
+        for per in _periods(args)
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Publish the report of every requested period; print each rapport.html path."""
+    all_params = params_of(args)
+    refuse_raw_output(args.out, "--out")
+    for i, params in enumerate(all_params, start=1):
+        per, code = params.period, params.municipality
+        log.info("[%d/%d] report %s for %s", i, len(all_params), per.id, code)
+        result = publish_report(params)
         log.info(
             "[%d/%d] %s done in %.1f s (%.0f kB)",
             i,
-            len(periods),
+            len(all_params),
             per.id,
             result.seconds,
             result.html_bytes / 1024,

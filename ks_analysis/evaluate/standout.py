@@ -33,7 +33,6 @@ from ks_analysis.swedish import fmt_number, fmt_signed, gender_sv
 __all__ = [
     "StandOutRules",
     "find_standouts",
-    "find_standouts_in_raw",
     "flags_table",
     "robust_band",
     "yearly_table",
@@ -404,48 +403,6 @@ def _gender_gaps(
             }
         )
     return out
-
-
-def find_standouts_in_raw(
-    *,
-    municipality: str = "0665",
-    year: int = 0,
-    peers: str = "",
-    raw: str = "",
-    sources: str = "",
-    as_of: str = "",
-    k: float = 2.5,
-) -> pd.DataFrame:
-    """Clean a raw folder and run :func:`find_standouts` with the notebook's string parameters (the I/O edge of notebook 05).
-
-    ``year=0`` takes each indicator's latest year; empty ``peers`` the län's other kommuner; empty
-    ``raw`` the demo data; empty ``as_of`` everything known. Titles come from the goal catalogue
-    and, where the raw folder has Kolada's ``kpi_results.csv``, from Kolada.
-    """
-    from pathlib import Path
-
-    from ks_analysis.clean import run_clean
-    from ks_analysis.goals.catalogue import load_catalogue
-    from ks_analysis.ingest.kolada_web import kolada_titles
-    from ks_analysis.paths import DEMO_DIR
-
-    raw_p = Path(raw) if raw else DEMO_DIR
-    as_of_d = dt.date.fromisoformat(as_of) if as_of else None
-    tidy = run_clean(raw_p, Path(sources) if sources else None, as_of=as_of_d).tidy
-    cat = load_catalogue()
-    titles = {**kolada_titles(raw_p), **{i.id: i.title for _, i in cat.indicators()}}
-    return find_standouts(
-        tidy,
-        municipality=municipality,
-        year=year or None,
-        peers=[p.strip() for p in peers.split(",") if p.strip()] or None,
-        as_of=as_of_d,
-        rules=StandOutRules(k=k),
-        titles=titles,
-        directions={i.id: i.higher_is_better for _, i in cat.indicators()},
-        aggregations={i.id: i.aggregation for _, i in cat.indicators()},
-        units={i.id: i.unit for _, i in cat.indicators()},
-    )
 
 
 def flags_table(flags: pd.DataFrame) -> pd.DataFrame:

@@ -32,6 +32,7 @@ from ks_analysis.fetch.client import (
 from ks_analysis.fetch.snapshot import FetchResult, _Snapshot
 from ks_analysis.fetch.sources_yaml import _load_sources_doc, update_sources_yaml
 from ks_analysis.ingest.kolada_pages import page_values, read_municipality_groups
+from ks_analysis.params import default_municipality
 
 __all__ = ["DEFAULT_BASE_URL", "fetch_kolada"]
 
@@ -69,7 +70,7 @@ def fetch_kolada(
     out: Path,
     kpis: Sequence[str],
     *,
-    municipality: str = "0665",
+    municipality: str | None = None,
     peers: Sequence[str] | str = "lan",
     years: Sequence[int],
     base_url: str = DEFAULT_BASE_URL,
@@ -86,7 +87,7 @@ def fetch_kolada(
         out: snapshot root, e.g. ``data/raw/kolada``; its parent is the raw root whose
             ``sources.yaml`` gets the ``kolada_api`` entry.
         kpis: KPI ids to fetch.
-        municipality: the kommun; its län and riket (``0000``) are always fetched too.
+        municipality: the kommun (default: the goal catalogue's); its län and riket (``0000``) are always fetched too.
         peers: ``"lan"`` (the län's other kommuner), ``"none"``, ``("kolada-group", "G123")`` as a
             two-item sequence, or a list of 4-digit codes.
         years: the years to fetch.
@@ -103,6 +104,7 @@ def fetch_kolada(
     Raises:
         KoladaFetchError and subclasses, UnknownKpiError, KsAnalysisError: nothing is written then.
     """
+    municipality = municipality or default_municipality()
     out = Path(out)
     peer_spec: list[str] = [peers] if isinstance(peers, str) else list(peers)
     explicit_peers = (

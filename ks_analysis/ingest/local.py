@@ -22,6 +22,7 @@ from ks_analysis.errors import DataFileError
 from ks_analysis.ingest._common import normalise_period, ort_key, sniff_delimiter
 from ks_analysis.ingest.frame import check_columns, raw_frame
 from ks_analysis.ingest.registry import reader
+from ks_analysis.params import default_municipality
 
 __all__ = ["read_long_csv", "read_local_register"]
 
@@ -139,7 +140,7 @@ def read_local_register(
     path: Path,
     *,
     rel: str,
-    municipality: str = "0665",
+    municipality: str | None = None,
     source: str = "lokal",
     units: dict[str, str] | None = None,
     **_: object,
@@ -173,6 +174,7 @@ def read_local_register(
         out["value"].append(r.get("value"))
         out["unit"].append(units.get(base, "antal"))
         out["source_row"].append(i)
+    municipality = municipality or default_municipality()  # the goal catalogue's kommun
     return raw_frame(
         out, municipality=str(municipality).zfill(4), gender="T", source=source, source_file=rel
     )

@@ -8,12 +8,9 @@ every notebook ran and the HTML rendered; a failure leaves the previous report u
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import os
 import shutil
-import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,9 +32,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The kernel the runner asks papermill for; its spec points at this very Python, so the
-#: notebooks always run in the project's environment and nobody runs `ipykernel install`.
-KERNEL_NAME = "ks-analysis"
+#: The one kernel name of every notebook: ipykernel's own ``python3``, which jupyter_client starts
+#: with the running interpreter (it replaces the spec's ``python`` with ``sys.executable``), so
+#: JupyterLab, ``jupyter nbconvert --execute`` and the runner all use the project's environment.
+KERNEL_NAME = "python3"
+#: Set for the kernels the runner starts (they inherit this process's environment).
+KERNEL_ENV = {"MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore"}
 CELL_TIMEOUT_S = 600
 TEMPLATES = PACKAGE_DIR / "templates"
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool}
@@ -53,34 +53,9 @@ BAD_INPUT_ERRORS = {
 
 
 def ensure_kernel() -> str:
-    """Make the ``ks-analysis`` kernel spec (this interpreter) visible to jupyter_client; return its name.
-
-    The spec lives in a folder of its own per interpreter, so two environments on one machine (a
-    checkout and a CI clone, say) never run each other's Python; it is written atomically, so
-    notebooks started side by side never read half a file.
-    """
-    import hashlib
-
-    tag = hashlib.sha256(sys.executable.encode()).hexdigest()[:12]
-    root = Path(tempfile.gettempdir()) / f"ks-analysis-kernels-{tag}"
-    spec_dir = root / "kernels" / KERNEL_NAME
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python (ks-analysis)",
-        "language": "python",
-        "env": {"MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore"},
-    }
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    path = spec_dir / "kernel.json"
-    text = json.dumps(spec, indent=1)
-    if not path.exists() or path.read_text() != text:
-        fd, tmp = tempfile.mkstemp(dir=spec_dir, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    paths = os.environ.get("JUPYTER_PATH", "")
-    if str(root) not in paths.split(os.pathsep):
-        os.environ["JUPYTER_PATH"] = os.pathsep.join([str(root)] + ([paths] if paths else []))
+    """Prepare the environment the runner's kernels inherit (headless plots, no warnings); return the kernel name."""
+    for key, value in KERNEL_ENV.items():
+        os.environ[key] = value
     return KERNEL_NAME
 
 

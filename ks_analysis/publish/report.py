@@ -9,7 +9,7 @@ Output layout (architecture.md, contract)::
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
 import json
 import logging
 import os
@@ -17,16 +17,21 @@ import re
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ks_analysis import geo as geo_mod
-from ks_analysis.errors import DataFileError, KsAnalysisError, ParameterError
-from ks_analysis.paths import DEMO_DIR, NOTEBOOKS_DIR, REPORTS_DIR
-from ks_analysis.periods import Period, parse_period
+from ks_analysis.errors import DataFileError, KsAnalysisError
+from ks_analysis.goals.catalogue import load_catalogue
+from ks_analysis.ingest.manifest import expand_files, find_sources_file, load_sources
+from ks_analysis.params import ReportParams
+from ks_analysis.paths import NOTEBOOKS_DIR
+from ks_analysis.periods import Period
 from ks_analysis.publish.notebooks import (
+    ensure_kernel,
     execute_notebook,
+    notebook_parameters,
     render_html,
     replace_dir_atomically,
     validate_parameters,
@@ -57,40 +62,8 @@ class ReportRun:
     html_bytes: int
 
 
-def _check_municipality(code: Any) -> None:
-    if not re.fullmatch(r"\d{4}", str(code)):
-        raise ParameterError(
-            f"--municipality {code!r}: a Kolada code has 4 digits, e.g. 0665 for Vaggeryd"
-        )
-    if geo_mod.geos().get(str(code), None) is None or geo_mod.geo(str(code)).type != "K":
-        raise ParameterError(f"--municipality {code!r} is not a kommun code")
-
-
-def _check_date(value: Any) -> None:
-    if value:
-        try:
-            dt.date.fromisoformat(str(value))
-        except ValueError:
-            raise ParameterError(f"--as-of {value!r} is not a date; write YYYY-MM-DD") from None
-
-
-def _check_peers(value: Any) -> None:
-    for code in [c.strip() for c in str(value).split(",") if c.strip()]:
-        if (
-            not re.fullmatch(r"\d{4}", code)
-            or code not in geo_mod.geos()
-            or geo_mod.geo(code).type != "K"
-        ):
-            raise ParameterError(
-                f"--peers: {code!r} is not a kommun code (4 digits, e.g. 0604 for Aneby)"
-            )
-
-
 def _check_inputs(raw: Path, sources: Path | None, goals: Path | None) -> None:
     """What can be checked without a kernel: the manifest, its files and the goal catalogue (exit 2 early)."""
-    from ks_analysis.goals.catalogue import load_catalogue
-    from ks_analysis.ingest.manifest import expand_files, find_sources_file, load_sources
-
     manifest = Path(sources) if sources else find_sources_file(raw)
     for spec in load_sources(manifest):
         expand_files(spec, raw)
@@ -105,14 +78,6 @@ def _recover(final: Path) -> None:
     if left:
         os.replace(left[-1], final)
         log.warning("restored the previous report %s left aside by an interrupted run", final)
-
-
-def _check_dir(what: str) -> Any:
-    def check(value: Any) -> None:
-        if value and not Path(value).exists():
-            raise DataFileError(value, f"{what} does not exist", fix=f"check the {what} path")
-
-    return check
 
 
 def check_html(html: Path) -> None:
@@ -136,8 +101,6 @@ def _analyst_jobs(
     nb_dir: Path, out_dir: Path, params: dict[str, Any], per: Period
 ) -> list[tuple[Path, Path, dict[str, Any]]]:
     """The analyst notebooks present, each with the report's parameters it declares (validated)."""
-    from ks_analysis.publish.notebooks import notebook_parameters
-
     jobs = []
     extra = {"year": per.year}
     for name in ANALYST_NOTEBOOKS:
@@ -153,44 +116,20 @@ def _analyst_jobs(
 
 def _run_all(jobs: list[tuple[Path, Path, dict[str, Any]]], cwd: Path) -> None:
     """Run notebooks side by side (each in its own kernel); the first failure is raised."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from ks_analysis.publish.notebooks import ensure_kernel
-
     ensure_kernel()  # once, before the threads start
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = [pool.submit(execute_notebook, src, dst, p, cwd=cwd) for src, dst, p in jobs]
+    # papermill's cwd= changes the working folder of the whole process while a notebook runs; two
+    # threads doing so interleave and can leave it at the notebooks folder afterwards. Change it once
+    # here, around all of them (the kernels inherit it), and restore it when they are done.
+    with contextlib.chdir(cwd), ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = [pool.submit(execute_notebook, src, dst, p) for src, dst, p in jobs]
         errors = [f.exception() for f in futures]
     for err in errors:
         if err is not None:
             raise err
 
 
-def publish_report(
-    period: str | Period,
-    *,
-    municipality: str = "0665",
-    raw: Path | None = None,
-    sources: Path | None = None,
-    goals: Path | None = None,
-    assessments: Path | None = None,
-    as_of: str | None = None,
-    peers: str = "",
-    out: Path | None = None,
-    notebooks_dir: Path | None = None,
-    analyst_notebooks: bool = True,
-) -> ReportRun:
-    """Run the report notebook for one period and publish rapport.html + report.json atomically.
-
-    Raises:
-        ParameterError: bad parameters, before any kernel starts.
-        NotebookError: a cell failed; the previous report stays in place.
-    """
-    started = time.monotonic()
-    per = period if isinstance(period, Period) else parse_period(str(period))
-    raw = (raw or DEMO_DIR).resolve()
-    out_root = (out or REPORTS_DIR).resolve()
-    nb_dir = notebooks_dir or NOTEBOOKS_DIR
+def _report_notebook(nb_dir: Path) -> Path:
+    """The report notebook of ``nb_dir``, or a DataFileError saying where to run from."""
     notebook = nb_dir / REPORT_NOTEBOOK
     if not notebook.exists():
         raise DataFileError(
@@ -198,57 +137,58 @@ def publish_report(
             "report notebook not found",
             fix="run from the project folder, or pass the notebooks folder",
         )
-    params: dict[str, Any] = {
-        "municipality": str(municipality),
-        "period": per.id,
-        "as_of": as_of or "",
-        "raw": str(raw),
-        "sources": str(Path(sources).resolve()) if sources else "",
-        "goals": str(Path(goals).resolve()) if goals else "",
-        "assessments": str(Path(assessments).resolve()) if assessments else "",
-        "peers": peers or "",
-    }
-    validate_parameters(
-        notebook,
-        params,
-        {
-            "municipality": _check_municipality,
-            "as_of": _check_date,
-            "raw": _check_dir("raw data folder"),
-            "sources": _check_dir("sources manifest"),
-            "goals": _check_dir("goal catalogue"),
-            "peers": _check_peers,
-        },
+    return notebook
+
+
+def _render_into(
+    tmp: Path, notebook: Path, nb_dir: Path, nb_params: dict[str, Any], analysts: bool, per: Period
+) -> None:
+    """Run the notebooks into ``tmp`` and render rapport.html there (checked for readers)."""
+    (tmp / "notebooks").mkdir()
+    executed = tmp / "notebooks" / REPORT_NOTEBOOK
+    report_json = tmp / "report.json"
+    jobs = [(notebook, executed, {**nb_params, "report_json": str(report_json)})]
+    if analysts:
+        jobs += _analyst_jobs(nb_dir, tmp / "notebooks", nb_params, per)
+    _run_all(jobs, nb_dir)
+    if not report_json.exists():
+        raise KsAnalysisError(f"{REPORT_NOTEBOOK}: ran but wrote no report.json")
+    rep = json.loads(report_json.read_text(encoding="utf-8"))
+    title = f"Målrapport {rep['period_name']} – {rep['municipality_name']}s kommun" + (
+        " (demodata)" if rep.get("demo_data") else ""
     )
-    if as_of and dt.date.fromisoformat(str(as_of)) < per.cutoff:
-        raise ParameterError(
-            f"--as-of {as_of} is before the cutoff of {per.id} ({per.cutoff.isoformat()}); a report uses what was published by its cutoff or later"
-        )
-    _check_inputs(
-        raw, Path(sources).resolve() if sources else None, Path(goals).resolve() if goals else None
-    )
-    final = out_root / str(municipality) / per.id
+    check_html(render_html(executed, tmp / "rapport.html", title))
+
+
+def publish_report(
+    params: ReportParams,
+    *,
+    notebooks_dir: Path | None = None,
+    analyst_notebooks: bool = True,
+) -> ReportRun:
+    """Run the report notebook for one period and publish rapport.html + report.json atomically.
+
+    ``params`` is built with :func:`ks_analysis.params.report_params` (values already checked).
+    The report goes to ``params.out/<municipality>/<period>/``.
+
+    Raises:
+        ParameterError / DataFileError: bad parameters or inputs, before any kernel starts.
+        NotebookError: a cell failed; the previous report stays in place.
+    """
+    started = time.monotonic()
+    per = params.period
+    nb_dir = notebooks_dir or NOTEBOOKS_DIR
+    notebook = _report_notebook(nb_dir)
+    nb_params = validate_parameters(notebook, params.notebook_parameters())
+    _check_inputs(params.raw, params.sources, params.goals)
+    final = params.out / params.municipality / per.id
     created_parent = not final.parent.exists()
     final.parent.mkdir(parents=True, exist_ok=True)
     _recover(final)
     tmp = Path(tempfile.mkdtemp(prefix=f".{per.id}.tmp-", dir=final.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; the published report folder is for readers
     try:
-        (tmp / "notebooks").mkdir()
-        executed = tmp / "notebooks" / REPORT_NOTEBOOK
-        report_json = tmp / "report.json"
-        jobs = [(notebook, executed, {**params, "report_json": str(report_json)})]
-        if analyst_notebooks:
-            jobs += _analyst_jobs(nb_dir, tmp / "notebooks", params, per)
-        _run_all(jobs, nb_dir)
-        if not report_json.exists():
-            raise KsAnalysisError(f"{REPORT_NOTEBOOK}: ran but wrote no report.json")
-        rep = json.loads(report_json.read_text(encoding="utf-8"))
-        title = f"Målrapport {rep['period_name']} – {rep['municipality_name']}s kommun" + (
-            " (demodata)" if rep.get("demo_data") else ""
-        )
-        html = render_html(executed, tmp / "rapport.html", title)
-        check_html(html)
+        _render_into(tmp, notebook, nb_dir, nb_params, analyst_notebooks, per)
         replace_dir_atomically(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -12,6 +12,7 @@ from functools import lru_cache
 from html import escape
 from typing import Any
 
+from ks_analysis.report.model import GoalEntry, IndicatorRow
 from ks_analysis.swedish import fmt_number, gender_sv
 
 __all__ = ["indicator_chart", "goal_charts"]
@@ -43,7 +44,7 @@ def _pyplot() -> Any:
     return plt
 
 
-def indicator_chart(rows: list[dict[str, Any]], year: int) -> str:
+def indicator_chart(rows: list[IndicatorRow], year: int) -> str:
     """One chart for one indicator (all its genders): history, forecast fan or outcome, target line.
 
     Args:
@@ -197,9 +198,9 @@ def indicator_chart(rows: list[dict[str, Any]], year: int) -> str:
     return _fig_to_html(fig, alt, caption)
 
 
-def goal_charts(goal: dict[str, Any], year: int) -> str:
+def goal_charts(goal: GoalEntry, year: int) -> str:
     """Charts for a steering goal's target and signal indicators with a history (one per indicator)."""
-    by_ind: dict[str, list[dict[str, Any]]] = {}
+    by_ind: dict[str, list[IndicatorRow]] = {}
     for r in goal["indicators"]:
         if r.get("ort") is not None or r.get("summary_of_orter") or r["role"] == "context":
             continue

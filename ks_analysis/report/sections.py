@@ -6,10 +6,12 @@ escaped, so markup in an assessment shows as text and never runs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 
 from ks_analysis.periods import Period
+from ks_analysis.report.model import GoalEntry, IndicatorRow, Report, Trend
 from ks_analysis.swedish import (
     FAMILY_SV,
     STATUS_CLASS,
@@ -53,7 +55,7 @@ def _badge(status: str, basis: str | None) -> str:
     return status_badge(status, status_text(status, basis))
 
 
-def _arrow(t: dict[str, Any] | None) -> str:
+def _arrow(t: Trend | None) -> str:
     if not t:
         return '<span class="muted">–</span>'
     sym = {"up": "↑", "down": "↓", "flat": "→"}[t["direction"]]
@@ -63,7 +65,7 @@ def _arrow(t: dict[str, Any] | None) -> str:
     return f'<span class="arrow {cls}" title="{word} mot {t["year"]}{judge}">{sym}</span><span class="sr">{word} mot {t["year"]}{judge}</span>'
 
 
-def first_screen(rep: dict[str, Any]) -> str:
+def first_screen(rep: Report) -> str:
     """Title, period, cutoff, the demo-data label and the 'Om rapporten' box."""
     demo = ""
     if rep.get("demo_data"):
@@ -99,7 +101,7 @@ def first_screen(rep: dict[str, Any]) -> str:
 </header>"""
 
 
-def table_of_contents(rep: dict[str, Any]) -> str:
+def table_of_contents(rep: Report) -> str:
     """Links to every section (anchors are stable: #sammanfattning, #mal-1, ...)."""
     items = ['<li><a href="#sammanfattning">Sammanfattning</a></li>']
     for g in rep["goals"]:
@@ -109,7 +111,7 @@ def table_of_contents(rep: dict[str, Any]) -> str:
     return f'<nav class="toc" aria-labelledby="innehall"><h2 id="innehall">Innehåll</h2><ol>{"".join(items)}</ol></nav>'
 
 
-def extra_sections(rep: dict[str, Any]) -> list[tuple[str, str]]:
+def extra_sections(rep: Report) -> list[tuple[str, str]]:
     out = [
         ("regler", "Så bedöms målen"),
         ("forandringar", "Förändringar sedan förra prognosen"),
@@ -120,7 +122,7 @@ def extra_sections(rep: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def summary_table(rep: dict[str, Any]) -> str:
+def summary_table(rep: Report) -> str:
     """All goals by area, kind, status (symbol + text + colour) and P(met), with counts per status."""
     rows = []
     for g in rep["goals"]:
@@ -145,13 +147,13 @@ def summary_table(rep: dict[str, Any]) -> str:
 <tbody>{"".join(rows)}</tbody></table></div></section>"""
 
 
-def _interval(r: dict[str, Any]) -> str:
+def _interval(r: IndicatorRow) -> str:
     if r["basis"] == "outcome" or r["lo80"] is None:
         return ""
     return f'<br><span class="muted">80 %: {fmt_number(r["lo80"], r["unit"])}–{fmt_number(r["hi80"], r["unit"])}</span>'
 
 
-def _indicator_table(g: dict[str, Any]) -> str:
+def _indicator_table(g: GoalEntry) -> str:
     rows = []
     for r in g["indicators"]:
         if r.get("ort") is not None:
@@ -205,12 +207,12 @@ FLAG_SV = {
 }
 
 
-def _flag_notes(r: dict[str, Any]) -> str:
+def _flag_notes(r: IndicatorRow) -> str:
     notes = [FLAG_SV[f] for f in r.get("flags", []) if f in FLAG_SV]
     return "".join(f'<br><span class="muted">{e(n)}</span>' for n in notes)
 
 
-def _orter_table(g: dict[str, Any]) -> str:
+def _orter_table(g: Mapping[str, Any]) -> str:
     rows = [r for r in g["indicators"] if r.get("ort") is not None]
     if not rows:
         return ""
@@ -221,7 +223,7 @@ def _orter_table(g: dict[str, Any]) -> str:
     return f'<div class="table-wrap"><table><caption>Per ort</caption><thead><tr><th scope="col">Ort</th><th scope="col">Indikator</th><th scope="col">Prognos/utfall</th><th scope="col">P(uppfyllt)</th><th scope="col">Status</th></tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def _comparison_table(g: dict[str, Any]) -> str:
+def _comparison_table(g: Mapping[str, Any]) -> str:
     rows = []
     for r in g["indicators"]:
         c = r.get("comparison")
@@ -242,7 +244,7 @@ def _comparison_table(g: dict[str, Any]) -> str:
     )
 
 
-def goal_section(g: dict[str, Any], extra: str = "") -> str:
+def goal_section(g: GoalEntry, extra: str = "") -> str:
     """One goal: ambition, status; indicators, comparisons (steering) or self-assessment (supporting); then ``extra`` (charts, Kommunkompassen)."""
     head = (
         f'<section class="goal" aria-labelledby="mal-{g["id"]}"><h2 id="mal-{g["id"]}">Mål {g["id"]}. {e(g["title"])}</h2>'
@@ -296,7 +298,7 @@ def _added_text(v: dict[str, Any]) -> str:
     return ": ".join(p for p in parts if p) + src
 
 
-def rules_section(rep: dict[str, Any]) -> str:
+def rules_section(rep: Report) -> str:
     """How an indicator status is set and how indicators roll up to a goal, in words."""
     th = rep["catalogue"]["thresholds"]
     met, not_met = round(100 * th["met"]), round(100 * th["not_met"])
@@ -311,7 +313,7 @@ def rules_section(rep: dict[str, Any]) -> str:
 </ul></section>"""
 
 
-def changes_section(rep: dict[str, Any]) -> str:
+def changes_section(rep: Report) -> str:
     """Status moves since the previous forecast of the same year, with reasons."""
     if not rep.get("previous_period"):
         body = "<p>Detta är årets första prognos; det finns ingen tidigare prognos att jämföra med.</p>"
@@ -331,7 +333,7 @@ def changes_section(rep: dict[str, Any]) -> str:
     return f'<section aria-labelledby="forandringar"><h2 id="forandringar">Förändringar sedan förra prognosen</h2>{body}</section>'
 
 
-def method_section(rep: dict[str, Any], track_record: dict[str, Any] | None = None) -> str:
+def method_section(rep: Report, track_record: dict[str, Any] | None = None) -> str:
     """Methods, their backtested accuracy, sources with publication dates, inputs with hashes."""
     methods = sorted({method_sv(r["method"]) for g in rep["goals"] for r in g["indicators"]})
     prov = "".join(

@@ -1,8 +1,7 @@
 """Supporting-goal content and results that stand out: what enriches the report beyond forecasts.
 
-:func:`enrich_report` is called by :func:`ks_analysis.report.build_report` once the goals are
-judged; it returns keys to add to the report (``stands_out``) and may add keys to goal dicts
-(``kommunkompassen``; resolved ``assessment.added_values``). :func:`render_goal_extras` and
+:func:`ks_analysis.report.build.build_report` calls :func:`resolve_added_values` and
+:func:`stands_out_for_report` on inputs already loaded at the edge; :func:`render_goal_extras` and
 :func:`render_stands_out` give the HTML for those parts.
 """
 
@@ -10,24 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ks_analysis import geo as geo_mod
 from ks_analysis.errors import DataFileError
 from ks_analysis.evaluate.standout import StandOutRules, find_standouts
 from ks_analysis.goals.catalogue import Catalogue
-from ks_analysis.goals.kommunkompassen import kommunkompassen_for_goal as _kk_for_goal
-from ks_analysis.goals.kommunkompassen import read_register
-from ks_analysis.ingest.kolada_web import kolada_titles
-from ks_analysis.periods import Period
+from ks_analysis.report.model import GoalEntry, Report
 from ks_analysis.report.sections import e
 from ks_analysis.swedish import fmt_number, fmt_signed, gender_sv
 
 __all__ = [
-    "enrich_report",
     "render_goal_extras",
     "render_stands_out",
     "resolve_added_values",
@@ -183,70 +176,6 @@ def stands_out_for_report(
     return out
 
 
-def enrich_report(
-    *,
-    tidy: pd.DataFrame,
-    catalogue: Catalogue,
-    municipality: str,
-    period: Period,
-    as_of: dt.date,
-    raw: Path,
-    goals: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """Report-level additions; goal dicts in ``goals`` are extended in place.
-
-    - supporting goals: ``assessment.added_values`` with indicator ids resolved to value and period;
-    - goals mapped to Kommunkompassen areas: ``kommunkompassen`` (latest and previous evaluation);
-    - the report: ``stands_out`` (every flag, strongest first) and ``stands_out_rules``.
-    """
-    titles = kolada_titles(raw)
-    titles.update({i.id: i.title for _, i in catalogue.indicators()})
-    evaluations = read_register(raw)
-    mapping = {g.id: g.kommunkompassen for g in catalogue.goals}
-    for g in goals:
-        a = g.get("assessment")
-        if a and a.get("added_values"):
-            a["added_values"] = resolve_added_values(
-                a["added_values"],
-                tidy=tidy,
-                municipality=municipality,
-                as_of=as_of,
-                titles=titles,
-                source_file=f"{period.id}.yaml",
-                goal=g["id"],
-            )
-        areas = mapping.get(g["id"], ())
-        # The register holds the catalogue kommun's own evaluations; the year of an evaluation
-        # is all it says, so one of the report year counts as known only in the full-year report.
-        if areas and municipality == catalogue.municipality:
-            g["kommunkompassen"] = _kk_for_goal(
-                areas, evaluations, period.year if period.is_full_year else period.year - 1
-            )
-    rules = StandOutRules()
-    flags = stands_out_for_report(tidy, catalogue, municipality, as_of, titles, period.year, rules)
-    for g in goals:
-        related = [f for f in flags if f.get("related_goal") == g["id"]]
-        if g["id"] == 6:
-            related = [f for f in related if f["gender"] != "T"] or related
-        if related:
-            g["stands_out"] = related[:3]
-    peers = list(catalogue.peer_group) or [
-        c for c in geo_mod.kommuner_in_lan(geo_mod.lan_of(municipality)) if c != municipality
-    ]
-    return {
-        "stands_out": flags,
-        "stands_out_rules": {
-            "k": rules.k,
-            "trend_k": rules.trend_k,
-            "gap_k": rules.gap_k,
-            "min_peers": rules.min_peers,
-            "peers": peers,
-            "peers_name": catalogue.peer_group_name
-            or f"Övriga kommuner i {geo_mod.geo(geo_mod.lan_of(municipality)).name}",
-        },
-    }
-
-
 def _kk_html(entries: list[dict[str, Any]]) -> str:
     rows = []
     for k in entries:
@@ -300,7 +229,7 @@ def _flag_label(f: dict[str, Any]) -> str:
     return label
 
 
-def render_goal_extras(goal: dict[str, Any]) -> str:
+def render_goal_extras(goal: GoalEntry) -> str:
     """HTML added at the end of a goal's section: Kommunkompassen, and results that stand out for goals 5 and 6."""
     parts = []
     if goal.get("kommunkompassen"):
@@ -321,7 +250,7 @@ def render_goal_extras(goal: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def render_stands_out(report: dict[str, Any]) -> str:
+def render_stands_out(report: Report) -> str:
     """HTML of the section 'Resultat som sticker ut' (empty when the report has none)."""
     flags = report.get("stands_out")
     if flags is None:

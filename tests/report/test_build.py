@@ -12,6 +12,7 @@ import pytest
 
 from ks_analysis.errors import NotebookError
 from ks_analysis.goals.catalogue import load_catalogue
+from ks_analysis.params import report_params
 from ks_analysis.paths import NOTEBOOKS_DIR
 from ks_analysis.publish.report import publish_report
 
@@ -128,7 +129,9 @@ def test_failing_cell_exits_nonzero_and_keeps_the_previous_report(
     with pytest.raises(
         NotebookError, match=r"03-goal-report\.ipynb, cell 4: RuntimeError: planted failure"
     ):
-        publish_report("2019-T1", out=report_dir.parent.parent, notebooks_dir=nb_dir)
+        publish_report(
+            report_params(period="2019-T1", out=report_dir.parent.parent), notebooks_dir=nb_dir
+        )
     after = {p.name: p.read_bytes() for p in report_dir.iterdir() if p.is_file()}
     assert after == before
     leftovers = [p.name for p in report_dir.parent.iterdir() if p.name.startswith(".")]

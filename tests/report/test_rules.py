@@ -8,28 +8,36 @@ import pytest
 
 from ks_analysis.cli import main
 from ks_analysis.errors import ParameterError
+from ks_analysis.params import report_params
 from ks_analysis.paths import DEMO_DIR
-from ks_analysis.report.build import _indicator_vote, build_report
+from ks_analysis.report.build import build_report, load_report_inputs
+from ks_analysis.report.goals import _indicator_vote
+from ks_analysis.report.model import Report
 from ks_analysis.report.sections import first_screen, summary_table
 
 
+def _report(period: str, **params: Any) -> Report:
+    """The report of ``period`` built in-process (no kernel), parameters parsed as the CLI does."""
+    return build_report(load_report_inputs(report_params(period=period, **params)))
+
+
 @pytest.fixture(scope="module")
-def helar_later_vintage() -> dict[str, Any]:
+def helar_later_vintage() -> Report:
     """Helår 2019 as known on 30 April 2020, when most of 2019 is published."""
-    return build_report("2019-Y", raw=DEMO_DIR, as_of="2020-04-30")
+    return _report("2019-Y", raw=DEMO_DIR, as_of="2020-04-30")
 
 
 def test_previous_forecast_is_rebuilt_as_known_at_its_own_cutoff(
-    helar_later_vintage: dict[str, Any],
+    helar_later_vintage: Report,
 ) -> None:
     """'What changed' compares with T2 as it was on 31 August, never with T2 seen through a later vintage."""
-    t2 = build_report("2019-T2", raw=DEMO_DIR)
+    t2 = _report("2019-T2", raw=DEMO_DIR)
     t2_p = {g["id"]: g["p_met"] for g in t2["goals"]}
     for change in helar_later_vintage["changes"]:
         assert change["from_p"] == pytest.approx(t2_p[change["goal"]])
 
 
-def test_outcomes_and_forecasts_are_counted_apart(helar_later_vintage: dict[str, Any]) -> None:
+def test_outcomes_and_forecasts_are_counted_apart(helar_later_vintage: Report) -> None:
     """The summary counts goals met on outcomes apart from forecasts, in the table and on the first screen."""
     rep = helar_later_vintage
     outcome_met = sum(g["status"] == "met" and g["basis"] == "outcome" for g in rep["goals"])
@@ -44,7 +52,7 @@ def test_as_of_before_the_cutoff_is_refused() -> None:
     with pytest.raises(
         ParameterError, match=r"--as-of 2019-05-01 is before the cutoff of 2019-T2 \(2019-08-31\)"
     ):
-        build_report("2019-T2", raw=DEMO_DIR, as_of="2019-05-01")
+        _report("2019-T2", raw=DEMO_DIR, as_of="2019-05-01")
 
 
 def test_bad_peer_codes_exit_2_before_any_kernel(capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,7 +63,7 @@ def test_bad_peer_codes_exit_2_before_any_kernel(capsys: pytest.CaptureFixture[s
 
 def test_another_kommun_gets_its_own_peers_and_no_borrowed_assessments() -> None:
     """Vaggeryd's self-assessments and registers are not shown as Jönköping's."""
-    rep = build_report("2019-T1", municipality="0680", raw=DEMO_DIR)
+    rep = _report("2019-T1", municipality="0680", raw=DEMO_DIR)
     assert "0680" not in rep["catalogue"]["peer_group"] and "0665" in rep["catalogue"]["peer_group"]
     assert rep["catalogue"]["peer_group_name"] == "Övriga kommuner i Jönköpings län"
     for g in rep["goals"]:
@@ -74,3 +82,45 @@ def test_one_vote_per_indicator_women_and_men_weigh_equally() -> None:
     assert _indicator_vote(rows) == 0.5
     assert _indicator_vote([{"gender": "T", "p_met": 0.8}]) == 0.8
     assert _indicator_vote([{"gender": "T", "p_met": None}]) is None
+
+
+def test_build_report_is_pure_no_file_is_read_once_inputs_are_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """All reading happens in load_report_inputs; build_report runs with file access disabled.
+
+    The package's own reference data (geo codes, the committed calibration) is vocabulary, read
+    once and cached: the first build warms those caches, the second runs with no file access.
+    """
+    import builtins
+    import io
+    from pathlib import Path
+
+    from ks_analysis import geo as geo_mod
+
+    inputs = load_report_inputs(report_params(period="2019-T2", raw=DEMO_DIR))
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        import traceback
+
+        raise AssertionError(
+            "build_report read a file:\n" + "".join(traceback.format_stack(limit=8))
+        )
+
+    cached_geos = geo_mod.geos()
+    first = build_report(inputs)
+    with monkeypatch.context() as m:
+        m.setattr(geo_mod, "geos", lambda: cached_geos)
+        for target, name in ((builtins, "open"), (io, "open"), (Path, "open")):
+            m.setattr(target, name, refuse)
+        for name in ("read_text", "read_bytes", "exists", "glob", "iterdir"):
+            m.setattr(Path, name, refuse)
+        try:
+            second = build_report(inputs)
+        except AssertionError as exc:
+            failure: str | None = str(exc)
+        else:
+            failure = None
+    assert failure is None, failure
+    assert first == second
+    assert first["period"] == "2019-T2" and first["changes"] is not None
