@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from ks_analysis.errors import PeriodError
+from ks_analysis.swedish import fmt_day_month
 
 __all__ = [
     "Period",
@@ -21,10 +22,6 @@ __all__ = [
 
 _CUTOFFS = {"T1": (4, 30), "T2": (8, 31), "Y": (12, 31)}
 _NAMES_SV = {"T1": "Delår 1", "T2": "Delår 2", "Y": "Helår"}
-_MONTHS_SV = [
-    "januari", "februari", "mars", "april", "maj", "juni",
-    "juli", "augusti", "september", "oktober", "november", "december",
-]  # fmt: skip
 _MONTHS_EN = [calendar.month_name[m] for m in range(1, 13)]
 
 
@@ -53,7 +50,7 @@ class Period:
     def name_sv(self) -> str:
         """Swedish name for readers, e.g. 'Delår 1 2019 (per 30 april)'."""
         c = self.cutoff
-        return f"{_NAMES_SV[self.kind]} {self.year} (per {c.day} {_MONTHS_SV[c.month - 1]})"
+        return f"{_NAMES_SV[self.kind]} {self.year} (per {fmt_day_month(c)})"
 
     @property
     def is_full_year(self) -> bool:

@@ -24,6 +24,7 @@ __all__ = [
     "decimals_for",
     "fmt_number",
     "fmt_signed",
+    "exact_decimals",
     "fmt_percent",
     "fmt_date",
     "fmt_day_month",
@@ -38,6 +39,7 @@ __all__ = [
     "GENDER_SV",
     "gender_sv",
     "FAMILY_SV",
+    "AGG_SV",
 ]
 
 #: Minus sign, thousands separator and decimal sign of CLDR's ``sv`` number symbols.
@@ -85,6 +87,18 @@ def fmt_number(x: float | None, unit: str = "", decimals: int | None = None) -> 
     if text.startswith("-") and not text.strip("-0.,"):
         text = text[1:]  # -0.001 shown with two decimals is 0,00, not −0,00
     return text.translate(_SWEDISH)
+
+
+def exact_decimals(x: float, most: int = 3) -> int:
+    """The decimals a set value needs to be shown exactly (up to ``most``): 50 -> 0, 2.5 -> 1.
+
+    For values people typed (targets, tolerances), where the measured-value rule of
+    :func:`decimals_for` would add zeros: ``fmt_number(2.5, decimals=exact_decimals(2.5))``.
+    """
+    for d in range(most + 1):
+        if round(x, d) == round(x, most):
+            return d
+    return most
 
 
 def fmt_signed(x: float | None, unit: str = "", decimals: int | None = None) -> str:
@@ -215,3 +229,5 @@ def gender_sv(code: str, *, capital: bool = False) -> str:
 
 #: Kinds of series in the backtest and the report's track record.
 FAMILY_SV = {"monthly": "månadsserier", "quarterly": "kvartalsserier", "annual": "årsvärden"}
+#: How a year of sub-annual values is aggregated, in words.
+AGG_SV = {"sum": "summor över året", "mean": "årsmedelvärden"}

@@ -197,3 +197,21 @@ def test_gender_labels() -> None:
     assert sv.gender_sv("K", capital=True) == "Kvinnor"
     assert sv.gender_sv("K-M") == "skillnad kvinnor–män"
     assert sv.gender_sv("X") == "X"
+
+
+def test_exact_decimals_show_a_set_value_as_it_was_set() -> None:
+    """Targets print with the decimals they were given: 50 -> '50', 2.5 -> '2,5', -0.25 -> '−0,25'."""
+    assert [sv.fmt_number(x, decimals=sv.exact_decimals(x)) for x in (50, 2.5, -0.25, 1 / 3)] == [
+        "50",
+        "2,5",
+        "\u22120,25",
+        "0,333",
+    ]
+
+
+def test_catalogue_targets_are_worded_with_swedish_numbers() -> None:
+    """A decimal target in the catalogue reads with a decimal comma, not Python's point."""
+    from ks_analysis.goals.catalogue import Target
+
+    assert Target(type="at_least", value=2.5).describe_sv("%", "higher") == "Minst 2,5 %"
+    assert Target(type="at_most", value=1500).describe_sv("kr", "lower") == "Högst 1\u00a0500 kr"

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ks_analysis.paths import PACKAGE_DATA_DIR
+from ks_analysis.periods import cutoff_of
+from ks_analysis.swedish import AGG_SV, FAMILY_SV, fmt_day_month, fmt_number, method_sv
 
 __all__ = [
     "TRACK_RECORD_FILE",
@@ -239,22 +241,8 @@ def goal_table(summary: dict[str, Any] | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-_METHOD_SV = {
-    "ytd_snaive": "utfall hittills i år plus förra årets värden för resten av året",
-    "naive_annual": "förra årets värde",
-    "ses_pooled": "för varje nyckeltal det som träffat bäst tidigare år av förra årets värde, ett utjämnat medel av de senaste åren (samma vikt för alla kommuner) eller förra årets värde plus en del av den senaste förändringen",
-    "ytd_ratio": "utfall hittills i år delat med den andel av året som de månaderna brukar stå för",
-    "credibility": "en vägning av takten hittills i år och förra årets nivå",
-    "ets_remainder": "en säsongsmodell (ETS) för resten av året",
-    "cred_ets": "medelvärdet av en vägning av takten hittills och en säsongsmodell",
-    "cred_level": "en vägning av takten hittills i år och en utjämnad nivå för de senaste åren",
-    "cred_level_ets": "medelvärdet av en vägning av takten hittills mot de senaste årens nivå och en säsongsmodell",
-    "yoy_carry": "förra årets värden för resten av året, justerade med den senaste förändringen mot förra året",
-    "selected": "den metod som träffat bäst tidigare år",
-}
-_FAMILY_SV = {"monthly": "månadsserier", "quarterly": "kvartalsserier", "annual": "årsvärden"}
-_CUTOFF_SV = {"T1": "30 april", "T2": "31 augusti"}
-_AGG_SV = {"sum": "summor över året", "mean": "årsmedelvärden"}
+#: Day and month of each in-year cutoff in words ("30 april"), from the period definitions.
+_CUTOFF_SV = {k: fmt_day_month(cutoff_of(2000, k)) for k in ("T1", "T2")}
 
 
 def _relative_sv(ratio: float) -> str:
@@ -285,7 +273,7 @@ def track_record_text_sv(summary: dict[str, Any] | None = None) -> list[str]:
             "Prognosmetoder: för månads- och kvartalsserier väljs metoden för varje tidpunkt och typ av serie efter hur "
             "metoderna har träffat tidigare år. Vid prövningen nedan valdes metoden för varje år bara utifrån åren "
             "före, så siffrorna visar hur valet fungerar på år det inte kunnat anpassas till. Där det finns för få "
-            f"tidigare prognoser används det enklaste: {_METHOD_SV['ytd_snaive']}."
+            f"tidigare prognoser används det enklaste: {method_sv('ytd_snaive')}."
         )
         used: dict[str, list[str]] = {}
         for fam in ("monthly", "quarterly"):
@@ -293,25 +281,23 @@ def track_record_text_sv(summary: dict[str, Any] | None = None) -> list[str]:
                 for cutoff in ("T1", "T2"):
                     meth = sel.get(f"{fam}|{cutoff}|{agg}")
                     differs = sel.get(f"{fam}|T1|{agg}") != sel.get(f"{fam}|T2|{agg}")
-                    kind = f"{_FAMILY_SV[fam]} ({_AGG_SV[agg]}{', per ' + _CUTOFF_SV[cutoff] if differs else ''})"
+                    kind = f"{FAMILY_SV[fam]} ({AGG_SV[agg]}{', per ' + _CUTOFF_SV[cutoff] if differs else ''})"
                     if meth and kind not in used.setdefault(meth, []):
                         used[meth].append(kind)
         if used:
             out.append(
                 "Just nu används för "
-                + "; för ".join(
-                    f"{' och '.join(v)}: {_METHOD_SV.get(k, k)}" for k, v in used.items()
-                )
+                + "; för ".join(f"{' och '.join(v)}: {method_sv(k)}" for k, v in used.items())
                 + "."
             )
         out.append(
-            f"Årsvärden: {_METHOD_SV.get(d.get('annual', ''), d.get('annual', ''))}. Intervallen och sannolikheten att målet nås bygger på hur stora felen varit tidigare år."
+            f"Årsvärden: {method_sv(d.get('annual', ''))}. Intervallen och sannolikheten att målet nås bygger på hur stora felen varit tidigare år."
         )
     else:
         out.append(
             "Prognosmetoder (valda efter en efterhandsprövning på verkliga data): "
             + "; ".join(
-                f"{_FAMILY_SV[f]}: {_METHOD_SV.get(d.get(f, ''), d.get(f, ''))}"
+                f"{FAMILY_SV[f]}: {method_sv(d.get(f, ''))}"
                 for f in ("monthly", "quarterly", "annual")
             )
             + ". Intervallen och sannolikheten att målet nås bygger på hur stora felen varit tidigare år."
@@ -323,8 +309,8 @@ def track_record_text_sv(summary: dict[str, Any] | None = None) -> list[str]:
                 continue
             cov80 = c.get("coverage80")
             ratio = c.get("mase_vs_naive_annual")
-            n_sv = f"{c['n']:,}".replace(",", "\u00a0")
-            txt = f"{_FAMILY_SV[c['family']]} ({n_sv} prognoser)"
+            n_sv = fmt_number(c["n"], decimals=0)
+            txt = f"{FAMILY_SV[c['family']]} ({n_sv} prognoser)"
             if cov80 is not None:
                 txt += f": 80 %-intervallet innehöll utfallet i {round(100 * cov80)} % av fallen"
             if ratio is not None:

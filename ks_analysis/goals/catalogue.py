@@ -11,6 +11,7 @@ import yaml
 from ks_analysis.errors import CatalogueError
 from ks_analysis.goals.kommunkompassen import AREAS as KOMMUNKOMPASSEN_AREAS
 from ks_analysis.paths import PACKAGE_DATA_DIR
+from ks_analysis.swedish import exact_decimals, fmt_number
 
 __all__ = [
     "DEFAULT_CATALOGUE",
@@ -36,6 +37,11 @@ ROLLUP_RULES = {"mean_p", "all_met", "min_p"}
 REFERENCES = {"previous_year", "lan", "riket", "peer_median", "peer_mean"}
 
 
+def _exact(x: float | None) -> str:
+    """A value set in the catalogue, in Swedish and exactly as set: 50 -> '50', 2.5 -> '2,5'."""
+    return fmt_number(x) if x is None else fmt_number(x, decimals=exact_decimals(x))
+
+
 @dataclass(frozen=True)
 class Target:
     """What an indicator should reach; ``type`` is one of :data:`TARGET_TYPES`."""
@@ -49,16 +55,16 @@ class Target:
 
     def describe_sv(self, unit: str, direction: str) -> str:
         """The target in Swedish, as printed in the report."""
-        tol = f" (tolerans {self.tolerance:g})" if self.tolerance else ""
+        tol = f" (tolerans {_exact(self.tolerance)})" if self.tolerance else ""
         if self.type == "increase":
             return f"Öka mot föregående år{tol}"
         if self.type == "decrease":
             return f"Minska mot föregående år{tol}"
         if self.type == "at_least":
             where = " på varje ort" if self.scope == "every_ort" else ""
-            return f"Minst {self.value:g} {unit}{where}"
+            return f"Minst {_exact(self.value)} {unit}{where}"
         if self.type == "at_most":
-            return f"Högst {self.value:g} {unit}"
+            return f"Högst {_exact(self.value)} {unit}"
         ref = {
             "lan": "länet",
             "riket": "riket",
