@@ -32,6 +32,7 @@ from ks_analysis.params import (
 from ks_analysis.paths import DEMO_DIR, PROJECT_ROOT
 from ks_analysis.report import charts as _charts
 from ks_analysis.report import exploration as _ex
+from ks_analysis.report import exploration_forecast as _exf
 from ks_analysis.report import sections as _sections
 from ks_analysis.report import supporting as _supporting
 from ks_analysis.report.build import build_report, load_report_inputs
@@ -285,7 +286,7 @@ def explore_provenance(x: _ex.Exploration) -> HTML:
 
 def explore_forecast(x: _ex.Exploration) -> HTML:
     """The forecast with its method diagnostics."""
-    return HTML(_ex.render_forecast(x))
+    return HTML(_exf.render_forecast(x))
 
 
 # 05-stands-out ----------------------------------------------------------------------------

@@ -164,6 +164,16 @@ def _direction_word(code: str, higher_is_better: bool | None) -> str:
     return " (bättre)" if better else " (sämre)"
 
 
+#: The columns of the flags table, in order.
+# fmt: off
+_FLAG_COLUMNS = [
+    "indicator", "title", "gender", "year", "value", "unit", "peer_median", "peer_n", "band_lo",
+    "band_hi", "reference", "code", "reason", "strength", "n_peers_above", "n_peers_below",
+    "value_k", "value_m",
+]
+# fmt: on
+
+
 def find_standouts(
     tidy: pd.DataFrame,
     *,
@@ -201,139 +211,203 @@ def find_standouts(
     """
     r = rules or StandOutRules()
     municipality = str(municipality).zfill(4)
-    peer_codes = [
-        str(p).zfill(4)
-        for p in (peers if peers else geo_mod.kommuner_in_lan(geo_mod.lan_of(municipality)))
-        if str(p).zfill(4) != municipality
-    ]
-    titles = titles or {}
-    directions = directions or {}
-    table = yearly_table(
-        tidy[tidy["municipality"].isin([municipality, *peer_codes])],
-        as_of=as_of,
-        aggregations=aggregations,
+    peer_codes = _peer_codes(municipality, peers)
+    table = _with_units(
+        yearly_table(
+            tidy[tidy["municipality"].isin([municipality, *peer_codes])],
+            as_of=as_of,
+            aggregations=aggregations,
+        ),
+        units,
     )
-    if units:
-        known_unit = table["indicator"].str.split("__").str[0].map(units)
-        table = table.assign(
-            unit=table["unit"]
-            .where(table["unit"].astype(str).str.strip() != "", known_unit)
-            .fillna("")
-        )
     mine = table[table["municipality"] == municipality]
     peer_tab = table[table["municipality"].isin(peer_codes)]
     # Indicators with peer data: at least min_peers peers with a value in some year.
     peer_counts = peer_tab.groupby(["indicator", "gender", "year"])["municipality"].nunique()
     with_peers = set(peer_counts[peer_counts >= r.min_peers].index.get_level_values(0))
     mine = mine[mine["indicator"].isin(with_peers)]
-    flags: list[dict[str, Any]] = []
     name = geo_mod.geo(municipality).name
     peer_values = {
         key: grp.set_index("municipality")["value"]
         for key, grp in peer_tab.groupby(["indicator", "gender", "year"])
     }
+    flags: list[dict[str, Any]] = []
     for (ind, gender), series_rows in mine.groupby(["indicator", "gender"]):
-        s = series_rows.drop_duplicates("year", keep="last").set_index("year")["value"].sort_index()
-        y = year if year is not None else int(s.index.max())
-        if y not in s.index or (min_year is not None and y < min_year):
+        judged = _series_year(series_rows, year, min_year)
+        if judged is None:
             continue
-        unit = str(series_rows["unit"].iloc[0])
-        value = float(s.loc[y])
-        base = {
-            "indicator": ind,
-            "title": titles.get(str(ind), titles.get(str(ind).split("__")[0], str(ind))),
-            "gender": gender,
-            "year": int(y),
-            "value": value,
-            "unit": unit,
-        }
-        pv = peer_values.get((ind, gender, y))
-        peer_median = None
-        n_peers = 0
-        if pv is not None and len(pv.dropna()) >= r.min_peers:
-            arr = pv.dropna().to_numpy(dtype="float64")
-            n_peers = len(arr)
-            peer_median = float(np.median(arr))
-            centre, scale, half = robust_band(arr, r.k, r.equal_tolerance)
-            lo, hi = centre - half, centre + half
-            if not _looks_like_count(unit, arr) and (value > hi or value < lo):
-                code = "peer_high" if value > hi else "peer_low"
-                above, below = int((arr > value).sum()), int((arr < value).sum())
-                word = "högre" if code == "peer_high" else "lägre"
-                reason = (
-                    f"{name} {_fmt(value, unit)} är klart {word} än jämförbara kommuner{_direction_word(code, directions.get(str(ind).split('__')[0]))}: "
-                    f"median {_fmt(peer_median, unit)} för {n_peers} kommuner, normalt spann {_fmt(lo, unit)}–{_fmt(hi, unit)}"
-                    f"{'' if gender == 'T' else ' (' + gender_sv(str(gender)) + ')'}."
-                )
-                flags.append(
-                    {
-                        **base,
-                        "peer_median": peer_median,
-                        "peer_n": n_peers,
-                        "band_lo": lo,
-                        "band_hi": hi,
-                        "reference": centre,
-                        "code": code,
-                        "reason": reason,
-                        "strength": abs(value - centre) / scale,
-                        "n_peers_above": above,
-                        "n_peers_below": below,
-                    }
-                )
-        # Own trend: this year's change against the band of past year-on-year changes (consecutive years only).
-        if y - 1 in s.index:
-            past = s[s.index < y]
-            diffs = past.diff()[past.index.to_series().diff() == 1].dropna().tail(r.trend_years)
-            if len(diffs) >= r.min_changes:
-                change = value - float(s.loc[y - 1])
-                centre, scale, half = robust_band(diffs.to_numpy(), r.trend_k, r.equal_tolerance)
-                if abs(change - centre) > half and not (abs(change) < 1e-9 and half < 1e-6):
-                    prev = float(s.loc[y - 1])
-                    lo, hi = prev + centre - half, prev + centre + half
-                    reason = (
-                        f"Förändringen {y - 1}–{y} ({fmt_signed(change)}) bryter mot kommunens egen utveckling: "
-                        f"de senaste {len(diffs)} åren ändrades värdet normalt mellan {_fmt(centre - half)} och {_fmt(centre + half)} per år"
-                        f"{'' if gender == 'T' else ' (' + gender_sv(str(gender)) + ')'}."
-                    )
-                    flags.append(
-                        {
-                            **base,
-                            "peer_median": peer_median,
-                            "peer_n": n_peers,
-                            "band_lo": lo,
-                            "band_hi": hi,
-                            "reference": prev + centre,
-                            "code": "trend_break",
-                            "reason": reason,
-                            "strength": abs(change - centre) / scale,
-                            "n_peers_above": None,
-                            "n_peers_below": None,
-                        }
-                    )
-    flags.extend(_gender_gaps(mine, year, r, titles, name, min_year))
-    cols = [
-        "indicator",
-        "title",
-        "gender",
-        "year",
-        "value",
-        "unit",
-        "peer_median",
-        "peer_n",
-        "band_lo",
-        "band_hi",
-        "reference",
-        "code",
-        "reason",
-        "strength",
-        "n_peers_above",
-        "n_peers_below",
-        "value_k",
-        "value_m",
+        s, y = judged
+        base = _flag_base(series_rows, ind, gender, s, y, titles or {})
+        arr, peer = _peer_numbers(peer_values.get((ind, gender, y)), r.min_peers)
+        if arr is not None:
+            higher_is_better = (directions or {}).get(str(ind).split("__")[0])
+            flags.extend(_peer_flag(base, peer, arr, r, name, higher_is_better))
+        flags.extend(_trend_flag(base, peer, s, y, r))
+    flags.extend(_gender_gaps(mine, year, r, titles or {}, name, min_year))
+    return _flags_frame(flags)
+
+
+def _peer_codes(municipality: str, peers: list[str] | tuple[str, ...] | None) -> list[str]:
+    """The peers' four-digit codes (default: the other kommuner of the kommun's län), without the kommun itself."""
+    return [
+        str(p).zfill(4)
+        for p in (peers if peers else geo_mod.kommuner_in_lan(geo_mod.lan_of(municipality)))
+        if str(p).zfill(4) != municipality
     ]
+
+
+def _with_units(table: pd.DataFrame, units: dict[str, str] | None) -> pd.DataFrame:
+    """The yearly table with empty units filled in from ``units`` (indicator id -> unit)."""
+    if not units:
+        return table
+    known_unit = table["indicator"].str.split("__").str[0].map(units)
+    return table.assign(
+        unit=table["unit"].where(table["unit"].astype(str).str.strip() != "", known_unit).fillna("")
+    )
+
+
+def _series_year(
+    series_rows: pd.DataFrame, year: int | None, min_year: int | None
+) -> tuple[pd.Series, int] | None:
+    """The kommun's yearly series and the year to judge, or None when that year is missing or stale."""
+    s = series_rows.drop_duplicates("year", keep="last").set_index("year")["value"].sort_index()
+    y = year if year is not None else int(s.index.max())
+    if y not in s.index or (min_year is not None and y < min_year):
+        return None
+    return s, y
+
+
+def _flag_base(
+    series_rows: pd.DataFrame, ind: Any, gender: Any, s: pd.Series, y: int, titles: dict[str, str]
+) -> dict[str, Any]:
+    """The fields every flag of one series and year shares: indicator, title, gender, year, value, unit."""
+    return {
+        "indicator": ind,
+        "title": titles.get(str(ind), titles.get(str(ind).split("__")[0], str(ind))),
+        "gender": gender,
+        "year": int(y),
+        "value": float(s.loc[y]),
+        "unit": str(series_rows["unit"].iloc[0]),
+    }
+
+
+def _peer_numbers(pv: pd.Series | None, min_peers: int) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """The peers' values of one indicator, gender and year (None when fewer than ``min_peers``), with their median and count."""
+    if pv is None or len(pv.dropna()) < min_peers:
+        return None, {"peer_median": None, "peer_n": 0}
+    arr = pv.dropna().to_numpy(dtype="float64")
+    return arr, {"peer_median": float(np.median(arr)), "peer_n": len(arr)}
+
+
+def _gender_suffix(gender: Any) -> str:
+    """' (kvinnor)' / ' (män)' after a reason about one gender; nothing for the total."""
+    return "" if gender == "T" else " (" + gender_sv(str(gender)) + ")"
+
+
+def _flag(
+    base: dict[str, Any],
+    peer: dict[str, Any],
+    *,
+    lo: float,
+    hi: float,
+    reference: float,
+    code: str,
+    reason: str,
+    strength: float,
+    above: int | None = None,
+    below: int | None = None,
+) -> dict[str, Any]:
+    """One flag: the series' fields, the peer numbers, the band, the reason and its strength."""
+    return {
+        **base,
+        **peer,
+        "band_lo": lo,
+        "band_hi": hi,
+        "reference": reference,
+        "code": code,
+        "reason": reason,
+        "strength": strength,
+        "n_peers_above": above,
+        "n_peers_below": below,
+    }
+
+
+def _peer_flag(
+    base: dict[str, Any],
+    peer: dict[str, Any],
+    arr: np.ndarray,
+    r: StandOutRules,
+    name: str,
+    higher_is_better: bool | None,
+) -> list[dict[str, Any]]:
+    """The peer-band rule: a flag when the kommun's value lies outside median ± k·MAD of its peers."""
+    value, unit, gender = base["value"], base["unit"], base["gender"]
+    centre, scale, half = robust_band(arr, r.k, r.equal_tolerance)
+    lo, hi = centre - half, centre + half
+    if _looks_like_count(unit, arr) or not (value > hi or value < lo):
+        return []
+    code = "peer_high" if value > hi else "peer_low"
+    word = "högre" if code == "peer_high" else "lägre"
+    reason = (
+        f"{name} {_fmt(value, unit)} är klart {word} än jämförbara kommuner{_direction_word(code, higher_is_better)}: "
+        f"median {_fmt(peer['peer_median'], unit)} för {peer['peer_n']} kommuner, normalt spann {_fmt(lo, unit)}–{_fmt(hi, unit)}"
+        f"{_gender_suffix(gender)}."
+    )
+    return [
+        _flag(
+            base,
+            peer,
+            lo=lo,
+            hi=hi,
+            reference=centre,
+            code=code,
+            reason=reason,
+            strength=abs(value - centre) / scale,
+            above=int((arr > value).sum()),
+            below=int((arr < value).sum()),
+        )
+    ]
+
+
+def _trend_flag(
+    base: dict[str, Any], peer: dict[str, Any], s: pd.Series, y: int, r: StandOutRules
+) -> list[dict[str, Any]]:
+    """The own-trend rule: a flag when this year's change lies outside the band of past year-on-year changes (consecutive years only)."""
+    if y - 1 not in s.index:
+        return []
+    past = s[s.index < y]
+    diffs = past.diff()[past.index.to_series().diff() == 1].dropna().tail(r.trend_years)
+    if len(diffs) < r.min_changes:
+        return []
+    prev = float(s.loc[y - 1])
+    change = base["value"] - prev
+    centre, scale, half = robust_band(diffs.to_numpy(), r.trend_k, r.equal_tolerance)
+    if not (abs(change - centre) > half and not (abs(change) < 1e-9 and half < 1e-6)):
+        return []
+    reason = (
+        f"Förändringen {y - 1}–{y} ({fmt_signed(change)}) bryter mot kommunens egen utveckling: "
+        f"de senaste {len(diffs)} åren ändrades värdet normalt mellan {_fmt(centre - half)} och {_fmt(centre + half)} per år"
+        f"{_gender_suffix(base['gender'])}."
+    )
+    return [
+        _flag(
+            base,
+            peer,
+            lo=prev + centre - half,
+            hi=prev + centre + half,
+            reference=prev + centre,
+            code="trend_break",
+            reason=reason,
+            strength=abs(change - centre) / scale,
+        )
+    ]
+
+
+def _flags_frame(flags: list[dict[str, Any]]) -> pd.DataFrame:
+    """The flags as one table in the documented columns, strongest first (empty table when none)."""
     if not flags:
-        return pd.DataFrame(columns=cols)
-    out = pd.DataFrame(flags).reindex(columns=cols)
+        return pd.DataFrame(columns=_FLAG_COLUMNS)
+    out = pd.DataFrame(flags).reindex(columns=_FLAG_COLUMNS)
     return out.sort_values(
         ["strength", "indicator"], ascending=[False, True], kind="stable"
     ).reset_index(drop=True)
@@ -380,28 +454,25 @@ def _gender_gaps(
             f"Skillnaden mellan kvinnor och män ökar: {_fmt(abs(now))} ({lead} högre) {y}, mot {_fmt(centre)} i mitten av de "
             f"{len(past)} föregående åren (som mest {_fmt(float(past_abs.max()))}). Kvinnor {_fmt(k_now, unit)}, män {_fmt(m_now, unit)}."
         )
-        out.append(
-            {
-                "indicator": ind,
-                "title": titles.get(str(ind), str(ind)),
-                "gender": "K-M",
-                "year": int(y),
-                "value": now,
-                "unit": unit,
-                "peer_median": None,
-                "peer_n": 0,
-                "band_lo": centre - half,
-                "band_hi": centre + half,
-                "reference": centre,
-                "code": "gender_gap_widening",
-                "reason": reason,
-                "strength": (abs(now) - centre) / scale,
-                "n_peers_above": None,
-                "n_peers_below": None,
-                "value_k": k_now,
-                "value_m": m_now,
-            }
+        base = {
+            "indicator": ind,
+            "title": titles.get(str(ind), str(ind)),
+            "gender": "K-M",
+            "year": int(y),
+            "value": now,
+            "unit": unit,
+        }
+        flag = _flag(
+            base,
+            {"peer_median": None, "peer_n": 0},
+            lo=centre - half,
+            hi=centre + half,
+            reference=centre,
+            code="gender_gap_widening",
+            reason=reason,
+            strength=(abs(now) - centre) / scale,
         )
+        out.append({**flag, "value_k": k_now, "value_m": m_now})
     return out
 
 

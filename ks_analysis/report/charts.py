@@ -55,95 +55,120 @@ def indicator_chart(rows: list[IndicatorRow], year: int) -> str:
     fig, ax = plt.subplots(figsize=(7.6, 3.3))
     fig.subplots_adjust(left=0.09, right=0.7, top=0.9, bottom=0.1)
     r0 = rows[0]
-    unit = r0["unit"]
-    alt_parts = []
+    alt_parts: list[str] = []
     for r in rows:
-        hist = sorted((int(y), v) for y, v in r["history"].items() if v is not None)
         color = _COLORS.get(r["gender"], "#333")
+        first = r is rows[0]
         label = f"Kommunen, {gender_sv(r['gender'])}" if len(rows) > 1 else "Kommunen"
-        if hist:
-            xs, ys = zip(*hist, strict=True)
-            # A gap of more than one missing year is left open (biennial surveys are joined);
-            # a series break is never bridged.
-            segments: list[list[tuple[int, float]]] = [[]]
-            for x, y in hist:
-                if segments[-1] and (
-                    x - segments[-1][-1][0] > 2
-                    or (r.get("series_break") and segments[-1][-1][0] < r["series_break"] <= x)
-                ):
-                    segments.append([])
-                segments[-1].append((x, y))
-            for k, seg in enumerate(segments):
-                sx, sy = zip(*seg, strict=True)
-                ax.plot(sx, sy, marker="o", ms=3, color=color, label=label if k == 0 else None)
-            alt_parts.append(
-                f"{label}: {xs[0]}–{xs[-1]}, senast {fmt_number(ys[-1], unit)} {unit} ({xs[-1]})"
-            )
-        old = sorted(
-            (int(y), v) for y, v in (r.get("predecessor_history") or {}).items() if v is not None
-        )
-        if old:
-            ox, oy = zip(*old, strict=True)
-            ax.plot(
-                ox,
-                oy,
-                marker="s",
-                ms=3,
-                ls="--",
+        alt_parts += _history_lines(ax, r, color, label, r0["unit"])
+        alt_parts += _predecessor_line(ax, r, color, first, r0["unit"])
+        if r["forecast"] is not None and r["basis"] == "outcome":
+            alt_parts += _outcome_point(ax, r, color, first, year, r0["unit"])
+        elif r["forecast"] is not None:
+            alt_parts += _forecast_fan(ax, r, color, first, year, r0["unit"])
+    alt_parts += _target_line(ax, r0)
+    _axes_and_legend(ax, r0)
+    alt = f"Diagram: {r0['title']}. " + "; ".join(alt_parts) + "."
+    return _fig_to_html(fig, alt, _caption(ax, rows, year))
+
+
+def _history_lines(ax: Any, r: IndicatorRow, color: str, label: str, unit: str) -> list[str]:
+    """Draw the series' history as lines (open over long gaps and series breaks); its alt text."""
+    hist = sorted((int(y), v) for y, v in r["history"].items() if v is not None)
+    if not hist:
+        return []
+    xs, ys = zip(*hist, strict=True)
+    # A gap of more than one missing year is left open (biennial surveys are joined);
+    # a series break is never bridged.
+    segments: list[list[tuple[int, float]]] = [[]]
+    for x, y in hist:
+        if segments[-1] and (
+            x - segments[-1][-1][0] > 2
+            or (r.get("series_break") and segments[-1][-1][0] < r["series_break"] <= x)
+        ):
+            segments.append([])
+        segments[-1].append((x, y))
+    for k, seg in enumerate(segments):
+        sx, sy = zip(*seg, strict=True)
+        ax.plot(sx, sy, marker="o", ms=3, color=color, label=label if k == 0 else None)
+    return [f"{label}: {xs[0]}–{xs[-1]}, senast {fmt_number(ys[-1], unit)} {unit} ({xs[-1]})"]
+
+
+def _predecessor_line(ax: Any, r: IndicatorRow, color: str, first: bool, unit: str) -> list[str]:
+    """Draw the series before a break as a dashed line of its own; its alt text."""
+    old = sorted(
+        (int(y), v) for y, v in (r.get("predecessor_history") or {}).items() if v is not None
+    )
+    if not old:
+        return []
+    ox, oy = zip(*old, strict=True)
+    ax.plot(
+        ox,
+        oy,
+        marker="s",
+        ms=3,
+        ls="--",
+        color=color,
+        alpha=0.6,
+        label=f"Tidigare serie {r.get('predecessor_id', '')} (ej sammanbunden)" if first else None,
+    )
+    return [
+        f"tidigare serie {ox[0]}–{ox[-1]}, senast {fmt_number(oy[-1], unit)} ({ox[-1]}), inte sammanbunden med den nya"
+    ]
+
+
+def _outcome_point(
+    ax: Any, r: IndicatorRow, color: str, first: bool, year: int, unit: str
+) -> list[str]:
+    """Draw the report year's outcome as a diamond; its alt text."""
+    ax.plot(
+        [year],
+        [r["forecast"]],
+        marker="D",
+        color=color,
+        ms=6,
+        label=f"Utfall {year}" if first else None,
+    )
+    return [f"utfall {year}: {fmt_number(r['forecast'], unit)}"]
+
+
+def _forecast_fan(
+    ax: Any, r: IndicatorRow, color: str, first: bool, year: int, unit: str
+) -> list[str]:
+    """Draw the report year's forecast with its 95 % and 80 % bands (when known); its alt text."""
+    if r["lo95"] is not None:
+        for lo, hi, alpha, label in (
+            (r["lo95"], r["hi95"], 0.15, "95 % intervall"),
+            (r["lo80"], r["hi80"], 0.3, "80 % intervall"),
+        ):
+            ax.fill_between(
+                [year - 0.25, year + 0.25],
+                [lo] * 2,
+                [hi] * 2,
                 color=color,
-                alpha=0.6,
-                label=f"Tidigare serie {r.get('predecessor_id', '')} (ej sammanbunden)"
-                if r is rows[0]
-                else None,
+                alpha=alpha,
+                lw=0,
+                label=label if first else None,
             )
-            alt_parts.append(
-                f"tidigare serie {ox[0]}–{ox[-1]}, senast {fmt_number(oy[-1], unit)} ({ox[-1]}), inte sammanbunden med den nya"
-            )
-        if r["forecast"] is not None:
-            if r["basis"] == "outcome":
-                ax.plot(
-                    [year],
-                    [r["forecast"]],
-                    marker="D",
-                    color=color,
-                    ms=6,
-                    label=f"Utfall {year}" if r is rows[0] else None,
-                )
-                alt_parts.append(f"utfall {year}: {fmt_number(r['forecast'], unit)}")
-            else:
-                if r["lo95"] is not None:
-                    ax.fill_between(
-                        [year - 0.25, year + 0.25],
-                        [r["lo95"]] * 2,
-                        [r["hi95"]] * 2,
-                        color=color,
-                        alpha=0.15,
-                        lw=0,
-                        label="95 % intervall" if r is rows[0] else None,
-                    )
-                    ax.fill_between(
-                        [year - 0.25, year + 0.25],
-                        [r["lo80"]] * 2,
-                        [r["hi80"]] * 2,
-                        color=color,
-                        alpha=0.3,
-                        lw=0,
-                        label="80 % intervall" if r is rows[0] else None,
-                    )
-                ax.plot(
-                    [year],
-                    [r["forecast"]],
-                    marker="o",
-                    mfc="white",
-                    color=color,
-                    ms=7,
-                    label=f"Prognos {year}" if r is rows[0] else None,
-                )
-                alt_parts.append(
-                    f"prognos {year}: {fmt_number(r['forecast'], unit)} (80 %: {fmt_number(r['lo80'], unit)}–{fmt_number(r['hi80'], unit)})"
-                    if r["lo80"] is not None
-                    else f"prognos {year}: {fmt_number(r['forecast'], unit)}"
-                )
+    ax.plot(
+        [year],
+        [r["forecast"]],
+        marker="o",
+        mfc="white",
+        color=color,
+        ms=7,
+        label=f"Prognos {year}" if first else None,
+    )
+    return [
+        f"prognos {year}: {fmt_number(r['forecast'], unit)} (80 %: {fmt_number(r['lo80'], unit)}–{fmt_number(r['hi80'], unit)})"
+        if r["lo80"] is not None
+        else f"prognos {year}: {fmt_number(r['forecast'], unit)}"
+    ]
+
+
+def _target_line(ax: Any, r0: IndicatorRow) -> list[str]:
+    """Draw the goal's target level (a fixed target, or last year's value to beat); its alt text."""
+    unit = r0["unit"]
     if (
         r0["target_type"] in ("at_least", "at_most")
         and r0["target_value"] is not None
@@ -152,8 +177,8 @@ def indicator_chart(rows: list[IndicatorRow], year: int) -> str:
         ax.axhline(
             r0["target_value"], color="#c0392b", ls="--", lw=1.2, label=f"Mål: {r0['target']}"
         )
-        alt_parts.append(f"mållinje {fmt_number(r0['target_value'], unit)}")
-    elif r0["last_value"] is not None and r0["target_type"] in ("increase", "decrease"):
+        return [f"mållinje {fmt_number(r0['target_value'], unit)}"]
+    if r0["last_value"] is not None and r0["target_type"] in ("increase", "decrease"):
         ax.axhline(
             r0["last_value"],
             color="#c0392b",
@@ -161,7 +186,12 @@ def indicator_chart(rows: list[IndicatorRow], year: int) -> str:
             lw=1.0,
             label=f"Målnivå: {'över' if r0['target_type'] == 'increase' else 'under'} {r0['last_year']} års värde",
         )
-        alt_parts.append(f"målnivå {fmt_number(r0['last_value'], unit)} ({r0['last_year']})")
+        return [f"målnivå {fmt_number(r0['last_value'], unit)} ({r0['last_year']})"]
+    return []
+
+
+def _axes_and_legend(ax: Any, r0: IndicatorRow) -> None:
+    """Mark a series break, label the axes, put the legend right of the plot and set the title."""
     if r0.get("series_break"):
         ax.axvline(r0["series_break"] - 0.5, color="#777", ls=":", lw=1)
         ax.text(
@@ -172,15 +202,17 @@ def indicator_chart(rows: list[IndicatorRow], year: int) -> str:
             fontsize=8,
             color="#555",
         )
-    ax.set_ylabel(unit)
+    ax.set_ylabel(r0["unit"])
     ax.set_xlabel("")
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    title = r0["title"]
-    ax.set_title(title, fontsize=10, loc="left")
-    alt = f"Diagram: {title}. " + "; ".join(alt_parts) + "."
+    ax.set_title(r0["title"], fontsize=10, loc="left")
+
+
+def _caption(ax: Any, rows: list[IndicatorRow], year: int) -> str:
+    """The chart's caption: title, unit and what the chart shows."""
     shown = []
     if any(r["history"] for r in rows):
         shown.append("historik")
@@ -194,8 +226,9 @@ def indicator_chart(rows: list[IndicatorRow], year: int) -> str:
         shown.append(f"prognos för {year}")
     if any("mål" in str(t).lower() for t in ax.get_legend_handles_labels()[1]):
         shown.append("målnivå")
-    caption = f"{title} ({unit}). " + (", ".join(shown).capitalize() + "." if shown else "")
-    return _fig_to_html(fig, alt, caption)
+    return f"{rows[0]['title']} ({rows[0]['unit']}). " + (
+        ", ".join(shown).capitalize() + "." if shown else ""
+    )
 
 
 def goal_charts(goal: GoalEntry, year: int) -> str:

@@ -2,7 +2,8 @@
 
 :func:`load_exploration` cleans the raw data once and keeps what the notebook's cells show; each
 ``render_*`` function returns one HTML fragment (tables and an embedded PNG chart), so the notebook
-stays thin and renders to one self-contained HTML file with ``ks-analysis explore``.
+stays thin and renders to one self-contained HTML file with ``ks-analysis explore``. The forecast
+section and the series' track record are in :mod:`ks_analysis.report.exploration_forecast`.
 """
 
 from __future__ import annotations
@@ -20,13 +21,12 @@ from ks_analysis import geo as geo_mod
 from ks_analysis.clean import run_clean
 from ks_analysis.errors import ParameterError
 from ks_analysis.evaluate.standout import robust_band
-from ks_analysis.forecast.engine import Forecast, forecast_indicator, yearly_values
+from ks_analysis.forecast.engine import yearly_values
 from ks_analysis.goals.catalogue import Indicator, Target, load_catalogue
 from ks_analysis.ingest.kolada_web import kolada_titles
 from ks_analysis.paths import DEMO_DIR, PROJECT_ROOT, relative_to_root
-from ks_analysis.periods import Period
 from ks_analysis.report.sections import e as _e
-from ks_analysis.swedish import fmt_day_month, fmt_number, gender_sv
+from ks_analysis.swedish import fmt_number, gender_sv
 
 __all__ = [
     "Exploration",
@@ -36,12 +36,8 @@ __all__ = [
     "render_peers",
     "render_gender",
     "render_provenance",
-    "render_forecast",
-    "backtest_series",
 ]
 
-#: The track record replays the forecast of delår 2, the interim report closest to the year's end.
-_TRACK_PERIOD = "T2"
 _COLORS = {"T": "#1f4e79", "K": "#b5446e", "M": "#2a7f62"}
 
 
@@ -359,163 +355,4 @@ def render_provenance(x: Exploration) -> str:
             "Filer som kommunens värden kommer från",
         )
         + _table(detail, "De senaste värdena och deras källrader")
-    )
-
-
-def backtest_series(x: Exploration, years: int = 5) -> pd.DataFrame:
-    """What the forecast engine would have said for each of the last ``years`` complete years, at delår 2's cutoff (31 August), against the outcome.
-
-    Returns:
-        One row per year: year, forecast, lo80, hi80, outcome, error, inside80, method.
-    """
-    s = _yearly(x, x.municipality, x.gender)
-    out = []
-    for y in [int(v) for v in s.index][-years:]:
-        cutoff = Period(y, _TRACK_PERIOD).cutoff
-        fc = forecast_indicator(
-            x.rows,
-            municipality=x.municipality,
-            indicator=x.indicator,
-            gender=x.gender,
-            year=y,
-            cutoff=cutoff,
-            as_of=min(cutoff, x.as_of),
-        )
-        if fc.point is None:
-            continue
-        actual = float(s.loc[y])
-        inside = None if fc.lo80 is None or fc.hi80 is None else bool(fc.lo80 <= actual <= fc.hi80)
-        out.append(
-            {
-                "year": y,
-                "forecast": fc.point,
-                "lo80": fc.lo80,
-                "hi80": fc.hi80,
-                "outcome": actual,
-                "error": fc.point - actual,
-                "inside80": inside,
-                "method": fc.method,
-            }
-        )
-    return pd.DataFrame(
-        out, columns=["year", "forecast", "lo80", "hi80", "outcome", "error", "inside80", "method"]
-    )
-
-
-def _forecast_now(x: Exploration) -> Forecast:
-    s = _yearly(x, x.municipality, x.gender)
-    year = int(s.index.max()) + 1 if not s.empty else x.as_of.year
-    cutoff = min(x.as_of, dt.date(year, 12, 31)) if x.as_of.year >= year else dt.date(year, 1, 1)
-    return forecast_indicator(
-        x.rows,
-        municipality=x.municipality,
-        indicator=x.indicator,
-        gender=x.gender,
-        year=year,
-        cutoff=cutoff,
-        as_of=x.as_of,
-    )
-
-
-def render_forecast(x: Exploration) -> str:
-    """The forecast of the next year with its method diagnostics, and how the engine did on this series before."""
-    u = x.indicator.unit
-    fc = _forecast_now(x)
-    if fc.point is None:
-        return "<h2>Prognos</h2><p>För få värden för en prognos.</p>"
-    hist = fc.history
-    fig, ax = _axes()
-    ax.plot(
-        hist.index,
-        hist.to_numpy(),
-        "-o",
-        color=_COLORS.get(x.gender, "#1f4e79"),
-        markersize=3,
-        label="Utfall",
-    )
-    if fc.lo95 is not None and fc.hi95 is not None and fc.lo80 is not None and fc.hi80 is not None:
-        ax.errorbar(
-            [fc.year],
-            [fc.point],
-            yerr=[[fc.point - fc.lo95], [fc.hi95 - fc.point]],
-            fmt="none",
-            ecolor="#bbb",
-            elinewidth=6,
-            label="95 %",
-        )
-        ax.errorbar(
-            [fc.year],
-            [fc.point],
-            yerr=[[fc.point - fc.lo80], [fc.hi80 - fc.point]],
-            fmt="none",
-            ecolor="#777",
-            elinewidth=6,
-            label="80 %",
-        )
-    ax.plot([fc.year], [fc.point], "D", color="#c0392b", label=f"Prognos {fc.year}")
-    ax.legend(frameon=False, fontsize=8)
-    diag = pd.DataFrame(
-        {
-            "Fält": [
-                "År",
-                "Grund",
-                "Metod",
-                "Steg i reservordningen (0 = förstahand)",
-                "Prognos",
-                "80 %-intervall",
-                "95 %-intervall",
-                "Senast kända år och värde",
-                "Kända delperioder",
-                "Seriens skala (medel av årsförändringar)",
-                "Kalibrering",
-                "Flaggor",
-            ],
-            "Värde": [
-                fc.year,
-                {"forecast": "prognos", "outcome": "utfall"}.get(fc.basis, fc.basis),
-                fc.method,
-                fc.rung,
-                fmt_number(fc.point, u),
-                f"{fmt_number(fc.lo80, u)} – {fmt_number(fc.hi80, u)}",
-                f"{fmt_number(fc.lo95, u)} – {fmt_number(fc.hi95, u)}",
-                f"{fc.last_year}: {fmt_number(fc.last_value, u)}",
-                f"{fc.known_periods} av {fc.total_periods}",
-                fmt_number(fc.scale, u),
-                fc.calibration or "–",
-                ", ".join(fc.flags) or "–",
-            ],
-        }
-    )
-    bt = backtest_series(x)
-    when = fmt_day_month(Period(x.as_of.year, _TRACK_PERIOD).cutoff)  # '31 augusti'
-    short = when[: when.index(" ") + 4]  # '31 aug'
-    track = ""
-    if len(bt):
-        mae = float(bt["error"].abs().mean())
-        hits = bt["inside80"].dropna()
-        track = _table(
-            pd.DataFrame(
-                {
-                    "År": bt["year"],
-                    f"Prognos ({short})": [fmt_number(v, u) for v in bt["forecast"]],
-                    "80 %": [
-                        f"{fmt_number(a, u)} – {fmt_number(b, u)}"
-                        for a, b in zip(bt["lo80"], bt["hi80"], strict=True)
-                    ],
-                    "Utfall": [fmt_number(v, u) for v in bt["outcome"]],
-                    "Fel": [fmt_number(v, u) for v in bt["error"]],
-                    "Inom 80 %": [
-                        "ja" if v else "nej" if v is not None else "–" for v in bt["inside80"]
-                    ],
-                    "Metod": bt["method"],
-                }
-            ),
-            f"Så hade prognosen (per {when}) träffat de senaste åren: medelfel {fmt_number(mae, u)}, {int(hits.sum())} av {len(hits)} inom 80 %-intervallet",
-        )
-    alt = f"Diagram: {x.title}, utfall till {fc.last_year} och prognos {fc.year} {fmt_number(fc.point, u)} med intervall."
-    return (
-        "<h2>Prognos och metod</h2>"
-        + _figure(fig, alt, f"Prognos {fc.year} med 80 % och 95 % intervall")
-        + _table(diag, "Prognosen och metodens diagnostik")
-        + track
     )

@@ -11,6 +11,7 @@ from ks_analysis.cli import main
 from ks_analysis.errors import ParameterError
 from ks_analysis.periods import Period
 from ks_analysis.report import exploration as ex
+from ks_analysis.report import exploration_forecast as exf
 from ks_analysis.swedish import fmt_number
 
 
@@ -40,7 +41,7 @@ def test_every_cell_renders_html_with_an_alt_text(x: ex.Exploration) -> None:
         ex.render_peers,
         ex.render_gender,
         ex.render_provenance,
-        ex.render_forecast,
+        exf.render_forecast,
     ):
         html = fn(x)
         assert html.startswith(("<h", "<header")) and "Traceback" not in html
@@ -51,7 +52,7 @@ def test_every_cell_renders_html_with_an_alt_text(x: ex.Exploration) -> None:
 
 def test_backtest_of_the_series_compares_forecasts_with_outcomes(x: ex.Exploration) -> None:
     """The series backtest has one row with an error per consecutive year asked for."""
-    bt = ex.backtest_series(x, years=3)
+    bt = exf.backtest_series(x, years=3)
     assert len(bt) == 3 and bt["error"].notna().all() and (bt["year"].diff().dropna() == 1).all()
 
 
@@ -60,16 +61,16 @@ def test_backtest_replays_delar_2_from_the_period_calendar(
 ) -> None:
     """The series' track record forecasts at delår 2's cutoff as periods.py defines it, and says so."""
     seen: list[object] = []
-    real = ex.forecast_indicator
+    real = exf.forecast_indicator
 
     def spy(*args: object, **kwargs: object) -> object:
         seen.append(kwargs["cutoff"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ex, "forecast_indicator", spy)
-    bt = ex.backtest_series(x, years=2)
+    monkeypatch.setattr(exf, "forecast_indicator", spy)
+    bt = exf.backtest_series(x, years=2)
     assert seen == [Period(int(y), "T2").cutoff for y in bt["year"]]
-    html = ex.render_forecast(x)
+    html = exf.render_forecast(x)
     assert "Prognos (31 aug)" in html and "(per 31 augusti)" in html
 
 
