@@ -245,17 +245,14 @@ def load_exploration(
     as_of: str = "",
 ) -> _ex.Exploration:
     """One indicator's rows for one kommun, from the notebook's text parameters (checked here)."""
-    day = parse_as_of(as_of)
-    codes = parse_peers(peers)
-    raw_p, sources_p = _path(raw, "raw"), _path(sources, "sources")
     return _ex.load_exploration(
         indicator=indicator,
         municipality=parse_municipality(municipality),
-        peers=",".join(codes) if codes else "",
+        peers=parse_peers(peers),
         gender=parse_gender(gender),
-        raw=str(raw_p) if raw_p else "",
-        sources=str(sources_p) if sources_p else "",
-        as_of=day.isoformat() if day else "",
+        raw=_path(raw, "raw"),
+        sources=_path(sources, "sources"),
+        as_of=parse_as_of(as_of),
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ks_analysis import geo as geo_mod
 from ks_analysis.errors import CatalogueError
 from ks_analysis.goals.kommunkompassen import AREAS as KOMMUNKOMPASSEN_AREAS
 from ks_analysis.paths import PACKAGE_DATA_DIR
@@ -169,6 +171,20 @@ def _fail(path: Path, where: str, problem: str) -> CatalogueError:
     return CatalogueError(f"{path}: {where}: {problem}")
 
 
+def _kommun_code(value: Any, path: Path, where: str) -> str:
+    """A Kolada kommun code as written in the catalogue: four digits in quotes, and a real kommun."""
+    text = value if isinstance(value, str) else None
+    if text is None or not re.fullmatch(r"\d{4}", text.strip()):
+        raise _fail(
+            path,
+            where,
+            f'{value!r} is not a Kolada code; write the four digits in quotes, e.g. "0665"',
+        )
+    if text.strip() not in geo_mod.geos():
+        raise _fail(path, where, f"{text!r} is not a kommun, län or riket code")
+    return text.strip()
+
+
 def _req(d: dict[str, Any], key: str, path: Path, where: str) -> Any:
     if key not in d or d[key] in (None, ""):
         raise _fail(path, where, f"missing {key!r}")
@@ -270,13 +286,16 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         path=p,
         name=str(raw.get("name", "")),
         decision=str(raw.get("decision", "")),
-        municipality=str(raw.get("municipality", "0665")).zfill(4),
+        municipality=_kommun_code(_req(raw, "municipality", p, "top level"), p, "municipality"),
         year=int(raw.get("year", 2019)),
         areas=areas,
         goals=tuple(goals),
         thresholds=thresholds,
         peer_group_name=str(peer.get("name", "")),
-        peer_group=tuple(str(m).zfill(4) for m in peer.get("members", [])),
+        peer_group=tuple(
+            _kommun_code(m, p, f"peer_group.members[{i}]")
+            for i, m in enumerate(peer.get("members", []) or [], start=1)
+        ),
         mandate_start_year=raw.get("mandate_start_year"),
     )
 

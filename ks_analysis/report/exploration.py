@@ -112,33 +112,27 @@ def _adhoc_indicator(ind_id: str, rows: pd.DataFrame) -> Indicator:
 def load_exploration(
     *,
     indicator: str,
-    municipality: str = "0665",
-    peers: str = "",
+    municipality: str,
+    peers: tuple[str, ...] | None = None,
     gender: str = "T",
-    raw: str = "",
-    sources: str = "",
-    as_of: str = "",
-    goals: str = "",
+    raw: Path | None = None,
+    sources: Path | None = None,
+    as_of: dt.date | None = None,
+    goals: Path | None = None,
 ) -> Exploration:
     """Clean the raw data (as known at ``as_of``) and keep one indicator's rows, with its catalogue entry if any.
 
-    Args are the notebook's string parameters; empty strings mean defaults (demo data, the
-    kommun's län as peers, today's vintage).
+    The arguments are already parsed and checked at the edge (:mod:`ks_analysis.params`, through
+    :func:`ks_analysis.notebook_api.load_exploration`); None means the default: the demo data, the
+    other kommuner of the län as peers, everything known today.
 
     Raises:
-        ParameterError: for a gender other than T, K or M, a bad date, or an indicator that the
-            data does not have for the kommun (with the nearest ids it does have).
+        ParameterError: for an indicator that the data does not have for the kommun (with the
+            nearest ids it does have).
     """
-    municipality = str(municipality).strip().zfill(4)
-    geo_mod.geo(municipality)
-    if gender not in ("T", "K", "M"):
-        raise ParameterError(f"gender {gender!r}: use T (totalt), K (kvinnor) or M (män)")
-    try:
-        as_of_d = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    except ValueError:
-        raise ParameterError(f"as_of {as_of!r} is not a date; write YYYY-MM-DD") from None
-    raw_p = Path(raw) if raw else DEMO_DIR
-    clean = run_clean(raw_p, Path(sources) if sources else None, as_of=as_of_d if as_of else None)
+    as_of_d = as_of or dt.date.today()
+    raw_p = raw or DEMO_DIR
+    clean = run_clean(raw_p, sources, as_of=as_of)
     tidy = clean.tidy
     ind_id = indicator.strip().upper()
     rows = tidy[tidy["indicator"] == ind_id]
@@ -151,7 +145,7 @@ def load_exploration(
         raise ParameterError(
             f"indicator {ind_id!r} has no rows for {municipality} in {relative_to_root(raw_p, PROJECT_ROOT)}; nearest ids with data: {', '.join(near)}"
         )
-    cat = load_catalogue(goals or None)
+    cat = load_catalogue(goals)
     try:
         ind = cat.indicator(ind_id)
         in_cat = True
@@ -160,7 +154,7 @@ def load_exploration(
         ind = _adhoc_indicator(ind_id, mine)
         in_cat = False
         title = kolada_titles(raw_p).get(ind_id, ind_id)
-    peer_codes = tuple(p.strip().zfill(4) for p in peers.split(",") if p.strip()) or tuple(
+    peer_codes = peers or tuple(
         c for c in geo_mod.kommuner_in_lan(geo_mod.lan_of(municipality)) if c != municipality
     )
     return Exploration(

@@ -119,3 +119,33 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     """A catalogue path that does not exist is a CatalogueError saying it was not found."""
     with pytest.raises(CatalogueError, match="goal catalogue not found"):
         load_catalogue(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (665, r"665 is not a Kolada code; write the four digits in quotes"),
+        (437, r"437 is not a Kolada code"),  # YAML 1.1 reads an unquoted 0665 as octal 437
+        ("665", r"'665' is not a Kolada code"),
+        ("9999", r"'9999' is not a kommun, län or riket code"),
+        (None, r"missing 'municipality'"),
+    ],
+)
+def test_catalogue_kommun_code_is_strict(tmp_path: Path, value: object, problem: str) -> None:
+    """The catalogue's kommun (the default of every --municipality) must be a quoted, real 4-digit code."""
+
+    def mutate(d: dict) -> None:
+        d["municipality"] = value
+
+    with pytest.raises(CatalogueError, match=problem):
+        load_catalogue(_broken(tmp_path, mutate))
+
+
+def test_peer_group_members_are_strict_codes(tmp_path: Path) -> None:
+    """A peer written as a number (617) is refused naming its position, not padded to "0617"."""
+
+    def mutate(d: dict) -> None:
+        d["peer_group"]["members"][1] = 617
+
+    with pytest.raises(CatalogueError, match=r"peer_group\.members\[2\]: 617 is not a Kolada code"):
+        load_catalogue(_broken(tmp_path, mutate))
