@@ -1,14 +1,155 @@
-"""Tests of publish/report.py: notebooks run side by side without disturbing the process."""
+"""End to end: the CLI renders the 2019 delår 1 report from the demo data, and failures change nothing."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from ks_analysis.publish.report import _run_all
+from ks_analysis.errors import NotebookError
+from ks_analysis.goals.catalogue import load_catalogue
+from ks_analysis.params import report_params
+from ks_analysis.paths import NOTEBOOKS_DIR
+from ks_analysis.publish.report import _run_all, publish_report
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def report_dir(demo_report_t1: Path) -> Path:
+    return demo_report_t1
+
+
+def test_outputs_are_where_the_architecture_says(report_dir: Path) -> None:
+    """A published report folder holds rapport.html, report.json and the executed notebook."""
+    assert (report_dir / "rapport.html").is_file()
+    assert (report_dir / "report.json").is_file()
+    assert (report_dir / "notebooks" / "03-goal-report.ipynb").is_file()
+
+
+def test_report_json_has_the_contract_keys(report_dir: Path) -> None:
+    """report.json holds the contract's keys, the demo T1 parameters, input hashes and 8 goals with valid statuses and indicator fields."""
+    rep = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    for key in (
+        "municipality",
+        "period",
+        "cutoff",
+        "as_of",
+        "generated",
+        "package_version",
+        "parameters",
+        "inputs",
+        "demo_data",
+        "goals",
+    ):
+        assert key in rep, key
+    assert (rep["municipality"], rep["period"], rep["cutoff"], rep["as_of"], rep["demo_data"]) == (
+        "0665",
+        "2019-T1",
+        "2019-04-30",
+        "2019-04-30",
+        True,
+    )
+    assert all(len(i["sha256"]) == 64 for i in rep["inputs"])
+    assert [g["id"] for g in rep["goals"]] == list(range(1, 9))
+    for g in rep["goals"]:
+        assert {"id", "area", "kind", "status", "basis", "p_met", "indicators"} <= set(g)
+        assert g["status"] in {"met", "partly_met", "not_met", "not_assessable", "no_forecast"}
+        for ind in g["indicators"]:
+            assert {
+                "indicator",
+                "gender",
+                "target",
+                "last_value",
+                "forecast",
+                "lo80",
+                "hi80",
+                "lo95",
+                "hi95",
+                "p_met",
+                "status",
+                "method",
+            } <= set(ind)
+    kinds = {g["id"]: (g["kind"], g["status"]) for g in rep["goals"]}
+    assert all(kinds[i] == ("stödjande", "no_forecast") for i in (4, 5, 7, 8))
+    assert all(kinds[i][1] != "no_forecast" for i in (1, 2, 3, 6))
+
+
+def test_html_holds_every_goal_title_and_no_code(report_dir: Path) -> None:
+    """The HTML shows every goal title and no code, prompts, tracebacks or warnings, and its first screen says demo data."""
+    html = (report_dir / "rapport.html").read_text(encoding="utf-8")
+    for goal in load_catalogue().goals:
+        assert goal.title.replace("/", "/") in html.replace("&#x27;", "'"), goal.id
+    for code_marker in (
+        "build_report_from_parameters",
+        "import ",
+        "display(HTML",
+        "injected-parameters",
+        "jp-InputArea",
+        "In&nbsp;[",
+        "Traceback",
+        "Warning",
+    ):
+        assert code_marker not in html, code_marker
+    first_screen = html[: html.index('id="sammanfattning"')]
+    assert "Demodata" in first_screen and "Om rapporten" in first_screen
+
+
+def test_html_loads_nothing_from_the_network(report_dir: Path) -> None:
+    """The HTML loads no script, stylesheet or image from the network and stays under 3 MB."""
+    html = (report_dir / "rapport.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", html)
+    assert not re.search(r"<link[^>]+href=\"?(https?:)?//", html)
+    assert not re.search(r"src=\"?(https?:)?//", html)
+    assert (report_dir / "rapport.html").stat().st_size < 3 * 1024 * 1024
+
+
+def test_toc_links_resolve(report_dir: Path) -> None:
+    """Every table-of-contents link points to an id in the page."""
+    html = (report_dir / "rapport.html").read_text(encoding="utf-8")
+    ids = set(re.findall(r'id="([^"]+)"', html))
+    links = re.findall(r'href="#([^"]+)"', html)
+    assert links and all(link in ids for link in links)
+
+
+def test_failing_cell_exits_nonzero_and_keeps_the_previous_report(
+    report_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A failing notebook cell raises NotebookError naming the cell, and the previous report stays byte for byte with no temporary folder left."""
+    before = {p.name: p.read_bytes() for p in report_dir.iterdir() if p.is_file()}
+    nb_dir = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS_DIR, nb_dir)
+    nb = nbformat.read(str(nb_dir / "03-goal-report.ipynb"), as_version=4)
+    nb.cells.insert(4, nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
+    nbformat.write(nb, str(nb_dir / "03-goal-report.ipynb"))
+    with pytest.raises(
+        NotebookError, match=r"03-goal-report\.ipynb, cell 4: RuntimeError: planted failure"
+    ):
+        publish_report(
+            report_params(period="2019-T1", out=report_dir.parent.parent), notebooks_dir=nb_dir
+        )
+    after = {p.name: p.read_bytes() for p in report_dir.iterdir() if p.is_file()}
+    assert after == before
+    leftovers = [p.name for p in report_dir.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_method_section_cites_the_backtested_track_record(report_dir: Path) -> None:
+    """Readers see how good April forecasts have been, from the committed backtest summary."""
+    from ks_analysis.backtest.replay import track_record_summary
+
+    html = (report_dir / "rapport.html").read_text(encoding="utf-8")
+    method = html[html.index('id="metod"') :]
+    assert "Hur bra har prognoserna varit" in method
+    cells = track_record_summary()["cells"]
+    t1_monthly = next(c for c in cells if c["cutoff"] == "T1" and c["family"] == "monthly")
+    assert f"{round(100 * t1_monthly['coverage80'])}\u00a0%" in method
+    assert "ks-analysis" in method and "sha256" in method
 
 
 @pytest.mark.slow

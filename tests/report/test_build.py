@@ -1,151 +1,126 @@
-"""End to end: the CLI renders the 2019 delår 1 report from the demo data, and failures change nothing."""
+"""Tests of report/build.py: the pure report build, and the rules auditors check in it (vintages of the previous forecast, roll-up votes, other kommuner, wording)."""
 
 from __future__ import annotations
 
-import json
-import re
-import shutil
-from pathlib import Path
+from typing import Any
 
-import nbformat
 import pytest
 
-from ks_analysis.errors import NotebookError
-from ks_analysis.goals.catalogue import load_catalogue
+from ks_analysis.cli import main
+from ks_analysis.errors import ParameterError
 from ks_analysis.params import report_params
-from ks_analysis.paths import NOTEBOOKS_DIR
-from ks_analysis.publish.report import publish_report
+from ks_analysis.paths import DEMO_DIR
+from ks_analysis.report.build import build_report, load_report_inputs
+from ks_analysis.report.goals import _indicator_vote
+from ks_analysis.report.model import Report
+from ks_analysis.report.sections import first_screen, summary_table
 
-pytestmark = pytest.mark.slow
+
+def _report(period: str, **params: Any) -> Report:
+    """The report of ``period`` built in-process (no kernel), parameters parsed as the CLI does."""
+    return build_report(load_report_inputs(report_params(period=period, **params)))
 
 
 @pytest.fixture(scope="module")
-def report_dir(demo_report_t1: Path) -> Path:
-    return demo_report_t1
+def helar_later_vintage() -> Report:
+    """Helår 2019 as known on 30 April 2020, when most of 2019 is published."""
+    return _report("2019-Y", raw=DEMO_DIR, as_of="2020-04-30")
 
 
-def test_outputs_are_where_the_architecture_says(report_dir: Path) -> None:
-    """A published report folder holds rapport.html, report.json and the executed notebook."""
-    assert (report_dir / "rapport.html").is_file()
-    assert (report_dir / "report.json").is_file()
-    assert (report_dir / "notebooks" / "03-goal-report.ipynb").is_file()
-
-
-def test_report_json_has_the_contract_keys(report_dir: Path) -> None:
-    """report.json holds the contract's keys, the demo T1 parameters, input hashes and 8 goals with valid statuses and indicator fields."""
-    rep = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
-    for key in (
-        "municipality",
-        "period",
-        "cutoff",
-        "as_of",
-        "generated",
-        "package_version",
-        "parameters",
-        "inputs",
-        "demo_data",
-        "goals",
-    ):
-        assert key in rep, key
-    assert (rep["municipality"], rep["period"], rep["cutoff"], rep["as_of"], rep["demo_data"]) == (
-        "0665",
-        "2019-T1",
-        "2019-04-30",
-        "2019-04-30",
-        True,
-    )
-    assert all(len(i["sha256"]) == 64 for i in rep["inputs"])
-    assert [g["id"] for g in rep["goals"]] == list(range(1, 9))
-    for g in rep["goals"]:
-        assert {"id", "area", "kind", "status", "basis", "p_met", "indicators"} <= set(g)
-        assert g["status"] in {"met", "partly_met", "not_met", "not_assessable", "no_forecast"}
-        for ind in g["indicators"]:
-            assert {
-                "indicator",
-                "gender",
-                "target",
-                "last_value",
-                "forecast",
-                "lo80",
-                "hi80",
-                "lo95",
-                "hi95",
-                "p_met",
-                "status",
-                "method",
-            } <= set(ind)
-    kinds = {g["id"]: (g["kind"], g["status"]) for g in rep["goals"]}
-    assert all(kinds[i] == ("stödjande", "no_forecast") for i in (4, 5, 7, 8))
-    assert all(kinds[i][1] != "no_forecast" for i in (1, 2, 3, 6))
-
-
-def test_html_holds_every_goal_title_and_no_code(report_dir: Path) -> None:
-    """The HTML shows every goal title and no code, prompts, tracebacks or warnings, and its first screen says demo data."""
-    html = (report_dir / "rapport.html").read_text(encoding="utf-8")
-    for goal in load_catalogue().goals:
-        assert goal.title.replace("/", "/") in html.replace("&#x27;", "'"), goal.id
-    for code_marker in (
-        "build_report_from_parameters",
-        "import ",
-        "display(HTML",
-        "injected-parameters",
-        "jp-InputArea",
-        "In&nbsp;[",
-        "Traceback",
-        "Warning",
-    ):
-        assert code_marker not in html, code_marker
-    first_screen = html[: html.index('id="sammanfattning"')]
-    assert "Demodata" in first_screen and "Om rapporten" in first_screen
-
-
-def test_html_loads_nothing_from_the_network(report_dir: Path) -> None:
-    """The HTML loads no script, stylesheet or image from the network and stays under 3 MB."""
-    html = (report_dir / "rapport.html").read_text(encoding="utf-8")
-    assert not re.search(r"<script[^>]+src=", html)
-    assert not re.search(r"<link[^>]+href=\"?(https?:)?//", html)
-    assert not re.search(r"src=\"?(https?:)?//", html)
-    assert (report_dir / "rapport.html").stat().st_size < 3 * 1024 * 1024
-
-
-def test_toc_links_resolve(report_dir: Path) -> None:
-    """Every table-of-contents link points to an id in the page."""
-    html = (report_dir / "rapport.html").read_text(encoding="utf-8")
-    ids = set(re.findall(r'id="([^"]+)"', html))
-    links = re.findall(r'href="#([^"]+)"', html)
-    assert links and all(link in ids for link in links)
-
-
-def test_failing_cell_exits_nonzero_and_keeps_the_previous_report(
-    report_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_previous_forecast_is_rebuilt_as_known_at_its_own_cutoff(
+    helar_later_vintage: Report,
 ) -> None:
-    """A failing notebook cell raises NotebookError naming the cell, and the previous report stays byte for byte with no temporary folder left."""
-    before = {p.name: p.read_bytes() for p in report_dir.iterdir() if p.is_file()}
-    nb_dir = tmp_path / "notebooks"
-    shutil.copytree(NOTEBOOKS_DIR, nb_dir)
-    nb = nbformat.read(str(nb_dir / "03-goal-report.ipynb"), as_version=4)
-    nb.cells.insert(4, nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
-    nbformat.write(nb, str(nb_dir / "03-goal-report.ipynb"))
+    """'What changed' compares with T2 as it was on 31 August, never with T2 seen through a later vintage."""
+    t2 = _report("2019-T2", raw=DEMO_DIR)
+    t2_p = {g["id"]: g["p_met"] for g in t2["goals"]}
+    for change in helar_later_vintage["changes"]:
+        assert change["from_p"] == pytest.approx(t2_p[change["goal"]])
+
+
+def test_outcomes_and_forecasts_are_counted_apart(helar_later_vintage: Report) -> None:
+    """The summary counts goals met on outcomes apart from forecasts, in the table and on the first screen."""
+    rep = helar_later_vintage
+    outcome_met = sum(g["status"] == "met" and g["basis"] == "outcome" for g in rep["goals"])
+    assert outcome_met >= 1, "with 2019 published, some goals have outcomes"
+    text = summary_table(rep)
+    assert f"{outcome_met} uppfyllda" in text
+    assert "uppfyllda" in first_screen(rep)
+
+
+def test_as_of_before_the_cutoff_is_refused() -> None:
+    """An as_of before the period's cutoff is a ParameterError naming both dates."""
     with pytest.raises(
-        NotebookError, match=r"03-goal-report\.ipynb, cell 4: RuntimeError: planted failure"
+        ParameterError, match=r"--as-of 2019-05-01 is before the cutoff of 2019-T2 \(2019-08-31\)"
     ):
-        publish_report(
-            report_params(period="2019-T1", out=report_dir.parent.parent), notebooks_dir=nb_dir
+        _report("2019-T2", raw=DEMO_DIR, as_of="2019-05-01")
+
+
+def test_bad_peer_codes_exit_2_before_any_kernel(capsys: pytest.CaptureFixture[str]) -> None:
+    """`report --peers` with a non-code exits 2 naming it."""
+    assert main(["report", "--period", "2019-T1", "--peers", "0604,abc"]) == 2
+    assert "'abc' is not a kommun code" in capsys.readouterr().err
+
+
+def test_another_kommun_gets_its_own_peers_and_no_borrowed_assessments() -> None:
+    """Vaggeryd's self-assessments and registers are not shown as Jönköping's."""
+    rep = _report("2019-T1", municipality="0680", raw=DEMO_DIR)
+    assert "0680" not in rep["catalogue"]["peer_group"] and "0665" in rep["catalogue"]["peer_group"]
+    assert rep["catalogue"]["peer_group_name"] == "Övriga kommuner i Jönköpings län"
+    for g in rep["goals"]:
+        if g["kind"] == "stödjande":
+            assert g["status"] == "not_assessable" and "Vaggeryds kommun" in g["reason"]
+            assert "kommunkompassen" not in g
+
+
+def test_one_vote_per_indicator_women_and_men_weigh_equally() -> None:
+    """An indicator votes once: with women and men the total is left out and each weighs half; alone the total counts."""
+    rows = [
+        {"gender": "T", "p_met": 1.0},
+        {"gender": "K", "p_met": 1.0},
+        {"gender": "M", "p_met": 0.0},
+    ]
+    assert _indicator_vote(rows) == 0.5
+    assert _indicator_vote([{"gender": "T", "p_met": 0.8}]) == 0.8
+    assert _indicator_vote([{"gender": "T", "p_met": None}]) is None
+
+
+def test_build_report_is_pure_no_file_is_read_once_inputs_are_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """All reading happens in load_report_inputs; build_report runs with file access disabled.
+
+    The package's own reference data (geo codes, the committed calibration) is vocabulary, read
+    once and cached: the first build warms those caches, the second runs with no file access.
+    """
+    import builtins
+    import io
+    from pathlib import Path
+
+    from ks_analysis import geo as geo_mod
+
+    inputs = load_report_inputs(report_params(period="2019-T2", raw=DEMO_DIR))
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        import traceback
+
+        raise AssertionError(
+            "build_report read a file:\n" + "".join(traceback.format_stack(limit=8))
         )
-    after = {p.name: p.read_bytes() for p in report_dir.iterdir() if p.is_file()}
-    assert after == before
-    leftovers = [p.name for p in report_dir.parent.iterdir() if p.name.startswith(".")]
-    assert leftovers == []
 
-
-def test_method_section_cites_the_backtested_track_record(report_dir: Path) -> None:
-    """Readers see how good April forecasts have been, from the committed backtest summary."""
-    from ks_analysis.backtest.replay import track_record_summary
-
-    html = (report_dir / "rapport.html").read_text(encoding="utf-8")
-    method = html[html.index('id="metod"') :]
-    assert "Hur bra har prognoserna varit" in method
-    cells = track_record_summary()["cells"]
-    t1_monthly = next(c for c in cells if c["cutoff"] == "T1" and c["family"] == "monthly")
-    assert f"{round(100 * t1_monthly['coverage80'])}\u00a0%" in method
-    assert "ks-analysis" in method and "sha256" in method
+    cached_geos = geo_mod.geos()
+    first = build_report(inputs)
+    with monkeypatch.context() as m:
+        m.setattr(geo_mod, "geos", lambda: cached_geos)
+        for target, name in ((builtins, "open"), (io, "open"), (Path, "open")):
+            m.setattr(target, name, refuse)
+        for name in ("read_text", "read_bytes", "exists", "glob", "iterdir"):
+            m.setattr(Path, name, refuse)
+        try:
+            second = build_report(inputs)
+        except AssertionError as exc:
+            failure: str | None = str(exc)
+        else:
+            failure = None
+    assert failure is None, failure
+    assert first == second
+    assert first["period"] == "2019-T2" and first["changes"] is not None
