@@ -25,6 +25,7 @@ __all__ = [
     "fmt_number",
     "fmt_signed",
     "exact_decimals",
+    "fmt_tick",
     "fmt_percent",
     "fmt_date",
     "fmt_day_month",
@@ -99,6 +100,14 @@ def exact_decimals(x: float, most: int = 3) -> int:
         if round(x, d) == round(x, most):
             return d
     return most
+
+
+def fmt_tick(value: float, _pos: object = None) -> str:
+    """A chart axis tick in Swedish ('15 000', '0,4', '−2,5'), for matplotlib's ``FuncFormatter``.
+
+    Ticks are round values, so they get the decimals they need rather than the measured-value rule.
+    """
+    return fmt_number(value, decimals=exact_decimals(value))
 
 
 def fmt_signed(x: float | None, unit: str = "", decimals: int | None = None) -> str:

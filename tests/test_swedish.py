@@ -215,3 +215,15 @@ def test_catalogue_targets_are_worded_with_swedish_numbers() -> None:
 
     assert Target(type="at_least", value=2.5).describe_sv("%", "higher") == "Minst 2,5 %"
     assert Target(type="at_most", value=1500).describe_sv("kr", "lower") == "Högst 1\u00a0500 kr"
+
+
+def test_chart_ticks_are_swedish_numbers() -> None:
+    """Axis ticks read as Swedish numbers: no decimal point, a space in thousands, a real minus."""
+    assert [sv.fmt_tick(v) for v in (15000.0, 0.4, 0.30000000000000004, -2.5, 44.8, 0.0)] == [
+        "15\u00a0000",
+        "0,4",
+        "0,3",
+        "\u22122,5",
+        "44,8",
+        "0",
+    ]

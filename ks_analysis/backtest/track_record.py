@@ -15,7 +15,7 @@ import pandas as pd
 
 from ks_analysis.paths import PACKAGE_DATA_DIR
 from ks_analysis.periods import cutoff_of
-from ks_analysis.swedish import AGG_SV, FAMILY_SV, fmt_day_month, fmt_number, method_sv
+from ks_analysis.swedish import AGG_SV, FAMILY_SV, fmt_day_month, fmt_number, fmt_tick, method_sv
 
 __all__ = [
     "TRACK_RECORD_FILE",
@@ -86,7 +86,11 @@ def plot_reliability(summary: dict[str, Any] | None = None, *, as_image: bool = 
         ("annual", "Årsvärden (Kolada)"),
     )
     fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), sharey=True)
+    from matplotlib.ticker import FuncFormatter
+
     for ax, (fam, title) in zip(axes, families, strict=True):
+        ax.xaxis.set_major_formatter(FuncFormatter(fmt_tick))  # 0,2 not 0.2
+        ax.yaxis.set_major_formatter(FuncFormatter(fmt_tick))
         ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfekt kalibrering")
         for cutoff, marker in (("T1", "o"), ("T2", "s")):
             t = pd.DataFrame(s.get("reliability", {}).get(f"{cutoff}|{fam}", []))

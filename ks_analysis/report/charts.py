@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from ks_analysis.report.model import GoalEntry, IndicatorRow
-from ks_analysis.swedish import fmt_number, gender_sv
+from ks_analysis.swedish import fmt_number, fmt_tick, gender_sv
 
 __all__ = ["indicator_chart", "goal_charts"]
 
@@ -207,6 +207,9 @@ def _axes_and_legend(ax: Any, r0: IndicatorRow) -> None:
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(fmt_tick))  # Swedish numbers on the value axis
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     ax.set_title(r0["title"], fontsize=10, loc="left")
 

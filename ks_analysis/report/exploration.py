@@ -26,7 +26,7 @@ from ks_analysis.goals.catalogue import Indicator, Target, load_catalogue
 from ks_analysis.ingest.kolada_web import kolada_titles
 from ks_analysis.paths import DEMO_DIR, PROJECT_ROOT, relative_to_root
 from ks_analysis.report.sections import e as _e
-from ks_analysis.swedish import fmt_number, gender_sv
+from ks_analysis.swedish import fmt_number, fmt_tick, gender_sv
 
 __all__ = [
     "Exploration",
@@ -73,8 +73,10 @@ def _axes() -> tuple[Any, Any]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     fig, ax = plt.subplots(figsize=(7.2, 3.0))
+    ax.yaxis.set_major_formatter(FuncFormatter(fmt_tick))  # Swedish numbers on the value axis
     ax.grid(True, alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax
