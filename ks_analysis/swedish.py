@@ -34,6 +34,7 @@ __all__ = [
     "STATUS_CLASS",
     "STATUS_ORDER",
     "STATUS_COUNT_SV",
+    "status_count_sv",
     "status_text",
     "METHOD_SV",
     "method_sv",
@@ -192,6 +193,18 @@ STATUS_COUNT_SV = {
         "not_met": "ej uppfyllda",
     },
 }
+
+
+def status_count_sv(status: str, basis: str | None) -> str:
+    """The words after a count of goals in one status ("3 uppfyllda", "1 kan inte bedömas").
+
+    Outcome words exist only where an outcome differs from a forecast (met, partly met, not met);
+    a goal that cannot be assessed, or has no forecast, reads the same on either basis.
+    """
+    words = STATUS_COUNT_SV["outcome" if basis == "outcome" else "forecast"]
+    return (
+        words.get(status) or STATUS_COUNT_SV["forecast"].get(status) or status_text(status, basis)
+    )
 
 
 def status_text(status: str, basis: str | None) -> str:

@@ -227,3 +227,38 @@ def test_chart_ticks_are_swedish_numbers() -> None:
         "44,8",
         "0",
     ]
+
+
+def test_every_status_and_basis_has_count_words() -> None:
+    """Each goal status counts in words on either basis: an outcome that cannot be assessed no longer raises."""
+    for code in sv.STATUS_ORDER:
+        for basis in ("forecast", "outcome", None):
+            words = sv.status_count_sv(code, basis)
+            assert words and words != code, (code, basis)
+    assert sv.status_count_sv("not_assessable", "outcome") == "kan inte bedömas"
+    assert sv.status_count_sv("met", "outcome") == "uppfyllda"
+
+
+def test_summary_renders_every_status_on_every_basis() -> None:
+    """The summary table renders goals of every status, as forecasts and as outcomes (the 2022-Y crash)."""
+    from ks_analysis.report.sections import summary_table
+
+    goals = [
+        {
+            "id": i + 1,
+            "area": "A",
+            "title": f"Mål {i}",
+            "kind": "styrande",
+            "status": s,
+            "basis": b,
+            "status_text": sv.status_text(s, b),
+            "p_met": None,
+        }
+        for i, (s, b) in enumerate((s, b) for s in sv.STATUS_ORDER for b in ("forecast", "outcome"))
+    ]
+    html = summary_table({"goals": goals, "summary": {"n_goals": len(goals)}})  # type: ignore[typeddict-item]
+    counts = html.split('<p class="counts">', 1)[1].split("</p>", 1)[0]
+    assert "2 kan inte bedömas" in counts and "2 stödjande mål utan prognos" in counts
+    assert (
+        "1 uppfyllda" in counts and "1 bedöms uppfyllas" in counts
+    )  # outcomes apart from forecasts

@@ -15,7 +15,6 @@ from ks_analysis.report.model import GoalEntry, IndicatorRow, Report, Trend
 from ks_analysis.swedish import (
     FAMILY_SV,
     STATUS_CLASS,
-    STATUS_COUNT_SV,
     STATUS_ORDER,
     STATUS_SYMBOL,
     fmt_date,
@@ -24,6 +23,7 @@ from ks_analysis.swedish import (
     fmt_percent,
     gender_sv,
     method_sv,
+    status_count_sv,
     status_text,
 )
 
@@ -133,12 +133,14 @@ def summary_table(rep: Report) -> str:
     parts = []
     for s in STATUS_ORDER:
         # Outcomes and forecasts are different statements, so they are counted apart.
-        outcome = sum(g["status"] == s and g["basis"] == "outcome" for g in rep["goals"])
-        other = sum(g["status"] == s and g["basis"] != "outcome" for g in rep["goals"])
+        # A status worded the same on both bases (kan inte bedömas) is counted once.
+        apart = status_count_sv(s, "outcome") != status_count_sv(s, "forecast")
+        outcome = sum(g["status"] == s and g["basis"] == "outcome" and apart for g in rep["goals"])
+        other = sum(g["status"] == s for g in rep["goals"]) - outcome
         if outcome:
-            parts.append(f"{outcome} {STATUS_COUNT_SV['outcome'][s]}")
+            parts.append(f"{outcome} {status_count_sv(s, 'outcome')}")
         if other:
-            parts.append(f"{other} {STATUS_COUNT_SV['forecast'][s]}")
+            parts.append(f"{other} {status_count_sv(s, 'forecast')}")
     return f"""
 <section aria-labelledby="sammanfattning"><h2 id="sammanfattning">Sammanfattning</h2>
 <p class="counts">Av {rep["summary"]["n_goals"]} mål: {e(", ".join(parts))}.</p>
