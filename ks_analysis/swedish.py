@@ -30,10 +30,12 @@ __all__ = [
     "fmt_date",
     "fmt_day_month",
     "STATUS_SV",
+    "INDICATOR_STATUS_SV",
     "STATUS_SYMBOL",
     "STATUS_CLASS",
     "STATUS_ORDER",
     "STATUS_COUNT_SV",
+    "status_counts_sv",
     "status_count_sv",
     "status_text",
     "METHOD_SV",
@@ -149,22 +151,33 @@ def fmt_date(iso: str | dt.date | None) -> str:
 
 # --------------------------------------------------------------------------- statuses
 
-#: Status words readers see: forecasts and outcomes of the same status read differently.
+#: Goal status words readers see: forecasts and outcomes of the same status read differently.
 STATUS_SV = {
     ("met", "forecast"): "Bedöms uppfyllas",
     ("partly_met", "forecast"): "Bedöms delvis uppfyllas",
     ("not_met", "forecast"): "Bedöms inte uppfyllas",
+    ("uncertain", "forecast"): "Osäkert",
     ("met", "outcome"): "Uppfyllt",
     ("partly_met", "outcome"): "Delvis uppfyllt",
     ("not_met", "outcome"): "Ej uppfyllt",
     ("not_assessable", None): "Kan inte bedömas",
     ("no_forecast", None): "Ingen prognos (stödjande mål)",
 }
+#: An indicator's status words: an indicator's target is reached or not, never "partly".
+INDICATOR_STATUS_SV = {
+    ("met", "forecast"): "Bedöms nås",
+    ("not_met", "forecast"): "Bedöms inte nås",
+    ("uncertain", "forecast"): "Osäkert",
+    ("met", "outcome"): "Nådde målet",
+    ("not_met", "outcome"): "Nådde inte målet",
+    ("not_assessable", None): "Kan inte bedömas",
+}
 #: A symbol for every status: the report never tells a status by colour alone.
 STATUS_SYMBOL = {
     "met": "✔",
     "partly_met": "◐",
     "not_met": "✘",
+    "uncertain": "○",
     "not_assessable": "?",
     "no_forecast": "–",
 }
@@ -173,17 +186,19 @@ STATUS_CLASS = {
     "met": "st-met",
     "partly_met": "st-partly",
     "not_met": "st-not",
+    "uncertain": "st-uncertain",
     "not_assessable": "st-na",
     "no_forecast": "st-nf",
 }
 #: Order in which statuses are counted in the summary.
-STATUS_ORDER = ("met", "partly_met", "not_met", "not_assessable", "no_forecast")
+STATUS_ORDER = ("met", "partly_met", "uncertain", "not_met", "not_assessable", "no_forecast")
 #: Goals counted per status in the summary ("3 bedöms uppfyllas"), by basis.
 STATUS_COUNT_SV = {
     "forecast": {
         "met": "bedöms uppfyllas",
         "partly_met": "bedöms delvis uppfyllas",
         "not_met": "bedöms inte uppfyllas",
+        "uncertain": "är osäkra",
         "not_assessable": "kan inte bedömas",
         "no_forecast": "stödjande mål utan prognos",
     },
@@ -193,24 +208,46 @@ STATUS_COUNT_SV = {
         "not_met": "ej uppfyllda",
     },
 }
+#: The singular where it differs ("1 uppfyllt", "1 är osäkert").
+STATUS_COUNT_ONE_SV = {
+    ("forecast", "uncertain"): "är osäkert",
+    ("outcome", "met"): "uppfyllt",
+    ("outcome", "partly_met"): "delvis uppfyllt",
+    ("outcome", "not_met"): "ej uppfyllt",
+}
+#: Statuses whose words differ by basis (forecast or outcome).
+_BASIS_WORDED = ("met", "partly_met", "not_met")
 
 
-def status_count_sv(status: str, basis: str | None) -> str:
-    """The words after a count of goals in one status ("3 uppfyllda", "1 kan inte bedömas").
+def status_count_sv(status: str, basis: str | None, n: int = 2) -> str:
+    """The words after a count of ``n`` goals in one status ("3 uppfyllda", "1 uppfyllt",
+    "1 kan inte bedömas").
 
     Outcome words exist only where an outcome differs from a forecast (met, partly met, not met);
-    a goal that cannot be assessed, or has no forecast, reads the same on either basis.
+    a goal that cannot be assessed, is uncertain or has no forecast reads the same on either basis.
     """
-    words = STATUS_COUNT_SV["outcome" if basis == "outcome" else "forecast"]
-    return (
-        words.get(status) or STATUS_COUNT_SV["forecast"].get(status) or status_text(status, basis)
-    )
+    side = "outcome" if basis == "outcome" and status in STATUS_COUNT_SV["outcome"] else "forecast"
+    if n == 1 and (side, status) in STATUS_COUNT_ONE_SV:
+        return STATUS_COUNT_ONE_SV[(side, status)]
+    return STATUS_COUNT_SV[side].get(status) or status_text(status, basis)
 
 
-def status_text(status: str, basis: str | None) -> str:
-    """The Swedish status words readers see, e.g. ('met', 'outcome') -> 'Uppfyllt'."""
-    key = (status, basis if status in ("met", "partly_met", "not_met") else None)
-    return STATUS_SV.get(key, STATUS_SV.get((status, "forecast"), status))
+def status_counts_sv(counts: list[tuple[str, str | None, int]]) -> str:
+    """'1 bedöms uppfyllas, 2 är osäkra och 1 kan inte bedömas' from (status, basis, n) triples."""
+    items = [f"{n} {status_count_sv(s, b, n)}" for s, b, n in counts if n]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " och " + items[-1]
+
+
+def status_text(status: str, basis: str | None, *, indicator: bool = False) -> str:
+    """The Swedish status words readers see, e.g. ('met', 'outcome') -> 'Uppfyllt' for a goal,
+    'Nådde målet' for an indicator (``indicator=True``)."""
+    words = INDICATOR_STATUS_SV if indicator else STATUS_SV
+    key = (status, basis if status in _BASIS_WORDED else None)
+    if status == "uncertain":
+        key = ("uncertain", "forecast")
+    return words.get(key) or words.get((status, "forecast")) or STATUS_SV.get(key, status)
 
 
 # --------------------------------------------------------------------------- methods, groups

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ks_analysis import swedish as sv
-from ks_analysis.evaluate.status import GOAL_STATUSES, STATUSES
+from ks_analysis.evaluate.status import GOAL_STATUSES, INDICATOR_STATUSES
 
 NBSP = "\u00a0"
 PACKAGE = Path(sv.__file__).resolve().parent
@@ -166,7 +166,11 @@ def test_every_emitted_status_has_words_symbol_and_class() -> None:
         for basis in ("forecast", "outcome", None):
             assert sv.status_text(code, basis) != code, (code, basis)
         assert code in sv.STATUS_COUNT_SV["forecast"]
-    assert set(STATUSES) < set(GOAL_STATUSES)
+    assert set(INDICATOR_STATUSES) < set(GOAL_STATUSES) and "partly_met" not in INDICATOR_STATUSES
+    for code in INDICATOR_STATUSES:
+        for basis in ("forecast", "outcome", None):
+            words = sv.status_text(code, basis, indicator=True)
+            assert words in sv.INDICATOR_STATUS_SV.values() and "delvis" not in words
 
 
 def test_forecast_and_outcome_read_differently() -> None:
@@ -260,5 +264,5 @@ def test_summary_renders_every_status_on_every_basis() -> None:
     counts = html.split('<p class="counts">', 1)[1].split("</p>", 1)[0]
     assert "2 kan inte bedömas" in counts and "2 stödjande mål utan prognos" in counts
     assert (
-        "1 uppfyllda" in counts and "1 bedöms uppfyllas" in counts
+        "1 uppfyllt," in counts and "1 bedöms uppfyllas" in counts and " och " in counts
     )  # outcomes apart from forecasts

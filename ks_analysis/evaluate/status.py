@@ -1,21 +1,53 @@
-"""Evaluate: P(target met) from a forecast's predictive draws, the indicator status and the goal roll-up."""
+"""Evaluate: P(target met) from a forecast's predictive draws, the indicator status and the goal verdict.
+
+The status contract (``docs/outputs.md``):
+
+* an **indicator** is ``met`` / ``not_met`` / ``uncertain`` (forecast P between the thresholds) /
+  ``not_assessable`` (with a reason code). An indicator is never "partly" met.
+* a **goal** is ``met`` / ``partly_met`` / ``not_met`` / ``uncertain`` / ``not_assessable`` /
+  ``no_forecast``. Its ``p_met`` is the probability that its declared rule holds, computed from
+  joint draws of its target indicators' predictive distributions (:func:`goal_verdict`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
 import numpy as np
+from scipy import stats
 
 from ks_analysis.forecast.engine import Forecast
 from ks_analysis.goals.catalogue import Indicator
 
-__all__ = ["p_met", "met_outcome", "indicator_status", "rollup", "STATUSES", "GOAL_STATUSES"]
+__all__ = [
+    "GOAL_STATUSES",
+    "INDICATOR_STATUSES",
+    "GoalVerdict",
+    "Part",
+    "goal_verdict",
+    "indicator_status",
+    "joint_uniforms",
+    "met_outcome",
+    "p_met",
+    "part_from_forecast",
+    "threshold_of",
+]
 
-#: Status codes of an indicator (and of a steering goal); their Swedish words are in ks_analysis.swedish.
-STATUSES = ("met", "partly_met", "not_met", "not_assessable")
+#: Status codes of an indicator; their Swedish words are in ks_analysis.swedish.
+INDICATOR_STATUSES = ("met", "not_met", "uncertain", "not_assessable")
 #: A goal's status codes: a supporting goal with a self-assessment has no forecast.
-GOAL_STATUSES = (*STATUSES, "no_forecast")
+GOAL_STATUSES = ("met", "partly_met", "not_met", "uncertain", "not_assessable", "no_forecast")
+
+#: Joint draws per goal (the Monte Carlo error of P is at most 0.5 / sqrt(N) = 0.7 points).
+N_JOINT = 5000
+#: Shrinkage of an estimated correlation toward 0: r * n / (n + K) with n year-on-year changes.
+CORRELATION_SHRINK = 10
+#: Fewest common year-on-year changes for a correlation to be estimated at all.
+MIN_COMMON_CHANGES = 5
 
 
-def _threshold(
+def threshold_of(
     fc: Forecast, indicator: Indicator, reference: float | None
 ) -> tuple[float, str] | None:
     """(threshold, side) with side '>' (met above it) or '<' (met below it), or None without a reference.
@@ -50,6 +82,8 @@ def _reference_year_unknown(fc: Forecast) -> bool:
     KPI at 30 April), comparing with an older year would judge another change: not assessable."""
     if "reference_year_unknown" in fc.flags:
         return True
+    if fc.method == "latest_known":
+        return fc.last_year is None  # compared with the observation before the latest
     return fc.last_year is not None and fc.last_year != fc.year - 1
 
 
@@ -77,7 +111,7 @@ def p_met(fc: Forecast, indicator: Indicator, reference: float | None = None) ->
     """
     if fc.point is None or fc.basis == "none":
         return None
-    thr = _threshold(fc, indicator, reference)
+    thr = threshold_of(fc, indicator, reference)
     if thr is None:
         return None
     if fc.basis == "outcome" or fc.samples is None:
@@ -88,53 +122,170 @@ def p_met(fc: Forecast, indicator: Indicator, reference: float | None = None) ->
 
 
 def indicator_status(p: float | None, thresholds: dict[str, float]) -> str:
-    """met if P >= thresholds['met'], not_met if P <= thresholds['not_met'], else partly_met; None -> not_assessable."""
+    """met if P >= thresholds['met'], not_met if P <= thresholds['not_met'], else uncertain;
+    no P -> not_assessable. An outcome's P is 1 or 0, so it is met or not_met."""
     if p is None or not np.isfinite(p):
         return "not_assessable"
     if p >= thresholds.get("met", 0.75):
         return "met"
     if p <= thresholds.get("not_met", 0.25):
         return "not_met"
-    return "partly_met"
+    return "uncertain"
 
 
-def rollup(
-    rule: str, ps: list[float | None], statuses: list[str], thresholds: dict[str, float]
-) -> tuple[str, float | None]:
-    """A goal's status and P from its target indicators (one entry per indicator).
+# --------------------------------------------------------------------------- joint draws
 
-    Rules: ``mean_p`` (mean of the indicators' P), ``min_p`` (the weakest indicator), ``all_met``
-    (P that every indicator is met, assuming independence; status met only if each is met, not met
-    if any is not met). The goal is ``not_assessable`` only when no target indicator has a P
-    ("Kan inte bedömas" is its own state). Otherwise its P comes from the indicators that have
-    one; under ``all_met`` and ``min_p`` an indicator that cannot be assessed might be the one that
-    fails, so the goal is then at best ``partly_met`` (never ``met``); ``mean_p`` keeps the mean of
-    the known ones (the report says how many of the target indicators have a forecast).
+
+@dataclass(frozen=True)
+class Part:
+    """One target indicator of a goal, as the goal's rule sees it.
+
+    ``met`` maps uniforms ``u`` (shape ``(N,)``, one per joint draw) to whether the indicator's
+    target is met in each draw: the indicator's predictive distribution evaluated at quantile
+    ``u`` (an outcome ignores ``u``). ``None`` when the indicator cannot be assessed.
+    ``history`` holds the indicator's yearly values (for the correlation between parts).
     """
-    valid = [float(p) for p in ps if p is not None and np.isfinite(p)]
-    if not valid:
-        return "not_assessable", None
-    missing = len(valid) < len(ps)
-    if rule == "mean_p":
-        p = float(np.mean(valid))
-        return indicator_status(p, thresholds), p
-    if rule == "min_p":
-        p = float(min(valid))
-        status = indicator_status(p, thresholds)
-        return ("partly_met" if missing and status == "met" else status), p
+
+    id: str
+    status: str
+    met: Callable[[np.ndarray], np.ndarray] | None
+    history: dict[int, float]
+    outcome: bool = False
+
+
+def part_from_forecast(
+    part_id: str, fc: Forecast, threshold: tuple[float, str] | None, status: str
+) -> Part:
+    """A goal part from one forecast: draws through the forecast's empirical quantile function."""
+    history = {int(str(y)): float(v) for y, v in fc.history.items() if np.isfinite(v)}
+    if threshold is None or fc.point is None or fc.basis == "none":
+        return Part(part_id, "not_assessable", None, history)
+    thr, side = threshold
+    if fc.basis == "outcome" or fc.samples is None:
+        if fc.basis != "outcome":
+            return Part(part_id, "not_assessable", None, history)
+        hit = met_outcome(fc.point, thr, side)
+        return Part(part_id, status, lambda u: np.full(u.shape, hit), history, outcome=True)
+    ordered = np.sort(np.asarray(fc.samples, dtype=float))
+
+    def met(u: np.ndarray) -> np.ndarray:
+        idx = np.minimum((u * ordered.size).astype(int), ordered.size - 1)
+        return _met(ordered[idx], thr, side)
+
+    return Part(part_id, status, met, history)
+
+
+def _correlation(histories: Sequence[dict[int, float]]) -> np.ndarray:
+    """Correlation of the parts' year-on-year changes in the kommun's own history, shrunk toward 0.
+
+    r * n / (n + CORRELATION_SHRINK) over the n common changes (0 with fewer than
+    MIN_COMMON_CHANGES), then the nearest positive semi-definite matrix (eigenvalues clipped).
+    """
+    k = len(histories)
+    r = np.eye(k)
+    changes = []
+    for h in histories:
+        years = sorted(h)
+        changes.append({y: h[y] - h[y - 1] for y in years if y - 1 in h})
+    for i in range(k):
+        for j in range(i + 1, k):
+            common = sorted(set(changes[i]) & set(changes[j]))
+            if len(common) < MIN_COMMON_CHANGES:
+                continue
+            a = np.array([changes[i][y] for y in common])
+            b = np.array([changes[j][y] for y in common])
+            if a.std() == 0 or b.std() == 0:
+                continue
+            rho = float(np.corrcoef(a, b)[0, 1]) * len(common) / (len(common) + CORRELATION_SHRINK)
+            r[i, j] = r[j, i] = rho
+    vals, vecs = np.linalg.eigh(r)
+    r = vecs @ np.diag(np.clip(vals, 1e-6, None)) @ vecs.T
+    d = np.sqrt(np.diag(r))
+    return np.asarray(r / np.outer(d, d))
+
+
+def joint_uniforms(parts: Sequence[Part], *, seed: int, n: int = N_JOINT) -> np.ndarray:
+    """Uniforms ``(n, k)`` from a Gaussian copula with the parts' shrunk history correlation."""
+    corr = _correlation([p.history for p in parts])
+    z = np.random.default_rng(seed).multivariate_normal(np.zeros(len(parts)), corr, size=n)
+    return np.asarray(stats.norm.cdf(z))
+
+
+@dataclass(frozen=True)
+class GoalVerdict:
+    """A steering goal's verdict: status, P(rule holds) and the counts behind them."""
+
+    status: str
+    p_met: float | None
+    basis: str  # "forecast" or "outcome"
+    n_parts: int
+    n_met: int
+    n_not_met: int
+    n_uncertain: int
+    n_not_assessable: int
+    #: The share of assessable target indicators met (at outcome basis); None otherwise.
+    share_met: float | None
+    #: Bounds on P when some parts cannot be assessed: (missing counted as not met, as met).
+    p_bounds: tuple[float, float] | None
+    reason_code: str
+
+
+def _rule_holds(rule: str, met: np.ndarray) -> np.ndarray:
+    """Whether the rule holds in each draw; ``met`` is ``(N, k)`` booleans."""
+    k = met.shape[1]
     if rule == "all_met":
-        p = float(np.prod(valid))
-        assessed = [s for s in statuses if s != "not_assessable"]
-        if (
-            assessed
-            and all(s == "met" for s in assessed)
-            and not missing
-            and len(assessed) == len(statuses)
-        ):
-            status = "met"
-        elif any(s == "not_met" for s in assessed):
-            status = "not_met"
-        else:
-            status = "partly_met"
-        return status, p
-    raise ValueError(f"unknown roll-up rule {rule!r}; use mean_p, all_met or min_p")
+        return np.asarray(met.all(axis=1))
+    if rule == "majority_met":
+        return np.asarray(met.sum(axis=1) * 2 > k)
+    if rule == "any_met":
+        return np.asarray(met.any(axis=1))
+    raise ValueError(f"unknown roll-up rule {rule!r}; use all_met, majority_met or any_met")
+
+
+def goal_verdict(
+    rule: str, parts: Sequence[Part], thresholds: dict[str, float], *, seed: int = 0
+) -> GoalVerdict:
+    """The goal's status and P(rule holds) from joint draws of its target indicators.
+
+    A part that cannot be assessed is counted both ways: as not met (lower bound of P) and as met
+    (upper bound). If the bounds decide the status (lower >= met threshold, or upper <= not-met
+    threshold) the goal is judged on them; otherwise it is ``not_assessable``. ``partly_met``:
+    the rule does not hold with confidence, but some parts are met and others not met, each with
+    confidence (P >= the met threshold, or <= the not-met threshold; an outcome counts as sure).
+    """
+    met_t, not_t = thresholds.get("met", 0.75), thresholds.get("not_met", 0.25)
+    counts = {s: sum(p.status == s for p in parts) for s in INDICATOR_STATUSES}
+    assessable = [p for p in parts if p.met is not None]
+    missing = len(parts) - len(assessable)
+    basis = "outcome" if assessable and all(p.outcome for p in assessable) else "forecast"
+
+    def verdict(
+        status: str, p: float | None, bounds: tuple[float, float] | None, code: str
+    ) -> GoalVerdict:
+        share = counts["met"] / len(assessable) if basis == "outcome" and assessable else None
+        return GoalVerdict(
+            status, p, basis, len(parts), counts["met"], counts["not_met"], counts["uncertain"],
+            counts["not_assessable"], share, bounds, code,
+        )  # fmt: skip
+
+    if not assessable:
+        return verdict("not_assessable", None, None, "no_part_assessable")
+    u = joint_uniforms(assessable, seed=seed, n=1 if basis == "outcome" else N_JOINT)
+    known = np.column_stack([p.met(u[:, i]) for i, p in enumerate(assessable)])  # type: ignore[misc]
+    n = known.shape[0]
+    lo = float(_rule_holds(rule, np.hstack([known, np.zeros((n, missing), bool)])).mean())
+    hi = float(_rule_holds(rule, np.hstack([known, np.ones((n, missing), bool)])).mean())
+    bounds = (lo, hi) if missing else None
+    p: float | None = lo
+    if missing:
+        p = lo if lo >= met_t else hi if hi <= not_t else None
+    mixed = counts["met"] > 0 and counts["not_met"] > 0
+    if p is not None and p >= met_t:
+        return verdict("met", p, bounds, "rule_holds")
+    if mixed:
+        return verdict("partly_met", p, bounds, "some_parts_met")
+    if p is None:
+        return verdict("not_assessable", None, bounds, "parts_not_assessable")
+    if p <= not_t:
+        return verdict("not_met", p, bounds, "rule_fails")
+    return verdict("uncertain", p, bounds, "evidence_undecided")

@@ -287,7 +287,9 @@ def forecast_from_matrix(
     key = cal.CalibrationKey(family, cutoff_kind(cutoff), lp.method, bands[0])
     errors, source = _errors(key, bands, hist, cur, ctx, years, scale, horizon, flags)
     draws = point + scale * np.quantile(errors, np.random.default_rng(seed).random(N_SAMPLES))
-    draws = _clipped_draws(draws, hist, cur, agg, is_count=is_count, unit=unit)
+    draws = _truncated_draws(draws, hist, cur, agg, is_count=is_count, unit=unit, flags=flags)
+    lo_p, hi_p = possible_range(hist, cur, agg, is_count=is_count, unit=unit)
+    point = float(min(max(point, lo_p), hi_p))
     q = np.quantile(draws, [0.025, 0.10, 0.90, 0.975])
     lo95, lo80, hi80, hi95 = (float(x) for x in q)
     lo80, lo95 = min(lo80, point), min(lo95, lo80, point)
@@ -337,24 +339,67 @@ def _errors(
     return errors, source
 
 
-def _clipped_draws(
-    draws: np.ndarray, hist: np.ndarray, cur: np.ndarray, agg: str, *, is_count: bool, unit: str
-) -> np.ndarray:
-    """Draws clipped to the possible range.
+#: Below this share of draws inside the possible range, the distribution is clipped, not truncated.
+MIN_INSIDE_SHARE = 0.02
 
-    A series that has never been negative stays >= 0 (clipping draws to the possible range can
-    only raise coverage), a year's sum cannot end below its year to date, and a share in per
-    cent stays <= 100.
+
+def possible_range(
+    hist: np.ndarray, cur: np.ndarray, agg: str, *, is_count: bool, unit: str
+) -> tuple[float, float]:
+    """The range the year's value can take, given what is known.
+
+    A series that has never been negative (or a count) stays >= 0; a share in per cent, or an
+    index on a 0-100 scale, stays <= 100 where it has always been. With known sub-periods: a
+    year's sum cannot end below its year to date, and a yearly mean of P sub-periods lies between
+    (known sum + remaining × lowest possible) / P and (known sum + remaining × highest possible) / P.
     """
     seen = np.r_[hist.ravel(), cur]
     seen = seen[np.isfinite(seen)]
     nonneg = is_count or (seen.size > 0 and bool(np.all(seen >= 0)))
-    if nonneg:
-        lower = max(0.0, float(np.nansum(cur))) if agg == "sum" else 0.0
-        draws = np.maximum(draws, lower)
-    if unit.strip() == "%" and seen.size and bool(np.all(seen <= 100)):
-        draws = np.minimum(draws, 100.0)
-    return draws
+    capped = unit.strip() in ("%", "index") and seen.size > 0 and bool(np.all(seen <= 100))
+    lo_one, hi_one = (0.0 if nonneg else -np.inf), (100.0 if capped else np.inf)
+    known = np.isfinite(cur)
+    if agg == "sum" and known.any():
+        done = float(cur[known].sum())
+        rest = int((~known).sum())
+        return (done + rest * lo_one if nonneg else -np.inf), (
+            done + rest * hi_one if capped else np.inf
+        )
+    if agg == "mean" and known.any():
+        done, rest, n = float(cur[known].sum()), int((~known).sum()), cur.shape[0]
+        return (done + rest * lo_one) / n, (done + rest * hi_one) / n
+    return lo_one, hi_one
+
+
+def _truncated_draws(
+    draws: np.ndarray,
+    hist: np.ndarray,
+    cur: np.ndarray,
+    agg: str,
+    *,
+    is_count: bool,
+    unit: str,
+    flags: list[str],
+) -> np.ndarray:
+    """The predictive draws truncated to the possible range (:func:`possible_range`).
+
+    Truncation conditions the distribution on what is possible: the draws inside the range are
+    kept and re-spread over as many quantiles as there were draws, so the mass outside moves
+    proportionally inside instead of piling up on the bound. Only when almost nothing is inside
+    (under MIN_INSIDE_SHARE) are the draws clipped, with the flag ``range_clipped``.
+    """
+    lo, hi = possible_range(hist, cur, agg, is_count=is_count, unit=unit)
+    if not (np.isfinite(lo) or np.isfinite(hi)):
+        return draws
+    inside = draws[(draws >= lo) & (draws <= hi)]
+    if inside.size == draws.size:
+        return draws
+    if inside.size < MIN_INSIDE_SHARE * draws.size:
+        flags.append("range_clipped")
+        return np.clip(draws, lo, hi)
+    order = np.argsort(np.argsort(draws))  # keep each draw's rank, so the draws stay shuffled
+    spread = np.quantile(inside, (np.arange(draws.size) + 0.5) / draws.size)
+    return np.asarray(spread[order])
 
 
 def forecast_indicator(
@@ -378,6 +423,8 @@ def forecast_indicator(
     signal's forecast ratio of this year to last year. Does not change ``tidy``.
     """
     # Over 80 lines only because the Forecast contract's ~30 fields are set here by name.
+    if indicator.latest_known:
+        return _latest_known(tidy, municipality, indicator, gender, year, cutoff, as_of)
     freq, by_year, unit = series_matrix(
         tidy, municipality=municipality, indicator=indicator, gender=gender, as_of=as_of, ort=ort
     )
@@ -443,6 +490,39 @@ def forecast_indicator(
         calibration=res.calibration,
         reference_year=reference_year,
     )
+
+
+def _latest_known(
+    tidy: pd.DataFrame,
+    municipality: str,
+    indicator: Indicator,
+    gender: str,
+    year: int,
+    cutoff: dt.date,
+    as_of: dt.date,
+) -> Forecast:
+    """An indicator whose year is its latest known observation (the latest election's turnout):
+    an outcome, compared with the observation before it. Flag ``latest_of_<year>``."""
+    values = sr.yearly_values(
+        tidy, municipality=municipality, indicator=indicator, gender=gender, as_of=as_of
+    )
+    values = values[values.index <= year]
+    _, _, unit = series_matrix(
+        tidy, municipality=municipality, indicator=indicator, gender=gender, as_of=as_of
+    )
+    basis, point = ("outcome", float(values.iloc[-1])) if len(values) else ("none", None)
+    prev = values.iloc[:-1]
+    return Forecast(
+        municipality=municipality, indicator=indicator.id, gender=gender, year=year, cutoff=cutoff,
+        as_of=as_of, frequency="Y", aggregation="point", basis=basis, known_periods=1 if point is not None else 0,
+        total_periods=1, known_value=point, point=point, lo80=point, hi80=point, lo95=point,
+        hi95=point, method="latest_known", rung=0,
+        flags=(f"latest_of_{int(values.index[-1])}",) if len(values) else ("no_history",),
+        last_year=int(prev.index[-1]) if len(prev) else None,
+        last_value=float(prev.iloc[-1]) if len(prev) else None,
+        history=values, unit=unit,
+        reference_year=int(prev.index[-1]) if len(prev) else None,
+    )  # fmt: skip
 
 
 def _signal_ratio(

@@ -132,7 +132,8 @@ def _check_added_values(path: Path, gid: object, added: object) -> list[dict[str
 def load_assessments(
     folder: Path, period_id: str, goal_ids: list[int]
 ) -> tuple[dict[int, Assessment], str | None]:
-    """Self-assessments of a period by goal id, and a note when the period's file is missing.
+    """Self-assessments of a period by goal id, and a note for the reader (None when there is none:
+    a missing period file is not an error, and the report words it without naming the file).
 
     Raises:
         DataFileError: naming the file, goal and field, for a malformed file.
@@ -140,7 +141,7 @@ def load_assessments(
     # Long on purpose: the checks run in the order a person reads the file, each naming goal and field.
     path = assessment_file(folder, period_id)
     if not path.exists():
-        return {}, f"Självvärderingar saknas för perioden ({path.name} finns inte)."
+        return {}, None
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

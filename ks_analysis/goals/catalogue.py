@@ -35,7 +35,10 @@ AGGREGATIONS = {"mean", "sum", "point", "last"}
 ROLES = {"target", "signal", "context"}
 KINDS = {"styrande", "stödjande"}
 FREQUENCIES = {"Y", "Q", "M"}
-ROLLUP_RULES = {"mean_p", "all_met", "min_p"}
+ROLLUP_RULES = {"all_met", "majority_met", "any_met"}
+#: Former roll-up rules that averaged probabilities: the mean of P(met) is not the probability of
+#: anything, so they are refused with a pointer to a declared rule.
+RETIRED_ROLLUP_RULES = {"mean_p", "min_p"}
 REFERENCES = {"previous_year", "lan", "riket", "peer_median", "peer_mean"}
 
 
@@ -97,6 +100,9 @@ class Indicator:
     successor: str | None = None
     predecessor: str | None = None
     series_break: int | None = None
+    #: The value of a year is the latest observation known (e.g. "valdeltagande i senaste valet":
+    #: between elections the last election's result stands); it is reported as an outcome.
+    latest_known: bool = False
 
     @property
     def higher_is_better(self) -> bool:
@@ -114,7 +120,7 @@ class Goal:
     title: str
     ambition: str
     steering_documents: tuple[str, ...] = ()
-    rollup: str = "mean_p"
+    rollup: str = "all_met"
     indicators: tuple[Indicator, ...] = ()
     kommunkompassen: tuple[str, ...] = ()  # Kommunkompassen area ids followed up with this goal
 
@@ -199,6 +205,19 @@ def _one_of(value: Any, allowed: set[str], key: str, path: Path, where: str) -> 
     return str(value)
 
 
+def _rollup(value: Any, path: Path, where: str) -> str:
+    """The goal's declared rule: what must hold of its target indicators for the goal to be met."""
+    if value in RETIRED_ROLLUP_RULES:
+        raise _fail(
+            path,
+            where,
+            f"rollup {value!r} is no longer supported: a mean or minimum of probabilities is not the "
+            "probability that the goal is met. Declare what must hold instead: all_met (every target "
+            "indicator met), majority_met (more than half met) or any_met (at least one met)",
+        )
+    return _one_of(value, ROLLUP_RULES, "rollup rule", path, where)
+
+
 def _parse_target(raw: Any, path: Path, where: str) -> Target:
     if not isinstance(raw, dict):
         raise _fail(path, where, "missing 'target' (e.g. {type: increase})")
@@ -222,6 +241,12 @@ def _parse_target(raw: Any, path: Path, where: str) -> Target:
         scope,
         str(raw.get("note", "")),
     )
+
+
+def _flag(value: Any, key: str, path: Path, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(path, where, f"{key} must be true or false, not {value!r}")
+    return value
 
 
 def _parse_indicator(raw: dict[str, Any], path: Path, goal_where: str) -> Indicator:
@@ -251,6 +276,7 @@ def _parse_indicator(raw: dict[str, Any], path: Path, goal_where: str) -> Indica
         successor=raw.get("successor"),
         predecessor=raw.get("predecessor"),
         series_break=raw.get("series_break"),
+        latest_known=_flag(raw.get("latest_known", False), "latest_known", path, where),
     )
     if ind.frequency == "Y" and ind.aggregation not in ("point", "last"):
         raise _fail(
@@ -356,7 +382,7 @@ def _parse_goal(
         title=str(_req(graw, "title", p, where)).strip(),
         ambition=str(_req(graw, "ambition", p, where)).strip(),
         steering_documents=tuple(graw.get("steering_documents", []) or []),
-        rollup=_one_of(graw.get("rollup", "mean_p"), ROLLUP_RULES, "rollup rule", p, where),
+        rollup=_rollup(graw.get("rollup", "all_met"), p, where),
         indicators=inds,
         kommunkompassen=tuple(str(a) for a in kk),
     )

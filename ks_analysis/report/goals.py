@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,13 +16,21 @@ import numpy as np
 import pandas as pd
 
 from ks_analysis import geo as geo_mod
-from ks_analysis.evaluate.status import indicator_status, p_met, rollup
+from ks_analysis.evaluate.status import (
+    GoalVerdict,
+    Part,
+    goal_verdict,
+    indicator_status,
+    p_met,
+    part_from_forecast,
+    threshold_of,
+)
 from ks_analysis.forecast.engine import Forecast, forecast_indicator, yearly_values
 from ks_analysis.goals.assessments import Assessment
 from ks_analysis.goals.catalogue import Catalogue, Goal, Indicator
 from ks_analysis.periods import Period
 from ks_analysis.report.model import Comparison, GoalEntry, IndicatorRow, Trend
-from ks_analysis.swedish import status_text
+from ks_analysis.swedish import fmt_percent, status_text
 
 __all__ = ["judge_goals", "comparisons", "num"]
 
@@ -122,6 +131,48 @@ def _trend(
     return out
 
 
+#: Why an indicator cannot be assessed, in the report's Swedish (reason codes in report.json).
+REASON_SV = {
+    "no_data": "Uppgift saknas i källdata: inga värden för indikatorn finns i de inlästa filerna.",
+    "no_local_register": "Uppgift saknas i källdata: inget lokalt register för {what} har lämnats.",
+    "no_history": "För kort historik för en prognos.",
+    "stale_history": "Senaste kända värde är från {last_year}; det räcker inte för en prognos för {year}.",
+    "reference_year_unknown": "Föregående års utfall ({prev}) var inte publicerat vid brytpunkten, så förändringen kan inte bedömas ännu.",
+    "no_reference": "Jämförelsevärdet som målet avser saknas.",
+    "outside_life": "Indikatorn mäts inte {year}: {why}.",
+}
+
+
+def _reason(ctx: _Context, ind: Indicator, fc: Forecast | None, p: float | None) -> str | None:
+    """The reason code why an indicator row cannot be assessed, or None when it can."""
+    if p is not None:
+        return None
+    if fc is None or (fc.basis == "none" and not len(fc.history) and not fc.known_periods):
+        return "no_local_register" if ind.id.startswith("LOKAL_") else "no_data"
+    if "stale_history" in fc.flags:
+        return "stale_history"
+    if fc.basis == "none":
+        return "no_history"
+    if "reference_year_unknown" in fc.flags or ind.target.type in ("increase", "decrease"):
+        return "reference_year_unknown"
+    return "no_reference"
+
+
+def reason_sv(code: str | None, ind: Indicator, year: int, last_year: int | None) -> str | None:
+    """The Swedish reason for a reason code."""
+    if code is None:
+        return None
+    why = (
+        f"den ersätts av {ind.successor} från {(ind.valid_to or year) + 1}"
+        if ind.valid_to is not None and year > ind.valid_to
+        else f"den mäts från {ind.valid_from}"
+    )
+    return REASON_SV[code].format(
+        what=ind.title.split("(")[0].strip().lower(), last_year=last_year, year=year,
+        prev=year - 1, why=why,
+    )  # fmt: skip
+
+
 def _indicator_row(
     ctx: _Context,
     ind: Indicator,
@@ -134,6 +185,7 @@ def _indicator_row(
     """One indicator's row: its forecast, P(met), status, history, comparison and trend."""
     status = indicator_status(p, ctx.cat.thresholds) if fc.basis != "none" else "not_assessable"
     basis = None if fc.basis == "none" else "outcome" if fc.basis == "outcome" else "forecast"
+    code = _reason(ctx, ind, fc, p if status != "not_assessable" else None)
     return {
         "indicator": ind.id if label is None else f"{ind.id}__{label}",
         "base_indicator": ind.id,
@@ -160,7 +212,9 @@ def _indicator_row(
         "hi95": num(fc.hi95),
         "p_met": num(p),
         "status": status,
-        "status_text": status_text(status, basis),
+        "status_text": status_text(status, basis, indicator=True),
+        "reason_code": code,
+        "reason": reason_sv(code, ind, ctx.period.year, fc.last_year),
         "basis": basis,
         "method": fc.method,
         "rung": fc.rung,
@@ -175,6 +229,25 @@ def _indicator_row(
         "successor": ind.successor,
         "predecessor": ind.predecessor,
     }
+
+
+def _placeholder_row(ctx: _Context, ind: Indicator, gender: str, code: str) -> IndicatorRow:
+    """A row for an indicator without any forecast (no data, or outside its life): it never vanishes."""
+    row: IndicatorRow = {  # type: ignore[typeddict-item]  # the value keys are set to None below
+        "indicator": ind.id, "base_indicator": ind.id, "ort": None, "title": ind.title,
+        "gender": gender, "role": ind.role, "unit": ind.unit, "direction": ind.direction,
+        "aggregation": ind.aggregation, "frequency": ind.frequency,
+        "target": ind.target.describe_sv(ind.unit, ind.direction), "target_type": ind.target.type,
+        "target_value": ind.target.value, "known_periods": 0, "total_periods": 0,
+        "status": "not_assessable", "status_text": status_text("not_assessable", None, indicator=True),
+        "reason_code": code, "reason": reason_sv(code, ind, ctx.period.year, None),
+        "basis": None, "method": "", "rung": None, "flags": [], "history": {}, "comparison": None,
+        "trend": {}, "series_break": ind.series_break, "valid_from": ind.valid_from,
+        "valid_to": ind.valid_to, "successor": ind.successor, "predecessor": ind.predecessor,
+    }  # fmt: skip
+    for k in ("last_value", "last_year", "known_value", "forecast", "lo80", "hi80", "lo95", "hi95", "p_met", "reference_year"):  # fmt: skip
+        row[k] = None  # type: ignore[literal-required]
+    return row
 
 
 def _forecast(
@@ -194,39 +267,72 @@ def _forecast(
     )
 
 
-def _per_ort_rows(ctx: _Context, ind: Indicator, gender: str) -> list[IndicatorRow]:
-    """A per-ort indicator whose target every ort must reach: one row per ort and a summary row."""
+def _per_ort_rows(ctx: _Context, ind: Indicator, gender: str) -> tuple[list[IndicatorRow], Part]:
+    """A per-ort indicator whose target every ort must reach: one row per ort and a summary row.
+
+    The summary's P is the probability that every ort reaches the target, with the orter's
+    draws independent of each other (and of the goal's other indicators).
+    """
     orter = _orter(ctx.tidy, ind, ctx.municipality)
+    if not orter:
+        code = "no_local_register" if ind.id.startswith("LOKAL_") else "no_data"
+        return [_placeholder_row(ctx, ind, gender, code)], Part(ind.id, "not_assessable", None, {})
     rows: list[IndicatorRow] = []
-    ps: list[float | None] = []
+    ort_parts: list[Part] = []
     for ort in orter:
         fc = _forecast(ctx, ind, gender, ort=ort)
         p = p_met(fc, ind)
-        ps.append(p)
-        rows.append(_indicator_row(ctx, ind, gender, fc, p, ort, None))
-    known_ps = [p for p in ps if p is not None]
-    if not orter or len(known_ps) != len(ps):
-        return rows
-    # Every ort must reach the target: the probability that all do (independent orter).
+        row = _indicator_row(ctx, ind, gender, fc, p, ort, None)
+        rows.append(row)
+        ort_parts.append(
+            part_from_forecast(row["indicator"], fc, threshold_of(fc, ind, None), row["status"])
+        )
+    known_ps = [r["p_met"] for r in rows if r["p_met"] is not None]
     ort_bases = {r["basis"] for r in rows}
     summary: IndicatorRow = {
         **rows[-1],
         "indicator": ind.id,
         "ort": None,
-        "p_met": float(np.prod(known_ps)),
         "summary_of_orter": True,
         "trend": {},
         "comparison": None,
         "flags": [],
+        "history": {},
+        "method": "alla orter",
     }
-    summary["basis"] = "outcome" if ort_bases == {"outcome"} else "forecast"
-    summary["status"] = indicator_status(summary["p_met"], ctx.cat.thresholds)
-    summary["status_text"] = status_text(summary["status"], summary["basis"])
     for k in ("forecast", "lo80", "hi80", "lo95", "hi95", "last_value", "known_value"):
         summary[k] = None  # type: ignore[literal-required]
-    summary["history"] = {}
-    summary["method"] = "alla orter"
-    return rows + [summary]
+    if len(known_ps) != len(rows):
+        # One ort that cannot be assessed might be the one that misses the target.
+        summary["p_met"], summary["status"], summary["basis"] = None, "not_assessable", None
+        summary["reason_code"] = "no_history"
+        summary["reason"] = (
+            "Minst en ort kan inte bedömas, så målet för varje ort kan inte bedömas."
+        )
+        summary["status_text"] = status_text("not_assessable", None, indicator=True)
+        return rows + [summary], Part(ind.id, "not_assessable", None, {})
+    summary["p_met"] = float(np.prod(known_ps))
+    summary["basis"] = "outcome" if ort_bases == {"outcome"} else "forecast"
+    summary["status"] = indicator_status(summary["p_met"], ctx.cat.thresholds)
+    summary["status_text"] = status_text(summary["status"], summary["basis"], indicator=True)
+    summary["reason_code"] = summary["reason"] = None
+    seed = _seed(ctx, ind.id)
+
+    def every_ort(u: np.ndarray) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        out = np.ones(u.shape, bool)
+        for part in ort_parts:
+            assert part.met is not None  # every ort has a P (checked above)
+            out &= part.met(rng.random(u.shape))
+        return out
+
+    outcome = summary["basis"] == "outcome"
+    return rows + [summary], Part(ind.id, summary["status"], every_ort, {}, outcome=outcome)
+
+
+def _seed(ctx: _Context, key: str) -> int:
+    """A reproducible seed per report and key (the same report gives the same draws)."""
+    return zlib.crc32(f"{ctx.municipality}|{ctx.period.id}|{ctx.as_of}|{key}".encode())
 
 
 def _reference(ctx: _Context, ind: Indicator, gender: str) -> float | None:
@@ -244,8 +350,9 @@ def _reference(ctx: _Context, ind: Indicator, gender: str) -> float | None:
 
 def _series_row(
     ctx: _Context, ind: Indicator, gender: str, signals: dict[str, Forecast]
-) -> IndicatorRow:
-    """One whole-kommun indicator row, with its predecessor's history beside it after a series break."""
+) -> tuple[IndicatorRow, Part]:
+    """One whole-kommun indicator row, with its predecessor's history beside it after a series break,
+    and the indicator as a part of its goal's rule."""
     signal = signals.get(ind.signal) if ind.signal else None
     fc = _forecast(ctx, ind, gender, signal=signal)
     if ind.role == "signal" and gender == "T":
@@ -254,6 +361,7 @@ def _series_row(
     p = p_met(fc, ind, reference)
     cmp = comparisons(ctx.tidy, ind, gender, ctx.municipality, ctx.cat)
     row = _indicator_row(ctx, ind, gender, fc, p, None, cmp)
+    part = part_from_forecast(ind.id, fc, threshold_of(fc, ind, reference), row["status"])
     if ind.predecessor:
         # The old series is shown beside the new one, never joined to it (a series break).
         try:
@@ -271,7 +379,14 @@ def _series_row(
             row["predecessor_history"] = {int(str(y)): num(v) for y, v in past.items()}
             row["predecessor_title"] = old.title
             row["predecessor_id"] = old.id
-    return row
+    return row, part
+
+
+#: A supporting goal without a self-assessment: what the reader is told, and what the analyst does.
+MISSING_ASSESSMENT_SV = (
+    "Självvärdering saknas för perioden. Den ansvariga förvaltningen behöver lämna en "
+    "självvärdering för målet (text, utvecklingens riktning och aktiviteter) innan rapporten tas fram igen."
+)
 
 
 def _supporting_goal(
@@ -282,10 +397,12 @@ def _supporting_goal(
     g["basis"] = None
     g["p_met"] = None
     if a is None:
-        g["reason"] = note or "Självvärdering saknas för målet."
+        g["reason"] = note or MISSING_ASSESSMENT_SV
+        g["reason_code"] = "assessment_missing"
         g["assessment"] = None
     else:
         g["reason"] = "Stödjande mål följs upp med självvärdering; ingen prognos görs."
+        g["reason_code"] = "supporting_goal"
         g["assessment"] = {
             "text": a.text,
             "direction": a.direction,
@@ -307,46 +424,75 @@ def _in_life(ind: Indicator, year: int) -> bool:
     )
 
 
+def _decisive_part(ind: Indicator, parts: dict[str, Part]) -> Part:
+    """The part the goal's rule counts: the total where the indicator has one; for an indicator
+    reported only for women and men, both must reach the target (the same draw for both)."""
+    if "T" in parts:
+        return parts["T"]
+    halves = [parts[g] for g in ("K", "M") if g in parts]
+    if not halves or any(h.met is None for h in halves):
+        return Part(ind.id, "not_assessable", None, {})
+
+    def both(u: np.ndarray) -> np.ndarray:
+        out = np.ones(u.shape, bool)
+        for h in halves:
+            assert h.met is not None
+            out &= h.met(u)
+        return out
+
+    statuses = {h.status for h in halves}
+    status = statuses.pop() if len(statuses) == 1 else "uncertain"
+    return Part(ind.id, status, both, halves[0].history, outcome=all(h.outcome for h in halves))
+
+
 def _steering_goal(ctx: _Context, goal: Goal, g: GoalEntry) -> GoalEntry:
-    """A steering goal: its indicators forecast and judged, rolled up into the goal's status."""
+    """A steering goal: its indicators forecast and judged; its verdict from joint draws of the
+    target indicators under the goal's declared rule. Every catalogue indicator gets a row."""
     signals: dict[str, Forecast] = {}
     # Signals first, so annual indicators can lean on their in-year proxy.
     ordered = sorted(goal.indicators, key=lambda i: 0 if i.role == "signal" else 1)
     rows_by_ind: dict[str, list[IndicatorRow]] = {}
+    parts: list[Part] = []
     for ind in ordered:
-        if not _in_life(ind, ctx.period.year):
-            continue
         rows: list[IndicatorRow] = []
+        by_gender: dict[str, Part] = {}
+        if not _in_life(ind, ctx.period.year):
+            rows_by_ind[ind.id] = [_placeholder_row(ctx, ind, "T", "outside_life")]
+            continue
         for gender in ind.genders:
             if ind.per_ort and ind.target.scope == "every_ort":
-                rows.extend(_per_ort_rows(ctx, ind, gender))
+                ort_rows, part = _per_ort_rows(ctx, ind, gender)
+                rows.extend(ort_rows)
             else:
-                rows.append(_series_row(ctx, ind, gender, signals))
+                row, part = _series_row(ctx, ind, gender, signals)
+                rows.append(row)
+            by_gender[gender] = part
         rows_by_ind[ind.id] = rows
-    per_indicator_p: list[float | None] = []
-    per_indicator_status: list[str] = []
-    bases: list[str] = []
+        if ind.role == "target":
+            parts.append(_decisive_part(ind, by_gender))
     for ind in goal.indicators:
-        rows = rows_by_ind.get(ind.id, [])
-        g["indicators"].extend(rows)
-        if ind.role != "target" or not rows:
-            continue
-        summary = [r for r in rows if r.get("summary_of_orter")] or [
-            r for r in rows if r["ort"] is None
-        ]
-        p_ind = _indicator_vote(summary)
-        per_indicator_p.append(p_ind)
-        per_indicator_status.append(
-            indicator_status(p_ind, ctx.cat.thresholds) if p_ind is not None else "not_assessable"
-        )
-        bases.extend(r["basis"] for r in summary if r["basis"])
-    status, p_goal = rollup(goal.rollup, per_indicator_p, per_indicator_status, ctx.cat.thresholds)
-    basis = "outcome" if bases and all(b == "outcome" for b in bases) else "forecast"
-    g["status"] = status
-    g["basis"] = basis
-    g["p_met"] = num(p_goal)
-    g["status_text"] = status_text(status, basis)
-    g["reason"] = _rollup_reason(goal, per_indicator_p)
+        g["indicators"].extend(rows_by_ind.get(ind.id, []))
+    verdict = goal_verdict(
+        goal.rollup, parts, ctx.cat.thresholds, seed=_seed(ctx, f"goal{goal.id}")
+    )
+    g["status"] = verdict.status
+    g["basis"] = verdict.basis
+    g["p_met"] = num(verdict.p_met)
+    g["status_text"] = status_text(verdict.status, verdict.basis)
+    g["reason_code"] = verdict.reason_code
+    g["rule_text"] = RULE_SV[goal.rollup]
+    g["share_met"] = verdict.share_met
+    g["share_met_text"] = (
+        f"{verdict.n_met} av {verdict.n_parts - verdict.n_not_assessable} indikatorer nådde målet"
+        if verdict.share_met is not None
+        else None
+    )
+    g["p_bounds"] = list(verdict.p_bounds) if verdict.p_bounds else None
+    g["parts"] = {
+        "total": verdict.n_parts, "met": verdict.n_met, "not_met": verdict.n_not_met,
+        "uncertain": verdict.n_uncertain, "not_assessable": verdict.n_not_assessable,
+    }  # fmt: skip
+    g["reason"] = goal_reason(goal.rollup, verdict)
     return g
 
 
@@ -383,23 +529,47 @@ def judge_goals(
     return out
 
 
-def _indicator_vote(rows: list[IndicatorRow]) -> float | None:
-    """One indicator's P in the goal's roll-up: women and men with equal weight where the indicator is
-    split (the total is shown but not counted again), else the total."""
-    by_gender = {r["gender"]: r["p_met"] for r in rows if r["p_met"] is not None}
-    if "K" in by_gender and "M" in by_gender:
-        return float(np.mean([by_gender["K"], by_gender["M"]]))
-    if "T" in by_gender:
-        return float(by_gender["T"])  # type: ignore[arg-type]
-    return float(np.mean(list(by_gender.values()))) if by_gender else None
+#: What a goal's declared rule requires, in the report's Swedish.
+RULE_SV = {
+    "all_met": "Målet uppfylls när alla målindikatorer når sina mål.",
+    "majority_met": "Målet uppfylls när fler än hälften av målindikatorerna når sina mål.",
+    "any_met": "Målet uppfylls när minst en målindikator når sitt mål.",
+}
 
 
-def _rollup_reason(goal: Goal, ps: list[float | None]) -> str:
-    """The sentence saying which roll-up rule the goal's status rests on, and on how many indicators."""
-    n = sum(p is not None for p in ps)
-    rule = {
-        "mean_p": "medelvärdet av målindikatorernas P(uppfyllt)",
-        "all_met": "sannolikheten att alla målindikatorer uppfylls",
-        "min_p": "den lägsta P(uppfyllt) bland målindikatorerna",
-    }[goal.rollup]
-    return f"Målets status bygger på {rule} ({n} av {len(ps)} målindikatorer med prognos)."
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def goal_reason(rule: str, v: GoalVerdict) -> str:
+    """The sentences behind a steering goal's verdict: the rule, the indicators' count per status,
+    and P (or its bounds where indicators cannot be assessed)."""
+    parts = [RULE_SV[rule]]
+    n = v.n_parts
+    if v.basis == "outcome":
+        assessed = n - v.n_not_assessable
+        parts.append(f"{v.n_met} av {assessed} målindikatorer nådde målet.")
+    else:
+        counts = [
+            _count(v.n_met, "bedöms nås", "bedöms nås") if v.n_met else "",
+            _count(v.n_not_met, "bedöms inte nås", "bedöms inte nås") if v.n_not_met else "",
+            _count(v.n_uncertain, "är osäker", "är osäkra") if v.n_uncertain else "",
+        ]
+        counts = [c for c in counts if c]
+        if counts:
+            parts.append(f"Av {n} målindikatorer {', '.join(counts)}.")
+    if v.n_not_assessable:
+        parts.append(
+            f"{v.n_not_assessable} av {n} målindikatorer kan inte bedömas"
+            + (
+                f"; sannolikheten att målet uppfylls ligger därför mellan {fmt_percent(v.p_bounds[0])} och {fmt_percent(v.p_bounds[1])}."
+                if v.p_bounds and v.basis != "outcome"
+                else "."
+            )
+        )
+    if v.p_met is not None and v.basis != "outcome":
+        parts.append(
+            f"Sannolikheten att målet uppfylls är {fmt_percent(v.p_met)}, beräknad ur gemensamma "
+            "dragningar av indikatorernas prognoser."
+        )
+    return " ".join(parts)

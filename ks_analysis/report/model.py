@@ -84,6 +84,10 @@ class IndicatorRow(TypedDict):
     p_met: float | None
     status: str
     status_text: str
+    #: Why an indicator cannot be assessed: a code (no_data, no_history, stale_history,
+    #: reference_year_unknown, no_reference, outside_life) and its Swedish reason; else None.
+    reason_code: str | None
+    reason: str | None
     basis: str | None
     method: str
     rung: Any
@@ -131,6 +135,13 @@ class GoalEntry(TypedDict):
     p_met: float | None
     reason: str
     status_text: str
+    #: Steering goals: the counts behind the verdict (see evaluate.status.GoalVerdict).
+    reason_code: NotRequired[str]
+    rule_text: NotRequired[str]
+    share_met: NotRequired[float | None]
+    share_met_text: NotRequired[str | None]
+    p_bounds: NotRequired[list[float] | None]
+    parts: NotRequired[dict[str, int]]
     assessment: NotRequired[Assessment | None]
     kommunkompassen: NotRequired[list[dict[str, Any]]]
     stands_out: NotRequired[list[StandOutFlag]]

@@ -24,6 +24,7 @@ from ks_analysis.swedish import (
     gender_sv,
     method_sv,
     status_count_sv,
+    status_counts_sv,
     status_text,
 )
 
@@ -50,9 +51,9 @@ def status_badge(status: str, text: str) -> str:
     return f'<span class="status {STATUS_CLASS.get(status, "")}"><span class="sym" aria-hidden="true">{STATUS_SYMBOL.get(status, "")}</span> {e(text)}</span>'
 
 
-def _badge(status: str, basis: str | None) -> str:
+def _badge(status: str, basis: str | None, indicator: bool = False) -> str:
     """A status badge with the status's own words (for the rules section)."""
-    return status_badge(status, status_text(status, basis))
+    return status_badge(status, status_text(status, basis, indicator=indicator))
 
 
 def _arrow(t: Trend | None) -> str:
@@ -74,21 +75,19 @@ def first_screen(rep: Report) -> str:
             "Siffrorna beskriver inte Vaggeryds kommun eller någon annan verklig kommun.</div>"
         )
     steering = [g for g in rep["goals"] if g["kind"] == "styrande"]
-    met_outcome = sum(g["status"] == "met" and g["basis"] == "outcome" for g in steering)
-    met_forecast = sum(g["status"] == "met" and g["basis"] != "outcome" for g in steering)
-    if met_outcome and not met_forecast:
-        lead = f"{met_outcome} av {len(steering)} styrande mål uppfyllda"
-    elif met_outcome:
-        lead = f"{met_outcome} av {len(steering)} styrande mål uppfyllda och {met_forecast} bedöms uppfyllas"
-    else:
-        lead = f"{met_forecast} av {len(steering)} styrande mål bedöms uppfyllas"
+    supporting = [g for g in rep["goals"] if g["kind"] != "styrande"]
+    lead = f"Av {len(steering)} styrande mål: {status_counts_sv(_status_counts(steering))}"
+    missing = sum(g.get("reason_code") == "assessment_missing" for g in supporting)
+    lead_support = f"{len(supporting)} stödjande mål följs upp med självvärdering" + (
+        f" ({missing} av dem saknar självvärdering för perioden)" if missing else ""
+    )
     p = rep["parameters"]
     return f"""
 <header class="report-head">
 <p class="kicker">{e(rep["municipality_name"])}s kommun · Kommunstyrelsens mål</p>
 <h1 id="top">Målrapport {e(rep["period_name"])}</h1>
 {demo}
-<p class="lead">{e(lead)}; {len(rep["goals"]) - len(steering)} stödjande mål följs upp med självvärdering.</p>
+<p class="lead">{e(lead)}. {e(lead_support)}.</p>
 <aside class="about" aria-labelledby="om-rapporten"><h2 id="om-rapporten">Om rapporten</h2>
 <ul>
 <li>Kommun: {e(rep["municipality_name"])} ({e(rep["municipality"])}). Period: {e(rep["period_name"])}.</li>
@@ -122,6 +121,18 @@ def extra_sections(rep: Report) -> list[tuple[str, str]]:
     return out
 
 
+def _status_counts(goals: list[GoalEntry]) -> list[tuple[str, str | None, int]]:
+    """(status, basis, n) per status in STATUS_ORDER. Outcomes and forecasts are different
+    statements, so they are counted apart; a status worded alike on both bases is counted once."""
+    out: list[tuple[str, str | None, int]] = []
+    for s in STATUS_ORDER:
+        apart = status_count_sv(s, "outcome") != status_count_sv(s, "forecast")
+        outcome = sum(g["status"] == s and g["basis"] == "outcome" and apart for g in goals)
+        other = sum(g["status"] == s for g in goals) - outcome
+        out += [(s, "outcome", outcome), (s, "forecast", other)]
+    return out
+
+
 def summary_table(rep: Report) -> str:
     """All goals by area, kind, status (symbol + text + colour) and P(met), with counts per status."""
     rows = []
@@ -130,20 +141,10 @@ def summary_table(rep: Report) -> str:
             f'<tr><td>{e(g["area"])}</td><td><a href="#mal-{g["id"]}">Mål {g["id"]}</a>. {e(g["title"])}</td>'
             f'<td>{e(g["kind"])}</td><td>{status_badge(g["status"], g["status_text"])}</td><td class="num">{fmt_percent(g["p_met"])}</td></tr>'
         )
-    parts = []
-    for s in STATUS_ORDER:
-        # Outcomes and forecasts are different statements, so they are counted apart.
-        # A status worded the same on both bases (kan inte bedömas) is counted once.
-        apart = status_count_sv(s, "outcome") != status_count_sv(s, "forecast")
-        outcome = sum(g["status"] == s and g["basis"] == "outcome" and apart for g in rep["goals"])
-        other = sum(g["status"] == s for g in rep["goals"]) - outcome
-        if outcome:
-            parts.append(f"{outcome} {status_count_sv(s, 'outcome')}")
-        if other:
-            parts.append(f"{other} {status_count_sv(s, 'forecast')}")
+    parts = status_counts_sv(_status_counts(rep["goals"]))
     return f"""
 <section aria-labelledby="sammanfattning"><h2 id="sammanfattning">Sammanfattning</h2>
-<p class="counts">Av {rep["summary"]["n_goals"]} mål: {e(", ".join(parts))}.</p>
+<p class="counts">Av {rep["summary"]["n_goals"]} mål: {e(parts)}.</p>
 <div class="table-wrap"><table class="summary"><caption>Målen per område, med status och sannolikhet att målet uppfylls (P)</caption>
 <thead><tr><th scope="col">Område</th><th scope="col">Mål</th><th scope="col">Typ</th><th scope="col">Status</th><th scope="col">P(uppfyllt)</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table></div></section>"""
@@ -176,6 +177,9 @@ def _indicator_table(g: GoalEntry) -> str:
             if r["known_periods"] and r["total_periods"] > 1 and r["basis"] != "outcome":
                 fc_cell += f'<br><span class="muted">{r["known_periods"]} av {r["total_periods"]} perioder kända</span>'
             fc_cell += _flag_notes(r)
+        if r.get("reason"):
+            why = f'<span class="muted">{e(r["reason"])}</span>'
+            fc_cell = why if r["basis"] is None else f"{fc_cell}<br>{why}"
         last = (
             f"{fmt_number(r['last_value'], r['unit'])} ({r['last_year']})"
             if r["last_value"] is not None
@@ -202,7 +206,6 @@ def _indicator_table(g: GoalEntry) -> str:
 
 #: Forecast flags a reader must see, in words.
 FLAG_SV = {
-    "reference_year_unknown": "Föregående års utfall är ännu inte publicerat, så förändringen kan inte bedömas.",
     "wide_interval": "Mycket osäker prognos: intervallet är brett.",
     "few_calibration_errors": "Få historiska prognosfel att kalibrera mot; intervallet är försiktigt vidgat.",
     "stale_history": "Senaste kända värde är gammalt.",
@@ -211,6 +214,11 @@ FLAG_SV = {
 
 def _flag_notes(r: IndicatorRow) -> str:
     notes = [FLAG_SV[f] for f in r.get("flags", []) if f in FLAG_SV]
+    notes += [
+        f"Senaste kända värde, från {f.removeprefix('latest_of_')}; det gäller tills nästa mätning."
+        for f in r.get("flags", [])
+        if f.startswith("latest_of_")
+    ]
     return "".join(f'<br><span class="muted">{e(n)}</span>' for n in notes)
 
 
@@ -307,11 +315,11 @@ def rules_section(rep: Report) -> str:
     return f"""
 <section aria-labelledby="regler"><h2 id="regler">Så bedöms målen</h2>
 <ul>
-<li><strong>Indikator:</strong> för varje indikator beräknas sannolikheten P att målet nås, ur prognosens fördelning för helårets utfall. {_badge("met", "forecast")} om P är minst {met}&nbsp;%, {_badge("not_met", "forecast")} om P är högst {not_met}&nbsp;%, annars {_badge("partly_met", "forecast")}.</li>
-<li><strong>Mål "öka"/"minska":</strong> jämförs med föregående års utfall; en tolerans anges i målkatalogen där den finns. <strong>"Minst"/"högst":</strong> jämförs med målvärdet. Indikatorer per ort med mål på varje ort räknas som uppfyllda bara om alla orter når målet.</li>
-<li><strong>Mål:</strong> de indikatorer som är målindikatorer vägs samman enligt målets regel (oftast medelvärdet av deras P, en röst per indikator; för en indikator som redovisas för kvinnor och män vägs kvinnors och mäns P ihop med lika vikt och totalen räknas inte en gång till). En målindikator som inte kan bedömas ingår inte; avsnittet för målet anger hur många som har prognos. Signaler under året och sammanhangsindikatorer redovisas men ingår inte.</li>
-<li><strong>Utfall och prognos:</strong> när hela årets data är publicerad redovisas utfall ({_badge("met", "outcome")} / {_badge("partly_met", "outcome")} / {_badge("not_met", "outcome")}); annars prognos.</li>
-<li>{_badge("not_assessable", None)} betyder att data saknas eller är för få. {_badge("no_forecast", None)}: enligt beslutet följs de stödjande målen bara upp med självvärdering.</li>
+<li><strong>Indikator:</strong> för varje indikator beräknas sannolikheten P att indikatorns mål nås, ur prognosens fördelning för helårets utfall. {_badge("met", "forecast", True)} om P är minst {met}&nbsp;%, {_badge("not_met", "forecast", True)} om P är högst {not_met}&nbsp;%, annars {_badge("uncertain", "forecast", True)}. När hela årets utfall är känt: {_badge("met", "outcome", True)} eller {_badge("not_met", "outcome", True)}. En indikator kan inte nås "delvis".</li>
+<li><strong>Mål "öka"/"minska":</strong> jämförs med föregående års utfall; en tolerans anges i målkatalogen där den finns. <strong>"Minst"/"högst":</strong> jämförs med målvärdet. Indikatorer per ort med mål på varje ort räknas som uppfyllda bara om alla orter når målet. För en indikator som redovisas för kvinnor och män räknas totalen; kvinnors och mäns värden redovisas bredvid.</li>
+<li><strong>Mål:</strong> varje styrande mål har en regel i målkatalogen, oftast att alla målindikatorer ska nå sina mål. Målets P är sannolikheten att regeln håller. Den beräknas ur 5&nbsp;000 gemensamma dragningar ur indikatorernas prognosfördelningar, där indikatorer som brukar röra sig tillsammans dras tillsammans: korrelationen skattas ur kommunens egna förändringar år för år och dras mot noll när historiken är kort. Orter dras oberoende av varandra. {_badge("met", "forecast")} om P är minst {met}&nbsp;%; {_badge("partly_met", "forecast")} om regeln inte säkert håller men några målindikatorer säkert nås och andra säkert inte nås; {_badge("not_met", "forecast")} om P är högst {not_met}&nbsp;%; annars {_badge("uncertain", "forecast")}: underlaget avgör inte.</li>
+<li><strong>Utfall och prognos:</strong> när hela årets data är publicerad redovisas utfall ({_badge("met", "outcome")} / {_badge("partly_met", "outcome")} / {_badge("not_met", "outcome")}); P är då 100&nbsp;% eller 0&nbsp;%, och andelen indikatorer som nådde målet anges för sig. Annars redovisas prognos.</li>
+<li>{_badge("not_assessable", None)} betyder att data saknas, är för få eller att föregående års utfall ännu inte var publicerat; skälet anges vid indikatorn. En målindikator som inte kan bedömas räknas både som nådd och som inte nådd: avgör den inte målet, kan målet inte bedömas. {_badge("no_forecast", None)}: enligt beslutet följs de stödjande målen bara upp med självvärdering.</li>
 </ul></section>"""
 
 

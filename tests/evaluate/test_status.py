@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ks_analysis.evaluate.status import indicator_status, p_met, rollup
+from ks_analysis.evaluate.status import (
+    Part,
+    goal_verdict,
+    indicator_status,
+    p_met,
+    part_from_forecast,
+)
 from ks_analysis.forecast.engine import Forecast
 from ks_analysis.goals.catalogue import Indicator, Target
 
@@ -65,42 +71,111 @@ def test_outcome_gives_zero_or_one() -> None:
 
 
 def test_status_thresholds() -> None:
-    """Probabilities map to met (from 0.75), partly_met, not_met (from 0.25 down) and None to not_assessable."""
+    """Probabilities map to met (from 0.75), uncertain, not_met (from 0.25 down); None to not_assessable.
+    An indicator is never 'partly' met."""
     assert indicator_status(0.8, TH) == "met"
     assert indicator_status(0.75, TH) == "met"
-    assert indicator_status(0.5, TH) == "partly_met"
+    assert indicator_status(0.5, TH) == "uncertain"
+    assert indicator_status(0.74, TH) == "uncertain"
     assert indicator_status(0.25, TH) == "not_met"
     assert indicator_status(None, TH) == "not_assessable"
 
 
-def test_rollup_rules() -> None:
-    """Roll-ups: mean_p averages, min_p takes the worst, all_met multiplies; all unassessable gives none, an unknown rule is a ValueError."""
-    assert rollup("mean_p", [0.9, 0.7], ["met", "partly_met"], TH) == ("met", pytest.approx(0.8))
-    assert rollup("min_p", [0.9, 0.2], ["met", "not_met"], TH)[0] == "not_met"
-    status, p = rollup("all_met", [0.9, 0.9], ["met", "met"], TH)
-    assert status == "met" and p == pytest.approx(0.81)
-    assert rollup("mean_p", [None], ["not_assessable"], TH) == ("not_assessable", None)
+def _part(name: str, p: float, hist: dict[int, float] | None = None) -> Part:
+    """A part met in a share p of the quantiles (met when u < p): P(met) = p exactly."""
+    status = indicator_status(p, TH)
+    return Part(name, status, lambda u: u < p, hist or {})
+
+
+def _outcome_part(name: str, hit: bool) -> Part:
+    return Part(
+        name, "met" if hit else "not_met", lambda u: np.full(u.shape, hit), {}, outcome=True
+    )
+
+
+def test_goal_p_is_the_probability_of_the_rule_from_joint_draws() -> None:
+    """Two independent parts with P 0.9: all_met is 0.81, any_met 0.99, majority (both of 2) 0.81."""
+    parts = [_part("a", 0.9), _part("b", 0.9)]
+    v = goal_verdict("all_met", parts, TH, seed=1)
+    assert v.p_met == pytest.approx(0.81, abs=0.02) and v.status == "met"
+    assert goal_verdict("any_met", parts, TH, seed=1).p_met == pytest.approx(0.99, abs=0.01)
+    assert goal_verdict("majority_met", parts, TH, seed=1).p_met == pytest.approx(0.81, abs=0.02)
+
+
+def test_correlated_parts_are_drawn_together() -> None:
+    """Parts whose yearly changes moved together are drawn together: P(all met) rises toward the
+    smaller P (0.8) from the independent product (0.64)."""
+    rng = np.random.default_rng(3)
+    steps = rng.normal(0, 1, 30)
+    h1 = {2000 + i: float(x) for i, x in enumerate(np.cumsum(steps))}
+    h2 = {2000 + i: float(x) for i, x in enumerate(np.cumsum(steps + rng.normal(0, 0.05, 30)))}
+    indep = goal_verdict("all_met", [_part("a", 0.8), _part("b", 0.8)], TH, seed=2).p_met
+    joint = goal_verdict("all_met", [_part("a", 0.8, h1), _part("b", 0.8, h2)], TH, seed=2).p_met
+    assert indep == pytest.approx(0.64, abs=0.02)
+    assert joint is not None and joint > 0.72
+
+
+def test_partly_met_needs_confident_parts_on_both_sides() -> None:
+    """2 parts likely met and 1 likely not: partly met; three coin flips: uncertain; one likely
+    not met and nothing met: not met."""
+    v = goal_verdict("all_met", [_part("a", 0.95), _part("b", 0.9), _part("c", 0.1)], TH, seed=1)
+    assert v.status == "partly_met" and v.p_met is not None and v.p_met < 0.25
+    v = goal_verdict("all_met", [_part("a", 0.5), _part("b", 0.5), _part("c", 0.5)], TH, seed=1)
+    assert v.status == "not_met"  # P(all three) = 0.125: the rule fails though no part is sure
+    assert goal_verdict("all_met", [_part("a", 0.6)], TH, seed=1).status == "uncertain"
+    assert goal_verdict("all_met", [_part("a", 0.1)], TH, seed=1).status == "not_met"
+
+
+def test_outcome_goal_has_p_zero_or_one_and_a_share() -> None:
+    """At outcome basis P is 1 or 0; 2 of 3 met under all_met is 'delvis uppfyllt' with share 2/3."""
+    v = goal_verdict(
+        "all_met",
+        [_outcome_part("a", True), _outcome_part("b", True), _outcome_part("c", False)],
+        TH,
+    )
+    assert (v.basis, v.status, v.p_met, v.share_met) == (
+        "outcome",
+        "partly_met",
+        0.0,
+        pytest.approx(2 / 3),
+    )
+    v = goal_verdict(
+        "majority_met",
+        [_outcome_part("a", True), _outcome_part("b", True), _outcome_part("c", False)],
+        TH,
+    )
+    assert (v.status, v.p_met) == ("met", 1.0)
+
+
+def test_unassessable_parts_count_both_ways() -> None:
+    """A part without data counts as met and as not met: if that decides, the goal cannot be
+    assessed (with bounds); if the known parts already fail the rule, the goal is not met."""
+    missing = Part("x", "not_assessable", None, {})
+    v = goal_verdict("all_met", [_part("a", 0.9), missing], TH, seed=1)
+    assert v.status == "not_assessable" and v.p_met is None
+    assert (
+        v.p_bounds is not None
+        and v.p_bounds[0] == 0.0
+        and v.p_bounds[1] == pytest.approx(0.9, abs=0.02)
+    )
+    v = goal_verdict("all_met", [_part("a", 0.05), missing], TH, seed=1)
+    assert v.status == "not_met" and v.p_met is not None and v.p_met <= 0.25
+    v = goal_verdict("any_met", [_part("a", 0.95), missing], TH, seed=1)
+    assert v.status == "met" and v.p_met == pytest.approx(0.95, abs=0.02)
+    assert goal_verdict("all_met", [missing], TH).status == "not_assessable"
     with pytest.raises(ValueError, match="unknown roll-up rule"):
-        rollup("max", [0.5], ["partly_met"], TH)
+        goal_verdict("mean_p", [_part("a", 0.5)], TH)
 
 
-def test_rollup_with_an_unassessable_target_indicator() -> None:
-    """all_met / min_p: a target indicator without P may be the one that fails, so the goal is at
-    best partly met; mean_p keeps the mean of the known ones; none known: not assessable."""
-    status, p = rollup("all_met", [0.95, None], ["met", "not_assessable"], TH)
-    assert status == "partly_met" and p == pytest.approx(0.95)
-    status, p = rollup("min_p", [0.9, None], ["met", "not_assessable"], TH)
-    assert status == "partly_met" and p == pytest.approx(0.9)
-    assert rollup("all_met", [0.1, None], ["not_met", "not_assessable"], TH)[0] == "not_met"
-    assert rollup("min_p", [0.1, None], ["not_met", "not_assessable"], TH)[0] == "not_met"
-    assert rollup("mean_p", [0.9, None], ["met", "not_assessable"], TH) == (
-        "met",
-        pytest.approx(0.9),
-    )
-    assert rollup("all_met", [None, None], ["not_assessable", "not_assessable"], TH) == (
-        "not_assessable",
-        None,
-    )
+def test_part_from_forecast_reproduces_p_met() -> None:
+    """A forecast's part, drawn at uniform quantiles, is met as often as p_met says."""
+    s = np.random.default_rng(0).normal(9.5, 0.5, 4000)
+    fc = _fc(9.5, s)
+    ind = _ind("decrease", "lower_is_better")
+    part = part_from_forecast("X", fc, (10.0, "<"), "met")
+    assert part.met is not None
+    u = np.random.default_rng(1).random(20000)
+    assert part.met(u).mean() == pytest.approx(p_met(fc, ind), abs=0.015)
 
 
 def test_change_target_needs_year_minus_one() -> None:

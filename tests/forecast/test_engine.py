@@ -575,3 +575,60 @@ def test_cutoff_kind_follows_the_report_cutoffs() -> None:
     assert cutoff_kind(dt.date(2019, 9, 1)) == "Y"
     with pytest.raises(PeriodError, match="T1, T2, Y"):
         cutoff_of(2019, "T3")
+
+
+def test_possible_range_respects_known_months_and_scales() -> None:
+    """Seven known months of a yearly mean force its lower bound; a sum cannot fall below its
+    year to date; a share or an index that has always been 0-100 stays there."""
+    from ks_analysis.forecast.engine import possible_range
+
+    hist = np.full((3, 12), 300.0)
+    cur = np.r_[np.full(7, 360.0), np.full(5, np.nan)]
+    lo, hi = possible_range(hist, cur, "mean", is_count=True, unit="antal")
+    assert lo == pytest.approx(7 * 360 / 12) and hi == np.inf
+    lo, _ = possible_range(hist, cur, "sum", is_count=True, unit="antal")
+    assert lo == pytest.approx(7 * 360)
+    share = np.r_[np.full(7, 90.0), np.full(5, np.nan)]
+    lo, hi = possible_range(np.full((3, 12), 80.0), share, "mean", is_count=False, unit="%")
+    assert (lo, hi) == (pytest.approx(630 / 12), pytest.approx((630 + 500) / 12))
+    assert possible_range(
+        np.array([[55.0]]), np.array([np.nan]), "point", is_count=False, unit="index"
+    ) == (0.0, 100.0)
+    # a series that has been negative has no lower bound
+    assert (
+        possible_range(np.array([[-1.0]]), np.array([np.nan]), "point", is_count=False, unit="%")[0]
+        == -np.inf
+    )
+
+
+def test_intervals_never_leave_the_possible_range() -> None:
+    """A wide error pool around a monthly mean with seven known months: every draw, and so every
+    printed bound, is at least what the known months force, and the draws are truncated (moved
+    inside), not piled up on the bound."""
+    from ks_analysis.forecast.engine import forecast_from_matrix
+
+    rng = np.random.default_rng(0)
+    hist = rng.normal(300, 120, (8, 12)).clip(0)
+    cur = np.r_[np.full(7, 360.0), np.full(5, np.nan)]
+    res = forecast_from_matrix(hist, cur, aggregation="mean", frequency="M", cutoff=dt.date(2022, 8, 31), is_count=True, unit="antal")  # fmt: skip
+    floor = 7 * 360 / 12
+    assert res.samples is not None and res.samples.min() >= floor - 1e-9
+    assert res.lo95 is not None and res.lo95 >= floor - 1e-9
+    assert np.mean(np.isclose(res.samples, floor)) < 0.01  # no point mass on the bound
+
+
+def test_latest_known_indicator_is_the_latest_election_as_outcome() -> None:
+    """Between elections, turnout is the latest election's result, an outcome compared with the
+    election before it (no forecast of a year without an election)."""
+    rows = [
+        {"municipality": "0665", "indicator": "N05401", "gender": "T", "frequency": "Y", "period": str(y), "period_end": pd.Timestamp(y, 12, 31),
+         "value": v, "unit": "%", "source": "t", "source_file": "t.csv", "source_row": y, "published": pd.Timestamp(y, 12, 31)}
+        for y, v in ((2010, 82.0), (2014, 84.7), (2018, 86.1))
+    ]  # fmt: skip
+    ind = Indicator("N05401", "t", "%", "Y", "point", "higher_is_better", "context", Target("increase"), latest_known=True)  # fmt: skip
+    fc = forecast_indicator(pd.DataFrame(rows), municipality="0665", indicator=ind, gender="T", year=2019, cutoff=dt.date(2019, 8, 31), as_of=dt.date(2019, 8, 31))  # fmt: skip
+    assert (fc.basis, fc.point, fc.last_year, fc.last_value) == ("outcome", 86.1, 2014, 84.7)
+    assert "latest_of_2018" in fc.flags and fc.lo80 == fc.hi80 == 86.1
+    from ks_analysis.evaluate.status import p_met
+
+    assert p_met(fc, ind) == 1.0

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from ks_analysis.cli import main
 from ks_analysis.errors import ParameterError
+from ks_analysis.evaluate.status import Part
+from ks_analysis.goals.catalogue import Indicator, Target
 from ks_analysis.params import report_params
 from ks_analysis.paths import DEMO_DIR
 from ks_analysis.report.build import build_report, load_report_inputs
-from ks_analysis.report.goals import _indicator_vote
+from ks_analysis.report.goals import _decisive_part
 from ks_analysis.report.model import Report
 from ks_analysis.report.sections import first_screen, summary_table
+from ks_analysis.swedish import status_count_sv
 
 
 def _report(period: str, **params: Any) -> Report:
@@ -43,8 +47,9 @@ def test_outcomes_and_forecasts_are_counted_apart(helar_later_vintage: Report) -
     outcome_met = sum(g["status"] == "met" and g["basis"] == "outcome" for g in rep["goals"])
     assert outcome_met >= 1, "with 2019 published, some goals have outcomes"
     text = summary_table(rep)
-    assert f"{outcome_met} uppfyllda" in text
-    assert "uppfyllda" in first_screen(rep)
+    words = status_count_sv("met", "outcome", outcome_met)
+    assert f"{outcome_met} {words}" in text
+    assert f"{outcome_met} {words}" in first_screen(rep)
 
 
 def test_as_of_before_the_cutoff_is_refused() -> None:
@@ -72,16 +77,19 @@ def test_another_kommun_gets_its_own_peers_and_no_borrowed_assessments() -> None
             assert "kommunkompassen" not in g
 
 
-def test_one_vote_per_indicator_women_and_men_weigh_equally() -> None:
-    """An indicator votes once: with women and men the total is left out and each weighs half; alone the total counts."""
-    rows = [
-        {"gender": "T", "p_met": 1.0},
-        {"gender": "K", "p_met": 1.0},
-        {"gender": "M", "p_met": 0.0},
-    ]
-    assert _indicator_vote(rows) == 0.5
-    assert _indicator_vote([{"gender": "T", "p_met": 0.8}]) == 0.8
-    assert _indicator_vote([{"gender": "T", "p_met": None}]) is None
+def test_the_total_decides_and_women_and_men_alone_must_both_reach() -> None:
+    """An indicator counts once in its goal's rule: its total where it has one; reported only for
+    women and men, it is met in a draw only when both are."""
+    ind = Indicator("X", "t", "%", "Y", "point", "higher_is_better", "target", Target("increase"))
+    always = Part("X", "met", lambda u: np.ones(u.shape, bool), {})
+    never = Part("X", "not_met", lambda u: np.zeros(u.shape, bool), {})
+    u = np.linspace(0, 1, 11)
+    total = _decisive_part(ind, {"T": always, "K": never, "M": never})
+    assert total.met is not None and total.met(u).all()
+    halves = _decisive_part(ind, {"K": always, "M": never})
+    assert halves.met is not None and not halves.met(u).any()
+    both = _decisive_part(ind, {"K": always, "M": always})
+    assert both.met is not None and both.met(u).all() and both.status == "met"
 
 
 def test_build_report_is_pure_no_file_is_read_once_inputs_are_loaded(

@@ -1,0 +1,86 @@
+"""The status contract of report.json, checked: what scripts reading the report may rely on.
+
+:func:`contract_violations` lists every breach of the contract in ``docs/outputs.md`` (an empty
+list means the report keeps it). The tests call it on every period kind, basis and status; a
+script can call it on any report.json it reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ks_analysis.evaluate.status import GOAL_STATUSES, INDICATOR_STATUSES
+
+__all__ = ["contract_violations"]
+
+
+def _goal_violations(g: Mapping[str, Any], met_t: float, not_t: float) -> list[str]:
+    where = f"goal {g['id']}"
+    status, p, basis = g["status"], g["p_met"], g["basis"]
+    out: list[str] = []
+    if status not in GOAL_STATUSES:
+        out.append(f"{where}: status {status!r} is not one of {GOAL_STATUSES}")
+    if status in ("not_assessable", "no_forecast") and p is not None:
+        out.append(f"{where}: {status} with p_met {p}")
+    if basis == "outcome" and p is not None and p not in (0.0, 1.0):
+        out.append(f"{where}: outcome basis with p_met {p} (must be 0 or 1)")
+    if p is not None:
+        if status == "met" and p < met_t:
+            out.append(f"{where}: met with p_met {p} < {met_t}")
+        if status in ("not_met", "uncertain", "partly_met") and p >= met_t:
+            out.append(f"{where}: {status} with p_met {p} >= {met_t}")
+        if status == "not_met" and p > not_t:
+            out.append(f"{where}: not_met with p_met {p} > {not_t}")
+        if status == "uncertain" and p <= not_t:
+            out.append(f"{where}: uncertain with p_met {p} <= {not_t}")
+    elif status in ("met", "not_met", "uncertain"):
+        out.append(f"{where}: {status} without p_met")
+    return out
+
+
+def _indicator_violations(
+    where: str, r: Mapping[str, Any], met_t: float, not_t: float
+) -> list[str]:
+    out: list[str] = []
+    status, p = r["status"], r["p_met"]
+    if status not in INDICATOR_STATUSES:
+        out.append(f"{where}: indicator status {status!r} is not one of {INDICATOR_STATUSES}")
+    if status == "not_assessable" and not r.get("reason"):
+        out.append(f"{where}: not_assessable without a reason")
+    if p is not None and (
+        (status == "met" and p < met_t)
+        or (status == "not_met" and p > not_t)
+        or (status == "uncertain" and not not_t < p < met_t)
+    ):
+        out.append(f"{where}: status {status} does not match p_met {p}")
+    if r.get("basis") == "outcome" and status == "uncertain":
+        out.append(f"{where}: an outcome is met or not met, never uncertain")
+    lo, hi, point = r.get("lo95"), r.get("hi95"), r.get("forecast")
+    if lo is not None and hi is not None and point is not None and not lo <= point <= hi:
+        out.append(f"{where}: forecast {point} outside its 95 % interval [{lo}, {hi}]")
+    return out
+
+
+def contract_violations(
+    rep: Mapping[str, Any], catalogue_ids: Mapping[int, list[str]]
+) -> list[str]:
+    """Every breach of the status contract in ``rep`` (a report.json as a mapping).
+
+    ``catalogue_ids`` maps each steering goal id to its catalogue indicator ids: every one of them
+    must appear in the goal's indicators (nothing vanishes).
+    """
+    th = rep["catalogue"]["thresholds"]
+    met_t, not_t = float(th["met"]), float(th["not_met"])
+    out: list[str] = []
+    for g in rep["goals"]:
+        out += _goal_violations(g, met_t, not_t)
+        shown = {r["base_indicator"] for r in g["indicators"]}
+        for ind_id in catalogue_ids.get(g["id"], []):
+            if ind_id not in shown:
+                out.append(f"goal {g['id']}: catalogue indicator {ind_id} is missing")
+        for r in g["indicators"]:
+            out += _indicator_violations(
+                f"goal {g['id']} {r['indicator']} {r['gender']}", r, met_t, not_t
+            )
+    return out
