@@ -35,7 +35,12 @@ TIDY_COLUMNS = [
     "source_file",
     "source_row",
     "published",
+    "published_basis",
 ]
+
+#: Where a row's ``published`` date comes from: the source itself (a date in the file, or a
+#: vintage date the manifest states), or a publication-lag rule (computed, not known).
+PUBLISHED_BASES = ["source", "rule"]
 
 #: One observation per key.
 KEY = ["municipality", "indicator", "gender", "period"]
@@ -90,6 +95,7 @@ class TidyIndicators(pa.DataFrameModel):
     source_file: Series[str]
     source_row: Series[int] = pa.Field(ge=1)
     published: Series[pd.Timestamp]
+    published_basis: Series[str] = pa.Field(isin=PUBLISHED_BASES)
 
     class Config:
         strict = True

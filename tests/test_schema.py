@@ -32,6 +32,7 @@ def _tidy(rows: list[dict[str, object]]) -> pd.DataFrame:
     )
     frame["period_end"] = pd.Timestamp("2022-12-31")
     frame["published"] = pd.Timestamp("2023-03-01")
+    frame["published_basis"] = "rule"
     return frame[TIDY_COLUMNS].astype(
         {
             c: "str"

@@ -27,7 +27,7 @@ from ks_analysis.clean.duplicates import settle_duplicates
 from ks_analysis.clean.places import AGGREGATE_NAMES, _resolve_names
 from ks_analysis.ingest.frame import as_category
 from ks_analysis.ingest.manifest import SourceSpec
-from ks_analysis.schema import TIDY_COLUMNS, validate_tidy
+from ks_analysis.schema import PUBLISHED_BASES, TIDY_COLUMNS, validate_tidy
 
 __all__ = ["clean_indicators", "MISSING_MARKERS", "AGGREGATE_NAMES", "period_end"]
 
@@ -154,11 +154,11 @@ def clean_indicators(
     values, missing = parse_values(rows, specs)
     check_bounds(rows, values)
     drop_election_copies(rows, specs, missing)
-    pend, published = date_rows(rows, specs)
+    pend, published, by_rule = date_rows(rows, specs)
     drop_published_after(rows, published, missing, as_of)
     rows.status[rows.free & missing] = MISSING
     take = settle_duplicates(rows, values, published, specs)
-    tidy = _tidy_frame(df, take, pend, published, values)
+    tidy = _tidy_frame(df, take, pend, published, values, by_rule)
     rejected, rej_pos, rej_reason = rows.rejected_frame()
     spec_col = df["spec"].cat
     inputs = _count_inputs(
@@ -371,12 +371,14 @@ def drop_election_copies(
             )
 
 
-def date_rows(rows: RowLedger, specs: dict[str, SourceSpec]) -> tuple[np.ndarray, np.ndarray]:
-    """Rule 7: (period end, publication date) per row as datetime64[s] arrays.
+def date_rows(
+    rows: RowLedger, specs: dict[str, SourceSpec]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rule 7: (period end, publication date, dated by a lag rule) per row, as arrays.
 
-    A row the reader gave no date gets its entry's fixed date, or period end plus the entry's
-    publication lag for its indicator (NaT when there is no rule). Arrays, not frame columns:
-    setting a column copies.
+    A row the reader gave no date gets its entry's fixed date (a vintage the manifest states:
+    basis ``source``), or period end plus the entry's publication lag for its indicator (basis
+    ``rule``; NaT when there is no rule). Arrays, not frame columns: setting a column copies.
     """
     df = rows.df
     per = df["period"]
@@ -388,10 +390,11 @@ def date_rows(rows: RowLedger, specs: dict[str, SourceSpec]) -> tuple[np.ndarray
     ).to_numpy(dtype="datetime64[s]")
     published = pd.to_datetime(df["published"], errors="coerce").to_numpy(dtype="datetime64[s]")
     undated = np.isnat(published)
+    by_rule = np.zeros(len(df), dtype=bool)
     if undated.any():
         published = published.copy()
-        _date_by_rule(df, specs, pend, published, undated)
-    return pend, published
+        by_rule = _date_by_rule(df, specs, pend, published, undated)
+    return pend, published, by_rule
 
 
 def _date_by_rule(
@@ -400,8 +403,10 @@ def _date_by_rule(
     pend: np.ndarray,
     published: np.ndarray,
     undated: np.ndarray,
-) -> None:
-    """Fill ``published`` (in place) of the ``undated`` rows from their entry's fixed date or lag rule."""
+) -> np.ndarray:
+    """Fill ``published`` (in place) of the ``undated`` rows from their entry's fixed date or lag
+    rule; returns which rows a lag rule dated."""
+    by_rule = np.zeros(len(df), dtype=bool)
     spec_codes, spec_names = _spec_codes(df)
     ind = df["indicator"]
     ind_codes = ind.cat.codes.to_numpy()
@@ -417,6 +422,7 @@ def _date_by_rule(
         if spec.fixed_date is not None:
             published[at] = np.datetime64(spec.fixed_date, "s")
             continue
+        by_rule[at] = True
         # The lag rule per indicator, looked up once per distinct indicator (NaT: no rule).
         codes_at = ind_codes[at]
         lag_of_code = np.full(len(ind_names), np.timedelta64("NaT"), dtype="timedelta64[s]")
@@ -428,6 +434,7 @@ def _date_by_rule(
             if lag is not None:
                 lag_of_code[c] = np.timedelta64(int(lag) * 86400, "s")
         published[at] = pend[at] + lag_of_code[codes_at]
+    return by_rule
 
 
 def drop_published_after(
@@ -447,7 +454,12 @@ def drop_published_after(
 
 
 def _tidy_frame(
-    df: pd.DataFrame, take: np.ndarray, pend: np.ndarray, published: np.ndarray, values: np.ndarray
+    df: pd.DataFrame,
+    take: np.ndarray,
+    pend: np.ndarray,
+    published: np.ndarray,
+    values: np.ndarray,
+    by_rule: np.ndarray,
 ) -> pd.DataFrame:
     """The tidy table of rows ``take`` of the working frame, checked against the schema."""
     # Columns are set one by one: a dict constructor would copy same-typed columns into one block.
@@ -459,6 +471,10 @@ def _tidy_frame(
             tidy[col] = pd.Series(_take_ns(published, take), copy=False)
         elif col == "value":
             tidy[col] = pd.Series(values[take], copy=False)
+        elif col == "published_basis":
+            tidy[col] = pd.Series(
+                np.asarray(PUBLISHED_BASES, dtype=object)[by_rule[take].astype(int)], dtype="str"
+            )
         elif col == "source_row":
             tidy[col] = pd.Series(df[col].to_numpy().astype("int64", copy=False)[take], copy=False)
         else:

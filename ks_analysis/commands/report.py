@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -14,13 +15,24 @@ from ks_analysis.params import ReportParams, report_params
 from ks_analysis.paths import DEMO_DIR, REPORTS_DIR, refuse_raw_output
 from ks_analysis.periods import Period, current_period, parse_period, periods_of_year
 from ks_analysis.publish.report import publish_report
+from ks_analysis.report.staleness import EXIT_STALE, stale_reason
 
 log = logging.getLogger(__name__)
 
 
 def add_parser(sub: Any) -> None:
     """Register ``ks-analysis report``."""
-    p = sub.add_parser("report", help="render the goal report of a period (HTML + report.json)")
+    p = sub.add_parser(
+        "report",
+        help="render the goal report of a period (HTML + report.json)",
+        description=(
+            "Render the goal report of one or more periods. Exit codes: 0 written; 2 bad input "
+            "(nothing written); 1 failed run (the last good report is kept); 3 written but stale: "
+            "no steering goal has data published since the previous report's cutoff, or more than "
+            "half of the steering goals cannot be assessed (one warning line is printed, also "
+            "with -q, so that cron mail and systemd show it)."
+        ),
+    )
     p.add_argument(
         "--period",
         action="append",
@@ -97,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     """Publish the report of every requested period; print each rapport.html path."""
     all_params = params_of(args)
     refuse_raw_output(args.out, "--out")
+    stale = False
     for i, params in enumerate(all_params, start=1):
         per, code = params.period, params.municipality
         log.info("[%d/%d] report %s for %s", i, len(all_params), per.id, code)
@@ -111,4 +124,10 @@ def run(args: argparse.Namespace) -> int:
         )
         print(result.html)
         sys.stdout.flush()
-    return 0
+        why = stale_reason(json.loads(result.json.read_text(encoding="utf-8")), per)
+        if why:
+            stale = True
+            print(
+                f"ks-analysis: warning: report {per.id} for {code} is stale: {why}", file=sys.stderr
+            )
+    return EXIT_STALE if stale else 0

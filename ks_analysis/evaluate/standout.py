@@ -157,11 +157,27 @@ def _fmt(x: float, unit: str = "") -> str:
     return f"{s}\u00a0{unit}" if unit in ("%",) else s
 
 
-def _direction_word(code: str, higher_is_better: bool | None) -> str:
-    if higher_is_better is None or code not in ("peer_high", "peer_low"):
-        return ""
-    better = (code == "peer_high") == higher_is_better
-    return " (bättre)" if better else " (sämre)"
+def _better(up: bool, higher_is_better: bool | None) -> bool | None:
+    """Whether a deviation upward (``up``) or downward is better in the goal's direction."""
+    return None if higher_is_better is None else up == higher_is_better
+
+
+def _direction_word(better: bool | None) -> str:
+    return "" if better is None else " (bättre)" if better else " (sämre)"
+
+
+def _log_shift(arr: np.ndarray, value: float) -> float | None:
+    """The shift c of the log scale log(x + c) for non-negative data (None for data with negatives).
+
+    Rates per inhabitant are skewed: a kommun at an eighth of its peers can sit inside a linear
+    median ± k·MAD band that reaches below zero. Where the linear band does, the band is taken on
+    log(x + c), with c a tenth of the peers' median (so that zeros are defined): it is then about
+    ratios and stays positive.
+    """
+    if value < 0 or bool(np.any(arr < 0)):
+        return None
+    med = float(np.median(arr))
+    return 0.1 * med if med > 0 else None
 
 
 #: The columns of the flags table, in order.
@@ -169,7 +185,7 @@ def _direction_word(code: str, higher_is_better: bool | None) -> str:
 _FLAG_COLUMNS = [
     "indicator", "title", "gender", "year", "value", "unit", "peer_median", "peer_n", "band_lo",
     "band_hi", "reference", "code", "reason", "strength", "n_peers_above", "n_peers_below",
-    "value_k", "value_m",
+    "better", "value_k", "value_m",
 ]
 # fmt: on
 
@@ -242,7 +258,9 @@ def find_standouts(
         if arr is not None:
             higher_is_better = (directions or {}).get(str(ind).split("__")[0])
             flags.extend(_peer_flag(base, peer, arr, r, name, higher_is_better))
-        flags.extend(_trend_flag(base, peer, s, y, r))
+        flags.extend(
+            _trend_flag(base, peer, s, y, r, (directions or {}).get(str(ind).split("__")[0]))
+        )
     flags.extend(_gender_gaps(mine, year, r, titles or {}, name, min_year))
     return _flags_frame(flags)
 
@@ -316,6 +334,7 @@ def _flag(
     strength: float,
     above: int | None = None,
     below: int | None = None,
+    better: bool | None = None,
 ) -> dict[str, Any]:
     """One flag: the series' fields, the peer numbers, the band, the reason and its strength."""
     return {
@@ -329,6 +348,7 @@ def _flag(
         "strength": strength,
         "n_peers_above": above,
         "n_peers_below": below,
+        "better": better,
     }
 
 
@@ -342,14 +362,24 @@ def _peer_flag(
 ) -> list[dict[str, Any]]:
     """The peer-band rule: a flag when the kommun's value lies outside median ± k·MAD of its peers."""
     value, unit, gender = base["value"], base["unit"], base["gender"]
-    centre, scale, half = robust_band(arr, r.k, r.equal_tolerance)
-    lo, hi = centre - half, centre + half
-    if _looks_like_count(unit, arr) or not (value > hi or value < lo):
+    if _looks_like_count(unit, arr):
         return []
+    centre, scale, half = robust_band(arr, r.k, r.equal_tolerance)
+    lo, hi, z = centre - half, centre + half, value
+    # A linear band that reaches below zero for data that cannot: judge ratios instead.
+    c = _log_shift(arr, value) if lo < 0 else None
+    if c is not None:
+        centre, scale, half = robust_band(np.log(arr + c), r.k, r.equal_tolerance)
+        lo, hi, z = np.exp(centre - half) - c, np.exp(centre + half) - c, np.log(value + c)
+        centre_value = float(np.exp(centre) - c)
+    if not (value > hi or value < lo):
+        return []
+    lo, hi = _within_range(lo, hi, arr, unit)
     code = "peer_high" if value > hi else "peer_low"
+    better = _better(code == "peer_high", higher_is_better)
     word = "högre" if code == "peer_high" else "lägre"
     reason = (
-        f"{name} {_fmt(value, unit)} är klart {word} än jämförbara kommuner{_direction_word(code, higher_is_better)}: "
+        f"{name} {_fmt(value, unit)} är klart {word} än jämförbara kommuner{_direction_word(better)}: "
         f"median {_fmt(peer['peer_median'], unit)} för {peer['peer_n']} kommuner, normalt spann {_fmt(lo, unit)}–{_fmt(hi, unit)}"
         f"{_gender_suffix(gender)}."
     )
@@ -359,18 +389,34 @@ def _peer_flag(
             peer,
             lo=lo,
             hi=hi,
-            reference=centre,
+            reference=centre if c is None else centre_value,
             code=code,
             reason=reason,
-            strength=abs(value - centre) / scale,
+            strength=abs(z - centre) / scale,
             above=int((arr > value).sum()),
             below=int((arr < value).sum()),
+            better=better,
         )
     ]
 
 
+def _within_range(lo: float, hi: float, values: np.ndarray, unit: str) -> tuple[float, float]:
+    """A band within the possible range: >= 0 for data never negative, <= 100 for shares in %."""
+    v = values[np.isfinite(values)]
+    if v.size and bool(np.all(v >= 0)):
+        lo, hi = max(lo, 0.0), max(hi, 0.0)
+    if unit.strip() == "%" and v.size and bool(np.all(v <= 100)):
+        lo, hi = min(lo, 100.0), min(hi, 100.0)
+    return float(lo), float(hi)
+
+
 def _trend_flag(
-    base: dict[str, Any], peer: dict[str, Any], s: pd.Series, y: int, r: StandOutRules
+    base: dict[str, Any],
+    peer: dict[str, Any],
+    s: pd.Series,
+    y: int,
+    r: StandOutRules,
+    higher_is_better: bool | None = None,
 ) -> list[dict[str, Any]]:
     """The own-trend rule: a flag when this year's change lies outside the band of past year-on-year changes (consecutive years only)."""
     if y - 1 not in s.index:
@@ -384,21 +430,26 @@ def _trend_flag(
     centre, scale, half = robust_band(diffs.to_numpy(), r.trend_k, r.equal_tolerance)
     if not (abs(change - centre) > half and not (abs(change) < 1e-9 and half < 1e-6)):
         return []
+    better = _better(change > centre, higher_is_better)
     reason = (
-        f"Förändringen {y - 1}–{y} ({fmt_signed(change)}) bryter mot kommunens egen utveckling: "
+        f"Förändringen {y - 1}–{y} ({fmt_signed(change)}) bryter mot kommunens egen utveckling{_direction_word(better)}: "
         f"de senaste {len(diffs)} åren ändrades värdet normalt mellan {_fmt(centre - half)} och {_fmt(centre + half)} per år"
         f"{_gender_suffix(base['gender'])}."
+    )
+    lo, hi = _within_range(
+        prev + centre - half, prev + centre + half, s.to_numpy(dtype=float), base["unit"]
     )
     return [
         _flag(
             base,
             peer,
-            lo=prev + centre - half,
-            hi=prev + centre + half,
+            lo=lo,
+            hi=hi,
             reference=prev + centre,
             code="trend_break",
             reason=reason,
             strength=abs(change - centre) / scale,
+            better=better,
         )
     ]
 
@@ -451,7 +502,7 @@ def _gender_gaps(
         k_now, m_now = float(wide["K"].loc[y]), float(wide["M"].loc[y])
         lead = "kvinnor" if now > 0 else "män"
         reason = (
-            f"Skillnaden mellan kvinnor och män ökar: {_fmt(abs(now))} ({lead} högre) {y}, mot {_fmt(centre)} i mitten av de "
+            f"Skillnaden mellan kvinnor och män ökar (sämre för jämställdheten): {_fmt(abs(now))} ({lead} högre) {y}, mot {_fmt(centre)} i mitten av de "
             f"{len(past)} föregående åren (som mest {_fmt(float(past_abs.max()))}). Kvinnor {_fmt(k_now, unit)}, män {_fmt(m_now, unit)}."
         )
         base = {
@@ -471,6 +522,7 @@ def _gender_gaps(
             code="gender_gap_widening",
             reason=reason,
             strength=(abs(now) - centre) / scale,
+            better=False,
         )
         out.append({**flag, "value_k": k_now, "value_m": m_now})
     return out

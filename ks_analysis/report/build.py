@@ -33,6 +33,7 @@ from ks_analysis.report.model import (
 )
 from ks_analysis.report.sidecar import write_report_json
 from ks_analysis.report.supporting import resolve_added_values, stands_out_for_report
+from ks_analysis.swedish import fmt_number
 
 __all__ = [
     "build_report",
@@ -61,6 +62,7 @@ def _provenance(tidy: pd.DataFrame, cat: Catalogue, municipality: str) -> list[P
                 "source": str(source),
                 "latest_period": str(latest["period"]),
                 "latest_published": pd.Timestamp(latest["published"]).date().isoformat(),
+                "published_basis": str(latest.get("published_basis", "rule")),
                 "files": sorted(grp["source_file"].unique().tolist()),
                 "rows_used": int(len(grp)),
             }
@@ -168,6 +170,34 @@ def _input_files(clean: CleanResult, cited: tuple[InputFile, ...]) -> list[Input
     return files + list(cited)
 
 
+def _vintage(tidy: pd.DataFrame, not_yet_published: int) -> dict[str, Any]:
+    """What the report can say about the vintage of its values.
+
+    Rows dated by a publication-lag rule carry the value the file held when it was fetched, not
+    necessarily the value first published. When the files also hold values published after the
+    report's vintage, they were fetched later, so the values may be later revisions.
+    """
+    basis = (
+        tidy["published_basis"]
+        if "published_basis" in tidy
+        else pd.Series("rule", index=tidy.index)
+    )
+    share = float((basis.astype("str") == "rule").mean()) if len(tidy) else 0.0
+    later = share > 0 and not_yet_published > 0
+    return {
+        "rule_dated_share": share,
+        "files_fetched_later": later,
+        "note_sv": (
+            "Värdena är källornas senare reviderade siffror: filerna hämtades efter brytpunkten "
+            f"och innehåller {fmt_number(not_yet_published, 'antal')} värden som publicerades senare. "
+            "Publiceringsdatumen är beräknade med en regel per källa, så rapporten visar inte exakt "
+            "vad som var känt vid brytpunkten."
+            if later
+            else None
+        ),
+    }
+
+
 def _data_quality(clean: CleanResult) -> dict[str, int]:
     """Clean's row totals and how many rows were left out as published after the vintage."""
     rejected = clean.rejected
@@ -241,7 +271,8 @@ def build_report(inputs: ReportInputs) -> Report:
         "previous_period": prev.id if prev else None,
         "changes": changes_since(goals_now, goals_prev, prev),
         "provenance": _provenance(inputs.current.clean.tidy, cat, municipality),
-        "data_quality": _data_quality(inputs.current.clean),
+        "data_quality": (dq := _data_quality(inputs.current.clean)),
+        "vintage": _vintage(inputs.current.clean.tidy, dq["rows_not_yet_published"]),
         "stands_out": stands_out,
         "stands_out_rules": stands_out_rules,
     }

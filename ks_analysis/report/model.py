@@ -184,6 +184,8 @@ class Provenance(TypedDict):
     source: str
     latest_period: str
     latest_published: str
+    #: "source" (the file or the manifest's vintage says so) or "rule" (a publication-lag rule).
+    published_basis: str
     files: list[str]
     rows_used: int
 
@@ -263,5 +265,6 @@ class Report(TypedDict):
     changes: list[GoalChange]
     provenance: list[Provenance]
     data_quality: dict[str, int]
+    vintage: NotRequired[dict[str, Any]]
     stands_out: list[StandOutFlag]
     stands_out_rules: StandOutRulesInfo

@@ -82,6 +82,8 @@ def first_screen(rep: Report) -> str:
         f" ({missing} av dem saknar självvärdering för perioden)" if missing else ""
     )
     p = rep["parameters"]
+    note = (rep.get("vintage") or {}).get("note_sv")
+    vintage = f" <strong>{e(note)}</strong>" if note else ""
     return f"""
 <header class="report-head">
 <p class="kicker">{e(rep["municipality_name"])}s kommun · Kommunstyrelsens mål</p>
@@ -91,7 +93,7 @@ def first_screen(rep: Report) -> str:
 <aside class="about" aria-labelledby="om-rapporten"><h2 id="om-rapporten">Om rapporten</h2>
 <ul>
 <li>Kommun: {e(rep["municipality_name"])} ({e(rep["municipality"])}). Period: {e(rep["period_name"])}.</li>
-<li>Brytpunkt: {fmt_date(rep["cutoff"])}. Data som var publicerad senast {fmt_date(rep["as_of"])} har använts.</li>
+<li>Brytpunkt: {fmt_date(rep["cutoff"])}. Värden med publiceringsdatum senast {fmt_date(rep["as_of"])} har använts.{vintage}</li>
 <li>Målkatalog: {e(rep["catalogue"]["name"])} ({e(rep["catalogue"]["decision"])}).</li>
 <li>Jämförelsegrupp: {e(rep["catalogue"]["peer_group_name"])}.</li>
 <li>Framtagen {e(rep["generated"][:10])} med ks-analysis {e(rep["package_version"])}. Parametrar: {e(", ".join(f"{k}={v}" for k, v in p.items() if k != "peer_group"))}.</li>
@@ -347,7 +349,7 @@ def method_section(rep: Report, track_record: dict[str, Any] | None = None) -> s
     """Methods, their backtested accuracy, sources with publication dates, inputs with hashes."""
     methods = sorted({method_sv(r["method"]) for g in rep["goals"] for r in g["indicators"]})
     prov = "".join(
-        f"<tr><td>{e(p['indicator'])}</td><td>{e(p['source'])}</td><td>{e(p['latest_period'])}</td><td>{e(p['latest_published'])}</td></tr>"
+        f"<tr><td>{e(p['indicator'])}</td><td>{e(p['source'])}</td><td>{e(p['latest_period'])}</td><td>{e(p['latest_published'])}{' (beräknat publiceringsdatum)' if p.get('published_basis', 'rule') == 'rule' else ''}</td></tr>"
         for p in rep.get("provenance", [])
     )
     inputs = "".join(

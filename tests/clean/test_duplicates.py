@@ -98,4 +98,5 @@ def test_clean_orders_and_types_like_before_with_duplicates() -> None:
         "str",
         "int64",
         "datetime64[ns]",
+        "str",
     ]

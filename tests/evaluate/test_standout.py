@@ -229,6 +229,22 @@ def test_real_flags_for_vaggeryd_2022(real_data: Path, capsys: pytest.CaptureFix
     assert set(flags["code"]) <= {"peer_high", "peer_low", "trend_break", "gender_gap_widening"}
     # Every peer flag is backed by at least five peers' values of the same year.
     assert (flags.loc[flags["code"].str.startswith("peer"), "peer_n"] >= 5).all()
+    # Every flag of a catalogue indicator says better or worse in the goal's direction.
+    directed = flags[flags["indicator"].isin([i.id for _, i in cat.indicators()])]
+    assert directed["better"].notna().all()
+    assert directed["reason"].str.contains(r"\((?:bättre|sämre)", regex=True).all()
+    # Bands stay in the possible range: nothing below zero for data that is never negative.
+    for f in flags.to_dict("records"):
+        if f["code"] != "gender_gap_widening" and f["value"] >= 0 and f["indicator"] != "N01958":
+            assert f["band_lo"] >= 0, f
+    # Planberedskap fell to 2,70 in 2021 (from 20,2 in 2017) while the peers' mean is about 30:
+    # a level at an eighth of the peers stands out although the peers spread widely.
+    plan = find_standouts(
+        tidy, municipality="0665", year=2021, peers=peers, titles=titles,
+        directions={i.id: i.higher_is_better for _, i in cat.indicators()},
+    )  # fmt: skip
+    low = plan[(plan["indicator"] == "N07923") & (plan["code"] == "peer_low")]
+    assert len(low) == 1 and low["better"].tolist() == [False] and low["band_lo"].iloc[0] > 0
 
 
 @pytest.mark.slow
