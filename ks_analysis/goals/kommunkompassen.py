@@ -226,15 +226,26 @@ def latest_by_area(
 def kommunkompassen_for_goal(
     areas: tuple[str, ...] | list[str], evaluations: list[Evaluation], up_to_year: int
 ) -> list[dict[str, Any]]:
-    """The report's ``kommunkompassen`` entries of one goal: one per mapped area that has been evaluated.
+    """The report's ``kommunkompassen`` entries of one goal: one per mapped area.
+
+    An area without an evaluation up to ``up_to_year`` (no register, or the area not evaluated)
+    gets an entry with ``missing: True`` and ``score`` None, so it never vanishes from the report.
 
     Returns:
-        ``[{year, area, area_title, score, previous: {year, score} | None, change, measure_points}]``.
+        ``[{year, area, area_title, score, previous: {year, score} | None, change, measure_points,
+        missing}]``.
     """
     latest = latest_by_area(evaluations, up_to_year)
-    out = []
+    out: list[dict[str, Any]] = []
     for area in areas:
         if area not in latest:
+            out.append(
+                {
+                    "year": None, "area": area, "area_title": AREAS.get(area, area), "score": None,
+                    "max_score": 100, "previous": None, "change": None, "measure_points": [],
+                    "missing": True,
+                }
+            )  # fmt: skip
             continue
         now, prev = latest[area]
         out.append(
@@ -247,6 +258,7 @@ def kommunkompassen_for_goal(
                 "previous": None if prev is None else {"year": prev.year, "score": prev.score},
                 "change": None if prev is None else now.score - prev.score,
                 "measure_points": [{"name": n, "score": s} for n, s in now.measure_points],
+                "missing": False,
             }
         )
     return out

@@ -179,6 +179,11 @@ def stands_out_for_report(
 def _kk_html(entries: list[dict[str, Any]]) -> str:
     rows = []
     for k in entries:
+        if k.get("missing"):
+            rows.append(
+                f'<tr><th scope="row">{e(k["area_title"])}</th><td colspan="3">Ingen utvärdering i källdata</td></tr>'
+            )
+            continue
         prev = k.get("previous")
         prev_cell = f"{fmt_number(prev['score'], decimals=0)} ({prev['year']})" if prev else "–"
         change = ""

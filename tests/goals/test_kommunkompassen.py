@@ -103,7 +103,10 @@ def test_goal_entries_show_latest_and_previous_known_by_the_year(tmp_path: Path)
     )
     [early] = kommunkompassen_for_goal(("offentlighet_demokrati",), evals, 2016)
     assert early["year"] == 2015 and early["previous"] is None
-    assert kommunkompassen_for_goal(("arbetsgivare",), evals, 2019) == []
+    [missing] = kommunkompassen_for_goal(("arbetsgivare",), evals, 2019)
+    assert missing["missing"] is True and missing["score"] is None  # shown as "Ingen utvärdering"
+    [none] = kommunkompassen_for_goal(("offentlighet_demokrati",), [], 2019)
+    assert none["missing"] is True and none["area_title"]
 
 
 def test_catalogue_maps_goals_to_areas_and_refuses_unknown(tmp_path: Path) -> None:

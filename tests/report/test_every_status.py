@@ -1,0 +1,144 @@
+"""No crash on any period: every period kind, basis and status through the whole render path.
+
+The render path is the one notebook 03 runs (build_report, then the front, summary, goal and back
+sections with charts), in process. Each report is also checked against the status contract.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ks_analysis import notebook_api as ks
+from ks_analysis.evaluate.status import GOAL_STATUSES
+from ks_analysis.goals.catalogue import load_catalogue
+from ks_analysis.params import report_params
+from ks_analysis.paths import DEMO_DIR
+from ks_analysis.report import sections
+from ks_analysis.report.build import build_report, load_report_inputs
+from ks_analysis.report.contract import contract_violations
+from ks_analysis.report.model import Report
+from ks_analysis.report.supporting import render_goal_extras
+from ks_analysis.swedish import status_text
+
+
+def _render(rep: Report, *, charts: bool = True) -> str:
+    """The whole report's HTML as notebook 03 renders it (``charts=False``: the same sections
+    without the charts, which do not depend on a goal's status)."""
+    goals = (
+        ks.render_goals(rep).data
+        if charts
+        else "".join(sections.goal_section(g, render_goal_extras(g)) for g in rep["goals"])
+    )
+    parts = (ks.render_front(rep), ks.render_summary(rep), ks.render_back(rep))
+    return parts[0].data + parts[1].data + goals + parts[2].data
+
+
+def _ids(goals: Path | None = None) -> dict[int, list[str]]:
+    cat = load_catalogue(goals)
+    return {g.id: [i.id for i in g.indicators] for g in cat.goals if g.is_steering}
+
+
+# T1, T2 and Y at their cutoffs (forecasts), and Y a year later (outcomes where published).
+CASES = [("2019-T1", None), ("2019-T2", None), ("2019-Y", None), ("2019-Y", "2020-12-31")]
+
+
+@pytest.fixture(scope="module")
+def demo_reports() -> dict[tuple[str, str | None], Report]:
+    return {
+        (p, a): build_report(load_report_inputs(report_params(period=p, raw=DEMO_DIR, as_of=a)))
+        for p, a in CASES
+    }
+
+
+@pytest.mark.parametrize(("period", "as_of"), CASES)
+def test_demo_reports_render_and_keep_the_contract(
+    demo_reports: dict[tuple[str, str | None], Report], period: str, as_of: str | None
+) -> None:
+    """Every demo period renders; report.json keeps the status contract; every catalogue
+    indicator is in it; no indicator is ever 'delvis'."""
+    rep = demo_reports[(period, as_of)]
+    assert contract_violations(rep, _ids()) == []
+    html = _render(rep)
+    assert "Traceback" not in html and "KeyError" not in html
+    for g in rep["goals"]:
+        for r in g["indicators"]:
+            assert "delvis" not in r["status_text"].lower()
+        assert f'id="mal-{g["id"]}"' in html
+
+
+def test_the_year_later_report_has_outcomes_with_p_zero_or_one(
+    demo_reports: dict[tuple[str, str | None], Report],
+) -> None:
+    """With 2019 published, goals judged on outcomes have P 0 or 1 and say how many indicators
+    reached their targets."""
+    rep = demo_reports[("2019-Y", "2020-12-31")]
+    outcome = [g for g in rep["goals"] if g["basis"] == "outcome"]
+    assert outcome, "a year later, some goals rest on outcomes only"
+    for g in outcome:
+        assert g["p_met"] in (0.0, 1.0) and g.get("share_met_text")
+
+
+@pytest.mark.parametrize("period", ["2019-T1", "2019-T2", "2019-Y"])
+@pytest.mark.parametrize("basis", ["forecast", "outcome"])
+def test_every_goal_status_on_every_basis_renders(
+    demo_reports: dict[tuple[str, str | None], Report], period: str, basis: str
+) -> None:
+    """Each steering goal forced through every goal status and basis renders without error, with
+    the status's own Swedish words on the page."""
+    base = demo_reports[(period, None)]
+    for status in GOAL_STATUSES:
+        rep: Any = copy.deepcopy(base)
+        for g in rep["goals"]:
+            if g["kind"] == "styrande":
+                g["status"], g["basis"] = status, basis
+                g["status_text"] = status_text(status, basis)
+                g["p_met"] = None if status in ("not_assessable", "no_forecast") else g["p_met"]
+        html = _render(rep, charts=False)
+        assert status_text(status, basis) in html
+
+
+@pytest.fixture(scope="module")
+def no_data_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The packaged catalogue with every indicator id renamed to one no source has."""
+    cat = load_catalogue()
+    raw = yaml.safe_load(cat.path.read_text(encoding="utf-8"))
+    for g in raw["goals"]:
+        for i, ind in enumerate(g.get("indicators", [])):
+            ind["id"] = f"LOKAL_SAKNAS_{g['id']}_{i}"
+            ind.pop("signal", None)
+            ind.pop("successor", None)
+            ind.pop("predecessor", None)
+    path = tmp_path_factory.mktemp("cat") / "goals_no_data.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("period", "as_of"), CASES)
+def test_a_catalogue_without_any_data_renders_every_indicator_as_not_assessable(
+    no_data_catalogue: Path, period: str, as_of: str | None
+) -> None:
+    """Nothing vanishes: with no data for any indicator, every one is in the report, not
+    assessable with a Swedish reason, and every steering goal cannot be assessed."""
+    rep = build_report(
+        load_report_inputs(
+            report_params(period=period, raw=DEMO_DIR, as_of=as_of, goals=no_data_catalogue)
+        )
+    )
+    assert contract_violations(rep, _ids(no_data_catalogue)) == []
+    html = _render(rep)
+    for g in rep["goals"]:
+        if g["kind"] != "styrande":
+            continue
+        assert g["status"] == "not_assessable" and g["p_met"] is None
+        for r in g["indicators"]:
+            assert r["status"] == "not_assessable" and r["reason"]
+            assert (
+                r["reason"].startswith("Uppgift saknas i källdata")
+                or r["reason_code"] == "outside_life"
+            )
+    assert "Uppgift saknas i källdata" in html
