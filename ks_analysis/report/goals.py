@@ -556,7 +556,7 @@ def goal_reason(rule: str, v: GoalVerdict) -> str:
             _count(v.n_uncertain, "är osäker", "är osäkra") if v.n_uncertain else "",
         ]
         counts = [c for c in counts if c]
-        if counts:
+        if counts and n > 1:
             parts.append(f"Av {n} målindikatorer {', '.join(counts)}.")
     if v.n_not_assessable:
         parts.append(

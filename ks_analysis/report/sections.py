@@ -11,6 +11,7 @@ from html import escape
 from typing import Any
 
 from ks_analysis.periods import Period
+from ks_analysis.report.brief import in_brief
 from ks_analysis.report.model import GoalEntry, IndicatorRow, Report, Trend
 from ks_analysis.swedish import (
     FAMILY_SV,
@@ -81,7 +82,6 @@ def first_screen(rep: Report) -> str:
     lead_support = f"{len(supporting)} stödjande mål följs upp med självvärdering" + (
         f" ({missing} av dem saknar självvärdering för perioden)" if missing else ""
     )
-    p = rep["parameters"]
     note = (rep.get("vintage") or {}).get("note_sv")
     vintage = f" <strong>{e(note)}</strong>" if note else ""
     return f"""
@@ -90,13 +90,14 @@ def first_screen(rep: Report) -> str:
 <h1 id="top">Målrapport {e(rep["period_name"])}</h1>
 {demo}
 <p class="lead">{e(lead)}. {e(lead_support)}.</p>
+{in_brief(rep)}
 <aside class="about" aria-labelledby="om-rapporten"><h2 id="om-rapporten">Om rapporten</h2>
 <ul>
 <li>Kommun: {e(rep["municipality_name"])} ({e(rep["municipality"])}). Period: {e(rep["period_name"])}.</li>
 <li>Brytpunkt: {fmt_date(rep["cutoff"])}. Värden med publiceringsdatum senast {fmt_date(rep["as_of"])} har använts.{vintage}</li>
 <li>Målkatalog: {e(rep["catalogue"]["name"])} ({e(rep["catalogue"]["decision"])}).</li>
 <li>Jämförelsegrupp: {e(rep["catalogue"]["peer_group_name"])}.</li>
-<li>Framtagen {e(rep["generated"][:10])} med ks-analysis {e(rep["package_version"])}. Parametrar: {e(", ".join(f"{k}={v}" for k, v in p.items() if k != "peer_group"))}.</li>
+<li>Framtagen {e(rep["generated"][:10])} med ks-analysis {e(rep["package_version"])}; körningens inställningar står under Metod och källor.</li>
 <li>En prognos är en bedömning av helårets utfall utifrån det som var känt vid brytpunkten, med en sannolikhet för att målet nås. Prognoser och utfall redovisas åtskilda.</li>
 </ul></aside>
 </header>"""
@@ -372,7 +373,7 @@ Metoder i denna rapport: {e("; ".join(methods))}. Intervallen (80 % och 95 %) ä
 <p class="muted">Källa för nyckeltal med N- och U-id: Kolada (RKA). Prognoser, sannolikheter och jämförelsegruppens medelvärden är egna beräkningar.</p>
 <h3>Indata och kontrollsummor (sha256)</h3>
 <div class="table-wrap"><table class="inputs"><thead><tr><th scope="col">Fil</th><th scope="col">sha256</th></tr></thead><tbody>{inputs}</tbody></table></div>
-<p class="muted">ks-analysis {e(rep["package_version"])} · rapporten skapad {e(rep["generated"])}</p>
+<p class="muted">ks-analysis {e(rep["package_version"])} · rapporten skapad {e(rep["generated"])} · inställningar: {e(", ".join(f"{k}={v}" for k, v in rep["parameters"].items() if k != "peer_group"))}</p>
 </section>"""
 
 

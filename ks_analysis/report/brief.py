@@ -1,0 +1,147 @@
+"""'I korthet': the report's first screen, every goal with its verdict and one sentence of why.
+
+The sentence is generated from the report model only (no new numbers): for a steering goal, the
+count of its target indicators per status and the one that decides most (the weakest, or the
+one that cannot be assessed); for a supporting goal, its self-assessment's direction.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from ks_analysis.report.model import GoalEntry, IndicatorRow, Report
+from ks_analysis.swedish import (
+    STATUS_CLASS,
+    STATUS_SYMBOL,
+    fmt_number,
+    fmt_percent,
+)
+
+__all__ = ["in_brief", "p_words", "why_sentence"]
+
+
+def e(x: object) -> str:
+    return escape("" if x is None else str(x), quote=True)
+
+
+def p_words(p: float | None, thresholds: dict[str, float]) -> str:
+    """P in plain words with the number: 'trolig (82 %)', 'osäker (50 %)', 'osannolik (12 %)'."""
+    if p is None:
+        return ""
+    word = (
+        "trolig"
+        if p >= thresholds.get("met", 0.75)
+        else "osannolik"
+        if p <= thresholds.get("not_met", 0.25)
+        else "osäker"
+    )
+    return f"{word} ({fmt_percent(p)})"
+
+
+def _short(title: str) -> str:
+    """An indicator's title up to its first comma or parenthesis: 'Invånare totalt'."""
+    cut = min((i for i in (title.find(","), title.find(" (")) if i > 0), default=len(title))
+    return title[:cut].strip()
+
+
+def _movement(r: IndicatorRow) -> str:
+    """'väntas öka till 13 905' / 'minskade till 2,14' / 'väntas ligga kvar på 5,37 %'."""
+    now, before = r["forecast"], r["last_value"]
+    unit = r["unit"] if r["unit"] == "%" else ""
+    value = fmt_number(now, r["unit"]) + (f"\u00a0{unit}" if unit else "")
+    outcome = r["basis"] == "outcome"
+    if now is None:
+        return ""
+    if before is None or abs(now - before) <= 0.005 * abs(before) + 1e-9:
+        return f"{'låg' if outcome else 'väntas ligga'} kvar på {value}"
+    up = now > before
+    if outcome:
+        return f"{'ökade' if up else 'minskade'} till {value}"
+    return f"väntas {'öka' if up else 'minska'} till {value}"
+
+
+def _targets(g: GoalEntry) -> list[IndicatorRow]:
+    """The rows the goal's rule counts: one per target indicator (the total, or the orter's summary)."""
+    rows = [
+        r
+        for r in g["indicators"]
+        if r["role"] == "target" and r["ort"] is None and r.get("reason_code") != "outside_life"
+    ]
+    out: dict[str, IndicatorRow] = {}
+    for r in rows:
+        if r["base_indicator"] not in out or r["gender"] == "T":
+            out[r["base_indicator"]] = r
+    return list(out.values())
+
+
+def why_sentence(g: GoalEntry) -> str:
+    """One sentence of why the goal has its verdict."""
+    if g["kind"] != "styrande":
+        a = g.get("assessment")
+        if a:
+            return f"Följs upp med självvärdering: {a['direction_text'].lower()}."
+        return "Självvärdering saknas för perioden."
+    rows = _targets(g)
+    if not rows:
+        return "Målet har inga målindikatorer i målkatalogen."
+    lead = f"av {len(rows)} målindikatorer {_indicator_counts(rows)}" if len(rows) > 1 else ""
+    missing = [r for r in rows if r["status"] == "not_assessable"]
+    judged = [r for r in rows if r["p_met"] is not None]
+    if g["status"] == "not_assessable" and missing:
+        detail = f"{_short(missing[0]['title'])}: {(missing[0].get('reason') or '').rstrip('.')}"
+    elif judged:
+        weakest = min(judged, key=lambda r: r["p_met"] or 0.0)
+        move = _movement(weakest)
+        detail = f"{_short(weakest['title'])} {move}" if move else _short(weakest["title"])
+        if weakest["basis"] != "outcome" and weakest["p_met"] is not None:
+            detail += f" (P att målet nås {fmt_percent(weakest['p_met'])})"
+    else:
+        detail = ""
+    parts = [p for p in (lead, detail) if p]
+    text = "; ".join(parts)
+    return (text[:1].upper() + text[1:] + ".") if text else ""
+
+
+#: Indicators counted per status, (one, many), by basis.
+_INDICATOR_COUNT_SV = {
+    ("met", "forecast"): ("bedöms nås", "bedöms nås"),
+    ("met", "outcome"): ("nådde målet", "nådde målet"),
+    ("uncertain", "forecast"): ("är osäker", "är osäkra"),
+    ("not_met", "forecast"): ("bedöms inte nås", "bedöms inte nås"),
+    ("not_met", "outcome"): ("nådde inte målet", "nådde inte målet"),
+    ("not_assessable", None): ("kan inte bedömas", "kan inte bedömas"),
+}
+
+
+def _indicator_counts(rows: list[IndicatorRow]) -> str:
+    """'2 bedöms nås och 1 är osäker', counted by status and basis in the contract's order."""
+    items = []
+    for (status, basis), (one, many) in _INDICATOR_COUNT_SV.items():
+        n = sum(
+            r["status"] == status
+            and (basis is None or (r["basis"] == "outcome") == (basis == "outcome"))
+            for r in rows
+        )
+        if n:
+            items.append(f"{n} {one if n == 1 else many}")
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " och " + items[-1]
+
+
+def in_brief(rep: Report) -> str:
+    """The 'I korthet' list: every goal, its verdict (symbol, words, colour), P in words, why."""
+    th = rep["catalogue"]["thresholds"]
+    items = []
+    for g in rep["goals"]:
+        cls = STATUS_CLASS.get(g["status"], "")
+        sym = STATUS_SYMBOL.get(g["status"], "")
+        p = p_words(g["p_met"], th) if g["basis"] != "outcome" else ""
+        items.append(
+            f'<li class="brief-goal"><a href="#mal-{g["id"]}" class="brief-title">Mål {g["id"]}. {e(g["title"])}</a>'
+            f'<span class="status {cls}"><span class="sym" aria-hidden="true">{sym}</span> {e(g["status_text"])}</span>'
+            + (f' <span class="brief-p">Sannolikhet: {e(p)}</span>' if p else "")
+            + f'<span class="brief-why">{e(why_sentence(g))}</span></li>'
+        )
+    return (
+        '<section class="brief" aria-labelledby="i-korthet"><h2 id="i-korthet">I korthet</h2>'
+        f'<ul class="brief-list">{"".join(items)}</ul></section>'
+    )
