@@ -36,6 +36,7 @@ from ks_analysis.publish.notebooks import (
     replace_dir_atomically,
     validate_parameters,
 )
+from ks_analysis.report.excel import write_workbook
 
 __all__ = ["ReportRun", "publish_report", "REPORT_NOTEBOOK", "check_html"]
 
@@ -158,6 +159,7 @@ def _render_into(
         " (demodata)" if rep.get("demo_data") else ""
     )
     check_html(render_html(executed, tmp / "rapport.html", title))
+    write_workbook(rep, tmp / "rapport.xlsx")
 
 
 def publish_report(

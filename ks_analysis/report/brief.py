@@ -138,8 +138,7 @@ def in_brief(rep: Report) -> str:
         items.append(
             f'<li class="brief-goal"><a href="#mal-{g["id"]}" class="brief-title">Mål {g["id"]}. {e(g["title"])}</a>'
             f'<span class="status {cls}"><span class="sym" aria-hidden="true">{sym}</span> {e(g["status_text"])}</span>'
-            + (f' <span class="brief-p">Sannolikhet: {e(p)}</span>' if p else "")
-            + f'<span class="brief-why">{e(why_sentence(g))}</span></li>'
+            + f'<span class="brief-why">{e(f"Sannolikhet {p}. " if p else "")}{e(why_sentence(g))}</span></li>'
         )
     return (
         '<section class="brief" aria-labelledby="i-korthet"><h2 id="i-korthet">I korthet</h2>'
