@@ -6,14 +6,15 @@ the package (no pandas either), so every stage can use it.
 Numbers follow Swedish typography as CLDR's ``sv`` locale states it: decimal comma, a no-break
 space between thousands and a real minus sign (U+2212). The digits come from Python's own
 formatting, which rounds the float's exact value; babel's ``format_decimal`` was considered and
-not used: with ``sv_SE`` it prints a hyphen-minus (it ignores the locale's minus sign), rounds
-``2.675`` (stored as 2.67499...) up to ``2,68``, and takes about ten times as long per number.
+not used: with ``sv_SE`` it prints a hyphen-minus (it ignores the locale's minus sign) and takes
+about ten times as long per number. Halves round up, on the number as written (7,625 -> 7,63).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 __all__ = [
     "MINUS",
@@ -87,7 +88,9 @@ def fmt_number(x: float | None, unit: str = "", decimals: int | None = None) -> 
     if f is None:
         return MISSING
     d = decimals_for(f, unit) if decimals is None else decimals
-    text = f"{f:,.{d}f}"
+    # Half up, as Swedish reports round (7,625 -> 7,63), on the decimal value as written.
+    rounded = Decimal(repr(f)).quantize(Decimal(1).scaleb(-d), rounding=ROUND_HALF_UP)
+    text = f"{rounded:,.{d}f}"
     if text.startswith("-") and not text.strip("-0.,"):
         text = text[1:]  # -0.001 shown with two decimals is 0,00, not −0,00
     return text.translate(_SWEDISH)

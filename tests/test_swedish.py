@@ -21,7 +21,8 @@ PACKAGE = Path(sv.__file__).resolve().parent
     [
         (-3.2, "", "−3,20"),
         (3.2, "", "3,20"),
-        (-45.25, "", "−45,2"),
+        (-45.25, "", "−45,3"),
+        (7.625, "", "7,63"),
         (12.345, "%", "12,3"),
         (710300.4, "", f"710{NBSP}300"),
         (-1234567.891, "", f"−1{NBSP}234{NBSP}568"),
@@ -56,7 +57,7 @@ def test_explicit_decimals_win() -> None:
     """A caller may fix the decimals (e.g. error ratios always with two)."""
     assert sv.fmt_number(0.8, decimals=2) == "0,80"
     assert sv.fmt_number(-0.123, decimals=2) == "−0,12"
-    assert sv.fmt_number(2.5, decimals=0) == "2"  # rounds half to even, as Python does
+    assert sv.fmt_number(2.5, decimals=0) == "3"  # halves up, as Swedish reports round
 
 
 @pytest.mark.parametrize("missing", [None, math.nan, math.inf, -math.inf])
@@ -81,9 +82,12 @@ def test_numpy_values_format_like_floats() -> None:
     assert sv.fmt_number(np.float64("nan")) == "–"
 
 
-def test_float_rounding_follows_the_stored_value() -> None:
-    """2.675 is stored as 2.67499...: it rounds down, as the value really is below the half."""
-    assert sv.fmt_number(2.675) == "2,67"
+def test_rounding_is_half_up_on_the_value_as_written() -> None:
+    """Swedish reports round halves up (away from zero), on the number as the source wrote it:
+    2.675 (stored as 2.67499...) reads 2,68, as a reader rounding the source's 2.675 by hand gets."""
+    assert sv.fmt_number(2.675) == "2,68"
+    assert sv.fmt_number(7.625) == "7,63" and sv.fmt_number(-7.625) == "−7,63"
+    assert sv.fmt_number(0.125, decimals=2) == "0,13" and sv.fmt_number(2.665) == "2,67"
 
 
 def test_signed_changes() -> None:
@@ -217,8 +221,16 @@ def test_catalogue_targets_are_worded_with_swedish_numbers() -> None:
     """A decimal target in the catalogue reads with a decimal comma, not Python's point."""
     from ks_analysis.goals.catalogue import Target
 
-    assert Target(type="at_least", value=2.5).describe_sv("%", "higher") == "Minst 2,5 %"
-    assert Target(type="at_most", value=1500).describe_sv("kr", "lower") == "Högst 1\u00a0500 kr"
+    assert Target(type="at_least", value=2.5).describe_sv("%", "higher") == "Minst 2,5\u00a0%"
+    assert (
+        Target(type="at_most", value=1500).describe_sv("kr", "lower") == "Högst 1\u00a0500\u00a0kr"
+    )
+    # A plain count needs no unit word ("Minst 50", not "Minst 50 antal"); a rate says per what.
+    assert Target(type="at_least", value=50).describe_sv("antal", "higher") == "Minst 50"
+    assert (
+        Target(type="at_least", value=4).describe_sv("antal/1000 inv", "higher")
+        == "Minst 4\u00a0per 1\u00a0000 inv"
+    )
 
 
 def test_chart_ticks_are_swedish_numbers() -> None:

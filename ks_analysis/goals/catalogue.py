@@ -67,9 +67,9 @@ class Target:
             return f"Minska mot föregående år{tol}"
         if self.type == "at_least":
             where = " på varje ort" if self.scope == "every_ort" else ""
-            return f"Minst {_exact(self.value)} {unit}{where}"
+            return f"Minst {_exact(self.value)}{_unit_after(unit)}{where}"
         if self.type == "at_most":
-            return f"Högst {_exact(self.value)} {unit}"
+            return f"Högst {_exact(self.value)}{_unit_after(unit)}"
         ref = {
             "lan": "länet",
             "riket": "riket",
@@ -78,6 +78,16 @@ class Target:
         }.get(self.reference, self.reference)
         word = "Högre" if direction == "higher_is_better" else "Lägre"
         return f"{word} än {ref}{tol}"
+
+
+def _unit_after(unit: str) -> str:
+    """The unit after a target value: ' %', ' per 1 000 inv'; nothing for a plain count ('antal')."""
+    u = unit.strip()
+    if not u or u == "antal":
+        return ""
+    if u.startswith("antal/"):
+        return "\u00a0per " + u.removeprefix("antal/").replace("1000", "1\u00a0000")
+    return "\u00a0" + u
 
 
 @dataclass(frozen=True)

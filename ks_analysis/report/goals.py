@@ -108,7 +108,9 @@ def _trend(
     """Arrows: the forecast (or outcome) against last year and against the mandate period's start."""
     now = num(fc.point)
     out: dict[str, Trend | None] = {}
-    for key, ref_year in (("vs_last_year", fc.last_year), ("vs_mandate_start", mandate_start)):
+    # When the mandate period started last year, both arrows would compare with the same year.
+    since_start = None if mandate_start == fc.last_year else mandate_start
+    for key, ref_year in (("vs_last_year", fc.last_year), ("vs_mandate_start", since_start)):
         ref = (
             num(fc.history.get(ref_year))
             if ref_year is not None and ref_year in fc.history.index

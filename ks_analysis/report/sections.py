@@ -94,7 +94,7 @@ def first_screen(rep: Report) -> str:
 <aside class="about" aria-labelledby="om-rapporten"><h2 id="om-rapporten">Om rapporten</h2>
 <ul>
 <li>Kommun: {e(rep["municipality_name"])} ({e(rep["municipality"])}). Period: {e(rep["period_name"])}.</li>
-<li>Brytpunkt: {fmt_date(rep["cutoff"])}. Värden med publiceringsdatum senast {fmt_date(rep["as_of"])} har använts.{vintage}</li>
+<li>Bedömningen avser läget {fmt_date(rep["cutoff"])}. Värden med publiceringsdatum senast {fmt_date(rep["as_of"])} har använts.{vintage}</li>
 <li>Målkatalog: {e(rep["catalogue"]["name"])} ({e(rep["catalogue"]["decision"])}).</li>
 <li>Jämförelsegrupp: {e(rep["catalogue"]["peer_group_name"])}.</li>
 <li>Framtagen {e(rep["generated"][:10])} med ks-analysis {e(rep["package_version"])}; körningens inställningar står under Metod och källor.</li>
@@ -178,7 +178,7 @@ def _indicator_table(g: GoalEntry) -> str:
             kind = "Utfall" if r["basis"] == "outcome" else "Prognos"
             fc_cell = f"{kind}: {fmt_number(r['forecast'], r['unit'])}{_interval(r)}"
             if r["known_periods"] and r["total_periods"] > 1 and r["basis"] != "outcome":
-                fc_cell += f'<br><span class="muted">{r["known_periods"]} av {r["total_periods"]} perioder kända</span>'
+                fc_cell += f'<br><span class="muted">{_known_text(r["known_periods"], r["total_periods"])}</span>'
             fc_cell += _flag_notes(r)
         if r.get("reason"):
             why = f'<span class="muted">{e(r["reason"])}</span>'
@@ -210,9 +210,31 @@ def _indicator_table(g: GoalEntry) -> str:
 #: Forecast flags a reader must see, in words.
 FLAG_SV = {
     "wide_interval": "Mycket osäker prognos: intervallet är brett.",
-    "few_calibration_errors": "Få historiska prognosfel att kalibrera mot; intervallet är försiktigt vidgat.",
+    "few_calibration_errors": "Det finns få tidigare prognoser av samma slag att jämföra med, så osäkerheten är svår att mäta; intervallet är därför vidgat.",
     "stale_history": "Senaste kända värde är gammalt.",
 }
+
+
+def _quality_text(dq: Mapping[str, Any]) -> str:
+    """The data-quality sentence with Swedish numbers and the right singular or plural."""
+    n = {k: int(dq.get(k, 0)) for k in ("rows_read", "rows_kept", "rows_not_yet_published", "rows_rejected", "rows_missing", "rows_duplicate")}  # fmt: skip
+    rejected = n["rows_rejected"] - n["rows_not_yet_published"]
+
+    def count(x: int, one: str, many: str) -> str:
+        return f"{fmt_number(x, 'antal')} {one if x == 1 else many}"
+
+    return (
+        f"Datakvalitet: {count(n['rows_read'], 'inläst rad', 'inlästa rader')}, {fmt_number(n['rows_kept'], 'antal')} använda, "
+        f"{fmt_number(n['rows_not_yet_published'], 'antal')} ännu inte publicerade vid bedömningsdagen, "
+        f"{fmt_number(rejected, 'antal')} avvisade med angiven orsak, {count(n['rows_missing'], 'saknat värde', 'saknade värden')} "
+        f"och {count(n['rows_duplicate'], 'dubblett', 'dubbletter')}."
+    )
+
+
+def _known_text(known: int, total: int) -> str:
+    """'8 av 12 månader kända', '2 av 4 kvartal kända'."""
+    unit = {12: "månader", 4: "kvartal"}.get(total, "perioder")
+    return f"{known} av {total} {unit} kända"
 
 
 def _flag_notes(r: IndicatorRow) -> str:
@@ -318,8 +340,8 @@ def rules_section(rep: Report) -> str:
     return f"""
 <section aria-labelledby="regler"><h2 id="regler">Så bedöms målen</h2>
 <ul>
-<li><strong>Indikator:</strong> för varje indikator beräknas sannolikheten P att indikatorns mål nås, ur prognosens fördelning för helårets utfall. {_badge("met", "forecast", True)} om P är minst {met}&nbsp;%, {_badge("not_met", "forecast", True)} om P är högst {not_met}&nbsp;%, annars {_badge("uncertain", "forecast", True)}. När hela årets utfall är känt: {_badge("met", "outcome", True)} eller {_badge("not_met", "outcome", True)}. En indikator kan inte nås "delvis".</li>
-<li><strong>Mål "öka"/"minska":</strong> jämförs med föregående års utfall; en tolerans anges i målkatalogen där den finns. <strong>"Minst"/"högst":</strong> jämförs med målvärdet. Indikatorer per ort med mål på varje ort räknas som uppfyllda bara om alla orter når målet. För en indikator som redovisas för kvinnor och män räknas totalen; kvinnors och mäns värden redovisas bredvid.</li>
+<li><strong>Indikator:</strong> för varje indikator beräknas sannolikheten P att indikatorns mål nås, ur prognosens fördelning för helårets utfall. {_badge("met", "forecast", True)} om P är minst {met}&nbsp;%, {_badge("not_met", "forecast", True)} om P är högst {not_met}&nbsp;%, annars {_badge("uncertain", "forecast", True)}. När hela årets utfall är känt: {_badge("met", "outcome", True)} eller {_badge("not_met", "outcome", True)}. En indikator kan inte nås ”delvis”.</li>
+<li><strong>Mål ”öka”/”minska”:</strong> jämförs med föregående års utfall; en tolerans anges i målkatalogen där den finns. <strong>”Minst”/”högst”:</strong> jämförs med målvärdet. Indikatorer per ort med mål på varje ort räknas som uppfyllda bara om alla orter når målet. För en indikator som redovisas för kvinnor och män räknas totalen; kvinnors och mäns värden redovisas bredvid.</li>
 <li><strong>Mål:</strong> varje styrande mål har en regel i målkatalogen, oftast att alla målindikatorer ska nå sina mål. Målets P är sannolikheten att regeln håller. Den beräknas ur 5&nbsp;000 gemensamma dragningar ur indikatorernas prognosfördelningar, där indikatorer som brukar röra sig tillsammans dras tillsammans: korrelationen skattas ur kommunens egna förändringar år för år och dras mot noll när historiken är kort. Orter dras oberoende av varandra. {_badge("met", "forecast")} om P är minst {met}&nbsp;%; {_badge("partly_met", "forecast")} om regeln inte säkert håller men några målindikatorer säkert nås och andra säkert inte nås; {_badge("not_met", "forecast")} om P är högst {not_met}&nbsp;%; annars {_badge("uncertain", "forecast")}: underlaget avgör inte.</li>
 <li><strong>Utfall och prognos:</strong> när hela årets data är publicerad redovisas utfall ({_badge("met", "outcome")} / {_badge("partly_met", "outcome")} / {_badge("not_met", "outcome")}); P är då 100&nbsp;% eller 0&nbsp;%, och andelen indikatorer som nådde målet anges för sig. Annars redovisas prognos.</li>
 <li>{_badge("not_assessable", None)} betyder att data saknas, är för få eller att föregående års utfall ännu inte var publicerat; skälet anges vid indikatorn. En målindikator som inte kan bedömas räknas både som nådd och som inte nådd: avgör den inte målet, kan målet inte bedömas. {_badge("no_forecast", None)}: enligt beslutet följs de stödjande målen bara upp med självvärdering.</li>
@@ -367,7 +389,7 @@ def method_section(rep: Report, track_record: dict[str, Any] | None = None) -> s
 Metoder i denna rapport: {e("; ".join(methods))}. Intervallen (80 % och 95 %) är kalibrerade mot paketets egna historiska prognosfel.</p>
 <p>Val av metod och osäkerhetsintervall bygger på en efterhandsprövning över alla år med data, även år efter rapportåret. Träffsäkerheten i tabellen nedan är däremot mätt år för år med enbart tidigare år. För månadsserier som redovisas som årsmedelvärde har den valda metoden ingen sådan mätning.</p>
 {tr}
-<p>Datakvalitet: {dq.get("rows_read", 0)} inlästa rader, {dq.get("rows_kept", 0)} använda, {dq.get("rows_not_yet_published", 0)} ännu inte publicerade vid brytpunkten, {dq.get("rows_rejected", 0) - dq.get("rows_not_yet_published", 0)} avvisade med angiven orsak (se notebooken 01), {dq.get("rows_missing", 0)} saknade värden och {dq.get("rows_duplicate", 0)} dubbletter.</p>
+<p>{e(_quality_text(dq))}</p>
 <h3>Vad som var känt vid brytpunkten</h3>
 <div class="table-wrap"><table><thead><tr><th scope="col">Indikator</th><th scope="col">Källa</th><th scope="col">Senaste period</th><th scope="col">Publicerad</th></tr></thead><tbody>{prov}</tbody></table></div>
 <p class="muted">Källa för nyckeltal med N- och U-id: Kolada (RKA). Prognoser, sannolikheter och jämförelsegruppens medelvärden är egna beräkningar.</p>
@@ -402,14 +424,14 @@ def track_record_html(tr: dict[str, Any]) -> str:
         "<h3>Hur bra har prognoserna varit? (historisk utvärdering)</h3>"
         f"<p>Metoderna har prövats i efterhand på verkliga offentliga serier{e(span)}: vid varje brytpunkt användes bara det som då var publicerat, "
         "och prognosen jämfördes med det faktiska helårsutfallet. Fel under 1 betyder bättre än jämförelsemetoden; "
-        "träff 80 % bör ligga nära 80 % om intervallen är ärliga. Brier-skicklighet över 0 betyder att sannolikheterna säger mer än en gissning på basfrekvensen.</p>"
+        "träff 80 % bör ligga nära 80 % om intervallen är ärliga. Brier-skicklighet mäter hur bra sannolikheterna är: 0 betyder inte bättre än att alltid gissa på hur ofta målen brukar nås, 1 betyder perfekta sannolikheter; över 0 betyder att sannolikheterna säger mer än en gissning på basfrekvensen.</p>"
         f"{told}"
         '<div class="table-wrap"><table><caption>Prognosernas träffsäkerhet per brytpunkt och typ av serie (* färre än 100 prognoser: redovisas men bedöms inte)</caption>'
-        '<thead><tr><th scope="col">Brytpunkt</th><th scope="col">Serier</th><th scope="col">Metod</th><th scope="col">Antal</th><th scope="col">Fel jfr förra årets värde</th>'
+        '<thead><tr><th scope="col">Bedömningsdag</th><th scope="col">Serier</th><th scope="col">Metod</th><th scope="col">Antal</th><th scope="col">Fel jfr förra årets värde</th>'
         '<th scope="col">Fel jfr enkel metod</th><th scope="col">Träff 80 %</th><th scope="col">Träff 95 %</th><th scope="col">Brier-skicklighet</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></div>"
         + (
-            '<p class="muted">Året 2020 (pandemin) bröt mönstren och redovisas separat i den analytiska notebooken 02; det ingår inte i tabellen.</p>'
+            '<p class="muted">Året 2020 (pandemin) bröt mönstren och redovisas separat; det ingår inte i tabellen.</p>'
             if tr.get("shock_2020")
             else ""
         )
