@@ -72,6 +72,7 @@ _READER_MODULES = [
     "tables",
     "scb_csv",
     "kolada_snapshot",
+    "pcaxis",
 ]
 
 
