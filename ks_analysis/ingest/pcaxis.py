@@ -69,12 +69,16 @@ class PxTable:
         return pd.DataFrame(out)
 
 
-_STATEMENT = re.compile(r'^\s*([A-Z][A-Z0-9-]*)(?:\[[^\]]*\])?(?:\("([^"]*)"(?:,"([^"]*)")?\))?\s*=', re.S)
+_STATEMENT = re.compile(
+    r'^\s*([A-Z][A-Z0-9-]*)(?:\[[^\]]*\])?(?:\("([^"]*)"(?:,"([^"]*)")?\))?\s*=', re.S
+)
 
 
 def _split_statements(header: str) -> list[str]:
     """Header statements, split at ';' outside quotes."""
-    out, buf, quoted = [], [], False
+    out: list[str] = []
+    buf: list[str] = []
+    quoted = False
     for ch in header:
         if ch == '"':
             quoted = not quoted
@@ -117,7 +121,9 @@ def parse_px(path: Path, rel: str) -> PxTable:
         text = data.decode("latin-1")  # every byte is a latin-1 character
     m = re.search(r"^DATA\s*=", text, re.M)
     if m is None:
-        raise DataFileError(rel, "has no DATA= block", fix="check that the file is a complete PC-Axis file")
+        raise DataFileError(
+            rel, "has no DATA= block", fix="check that the file is a complete PC-Axis file"
+        )
     header, body = text[: m.start()], text[m.end() :]
     header_lines = header.count("\n")
     keywords: dict[str, str] = {}
@@ -139,10 +145,14 @@ def parse_px(path: Path, rel: str) -> PxTable:
     heading = _list_value(keywords.get("HEADING", "")) if keywords.get("HEADING") else []
     dims = [d for d in stub + heading if d]
     if not dims:
-        raise DataFileError(rel, "has no STUB or HEADING", fix="check that the file is a PC-Axis file")
+        raise DataFileError(
+            rel, "has no STUB or HEADING", fix="check that the file is a PC-Axis file"
+        )
     for d in dims:
         if d not in values:
-            raise DataFileError(rel, f"has no VALUES for dimension {d!r}", fix="check the PX header")
+            raise DataFileError(
+                rel, f"has no VALUES for dimension {d!r}", fix="check the PX header"
+            )
         if d in codes and len(codes[d]) != len(values[d]):
             raise DataFileError(
                 rel,
@@ -293,9 +303,11 @@ def read_pcaxis(
         c: _unit_of(label, table.keywords.get("UNITS", "antal"))
         for c, label in zip(g[f"{indicator_dim}__code"], g[indicator_dim], strict=True)
     }
+    municipality = place.copy()
+    municipality[not_place] = None
     return raw_frame(
         {
-            "municipality": np.where(not_place, None, place),
+            "municipality": municipality,
             "municipality_name": g[reg_d].to_numpy(dtype=object),
             "indicator": ind_code.map(ids).to_numpy(dtype=object),
             "period": np.asarray(period, dtype=object),
