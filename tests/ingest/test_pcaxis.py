@@ -79,7 +79,9 @@ def test_clean_accounts_for_every_ksi_row_and_q4_population_is_kolada(real_data:
     tidy = res.tidy
     totals = res.manifest()["totals"]
     assert totals["rows_read"] == len(raw) == 101_120
-    assert totals["rows_read"] == sum(totals[k] for k in ("rows_kept", "rows_rejected", "rows_missing", "rows_duplicate"))
+    assert totals["rows_read"] == sum(
+        totals[k] for k in ("rows_kept", "rows_rejected", "rows_missing", "rows_duplicate")
+    )
     assert len(res.rejected) == totals["rows_rejected"]
     q4 = tidy[(tidy["municipality"] == "0680") & (tidy["indicator"] == "KSI_BEFOLKNING")]
     assert q4.set_index("period").loc["2022-Q4", "value"] == 145114.0
