@@ -73,6 +73,8 @@ _READER_MODULES = [
     "scb_csv",
     "kolada_snapshot",
     "pcaxis",
+    "af_excel",
+    "records",
 ]
 
 
