@@ -366,26 +366,31 @@ sources:
   - name: kolada
     files: "kolada/*.csv"
     reader: kolada_bulk_csv
-    # Kolada publishes most yearly KPIs in the spring after the year.
-    publication_lag: {{days: 75, per_indicator: {{N01951: 80, N07917: 170, N07923: 200, N31816: 140, N00999: 110, N01004: 110, N00926: 110, U00408: 20}}}}
+    # Kolada's own publication dates (kpi_results.csv of the real Kolada dump): population, unemployment
+    # and planberedskap 22 Feb (53 days after the year), completed dwellings and new workplaces 15 May
+    # (135), new firms, bankruptcies and ekonomiskt bistånd 14 Jun (165). U00408 (SCB's citizen survey,
+    # published in the survey year's autumn): 20 days, not verified. Other KPIs: the spring after (75).
+    publication_lag: {{days: 75, per_indicator: {{N01951: 53, N03920: 53, N03926: 53, N07917: 135, N07923: 53, N31816: 165, N00999: 165, N01004: 135, N00926: 165, U00408: 20}}}}
     election_kpis: [N05401]
   - name: arbetsformedlingen
     files: arbetsformedlingen/inskrivna_arbetslosa.csv
     reader: arbetsformedlingen_monthly
     options: {{indicator: AF_ARBETSLOSA}}
-    # Arbetsförmedlingen's monthly statistics come out around the 15th of the next month.
+    # Arbetsförmedlingen's monthly statistics come out in the middle of the next month (its press
+    # release of 13 July 2020 gave June's figures): 15 days.
     publication_lag: {{days: 15}}
   - name: tillvaxtanalys
     files: tillvaxtanalys/nystartade_foretag_kommun.csv
     reader: tillvaxtanalys_quarterly
     options: {{indicator: TVA_NYSTARTADE, unit: antal}}
-    # New-firm counts per quarter are published about 50 days after the quarter.
-    publication_lag: {{days: 50}}
+    # Tillväxtanalys published new firms 102-119 days after the quarter (Q1 2020 on 15 July 2020,
+    # Q2 2018 on 10 October 2018): 120 days.
+    publication_lag: {{days: 120}}
   - name: lokalt
     files: lokalt/register.csv
     reader: local_register
     options: {{municipality: "{HOME}"}}
-    # The municipality's own registers are known at the end of the month.
+    # The municipality's own registers are known at the end of the month (the kommun keeps them).
     publication_lag: {{days: 0}}
 """
 

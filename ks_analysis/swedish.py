@@ -268,6 +268,7 @@ METHOD_SV = {
     "ets_remainder": "en säsongsmodell (ETS) för resten av året",
     "yoy_carry": "förra årets värden för resten av året, justerade med den senaste förändringen mot förra året",
     "signal_ratio": "förra årets värde × förändringen i en månadssignal",
+    "nowcast_bridge": "förra årets värde × förändringen som årets publicerade kvartal eller månader pekar på (brygga skattad på tidigare år)",
     "selected": "den metod som träffat bäst tidigare år",
     "outcome": "utfall (hela året publicerat)",
     "alla orter": "alla orter tillsammans",
@@ -290,6 +291,11 @@ def gender_sv(code: str, *, capital: bool = False) -> str:
 
 
 #: Kinds of series in the backtest and the report's track record.
-FAMILY_SV = {"monthly": "månadsserier", "quarterly": "kvartalsserier", "annual": "årsvärden"}
+FAMILY_SV = {
+    "monthly": "månadsserier",
+    "quarterly": "kvartalsserier",
+    "annual": "årsvärden",
+    "nowcast": "årsvärden från kvartalsdata under året",
+}
 #: How a year of sub-annual values is aggregated, in words.
 AGG_SV = {"sum": "summor över året", "mean": "årsmedelvärden"}

@@ -102,3 +102,14 @@ def one_source_raw(tmp_path: Path) -> Callable[..., Path]:
         return raw
 
     return make
+
+
+@pytest.fixture(scope="session")
+def real_nowcast_tidy(real_data: Path) -> object:
+    """The tidy rows of the catalogue's nowcast KPIs and their in-year signals, cleaned from the real data."""
+    from ks_analysis.backtest.nowcast import nowcast_indicators, nowcast_tidy
+    from ks_analysis.paths import PROJECT_ROOT
+
+    inds = nowcast_indicators()
+    ids = {i.id for i in inds} | {i.nowcast.signal for i in inds if i.nowcast is not None}
+    return nowcast_tidy(real_data, PROJECT_ROOT / "data" / "real-sources.yaml", ids)

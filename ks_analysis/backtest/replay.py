@@ -43,6 +43,7 @@ from ks_analysis.backtest.design import (
     origins,
     outcome_vintage,
 )
+from ks_analysis.backtest.nowcast import run_nowcast_backtest
 from ks_analysis.backtest.score import (
     BAND_LEVELS,
     choose_defaults,
@@ -415,6 +416,10 @@ def run_and_summarise(
     summary["ses_alpha_by_indicator"] = tuning.ses_alpha
     summary["trend_phi_by_indicator"] = tuning.trend_phi
     summary["selected_methods"] = select_methods(scored)
+    # Nowcasts of annual KPIs from in-year signals: their own family (backtest/nowcast.py).
+    nowcast_cells, _, summary["nowcast_runtime_s"] = run_nowcast_backtest(raw_root, sources_file)
+    summary["cells"].extend(nowcast_cells)
+    summary["runtime_s"] = time.perf_counter() - t0
     summary["selection_note"] = (
         "Sub-annual default 'selected': for each evaluation year, the method with the lowest MASE on earlier years only "
         f"(shock years left out) per family, cutoff and aggregation; pooled over sub-annual series that know part of the year "

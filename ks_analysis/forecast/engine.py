@@ -22,6 +22,7 @@ import pandas as pd
 from ks_analysis import periods
 from ks_analysis.forecast import calibration as cal
 from ks_analysis.forecast import methods as m
+from ks_analysis.forecast import nowcast as nc
 from ks_analysis.forecast import series as sr
 from ks_analysis.forecast.series import series_matrix, yearly_values
 from ks_analysis.goals.catalogue import Indicator
@@ -91,6 +92,9 @@ class Forecast:
     #: None (flag ``reference_year_unknown``) when it is not, since comparing with an older year
     #: would judge a different change than the target's.
     reference_year: int | None = None
+    #: Why an annual KPI with an in-year signal (catalogue ``nowcast:``) was not nowcast, e.g.
+    #: "no sub-period of 2019 of the signal is published yet"; empty when it was, or has none.
+    nowcast_note: str = ""
 
     @property
     def has_value(self) -> bool:
@@ -448,9 +452,18 @@ def forecast_indicator(
             else None
         )
         res = forecast_from_matrix(
-            hist, cur, aggregation=indicator.aggregation, frequency=freq, cutoff=cutoff, method=method, is_count=count,
+            hist, cur, aggregation=indicator.aggregation, frequency=freq, cutoff=cutoff,
+            method=None if method == nc.METHOD else method, is_count=count,
             seed=seed, indicator=indicator.id, pop_band=pop_band, seasonal_share=share, unit=unit,
         )  # fmt: skip
+    nowcast_note = ""
+    if (
+        indicator.nowcast is not None
+        and freq == "Y"
+        and method in (None, nc.METHOD)
+        and ort is None
+    ):
+        res, nowcast_note = _nowcast(tidy, res, indicator, municipality, gender, year, as_of, seed)
     flags = res.flags
     reference_year = year - 1 if (year - 1) in history.index else None
     if (
@@ -489,6 +502,51 @@ def forecast_indicator(
         scale=res.scale,
         calibration=res.calibration,
         reference_year=reference_year,
+        nowcast_note=nowcast_note,
+    )
+
+
+def _nowcast(
+    tidy: pd.DataFrame,
+    base: MatrixForecast,
+    indicator: Indicator,
+    municipality: str,
+    gender: str,
+    year: int,
+    as_of: dt.date,
+    seed: int,
+) -> tuple[MatrixForecast, str]:
+    """The bridge nowcast of an annual KPI from its in-year signal, or ``base`` and the reason there is none.
+
+    Only a forecast is replaced: an outcome stays an outcome, and a KPI without history stays 'none'.
+    """
+    if base.basis != "forecast":
+        return base, ""
+    spec = indicator.nowcast
+    assert spec is not None
+    data = nc.nowcast_data(tidy, indicator.id, spec.signal, spec.mapping, gender=gender)
+    if data is None:
+        why = f"no in-year signal {spec.signal} for gender {gender} in the data"
+        return replace(base, flags=(*base.flags, "nowcast_unavailable")), why
+    res = nc.nowcast(data, municipality, year, as_of, n_samples=N_SAMPLES, seed=seed)
+    if res.point is None:
+        return replace(base, flags=(*base.flags, "nowcast_unavailable")), res.reason
+    flags = tuple(f for f in base.flags if f not in ("few_calibration_errors", "fallback"))
+    return (
+        replace(
+            base,
+            point=res.point,
+            lo80=res.lo80,
+            hi80=res.hi80,
+            lo95=res.lo95,
+            hi95=res.hi95,
+            method=nc.METHOD,
+            rung=0,
+            flags=(*flags, *res.flags),
+            samples=res.samples,
+            calibration=res.calibration,
+        ),  # fmt: skip
+        "",
     )
 
 

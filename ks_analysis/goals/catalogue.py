@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from ks_analysis import geo as geo_mod
-from ks_analysis.errors import CatalogueError
+from ks_analysis.errors import CatalogueError, DataFileError
 from ks_analysis.goals.kommunkompassen import AREAS as KOMMUNKOMPASSEN_AREAS
 from ks_analysis.paths import PACKAGE_DATA_DIR
 from ks_analysis.swedish import exact_decimals, fmt_number
@@ -25,6 +25,9 @@ __all__ = [
     "load_catalogue",
     "TARGET_TYPES",
     "ROLLUP_RULES",
+    "NowcastSignal",
+    "NOWCAST_MAPPINGS",
+    "parse_nowcast",
 ]
 
 DEFAULT_CATALOGUE = PACKAGE_DATA_DIR / "goals_2019.yaml"
@@ -40,6 +43,11 @@ ROLLUP_RULES = {"all_met", "majority_met", "any_met"}
 #: anything, so they are refused with a pointer to a declared rule.
 RETIRED_ROLLUP_RULES = {"mean_p", "min_p"}
 REFERENCES = {"previous_year", "lan", "riket", "peer_median", "peer_mean"}
+#: How an in-year signal's sub-periods map to an annual KPI's definition (docs/nowcasting.md):
+#: the value at the year's end (a stock such as folkmängd 31/12), the sum of the year's flows
+#: (new firms, completed dwellings), or the mean of the year's periods (an årsmedelvärde of
+#: monthly counts or shares).
+NOWCAST_MAPPINGS = {"year_end_stock", "sum_of_flows", "mean_of_periods"}
 
 
 def _exact(x: float | None) -> str:
@@ -91,6 +99,23 @@ def _unit_after(unit: str) -> str:
 
 
 @dataclass(frozen=True)
+class NowcastSignal:
+    """An annual KPI's best in-year signal and how the signal's year maps to the KPI.
+
+    ``signal`` is the tidy indicator id of the sub-annual series; ``mapping`` one of
+    :data:`NOWCAST_MAPPINGS`; ``denominator`` the KPI's denominator in words or as an indicator id
+    (e.g. "befolkningen 16-64 år" for a rate per 1 000 inhabitants 16-64), ``per`` its multiplier
+    (100 for a share in per cent, 1000 for per 1 000 inhabitants, 1 for a count).
+    """
+
+    signal: str
+    mapping: str
+    denominator: str = ""
+    per: float = 1.0
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Indicator:
     """One measure of a steering goal, with how a year is aggregated and what counts as better."""
 
@@ -113,6 +138,7 @@ class Indicator:
     #: The value of a year is the latest observation known (e.g. "valdeltagande i senaste valet":
     #: between elections the last election's result stands); it is reported as an outcome.
     latest_known: bool = False
+    nowcast: NowcastSignal | None = None
 
     @property
     def higher_is_better(self) -> bool:
@@ -287,7 +313,15 @@ def _parse_indicator(raw: dict[str, Any], path: Path, goal_where: str) -> Indica
         predecessor=raw.get("predecessor"),
         series_break=raw.get("series_break"),
         latest_known=_flag(raw.get("latest_known", False), "latest_known", path, where),
+        nowcast=parse_nowcast(raw.get("nowcast"), path, where),
     )
+    if ind.nowcast is not None and ind.frequency != "Y":
+        raise DataFileError(
+            path,
+            f"{where}: 'nowcast' is for annual KPIs, but the frequency is {ind.frequency!r}",
+            column="nowcast",
+            fix="remove 'nowcast' from sub-annual indicators; they are forecast from their own periods",
+        )
     if ind.frequency == "Y" and ind.aggregation not in ("point", "last"):
         raise _fail(
             path,
@@ -408,6 +442,52 @@ def _check_signals(goals: list[Goal], seen_ind: dict[str, int], p: Path) -> None
                     f"goal {g.id}, indicator {ind.id}",
                     f"signal {ind.signal!r} is not an indicator of the catalogue",
                 )
+
+
+def parse_nowcast(raw: Any, path: Path, where: str) -> NowcastSignal | None:
+    """An indicator's ``nowcast:`` entry, checked; None when absent.
+
+    Raises:
+        DataFileError: naming the catalogue, the indicator and the field, e.g. an unknown mapping.
+    """
+    if raw is None:
+        return None
+    fix = "write e.g. 'nowcast: {signal: KSI_BEFOLKNING, mapping: year_end_stock}' (see docs/nowcasting.md)"
+    if not isinstance(raw, dict):
+        raise DataFileError(
+            path, f"{where}: 'nowcast' is not a mapping", column="nowcast", value=raw, fix=fix
+        )
+    unknown = set(raw) - {"signal", "mapping", "denominator", "per", "note"}
+    if unknown:
+        raise DataFileError(
+            path, f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))} in 'nowcast'",
+            column="nowcast", fix=fix,
+        )  # fmt: skip
+    signal = raw.get("signal")
+    if not isinstance(signal, str) or not re.fullmatch(r"[A-Z][A-Z0-9_]+", signal.strip()):
+        raise DataFileError(
+            path, f"{where}: 'nowcast.signal' must be a tidy indicator id in capitals",
+            column="nowcast.signal", value=signal, fix=fix,
+        )  # fmt: skip
+    mapping = raw.get("mapping")
+    if mapping not in NOWCAST_MAPPINGS:
+        raise DataFileError(
+            path, f"{where}: unknown 'nowcast.mapping'", column="nowcast.mapping", value=mapping,
+            fix=f"use one of {', '.join(sorted(NOWCAST_MAPPINGS))}",
+        )  # fmt: skip
+    per = raw.get("per", 1)
+    if isinstance(per, bool) or not isinstance(per, int | float) or per <= 0:
+        raise DataFileError(
+            path, f"{where}: 'nowcast.per' must be a positive number (100 for %, 1000 for per 1 000)",
+            column="nowcast.per", value=per,
+        )  # fmt: skip
+    return NowcastSignal(
+        signal=signal.strip(),
+        mapping=str(mapping),
+        denominator=str(raw.get("denominator", "") or ""),
+        per=float(per),
+        note=str(raw.get("note", "") or ""),
+    )
 
 
 def _parse_thresholds(raw: dict[str, Any], p: Path) -> dict[str, float]:

@@ -72,6 +72,9 @@ _READER_MODULES = [
     "tables",
     "scb_csv",
     "kolada_snapshot",
+    "pcaxis",
+    "af_excel",
+    "records",
 ]
 
 

@@ -149,3 +149,41 @@ def test_peer_group_members_are_strict_codes(tmp_path: Path) -> None:
 
     with pytest.raises(CatalogueError, match=r"peer_group\.members\[2\]: 617 is not a Kolada code"):
         load_catalogue(_broken(tmp_path, mutate))
+
+
+def test_steering_kpis_name_their_in_year_signal_and_mapping() -> None:
+    """The annual steering KPIs name their in-year signal and how it maps to the KPI (docs/nowcasting.md)."""
+    cat = load_catalogue()
+    nc = {i.id: i.nowcast for _, i in cat.indicators() if i.nowcast is not None}
+    assert nc["N01951"].signal == "KSI_BEFOLKNING" and nc["N01951"].mapping == "year_end_stock"
+    assert nc["N03920"].mapping == "mean_of_periods" and nc["N03920"].per == 100
+    assert nc["N00999"].mapping == "sum_of_flows" and nc["N00999"].per == 1000
+    assert "16-64" in nc["N00999"].denominator
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        ({"signal": "KSI_BEFOLKNING", "mapping": "q4"}, "nowcast.mapping"),
+        ({"signal": "ksi befolkning", "mapping": "year_end_stock"}, "nowcast.signal"),
+        ({"signal": "KSI_BEFOLKNING", "mapping": "year_end_stock", "per": 0}, "nowcast.per"),
+        ({"signal": "KSI_BEFOLKNING", "mapping": "year_end_stock", "lag": 3}, "nowcast"),
+        ("KSI_BEFOLKNING", "nowcast"),
+    ],
+)
+def test_a_bad_nowcast_entry_names_catalogue_indicator_and_field(
+    tmp_path: Path, entry: object, field: str
+) -> None:
+    """A bad `nowcast:` entry is a DataFileError naming the file, the goal and indicator, and the field."""
+    from ks_analysis.errors import DataFileError
+
+    raw = yaml.safe_load(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))
+    for ind in raw["goals"][0]["indicators"]:
+        if ind["id"] == "N01951":
+            ind["nowcast"] = entry
+    bad = tmp_path / "goals.yaml"
+    bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DataFileError) as exc:
+        load_catalogue(bad)
+    msg = str(exc.value)
+    assert str(bad) in msg and "goal 1, indicator N01951" in msg and f"'{field}'" in msg

@@ -1,0 +1,347 @@
+"""Nowcasts of annual KPIs from an in-year signal: a bridge equation pooled over kommuner.
+
+An annual Kolada KPI of year *y* is published months after the year; its in-year signal (a
+quarterly or monthly series, named by the catalogue's ``nowcast:`` entry) is published within
+weeks of each sub-period. At a cutoff the signal's first *J* sub-periods of *y* may be known.
+The bridge equation (Baffigi, Golinelli and Parigi 2004, "Bridge models to forecast the euro
+area GDP", *Int. J. Forecasting* 20(3)) regresses the KPI's change on the signal's known part:
+
+    log(Y[k,y] / Y[k,y-1]) = a + a_k + b1 * x1[k,y] + b2 * x2[k,y] + e
+
+where, for the catalogue's mapping of the signal to the KPI,
+
+* ``year_end_stock`` (folkmängd 31/12 = Q4): ``x1`` is the growth since the start of the year
+  (last known sub-period over last year's final one), ``x2`` last year's growth over the
+  sub-periods still unknown this year;
+* ``sum_of_flows`` and ``mean_of_periods`` (new firms, an årsmedelvärde of monthly counts): ``x1``
+  is the log ratio of this year's known sub-periods (their mean) to last year's mean over all its
+  sub-periods, ``x2`` the same ratio for last year's own known sub-periods (where those
+  sub-periods usually stand in the year). ``x1 - x2`` is the year-on-year change of the known
+  part; with both the bridge can learn how far the known part's level carries to the year (in
+  2021 the first quarter was far above the first quarter of 2020 but not above 2020's mean, and
+  the year fell).
+
+A KPI per 1 000 inhabitants or in per cent of a population moves with the signal's ratio less the
+denominator's growth; the denominators grow by about 1 % a year and the intercept and kommun
+effects absorb that (docs/nowcasting.md). The model is fitted on earlier years only (every year
+whose KPI and signal are published by the cutoff, with the same *J* known sub-periods), pooled
+over the kommuner with both series, with kommun effects ``a_k`` shrunk towards zero by a ridge
+penalty (:data:`KOMMUN_RIDGE`, fixed, not tuned). The predictive distribution is the point plus
+the **out-of-sample** residuals of leave-one-year-out refits on those earlier years (each earlier
+year predicted from the other earlier years; a whole year is left out because kommuner share a
+year's shock), the split-conformal idea of the package's other error pools. Only years before
+the cutoff enter, so a report made then could have done the same. With fewer than :data:`MIN_RESIDUALS` such residuals the in-sample residuals, widened by
+:data:`FEW_ERRORS_WIDEN`, are used and the result is flagged ``few_calibration_errors``.
+
+Everything here is a pure function of arrays; the tidy table is turned into arrays once
+(:func:`nowcast_data`) and cut at each cutoff (:meth:`NowcastData.at`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "NowcastData",
+    "NowcastFit",
+    "NowcastResult",
+    "nowcast_data",
+    "fit_bridge",
+    "nowcast",
+    "KOMMUN_RIDGE",
+    "MIN_TRAIN",
+    "MIN_RESIDUALS",
+    "METHOD",
+]
+
+METHOD = "nowcast_bridge"
+#: Ridge penalty on the kommun effects, in observations: a kommun with n years gets n/(n+4) of
+#: its own mean residual. Fixed a priori (not tuned on any backtest year).
+KOMMUN_RIDGE = 4.0
+#: Fewest training rows (kommun-years) and distinct years a bridge is fitted on.
+MIN_TRAIN = 12
+MIN_TRAIN_YEARS = 3
+#: Fewest out-of-sample residuals for the interval; with fewer, widened in-sample residuals.
+MIN_RESIDUALS = 20
+FEW_ERRORS_WIDEN = 1.5
+#: Offset in the log ratios of flows and means, so that a quarter with zero new firms is finite.
+FLOW_OFFSET = 0.5
+PERIODS = {"Q": 4, "M": 12}
+
+
+@dataclass(frozen=True)
+class NowcastData:
+    """An annual KPI and its signal as arrays over (kommun, year[, sub-period]), with publication dates."""
+
+    municipalities: tuple[str, ...]
+    y0: int
+    kpi: np.ndarray  # [k, t] value
+    kpi_pub: np.ndarray  # [k, t] datetime64[D]; NaT when absent
+    sig: np.ndarray  # [k, t, p] value
+    sig_pub: np.ndarray  # [k, t, p] datetime64[D]
+    P: int
+    mapping: str
+
+    def at(self, as_of: dt.date) -> tuple[np.ndarray, np.ndarray]:
+        """(KPI, signal) as known at ``as_of``: values published after it are NaN."""
+        cut = np.datetime64(as_of, "D")
+        kpi = np.where(self.kpi_pub <= cut, self.kpi, np.nan)
+        sig = np.where(self.sig_pub <= cut, self.sig, np.nan)
+        return kpi, sig
+
+    def index(self, municipality: str) -> int | None:
+        try:
+            return self.municipalities.index(municipality)
+        except ValueError:
+            return None
+
+
+def nowcast_data(
+    tidy: pd.DataFrame, kpi: str, signal: str, mapping: str, gender: str = "T"
+) -> NowcastData | None:
+    """The arrays of KPI ``kpi`` and its signal ``signal`` from a tidy table; None without a signal.
+
+    Only kommuner (and län/riket) that have both series are kept. The tidy rows must carry
+    ``published`` (the clean stage sets it for every row).
+    """
+    cols = ["municipality", "indicator", "gender", "frequency", "period", "value", "published"]
+    sel = tidy.loc[tidy["indicator"].isin([kpi, signal]) & (tidy["gender"] == gender), cols]
+    if sel.empty:
+        return None
+    sel = sel.assign(
+        municipality=sel["municipality"].astype(str), indicator=sel["indicator"].astype(str)
+    )
+    k_rows = sel[(sel["indicator"] == kpi) & (sel["frequency"] == "Y")]
+    s_rows = sel[(sel["indicator"] == signal) & sel["frequency"].isin(list(PERIODS))]
+    if k_rows.empty or s_rows.empty:
+        return None
+    freq = str(s_rows["frequency"].iloc[0])
+    s_rows = s_rows[s_rows["frequency"] == freq]
+    P = PERIODS[freq]
+    munis = tuple(sorted(set(k_rows["municipality"]) & set(s_rows["municipality"])))
+    if not munis:
+        return None
+    k_rows = k_rows[k_rows["municipality"].isin(munis)]
+    s_rows = s_rows[s_rows["municipality"].isin(munis)]
+    k_year = k_rows["period"].astype(str).str[:4].astype(int).to_numpy()
+    s_period = s_rows["period"].astype(str)
+    s_year = s_period.str[:4].astype(int).to_numpy()
+    s_sub = (
+        s_period.str[-1].astype(int) if freq == "Q" else s_period.str[5:7].astype(int)
+    ).to_numpy() - 1
+    y0 = int(min(k_year.min(), s_year.min()))
+    T = int(max(k_year.max(), s_year.max())) - y0 + 1
+    pos = {m: i for i, m in enumerate(munis)}
+    K = len(munis)
+    kpi_a = np.full((K, T), np.nan)
+    kpi_p = np.full((K, T), np.datetime64("NaT"), dtype="datetime64[D]")
+    ki = k_rows["municipality"].map(pos).to_numpy()
+    kpi_a[ki, k_year - y0] = k_rows["value"].to_numpy(dtype="float64")
+    kpi_p[ki, k_year - y0] = pd.to_datetime(k_rows["published"]).to_numpy().astype("datetime64[D]")
+    sig_a = np.full((K, T, P), np.nan)
+    sig_p = np.full((K, T, P), np.datetime64("NaT"), dtype="datetime64[D]")
+    si = s_rows["municipality"].map(pos).to_numpy()
+    sig_a[si, s_year - y0, s_sub] = s_rows["value"].to_numpy(dtype="float64")
+    sig_p[si, s_year - y0, s_sub] = (
+        pd.to_datetime(s_rows["published"]).to_numpy().astype("datetime64[D]")
+    )
+    return NowcastData(munis, y0, kpi_a, kpi_p, sig_a, sig_p, P, mapping)
+
+
+def known_periods(sig_year: np.ndarray) -> np.ndarray:
+    """Per row of ``sig_year`` [k, p]: the number of leading sub-periods that are known."""
+    known = np.isfinite(sig_year)
+    return np.where(known.all(axis=1), known.shape[1], np.argmin(known, axis=1))
+
+
+def features(sig: np.ndarray, t: int, J: int, mapping: str) -> np.ndarray:
+    """The bridge regressors ``[x1, x2]`` of every kommun for year index ``t`` with ``J`` known sub-periods."""
+    K, _, P = sig.shape
+    out = np.full((K, 2), np.nan)
+    if t < 1 or J < 1:
+        return out
+    cur, prev = sig[:, t, :], sig[:, t - 1, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if mapping == "year_end_stock":
+            out[:, 0] = np.log(cur[:, J - 1] / prev[:, P - 1])
+            out[:, 1] = np.log(prev[:, P - 1] / prev[:, J - 1]) if J < P else 0.0
+        else:
+            ytd = cur[:, :J].mean(axis=1) + FLOW_OFFSET
+            last_ytd = prev[:, :J].mean(axis=1) + FLOW_OFFSET
+            last_year = prev.mean(axis=1) + FLOW_OFFSET  # NaN unless last year is complete
+            out[:, 0] = np.log(ytd / last_year)
+            out[:, 1] = np.log(last_ytd / last_year)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def _training(
+    kpi: np.ndarray, sig: np.ndarray, upto: int, J: int, mapping: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows (X [n,2], z [n], kommun [n], year index [n]) of years 1..upto-1 with KPI, last KPI and signal known."""
+    xs, zs, ks, ts = [], [], [], []
+    for t in range(1, upto):
+        x = features(sig, t, J, mapping)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.log(kpi[:, t] / kpi[:, t - 1])
+        ok = np.isfinite(z) & np.isfinite(x).all(axis=1)
+        if ok.any():
+            xs.append(x[ok])
+            zs.append(z[ok])
+            ks.append(np.flatnonzero(ok))
+            ts.append(np.full(int(ok.sum()), t))
+    if not xs:
+        return np.zeros((0, 2)), np.zeros(0), np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    return np.vstack(xs), np.concatenate(zs), np.concatenate(ks), np.concatenate(ts)
+
+
+@dataclass(frozen=True)
+class NowcastFit:
+    """A fitted bridge: coefficients, kommun effects and the residuals that set its intervals."""
+
+    intercept: float
+    beta: np.ndarray  # [2]
+    kommun_effect: np.ndarray  # [K]
+    residuals: np.ndarray  # out-of-sample (or widened in-sample) residuals of z
+    out_of_sample: bool
+    n_train: int
+    train_years: tuple[int, ...]
+    J: int
+
+
+def _solve(
+    X: np.ndarray, z: np.ndarray, k: np.ndarray, K: int
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Least squares with an intercept, two slopes and ridge-penalised kommun effects."""
+    n = len(z)
+    D = np.zeros((n, K))
+    D[np.arange(n), k] = 1.0
+    A = np.column_stack([np.ones(n), X, D])
+    pen = np.zeros(A.shape[1])
+    pen[3:] = KOMMUN_RIDGE
+    pen[1:3] = 1e-6  # keeps the system solvable when a regressor is constant (e.g. x2 = 0 at J = P)
+    coef = np.linalg.solve(A.T @ A + np.diag(pen), A.T @ z)
+    return float(coef[0]), coef[1:3], coef[3:]
+
+
+def fit_bridge(kpi: np.ndarray, sig: np.ndarray, t: int, J: int, mapping: str) -> NowcastFit | None:
+    """The bridge for year index ``t`` with ``J`` known sub-periods, from the years before ``t`` only.
+
+    None when fewer than :data:`MIN_TRAIN` rows or :data:`MIN_TRAIN_YEARS` years are available.
+    """
+    X, z, k, ts = _training(kpi, sig, t, J, mapping)
+    years = np.unique(ts)
+    if len(z) < MIN_TRAIN or len(years) < MIN_TRAIN_YEARS:
+        return None
+    K = kpi.shape[0]
+    a, b, ak = _solve(X, z, k, K)
+    resid: list[np.ndarray] = []
+    for tv in years:  # leave one year out: each earlier year predicted from the other earlier years
+        tr = ts != tv
+        if tr.sum() < MIN_TRAIN:
+            continue
+        a2, b2, ak2 = _solve(X[tr], z[tr], k[tr], K)
+        te = ts == tv
+        resid.append(z[te] - (a2 + X[te] @ b2 + ak2[k[te]]))
+    oos = np.concatenate(resid) if resid else np.zeros(0)
+    if len(oos) >= MIN_RESIDUALS:
+        return NowcastFit(a, b, ak, oos, True, len(z), tuple(int(y) for y in years), J)
+    p = 3 + len(np.unique(k))
+    ins = z - (a + X @ b + ak[k])
+    widen = FEW_ERRORS_WIDEN * np.sqrt(len(z) / max(len(z) - p, 1))
+    return NowcastFit(a, b, ak, ins * widen, False, len(z), tuple(int(y) for y in years), J)
+
+
+@dataclass(frozen=True)
+class NowcastResult:
+    """A nowcast of one kommun's KPI year, or the reason there is none (``point`` None)."""
+
+    point: float | None
+    lo80: float | None = None
+    hi80: float | None = None
+    lo95: float | None = None
+    hi95: float | None = None
+    base: float | None = None  # last year's KPI value, known at the cutoff
+    known_periods: int = 0
+    flags: tuple[str, ...] = ()
+    reason: str = ""
+    calibration: str = ""
+    samples: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+
+def nowcast(
+    data: NowcastData,
+    municipality: str,
+    year: int,
+    as_of: dt.date,
+    *,
+    n_samples: int = 2000,
+    seed: int = 0,
+    fits: dict[tuple[int, int], NowcastFit | None] | None = None,
+) -> NowcastResult:
+    """Nowcast ``municipality``'s KPI for ``year`` from what was published by ``as_of``.
+
+    ``fits`` caches bridges per (year index, J) across kommuner of one cutoff: the pooled fit
+    is the same for all of them. Returns a result with ``point`` None and a ``reason`` when the
+    bridge cannot be used (no signal of the year yet, last year's KPI unpublished, too few years).
+    """
+    k = data.index(municipality)
+    t = year - data.y0
+    if k is None:
+        return NowcastResult(None, reason="no in-year signal for this kommun")
+    if t < 1 or t >= data.kpi.shape[1]:
+        return NowcastResult(None, reason=f"no in-year signal for {year}")
+    kpi, sig = data.at(as_of)
+    if np.isfinite(kpi[k, t]):
+        return NowcastResult(None, reason="the year's KPI is already published")
+    J = int(known_periods(sig[k, t][None, :])[0])
+    if J == 0:
+        return NowcastResult(None, reason=f"no sub-period of {year} of the signal is published yet")
+    base = kpi[k, t - 1]
+    if not np.isfinite(base) or base <= 0:
+        return NowcastResult(
+            None,
+            known_periods=J,
+            reason=f"the KPI of {year - 1} is not yet published (the bridge needs it)",
+        )
+    x = features(sig, t, J, data.mapping)[k]
+    if not np.isfinite(x).all():
+        return NowcastResult(
+            None,
+            known_periods=J,
+            reason=f"the signal of {year - 1} lacks the sub-periods known in {year}",
+        )
+    key = (t, J)
+    if fits is not None and key in fits:
+        fit = fits[key]
+    else:
+        fit = fit_bridge(kpi, sig, t, J, data.mapping)
+        if fits is not None:
+            fits[key] = fit
+    if fit is None:
+        return NowcastResult(
+            None, known_periods=J, reason="too few earlier years with both the KPI and the signal"
+        )
+    zhat = fit.intercept + float(x @ fit.beta) + float(fit.kommun_effect[k])
+    rng = np.random.default_rng(seed)
+    draws = base * np.exp(zhat + np.quantile(fit.residuals, rng.random(n_samples)))
+    point = float(base * np.exp(zhat))
+    q = np.quantile(draws, [0.025, 0.10, 0.90, 0.975])
+    flags = () if fit.out_of_sample else ("few_calibration_errors",)
+    kind = "out-of-sample" if fit.out_of_sample else "in-sample, widened"
+    return NowcastResult(
+        point,
+        lo80=float(min(q[1], point)),
+        hi80=float(max(q[2], point)),
+        lo95=float(min(q[0], point)),
+        hi95=float(max(q[3], point)),
+        base=float(base),
+        known_periods=J,
+        flags=flags,
+        calibration=f"nowcast bridge, {len(fit.residuals)} {kind} residuals, fitted on {fit.n_train} kommun-years {fit.train_years[0] + data.y0}-{fit.train_years[-1] + data.y0}",
+        samples=draws,
+    )
