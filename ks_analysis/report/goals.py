@@ -139,7 +139,7 @@ REASON_SV = {
     "no_local_register": "Uppgift saknas i källdata: inget lokalt register för {what} har lämnats.",
     "no_history": "För kort historik för en prognos.",
     "stale_history": "Senaste kända värde är från {last_year}; det räcker inte för en prognos för {year}.",
-    "reference_year_unknown": "Föregående års utfall ({prev}) var inte publicerat vid brytpunkten, så förändringen kan inte bedömas ännu.",
+    "reference_year_unknown": "Föregående års utfall ({prev}) var ännu inte publicerat, så förändringen kan inte bedömas ännu.",
     "no_reference": "Jämförelsevärdet som målet avser saknas.",
     "outside_life": "Indikatorn mäts inte {year}: {why}.",
 }
