@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 
 from ks_analysis.params import parse_as_of
 
@@ -22,5 +23,5 @@ def add_example(parser: argparse.ArgumentParser, *examples: str) -> None:
 
 
 def progress_enabled(args: argparse.Namespace) -> bool:
-    """Progress bars unless --quiet."""
-    return not getattr(args, "quiet", False)
+    """Progress bars only on a terminal (never into a redirected log) and not with --quiet."""
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import importlib.metadata
 import json
 import logging
 import socket
@@ -26,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ks_analysis._version import package_version
 from ks_analysis.errors import KsAnalysisError
 from ks_analysis.ingest.kolada_pages import next_page_url, shape_problem
 
@@ -44,14 +44,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _version() -> str:
-    try:
-        return importlib.metadata.version("ks-analysis")
-    except importlib.metadata.PackageNotFoundError:  # a plain checkout without an install
-        return "0+unknown"
-
-
-_pkg_version = _version()
+_pkg_version = package_version()
 
 DEFAULT_BASE_URL = "https://api.kolada.se/v3"
 #: v3 refuses more ids than this in one comma-separated path segment (inferred from clients).

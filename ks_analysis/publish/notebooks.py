@@ -22,6 +22,7 @@ from ks_analysis.paths import PACKAGE_DIR
 __all__ = [
     "KERNEL_NAME",
     "ensure_kernel",
+    "kernel_arguments",
     "notebook_parameters",
     "validate_parameters",
     "execute_notebook",
@@ -57,6 +58,17 @@ def ensure_kernel() -> str:
     for key, value in KERNEL_ENV.items():
         os.environ[key] = value
     return KERNEL_NAME
+
+
+def kernel_arguments() -> list[str]:
+    """Command-line options for the kernels: their log level follows this process's root logger.
+
+    With ``ks-analysis -q`` (root level ERROR) ipykernel's own warnings are silenced too, such as
+    "Kernel is running over TCP without encryption" (the kernel listens on loopback only, and every
+    message is signed with the connection file's key, readable only by this user).
+    """
+    level = max(logging.getLogger().getEffectiveLevel(), logging.WARNING)
+    return [f"--IPKernelApp.log_level={logging.getLevelName(level)}"]
 
 
 def notebook_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
@@ -159,6 +171,7 @@ def execute_notebook(
             log_output=False,
             execution_timeout=timeout,
             request_save_on_cell_execute=False,
+            extra_arguments=kernel_arguments(),
         )
     except pm.PapermillExecutionError as exc:
         cell, err = (
