@@ -121,3 +121,52 @@ def test_bad_peers_or_municipality_get_one_message_from_every_path(
         with pytest.raises(ParameterError) as exc:
             call()
         assert str(exc.value) == message
+
+
+def test_version_and_global_options_after_the_subcommand(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--version prints the installed version; -q and -v work before and after the subcommand."""
+    from ks_analysis._version import package_version
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"ks-analysis {package_version()}\n"
+    for argv in (["-q", "periods", "2019"], ["periods", "2019", "-q"], ["periods", "-q", "2019"]):
+        code, out, err = run(capsys, *argv)
+        assert (code, err) == (0, ""), argv
+        assert out.startswith("2019-T1"), argv
+    from ks_analysis.cli import build_parser
+
+    args = build_parser().parse_args(["-q", "periods", "2019"])
+    assert args.quiet is True  # a flag before the subcommand is not reset by the subcommand
+    args = build_parser().parse_args(["periods", "2019", "--verbose"])
+    assert (args.verbose, args.quiet) == (True, False)
+
+
+def test_quiet_leaves_only_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    """With -q after the subcommand a bad value still gives its one error line, nothing else."""
+    code, _, err = run(capsys, "report", "--period", "2019-T1", "--as-of", "2019-02-30", "-q")
+    assert code == 2
+    assert err.splitlines() == [
+        "ks-analysis: error: --as-of '2019-02-30' is not a date; write YYYY-MM-DD, e.g. 2019-05-15"
+    ]
+
+
+def test_progress_bars_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """progress_enabled: off with -q, off when stderr is redirected, on for a terminal."""
+    import argparse
+    import io
+
+    from ks_analysis.commands._util import progress_enabled
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    assert not progress_enabled(argparse.Namespace(quiet=False))
+    monkeypatch.setattr("sys.stderr", Tty())
+    assert progress_enabled(argparse.Namespace(quiet=False))
+    assert not progress_enabled(argparse.Namespace(quiet=True))
