@@ -299,6 +299,8 @@ def fetch_metadata(
     except BaseException:
         snap.abort()
         raise
+    finally:
+        client.close()
     final = snap.commit()
     meta = read_metadata_files(_snapshot_files(final), f"the snapshot {final}", _fetched_at(final))
     return final, meta
