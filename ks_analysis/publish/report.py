@@ -145,7 +145,7 @@ def _report_notebook(nb_dir: Path) -> Path:
         raise DataFileError(
             notebook,
             "report notebook not found",
-            fix="run from the project folder, or pass the notebooks folder",
+            fix="reinstall ks-analysis (the package ships its notebooks), or in a checkout restore notebooks/ with git",
         )
     return notebook
 
