@@ -170,3 +170,16 @@ def test_progress_bars_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr("sys.stderr", Tty())
     assert progress_enabled(argparse.Namespace(quiet=False))
     assert not progress_enabled(argparse.Namespace(quiet=True))
+
+
+def test_kernel_log_level_follows_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernels log warnings normally, and nothing with -q (root level ERROR)."""
+    import logging
+
+    from ks_analysis.publish.notebooks import kernel_arguments
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "level", logging.INFO)
+    assert kernel_arguments() == ["--IPKernelApp.log_level=WARNING"]
+    monkeypatch.setattr(root, "level", logging.ERROR)
+    assert kernel_arguments() == ["--IPKernelApp.log_level=CRITICAL"]

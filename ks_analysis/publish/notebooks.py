@@ -63,12 +63,15 @@ def ensure_kernel() -> str:
 def kernel_arguments() -> list[str]:
     """Command-line options for the kernels: their log level follows this process's root logger.
 
-    With ``ks-analysis -q`` (root level ERROR) ipykernel's own warnings are silenced too, such as
-    "Kernel is running over TCP without encryption" (the kernel listens on loopback only, and every
-    message is signed with the connection file's key, readable only by this user).
+    With ``ks-analysis -q`` (root level ERROR) ipykernel's own log is silenced: its warnings, such
+    as "Kernel is running over TCP without encryption" (the kernel listens on loopback only, and
+    every message is signed with the connection file's key, readable only by this user), and the
+    "KeyboardInterrupt caught in kernel" it logs when it is stopped after the run. A failing cell
+    still fails the run with its own message (:class:`NotebookError`), whatever the kernel logs.
     """
-    level = max(logging.getLogger().getEffectiveLevel(), logging.WARNING)
-    return [f"--IPKernelApp.log_level={logging.getLevelName(level)}"]
+    level = logging.getLogger().getEffectiveLevel()
+    kernel = logging.CRITICAL if level >= logging.ERROR else max(level, logging.WARNING)
+    return [f"--IPKernelApp.log_level={logging.getLevelName(kernel)}"]
 
 
 def notebook_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
