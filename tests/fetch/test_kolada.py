@@ -124,6 +124,14 @@ class FakeKolada:
         seg = seg[1:]
         if any(len(s.split(",")) > self.max_ids for s in seg):
             return 422, {}, b'{"detail": "too many ids"}'
+        if seg == ["kpi"]:  # the whole list (kpi update), paged like the data
+            return 200, {}, self.page(list(self.kpi_meta.values()), parts.path, page, self.per_page)
+        if seg == ["municipality_groups"]:
+            values = [
+                {"id": g, "title": f"ILLUSTRATIVE {g}", "members": m}
+                for g, m in self.groups.items()
+            ]
+            return 200, {}, self.page(values, parts.path, page, self.per_page)
         if seg[0] == "kpi" and len(seg) == 2:
             values = [self.kpi_meta[k] for k in seg[1].split(",") if k in self.kpi_meta]
             return 200, {}, self.page(values, parts.path, page, 5000)
@@ -947,3 +955,38 @@ def test_default_fetch_then_clean_warns_about_no_missing_glob(
     with caplog.at_level("WARNING"):
         run_clean(tmp_path / "raw")
     assert not [r for r in caplog.records if "matches no file" in r.getMessage()]
+
+
+@pytest.mark.real
+def test_kpi_update_keeps_the_lists_and_search_reads_them_offline(
+    kolada: FakeKolada,
+    recorded_kolada: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`kpi update` pages through /kpi and /municipality_groups into a snapshot; search then reads it."""
+    from ks_analysis.fetch.metadata import local_metadata, search_kpis
+
+    kpis = ["N03926", "N03920", "N00999", "N21704"]
+    _serve_recorded(kolada, recorded_kolada, kpis)
+    kolada.groups = {g: recorded_kolada["groups"][g]["members"] for g in ("G33616", "G37569")}
+    root = tmp_path / "raw" / "kolada-metadata"
+    code = main(["-q", "kpi", "update", "--out", str(root), "--base-url", kolada.base()])
+    assert code == 0
+    snapshot = Path(capsys.readouterr().out.strip())
+    assert snapshot.parent == root
+    assert sorted(p.name for p in snapshot.iterdir()) == [
+        "fetch-log.jsonl",
+        "kpi-0001.json",
+        "kpi-0002.json",
+        "municipality_groups-0001.json",
+    ]  # fmt: skip  (3 KPIs a page: the next_url was followed)
+    meta = local_metadata(root=root)
+    assert meta is not None and "snapshot" in meta.where
+    assert set(meta.kpis) == set(kpis) and set(meta.groups) == {"G33616", "G37569"}
+    assert meta.fetched_at.endswith("Z")
+    hits = [h.kpi.id for h in search_kpis(meta, "arbetslöshet")]
+    assert hits[:2] == ["N03920", "N03926"]
+    code = main(["kpi", "show", "N21704", "--metadata", str(snapshot)])
+    out = capsys.readouterr().out
+    assert code == 0 and "Invånare 80+ med hemtjänst i ordinärt boende" in out
