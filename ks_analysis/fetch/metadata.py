@@ -330,7 +330,17 @@ def load_metadata(
             "no Kolada KPI catalogue found locally (data/raw/kolada-metadata/ is empty); "
             "run `ks-analysis kpi update` once with a network connection, or pass --metadata FILE"
         )
-    folder, meta = fetch_metadata(root, base_url=base_url, client_options=client_options)
+    from ks_analysis.fetch.client import KoladaFetchError
+
+    try:
+        folder, meta = fetch_metadata(root, base_url=base_url, client_options=client_options)
+    except KoladaFetchError as exc:
+        why = "" if refresh else "no Kolada KPI catalogue was found locally, and "
+        failure = KoladaFetchError(
+            f"{why}fetching Kolada's lists failed: {exc}; with a catalogue file at hand pass --metadata FILE"
+        )
+        failure.exit_code = exc.exit_code
+        raise failure from None
     meta.notes.append(
         f"fetched Kolada's lists ({len(meta.kpis)} KPIs, {len(meta.groups)} groups) into {folder}; "
         "later searches read them offline"
