@@ -94,9 +94,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    logging.getLogger().setLevel(level)  # also when a caller configured logging before
+    root = logging.getLogger()
+    previous = root.level
+    root.setLevel(level)  # also when a caller configured logging before (restored at the end)
     # Python warnings become log lines at WARNING: shown normally, silenced by -q.
     logging.captureWarnings(True)
+    try:
+        return _run(parser, args)
+    finally:
+        root.setLevel(previous)
+        logging.captureWarnings(False)
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run the chosen subcommand; errors become one message on stderr and an exit code."""
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
