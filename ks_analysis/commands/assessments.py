@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import yaml
 
 from ks_analysis._io import write_atomic
 from ks_analysis.commands._util import add_example
+from ks_analysis.commands._util import note as tell
 from ks_analysis.errors import KsAnalysisError, ParameterError
 from ks_analysis.goals.assessments import assessment_file, load_assessments
 from ks_analysis.goals.catalogue import load_catalogue
@@ -197,5 +197,5 @@ def run_new(args: argparse.Namespace) -> int:
     goal_ids = [g.id for g in cat.goals if not g.is_steering]
     path, note = new_assessment_file(folder, period, goal_ids, from_dir=args.from_dir)
     print(path)
-    print(f"{period.id}: {note}", file=sys.stderr)
+    tell(args, f"{period.id}: {note}")
     return 0

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-from ks_analysis.commands._util import add_example
+from ks_analysis.commands._util import add_example, note
 from ks_analysis.commands.kpi import add_metadata_options, metadata_of
 from ks_analysis.errors import KsAnalysisError
 
@@ -69,9 +68,9 @@ def run_groups(args: argparse.Namespace) -> int:
         print(f"  {grp.id:<8} {len(grp.members):>3} members  {grp.title}")
     if not member:
         print("  (none)")
-    print(
+    note(
+        args,
         f"{len(named) + len(member)} group(s) from {meta.where}; use one with "
         "`ks-analysis fetch kolada --peers kolada-group ID`",
-        file=sys.stderr,
     )
     return 0

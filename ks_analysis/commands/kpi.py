@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
-from ks_analysis.commands._util import add_example
+from ks_analysis.commands._util import add_example, note
 from ks_analysis.errors import KsAnalysisError, ParameterError
 
 __all__ = ["add_parser", "add_metadata_options", "metadata_of"]
@@ -44,8 +43,8 @@ def metadata_of(args: argparse.Namespace) -> Any:
     meta = load_metadata(
         args.metadata, online=not args.offline, refresh=args.refresh, base_url=args.base_url
     )
-    for note in meta.notes:
-        print(f"ks-analysis: {note}", file=sys.stderr)
+    for text in meta.notes:
+        note(args, f"ks-analysis: {text}")
     return meta
 
 
@@ -140,7 +139,7 @@ def run_search(args: argparse.Namespace) -> int:
         print(
             f"{k.id:<7} {k.gender_split:<6} {k.publ_period or '?':<6} {k.publication_date or '?':<10}  {k.title}"
         )
-    print(f"{len(hits)} KPI(s) from {meta.where}", file=sys.stderr)
+    note(args, f"{len(hits)} KPI(s) from {meta.where}")
     return 0
 
 
@@ -184,8 +183,5 @@ def run_update(args: argparse.Namespace) -> int:
         args.out, base_url=args.base_url, client_options={"timeout": args.timeout}
     )
     print(folder)
-    print(
-        f"ks-analysis: {len(meta.kpis)} KPIs and {len(meta.groups)} municipality groups",
-        file=sys.stderr,
-    )
+    note(args, f"ks-analysis: {len(meta.kpis)} KPIs and {len(meta.groups)} municipality groups")
     return 0
