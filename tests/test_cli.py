@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -180,6 +181,38 @@ def test_kernel_log_level_follows_the_cli(monkeypatch: pytest.MonkeyPatch) -> No
 
     root = logging.getLogger()
     monkeypatch.setattr(root, "level", logging.INFO)
-    assert kernel_arguments() == ["--IPKernelApp.log_level=WARNING"]
+    assert kernel_arguments() == ["--IPKernelApp.log_level=30"]  # WARNING
     monkeypatch.setattr(root, "level", logging.ERROR)
-    assert kernel_arguments() == ["--IPKernelApp.log_level=CRITICAL"]
+    assert kernel_arguments() == ["--IPKernelApp.log_level=50"]  # CRITICAL
+
+
+def test_a_kernel_starts_with_those_arguments(tmp_path: Path) -> None:
+    """The kernel accepts its log-level argument at both levels (a wrong value kills it at start)."""
+    import logging
+
+    import nbformat
+
+    from ks_analysis.publish.notebooks import execute_notebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print(x + 1)"),
+    ]
+    src = tmp_path / "n.ipynb"
+    nbformat.write(nb, src)
+    root = logging.getLogger()
+    previous = root.level
+    try:
+        for level in (logging.INFO, logging.ERROR):
+            root.setLevel(level)
+            out = execute_notebook(src, tmp_path / f"out-{level}.ipynb", {"x": 2})
+            assert nbformat.read(out, as_version=4).cells[-1].outputs[0]["text"] == "3\n"
+    finally:
+        root.setLevel(previous)

@@ -71,7 +71,8 @@ def kernel_arguments() -> list[str]:
     """
     level = logging.getLogger().getEffectiveLevel()
     kernel = logging.CRITICAL if level >= logging.ERROR else max(level, logging.WARNING)
-    return [f"--IPKernelApp.log_level={logging.getLevelName(kernel)}"]
+    # A number: traitlets' log_level takes 0-50 or DEBUG/INFO/WARN/ERROR/CRITICAL, not "WARNING".
+    return [f"--IPKernelApp.log_level={kernel}"]
 
 
 def notebook_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
