@@ -68,6 +68,9 @@ def write_pdf(html: Path, pdf: Path) -> Path:
         KsAnalysisError: WeasyPrint's system libraries are missing.
     """
     weasyprint = _weasyprint()
+    # WeasyPrint warns about each screen-only CSS rule it skips (overflow-x, clip, media queries):
+    # nothing a reader of the PDF or its maker can act on.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
     started = time.monotonic()
     from weasyprint.urls import URLFetcher
 
