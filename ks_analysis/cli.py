@@ -3,7 +3,8 @@
 Each subcommand lives in a module of :mod:`ks_analysis.commands` with ``add_parser(subparsers)``
 that registers it and sets ``func``. Exit codes: 0 success, 2 bad input (one clear message on
 stderr), 1 a failed run (e.g. a notebook cell failed). Logs and progress go to stderr, results
-to stdout.
+to stdout. The global options (``-v``, ``-q``) are accepted before or after the subcommand;
+``-q`` leaves only errors on stderr (the notebook kernels' own warnings included).
 """
 
 from __future__ import annotations
@@ -11,20 +12,26 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+from ks_analysis._version import package_version
 from ks_analysis.errors import KsAnalysisError
 
 __all__ = ["main", "build_parser"]
 
 #: Subcommand modules under ks_analysis.commands, in the order --help lists them.
 COMMAND_MODULES = [
+    "init",
     "catalogue",
     "clean",
     "report",
     "demo",
     "fetch",
+    "kpi",
+    "kolada",
     "assessments",
     "explore",
     "backtest",
@@ -39,6 +46,30 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def _add_global_options(parser: argparse.ArgumentParser, *, sub: bool) -> None:
+    """-v and -q; on a subcommand their default is SUPPRESS, so a flag given before it is kept."""
+    default: Any = argparse.SUPPRESS if sub else False
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "-v", "--verbose", action="store_true", help="more log lines on stderr", default=default
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="only errors on stderr: no log lines, warnings or progress bars",
+        default=default,
+    )
+
+
+class _SubParser(_Parser):
+    """A subcommand's parser: takes the global options too (``report -q`` as ``-q report``)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        _add_global_options(self, sub=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ks-analysis",
@@ -46,14 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: ks-analysis report --period 2019-T1   (the delår 1 report on the demo data)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="more log lines on stderr")
-    parser.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        help="only warnings and errors on stderr, no progress bars",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"ks-analysis {package_version()}")
+    _add_global_options(parser, sub=False)
+    # Nested subcommands (fetch kolada, kpi search) inherit the class, so they take them too.
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser)
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"ks_analysis.commands.{name}")
         module.add_parser(sub)
@@ -63,10 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    level = logging.ERROR if args.quiet else logging.DEBUG if args.verbose else logging.INFO
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    root = logging.getLogger()
+    previous = root.level
+    root.setLevel(level)  # also when a caller configured logging before (restored at the end)
+    # Python warnings become log lines at WARNING: shown normally, silenced by -q.
+    logging.captureWarnings(True)
+    try:
+        return _run(parser, args)
+    finally:
+        root.setLevel(previous)
+        logging.captureWarnings(False)
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run the chosen subcommand; errors become one message on stderr and an exit code."""
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
@@ -75,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KsAnalysisError as exc:
         print(f"ks-analysis: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader of stdout went away (`ks-analysis goals | head`): stop quietly, like head's writer.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("ks-analysis: interrupted; nothing was replaced", file=sys.stderr)
         return 130

@@ -16,6 +16,7 @@ __all__ = [
     "PROCESSED_DIR",
     "REPORTS_DIR",
     "NOTEBOOKS_DIR",
+    "IN_CHECKOUT",
     "real_data_dir",
     "relative_to_root",
     "refuse_raw_output",
@@ -35,11 +36,14 @@ def _find_project_root() -> Path:
 
 
 PROJECT_ROOT = _find_project_root()
+#: True in a checkout or editable install; False for an installed wheel, which carries its own
+#: copies of the notebooks and the demo data inside the package (see hatch_build.py).
+IN_CHECKOUT = (PACKAGE_DIR.parent / "pyproject.toml").exists()
 RAW_DIR = PROJECT_ROOT / "data" / "raw"
-DEMO_DIR = RAW_DIR / "demo"
+DEMO_DIR = RAW_DIR / "demo" if IN_CHECKOUT else PACKAGE_DATA_DIR / "demo"
 PROCESSED_DIR = PROJECT_ROOT / "data" / "processed"
 REPORTS_DIR = PROJECT_ROOT / "reports"
-NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks" if IN_CHECKOUT else PACKAGE_DIR / "notebooks"
 
 
 def real_data_dir() -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +122,97 @@ def test_bad_peers_or_municipality_get_one_message_from_every_path(
         with pytest.raises(ParameterError) as exc:
             call()
         assert str(exc.value) == message
+
+
+def test_version_and_global_options_after_the_subcommand(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--version prints the installed version; -q and -v work before and after the subcommand."""
+    from ks_analysis._version import package_version
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"ks-analysis {package_version()}\n"
+    for argv in (["-q", "periods", "2019"], ["periods", "2019", "-q"], ["periods", "-q", "2019"]):
+        code, out, err = run(capsys, *argv)
+        assert (code, err) == (0, ""), argv
+        assert out.startswith("2019-T1"), argv
+    from ks_analysis.cli import build_parser
+
+    args = build_parser().parse_args(["-q", "periods", "2019"])
+    assert args.quiet is True  # a flag before the subcommand is not reset by the subcommand
+    args = build_parser().parse_args(["periods", "2019", "--verbose"])
+    assert (args.verbose, args.quiet) == (True, False)
+
+
+def test_quiet_leaves_only_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    """With -q after the subcommand a bad value still gives its one error line, nothing else."""
+    code, _, err = run(capsys, "report", "--period", "2019-T1", "--as-of", "2019-02-30", "-q")
+    assert code == 2
+    assert err.splitlines() == [
+        "ks-analysis: error: --as-of '2019-02-30' is not a date; write YYYY-MM-DD, e.g. 2019-05-15"
+    ]
+
+
+def test_progress_bars_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """progress_enabled: off with -q, off when stderr is redirected, on for a terminal."""
+    import argparse
+    import io
+
+    from ks_analysis.commands._util import progress_enabled
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    assert not progress_enabled(argparse.Namespace(quiet=False))
+    monkeypatch.setattr("sys.stderr", Tty())
+    assert progress_enabled(argparse.Namespace(quiet=False))
+    assert not progress_enabled(argparse.Namespace(quiet=True))
+
+
+def test_kernel_log_level_follows_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernels log warnings normally, and nothing with -q (root level ERROR)."""
+    import logging
+
+    from ks_analysis.publish.notebooks import kernel_arguments
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "level", logging.INFO)
+    assert kernel_arguments() == ["--IPKernelApp.log_level=30"]  # WARNING
+    monkeypatch.setattr(root, "level", logging.ERROR)
+    assert kernel_arguments() == ["--IPKernelApp.log_level=50"]  # CRITICAL
+
+
+def test_a_kernel_starts_with_those_arguments(tmp_path: Path) -> None:
+    """The kernel accepts its log-level argument at both levels (a wrong value kills it at start)."""
+    import logging
+
+    import nbformat
+
+    from ks_analysis.publish.notebooks import execute_notebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print(x + 1)"),
+    ]
+    src = tmp_path / "n.ipynb"
+    nbformat.write(nb, src)
+    root = logging.getLogger()
+    previous = root.level
+    try:
+        for level in (logging.INFO, logging.ERROR):
+            root.setLevel(level)
+            out = execute_notebook(src, tmp_path / f"out-{level}.ipynb", {"x": 2})
+            assert nbformat.read(out, as_version=4).cells[-1].outputs[0]["text"] == "3\n"
+    finally:
+        root.setLevel(previous)

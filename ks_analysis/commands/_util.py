@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 
 from ks_analysis.params import parse_as_of
 
-__all__ = ["parse_date", "add_example", "progress_enabled"]
+__all__ = ["parse_date", "add_example", "progress_enabled", "note"]
 
 
 def parse_date(text: str | None) -> dt.date | None:
@@ -22,5 +23,11 @@ def add_example(parser: argparse.ArgumentParser, *examples: str) -> None:
 
 
 def progress_enabled(args: argparse.Namespace) -> bool:
-    """Progress bars unless --quiet."""
-    return not getattr(args, "quiet", False)
+    """Progress bars only on a terminal (never into a redirected log) and not with --quiet."""
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
+def note(args: argparse.Namespace, text: str) -> None:
+    """A line for the person at the terminal on stderr (what was read, what was found), unless --quiet."""
+    if not getattr(args, "quiet", False):
+        print(text, file=sys.stderr)

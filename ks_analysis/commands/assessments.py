@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +11,19 @@ import yaml
 
 from ks_analysis._io import write_atomic
 from ks_analysis.commands._util import add_example
-from ks_analysis.errors import ParameterError
+from ks_analysis.commands._util import note as tell
+from ks_analysis.errors import KsAnalysisError, ParameterError
 from ks_analysis.goals.assessments import assessment_file, load_assessments
 from ks_analysis.goals.catalogue import load_catalogue
 from ks_analysis.paths import refuse_raw_output
 from ks_analysis.periods import Period, parse_period
 
-__all__ = ["add_parser", "previous_assessment_period", "new_assessment_file"]
+__all__ = [
+    "add_parser",
+    "previous_assessment_period",
+    "latest_earlier_assessment",
+    "new_assessment_file",
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -28,7 +33,7 @@ def add_parser(sub: Any) -> None:
     asub = p.add_subparsers(dest="assessments_command", metavar="ACTION")
     n = asub.add_parser(
         "new",
-        help="write PERIOD.yaml pre-filled from the previous period's file (never overwrites)",
+        help="write PERIOD.yaml pre-filled from the latest earlier period's file found (never overwrites)",
     )
     n.add_argument(
         "--period",
@@ -47,7 +52,7 @@ def add_parser(sub: Any) -> None:
         "--from",
         dest="from_dir",
         type=Path,
-        help="folder to read the previous period's file from (default: the same folder)",
+        help="folder to look in first for an earlier period's file (then the same folder)",
     )
     n.add_argument(
         "--goals", type=Path, help="goal catalogue YAML (default: the packaged KS mål 2019)"
@@ -71,6 +76,25 @@ def previous_assessment_period(period: Period) -> Period:
     return period.previous() or Period(period.year - 1, "Y")
 
 
+def latest_earlier_assessment(folders: list[Path], period: Period) -> tuple[Path, Period] | None:
+    """The file of the latest period before ``period`` among ``folders`` (first folder wins a tie).
+
+    Files are named ``<period>.yaml`` (2019-T1.yaml); other files are ignored.
+    """
+    best: tuple[Path, Period] | None = None
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                found = parse_period(path.stem)
+            except KsAnalysisError:
+                continue
+            if found.cutoff < period.cutoff and (best is None or found.cutoff > best[1].cutoff):
+                best = (path, found)
+    return best
+
+
 def _template(period: Period, goal_ids: list[int]) -> dict[str, Any]:
     return {
         "period": period.id,
@@ -92,7 +116,10 @@ def _template(period: Period, goal_ids: list[int]) -> dict[str, Any]:
 def new_assessment_file(
     folder: Path, period: Period, goal_ids: list[int], *, from_dir: Path | None = None
 ) -> tuple[Path, str]:
-    """Write ``folder/<period>.yaml`` pre-filled from the previous period's file (or a template).
+    """Write ``folder/<period>.yaml`` pre-filled from the latest earlier period's file (or a template).
+
+    The latest earlier file is looked for in ``from_dir`` (when given), then in ``folder``;
+    usually it is the previous period's (T1 before T2), but a missing one is skipped.
 
     Returns:
         (the file written, a note saying what it was pre-filled from).
@@ -106,10 +133,12 @@ def new_assessment_file(
         raise ParameterError(
             f"{target} exists already; it is never overwritten. Edit it, or move it away first to start again"
         )
-    prev = previous_assessment_period(period)
-    src_dir = from_dir or folder
-    prev_file = assessment_file(src_dir, prev.id)
-    if prev_file.exists():
+    expected = previous_assessment_period(period)
+    dirs = [d for d in (from_dir, folder) if d is not None]
+    latest = latest_earlier_assessment(dirs, period)
+    if latest is not None:
+        prev_file, prev = latest
+        src_dir = prev_file.parent
         found, _ = load_assessments(src_dir, prev.id, goal_ids)
         raw = yaml.safe_load(prev_file.read_text(encoding="utf-8")) or {}
         entries = {e.get("goal"): e for e in raw.get("goals", []) if isinstance(e, dict)}
@@ -131,11 +160,13 @@ def new_assessment_file(
                 }
             )
         data = {"period": period.id, "goals": goals}
-        note = f"pre-filled from {prev_file.name}"
+        note = f"pre-filled from {prev_file} (the latest earlier period found)"
+        if prev != expected:
+            note += f"; {expected.id}.yaml, the previous period's, was not found"
         header = f"# Självvärderingar {period.id}, förifyllda från {prev.id}: uppdatera text, riktning, aktiviteter, mervärden och datum.\n"
     else:
         data = _template(period, goal_ids)
-        note = f"from the template ({prev_file.name} not found)"
+        note = f"from the template (no earlier period's file in {', '.join(map(str, dirs))})"
         header = f"# Självvärderingar {period.id}: skriv text, riktning (positiv | oförändrad | negativ | kan_inte_bedomas), aktiviteter och datum.\n"
     header += (
         "# Mall och fält: docs/templates.md. Filen skrevs av ks-analysis assessments new "
@@ -166,5 +197,5 @@ def run_new(args: argparse.Namespace) -> int:
     goal_ids = [g.id for g in cat.goals if not g.is_steering]
     path, note = new_assessment_file(folder, period, goal_ids, from_dir=args.from_dir)
     print(path)
-    print(f"{period.id}: {note}", file=sys.stderr)
+    tell(args, f"{period.id}: {note}")
     return 0

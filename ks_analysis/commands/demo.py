@@ -9,7 +9,7 @@ from typing import Any
 from ks_analysis.commands._util import add_example
 from ks_analysis.demo import DEMO_SEED, generate_demo
 from ks_analysis.errors import ParameterError
-from ks_analysis.paths import DEMO_DIR, refuse_raw_output
+from ks_analysis.paths import DEMO_DIR, IN_CHECKOUT, refuse_raw_output
 
 
 def add_parser(sub: Any) -> None:
@@ -30,6 +30,10 @@ def run(args: argparse.Namespace) -> int:
     # data/raw is read-only for the package; the demo folder is the one exception, since the
     # demo generator is what made it.
     refuse_raw_output(args.out, "--out", allow_demo=True)
+    if not IN_CHECKOUT and out == DEMO_DIR.resolve():
+        raise ParameterError(
+            f"--out {args.out}: is the installed package's own demo data; write the demo elsewhere, e.g. --out demo"
+        )
     if out != DEMO_DIR.resolve():
         if out.exists() and not out.is_dir():
             raise ParameterError(

@@ -88,7 +88,9 @@ def render_exploration(
     notebook = nb_dir / EXPLORE_NOTEBOOK
     if not notebook.exists():
         raise DataFileError(
-            notebook, "explore notebook not found", fix="run from the project folder"
+            notebook,
+            "explore notebook not found",
+            fix="reinstall ks-analysis (the package ships its notebooks), or in a checkout restore notebooks/ with git",
         )
     validate_parameters(notebook, params)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,7 @@ def add_parser(sub: Any) -> None:
         nargs="+",
         default=["lan"],
         metavar="PEERS",
-        help="'lan' (default: the län's other kommuner), 'kolada-group ID', 'none', or kommun codes (0604 0617 or 0604,0617)",
+        help="'lan' (default: the län's other kommuner), 'kolada-group ID' (ids: ks-analysis kolada groups 0665), 'none', or kommun codes (0604 0617 or 0604,0617)",
     )
     k.add_argument(
         "--years",
@@ -92,7 +92,7 @@ def add_parser(sub: Any) -> None:
         k,
         "ks-analysis fetch kolada                       # the catalogue's KPIs for 0665, Jönköpings län, riket and the län's kommuner",
         "ks-analysis fetch kolada --kpi N03926 --years 2015-2024 --peers 0604 0617",
-        "ks-analysis fetch kolada --peers kolada-group G124026 --out data/raw/kolada",
+        "ks-analysis fetch kolada --peers kolada-group G37569   # Liknande kommuner, övergripande, Vaggeryd, 2025 (ks-analysis kolada groups 0665)",
     )
     k.set_defaults(func=run_kolada)
     add_example(
@@ -134,7 +134,7 @@ def _peers(values: list[str]) -> list[str] | str:
     if first == "kolada-group":
         if len(values) != 2:
             raise ParameterError(
-                "--peers kolada-group needs exactly one group id, e.g. --peers kolada-group G124026"
+                "--peers kolada-group needs exactly one group id, e.g. --peers kolada-group G37569 (find ids with: ks-analysis kolada groups 0665)"
             )
         return ["kolada-group", values[1].strip()]
     codes = [c.strip() for v in values for c in v.split(",") if c.strip()]

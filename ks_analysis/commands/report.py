@@ -57,7 +57,10 @@ def add_parser(sub: Any) -> None:
         type=Path,
         help="folder of self-assessments <period>.yaml (default: RAW/assessments)",
     )
-    p.add_argument("--as-of", help="data vintage YYYY-MM-DD (default: each period's cutoff)")
+    p.add_argument(
+        "--as-of",
+        help="data vintage YYYY-MM-DD (default: each period's cutoff); a later date writes <period>-per-<date>/ beside the regular report",
+    )
     p.add_argument(
         "--peers",
         default="",
@@ -66,10 +69,17 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--out", type=Path, default=REPORTS_DIR, help="reports folder (default: reports/)"
     )
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write rapport.pdf (A4) beside rapport.html, for the board's meeting system",
+    )
     add_example(
         p,
         "ks-analysis report --period 2019-T1",
         "ks-analysis report --year 2019",
+        "ks-analysis report --period 2019-T2 --pdf",
+        "ks-analysis report --period 2019-T2 --as-of 2019-09-15   # -> reports/0665/2019-T2-per-2019-09-15/",
         "ks-analysis report --period 2022-T2 --raw ../shared/data/real --sources data/real-sources.yaml",
     )
     p.set_defaults(func=run)
@@ -113,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     for i, params in enumerate(all_params, start=1):
         per, code = params.period, params.municipality
         log.info("[%d/%d] report %s for %s", i, len(all_params), per.id, code)
-        result = publish_report(params)
+        result = publish_report(params, pdf=args.pdf)
         log.info(
             "[%d/%d] %s done in %.1f s (%.0f kB)",
             i,
@@ -123,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
             result.html_bytes / 1024,
         )
         print(result.html)
+        if result.pdf is not None:
+            print(result.pdf)
         sys.stdout.flush()
         why = stale_reason(json.loads(result.json.read_text(encoding="utf-8")), per)
         if why:

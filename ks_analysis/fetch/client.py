@@ -1,7 +1,9 @@
-"""Kolada API client on the standard library's :mod:`urllib`, and the errors a fetch raises.
+"""Kolada API client on :mod:`httpx` (one pooled connection per fetch), and the errors a fetch raises.
 
 Built from what is known of the API (docs/kolada-fetch.md): v3 by default (base URL
-configurable), paging by following ``next_url`` (v3) or ``next_page`` (v2), at most 25 ids per
+configurable; v2 answers HTTP 410 Gone since its shutdown), paging by following ``next_url``
+(``next_page``, v2's name, is still understood; ``count`` is the number of items on the page, not
+the total, so it is never used to stop paging), at most 25 ids per
 path segment (split again on HTTP 422), retries with exponential backoff on 429 and 5xx
 (``Retry-After`` honoured), a 30 s timeout, at most 5 requests a second, one at a time.
 
@@ -14,18 +16,18 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import importlib.metadata
 import json
 import logging
 import socket
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
+from ks_analysis._version import package_version
 from ks_analysis.errors import KsAnalysisError
 from ks_analysis.ingest.kolada_pages import next_page_url, shape_problem
 
@@ -44,14 +46,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _version() -> str:
-    try:
-        return importlib.metadata.version("ks-analysis")
-    except importlib.metadata.PackageNotFoundError:  # a plain checkout without an install
-        return "0+unknown"
-
-
-_pkg_version = _version()
+_pkg_version = package_version()
 
 DEFAULT_BASE_URL = "https://api.kolada.se/v3"
 #: v3 refuses more ids than this in one comma-separated path segment (inferred from clients).
@@ -90,6 +85,7 @@ class KoladaHTTPError(KoladaFetchError):
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         hint = {
             404: "check --base-url (the v3 API is https://api.kolada.se/v3)",
+            410: "Kolada's v2 API is gone (shut down in 2026); use --base-url https://api.kolada.se/v3",
             400: "the request is malformed or the URL too long; fetch fewer KPIs or years",
             422: "too many ids in one request even after splitting",
             429: "the API is rate-limiting; wait a while and fetch again",
@@ -137,6 +133,18 @@ def _chunks(ids: Sequence[str], size: int) -> list[list[str]]:
     return [list(ids[i : i + size]) for i in range(0, len(ids), size)] or [[]]
 
 
+def _root_cause(exc: BaseException) -> BaseException:
+    """The OS-level error under httpx's and httpcore's wrappers (e.g. ``socket.gaierror``)."""
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None:
+            break
+        exc = nxt
+    return exc
+
+
 def _retry_after(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date."""
     if not value:
@@ -152,10 +160,10 @@ def _retry_after(value: str | None) -> float | None:
 
 
 class KoladaClient:
-    """A polite, retrying Kolada API client on :mod:`urllib`.
+    """A polite, retrying Kolada API client on :mod:`httpx`; close it (or use ``with``) when done.
 
     Args:
-        base_url: API root, e.g. ``https://api.kolada.se/v3`` (v2 paths are the same).
+        base_url: API root, e.g. ``https://api.kolada.se/v3`` (v2 is gone: HTTP 410).
         timeout: seconds per request.
         max_attempts: tries per URL on 429, 5xx and transient network errors.
         backoff: first retry delay in seconds; doubles each retry (tests pass a tiny value).
@@ -193,11 +201,27 @@ class KoladaClient:
         self.requests = 0
         self.retries = 0
         self._last_start = 0.0
-        self._opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({})
-            if parts.hostname in ("127.0.0.1", "localhost", "::1")
-            else urllib.request.ProxyHandler()
+        # One pooled connection for the whole fetch (keep-alive); proxies from the environment,
+        # except for a loopback --base-url (tests, a local mirror).
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            headers={
+                "Accept": "application/json",
+                "User-Agent": f"ks-analysis/{_pkg_version} (+Vaggeryds kommun goal follow-up)",
+            },
+            follow_redirects=True,
+            trust_env=parts.hostname not in ("127.0.0.1", "localhost", "::1"),
         )
+
+    def close(self) -> None:
+        """Close the pooled connection."""
+        self._http.close()
+
+    def __enter__(self) -> KoladaClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def url(self, path: str) -> str:
         """Absolute URL of an API path, with the page size (paging then follows the returned URLs)."""
@@ -225,52 +249,17 @@ class KoladaClient:
             self._wait_turn()
             self.requests += 1
             started = dt.datetime.now(dt.UTC)
-            request = urllib.request.Request(
-                url,
-                headers={
-                    "Accept": "application/json",
-                    "User-Agent": f"ks-analysis/{_pkg_version} (+Vaggeryds kommun goal follow-up)",
-                },
-            )
             delay: float | None = None
             try:
-                with self._opener.open(request, timeout=self.timeout) as resp:
-                    body = resp.read()
-                    status = resp.status
-                self._note(
-                    url=url, time=started.isoformat(), status=status, attempt=attempt, body=body
-                )
-                return Response(
-                    url=url, status=status, body=body, received_at=started, attempts=attempt
-                )
-            except urllib.error.HTTPError as exc:
-                body = exc.read() or b""
-                self._note(
-                    url=url,
-                    time=started.isoformat(),
-                    status=exc.code,
-                    attempt=attempt,
-                    body=body,
-                    error=f"HTTP {exc.code}",
-                )
-                log.warning(
-                    "%s: HTTP %s (attempt %d); body: %r",
-                    url,
-                    exc.code,
-                    attempt,
-                    body[:_BODY_EXCERPT],
-                )
-                if not (exc.code == 429 or exc.code >= 500) or attempt == self.max_attempts:
-                    raise KoladaHTTPError(url, exc.code, body, attempt) from None
-                delay = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
-            except (urllib.error.URLError, OSError) as exc:
-                reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+                resp = self._http.get(url)
+            except httpx.TransportError as exc:
+                reason = _root_cause(exc)
                 self._note(
                     url=url,
                     time=started.isoformat(),
                     status=None,
                     attempt=attempt,
-                    error=f"{type(reason).__name__}: {reason}",
+                    error=f"{type(exc).__name__}: {reason}",
                 )
                 if isinstance(reason, socket.gaierror):
                     raise KoladaNetworkError(
@@ -280,20 +269,44 @@ class KoladaClient:
                     raise KoladaNetworkError(
                         f"{url}: connection refused; is the network up and --base-url right?"
                     ) from None
-                transient = isinstance(
-                    reason,
-                    TimeoutError | socket.timeout | ConnectionResetError | ConnectionAbortedError,
-                ) or "timed out" in str(reason)
+                timed_out = isinstance(exc, httpx.TimeoutException)
+                transient = timed_out or isinstance(
+                    exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError
+                )
                 if not transient or attempt == self.max_attempts:
                     what = (
                         f"no answer within {self.timeout:g} s"
-                        if transient
+                        if timed_out
                         else f"network error ({reason})"
                     )
                     raise KoladaNetworkError(
                         f"{url}: {what} after {attempt} attempt(s); check the network connection and try again"
                     ) from None
                 log.warning("%s: %s (attempt %d); retrying", url, reason, attempt)
+            else:
+                body = resp.content
+                status = resp.status_code
+                if status < 400:  # redirects are followed; what is left is an answer
+                    self._note(
+                        url=url, time=started.isoformat(), status=status, attempt=attempt, body=body
+                    )
+                    return Response(
+                        url=url, status=status, body=body, received_at=started, attempts=attempt
+                    )
+                self._note(
+                    url=url,
+                    time=started.isoformat(),
+                    status=status,
+                    attempt=attempt,
+                    body=body,
+                    error=f"HTTP {status}",
+                )
+                log.warning(
+                    "%s: HTTP %s (attempt %d); body: %r", url, status, attempt, body[:_BODY_EXCERPT]
+                )
+                if not (status == 429 or status >= 500) or attempt == self.max_attempts:
+                    raise KoladaHTTPError(url, status, body, attempt) from None
+                delay = _retry_after(resp.headers.get("Retry-After"))
             self.retries += 1
             if delay is None:
                 delay = self.backoff * 2 ** (attempt - 1)

@@ -152,6 +152,8 @@ def fetch_kolada(
         snap.abort()
         bar.close()
         raise
+    finally:
+        client.close()
     bar.close()
     final = snap.commit()
     result = FetchResult(
@@ -240,7 +242,7 @@ def _peer_codes(
         return explicit_peers
     if len(peer_spec) != 2:
         raise KsAnalysisError(
-            "--peers kolada-group needs one group id, e.g. --peers kolada-group G124026"
+            "--peers kolada-group needs one group id, e.g. --peers kolada-group G37569"
         )
     snap.current_kind = "municipality_groups"
     group_pages = client.municipality_group(peer_spec[1])
@@ -250,7 +252,7 @@ def _peer_codes(
     members = read_municipality_groups([r.json() for r in group_pages])
     if members.empty:
         raise UnknownKpiError(
-            f"Kolada has no municipality group {peer_spec[1]!r} (or it has no members); find group ids with {client.base_url}/municipality_groups?title=..."
+            f"Kolada has no municipality group {peer_spec[1]!r} (or it has no members); find a kommun's groups with `ks-analysis kolada groups 0665`"
         )
     return [m for m in members["member_id"].tolist() if m != municipality]
 

@@ -1,6 +1,6 @@
 """Editing ``sources.yaml`` after a fetch: add or update the snapshot entry, keep the analyst's others.
 
-A new entry is appended to the file's text so that comments stay; the result is parsed back and
+The file is edited with ruamel.yaml's round trip, so comments stay; the result is parsed back and
 compared with what was meant before the file is replaced atomically.
 """
 
@@ -46,19 +46,17 @@ def _load_sources_doc(path: Path) -> dict[str, Any] | None:
 
 
 def _entry(name: str, rel: str, units: dict[str, str] | None) -> dict[str, Any]:
+    """The entry as plain data (what the written file must parse back to)."""
     lag: dict[str, Any] = {"days": DEFAULT_LAG_DAYS}
-    options: dict[str, Any] = {
-        "publication_lag": lag
-    }  # the same object: YAML writes an anchor and an alias
+    options: dict[str, Any] = {"publication_lag": lag}
     if units:
         options["units"] = dict(sorted(units.items()))
     return {
         "name": name,
-        "files": [
-            f"{rel}/*/data-*.json",
-            f"{rel}/*/kpi-*.json",
-            f"{rel}/*/municipality_groups-*.json",
-        ],
+        # KPI-metadata and data pages; group pages (only with --peers kolada-group) give no rows,
+        # so they are kept in the snapshot but not listed: a default fetch has none, and a glob
+        # matching no file would make clean warn.
+        "files": [f"{rel}/*/data-*.json", f"{rel}/*/kpi-*.json"],
         "reader": "kolada_api_json",
         "revisions": True,
         "publication_lag": lag,
@@ -67,11 +65,50 @@ def _entry(name: str, rel: str, units: dict[str, str] | None) -> dict[str, Any]:
 
 
 _ENTRY_COMMENT = """\
-# Kolada API snapshots written by `ks-analysis fetch kolada` (one folder per fetch, named by its UTC time).
-# A value is dated by its fetch, or by period end + publication_lag when that is earlier and the value
-# is its first vintage; values that differ between snapshots are revisions (docs/kolada-fetch.md).
-# Edit the lag here (publication_lag; options.publication_lag is the same rule, used by the reader).
-"""
+Kolada API snapshots written by `ks-analysis fetch kolada` (one folder per fetch, named by its UTC time).
+A value is dated by its fetch, or by period end + publication_lag when that is earlier and the value
+is its first vintage; values that differ between snapshots are revisions (docs/kolada-fetch.md).
+Edit the lag here (publication_lag; options.publication_lag is the same rule, used by the reader)."""
+
+
+def _round_trip() -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML()  # round-trip: comments, key order, quotes and flow style stay as written
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def _commented_entry(entry: dict[str, Any]) -> Any:
+    """The entry as ruamel nodes: short lists and the lag in flow style, the lag shared by anchor."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    def flow(value: Any) -> Any:
+        if isinstance(value, dict):
+            m = CommentedMap(value)
+            m.fa.set_flow_style()
+            return m
+        seq = CommentedSeq(value)
+        seq.fa.set_flow_style()
+        return seq
+
+    lag = flow(entry["publication_lag"])
+    lag.yaml_set_anchor(f"{entry['name']}_lag", always_dump=True)
+    options = CommentedMap({"publication_lag": lag})
+    if "units" in entry["options"]:
+        options["units"] = flow(entry["options"]["units"])
+    return CommentedMap(
+        {
+            "name": entry["name"],
+            "files": flow(entry["files"]),
+            "reader": entry["reader"],
+            "revisions": entry["revisions"],
+            "publication_lag": lag,
+            "options": options,
+        }
+    )
 
 
 def update_sources_yaml(
@@ -79,15 +116,19 @@ def update_sources_yaml(
 ) -> bool:
     """Add or update the snapshot entry of ``out`` in ``sources_file``, leaving other entries alone.
 
-    A new entry is appended to the file's text, so the analyst's comments stay; the result is
-    parsed back and compared with what was meant, and only if that fails is the whole file
-    re-written from the parsed YAML (comments are then lost, which is logged). An existing entry
-    keeps the analyst's lag and options; only ``files``, ``reader`` and ``revisions`` are put
-    right if they differ. The file is replaced atomically.
+    The file is edited as YAML with ruamel.yaml's round trip, so the analyst's comments, order and
+    quoting stay. A new entry is appended to ``sources:`` with a comment saying what it is. An
+    existing entry keeps the analyst's lag and options; only ``files``, ``reader`` and
+    ``revisions`` are put right if they differ. The result is parsed back (PyYAML, as the readers
+    do) and compared with what was meant before the file is replaced atomically.
 
     Returns:
         True if the file was written, False if the entry was already right.
     """
+    import io
+
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     sources_file = Path(sources_file)
     root = sources_file.parent
     rel = Path(os.path.relpath(Path(out).resolve(), root.resolve())).as_posix()
@@ -96,92 +137,42 @@ def update_sources_yaml(
         if rel == "kolada"
         else f"{SOURCE_ENTRY_NAME}_{re.sub(r'[^A-Za-z0-9]+', '_', rel).strip('_')}"
     )
-    doc = _load_sources_doc(sources_file)
+    plain = _load_sources_doc(sources_file)  # a clear message for a broken file
     wanted = _entry(name, rel, units)
-    if doc is None:
-        _check_and_write(
-            sources_file, "sources:\n" + _entry_text(wanted, "  "), {"sources": [wanted]}
-        )
-        return True
-    if "sources" not in doc:
-        text = sources_file.read_text(encoding="utf-8")
-        candidate = (
-            (text.rstrip("\n") + "\n" if text.strip() else "")
-            + "sources:\n"
-            + _entry_text(wanted, "  ")
-        )
-        if _parses_to(candidate, {**doc, "sources": [wanted]}):
-            write_atomic(sources_file, candidate)
-            return True
-    if not doc.get("sources"):
-        expected = {**doc, "sources": [wanted]}
-        log.warning(
-            "%s: re-wrote the file from its YAML to add the %r entry, so its comments were lost",
-            sources_file,
-            name,
-        )
-        _check_and_write(sources_file, _dump(expected), expected)
-        return True
-    entries: list[Any] = doc["sources"]
-    for e in entries:
+    yaml = _round_trip()
+    doc = (
+        yaml.load(sources_file.read_text(encoding="utf-8")) if plain is not None else None
+    ) or CommentedMap()
+    expected: dict[str, Any] = dict(plain or {})
+    entries = doc.get("sources")
+    if not isinstance(entries, CommentedSeq):
+        entries = CommentedSeq()
+        doc["sources"] = entries
+    entries.fa.set_block_style()  # `sources: []` grows into a block list
+    plain_entries = list(expected.get("sources") or [])
+    for i, e in enumerate(entries):
         if isinstance(e, dict) and e.get("name") == name:
             fix = {k: wanted[k] for k in ("files", "reader", "revisions") if e.get(k) != wanted[k]}
             if not fix:
                 return False
-            e.update(fix)
-            log.warning(
-                "%s: entry %r updated (%s); the file was re-written from its YAML, so its comments were lost",
-                sources_file,
-                name,
-                ", ".join(fix),
-            )
-            write_atomic(sources_file, _dump(doc))
-            return True
-    text = sources_file.read_text(encoding="utf-8")
-    expected = {**doc, "sources": [*entries, wanted]}
-    item_indent = _list_indent(text)
-    if item_indent is not None and _last_top_key(text) == "sources":
-        candidate = text.rstrip("\n") + "\n" + _entry_text(wanted, item_indent)
-        if _parses_to(candidate, expected):
-            write_atomic(sources_file, candidate)
-            return True
-    log.warning(
-        "%s: could not append the %r entry to the text; re-wrote the file from its YAML, so its comments were lost",
-        sources_file,
-        name,
-    )
-    _check_and_write(sources_file, _dump(expected), expected)
+            for key, value in fix.items():
+                if isinstance(value, list):
+                    seq = CommentedSeq(value)
+                    seq.fa.set_flow_style()
+                    value = seq
+                e[key] = value
+            plain_entries[i] = {**plain_entries[i], **fix}
+            log.info("%s: entry %r updated (%s)", sources_file, name, ", ".join(fix))
+            break
+    else:
+        entries.append(_commented_entry(wanted))
+        entries.yaml_set_comment_before_after_key(len(entries) - 1, before=_ENTRY_COMMENT, indent=2)
+        plain_entries.append(wanted)
+    expected["sources"] = plain_entries
+    buf = io.StringIO()
+    yaml.dump(doc, buf)
+    _check_and_write(sources_file, buf.getvalue(), expected)
     return True
-
-
-def _dump(data: Any) -> str:
-    """YAML text with a readable anchor for the shared lag rule (PyYAML would call it ``id001``)."""
-    text = yaml.safe_dump(
-        data, sort_keys=False, allow_unicode=True, width=120, default_flow_style=None
-    )
-    return re.sub(r"([&*])id(\d{3})\b", lambda m: f"{m.group(1)}lag_{m.group(2)}", text)
-
-
-def _entry_text(entry: dict[str, Any], indent: str) -> str:
-    body = (
-        _dump([entry])
-        .replace("&lag_001", f"&{entry['name']}_lag")
-        .replace("*lag_001", f"*{entry['name']}_lag")
-    )
-    lines = [
-        indent + line if line.strip() else line for line in (_ENTRY_COMMENT + body).splitlines()
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _list_indent(text: str) -> str | None:
-    m = re.search(r"^sources:[ \t]*(?:#.*)?\n(?:[ \t]*(?:#.*)?\n)*([ \t]*)- ", text, re.M)
-    return m.group(1) if m else None
-
-
-def _last_top_key(text: str) -> str | None:
-    keys = re.findall(r"^([A-Za-z_][\w-]*)\s*:", text, re.M)
-    return keys[-1] if keys else None
 
 
 def _parses_to(text: str, expected: Any) -> bool:
@@ -194,6 +185,7 @@ def _parses_to(text: str, expected: Any) -> bool:
 def _check_and_write(path: Path, text: str, expected: Any) -> None:
     if not _parses_to(text, expected):
         raise KsAnalysisError(
-            f"{path}: internal error: the updated manifest does not parse back to what was meant"
+            f"{path}: internal error: the updated manifest does not parse back to what was meant; "
+            "it was left as it was (add the entry by hand, see docs/kolada-fetch.md)"
         )
     write_atomic(path, text)

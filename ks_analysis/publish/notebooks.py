@@ -22,6 +22,7 @@ from ks_analysis.paths import PACKAGE_DIR
 __all__ = [
     "KERNEL_NAME",
     "ensure_kernel",
+    "kernel_arguments",
     "notebook_parameters",
     "validate_parameters",
     "execute_notebook",
@@ -57,6 +58,21 @@ def ensure_kernel() -> str:
     for key, value in KERNEL_ENV.items():
         os.environ[key] = value
     return KERNEL_NAME
+
+
+def kernel_arguments() -> list[str]:
+    """Command-line options for the kernels: their log level follows this process's root logger.
+
+    With ``ks-analysis -q`` (root level ERROR) ipykernel's own log is silenced: its warnings, such
+    as "Kernel is running over TCP without encryption" (the kernel listens on loopback only, and
+    every message is signed with the connection file's key, readable only by this user), and the
+    "KeyboardInterrupt caught in kernel" it logs when it is stopped after the run. A failing cell
+    still fails the run with its own message (:class:`NotebookError`), whatever the kernel logs.
+    """
+    level = logging.getLogger().getEffectiveLevel()
+    kernel = logging.CRITICAL if level >= logging.ERROR else max(level, logging.WARNING)
+    # A number: traitlets' log_level takes 0-50 or DEBUG/INFO/WARN/ERROR/CRITICAL, not "WARNING".
+    return [f"--IPKernelApp.log_level={kernel}"]
 
 
 def notebook_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
@@ -159,6 +175,7 @@ def execute_notebook(
             log_output=False,
             execution_timeout=timeout,
             request_save_on_cell_execute=False,
+            extra_arguments=kernel_arguments(),
         )
     except pm.PapermillExecutionError as exc:
         cell, err = (

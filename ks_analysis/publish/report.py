@@ -5,11 +5,14 @@ Output layout (architecture.md, contract)::
     reports/<municipality>/<period>/rapport.html      the shareable report
     reports/<municipality>/<period>/report.json       the machine-readable sidecar
     reports/<municipality>/<period>/notebooks/*.ipynb the executed notebooks, for analysts
+    reports/<municipality>/<period>/rapport.pdf       with --pdf: the same report as A4 PDF
+    reports/<municipality>/<period>-per-<as_of>/      a report on a later vintage (--as-of)
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import logging
 import os
@@ -38,7 +41,7 @@ from ks_analysis.publish.notebooks import (
 )
 from ks_analysis.report.excel import write_workbook
 
-__all__ = ["ReportRun", "publish_report", "REPORT_NOTEBOOK", "check_html"]
+__all__ = ["ReportRun", "publish_report", "REPORT_NOTEBOOK", "check_html", "report_folder_name"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,13 @@ class ReportRun:
     json: Path
     seconds: float
     html_bytes: int
+    pdf: Path | None = None
+
+
+def report_folder_name(period: Period, as_of: dt.date) -> str:
+    """``2019-T2`` for the period's own report (data as of its cutoff); ``2019-T2-per-2019-09-15``
+    for a report on a later vintage, so that it never replaces the regular one."""
+    return period.id if as_of == period.cutoff else f"{period.id}-per-{as_of.isoformat()}"
 
 
 def _check_inputs(raw: Path, sources: Path | None, goals: Path | None) -> None:
@@ -136,13 +146,19 @@ def _report_notebook(nb_dir: Path) -> Path:
         raise DataFileError(
             notebook,
             "report notebook not found",
-            fix="run from the project folder, or pass the notebooks folder",
+            fix="reinstall ks-analysis (the package ships its notebooks), or in a checkout restore notebooks/ with git",
         )
     return notebook
 
 
 def _render_into(
-    tmp: Path, notebook: Path, nb_dir: Path, nb_params: dict[str, Any], analysts: bool, per: Period
+    tmp: Path,
+    notebook: Path,
+    nb_dir: Path,
+    nb_params: dict[str, Any],
+    analysts: bool,
+    per: Period,
+    pdf: bool = False,
 ) -> None:
     """Run the notebooks into ``tmp`` and render rapport.html there (checked for readers)."""
     (tmp / "notebooks").mkdir()
@@ -160,6 +176,10 @@ def _render_into(
     )
     check_html(render_html(executed, tmp / "rapport.html", title))
     write_workbook(rep, tmp / "rapport.xlsx")
+    if pdf:  # inside the temporary folder, so the PDF is swapped in with the rest or not at all
+        from ks_analysis.publish.pdf import write_pdf
+
+        write_pdf(tmp / "rapport.html", tmp / "rapport.pdf")
 
 
 def publish_report(
@@ -167,11 +187,13 @@ def publish_report(
     *,
     notebooks_dir: Path | None = None,
     analyst_notebooks: bool = True,
+    pdf: bool = False,
 ) -> ReportRun:
     """Run the report notebook for one period and publish rapport.html + report.json atomically.
 
     ``params`` is built with :func:`ks_analysis.params.report_params` (values already checked).
-    The report goes to ``params.out/<municipality>/<period>/``.
+    The report goes to ``params.out/<municipality>/<period>/`` (``<period>-per-<as_of>/`` when
+    ``as_of`` is later than the period's cutoff); with ``pdf`` also ``rapport.pdf`` (A4).
 
     Raises:
         ParameterError / DataFileError: bad parameters or inputs, before any kernel starts.
@@ -183,14 +205,18 @@ def publish_report(
     notebook = _report_notebook(nb_dir)
     nb_params = validate_parameters(notebook, params.notebook_parameters())
     _check_inputs(params.raw, params.sources, params.goals)
-    final = params.out / params.municipality / per.id
+    if pdf:
+        from ks_analysis.publish.pdf import check_pdf_available
+
+        check_pdf_available()  # before any kernel starts
+    final = params.out / params.municipality / report_folder_name(per, params.as_of)
     created_parent = not final.parent.exists()
     final.parent.mkdir(parents=True, exist_ok=True)
     _recover(final)
     tmp = Path(tempfile.mkdtemp(prefix=f".{per.id}.tmp-", dir=final.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; the published report folder is for readers
     try:
-        _render_into(tmp, notebook, nb_dir, nb_params, analyst_notebooks, per)
+        _render_into(tmp, notebook, nb_dir, nb_params, analyst_notebooks, per, pdf)
         replace_dir_atomically(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -205,4 +231,5 @@ def publish_report(
         final / "report.json",
         time.monotonic() - started,
         html_final.stat().st_size,
+        final / "rapport.pdf" if pdf else None,
     )

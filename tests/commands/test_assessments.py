@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -218,3 +219,21 @@ def test_assessments_new_file_gets_the_umask_mode(tmp_path: Path) -> None:
     assert (
         stat.S_IMODE((tmp_path / "assessments" / "2020-T1.yaml").stat().st_mode) == _expected_mode()
     )
+
+
+def test_new_prefills_from_the_latest_earlier_period_found_and_says_which(
+    tmp_path: Path, demo_raw: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """2020-T1 with only 2019-T1 and 2019-T2 at hand: pre-filled from 2019-T2, saying 2019-Y was missing."""
+    folder = tmp_path / "assessments"
+    folder.mkdir()
+    for p in ("2019-T1", "2019-T2"):
+        shutil.copy(demo_raw / "assessments" / f"{p}.yaml", folder / f"{p}.yaml")
+    (folder / "notes.yaml").write_text("not a period\n", encoding="utf-8")  # ignored
+    assert main(["assessments", "new", "--period", "2020-T1", "--assessments", str(folder)]) == 0
+    err = capsys.readouterr().err
+    assert f"pre-filled from {folder / '2019-T2.yaml'}" in err
+    assert "2019-Y.yaml, the previous period's, was not found" in err
+    found, _ = load_assessments(folder, "2020-T1", [4, 5, 7, 8])
+    t2, _ = load_assessments(folder, "2019-T2", [4, 5, 7, 8])
+    assert found[4].text == t2[4].text and found[4].date is None

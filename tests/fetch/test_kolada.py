@@ -2,7 +2,9 @@
 
 Everything runs against a fake Kolada served by :mod:`http.server` on 127.0.0.1 (a random port)
 in a thread, answering in the documented v3 shapes; nothing reaches beyond loopback (a guard
-fixture refuses any other address). The fixtures under ``tests/data/kolada_api/`` are made up.
+fixture refuses any other address). The fake serves the real recorded v3 responses of
+``../shared/data/kolada_recorded/`` (KPI objects, groups, data rows and a live capture; the
+``real`` tests at the end) and, for the fault tests, made-up values in the same shapes.
 The reader of the snapshots is tested in ``tests/ingest/test_kolada_snapshot.py``. The client,
 snapshot and sources.yaml tests stay together here because they share the fake server.
 """
@@ -122,6 +124,14 @@ class FakeKolada:
         seg = seg[1:]
         if any(len(s.split(",")) > self.max_ids for s in seg):
             return 422, {}, b'{"detail": "too many ids"}'
+        if seg == ["kpi"]:  # the whole list (kpi update), paged like the data
+            return 200, {}, self.page(list(self.kpi_meta.values()), parts.path, page, self.per_page)
+        if seg == ["municipality_groups"]:
+            values = [
+                {"id": g, "title": f"ILLUSTRATIVE {g}", "members": m}
+                for g, m in self.groups.items()
+            ]
+            return 200, {}, self.page(values, parts.path, page, self.per_page)
         if seg[0] == "kpi" and len(seg) == 2:
             values = [self.kpi_meta[k] for k in seg[1].split(",") if k in self.kpi_meta]
             return 200, {}, self.page(values, parts.path, page, 5000)
@@ -727,7 +737,7 @@ def test_timeout_is_retried_then_fails(kolada: FakeKolada, tmp_path: Path) -> No
     res = _fetch(kolada, tmp_path / "raw" / "kolada", client_options={**FAST, "timeout": 0.3})
     assert res.retries == 1
     assert [e["error"] for e in _log(res.snapshot) if e["event"] == "attempt"][0].startswith(
-        ("TimeoutError", "timeout")
+        "ReadTimeout"  # httpx's name for an answer that did not come within the timeout
     )
     kolada.delays.append(["/kpi/", 1.0, 2])
     out = tmp_path / "raw2" / "kolada"
@@ -793,3 +803,190 @@ def test_snapshots_without_fetch_log_are_dated_by_folder_name(
     late = cell(run_clean(raw).tidy)
     assert late.value == 9.75 and late.published == pd.Timestamp("2019-06-01")
     assert late.source_file.startswith(f"kolada/{second.name}/")
+
+
+# --- the recorded v3 responses served from loopback ------------------------------------------
+#
+# Real responses of the live v3 API recorded by others (../shared/data/kolada_recorded/SOURCES.md):
+# a live capture of /v3/data/kpi/N21704/year/2023 for 5 kommuner, and rKolada's saved copy of KPI
+# objects, groups and data rows (2026-03-23). The fake serves them in place of invented values.
+
+
+@pytest.fixture(scope="module")
+def recorded_kolada() -> dict[str, Any]:
+    """The recorded KPI objects, groups and data rows (skips without them, fails in CI)."""
+    import os
+
+    from ks_analysis.fetch.metadata import recorded_dir
+
+    root = recorded_dir()
+    if not (root / "SOURCES.md").exists():
+        msg = f"recorded Kolada responses not found at {root} (set KS_KOLADA_RECORDED)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+    def load(rel: str) -> Any:
+        return json.loads((root / rel).read_text(encoding="utf-8"))
+
+    live = load("recorded/omsorgsradar_kolada_n21704_fixture.json")["values"]
+    rows = [
+        {k: v for k, v in r.items() if k != "_from"} for r in load("reserialized/data_rows.json")
+    ]
+    return {
+        "kpis": load("reserialized/kpi_objects.json"),
+        "groups": load("reserialized/municipality_groups.json"),
+        "rows": live + rows,
+        "live": live,
+    }
+
+
+def _serve_recorded(fake: FakeKolada, rec: dict[str, Any], kpis: list[str]) -> None:
+    """Put the recorded KPI objects, every recorded group and the recorded data rows behind the fake."""
+    fake.kpi_meta = {k: rec["kpis"][k] for k in kpis if k in rec["kpis"]}
+    fake.groups = {g: v["members"] for g, v in rec["groups"].items()}
+    for row in rec["rows"]:
+        if row["kpi"] in kpis:
+            cell = {e["gender"]: e["value"] for e in row["values"]}
+            fake.data[(row["kpi"], row["municipality"], int(row["period"]))] = cell
+
+
+@pytest.mark.real
+def test_live_capture_comes_through_fetch_and_clean_exactly(
+    kolada: FakeKolada,
+    recorded_kolada: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The live N21704 2023 capture (5 kommuner x T/K/M): fetch then clean keeps all 15 values exactly."""
+    _serve_recorded(kolada, recorded_kolada, ["N21704"])
+    raw = tmp_path / "raw"
+    code = main(
+        ["fetch", "kolada", "--kpi", "N21704", "--municipality", "0180", "--peers", "0580,1280,1480,2480",
+         "--years", "2023", "--base-url", kolada.base(), "--out", str(raw / "kolada"), "--retry-delay", "0", "-q"]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert main(["-q", "clean", "--raw", str(raw), "--out", str(tmp_path / "processed")]) == 0
+    capsys.readouterr()
+    tidy = pd.read_parquet(tmp_path / "processed" / "indicators.parquet")
+    expected = {
+        (r["municipality"], e["gender"]): e["value"]
+        for r in recorded_kolada["live"]
+        for e in r["values"]
+    }
+    got = {
+        (r.municipality, r.gender): r.value for r in tidy[tidy.indicator == "N21704"].itertuples()
+    }
+    assert len(expected) == 15 and got == expected  # exact floats, no rounding on the way
+    assert got[("0180", "T")] == 21.88749  # the value its recorder pinned from the live API
+    kpi_page = json.loads(next((raw / "kolada").glob("*/kpi-0001.json")).read_text())
+    assert kpi_page["values"][0] == recorded_kolada["kpis"]["N21704"]
+
+
+@pytest.mark.real
+def test_recorded_rows_of_three_kpis_all_come_through(
+    kolada: FakeKolada, recorded_kolada: dict[str, Any], tmp_path: Path
+) -> None:
+    """rKolada's 303 recorded rows (N00945, N03702, N03703; 2000-2023): fetched, cleaned, every value kept."""
+    kpis = ["N00945", "N03702", "N03703"]
+    _serve_recorded(kolada, recorded_kolada, kpis)
+    rows = [r for r in recorded_kolada["rows"] if r["kpi"] in kpis]
+    munis = sorted({r["municipality"] for r in rows})
+    years = sorted({int(r["period"]) for r in rows})
+    kolada.per_page = 100  # the real page size is 5000; smaller pages exercise next_url paging
+    res = fetch_kolada(
+        tmp_path / "raw" / "kolada", kpis, municipality=munis[0], peers=munis[1:], years=years,
+        base_url=kolada.base(), client_options=FAST,
+    )  # fmt: skip
+    assert res.data_rows == len(rows) == 303
+    tidy = run_clean(tmp_path / "raw").tidy
+    got = {(r.indicator, r.municipality, r.period, r.gender): r.value for r in tidy.itertuples()}
+    expected = {
+        (r["kpi"], r["municipality"], str(r["period"]), e["gender"]): e["value"]
+        for r in rows
+        for e in r["values"]
+    }
+    assert got == expected
+
+
+@pytest.mark.real
+def test_recorded_group_gives_the_peers(
+    kolada: FakeKolada, recorded_kolada: dict[str, Any], tmp_path: Path
+) -> None:
+    """--peers kolada-group G37569 (Kolada's similar kommuner of Vaggeryd, 2025): its 7 real members are fetched."""
+    _serve_recorded(kolada, recorded_kolada, ["N03926"])
+    res = _fetch(
+        kolada, tmp_path / "raw" / "kolada", kpis=["N03926"], peers=["kolada-group", "G37569"]
+    )
+    members = [m["member_id"] for m in recorded_kolada["groups"]["G37569"]["members"]]
+    assert len(members) == 7
+    assert res.municipalities == ["0665", "0006", "0000", *members]
+    assert (res.snapshot / "municipality_groups-0001.json").exists()
+
+
+@pytest.mark.real
+def test_u00408_is_gone_from_v3_and_a_default_fetch_warns(
+    kolada: FakeKolada, recorded_kolada: dict[str, Any], tmp_path: Path
+) -> None:
+    """U00408 is not in the recorded v3 catalogue: among default KPIs it is a warning, the rest is fetched."""
+    assert "U00408" not in recorded_kolada["kpis"]
+    _serve_recorded(kolada, recorded_kolada, ["N03926", "U00408"])
+    res = _fetch(kolada, tmp_path / "raw" / "kolada", kpis=["N03926", "U00408"], strict_kpis=False)
+    assert res.missing_kpis == ["U00408"] and res.kpis == ["N03926"]
+    assert any("U00408" in w for w in res.warnings)
+
+
+def test_v2_gone_410_is_bad_input_naming_v3(kolada: FakeKolada, tmp_path: Path) -> None:
+    """A v2 root answers 410 Gone: exit 2, and the message says to use the v3 root."""
+    kolada.faults.append(["/v3/", 410, {}, b'{"detail": "Gone"}', 99])
+    with pytest.raises(
+        fetch_client.KoladaHTTPError, match="HTTP 410.*v2 API is gone.*api.kolada.se/v3"
+    ) as exc:
+        _fetch(kolada, tmp_path / "raw" / "kolada")
+    assert exc.value.exit_code == 2
+
+
+def test_default_fetch_then_clean_warns_about_no_missing_glob(
+    kolada: FakeKolada, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A default fetch (no kolada-group) and clean: no warning that a glob of the entry matches no file."""
+    _fill(kolada)
+    _fetch(kolada, tmp_path / "raw" / "kolada")
+    with caplog.at_level("WARNING"):
+        run_clean(tmp_path / "raw")
+    assert not [r for r in caplog.records if "matches no file" in r.getMessage()]
+
+
+@pytest.mark.real
+def test_kpi_update_keeps_the_lists_and_search_reads_them_offline(
+    kolada: FakeKolada,
+    recorded_kolada: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`kpi update` pages through /kpi and /municipality_groups into a snapshot; search then reads it."""
+    from ks_analysis.fetch.metadata import local_metadata, search_kpis
+
+    kpis = ["N03926", "N03920", "N00999", "N21704"]
+    _serve_recorded(kolada, recorded_kolada, kpis)
+    kolada.groups = {g: recorded_kolada["groups"][g]["members"] for g in ("G33616", "G37569")}
+    root = tmp_path / "raw" / "kolada-metadata"
+    code = main(["-q", "kpi", "update", "--out", str(root), "--base-url", kolada.base()])
+    assert code == 0
+    snapshot = Path(capsys.readouterr().out.strip())
+    assert snapshot.parent == root
+    assert sorted(p.name for p in snapshot.iterdir()) == [
+        "fetch-log.jsonl",
+        "kpi-0001.json",
+        "kpi-0002.json",
+        "municipality_groups-0001.json",
+    ]  # fmt: skip  (3 KPIs a page: the next_url was followed)
+    meta = local_metadata(root=root)
+    assert meta is not None and "snapshot" in meta.where
+    assert set(meta.kpis) == set(kpis) and set(meta.groups) == {"G33616", "G37569"}
+    assert meta.fetched_at.endswith("Z")
+    hits = [h.kpi.id for h in search_kpis(meta, "arbetslöshet")]
+    assert hits[:2] == ["N03920", "N03926"]
+    code = main(["kpi", "show", "N21704", "--metadata", str(snapshot)])
+    out = capsys.readouterr().out
+    assert code == 0 and "Invånare 80+ med hemtjänst i ordinärt boende" in out
