@@ -27,6 +27,7 @@ import pandas as pd
 from ks_analysis.backtest.design import MIN_JUDGED, SHOCK_YEARS
 from ks_analysis.backtest.score import (
     BAND_LEVELS,
+    CRED_MARGIN,
     _calib_years,
     choose_defaults,
     effective_n,
@@ -112,9 +113,7 @@ def _groups(scored: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, Any]]:
     }
     levels = [pd.factorize(base[lev].astype(str)) for lev in BAND_LEVELS]
     out: dict[tuple[str, str, str], dict[str, Any]] = {}
-    index: dict[Any, np.ndarray] = base.groupby(
-        ["family", "cutoff", "method"], sort=True
-    ).indices  # type: ignore[assignment]
+    index: dict[Any, np.ndarray] = base.groupby(["family", "cutoff", "method"], sort=True).indices  # type: ignore[assignment]
     for key, idx in index.items():
         g: dict[str, Any] = {k: v[idx] for k, v in cols.items()}
         g["levels"] = [(codes[idx], uniq) for codes, uniq in levels]
@@ -162,7 +161,9 @@ def _pool_entry(g: dict[str, Any], rows: np.ndarray, lim: int) -> dict[str, Any]
     entry: dict[str, Any] = {"n": int(e.size)}
     new, old = g["is_cred"][rows], g["is_pool"][rows]
     both = np.isfinite(new) & np.isfinite(old)
-    use = bool(both.sum() >= cal.MIN_POOLED and new[both].mean() < old[both].mean())
+    use = bool(
+        both.sum() >= cal.MIN_POOLED and new[both].mean() < (1 - CRED_MARGIN) * old[both].mean()
+    )
     win = g["year"][rows] >= lim - cal.OWN_YEARS
     cred = cal.credibility_fit(np.abs(e[win]), g["ser"][rows][win]) if use else None
     if cred is not None and cred.k is not None:

@@ -65,6 +65,7 @@ from ks_analysis.backtest.select import (
 )
 from ks_analysis.backtest.track_record import (
     TRACK_RECORD_FILE,
+    by_indicator_table,
     format_table,
     goal_table,
     json_default,
@@ -116,6 +117,7 @@ __all__ = [
     "track_record",
     "track_record_summary",
     "track_record_table",
+    "by_indicator_table",
     "track_record_text_sv",
     "method_table",
     "selection_table",

@@ -46,6 +46,9 @@ def _calib_years(family: str, year: int) -> int:
 
 
 BAND_LEVELS = ("band", "b1", "b2")
+#: The track-record-scaled intervals replace a pool's own only where their mean interval score on
+#: the calibration years is lower by at least this share (a margin against winning by chance).
+CRED_MARGIN = 0.01
 
 
 def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
@@ -61,8 +64,9 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
     λ × the pool's errors divided by each one's own λ, where λ is the series'
     credibility-weighted error ratio (:func:`ks_analysis.forecast.calibration.credibility_ratio`)
     from its own errors of the calibration years; and the default one (``lo80`` ... ``hi95``),
-    which is the scaled one where, in that pool, the scaled intervals had the lower mean 80 %
-    interval score on the calibration years (``cred_used``), else the pool-only one. The choice is
+    which is the scaled one where, in that pool, the scaled intervals had a mean 80 % interval
+    score on the calibration years lower by at least :data:`CRED_MARGIN` (``cred_used``), else
+    the pool-only one. The choice is
     rolling-origin validation like the method choice: a pool where the own track records do not
     predict the errors better than the pool keeps the pool's width. P(better) comes from the
     default one. Adds: e (scaled error), lam, the three intervals, cred_used, p_better, better,
@@ -180,8 +184,8 @@ def interval_score(
 def _scaled_wins(
     out: dict[str, np.ndarray], actual: np.ndarray, sc: np.ndarray, pool: np.ndarray
 ) -> bool:
-    """Whether the track-record-scaled intervals had a lower mean scaled 80 % interval score than
-    the pool-only ones on the pool's calibration rows that had both (False with fewer than
+    """Whether the track-record-scaled intervals had a mean scaled 80 % interval score lower by
+    :data:`CRED_MARGIN` than the pool-only ones on the pool's calibration rows that had both (False with fewer than
     :data:`~ks_analysis.forecast.calibration.MIN_POOLED`)."""
     lo_c, hi_c = out["lo80_cred"][pool], out["hi80_cred"][pool]
     lo_p, hi_p = out["lo80_pool"][pool], out["hi80_pool"][pool]
@@ -191,7 +195,7 @@ def _scaled_wins(
     a, s = actual[pool][ok], sc[pool][ok]
     new = interval_score(lo_c[ok], hi_c[ok], a) / s
     old = interval_score(lo_p[ok], hi_p[ok], a) / s
-    return bool(new.mean() < old.mean())
+    return bool(new.mean() < (1 - CRED_MARGIN) * old.mean())
 
 
 def _own_ratio(

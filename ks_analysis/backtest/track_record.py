@@ -29,6 +29,7 @@ __all__ = [
     "TRACK_RECORD_FILE",
     "track_record_summary",
     "track_record_table",
+    "by_indicator_table",
     "method_table",
     "selection_table",
     "goal_table",
@@ -60,7 +61,31 @@ def track_record_table(
 ) -> pd.DataFrame:
     """The summary's cells as a table: one row per cutoff x family with the goal quantities."""
     s = summary if summary is not None else track_record_summary()
-    rows = [{k: v for k, v in c.items() if k != "methods"} for c in s.get(key, [])]
+    rows = []
+    for c in s.get(key, []):
+        row = {k: v for k, v in c.items() if not isinstance(v, dict)}
+        for part, label in (
+            ("coverage_calibrated_last5", "last5"),
+            ("coverage_calibrated_smallest_band", "smallest_band"),
+        ):
+            for k, v in (c.get(part) or {}).items():
+                if k.startswith("coverage"):
+                    row[f"{k}_calibrated_{label}"] = v
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def by_indicator_table(
+    summary: dict[str, Any] | None = None, *, key: str = "cells"
+) -> pd.DataFrame:
+    """Per indicator (series group), cutoff and family: n, effective n, MASE ratio to naive with
+    its CI90, Brier skill, calibrated coverage and interval scores (new and pool-only)."""
+    s = summary if summary is not None else track_record_summary()
+    rows = [
+        {"cutoff": c["cutoff"], "family": c["family"], "indicator": g, **v}
+        for c in s.get(key, [])
+        for g, v in (c.get("by_indicator") or {}).items()
+    ]
     return pd.DataFrame(rows)
 
 
