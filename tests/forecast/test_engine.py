@@ -322,21 +322,22 @@ def test_engine_does_not_load_statsmodels_at_import() -> None:
 
 
 def test_committed_calibration_gives_pooled_intervals() -> None:
-    """With the committed calibration file a monthly count at T2 uses a pooled error pool, unflagged."""
+    """With the committed calibration file a monthly count at T2 of a year after the backtest's
+    last uses the method and a pooled error pool fitted on every backtest year, unflagged."""
     from ks_analysis.forecast import calibration as cal
 
     if not cal.CALIBRATION_FILE.exists():
         pytest.skip("no committed calibration file")
     rng = np.random.default_rng(3)
-    tidy = _monthly({y: list(rng.poisson(np.array(SEASON) * 3)) for y in range(2012, 2020)})
+    tidy = _monthly({y: list(rng.poisson(np.array(SEASON) * 3)) for y in range(2019, 2027)})
     fc = forecast_indicator(
         tidy,
         municipality="0665",
         indicator=_ind(),
         gender="T",
-        year=2019,
-        cutoff=dt.date(2019, 8, 31),
-        as_of=dt.date(2019, 8, 31),
+        year=2026,
+        cutoff=dt.date(2026, 8, 31),
+        as_of=dt.date(2026, 8, 31),
     )
     assert fc.method == cal.default_by_cell().get(
         "monthly|T2|sum", cal.default_methods()["monthly"]
