@@ -57,6 +57,7 @@ __all__ = [
     "track_record",
     "goal_table",
     "track_record_table",
+    "by_indicator_table",
     "selection_table",
     "track_record_text",
     "method_table",
@@ -209,6 +210,11 @@ def goal_table(summary: dict[str, Any]) -> pd.DataFrame:
 def track_record_table(summary: dict[str, Any], key: str = "cells") -> pd.DataFrame:
     """Accuracy per cutoff and series family (``key="shock_2020"`` for the pandemic year)."""
     return _backtest.track_record_table(summary, key=key)
+
+
+def by_indicator_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """Accuracy, skill, coverage and sharpness per indicator, cutoff and family."""
+    return _backtest.by_indicator_table(summary)
 
 
 def selection_table(summary: dict[str, Any]) -> pd.DataFrame:

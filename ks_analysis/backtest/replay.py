@@ -29,7 +29,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ks_analysis.backtest.calibrate import scale_floors, write_calibration
+from ks_analysis.backtest.calibrate import (
+    annual_tuning_by_origin,
+    calibration_origins,
+    scale_floors,
+    write_calibration,
+)
 from ks_analysis.backtest.design import (
     ANNUAL_EVAL_METHODS,
     BACKTEST_SERIES,
@@ -61,6 +66,7 @@ from ks_analysis.backtest.select import (
 )
 from ks_analysis.backtest.track_record import (
     TRACK_RECORD_FILE,
+    by_indicator_table,
     format_table,
     goal_table,
     json_default,
@@ -103,6 +109,8 @@ __all__ = [
     "select_methods",
     "selection_cell",
     "write_calibration",
+    "calibration_origins",
+    "annual_tuning_by_origin",
     "scale_floors",
     "write_summary",
     "json_default",
@@ -110,6 +118,7 @@ __all__ = [
     "track_record",
     "track_record_summary",
     "track_record_table",
+    "by_indicator_table",
     "track_record_text_sv",
     "method_table",
     "selection_table",
@@ -174,6 +183,7 @@ def _subyear_records(
     )
     groups = {g: d["sid"].to_numpy() for g, d in meta.groupby("group")}
     rows = meta.to_dict("records")  # one dict per sid (sid = row position)
+    revised = _revised_sids(panel)
     freq = "M" if panel.P == 12 else "Q"
     params = cal.method_context(freq, "sum", False)
     fam = engine.family_of(freq)
@@ -193,12 +203,21 @@ def _subyear_records(
                     continue
                 base, ctx = case
                 base.update(family=fam, cutoff=cname, year=year, actual=float(actual_years[sid]))
+                # the outcome in the latest vintage too, where the series has two vintages
+                base.update(actual_latest=float(latest_years[sid, yi]), revised=sid in revised)
                 for name in methods:
                     lp = engine.ladder_point(name, at[sid, :yi, :], at[sid, yi, :], ctx)
                     if lp.point is None:
                         continue
                     recs.append({**base, "method": name, "point": lp.point, "rung": lp.rung})
     return recs
+
+
+def _revised_sids(panel: Panel) -> set[int]:
+    """Series with two vintages: some sub-period published with two different values."""
+    r = panel.rows
+    n = r.groupby(["sid", "yi", "sub"])["value"].nunique()
+    return {int(x) for x in n[n > 1].index.get_level_values("sid").unique()}
 
 
 def _subyear_case(
@@ -378,7 +397,9 @@ def run_backtest(
     """
     rules = rules or BACKTEST_SERIES
     vint, latest = load_vintages(raw_root, sources_file, rules=rules, progress=progress)
-    return replay_panels(panels(vint, latest, rules), methods=methods, progress=progress)
+    records = replay_panels(panels(vint, latest, rules), methods=methods, progress=progress)
+    records.attrs["publication_lags"] = vint.attrs.get("publication_lags", [])
+    return records
 
 
 def replay_panels(
@@ -409,10 +430,13 @@ def run_and_summarise(
     """
     t0 = time.perf_counter()
     records = run_backtest(raw_root, sources_file, progress=progress)
+    lags = records.attrs.get("publication_lags", [])
     tuning = annual_tuning(records)
+    tuning = annual_tuning_by_origin(records, tuning)
     scored = score_backtest(records)
     defaults = choose_defaults(scored)
     summary = summarise(scored, defaults, time.perf_counter() - t0)
+    summary["publication_lags"] = lags
     summary["ses_alpha_by_indicator"] = tuning.ses_alpha
     summary["trend_phi_by_indicator"] = tuning.trend_phi
     summary["selected_methods"] = select_methods(scored)

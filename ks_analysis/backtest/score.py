@@ -33,6 +33,10 @@ __all__ = [
     "choose_defaults",
     "summarise",
     "reliability_table",
+    "interval_score",
+    "mase_ratio",
+    "effective_n",
+    "ratio_ci90",
 ]
 
 
@@ -42,6 +46,9 @@ def _calib_years(family: str, year: int) -> int:
 
 
 BAND_LEVELS = ("band", "b1", "b2")
+#: The track-record-scaled intervals replace a pool's own only where their mean interval score on
+#: the calibration years is lower by at least this share (a margin against winning by chance).
+CRED_MARGIN = 0.01
 
 
 def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
@@ -50,7 +57,19 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
     Adds method 'selected' (see :func:`select_methods`): per year, the rows of the method chosen
     on earlier years, with a column ``chosen``. Each record takes the most specific error pool (see :func:`ks_analysis.forecast.calibration.pool_bands`)
     that holds at least ``MIN_POOLED`` errors of calibration years; with none, the conservative
-    reference shape, flagged. Adds: e (scaled error), lo80, hi80, lo95, hi95, p_better, better,
+    reference shape, flagged.
+
+    Three intervals per record: the pool-only one (``lo80_pool`` ... ``hi95_pool``: the pool's
+    errors as they are); the one scaled by the series' own track record (``lo80_cred`` ...):
+    λ × the pool's errors divided by each one's own λ, where λ is the series'
+    credibility-weighted error ratio (:func:`ks_analysis.forecast.calibration.credibility_ratio`)
+    from its own errors of the calibration years; and the default one (``lo80`` ... ``hi95``),
+    which is the scaled one where, in that pool, the scaled intervals had a mean 80 % interval
+    score on the calibration years lower by at least :data:`CRED_MARGIN` (``cred_used``), else
+    the pool-only one. The choice is
+    rolling-origin validation like the method choice: a pool where the own track records do not
+    predict the errors better than the pool keeps the pool's width. P(better) comes from the
+    default one. Adds: e (scaled error), lam, the three intervals, cred_used, p_better, better,
     pool, n_calib, flagged.
     """
     records = with_ses_pooled(records)
@@ -58,27 +77,45 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
     e = ((records["actual"] - records["point"]) / records["scale"]).to_numpy()
     records["e"] = e
     N = len(records)
-    out = {k: np.full(N, np.nan) for k in ("lo95", "lo80", "hi80", "hi95", "p_better", "n_calib")}
+    labs = ("lo95", "lo80", "hi80", "hi95")
+    out = {
+        k: np.full(N, np.nan)
+        for k in (
+            *labs,
+            *(f"{x}_pool" for x in labs),
+            *(f"{x}_cred" for x in labs),
+            "p_better",
+            "n_calib",
+        )
+    }
+    lam = np.ones(N)
+    cred_used = np.zeros(N, dtype=bool)
     flagged = np.ones(N, dtype=bool)
     pool_lev = np.full(N, -1)
     codes = [pd.factorize(records[lev].astype(str))[0] for lev in BAND_LEVELS]
+    ser = pd.factorize(records["series"].astype(str))[0]
     year = records["year"].to_numpy()
     pt = records["point"].to_numpy()
     sc = records["scale"].to_numpy()
     fl = records["floor"].to_numpy(dtype="float64")
     last = records["last"].to_numpy()
     sign = records["sign"].to_numpy()
+    records_actual = records["actual"].to_numpy()
     ref = cal._t_reference()
     probs = {"lo95": 0.025, "lo80": 0.10, "hi80": 0.90, "hi95": 0.975}
 
-    def fill(idx: np.ndarray, q: np.ndarray, n: int, flag: bool) -> None:
-        """Intervals and P(better) of records ``idx`` from error quantiles ``q`` of ``n`` errors."""
+    def bounds(idx: np.ndarray, q: np.ndarray, width: np.ndarray, suffix: str) -> None:
+        """Interval bounds of records ``idx`` from error quantiles ``q`` times ``width``."""
         for lab, p in probs.items():
-            v = pt[idx] + sc[idx] * float(np.interp(p, cal.QUANTILE_GRID, q))
-            out[lab][idx] = np.where(
+            v = pt[idx] + width * float(np.interp(p, cal.QUANTILE_GRID, q))
+            out[lab + suffix][idx] = np.where(
                 np.isfinite(fl[idx]), np.fmax(v, fl[idx]), v
             )  # a sum cannot end below its year to date
-        z = (last[idx] - pt[idx]) / sc[idx]
+
+    def fill(idx: np.ndarray, q: np.ndarray, width: np.ndarray, n: int, flag: bool) -> None:
+        """Default intervals and P(better) of records ``idx`` from quantiles ``q`` of ``n`` errors."""
+        bounds(idx, q, width, "")
+        z = (last[idx] - pt[idx]) / width
         p_up = 1.0 - np.interp(z, q, cal.QUANTILE_GRID, left=0.0, right=1.0)
         p_up = np.where(np.isfinite(fl[idx]) & (last[idx] < fl[idx]), 1.0, p_up)
         out["p_better"][idx] = np.where(sign[idx] > 0, p_up, 1.0 - p_up)
@@ -91,9 +128,9 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
     for gkey, gidx in groups.items():
         fam = gkey[0]
         gy = year[gidx]
-        for y in np.unique(gy):
+        for y in np.unique(gy):  # in year order: a calibration row's own λ is set before it is used
             lim = _calib_years(str(fam), int(y))
-            calib = gidx[gy < lim]
+            calib = gidx[(gy < lim) & (gy >= lim - cal.POOL_YEARS)]
             target = gidx[gy == y]
             todo = np.ones(target.size, dtype=bool)
             for li, c in enumerate(codes):
@@ -103,19 +140,29 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
                 ok = todo & (counts[c[target]] >= cal.MIN_POOLED)
                 for code in np.unique(c[target][ok]):
                     idx = target[ok & (c[target] == code)]
-                    pool = e[calib[c[calib] == code]]
-                    fill(
-                        idx,
-                        cal._conformal(np.quantile(pool, cal.QUANTILE_GRID), pool.size),
-                        pool.size,
-                        False,
-                    )
+                    pc = calib[c[calib] == code]
+                    lam[idx] = _own_ratio(e, ser, year, pc, idx, lim)
+                    q_std = cal._conformal(np.quantile(e[pc] / lam[pc], cal.QUANTILE_GRID), pc.size)
+                    q_pool = cal._conformal(np.quantile(e[pc], cal.QUANTILE_GRID), pc.size)
+                    bounds(idx, q_pool, sc[idx], "_pool")
+                    bounds(idx, q_std, sc[idx] * lam[idx], "_cred")
+                    use = _scaled_wins(out, records_actual, sc, pc)
+                    cred_used[idx] = use
+                    if use:
+                        fill(idx, q_std, sc[idx] * lam[idx], pc.size, False)
+                    else:
+                        fill(idx, q_pool, sc[idx], pc.size, False)
                     pool_lev[idx] = li
                 todo &= ~ok
             if todo.any():
-                fill(target[todo], ref, 0, True)
+                rest = target[todo]
+                fill(rest, ref, sc[rest], 0, True)
+                bounds(rest, ref, sc[rest], "_pool")
+                bounds(rest, ref, sc[rest], "_cred")
     for k, v in out.items():
         records[k] = v
+    records["lam"] = lam
+    records["cred_used"] = cred_used
     records["flagged"] = flagged
     records["pool_level"] = pool_lev
     records["better"] = np.where(
@@ -123,6 +170,211 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
     ).astype(float)
     # the selected method's forecast with that method's own calibrated interval, as a report gets it
     return with_selected(records)
+
+
+def interval_score(
+    lo: np.ndarray, hi: np.ndarray, actual: np.ndarray, alpha: float = 0.2
+) -> np.ndarray:
+    """The interval (Winkler) score of central (1 - alpha) intervals: width plus 2/alpha times the
+    miss (Gneiting & Raftery (2007), "Strictly proper scoring rules, prediction, and estimation",
+    JASA 102(477), sec. 6.2); lower is better, and only honest quantiles minimise it."""
+    return (hi - lo) + (2 / alpha) * (np.fmax(lo - actual, 0) + np.fmax(actual - hi, 0))
+
+
+def _scaled_wins(
+    out: dict[str, np.ndarray], actual: np.ndarray, sc: np.ndarray, pool: np.ndarray
+) -> bool:
+    """Whether the track-record-scaled intervals had a mean scaled 80 % interval score lower by
+    :data:`CRED_MARGIN` than the pool-only ones on the pool's calibration rows that had both (False with fewer than
+    :data:`~ks_analysis.forecast.calibration.MIN_POOLED`)."""
+    lo_c, hi_c = out["lo80_cred"][pool], out["hi80_cred"][pool]
+    lo_p, hi_p = out["lo80_pool"][pool], out["hi80_pool"][pool]
+    ok = np.isfinite(lo_c) & np.isfinite(lo_p)
+    if ok.sum() < cal.MIN_POOLED:
+        return False
+    a, s = actual[pool][ok], sc[pool][ok]
+    new = interval_score(lo_c[ok], hi_c[ok], a) / s
+    old = interval_score(lo_p[ok], hi_p[ok], a) / s
+    return bool(new.mean() < (1 - CRED_MARGIN) * old.mean())
+
+
+def _own_ratio(
+    e: np.ndarray, ser: np.ndarray, year: np.ndarray, pool: np.ndarray, idx: np.ndarray, lim: int
+) -> np.ndarray:
+    """λ of the records ``idx``: each series' own ``|e|`` in the pool's last
+    :data:`~ks_analysis.forecast.calibration.OWN_YEARS` calibration years, shrunk toward the pool
+    by the Bühlmann weight fitted on the same window (the rule the report's forecasts apply)."""
+    win = pool[year[pool] >= lim - cal.OWN_YEARS]
+    cred = cal.credibility_fit(np.abs(e[win]), ser[win])
+    if cred is None or cred.k is None:
+        return np.ones(idx.size)
+    u, inv = np.unique(ser[win], return_inverse=True)
+    n = np.bincount(inv).astype("float64")
+    s = np.bincount(inv, weights=np.minimum(np.abs(e[win]), cred.cap))
+    pos = np.minimum(np.searchsorted(u, ser[idx]), u.size - 1)
+    found = u[pos] == ser[idx]
+    n_own = np.where(found, n[pos], 0.0)
+    mean_own = np.where(found, s[pos] / np.maximum(n[pos], 1.0), 0.0)
+    return cal.credibility_ratio(n_own, mean_own, cred)
+
+
+#: Resamples of the year-block bootstrap, and its seed (the intervals are reproducible).
+BOOTSTRAP_DRAWS = 2000
+BOOTSTRAP_SEED = 20190
+#: The trailing window of the coverage check "in the last five years".
+LAST_YEARS = 5
+
+
+def effective_n(d: pd.DataFrame) -> float:
+    """The effective number of independent forecasts among ``d`` (Kish's design effect).
+
+    A forecast's unit is one kommun, series group and year: the women's and men's series are
+    counted with the total (their errors move together), and so are the parts of one group (e.g.
+    bankruptcies per SNI code), by averaging their scaled errors. Units of one KPI and year form a
+    cluster (a common shock, such as the 2022 fall in unemployment, hits every kommun at once).
+    With n units in k clusters of mean size m₀ and the intra-cluster correlation ρ of the scaled
+    errors (one-way ANOVA estimator), n_eff = n / (1 + (m₀ − 1) ρ) (Kish (1965), *Survey
+    Sampling*, sec. 5.4), between k and n.
+    """
+    if d.empty:
+        return 0.0
+    mun = pd.factorize(_first_part(d["series"]))[0].astype("int64")
+    grp = pd.factorize(d["group"])[0].astype("int64")
+    yr = d["year"].to_numpy().astype("int64")
+    yr = yr - yr.min()
+    cluster = grp * (int(yr.max()) + 1) + yr
+    unit_codes, unit_first = np.unique(cluster * (int(mun.max()) + 1) + mun, return_inverse=True)
+    ev = d["e"].to_numpy(dtype="float64")
+    cnt = np.bincount(unit_first)
+    units = pd.DataFrame(
+        {
+            "e": np.bincount(unit_first, weights=ev) / cnt,
+            "cl": unit_codes // (int(mun.max()) + 1),
+        }
+    )
+    e = units["e"].to_numpy(dtype="float64")
+    cl = pd.factorize(units["cl"])[0]
+    n, k = e.size, int(cl.max()) + 1
+    if k < 2 or n <= k:
+        return float(min(n, k)) if n <= k else float(n)
+    m = np.bincount(cl).astype("float64")
+    means = np.bincount(cl, weights=e) / m
+    msb = float((m * (means - e.mean()) ** 2).sum() / (k - 1))
+    msw = float(((e - means[cl]) ** 2).sum() / (n - k))
+    m0 = (n - float((m**2).sum()) / n) / (k - 1)
+    rho = (msb - msw) / (msb + (m0 - 1) * msw) if msb + (m0 - 1) * msw > 0 else 0.0
+    rho = min(max(rho, 0.0), 1.0)
+    return float(min(max(n / (1 + (m0 - 1) * rho), k), n))
+
+
+def _first_part(values: pd.Series) -> np.ndarray:
+    """The text before the first '|' of each value (computed once per distinct value)."""
+    codes, uniq = pd.factorize(values)
+    return np.array([str(u).split("|", 1)[0] for u in uniq], dtype=object)[codes]
+
+
+def _weights(years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Year codes of ``years`` and the year-block bootstrap's weights (draws x years)."""
+    codes, uniq = pd.factorize(pd.Series(years))
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    w = rng.multinomial(len(uniq), np.full(len(uniq), 1.0 / len(uniq)), size=BOOTSTRAP_DRAWS)
+    return codes, w.astype("float64")
+
+
+def ratio_ci90(years: np.ndarray, num: np.ndarray, den: np.ndarray) -> list[float] | None:
+    """Year-block bootstrap 90 % interval of Σ num / Σ den: whole years are resampled, since the
+    forecasts of one year share its shocks (None with fewer than three years)."""
+    if len(years) == 0 or len(np.unique(years)) < 3:
+        return None
+    codes, w = _weights(years)
+    a = np.bincount(codes, weights=num)
+    b = np.bincount(codes, weights=den)
+    den_w = w @ b
+    r = (w @ a)[den_w > 0] / den_w[den_w > 0]
+    if r.size == 0:
+        return None
+    lo, hi = np.quantile(r, [0.05, 0.95])
+    return [round(float(lo), 4), round(float(hi), 4)]
+
+
+def _brier_skill_ci90(years: np.ndarray, p: np.ndarray, o: np.ndarray) -> list[float] | None:
+    """Year-block bootstrap 90 % interval of the Brier skill against the base rate."""
+    if len(years) == 0 or len(np.unique(years)) < 3:
+        return None
+    codes, w = _weights(years)
+    n = w @ np.bincount(codes).astype("float64")
+    bs = (w @ np.bincount(codes, weights=(p - o) ** 2)) / n
+    base = (w @ np.bincount(codes, weights=o)) / n
+    ref = base * (1 - base)
+    ok = ref > 0
+    if not ok.any():
+        return None
+    lo, hi = np.quantile(1 - bs[ok] / ref[ok], [0.05, 0.95])
+    return [round(float(lo), 4), round(float(hi), 4)]
+
+
+def _abs_scaled(d: pd.DataFrame, actual: str = "actual") -> np.ndarray:
+    """Absolute scaled errors of the forecasts ``d`` against column ``actual``."""
+    return ((d[actual] - d["point"]).abs() / d["scale"]).to_numpy(dtype="float64")
+
+
+def _is80(d: pd.DataFrame, suffix: str = "") -> np.ndarray:
+    """Scaled 80 % interval scores of ``d``'s intervals ``lo80{suffix}``/``hi80{suffix}``."""
+    return interval_score(
+        d[f"lo80{suffix}"].to_numpy(dtype="float64"),
+        d[f"hi80{suffix}"].to_numpy(dtype="float64"),
+        d["actual"].to_numpy(dtype="float64"),
+    ) / d["scale"].to_numpy(dtype="float64")
+
+
+def _pop_band(d: pd.DataFrame) -> pd.Series:
+    """Kommun size band of each forecast, read from its error band (annual 'KPI|band|h1',
+    sub-annual 'aggregation|size|band')."""
+    codes, uniq = pd.factorize(d["band"].astype(str) + "#" + d["family"].astype(str))
+
+    def one(u: str) -> str:
+        band, fam = u.rsplit("#", 1)
+        parts = band.split("|")
+        i = 1 if fam == "annual" else 2
+        return parts[i] if len(parts) > i else ""
+
+    return pd.Series(np.array([one(u) for u in uniq], dtype=object)[codes], index=d.index)
+
+
+def _coverage(d: pd.DataFrame) -> dict[str, Any]:
+    """n and the 80 % / 95 % coverage of forecasts with a real calibration (not the fixed fallback)."""
+    c = d[~d["flagged"].astype(bool)]
+    if c.empty:
+        return {"n": 0, "coverage80": None, "coverage95": None}
+    a = c["actual"]
+    return {
+        "n": int(len(c)),
+        "coverage80": float(((a >= c["lo80"]) & (a <= c["hi80"])).mean()),
+        "coverage95": float(((a >= c["lo95"]) & (a <= c["hi95"])).mean()),
+    }
+
+
+def _sharpness(dd: pd.DataFrame, nv: pd.DataFrame | None) -> dict[str, Any]:
+    """Mean scaled 80 % interval scores of the default (track-record scaled), its pool-only
+    intervals and the naive baseline's pool-only intervals, with the ratios and their CI90."""
+    years = dd["year"].to_numpy()
+    new, pool = _is80(dd), _is80(dd, "_pool")
+    out: dict[str, Any] = {
+        "interval_score80": float(new.mean()) if new.size else None,
+        "interval_score80_pool_only": float(pool.mean()) if pool.size else None,
+        "interval_score80_naive": None,
+        "interval_score_vs_pool": float(new.sum() / pool.sum()) if pool.sum() > 0 else None,
+        "interval_score_vs_pool_ci90": ratio_ci90(years, new, pool),
+        "interval_score_vs_naive": None,
+        "interval_score_vs_naive_ci90": None,
+        "cred_used_share": float(dd["cred_used"].mean()) if "cred_used" in dd and len(dd) else None,
+    }
+    if nv is not None and len(nv) == len(dd) and len(dd):
+        naive = _is80(nv, "_pool")
+        out["interval_score80_naive"] = float(naive.mean())
+        out["interval_score_vs_naive"] = float(new.sum() / naive.sum()) if naive.sum() > 0 else None
+        out["interval_score_vs_naive_ci90"] = ratio_ci90(years, new, naive)
+    return out
 
 
 def _metrics(d: pd.DataFrame) -> dict[str, Any]:
@@ -214,19 +466,153 @@ def _cell(
         }
         for meth, v in per.items()
     }
+    out.update(_honest_figures(c, fam, default, out))
     return out
 
 
-def choose_defaults(scored: pd.DataFrame) -> dict[str, str]:
+def _by_key(c: pd.DataFrame, method: str) -> pd.DataFrame:
+    """The rows of ``method`` in ``c``, in (year, sid) order (aligned across methods)."""
+    return c[c["method"] == method].sort_values(["year", "sid"], kind="stable")
+
+
+def _honest_figures(
+    c: pd.DataFrame, fam: str, default: str, cell: dict[str, Any]
+) -> dict[str, Any]:
+    """The figures that say how far a cell's claims go (issue 12's contract of the backtest JSON):
+    effective n (and ``judged`` on it), a year-block bootstrap CI90 for every ratio, coverage
+    where a real calibration applies (all years, the last five, the smallest size band), the
+    fixed-fallback share, sharpness (interval scores), per indicator, and the latest vintage."""
+    dd = _by_key(c, default)
+    base = {m: _by_key(c, m) for m in ("naive_annual", "ytd_snaive") if (c["method"] == m).any()}
+    years = dd["year"].to_numpy()
+    ae = _abs_scaled(dd)
+    eff = effective_n(dd)
+    out: dict[str, Any] = {
+        "effective_n": round(eff, 1),
+        "judged": eff >= MIN_JUDGED,
+        "fallback_share": float(dd["flagged"].mean()) if len(dd) else None,
+    }
+    for m, b in base.items():
+        if m == "ytd_snaive" and fam == "annual":
+            continue
+        out[f"mase_vs_{m}_ci90"] = ratio_ci90(years, ae, _abs_scaled(b))
+    if fam == "annual":
+        out["mase_vs_ytd_snaive_ci90"] = None
+    out["brier_skill_ci90"] = _brier_skill_ci90(
+        years, dd["p_better"].to_numpy(dtype="float64"), dd["better"].to_numpy(dtype="float64")
+    )
+    cov = _coverage(dd)
+    out["n_calibrated"] = cov["n"]
+    out["coverage80_calibrated"] = cov["coverage80"]
+    out["coverage95_calibrated"] = cov["coverage95"]
+    last = sorted(np.unique(years))[-LAST_YEARS:]
+    band = _pop_band(dd)
+    smallest = next((b for b in ("xs", "s", "m", "l", "xl") if (band == b).any()), None)
+    out["coverage_calibrated_last5"] = {
+        "years": [int(y) for y in last],
+        **_coverage(dd[dd["year"].isin(last)]),
+    }
+    out["coverage_calibrated_smallest_band"] = {"band": smallest, **_coverage(dd[band == smallest])}
+    out.update(_sharpness(dd, base.get("naive_annual")))
+    out["by_indicator"] = _by_indicator(dd, base.get("naive_annual"))
+    if fam != "annual":
+        out["vs_latest_vintage"] = _latest_vintage(dd, base)
+    for m in cell.get("methods", {}):
+        md = _by_key(c, m)
+        v = cell["methods"][m]
+        for b_name, b in base.items():
+            if (
+                f"mase_vs_{b_name}" in v
+                and v[f"mase_vs_{b_name}"] is not None
+                and len(b) == len(md)
+            ):
+                v[f"mase_vs_{b_name}_ci90"] = ratio_ci90(
+                    md["year"].to_numpy(), _abs_scaled(md), _abs_scaled(b)
+                )
+    return out
+
+
+def _by_indicator(dd: pd.DataFrame, nv: pd.DataFrame | None) -> dict[str, dict[str, Any]]:
+    """Per series group (the KPI id for annual KPIs): n, effective n, MASE ratio to naive with its
+    CI90, Brier skill, calibrated 80 % coverage and the interval scores (new / pool-only)."""
+    out: dict[str, dict[str, Any]] = {}
+    if dd.empty:
+        return out
+    aligned = nv is not None and len(nv) == len(dd)
+    naive_ae = _abs_scaled(nv) if aligned and nv is not None else None
+    ae = _abs_scaled(dd)
+    groups = dd["group"].astype(str).to_numpy()
+    for g in sorted(set(groups)):
+        sel = groups == g
+        d = dd[sel]
+        m = _metrics(d)
+        row: dict[str, Any] = {
+            "n": int(sel.sum()),
+            "effective_n": round(effective_n(d), 1),
+            "mase_vs_naive_annual": None,
+            "mase_vs_naive_annual_ci90": None,
+            "brier_skill": m["brier_skill"],
+            "coverage80_calibrated": _coverage(d)["coverage80"],
+            "interval_score80": float(_is80(d).mean()),
+            "interval_score80_pool_only": float(_is80(d, "_pool").mean()),
+        }
+        if naive_ae is not None and naive_ae[sel].sum() > 0:
+            row["mase_vs_naive_annual"] = float(ae[sel].sum() / naive_ae[sel].sum())
+            row["mase_vs_naive_annual_ci90"] = ratio_ci90(
+                d["year"].to_numpy(), ae[sel], naive_ae[sel]
+            )
+        out[g] = row
+    return out
+
+
+def _latest_vintage(dd: pd.DataFrame, base: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """The default scored against the latest vintage, on series with two vintages (the first
+    reported outcome is what the main figures use), with the MASE ratios and their CI90."""
+    if "revised" not in dd or "actual_latest" not in dd:
+        return {"n": 0}
+    sel = (dd["revised"].astype(bool) & np.isfinite(dd["actual_latest"].astype(float))).to_numpy()
+    out: dict[str, Any] = {"n": int(sel.sum())}
+    if not sel.any():
+        return out
+    d = dd[sel]
+    years = d["year"].to_numpy()
+    for actual, suffix in (("actual", "_first_vintage"), ("actual_latest", "")):
+        ae = _abs_scaled(d, actual)
+        for m, b in base.items():
+            if len(b) != len(dd):
+                continue
+            bae = _abs_scaled(b[sel], actual)
+            out[f"mase_vs_{m}{suffix}"] = float(ae.sum() / bae.sum()) if bae.sum() > 0 else None
+            out[f"mase_vs_{m}{suffix}_ci90"] = ratio_ci90(years, ae, bae)
+    out["years"] = [int(years.min()), int(years.max())]
+    return out
+
+
+def mase_ratio(s: pd.DataFrame, fam: str, cutoff: str, a: str, b: str) -> float | None:
+    """MASE of method ``a`` over ``b`` on the forecasts both made (None when either is missing)."""
+    c = s[(s["family"] == fam) & (s["cutoff"] == cutoff) & s["method"].isin((a, b))]
+    ae = (c["actual"] - c["point"]).abs() / c["scale"]
+    t = ae.groupby([c["year"], c["sid"], c["method"]]).first().unstack("method")
+    if a not in t or b not in t:
+        return None
+    t = t.dropna(subset=[a, b])
+    return float(t[a].mean() / t[b].mean()) if len(t) and t[b].mean() > 0 else None
+
+
+def choose_defaults(scored: pd.DataFrame, origin: int | None = None) -> dict[str, str]:
     """Default per family: 'selected' for monthly/quarterly series, ``ses_pooled`` or ``naive_annual`` for annual.
 
     Monthly/quarterly: the method chosen per (family, cutoff, aggregation) by rolling-origin
     validation on earlier years (:func:`select_methods`); its evaluation on later years is the
     'selected' rows, so the choice itself never sees the years it is judged on. Annual:
     ``ses_pooled`` (its weight chosen per KPI on earlier years) if its MASE is below
-    ``naive_annual``'s at both cutoffs, else ``naive_annual``.
+    ``naive_annual``'s at both cutoffs, else ``naive_annual``. With ``origin``, on the forecast
+    years that may calibrate that origin year only (annual: before ``origin - 1``).
     """
     s = scored[~scored["year"].isin(SHOCK_YEARS)]
+    if origin is not None:
+        lim = np.where(s["family"].eq("annual"), origin - 1, origin)
+        s = s[s["year"].to_numpy() < lim]
     out = dict(cal.FALLBACK_DEFAULTS)
     for fam in ("monthly", "quarterly"):
         out[fam] = (
@@ -234,17 +620,25 @@ def choose_defaults(scored: pd.DataFrame) -> dict[str, str]:
             if (s["method"].eq("selected") & s["family"].eq(fam)).any()
             else SELECT_FALLBACK
         )
-    ok = True
-    for cutoff in ("T1", "T2"):
-        c = _cell(s, "annual", cutoff, "ses_pooled", ["ses_pooled", "naive_annual"])
-        if c["mase_vs_naive_annual"] is None or c["mase_vs_naive_annual"] >= 1.0:
-            ok = False
-    out["annual"] = "ses_pooled" if ok else "naive_annual"
+    ratios = [mase_ratio(s, "annual", c, "ses_pooled", "naive_annual") for c in ("T1", "T2")]
+    out["annual"] = (
+        "ses_pooled" if all(r is not None and r < 1.0 for r in ratios) else "naive_annual"
+    )
     return out
+
+
+#: The columns of scored forecasts the summary reads (the others are left behind: faster).
+SUMMARY_COLUMNS = (
+    "family", "cutoff", "method", "year", "sid", "series", "group", "e", "actual", "point",
+    "scale", "last", "lo80", "hi80", "lo95", "hi95", "lo80_pool", "hi80_pool", "lo95_pool",
+    "hi95_pool", "flagged", "p_better", "better", "band", "cred_used", "revised",
+    "actual_latest", "chosen", "agg",
+)  # fmt: skip
 
 
 def summarise(scored: pd.DataFrame, defaults: dict[str, str], runtime_s: float) -> dict[str, Any]:
     """The backtest's JSON: ``runtime_s`` and ``cells`` (T1/T2 x monthly/quarterly/annual), plus 2020 apart."""
+    scored = scored[[c for c in SUMMARY_COLUMNS if c in scored]]
     normal = scored[~scored["year"].isin(SHOCK_YEARS)]
     shock = scored[scored["year"].isin(SHOCK_YEARS)]
     cells, shock_cells, y_cells = [], [], []
@@ -280,7 +674,11 @@ def summarise(scored: pd.DataFrame, defaults: dict[str, str], runtime_s: float) 
             for fam in ("monthly", "quarterly", "annual")
         },
         "selection_by_year": selection_by_year(scored),
-        "coverage_note": "Main cells exclude 2020 (shock year, reported apart under shock_2020). Cells with n < 100 are reported but not judged.",
+        "coverage_note": "Main cells exclude 2020 (shock year, reported apart under shock_2020). Cells with an effective n < 100 are reported but not judged. "
+        "effective_n: Kish's design effect over KPI x year clusters, with the women/men series (and the parts of a group) counted with the total. "
+        "*_ci90: year-block bootstrap (whole forecast years resampled). *_calibrated: forecasts with a real calibration, not the fixed fallback (fallback_share). "
+        "interval_score80: mean scaled 80 % interval (Winkler) score of the default intervals (scaled by each series' own track record where that won on earlier years), "
+        "_pool_only: the same method with the pool's intervals alone, _naive: naive_annual with its pool's intervals. vs_latest_vintage: sub-annual series with two vintages scored against the latest.",
         "years": [years[0], years[-1]] if years else [],
         "series": {str(k): int(v) for k, v in series.items()},
         "min_judged": MIN_JUDGED,

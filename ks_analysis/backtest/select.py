@@ -20,11 +20,14 @@ __all__ = [
     "SELECT_FALLBACK",
     "AnnualTuning",
     "annual_tuning",
+    "annual_tuning_by_year",
     "choose_ses_alpha",
     "choose_trend_phi",
     "with_ses_pooled",
     "selection_cell",
     "select_methods",
+    "select_table",
+    "select_cells",
     "with_selected",
     "selection_by_year",
 ]
@@ -32,10 +35,15 @@ __all__ = [
 
 @dataclass(frozen=True)
 class AnnualTuning:
-    """Per annual KPI group, the SES weight and (where a damped step won) the step's weight phi."""
+    """Per annual KPI group, the SES weight and (where a damped step won) the step's weight phi.
+
+    ``by_origin`` holds the same chosen on earlier years only, per origin year of the calibration
+    (see :func:`ks_analysis.backtest.calibrate.annual_tuning_by_origin`).
+    """
 
     ses_alpha: dict[str, float] = field(default_factory=dict)
     trend_phi: dict[str, float] = field(default_factory=dict)
+    by_origin: dict[int, AnnualTuning] = field(default_factory=dict)
 
 
 def annual_tuning(records: pd.DataFrame, before_year: int = 10_000) -> AnnualTuning:
@@ -43,6 +51,43 @@ def annual_tuning(records: pd.DataFrame, before_year: int = 10_000) -> AnnualTun
     return AnnualTuning(
         choose_ses_alpha(records, before_year), choose_trend_phi(records, before_year)
     )
+
+
+def annual_tuning_by_year(
+    records: pd.DataFrame, before_years: list[int]
+) -> dict[int, AnnualTuning]:
+    """:func:`annual_tuning` for each of ``before_years``, from one table of error sums."""
+    r = records[records["family"].eq("annual") & records["method"].str.match(r"ses_\d")]
+    if r.empty:
+        return {y: AnnualTuning() for y in before_years}
+    ae = ((r["actual"] - r["point"]).abs() / r["scale"]).rename("ae")
+    tab = (
+        pd.concat([r[["group", "method", "year"]], ae], axis=1)
+        .groupby(["group", "method", "year"])["ae"]
+        .agg(["sum", "count"])
+        .reset_index()
+    )
+    out: dict[int, AnnualTuning] = {}
+    for y in before_years:
+        prior = tab[tab["year"] < y].groupby(["group", "method"])[["sum", "count"]].sum()
+        if prior.empty:
+            out[y] = AnnualTuning()
+            continue
+        best = (
+            (prior["sum"] / prior["count"])
+            .rename("ae")
+            .reset_index()
+            .sort_values("ae", kind="stable")
+        ).drop_duplicates("group")
+        picks = {
+            str(g): _ses_spec(str(meth))
+            for g, meth in zip(best["group"], best["method"], strict=True)
+        }
+        out[y] = AnnualTuning(
+            {g: a for g, (a, _) in picks.items()},
+            {g: phi for g, (_, phi) in picks.items() if phi > 0},
+        )
+    return out
 
 
 def _ses_spec(method: str) -> tuple[float, float]:
@@ -130,7 +175,14 @@ def selection_cell(family: str, cutoff: str, aggregation: str) -> str:
     return f"{family}|{cutoff}|{aggregation}"
 
 
-def _select_table(records: pd.DataFrame) -> pd.DataFrame:
+def select_cells(records: pd.DataFrame) -> pd.DataFrame:
+    """The distinct (family, cutoff, agg) of the records' sub-annual forecasts."""
+    return records.loc[
+        records["family"].ne("annual"), ["family", "cutoff", "agg"]
+    ].drop_duplicates()
+
+
+def select_table(records: pd.DataFrame) -> pd.DataFrame:
     """Per family, cutoff, aggregation, candidate method and year: sum and count of scaled absolute
     errors (shock years left out), and the same over all sub-annual families for forecasts that
     already know part of the year (family 'any')."""
@@ -173,7 +225,13 @@ def _best(d: pd.DataFrame) -> str | None:
     return str(mase.idxmin())
 
 
-def select_methods(records: pd.DataFrame, before_year: int | None = None) -> dict[str, str]:
+def select_methods(
+    records: pd.DataFrame,
+    before_year: int | None = None,
+    *,
+    table: pd.DataFrame | None = None,
+    cells: pd.DataFrame | None = None,
+) -> dict[str, str]:
     """The sub-annual method with the lowest MASE per selection cell on origins before ``before_year``.
 
     Rolling-origin model selection: only forecasts of earlier years (shock years left out) are
@@ -183,22 +241,22 @@ def select_methods(records: pd.DataFrame, before_year: int | None = None) -> dic
     already know part of the year, then on those at any cutoff; with too few there too,
     :data:`SELECT_FALLBACK`.
     ``before_year=None`` uses every year (the choice the report's forecasts use).
+    ``table`` and ``cells`` (the sums of :func:`select_table` and the records' distinct
+    (family, cutoff, agg)) may be passed when the selection is made for many years.
     """
-    tab = _select_table(records)
+    tab = select_table(records) if table is None else table
     if before_year is not None:
         tab = tab[tab["year"] < before_year]
     g = tab.groupby(["family", "cutoff", "agg", "method"])[["sum", "count"]].sum().reset_index()
-    cells = {k: d for k, d in g.groupby(["family", "cutoff", "agg"])}
+    by_cell = {k: d for k, d in g.groupby(["family", "cutoff", "agg"])}
     out: dict[str, str] = {}
-    fams = records.loc[
-        records["family"].ne("annual"), ["family", "cutoff", "agg"]
-    ].drop_duplicates()
+    fams = select_cells(records) if cells is None else cells
     for fam, cutoff, agg in fams.itertuples(index=False):
         empty = g.iloc[:0]
         pick = (
-            _best(cells.get((fam, cutoff, agg), empty))
-            or _best(cells.get(("any", cutoff, agg), empty))
-            or _best(cells.get(("any", "any", agg), empty))
+            _best(by_cell.get((fam, cutoff, agg), empty))
+            or _best(by_cell.get(("any", cutoff, agg), empty))
+            or _best(by_cell.get(("any", "any", agg), empty))
         )
         out[selection_cell(str(fam), str(cutoff), str(agg))] = pick or SELECT_FALLBACK
     return out
@@ -210,8 +268,9 @@ def with_selected(records: pd.DataFrame) -> pd.DataFrame:
     if sub.empty or "agg" not in sub:
         return records
     picks = []
+    table, cells = select_table(sub), select_cells(sub)
     for year in sorted(sub["year"].unique()):
-        chosen = select_methods(sub, before_year=int(year))
+        chosen = select_methods(sub, before_year=int(year), table=table, cells=cells)
         for fam, cutoff, agg in (
             sub[["family", "cutoff", "agg"]].drop_duplicates().itertuples(index=False)
         ):

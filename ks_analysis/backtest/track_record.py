@@ -15,12 +15,21 @@ import pandas as pd
 
 from ks_analysis.paths import PACKAGE_DATA_DIR
 from ks_analysis.periods import cutoff_of
-from ks_analysis.swedish import AGG_SV, FAMILY_SV, fmt_day_month, fmt_number, fmt_tick, method_sv
+from ks_analysis.swedish import (
+    AGG_SV,
+    FAMILY_SV,
+    fmt_day_month,
+    fmt_number,
+    fmt_percent,
+    fmt_tick,
+    method_sv,
+)
 
 __all__ = [
     "TRACK_RECORD_FILE",
     "track_record_summary",
     "track_record_table",
+    "by_indicator_table",
     "method_table",
     "selection_table",
     "goal_table",
@@ -52,7 +61,31 @@ def track_record_table(
 ) -> pd.DataFrame:
     """The summary's cells as a table: one row per cutoff x family with the goal quantities."""
     s = summary if summary is not None else track_record_summary()
-    rows = [{k: v for k, v in c.items() if k != "methods"} for c in s.get(key, [])]
+    rows = []
+    for c in s.get(key, []):
+        row = {k: v for k, v in c.items() if not isinstance(v, dict)}
+        for part, label in (
+            ("coverage_calibrated_last5", "last5"),
+            ("coverage_calibrated_smallest_band", "smallest_band"),
+        ):
+            for k, v in (c.get(part) or {}).items():
+                if k.startswith("coverage"):
+                    row[f"{k}_calibrated_{label}"] = v
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def by_indicator_table(
+    summary: dict[str, Any] | None = None, *, key: str = "cells"
+) -> pd.DataFrame:
+    """Per indicator (series group), cutoff and family: n, effective n, MASE ratio to naive with
+    its CI90, Brier skill, calibrated coverage and interval scores (new and pool-only)."""
+    s = summary if summary is not None else track_record_summary()
+    rows = [
+        {"cutoff": c["cutoff"], "family": c["family"], "indicator": g, **v}
+        for c in s.get(key, [])
+        for g, v in (c.get("by_indicator") or {}).items()
+    ]
     return pd.DataFrame(rows)
 
 
@@ -156,26 +189,37 @@ def json_default(o: Any) -> Any:
 def format_table(summary: dict[str, Any]) -> str:
     """A readable table of the goal quantities per cutoff and family (the CLI's default output)."""
     cols = [
-        ("n", "n", "{:d}"), ("mase_vs_naive_annual", "MASE/naive", "{:.2f}"), ("mase_vs_ytd_snaive", "MASE/snaive", "{:.2f}"),
-        ("win_rate_vs_ytd_snaive", "win%", "{:.0%}"), ("coverage80", "cov80", "{:.0%}"), ("coverage95", "cov95", "{:.0%}"),
-        ("brier_skill", "BSS", "{:.2f}"),
+        ("n", "n", "{:d}"), ("effective_n", "eff.n", "{:.0f}"), ("mase_vs_naive_annual", "MASE/naive", "{:.3f}"),
+        ("mase_vs_naive_annual_ci90", "CI90", "ci"), ("mase_vs_ytd_snaive", "MASE/snaive", "{:.3f}"),
+        ("mase_vs_ytd_snaive_ci90", "CI90", "ci"), ("coverage80_calibrated", "cov80c", "{:.1%}"),
+        ("coverage95_calibrated", "cov95c", "{:.1%}"), ("fallback_share", "fallbk", "{:.0%}"),
+        ("brier_skill", "BSS", "{:.3f}"), ("interval_score_vs_pool", "IS/pool", "{:.3f}"),
+        ("interval_score_vs_naive", "IS/naive", "{:.3f}"),
     ]  # fmt: skip
     lines = []
     for key, title in (("cells", "Backtest (2020 excluded)"), ("shock_2020", "Shock year 2020")):
         lines.append(title)
-        head = f"{'cutoff':<7}{'family':<11}{'default':<14}" + "".join(f"{c[1]:>12}" for c in cols)
+        head = f"{'cutoff':<7}{'family':<11}{'default':<11}" + "".join(
+            f"{c[1]:>{13 if c[2] == 'ci' else 9}}" for c in cols
+        )
         lines.append(head)
         for c in summary.get(key, []):
-            vals = "".join(
-                f"{(c[k] if isinstance(c.get(k), int) else fmt.format(c[k])) if c.get(k) is not None else '-':>12}"
-                for k, _, fmt in cols
-            )
+            vals = "".join(_table_value(c.get(k), fmt) for k, _, fmt in cols)
             lines.append(
-                f"{c['cutoff']:<7}{c['family']:<11}{c['default']:<14}{vals}{'' if c.get('judged', True) else '  (n<100: not judged)'}"
+                f"{c['cutoff']:<7}{c['family']:<11}{c['default']:<11}{vals}{'' if c.get('judged', True) else '  (effective n < 100: not judged)'}"
             )
         lines.append("")
     lines.append(f"defaults: {summary.get('defaults')}   runtime: {summary.get('runtime_s')} s")
     return "\n".join(lines)
+
+
+def _table_value(v: Any, fmt: str) -> str:
+    """One value of :func:`format_table`, right-aligned ('-' when missing)."""
+    if fmt == "ci":
+        return f"{'[' + f'{v[0]:.3f}, {v[1]:.3f}' + ']' if v else '-':>13}"
+    if v is None:
+        return f"{'-':>9}"
+    return f"{v if isinstance(v, int) and fmt == '{:d}' else fmt.format(v):>9}"
 
 
 def goal_table(summary: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -307,30 +351,15 @@ def track_record_text_sv(summary: dict[str, Any] | None = None) -> list[str]:
             + ". Intervallen och sannolikheten att målet nås bygger på hur stora felen varit tidigare år."
         )
     for cutoff in ("T1", "T2"):
-        parts = []
-        for c in s.get("cells", []):
-            if c["cutoff"] != cutoff or not c.get("n"):
-                continue
-            cov80 = c.get("coverage80")
-            ratio = c.get("mase_vs_naive_annual")
-            n_sv = fmt_number(c["n"], decimals=0)
-            txt = f"{FAMILY_SV[c['family']]} ({n_sv} prognoser)"
-            if cov80 is not None:
-                txt += f": 80 %-intervallet innehöll utfallet i {round(100 * cov80)} % av fallen"
-            if ratio is not None:
-                txt += ", felen var " + _relative_sv(ratio) + " än med bara förra årets värde"
-                r2 = c.get("mase_vs_ytd_snaive")
-                if r2 is not None and c["family"] != "annual":
-                    txt += (
-                        " och "
-                        + _relative_sv(r2)
-                        + " än med utfallet hittills plus förra årets värden för resten av året"
-                    )
-            parts.append(txt)
+        parts = [_cell_sv(c) for c in s.get("cells", []) if c["cutoff"] == cutoff and c.get("n")]
         if parts:
             out.append(
-                f"Prövat per {_CUTOFF_SV[cutoff]} (2020 undantaget): " + "; ".join(parts) + "."
+                f"Prövat per {_CUTOFF_SV[cutoff]} (2020 redovisas för sig): "
+                + "; ".join(parts)
+                + "."
             )
+    out.extend(_fallback_sv(s))
+    out.extend(_shock_sv(s))
     if any(
         c["cutoff"] == "T1" and c["family"] == "quarterly" and c.get("n")
         for c in s.get("cells", [])
@@ -340,4 +369,94 @@ def track_record_text_sv(summary: dict[str, Any] | None = None) -> list[str]:
             "tidigare år och kan inte bli mycket bättre än förra årets värde. Om ett värde blir bättre eller sämre än "
             "förra året går sällan att förutse för årsvärden."
         )
+    out.extend(_lags_sv(s))
     return out
+
+
+def _ci_sv(ci: list[float] | None) -> str:
+    """' (90 %-intervall för kvoten 0,91–0,97)' for a bootstrap interval of a ratio; '' without one."""
+    if not ci:
+        return ""
+    lo, hi = fmt_number(ci[0], decimals=2), fmt_number(ci[1], decimals=2)
+    return f" (90 %-intervall för kvoten {lo}–{hi})"
+
+
+def _cell_sv(c: dict[str, Any]) -> str:
+    """One family at one cutoff: n and effective n, then the claims only when the effective n allows."""
+    txt = f"{FAMILY_SV[c['family']]} ({fmt_number(c['n'], decimals=0)} prognoser"
+    if c.get("effective_n") is not None:
+        txt += f", värda omkring {fmt_number(c['effective_n'], decimals=0)} oberoende"
+    txt += ")"
+    if not c.get("judged", True):
+        return txt + ": för få prognoser för att bedöma"
+    cov80 = c.get("coverage80_calibrated", c.get("coverage80"))
+    ratio = c.get("mase_vs_naive_annual")
+    if cov80 is not None:
+        txt += f": 80 %-intervallet innehöll utfallet i {fmt_percent(cov80)} av fallen"
+    if ratio is not None:
+        txt += ", felen var " + _relative_sv(ratio) + " än med bara förra årets värde"
+        txt += _ci_sv(c.get("mase_vs_naive_annual_ci90"))
+        r2 = c.get("mase_vs_ytd_snaive")
+        if r2 is not None and c["family"] != "annual":
+            txt += " och " + _relative_sv(r2)
+            txt += " än med utfallet hittills plus förra årets värden för resten av året"
+            txt += _ci_sv(c.get("mase_vs_ytd_snaive_ci90"))
+    return txt
+
+
+def _fallback_sv(s: dict[str, Any]) -> list[str]:
+    """The share of forecasts that had too few earlier errors and got the fixed wide interval."""
+    parts = []
+    for fam in ("monthly", "quarterly", "annual"):
+        shares = [
+            c["fallback_share"]
+            for c in s.get("cells", [])
+            if c["family"] == fam and c.get("fallback_share") is not None and c.get("n")
+        ]
+        if shares and max(shares) >= 0.005:
+            parts.append(f"{FAMILY_SV[fam]} {fmt_percent(max(shares))}")
+    if not parts:
+        return []
+    return [
+        "Andel prognoser med för få tidigare fel att kalibrera mot, som därför fick ett fast, brett "
+        "intervall (täckningen ovan gäller de övriga): " + ", ".join(parts) + "."
+    ]
+
+
+def _shock_sv(s: dict[str, Any]) -> list[str]:
+    """2020 reported apart: the 80 % coverage per family at 31 August in the shock year."""
+    parts = [
+        f"{FAMILY_SV[c['family']]} {fmt_percent(c['coverage80_calibrated'])}"
+        for c in s.get("shock_2020", [])
+        if c.get("cutoff") == "T2" and c.get("n") and c.get("coverage80_calibrated") is not None
+    ]
+    if not parts:
+        return []
+    return [
+        "Pandemiåret 2020 per 31 augusti: 80 %-intervallet innehöll utfallet för "
+        + ", ".join(parts)
+        + " (ett chockår säger inte hur metoden fungerar vanliga år)."
+    ]
+
+
+def _lags_sv(s: dict[str, Any]) -> list[str]:
+    """Each publication lag the backtest dates values by, with the source it was checked against."""
+    parts = []
+    for lag in s.get("publication_lags", []):
+        if lag.get("date"):
+            when = f"känd från {lag['date']}"
+        else:
+            days = sorted({int(d) for d in (lag.get("days") or {}).values() if d is not None})
+            if not days:
+                continue
+            span = f"{days[0]}" if len(days) == 1 else f"{days[0]}–{days[-1]}"
+            when = f"{span} dagar efter periodens slut"
+        cite = lag.get("cited") or "källa saknas i källförteckningen"
+        parts.append(f"{lag['source']}: {when} ({cite})")
+    if not parts:
+        return []
+    return [
+        "Vad som var känt vid varje brytdag bygger på källornas publiceringsfördröjning: "
+        + "; ".join(parts)
+        + "."
+    ]

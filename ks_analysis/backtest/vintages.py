@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from ks_analysis.backtest.design import BACKTEST_SERIES, SeriesRule, rule_for
 from ks_analysis.forecast import calibration as cal
 from ks_analysis.forecast import methods as m
 
-__all__ = ["load_vintages", "Panel", "panels"]
+__all__ = ["load_vintages", "publication_lags", "Panel", "panels"]
 
 
 def load_vintages(
@@ -52,7 +53,47 @@ def load_vintages(
     vint = pd.concat(frames, ignore_index=True).drop_duplicates(
         subset=["municipality", "indicator", "gender", "period", "value", "published"]
     )
+    vint.attrs["publication_lags"] = publication_lags(raw, specs, rules)
     return vint, latest
+
+
+def publication_lags(
+    raw: pd.DataFrame, specs: dict[str, Any], rules: tuple[SeriesRule, ...]
+) -> list[dict[str, Any]]:
+    """The publication-lag rule of every source the backtest reads, with the series groups it dates.
+
+    One dict per source: ``source`` (the manifest entry's name), ``groups``, ``days`` (per
+    group where the rule has ``per_indicator``) or ``date``, and ``cited``: the rule's ``source``
+    field (the agency's release calendar or release the lag was checked against), None when the
+    manifest names none.
+    """
+    out: list[dict[str, Any]] = []
+    if "spec" not in raw:
+        return out
+    pairs = raw[["spec", "indicator"]].astype("str").drop_duplicates()
+    for name, part in pairs.groupby("spec"):
+        spec = specs.get(str(name))
+        if spec is None:
+            continue
+        lag = dict(spec.publication_lag)
+        by_group: dict[str, Any] = {}
+        for ind in sorted(part["indicator"]):
+            r = rule_for(ind, rules)
+            if r is not None:
+                by_group.setdefault(r.group, spec.lag_days(ind))
+        if not by_group:
+            continue
+        date = lag.get("date")
+        out.append(
+            {
+                "source": str(name),
+                "groups": sorted(by_group),
+                "days": None if date else by_group,
+                "date": date.isoformat() if isinstance(date, dt.date) else date,
+                "cited": lag.get("source"),
+            }
+        )
+    return out
 
 
 @dataclass

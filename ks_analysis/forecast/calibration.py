@@ -3,12 +3,20 @@
 ``ks_analysis/data/calibration.json`` is written by ``ks-analysis backtest --write-calibration``
 from the real series. It holds, per (family, cutoff, method, size band), quantiles of the scaled
 forecast errors ``(actual - forecast) / scale`` (``scale`` = the series' mean absolute
-year-on-year change), the number of errors behind them, and the default method per family that
-the backtest supports. It holds error statistics only, no data values.
+year-on-year change) divided by each series' own error ratio (see :func:`credibility_ratio`), the
+number of errors behind them, the credibility parameters of the pool, and the default method per
+family that the backtest supports. It holds error statistics only, no data values.
+
+No future in the past: the file's top level is fitted on every backtest year (for reports after
+the last one); ``by_origin`` holds, per origin year Y, what was fitted on forecast years before Y
+only (annual KPIs: before Y - 1, as their outcomes are published a year late). Every lookup here
+takes ``origin_year`` (:func:`origin_year`: the earlier of the report cutoff's and ``--as-of``'s
+year), so a report of 2019 uses no error, method choice or weight of 2019 or later.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from dataclasses import dataclass
@@ -39,11 +47,24 @@ __all__ = [
     "scale_floor",
     "series_scale",
     "own_scaled_errors",
+    "OWN_YEARS",
+    "LAMBDA_RANGE",
+    "Credibility",
+    "credibility_fit",
+    "credibility_ratio",
+    "pool_credibility",
+    "own_abs_errors",
+    "origin_year",
+    "calibration_for",
+    "skill_for",
 ]
 
 CALIBRATION_FILE = PACKAGE_DATA_DIR / "calibration.json"
 #: Fewer pooled errors than this: widen conservatively and flag the forecast.
 MIN_POOLED = 30
+#: An error pool holds the errors of at most this many latest calibration years: a pool over
+#: every year since 1978 is calibrated on average, not for the years that resemble the next one.
+POOL_YEARS = 12
 #: Probabilities at which error quantiles are stored: fine in the tails, where intervals are read.
 QUANTILE_GRID = np.round(
     np.r_[
@@ -159,32 +180,97 @@ def _load(path: str) -> dict[str, Any]:
     return dict(json.loads(p.read_text(encoding="utf-8")))
 
 
-def load_calibration(path: Path | None = None) -> dict[str, Any]:
-    """The calibration file's content ({} when there is none)."""
-    return _load(str(path or CALIBRATION_FILE))
+def origin_year(cutoff: dt.date, as_of: dt.date | None = None) -> int:
+    """The origin year a forecast at ``cutoff`` (known data cut at ``as_of``) may be calibrated for:
+    the earlier of the two years. Calibration of origin year Y uses forecast years before Y only."""
+    return min(cutoff, as_of).year if as_of is not None else cutoff.year
 
 
-def default_methods(path: Path | None = None) -> dict[str, str]:
-    """Default method per family, as the backtest chose it."""
-    d = load_calibration(path).get("defaults") or {}
+def load_calibration(path: Path | None = None, origin_year: int | None = None) -> dict[str, Any]:
+    """The calibration a forecast of ``origin_year`` may use ({} when there is none).
+
+    ``origin_year=None``: the file's top level, fitted on every backtest year. Otherwise the
+    file's ``by_origin[Y]`` entry (fitted on forecast years before Y); an origin after the last
+    stored one takes the top level (every backtest year is before it); one before the first stored
+    origin gets {} (nothing was known: default methods, wide reference errors, flagged). A file
+    without ``by_origin`` (hand-written, e.g. in tests) applies to every origin.
+    """
+    content = _load(str(path or CALIBRATION_FILE))
+    by_origin = content.get("by_origin")
+    if origin_year is None or not by_origin:
+        return content
+    entry = by_origin.get(str(origin_year))
+    if entry is not None:
+        return {**{k: content[k] for k in ("quantile_grid",) if k in content}, **entry}
+    stored = [int(y) for y in by_origin]
+    return content if origin_year > max(stored) else {}
+
+
+def calibration_for(cutoff: dt.date, as_of: dt.date | None = None) -> dict[str, Any]:
+    """The calibration a report at ``cutoff`` with data cut at ``as_of`` may use (see :func:`load_calibration`)."""
+    return load_calibration(origin_year=origin_year(cutoff, as_of))
+
+
+def default_methods(path: Path | None = None, origin_year: int | None = None) -> dict[str, str]:
+    """Default method per family, as the backtest chose it on years before ``origin_year``."""
+    d = load_calibration(path, origin_year).get("defaults") or {}
     return {**FALLBACK_DEFAULTS, **d}
 
 
-def default_by_cell(path: Path | None = None) -> dict[str, str]:
+def default_by_cell(path: Path | None = None, origin_year: int | None = None) -> dict[str, str]:
     """Sub-annual default per 'family|cutoff|aggregation' (e.g. 'quarterly|T2|sum'), as the backtest's
-    rolling-origin selection chose it; {} without a calibration file."""
-    return dict(load_calibration(path).get("default_by_cell") or {})
+    rolling-origin selection chose it on years before ``origin_year``; {} without a calibration."""
+    return dict(load_calibration(path, origin_year).get("default_by_cell") or {})
+
+
+def skill_for(
+    calibration: dict[str, Any], kpi_or_family: str, cutoff_kind: str, family: str | None = None
+) -> float | None:
+    """Backtested Brier skill of P(better than last year) (= P(met) of an increase/decrease target)
+    for a KPI or an indicator family at a cutoff kind, from ``calibration`` (one origin's entry,
+    e.g. :func:`calibration_for` ``(cutoff, as_of)``, so the skill is that known before the report's year).
+
+    Args:
+        calibration: the calibration of the report's origin year.
+        kpi_or_family: a backtest series group (the Kolada KPI id for annual KPIs, e.g. 'N03920';
+            the group of ``backtest.design.BACKTEST_SERIES`` otherwise, e.g. 'AF_ARBETSLOSA') or a
+            family ('monthly', 'quarterly', 'annual').
+        cutoff_kind: 'T1' or 'T2' (or 'Y').
+        family: tried when ``kpi_or_family`` has no entry of its own (e.g. the KPI's family).
+
+    Returns:
+        The skill 1 - Brier / Brier of the base rate, measured on the default method's backtest
+        forecasts of years before the origin (2020 left out), of the most specific of
+        ``kpi_or_family`` and ``family`` that has enough forecasts to judge (effective n >= 100,
+        see the track record); ``None`` when neither has. A KPI's own entry often has too few
+        (its forecasts of one year share one shock), so pass its family to fall back on. A value
+        <= 0 means the method has not shown skill there: the report should say the status is
+        uncertain ("prognosmetoden har inte visat träffsäkerhet för denna typ av indikator vid
+        denna tidpunkt") rather than print a confident-looking P.
+    """
+    cell = (calibration.get("skill") or {}).get(cutoff_kind) or {}
+    for key in (kpi_or_family, family):
+        entry = cell.get(key) if key is not None else None
+        v = entry.get("brier_skill") if isinstance(entry, dict) else entry
+        if v is not None:
+            return float(v)
+    return None
 
 
 def scaled_errors(
-    key: CalibrationKey, path: Path | None = None, bands: list[str] | None = None
+    key: CalibrationKey,
+    path: Path | None = None,
+    bands: list[str] | None = None,
+    origin_year: int | None = None,
 ) -> tuple[np.ndarray | None, str, int]:
     """The pooled scaled errors for ``key`` (as its stored quantiles), their pool id and count.
 
     Tries ``bands`` (most specific first, default ``[key.band, 'any']``) and takes the first pool
     with at least :data:`MIN_POOLED` errors; if none has that many, the largest smaller one.
+    Pools written with credibility parameters hold errors divided by each series' own ratio
+    (:func:`pool_credibility` says how to scale them back for a series).
     """
-    pools = load_calibration(path).get("pools") or {}
+    pools = load_calibration(path, origin_year).get("pools") or {}
     best: tuple[np.ndarray | None, str, int] = (None, "", 0)
     for band in bands or [key.band]:
         k = CalibrationKey(key.family, key.cutoff, key.method, band).id()
@@ -250,9 +336,11 @@ def method_context(
     seasonal_share: np.ndarray | None = None,
     indicator: str = "",
     path: Path | None = None,
+    origin_year: int | None = None,
 ) -> m.MethodContext:
-    """Method parameters: pooled values the backtest chose (per frequency; SES weight per KPI), or defaults."""
-    allp = load_calibration(path).get("params") or {}
+    """Method parameters: pooled values the backtest chose on years before ``origin_year`` (per
+    frequency; SES weight per KPI), or defaults."""
+    allp = load_calibration(path, origin_year).get("params") or {}
     params = dict(allp.get(frequency, {}))
     alpha = (allp.get("ses_alpha_by_indicator") or {}).get(indicator)
     if alpha is not None:
@@ -272,9 +360,16 @@ def method_context(
     )
 
 
-def scale_floor(indicator: str, pop_band: str = "unknown", path: Path | None = None) -> float:
+def scale_floor(
+    indicator: str,
+    pop_band: str = "unknown",
+    path: Path | None = None,
+    origin_year: int | None = None,
+) -> float:
     """The scale floor of an annual KPI for a kommun size band (0.0 without a calibration entry)."""
-    floors = (load_calibration(path).get("params") or {}).get("scale_floor_by_band") or {}
+    floors = (load_calibration(path, origin_year).get("params") or {}).get(
+        "scale_floor_by_band"
+    ) or {}
     v = floors.get(f"{indicator}|{pop_band}", floors.get(indicator))
     return float(v) if v is not None and np.isfinite(v) else 0.0
 
@@ -310,4 +405,135 @@ def own_scaled_errors(
             f = None
         if f is not None and np.isfinite(f):
             out.append((actual - f) / scale)
+    return np.asarray(out, dtype="float64")
+
+
+# --------------------------------------------------------------------------- a series' own track record
+
+#: A series' own track record is its errors of at most this many latest calibration years.
+OWN_YEARS = 12
+#: A series' error ratio is kept within this range (a handful of lucky years cannot shrink an
+#: interval to a point, nor a few bad ones blow it up beyond recognition).
+LAMBDA_RANGE = (0.2, 5.0)
+#: Absolute scaled errors are capped at this quantile of their pool before credibility is
+#: estimated (one merger or reclassification would otherwise dominate a kommun's record).
+CAP_QUANTILE = 0.98
+
+
+@dataclass(frozen=True)
+class Credibility:
+    """Bühlmann credibility parameters of one error pool, for the absolute scaled errors ``|e|``.
+
+    ``mu`` is the collective mean of the capped ``|e|``, ``k`` = expected process variance /
+    variance of the hypothetical means (σ²/τ²; None when the series' means do not differ more
+    than chance: every series gets the pool's width), ``cap`` the cap of ``|e|``.
+    """
+
+    mu: float
+    k: float | None
+    cap: float
+
+    def as_json(self) -> dict[str, float | None]:
+        return {
+            "mu": round(self.mu, 5),
+            "k": None if self.k is None else round(self.k, 4),
+            "cap": round(self.cap, 4),
+        }
+
+
+def credibility_fit(abs_errors: np.ndarray, series: np.ndarray) -> Credibility | None:
+    """Bühlmann–Straub credibility parameters of a pool from its series' absolute scaled errors.
+
+    Method: Bühlmann (1967), "Experience rating and credibility", ASTIN Bulletin 4(3), 199–207, and
+    Bühlmann & Straub (1970), with the non-parametric estimators of Bühlmann & Gisler (2005), *A
+    Course in Credibility Theory*, sec. 4.8: σ² = pooled within-series variance of ``|e|``,
+    τ² = (Σ kᵢ (x̄ᵢ − x̄)² − (S − 1) σ²) / (K − Σ kᵢ² / K), with kᵢ errors of series i, S series
+    and K errors in all. Returns None for an empty pool.
+    """
+    x = np.asarray(abs_errors, dtype="float64")
+    ok = np.isfinite(x)
+    x, series = x[ok], np.asarray(series)[ok]
+    if x.size == 0:
+        return None
+    cap = float(np.quantile(x, CAP_QUANTILE))
+    x = np.minimum(x, cap)
+    mu = float(x.mean())
+    if mu <= 0:
+        return Credibility(mu, None, cap)
+    _, inv = np.unique(series, return_inverse=True)
+    k_i = np.bincount(inv).astype("float64")
+    mean_i = np.bincount(inv, weights=x) / k_i
+    dof = float((k_i - 1).sum())
+    if dof <= 0 or k_i.size < 2:
+        return Credibility(mu, None, cap)
+    sigma2 = float(((x - mean_i[inv]) ** 2).sum() / dof)
+    K = float(k_i.sum())
+    denom = K - float((k_i**2).sum()) / K
+    tau2 = (float((k_i * (mean_i - mu) ** 2).sum()) - (k_i.size - 1) * sigma2) / denom
+    if tau2 <= 0 or denom <= 0:
+        return Credibility(mu, None, cap)
+    return Credibility(mu, sigma2 / tau2, cap)
+
+
+def credibility_ratio(
+    n_own: np.ndarray | float, mean_own: np.ndarray | float, cred: Credibility | None
+) -> np.ndarray:
+    """A series' error ratio λ: its credibility-weighted mean ``|e|`` over the pool's.
+
+    λ = (Z · x̄_own + (1 − Z) · μ) / μ with Z = n / (n + k) (Bühlmann's credibility weight): a
+    series with a long, steady record gets nearly its own width, one with a short record nearly
+    the pool's (λ = 1). ``mean_own`` is the mean of its capped ``|e|``; λ is kept in
+    :data:`LAMBDA_RANGE`. The predictive errors of the series are λ × the pool's errors of
+    series standardised the same way (a locally weighted split-conformal interval: Lei, G'Sell,
+    Rinaldo, Tibshirani & Wasserman (2018), "Distribution-free predictive inference for
+    regression", JASA 113(523), sec. 5.2), so the pool's coverage holds while smooth series get
+    narrower intervals and volatile ones wider.
+    """
+    n = np.asarray(n_own, dtype="float64")
+    mean = np.nan_to_num(np.asarray(mean_own, dtype="float64"), nan=0.0)
+    if cred is None or cred.k is None or cred.mu <= 0:
+        return np.ones(np.broadcast(n, mean).shape)
+    z = n / (n + cred.k)
+    lam = (z * np.minimum(mean, cred.cap) + (1 - z) * cred.mu) / cred.mu
+    return np.clip(lam, *LAMBDA_RANGE)
+
+
+def pool_credibility(
+    pool_id: str, path: Path | None = None, origin_year: int | None = None
+) -> Credibility | None:
+    """The credibility parameters stored with a pool (None for a pool without them)."""
+    cell = (load_calibration(path, origin_year).get("pools") or {}).get(pool_id) or {}
+    c = cell.get("cred")
+    if not c:
+        return None
+    return Credibility(
+        float(c["mu"]), None if c.get("k") is None else float(c["k"]), float(c["cap"])
+    )
+
+
+def own_abs_errors(
+    hist: np.ndarray, cur: np.ndarray, ctx: m.MethodContext, method: str, floor: float = 0.0
+) -> np.ndarray:
+    """The method's absolute scaled errors on this series' own last :data:`OWN_YEARS` years, each
+    scaled by the series' scale as it was known before that year (as the backtest scales them),
+    at the forecast's published mask."""
+    known = ~np.isnan(cur)
+    fn = m.METHODS[method]
+    agg = ctx.aggregation if hist.shape[1] > 1 else "point"
+    years = m.yearly_from_matrix(hist, agg)
+    out = []
+    for j in range(max(1, hist.shape[0] - OWN_YEARS), hist.shape[0]):
+        row = hist[j]
+        if np.isnan(row).any():
+            continue
+        scale = m.mase_scale(years[:j])
+        if scale is None:
+            continue
+        scale = max(scale, floor)
+        try:
+            f = fn(hist[:j], np.where(known, row, np.nan), ctx)
+        except Exception:  # a method that cannot run on a short past simply gives no error
+            f = None
+        if f is not None and np.isfinite(f) and scale > 0:
+            out.append(abs(float(years[j]) - f) / scale)
     return np.asarray(out, dtype="float64")

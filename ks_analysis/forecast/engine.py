@@ -142,18 +142,23 @@ def family_of(frequency: str) -> str:
     return {"M": "monthly", "Q": "quarterly"}.get(frequency, "annual")
 
 
-def default_method(frequency: str, aggregation: str, cutoff: str | None = None) -> str:
+def default_method(
+    frequency: str, aggregation: str, cutoff: str | None = None, origin_year: int | None = None
+) -> str:
     """The default method for a series (see the calibration summary for why).
 
     Sub-annual series take the method the backtest's rolling-origin selection chose for their
-    family, cutoff ('T1', 'T2', 'Y') and aggregation, else the family's default.
+    family, cutoff ('T1', 'T2', 'Y') and aggregation, else the family's default; chosen on
+    forecast years before ``origin_year`` (None: every backtest year).
     """
-    d = cal.default_methods()
+    d = cal.default_methods(origin_year=origin_year)
     if frequency == "Y" or aggregation in ("point", "last"):
         return d.get("annual", "naive_annual") if frequency == "Y" else "ytd_snaive"
     family = family_of(frequency)
     if cutoff is not None:
-        chosen = cal.default_by_cell().get(f"{family}|{cutoff}|{aggregation}")
+        chosen = cal.default_by_cell(origin_year=origin_year).get(
+            f"{family}|{cutoff}|{aggregation}"
+        )
         if chosen in m.METHODS:
             return str(chosen)
     return d.get(family, "ytd_snaive")
@@ -247,8 +252,15 @@ def forecast_from_matrix(
     unit: str = "",
     seed: int = 0,
     want_samples: bool = True,
+    as_of: dt.date | None = None,
 ) -> MatrixForecast:
     """The core shared by reports and backtest: point, intervals and draws for one series-year.
+
+    Method choice, parameters and error pools come from the calibration of the origin year
+    :func:`ks_analysis.forecast.calibration.origin_year` ``(cutoff, as_of)``: fitted on forecast
+    years before it only, so a forecast made in 2019 uses nothing learnt from 2019 or later.
+    The pooled errors are scaled by the series' own track record where that won in the backtest
+    (:func:`ks_analysis.forecast.calibration.credibility_ratio`).
 
     Args:
         hist: previous years' sub-period values, ``(n_years, P)``, oldest first, NaN = unpublished.
@@ -257,15 +269,23 @@ def forecast_from_matrix(
         frequency: 'M', 'Q' or 'Y' (of the data).
         cutoff: the forecast date (decides T1/T2/Y calibration).
         method: a method id from :data:`ks_analysis.forecast.methods.METHODS`, or None for the default.
+        as_of: the date the data are cut at (None: ``cutoff``); the earlier year of the two is
+            the calibration's origin year.
     """
     agg = aggregation if frequency != "Y" else "point"
     done = _outcome(cur, agg)
     if done is not None:
         return done
+    origin = cal.origin_year(cutoff, as_of)
     ctx = cal.method_context(
-        frequency, agg, is_count, seasonal_share=seasonal_share, indicator=indicator
+        frequency,
+        agg,
+        is_count,
+        seasonal_share=seasonal_share,
+        indicator=indicator,
+        origin_year=origin,
     )
-    requested = method or default_method(frequency, aggregation, cutoff_kind(cutoff))
+    requested = method or default_method(frequency, aggregation, cutoff_kind(cutoff), origin)
     lp = ladder_point(requested, hist, cur, ctx)
     if lp.point is None:
         return _none(requested, lp.rung, ("no_history",))
@@ -274,10 +294,12 @@ def forecast_from_matrix(
     years = m.yearly_from_matrix(hist, agg) if hist.shape[0] else np.zeros(0)
     scale = cal.series_scale(years, point, is_count)
     family = family_of(frequency)
+    floor = 0.0
     if family == "annual":
         # the floor the backtest applied before pooling: a series near zero does not turn an
         # ordinary change into an error of hundreds of scale units
-        scale = max(scale, cal.scale_floor(indicator, pop_band))
+        floor = cal.scale_floor(indicator, pop_band, origin_year=origin)
+        scale = max(scale, floor)
     # Horizon for annual series: the value of `year` from the last known year (Kolada lags).
     lf = np.flatnonzero(np.isfinite(years))
     horizon = int(hist.shape[0] - lf[-1]) if lf.size else 1
@@ -289,7 +311,9 @@ def forecast_from_matrix(
         pop_band=pop_band, horizon=horizon,
     )  # fmt: skip
     key = cal.CalibrationKey(family, cutoff_kind(cutoff), lp.method, bands[0])
-    errors, source = _errors(key, bands, hist, cur, ctx, years, scale, horizon, flags)
+    errors, source = _errors(
+        key, bands, hist, cur, ctx, years, scale, horizon, flags, origin=origin, floor=floor
+    )
     draws = point + scale * np.quantile(errors, np.random.default_rng(seed).random(N_SAMPLES))
     draws = _truncated_draws(draws, hist, cur, agg, is_count=is_count, unit=unit, flags=flags)
     lo_p, hi_p = possible_range(hist, cur, agg, is_count=is_count, unit=unit)
@@ -318,9 +342,17 @@ def _errors(
     scale: float,
     horizon: int,
     flags: list[str],
+    *,
+    origin: int | None = None,
+    floor: float = 0.0,
 ) -> tuple[np.ndarray, str]:
-    """The scaled errors that set the interval and their source; appends the flags they earn."""
-    errors, source, n = cal.scaled_errors(key, bands=bands)
+    """The scaled errors that set the interval and their source; appends the flags they earn.
+
+    A pool stored with credibility parameters holds errors divided by each series' own ratio:
+    they are multiplied by this series' ratio λ from its own last years' errors (source
+    ``pool|lam=0.83``).
+    """
+    errors, source, n = cal.scaled_errors(key, bands=bands, origin_year=origin)
     # no two consecutive known years: not scaled like the pools
     no_pairs = m.mase_scale(years) is None
     if np.isfinite(years).sum() < 3 or no_pairs:
@@ -334,6 +366,14 @@ def _errors(
         own = cal.own_scaled_errors(hist, cur, ctx, key.method, scale)
         errors, source, n = cal.combine_small(own, errors if errors is not None else np.zeros(0))
         flags.append("few_calibration_errors")
+    elif errors is not None:
+        cred = cal.pool_credibility(source, origin_year=origin)
+        if cred is not None and cred.k is not None:
+            own = cal.own_abs_errors(hist, cur, ctx, key.method, floor)
+            mean_own = float(np.mean(np.minimum(own, cred.cap))) if own.size else 0.0
+            lam = float(cal.credibility_ratio(own.size, mean_own, cred))
+            errors = np.asarray(errors, dtype="float64") * lam
+            source = f"{source}|lam={lam:.2f}"
     assert errors is not None  # set by the pool or by combine_small
     if horizon > 1 and cur.shape[0] == 1:
         flags.append(f"horizon_{horizon}")
@@ -442,8 +482,9 @@ def forecast_indicator(
     count = sr.is_count(unit, np.concatenate([hist.ravel(), cur]) if hist.size else cur)
     if method == "signal_ratio":
         res = _signal_ratio(
-            hist, cur, signal, agg=agg, freq=freq, cutoff=cutoff, is_count=count, seed=seed
-        )
+            hist, cur, signal, agg=agg, freq=freq, cutoff=cutoff, is_count=count, seed=seed,
+            as_of=as_of,
+        )  # fmt: skip
     else:
         pop_band = cal.population_band(sr.population(tidy, municipality, as_of))
         share = (
@@ -455,6 +496,7 @@ def forecast_indicator(
             hist, cur, aggregation=indicator.aggregation, frequency=freq, cutoff=cutoff,
             method=None if method == nc.METHOD else method, is_count=count,
             seed=seed, indicator=indicator.id, pop_band=pop_band, seasonal_share=share, unit=unit,
+            as_of=as_of,
         )  # fmt: skip
     nowcast_note = ""
     if (
@@ -593,6 +635,7 @@ def _signal_ratio(
     cutoff: dt.date,
     is_count: bool,
     seed: int,
+    as_of: dt.date | None = None,
 ) -> MatrixForecast:
     """Annual value = last value × (signal's forecast for the year ÷ its last full year)."""
     base = forecast_from_matrix(
@@ -604,6 +647,7 @@ def _signal_ratio(
         method="naive_annual",
         is_count=is_count,
         seed=seed,
+        as_of=as_of,
     )
     if base.basis != "forecast" or signal is None or signal.point is None or not signal.last_value:
         return base

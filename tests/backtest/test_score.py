@@ -1,4 +1,5 @@
-"""Tests of backtest/score.py: split-conformal intervals from earlier years only, summary cells and goals."""
+"""Tests of backtest/score.py: split-conformal intervals from earlier years only, scaled by a series' own
+track record, effective n, year-block intervals, summary cells and goals."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from ks_analysis.backtest import replay as bt
+from ks_analysis.backtest import score
 
 RecordsFactory = Callable[..., pd.DataFrame]
 
@@ -66,3 +69,65 @@ def test_summary_cells_and_goal_table(make_records: RecordsFactory) -> None:
     table = bt.goal_table(summary)
     assert {"quantity", "cutoff", "family", "n", "goal", "value", "met"} <= set(table.columns)
     assert "Backtest" in bt.format_table(summary)
+
+
+def test_own_track_record_sharpens_where_series_differ(make_records: RecordsFactory) -> None:
+    """Half the series err ten times less than the others (in scale units): from earlier years the
+    credibility ratio sees it, the scaled intervals win on the calibration years, and the default
+    intervals are sharper than the pool's alone while still covering about 80 %."""
+    r = make_records(years=range(2000, 2020), n_series=80)
+    calm = r["sid"] % 2 == 0
+    r.loc[calm, "actual"] = 100.0 + (r.loc[calm, "actual"] - 100.0) / 10.0
+    s = bt.score_backtest(r)
+    later = s[(s["year"] >= 2014) & (s["method"] == "ytd_snaive")]
+    assert later["cred_used"].all()
+    assert later.loc[later["sid"] % 2 == 0, "lam"].median() < 0.5
+    assert later.loc[later["sid"] % 2 == 1, "lam"].median() > 1.3
+    new = score.interval_score(later["lo80"], later["hi80"], later["actual"]).mean()
+    pool = score.interval_score(later["lo80_pool"], later["hi80_pool"], later["actual"]).mean()
+    assert new < 0.8 * pool
+    cov = ((later["actual"] >= later["lo80"]) & (later["actual"] <= later["hi80"])).mean()
+    assert 0.74 <= cov <= 0.86
+
+
+def test_alike_series_keep_the_pools_width(make_records: RecordsFactory) -> None:
+    """Series that err alike give the own track record no weight: the pool's interval stands."""
+    s = bt.score_backtest(make_records(years=range(2000, 2016)))
+    later = s[(s["year"] >= 2010) & (s["method"] == "ytd_snaive")]
+    assert np.allclose(later["lam"], 1.0, atol=0.15)
+    assert np.allclose(later["hi80"], later["hi80_pool"], rtol=0.05)
+
+
+def test_effective_n_counts_clusters_and_gender_splits() -> None:
+    """A shock common to every kommun in a KPI-year makes the cell worth about one forecast per
+    KPI-year; independent errors keep it near the number of kommun-years; women's and men's series
+    count with the total."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for year in range(2000, 2020):
+        shock = rng.normal(0, 5)
+        for k in range(50):
+            for g in ("T", "K", "M"):
+                rows.append(
+                    {"series": f"{k:04d}|N1|{g}", "group": "N1", "year": year,
+                     "common": shock + rng.normal(0, 0.1), "indep": rng.normal()}
+                )  # fmt: skip
+    d = pd.DataFrame(rows)
+    common = score.effective_n(d.assign(e=d["common"]))
+    indep = score.effective_n(d.assign(e=d["indep"]))
+    assert 20 <= common < 25  # 20 KPI-years
+    assert 800 <= indep <= 1000  # 1000 kommun-years, not 3000 series-years
+
+
+def test_year_block_interval_holds_the_ratio_and_needs_years() -> None:
+    """The bootstrap interval of a ratio holds the ratio, widens when years disagree, and is
+    None with fewer than three years."""
+    years = np.repeat(np.arange(2010, 2020), 30)
+    num = np.ones(years.size)
+    steady = score.ratio_ci90(years, num * 0.8, num)
+    assert (
+        steady is not None and steady[0] == pytest.approx(0.8) and steady[1] == pytest.approx(0.8)
+    )
+    mixed = score.ratio_ci90(years, np.where(years % 2 == 0, 0.5, 1.1), num)
+    assert mixed is not None and mixed[0] < 0.8 < mixed[1]
+    assert score.ratio_ci90(years[:60], num[:60], num[:60]) is None

@@ -322,21 +322,22 @@ def test_engine_does_not_load_statsmodels_at_import() -> None:
 
 
 def test_committed_calibration_gives_pooled_intervals() -> None:
-    """With the committed calibration file a monthly count at T2 uses a pooled error pool, unflagged."""
+    """With the committed calibration file a monthly count at T2 of a year after the backtest's
+    last uses the method and a pooled error pool fitted on every backtest year, unflagged."""
     from ks_analysis.forecast import calibration as cal
 
     if not cal.CALIBRATION_FILE.exists():
         pytest.skip("no committed calibration file")
     rng = np.random.default_rng(3)
-    tidy = _monthly({y: list(rng.poisson(np.array(SEASON) * 3)) for y in range(2012, 2020)})
+    tidy = _monthly({y: list(rng.poisson(np.array(SEASON) * 3)) for y in range(2019, 2027)})
     fc = forecast_indicator(
         tidy,
         municipality="0665",
         indicator=_ind(),
         gender="T",
-        year=2019,
-        cutoff=dt.date(2019, 8, 31),
-        as_of=dt.date(2019, 8, 31),
+        year=2026,
+        cutoff=dt.date(2026, 8, 31),
+        as_of=dt.date(2026, 8, 31),
     )
     assert fc.method == cal.default_by_cell().get(
         "monthly|T2|sum", cal.default_methods()["monthly"]
@@ -632,3 +633,55 @@ def test_latest_known_indicator_is_the_latest_election_as_outcome() -> None:
     from ks_analysis.evaluate.status import p_met
 
     assert p_met(fc, ind) == 1.0
+
+
+def test_pool_with_credibility_scales_by_the_series_own_record(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A pool stored with credibility parameters narrows a series whose own past forecasts erred
+    little (a steady rise, forecast as last value + last step) and widens one that erred much (a
+    zigzag the step overshoots); without them the pool's width stands."""
+    import json
+
+    from ks_analysis.forecast import calibration as cal
+
+    errors = np.linspace(-2, 2, 200)
+    q = [float(x) for x in np.quantile(errors, cal.QUANTILE_GRID)]
+
+    def calib(cred: dict[str, float] | None, name: str):  # type: ignore[no-untyped-def]
+        pool: dict[str, object] = {"n": 200, "q": q}
+        if cred:
+            pool["cred"] = cred
+        (tmp_path / name).mkdir()
+        path = tmp_path / name / "calibration.json"
+        path.write_text(
+            json.dumps(
+                {
+                    "pools": {"annual|T2|ses_pooled|N00001": pool},
+                    "defaults": {"annual": "ses_pooled"},
+                    "params": {"trend_phi_by_indicator": {"N00001": 1.0}},
+                }
+            ),
+            encoding="utf-8",
+        )
+        return path
+
+    ind = Indicator(
+        "N00001", "t", "%", "Y", "point", "higher_is_better", "target", Target("increase")
+    )
+    kw = dict(
+        municipality="0665", indicator=ind, gender="T", year=2019,
+        cutoff=dt.date(2019, 8, 31), as_of=dt.date(2019, 8, 31),
+    )  # fmt: skip
+    steady = _annual({y: 10.0 + 0.5 * (y - 2000) + 0.01 * (y % 2) for y in range(2000, 2019)})
+    rough = _annual({y: 10.0 + (1.0 if y % 2 == 0 else -1.0) for y in range(2000, 2019)})
+    width = {}
+    for name, cred in (("plain", None), ("cred", {"mu": 1.0, "k": 3.0, "cap": 10.0})):
+        monkeypatch.setattr(cal, "CALIBRATION_FILE", calib(cred, name))
+        for label, tidy in (("steady", steady), ("rough", rough)):
+            fc = forecast_indicator(tidy, **kw)  # type: ignore[arg-type]
+            assert fc.hi80 is not None and fc.lo80 is not None and fc.scale
+            width[(name, label)] = (fc.hi80 - fc.lo80) / fc.scale
+            assert ("|lam=" in fc.calibration) == (name == "cred")
+    assert width[("cred", "steady")] < 0.6 * width[("plain", "steady")]
+    assert width[("cred", "rough")] > 1.1 * width[("plain", "rough")]
