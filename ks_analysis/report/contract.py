@@ -51,7 +51,7 @@ def _indicator_violations(
     if p is not None and (
         (status == "met" and p < met_t)
         or (status == "not_met" and p > not_t)
-        or (status == "uncertain" and not not_t < p < met_t)
+        or (status == "uncertain" and not not_t < p < met_t and r.get("reason_code") != "no_skill")
     ):
         out.append(f"{where}: status {status} does not match p_met {p}")
     if r.get("basis") == "outcome" and status == "uncertain":

@@ -25,7 +25,8 @@ from ks_analysis.evaluate.status import (
     part_from_forecast,
     threshold_of,
 )
-from ks_analysis.forecast.engine import Forecast, forecast_indicator, yearly_values
+from ks_analysis.forecast import calibration as cal
+from ks_analysis.forecast.engine import Forecast, family_of, forecast_indicator, yearly_values
 from ks_analysis.goals.assessments import Assessment
 from ks_analysis.goals.catalogue import Catalogue, Goal, Indicator
 from ks_analysis.periods import Period
@@ -142,7 +143,21 @@ REASON_SV = {
     "reference_year_unknown": "Föregående års utfall ({prev}) var ännu inte publicerat, så förändringen kan inte bedömas ännu.",
     "no_reference": "Jämförelsevärdet som målet avser saknas.",
     "outside_life": "Indikatorn mäts inte {year}: {why}.",
+    "no_skill": "Osäkert: prognosmetoden har inte visat träffsäkerhet för denna typ av indikator vid denna tidpunkt.",
 }
+
+
+def _unskilled(ctx: _Context, ind: Indicator, fc: Forecast) -> bool:
+    """Whether the backtest (on years before the report's) found no skill for P(met) of this
+    indicator's kind at this cutoff: Brier skill <= 0 for the KPI or, lacking enough of its own
+    forecasts, for its family. Unknown skill (too few forecasts) is not taken as no skill."""
+    if fc.basis != "forecast" or ctx.period.kind == "Y":
+        return False
+    family = family_of(fc.frequency)
+    skill = cal.skill_for(
+        cal.calibration_for(ctx.period.cutoff, ctx.as_of), ind.id, ctx.period.kind, family
+    )
+    return skill is not None and skill <= 0
 
 
 def _reason(ctx: _Context, ind: Indicator, fc: Forecast | None, p: float | None) -> str | None:
@@ -188,6 +203,8 @@ def _indicator_row(
     status = indicator_status(p, ctx.cat.thresholds) if fc.basis != "none" else "not_assessable"
     basis = None if fc.basis == "none" else "outcome" if fc.basis == "outcome" else "forecast"
     code = _reason(ctx, ind, fc, p if status != "not_assessable" else None)
+    if status in ("met", "not_met") and _unskilled(ctx, ind, fc):
+        status, code = "uncertain", "no_skill"
     return {
         "indicator": ind.id if label is None else f"{ind.id}__{label}",
         "base_indicator": ind.id,
