@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from ks_analysis.errors import DataFileError
+from ks_analysis.paths import guard_read
 
 __all__ = ["SourceSpec", "load_sources", "load_metadata_files", "find_sources_file", "expand_files"]
 
@@ -206,33 +207,48 @@ def load_metadata_files(sources_file: Path) -> list[str]:
 
 
 def expand_files(spec: SourceSpec, raw_root: Path) -> list[Path]:
-    """The files an entry names, globs expanded, sorted.
+    """The files an entry names, globs expanded, each once, in order of the patterns (sorted within each).
 
-    A plain path that is absent is an error, and so is an entry whose globs match no file at all
-    (nothing would be read). A glob that matches nothing beside others that match (e.g. the optional
-    municipality_groups pages of a Kolada snapshot) is logged as a warning.
+    Every file must resolve, symlinks followed, to a regular file inside ``raw_root``: an absolute
+    path, a ``..`` glob or a symlink leading out of it is refused, naming the entry and the path
+    (nothing outside the raw folder is ever opened). A file matched by several patterns is read
+    once. A plain path that is absent is an error, and so is an entry whose globs match no file
+    at all (nothing would be read). A glob that matches nothing beside others that match (e.g.
+    the optional municipality_groups pages of a Kolada snapshot) is logged as a warning.
     """
     out: list[Path] = []
+    seen: set[Path] = set()
     empty_globs: list[str] = []
+    entry = f"source {spec.name!r} of {spec.manifest}"
     for pattern in spec.files:
-        if glob.has_magic(pattern):
-            hits = sorted(
-                Path(p)
-                for p in glob.glob(str(raw_root / pattern), recursive=True)
-                if Path(p).is_file()
+        where = f"{entry}, file pattern {pattern!r}"
+        if Path(pattern).is_absolute() or Path(pattern).expanduser() != Path(pattern):
+            raise DataFileError(
+                spec.manifest,
+                f"{where}: is an absolute path; files are named relative to the raw folder {raw_root}",
+                fix="copy the file into the raw folder and name it relative to it",
             )
+        if glob.has_magic(pattern):
+            hits = sorted(Path(p) for p in glob.glob(str(raw_root / pattern), recursive=True))
+            hits = [h for h in hits if not h.is_dir()]
             if not hits:
                 empty_globs.append(pattern)
-            out.extend(hits)
         else:
             p = raw_root / pattern
-            if not p.exists():
+            if not p.exists() and not p.is_symlink():
                 raise DataFileError(
                     pattern,
                     f"is listed in {spec.manifest} (source {spec.name!r}) but does not exist under {raw_root}",
                     fix="restore the file, correct the path, or remove the entry from the manifest",
                 )
-            out.append(p)
+            hits = [p]
+        for h in hits:
+            resolved = guard_read(h, entry=where, root=raw_root)
+            if resolved in seen:
+                log.info("%s: %s is matched again; it is read once", where, h)
+                continue
+            seen.add(resolved)
+            out.append(h)
     if empty_globs and not out:
         raise DataFileError(
             spec.manifest,
