@@ -96,7 +96,7 @@ def params_of(args: argparse.Namespace) -> list[ReportParams]:
 def run(args: argparse.Namespace) -> int:
     """Publish the report of every requested period; print each rapport.html path."""
     all_params = params_of(args)
-    refuse_raw_output(args.out, "--out")
+    refuse_raw_output(args.out, "--out", raws=[args.raw])
     for i, params in enumerate(all_params, start=1):
         per, code = params.period, params.municipality
         log.info("[%d/%d] report %s for %s", i, len(all_params), per.id, code)
