@@ -31,6 +31,12 @@ __all__ = [
     "field_path",
 ]
 
+
+def _n(x: float) -> str:
+    """A count with a space between thousands, as in the package's other messages: 17 179 869 184."""
+    return f"{round(x):,}".replace(",", " ")
+
+
 M = TypeVar("M", bound=BaseModel)
 
 #: The largest configuration file read (the packaged goal catalogue is about 20 kB).
@@ -84,15 +90,15 @@ class _BoundedLoader(yaml.SafeLoader):
         if self._expanded > MAX_EXPANDED_NODES:
             mark = self.peek_event().start_mark
             raise _YamlLimit(
-                f"its aliases (*name) expand to more than {MAX_EXPANDED_NODES:,} values "
-                "(a YAML bomb?)".replace(",", " "),
+                f"its aliases (*name) expand to more than {_n(MAX_EXPANDED_NODES)} values "
+                "(a YAML bomb?)",
                 mark.line + 1 if mark else None,
             )
         node = super().compose_node(parent, index)  # type: ignore[arg-type]
         if isinstance(node, yaml.ScalarNode) and len(node.value) > MAX_SCALAR_CHARS:
             raise _YamlLimit(
-                f"a value of {len(node.value):,} characters is over the limit of "
-                f"{MAX_SCALAR_CHARS:,}".replace(",", " "),
+                f"a value of {_n(len(node.value))} characters is over the limit of "
+                f"{_n(MAX_SCALAR_CHARS)}",
                 node.start_mark.line + 1,
             )
         return node

@@ -27,7 +27,7 @@ def add_parser(sub: Any) -> None:
         metavar="P",
         help="YYYY-T1, YYYY-T2 or YYYY-Y (repeatable); 'current' = the latest cutoff passed",
     )
-    p.add_argument("--year", type=int, help="all three periods of a year")
+    p.add_argument("--year", type=_year, help="all three periods of a year")
     p.add_argument(
         "--municipality",
         default="",
@@ -61,6 +61,16 @@ def add_parser(sub: Any) -> None:
         "ks-analysis report --period 2022-T2 --raw ../shared/data/real --sources data/real-sources.yaml",
     )
     p.set_defaults(func=run)
+
+
+def _year(text: str) -> int:
+    """``--year``: four ASCII digits (int() would also read '٢٠١٩'), a year a report can be about."""
+    t = text.strip()
+    if not (t.isascii() and t.isdigit() and len(t) == 4 and 1900 <= int(t) <= 2200):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a year; write four digits 0-9, e.g. --year 2019"
+        )
+    return int(t)
 
 
 def _periods(args: argparse.Namespace) -> list[Period]:

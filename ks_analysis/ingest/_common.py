@@ -36,6 +36,12 @@ __all__ = [
     "MAX_LINE_BYTES",
 ]
 
+
+def _n(x: float) -> str:
+    """A count with a space between thousands, as in the package's other messages: 17 179 869 184."""
+    return f"{round(x):,}".replace(",", " ")
+
+
 log = logging.getLogger(__name__)
 
 #: The largest raw text file read (the national Kolada dump's biggest CSV is about 60 MB).
@@ -193,8 +199,8 @@ def _check_lines(data: bytes, rel: str) -> None:
     if len(long):
         raise DataFileError(
             rel,
-            f"line is {int(ends[long[0] + 1] - ends[long[0]] - 1):,} bytes long, over the limit of "
-            f"{MAX_LINE_BYTES:,} for one CSV record".replace(",", " "),
+            f"line is {_n(int(ends[long[0] + 1] - ends[long[0]] - 1))} bytes long, over the limit of "
+            f"{_n(MAX_LINE_BYTES)} for one CSV record",
             row=int(long[0]) + 1,
             fix="a CSV line holds one record; check for a missing line break or a broken export",
         )
@@ -207,7 +213,7 @@ def read_raw_bytes(path: Path, rel: str, *, limit: int = MAX_FILE_BYTES) -> byte
     if size > limit:
         raise DataFileError(
             rel,
-            f"is {size / 1e6:,.0f} MB, over the limit of {limit / 1e6:,.0f} MB for one raw file",
+            f"is {_n(size / 1e6)} MB, over the limit of {_n(limit / 1e6)} MB for one raw file",
             fix="split the file, or check that it is the file the manifest means",
         )
     with real.open("rb") as fh:

@@ -32,6 +32,7 @@ from ks_analysis.ingest._common import (
 from ks_analysis.ingest._excel import read_sheet_rows
 from ks_analysis.ingest.frame import as_category, check_columns, raw_frame
 from ks_analysis.ingest.registry import reader
+from ks_analysis.paths import guard_read
 
 __all__ = [
     "read_kolada_web_export",
@@ -131,6 +132,9 @@ def kpi_units(data_file: Path, metadata_file: str | None) -> dict[str, str]:
             f"metadata file named for {data_file.name} does not exist",
             fix="correct 'metadata_file' in the manifest (relative to the data file's folder)",
         )
+    p = guard_read(
+        data_file.parent / metadata_file, entry=f"option metadata_file of {data_file.name}"
+    )
     return _units_cached(str(p), p.stat().st_mtime)
 
 
