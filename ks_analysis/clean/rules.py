@@ -55,7 +55,7 @@ MISSING_MARKERS = {
 #: about 1.3e12 kr); a value beyond it is a broken cell (1e308), and would break the report's sums.
 MAX_ABS_VALUE = 1e15
 #: How a reader's reason for a malformed record (more fields than the header) starts.
-READER_LINE_REASON = "the row has more fields than the header"
+READER_LINE_REASON = "the row has "
 ELECTION_YEARS = {1994, 1998, 2002, 2006, 2010, 2014, 2018, 2022, 2026}
 PERIOD_PATTERN = r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?"
 

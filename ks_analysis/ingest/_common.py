@@ -248,13 +248,18 @@ def swedish_decimal(cell: str | None) -> str | None:
     >>> swedish_decimal("12,5"), swedish_decimal("1 234,5"), swedish_decimal(".."), swedish_decimal("12")
     ('12.5', '1 234.5', '..', '12')
     """
-    if cell is None or "," not in cell or not _SV_DECIMAL.fullmatch(cell.strip()):
+    if not isinstance(cell, str) or "," not in cell or not _SV_DECIMAL.fullmatch(cell.strip()):
         return cell
     return cell.strip().replace(",", ".")
 
 
 def too_many_fields_reason(n_fields: int, n_header: int, delimiter: str) -> str:
-    """The rejection reason of a record with more fields than the header."""
+    """The rejection reason of a record with more (or fewer) fields than the header."""
+    if n_fields < n_header:
+        return (
+            f"the row has fewer fields than the header ({n_fields} < {n_header}); "
+            "a line break inside a field, or a missing delimiter? correct the line or export the file again"
+        )
     hint = (
         '; a decimal comma in a comma-separated file splits the number: quote it ("12,5"), '
         "write 12.5, or save the file as CSV (semikolonavgränsad)"
@@ -425,7 +430,11 @@ def csv_parse_error_line(data: bytes, message: str) -> int | None:
     if not m:
         return None
     text = m.group(3).splitlines()[0].rstrip("\r") if m.group(3) else ""
+    # pyarrow shortens a long row in its message; then the line is found by its beginning.
+    cut = text.endswith("...") or len(text) >= 90
+    head = text.removesuffix("...") if cut else text
     for n, line in enumerate(data.split(b"\n"), start=1):
-        if line.rstrip(b"\r").decode("utf-8", "replace") == text:
+        decoded = line.rstrip(b"\r").decode("utf-8", "replace")
+        if decoded == text or (cut and head and decoded.startswith(head)):
             return n
     return None

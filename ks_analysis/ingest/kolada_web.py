@@ -26,6 +26,8 @@ from ks_analysis.ingest._common import (
     csv_parse_error_line,
     csv_record_lines,
     local_id,
+    read_csv_text,
+    swedish_decimal,
     title_key,
     unit_from_title,
 )
@@ -266,10 +268,13 @@ def read_kolada_long_names(
     Missing values are absent rows. Units come from ``units: {KPI: unit}`` or from a metadata
     file (``Metadata_Kolada.csv`` / ``kpi_results.csv``) beside the data file.
     """
-    data = path.read_bytes()
+    csvtext, data = read_csv_text(path, rel)  # sniffed, size- and line-checked
+    if csvtext.encoding != "utf-8" or data.startswith(b"\xef\xbb\xbf"):
+        data = csvtext.text.encode("utf-8")
     try:
         table = pacsv.read_csv(
             pa.py_buffer(data),
+            parse_options=pacsv.ParseOptions(delimiter=csvtext.delimiter),
             convert_options=pacsv.ConvertOptions(
                 column_types={"År": pa.string(), "Värde": pa.string()}
             ),
@@ -278,7 +283,7 @@ def read_kolada_long_names(
         line = csv_parse_error_line(data, str(exc))
         raise DataFileError(
             rel,
-            f"is not a readable CSV ({str(exc).splitlines()[0]})",
+            f"is not a readable CSV ({str(exc).splitlines()[0][:200]})",
             row=line,
             fix="export the table again as UTF-8 CSV with header Variabelkod,Kommun,År,Värde",
         ) from None
@@ -302,7 +307,11 @@ def read_kolada_long_names(
             "municipality_name": as_category(frame["Kommun"]),
             "indicator": ind,
             "period": year.map(lambda c: str(c).strip(), na_action="ignore"),
-            "value": frame["Värde"].to_numpy(),
+            "value": (
+                frame["Värde"].map(swedish_decimal).to_numpy()
+                if csvtext.decimal_comma
+                else frame["Värde"].to_numpy()
+            ),
             "unit": ind.map(lambda k: lookup.get(k, ""), na_action="ignore"),
             "source_row": csv_record_lines(data, len(frame)),
         },
