@@ -129,6 +129,7 @@ def os_error_message(exc: OSError, path: Path | str, doing: str) -> OutputError:
         errno.EPERM: "permission denied",
         errno.EROFS: "the file system is read-only",
         errno.ENOTDIR: "a part of the path is a file, not a folder",
+        errno.EEXIST: "a part of the path is a file, not a folder",
         errno.EISDIR: "is a folder",
     }.get(exc.errno or 0, exc.strerror or str(exc) or type(exc).__name__)
     fix = (
