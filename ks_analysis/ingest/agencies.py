@@ -189,7 +189,9 @@ def read_tillvaxtanalys_quarterly(
         name_cell = row[0] if by_name else (row[1] if len(row) > 1 else None)
         name = str(name_cell).strip() if name_cell is not None else ""
         extra = [j for j in range(len(header), len(row)) if row[j] not in (None, "")]
-        split = too_many_fields_reason(len(row), len(header), ",") if extra else None
+        split = (
+            too_many_fields_reason(len(row), len(header), ",") if len(row) > len(header) else None
+        )
         for j in extra:  # cells past the header have no period: passed on, so they are counted
             out["municipality"].append(code)
             out["municipality_name"].append(name or None)

@@ -72,7 +72,7 @@ def _read_text_table(
             row: dict[str, str | None] = {
                 h: (cells[j] if j < len(cells) else None) for j, h in enumerate(header)
             }
-            if len(rec) > len(header) and any(c for c in cells[len(header) :]):
+            if len(rec) > len(header):  # even an empty extra field: '12,5,' is no 12
                 row[EXTRA] = too_many_fields_reason(len(rec), len(header), csvtext.delimiter)
                 row[LINE] = csvtext.delimiter.join(rec)[:200]
             rows.append((start, row))

@@ -216,9 +216,7 @@ def read_table(
     if not _is_spreadsheet(path):  # in a text file, cells past the header mean a split field
         width = len(header)
         too_long = [
-            too_many_fields_reason(len(grid[i]), width, ",")
-            if any(c is not None for c in grid[i][width:])
-            else None
+            too_many_fields_reason(len(grid[i]), width, ",") if len(grid[i]) > width else None
             for i in table.rows
         ]
         if any(too_long):
