@@ -13,6 +13,7 @@ a run slow or big:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +30,7 @@ __all__ = [
     "loads_yaml",
     "validate",
     "field_path",
+    "first_error",
 ]
 
 
@@ -182,6 +184,10 @@ def load_yaml(path: Path, *, what: str, fix: str = "check indentation and quotin
     return loads_yaml(text, path, fix=fix)
 
 
+#: Parts of a pydantic error location that name a union member or a validator, not a field.
+_TYPE_NAME = re.compile(r"(?:str|int|float|bool|none|function-\w+.*|\w+\[.*\])")
+
+
 def field_path(loc: tuple[int | str, ...], base: str = "") -> str:
     """A pydantic error location as a field path: ``('goals', 2, 'genders', 0)`` -> ``goals[3].genders[1]``.
 
@@ -191,14 +197,7 @@ def field_path(loc: tuple[int | str, ...], base: str = "") -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part + 1}]"
-        elif str(part).startswith(("function-", "literal[", "union[")) or part in (
-            "str",
-            "int",
-            "float",
-            "bool",
-            "list[...]",
-            "dict[...]",
-        ):
+        elif _TYPE_NAME.fullmatch(str(part)):
             continue  # pydantic's names of union members and validators are no field
         else:
             out += f".{part}" if out else str(part)
@@ -252,7 +251,7 @@ def validate(
         return model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
-        first = errors[0]
+        first = first_error(exc)
         field = field_path(tuple(first["loc"]))
         kind = first["type"]
         msg = str(first["msg"]).removeprefix("Value error, ")
@@ -271,13 +270,21 @@ def validate(
                 if kind == "extra_forbidden"
                 else ("see docs/templates.md" if "entry" in where else "see docs/catalogue.md")
             )
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        fields_wrong = {field_path(tuple(e["loc"][:1])) for e in errors}
+        more = f" (and {len(fields_wrong) - 1} more problem(s))" if len(fields_wrong) > 1 else ""
         raise DataFileError(path, problem + more, fix=fix) from None
+
+
+def first_error(exc: ValidationError) -> Any:
+    """The error to tell first: of the first field that is wrong, the deepest location (of a
+    union ``str | list[str]``, the bad list item rather than 'not a text')."""
+    errors = exc.errors(include_url=False)
+    top = errors[0]["loc"][:1]
+    same = [e for e in errors if e["loc"][:1] == top]
+    return max(same, key=lambda e: len(field_path(tuple(e["loc"]))))
 
 
 def _generic(field: str) -> str:
     """A field path with its list positions as ``[]`` (``goals[3].id`` -> ``goals[].id``) and the
     keys of free mappings as ``*`` (only for lookups in ``fields``)."""
-    import re
-
     return re.sub(r"\[\d+\]", "[]", field)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ks_analysis._config import field_path, load_yaml, validate
+from ks_analysis._config import field_path, first_error, load_yaml, validate
 from ks_analysis.errors import DataFileError
 from ks_analysis.paths import guard_read
 
@@ -250,7 +250,7 @@ def _validate_entry(e: dict[str, Any], label: str, where: str) -> _EntryModel:
     try:
         return _EntryModel.model_validate(e)
     except ValidationError as exc:
-        field = field_path(tuple(exc.errors(include_url=False)[0]["loc"]))
+        field = field_path(tuple(first_error(exc)["loc"]))
         custom = _entry_field(field)
         validate(
             _EntryModel,

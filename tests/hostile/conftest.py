@@ -58,7 +58,10 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     def run(*argv: str) -> Run:
         capsys.readouterr()
         t = time.monotonic()
-        code = main(["-q", *argv])
+        try:
+            code = main(["-q", *argv])
+        except SystemExit as exc:  # argparse's usage errors
+            code = int(exc.code or 0)
         return Run(code, capsys.readouterr().err, time.monotonic() - t)
 
     return run
