@@ -127,8 +127,9 @@ def test_a_declared_dimension_bomb(
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "xl/worksheets/sheet1.xml":
+                assert b'<dimension ref="A1:C1" />' in data
                 data = data.replace(
-                    b'<dimension ref="A1:C1"/>', b'<dimension ref="A1:XFD1048576"/>'
+                    b'<dimension ref="A1:C1" />', b'<dimension ref="A1:XFD1048576" />'
                 )
             dst.writestr(info, data)
     run = cli_process("clean", "--raw", str(raw), "--out", str(tmp_path / "o"))
