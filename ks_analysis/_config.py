@@ -65,6 +65,7 @@ class _BoundedLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._expanded = 0
         self._sizes: dict[int, int] = {}
+        self.max_scalar = MAX_SCALAR_CHARS
 
     def _size(self, node: yaml.Node) -> int:
         """Nodes of ``node`` with its aliases expanded (memoised, so linear in the file)."""
@@ -97,10 +98,10 @@ class _BoundedLoader(yaml.SafeLoader):
                 mark.line + 1 if mark else None,
             )
         node = super().compose_node(parent, index)  # type: ignore[arg-type]
-        if isinstance(node, yaml.ScalarNode) and len(node.value) > MAX_SCALAR_CHARS:
+        if isinstance(node, yaml.ScalarNode) and len(node.value) > self.max_scalar:
             raise _YamlLimit(
                 f"a value of {_n(len(node.value))} characters is over the limit of "
-                f"{_n(MAX_SCALAR_CHARS)}",
+                f"{_n(self.max_scalar)}",
                 node.start_mark.line + 1,
             )
         return node
@@ -112,9 +113,16 @@ _BoundedLoader.yaml_implicit_resolvers = {
 }
 
 
-def loads_yaml(text: str, path: str | Path, *, fix: str = "check indentation and quoting") -> Any:
+def loads_yaml(
+    text: str,
+    path: str | Path,
+    *,
+    fix: str = "check indentation and quoting",
+    max_scalar: int = MAX_SCALAR_CHARS,
+) -> Any:
     """The YAML document in ``text`` (from ``path``), loaded safely and within the limits."""
     loader = _BoundedLoader(text)
+    loader.max_scalar = max_scalar
     try:
         return loader.get_single_data()
     except _YamlLimit as exc:
@@ -143,7 +151,14 @@ def loads_yaml(text: str, path: str | Path, *, fix: str = "check indentation and
         loader.dispose()
 
 
-def load_yaml(path: Path, *, what: str, fix: str = "check indentation and quoting") -> Any:
+def load_yaml(
+    path: Path,
+    *,
+    what: str,
+    fix: str = "check indentation and quoting",
+    max_bytes: int = MAX_YAML_BYTES,
+    max_scalar: int = MAX_SCALAR_CHARS,
+) -> Any:
     """Load the YAML file ``path`` (``what`` names it in messages: 'goal catalogue', ...).
 
     Raises:
@@ -153,10 +168,10 @@ def load_yaml(path: Path, *, what: str, fix: str = "check indentation and quotin
     path = Path(path)
     try:
         size = path.stat().st_size
-        if size > MAX_YAML_BYTES:
+        if size > max_bytes:
             raise DataFileError(
                 path,
-                f"is {size / 1e6:.1f} MB, over the limit of {MAX_YAML_BYTES / 1e6:.0f} MB for a {what}",
+                f"is {size / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:.0f} MB for a {what}",
                 fix="check that it is the right file",
             )
         data = path.read_bytes()
@@ -181,7 +196,7 @@ def load_yaml(path: Path, *, what: str, fix: str = "check indentation and quotin
             row=data[: exc.start].count(b"\n") + 1,
             fix="save the file as UTF-8",
         ) from None
-    return loads_yaml(text, path, fix=fix)
+    return loads_yaml(text, path, fix=fix, max_scalar=max_scalar)
 
 
 #: Parts of a pydantic error location that name a union member or a validator, not a field.

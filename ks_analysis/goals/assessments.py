@@ -163,7 +163,9 @@ def load_assessments(
     if not path.exists():
         return {}, f"Självvärderingar saknas för perioden ({path.name} finns inte)."
     # Safe and bounded (no alias bombs, no huge files); dates stay text and are checked below.
-    raw = load_yaml(path, what="self-assessment file")
+    # A generous file limit: a too long text is then refused below naming its goal and field.
+    big = 32 * 1024 * 1024
+    raw = load_yaml(path, what="self-assessment file", max_bytes=big, max_scalar=big)
     if not isinstance(raw, dict) or not isinstance(raw.get("goals"), list):
         raise DataFileError(
             path,

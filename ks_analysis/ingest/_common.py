@@ -139,7 +139,9 @@ def decode_text(
     and files mixing UTF-8 with another encoding, are refused naming the encoding and the fix.
     """
     fix = "save the file as 'CSV UTF-8' (or CSV semikolonavgränsad), or set 'encoding:' in the manifest's options"
-    if data[:2] in _UTF16_BOMS or (len(data) > 3 and data[1:2] == b"\x00" and data[3:4] == b"\x00"):
+    le = data[1:2] == b"\x00" and data[3:4] == b"\x00"  # 'a\0,\0': UTF-16 LE without BOM
+    be = data[0:1] == b"\x00" and data[2:3] == b"\x00"  # '\0a\0,': UTF-16 BE without BOM
+    if data[:2] in _UTF16_BOMS or (len(data) > 3 and (le or be)):
         raise DataFileError(
             rel,
             "is UTF-16 text (Excel's 'Unicode text'), which is not read",
@@ -430,11 +432,20 @@ def csv_parse_error_line(data: bytes, message: str) -> int | None:
     if not m:
         return None
     text = m.group(3).splitlines()[0].rstrip("\r") if m.group(3) else ""
-    # pyarrow shortens a long row in its message; then the line is found by its beginning.
-    cut = text.endswith("...") or len(text) >= 90
-    head = text.removesuffix("...") if cut else text
+    # pyarrow shortens a long row in its message ('N01951,Kommunal...bygdens Söd ...'); then the
+    # line is the one that starts with the first piece and holds the others in order.
+    pieces = [p.strip() for p in text.split("...")] if "..." in text else [text]
     for n, line in enumerate(data.split(b"\n"), start=1):
         decoded = line.rstrip(b"\r").decode("utf-8", "replace")
-        if decoded == text or (cut and head and decoded.startswith(head)):
+        if decoded == text:
             return n
+        if len(pieces) > 1 and pieces[0] and decoded.startswith(pieces[0]):
+            at = len(pieces[0])
+            for piece in pieces[1:]:
+                at = decoded.find(piece, at)
+                if at < 0:
+                    break
+                at += len(piece)
+            else:
+                return n
     return None
