@@ -28,8 +28,10 @@ MAX_RATIO = 200
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
 #: Cell references with a column of two or three letters (AA and beyond); a sheet whose cells
 #: all lie in A..Z spans at most 26 x 1 048 576 cells, under the limit, so only these matter.
-_WIDE_REF = re.compile(rb'\sr="([A-Z]{2,3})(\d{1,7})"')
-_ROW_REF = re.compile(rb'<(?:\w+:)?row\s[^>]*?r="(\d{1,7})"')
+_WIDE_REF = re.compile(rb'r="([A-Z]{2,3})([0-9]{1,7})"')
+#: Row numbers (``<row r="12">``; a cell's r starts with a letter). Literal-prefixed patterns:
+#: the checks stay a fraction of parsing the sheet.
+_ROW_REF = re.compile(rb'r="([0-9]{1,7})"')
 
 
 def _col_number(letters: bytes) -> int:
@@ -100,11 +102,13 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, rel: str, fix: str)
                 declared = m.group(1)
                 r, c = _extent(declared)
                 rows, cols = max(rows, r), max(cols, c)
-            for m in _WIDE_REF.finditer(data):
-                rows = max(rows, int(m.group(2)))
-                cols = max(cols, _col_number(m.group(1)))
-            for m in _ROW_REF.finditer(data):
-                rows = max(rows, int(m.group(1)))
+            wide = _WIDE_REF.findall(data)
+            if wide:
+                rows = max(rows, max(int(r) for _c, r in wide))
+                cols = max(cols, max(_col_number(c) for c, _r in wide))
+            numbered = _ROW_REF.findall(data)
+            if numbered:
+                rows = max(rows, max(int(r) for r in numbered))
             if rows * cols > MAX_CELLS:
                 sheet = info.filename.rsplit("/", 1)[-1]
                 what = (
