@@ -57,7 +57,7 @@ def _writable(root: Path) -> None:
         ["clean", "--raw", "{raw}", "--out", "{out}/clean"],
         ["clean", "--raw", "{raw}", "--as-of", "2019-06-30", "--out", "{out}/clean"],
         ["clean", "--raw", "{raw}", "--out", "{raw}/../clean-beside"],
-        ["assessments", "new", "--period", "2019-T2", "--assessments", "{raw}/assessments"],
+        ["clean", "--raw", "{raw}", "--sources", "{raw}/sources.yaml", "--out", "{out}/c2"],
     ],
 )
 def test_commands_change_no_byte_of_a_read_only_raw_folder(
@@ -67,8 +67,10 @@ def test_commands_change_no_byte_of_a_read_only_raw_folder(
     tree_hash: Callable[[Path], dict[str, str]],
     argv: list[str],
 ) -> None:
-    """Each command run against a `chmod -R a-w` raw folder leaves it byte for byte as it was
-    (assessments new into the raw folder is refused, exit 2)."""
+    """Each command run against a `chmod -R a-w` raw folder leaves it byte for byte as it was.
+
+    (``assessments new`` is left out on purpose: it writes the analyst's next self-assessment
+    into RAW/assessments, never overwriting, as documented; ``fetch`` adds snapshot folders.)"""
     before = tree_hash(demo_copy)
     _readonly(demo_copy)
     try:
