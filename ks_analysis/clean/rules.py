@@ -57,7 +57,8 @@ MAX_ABS_VALUE = 1e15
 #: How a reader's reason for a malformed record (more fields than the header) starts.
 READER_LINE_REASON = "the row has "
 ELECTION_YEARS = {1994, 1998, 2002, 2006, 2010, 2014, 2018, 2022, 2026}
-PERIOD_PATTERN = r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?"
+#: ASCII digits only: a Unicode \d would take Arabic-Indic digits for a year that has no end date.
+PERIOD_PATTERN = r"[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?"
 
 
 def period_end(period: pd.Series) -> pd.Series:

@@ -78,18 +78,20 @@ def normalise_period(text: object, *, yyyy0q: bool = False) -> tuple[str, str | 
     """
     raw = "" if text is None else str(text).strip()
     s = raw.upper().rstrip("*").strip()
-    if re.fullmatch(r"\d{4}(\.0)?", s):
+    if re.fullmatch(r"\d{4}(\.0)?", s, re.ASCII):
         return s[:4], "Y"
-    m = re.fullmatch(r"(\d{4})\s*[-/]?\s*(?:M)?(\d{1,2})", s)
+    m = re.fullmatch(r"(\d{4})\s*[-/]?\s*(?:M)?(\d{1,2})", s, re.ASCII)
     if m and ("M" in s or "-" in s or "/" in s):
         month = int(m.group(2))
         if 1 <= month <= 12:
             return f"{m.group(1)}-{month:02d}", "M"
         return raw, None
-    m = re.fullmatch(r"(\d{4})\s*[-_ ]?\s*[QK]([1-4])", s)
+    m = re.fullmatch(r"(\d{4})\s*[-_ ]?\s*[QK]([1-4])", s, re.ASCII)
     if m:
         return f"{m.group(1)}-Q{m.group(2)}", "Q"
-    m = re.fullmatch(r"(\d{4})0([1-4])", s) if yyyy0q else None  # Tillväxtanalys' YYYY0Q headers
+    m = (
+        re.fullmatch(r"(\d{4})0([1-4])", s, re.ASCII) if yyyy0q else None
+    )  # Tillväxtanalys' YYYY0Q headers
     if m:
         return f"{m.group(1)}-Q{m.group(2)}", "Q"
     return raw, None
@@ -329,7 +331,7 @@ def region_code(cell: object) -> str | None:
     return kommun_code(text)
 
 
-_LABEL = re.compile(r"^\s*(\d{2,4})\s+(\S.*)$")
+_LABEL = re.compile(r"^\s*(\d{2,4})\s+(\S.*)$", re.ASCII)
 
 
 def split_region_label(label: object) -> tuple[str | None, str | None]:
