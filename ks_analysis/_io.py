@@ -3,6 +3,7 @@ and sha256 of files (imports only :mod:`ks_analysis.errors`)."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -222,23 +223,36 @@ def _recover_and_sweep(final: Path) -> None:
 
 @contextmanager
 def _locked(final: Path) -> Iterator[None]:
-    """Hold the lock file ``.<name>.lock`` beside ``final``; OutputError when another run holds it."""
+    """Hold the lock file ``.<name>.lock`` beside ``final`` for the run; OutputError when another
+    run holds it. The file is removed again while still locked, so nothing stays behind; a run
+    that locked a file just removed sees that its inode is gone and takes the new one."""
     lock = final.parent / f".{final.name}.lock"
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
             raise OutputError(
                 f"{final}: another run (process {holder}) is writing these outputs now; "
                 "wait until it has finished and run again"
             ) from None
+        try:
+            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the file was removed by the run before: lock the new one
+    try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
-        os.close(fd)  # closing releases the lock; the empty lock file stays (removing it races)
+        with contextlib.suppress(OSError):
+            lock.unlink()
+        os.close(fd)
 
 
 @contextmanager

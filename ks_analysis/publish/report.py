@@ -176,11 +176,8 @@ def publish_report(
         with output_folder(final, doing="publishing the report") as tmp:
             _render_into(tmp, notebook, nb_dir, nb_params, analyst_notebooks, per)
     except BaseException:
-        if created_parent and final.parent.is_dir():
-            for lock in final.parent.glob(".*.lock"):
-                lock.unlink(missing_ok=True)
-            if not any(final.parent.iterdir()):
-                final.parent.rmdir()  # a failed first run leaves no empty reports/<kommun>/ behind
+        if created_parent and final.parent.is_dir() and not any(final.parent.iterdir()):
+            final.parent.rmdir()  # a failed first run leaves no empty reports/<kommun>/ behind
         raise
     html_final = final / "rapport.html"
     return ReportRun(

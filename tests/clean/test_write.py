@@ -65,4 +65,4 @@ def test_a_failed_write_leaves_earlier_outputs_untouched(
         write_clean(fresh, out)
     assert err.value.exit_code == 1
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -136,7 +136,7 @@ def test_a_kill_between_two_renames_is_undone(
         raise RuntimeError("this run fails too")
     assert (final / "rapport.html").read_text(encoding="utf-8") == "old"
     assert "restored the previous" in caplog.text
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".2019-T1.lock", "2019-T1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2019-T1"]
 
 
 def test_the_exchange_swaps_in_one_step(tmp_path: Path) -> None:

@@ -264,7 +264,7 @@ def test_disk_full_keeps_the_previous_outputs(
     assert run.code == 1
     assert "the disk is full; free some space and run again" in _one_line(run.err)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_a_second_run_for_the_same_folder_is_refused(
