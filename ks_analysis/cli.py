@@ -123,6 +123,28 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("ks-analysis: interrupted; nothing was replaced", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file system problem no stage turned into a message: still one line
+        from ks_analysis._io import os_error_message
+
+        err = os_error_message(exc, exc.filename or "?", f"ks-analysis {args.command}")
+        print(f"ks-analysis: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except MemoryError:
+        print(
+            "ks-analysis: error: out of memory; an input is far larger than expected "
+            "(check the files the manifest lists); nothing was replaced",
+            file=sys.stderr,
+        )
+        return 1
+    except Exception as exc:  # a bug: one line for the user, the traceback with --verbose
+        logging.getLogger("ks_analysis").debug("internal error", exc_info=True)
+        first = str(exc).splitlines()[0][:300] if str(exc) else ""
+        print(
+            f"ks-analysis: error: internal error in {args.command} ({type(exc).__name__}: {first}); "
+            "nothing was replaced; run again with --verbose for the traceback and report it",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ __all__ = [
     "ParameterError",
     "PeriodError",
     "NotebookError",
+    "OutputError",
 ]
 
 
@@ -81,3 +82,15 @@ class NotebookError(KsAnalysisError):
         self.error = error
         where = f"{notebook}, cell {cell}" if cell is not None else notebook
         super().__init__(f"{where}: {error}")
+
+
+class OutputError(KsAnalysisError):
+    """An output folder cannot be written (busy, not writable, disk full); names the path.
+
+    Exit code 1 (the run failed) by default; 2 when the folder given is the problem (a file, not
+    writable), which the user fixes by choosing another.
+    """
+
+    def __init__(self, message: str, *, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from ks_analysis.errors import ParameterError
+from ks_analysis.errors import DataFileError, ParameterError
 
 __all__ = [
     "PACKAGE_DIR",
@@ -20,6 +23,9 @@ __all__ = [
     "real_data_dir",
     "relative_to_root",
     "refuse_raw_output",
+    "guard_read",
+    "raw_root",
+    "reading_under",
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -62,13 +68,27 @@ def relative_to_root(path: Path, root: Path) -> str:
         return path.resolve().as_posix()
 
 
-def refuse_raw_output(path: Path, what: str, allow_demo: bool = False) -> None:
-    """Raise ParameterError when ``path`` is the project's data/raw or inside it.
+def _resolved(path: Path) -> Path:
+    return Path(path).expanduser().resolve()
 
-    data/raw is read-only for the package; ``allow_demo`` lets the demo generator write its own
-    folder (data/raw/demo), the one exception. ``what`` names the option, e.g. ``"--out"``.
+
+def refuse_raw_output(
+    path: Path,
+    what: str,
+    allow_demo: bool = False,
+    *,
+    raws: Iterable[Path | None] = (),
+    whole_folder: bool = False,
+) -> None:
+    """Raise ParameterError when ``path`` is, or lies inside, a raw folder.
+
+    Raw folders are the project's data/raw and every ``--raw`` the command was given (``raws``),
+    symlinks followed: the package never writes into raw data. ``allow_demo`` lets the demo
+    generator write its own folder (data/raw/demo), the one exception. ``whole_folder``: the
+    command replaces ``path`` as a whole (clean swaps its output folder), so ``path`` must not
+    hold a raw folder either. ``what`` names the option, e.g. ``"--out"``.
     """
-    resolved = Path(path).expanduser().resolve()
+    resolved = _resolved(path)
     raw = RAW_DIR.resolve()
     if allow_demo and resolved == DEMO_DIR.resolve():
         return
@@ -77,3 +97,74 @@ def refuse_raw_output(path: Path, what: str, allow_demo: bool = False) -> None:
             f"{what} {path}: the package never writes under the project's data/raw "
             "(raw data is read-only; the demo data is made by `ks-analysis demo`); choose another folder"
         )
+    for given in raws:
+        if given is None:
+            continue
+        r = _resolved(given)
+        if resolved == r or r in resolved.parents:
+            raise ParameterError(
+                f"{what} {path}: lies inside the raw data folder {given} "
+                "(raw data is read-only, nothing is ever written there); choose a folder outside it"
+            )
+        if whole_folder and resolved in r.parents:
+            raise ParameterError(
+                f"{what} {path}: holds the raw data folder {given}, and this output folder is "
+                "replaced as a whole; choose a folder of its own, outside the raw data"
+            )
+
+
+#: The raw root that readers are reading under (set by :func:`reading_under`).
+_RAW_ROOT: contextvars.ContextVar[Path | None] = contextvars.ContextVar("raw_root", default=None)
+
+
+@contextmanager
+def reading_under(root: Path) -> Iterator[Path]:
+    """While the block runs, every :func:`guard_read` without a root checks against ``root``."""
+    token = _RAW_ROOT.set(_resolved(root))
+    try:
+        yield _resolved(root)
+    finally:
+        _RAW_ROOT.reset(token)
+
+
+def raw_root() -> Path | None:
+    """The raw root set by :func:`reading_under`, or None outside it."""
+    return _RAW_ROOT.get()
+
+
+def guard_read(path: Path, *, entry: str, root: Path | None = None) -> Path:
+    """``path`` resolved (symlinks followed), when it is a file inside the raw root; else DataFileError.
+
+    ``entry`` names who asked for the file (a manifest entry, a reader option), so the refusal says
+    where the path came from. Without ``root`` the root of :func:`reading_under` is used; with
+    neither, only the file check is made. The file's content is never quoted.
+    """
+    base = _resolved(root) if root is not None else _RAW_ROOT.get()
+    target = Path(path).expanduser()
+    try:
+        resolved = target.resolve(strict=True)
+    except FileNotFoundError:
+        raise DataFileError(
+            path,
+            f"{entry}: does not exist" + (" (a broken symlink)" if target.is_symlink() else ""),
+            fix="restore the file or correct the path",
+        ) from None
+    except (OSError, RuntimeError) as exc:  # symlink loops, permissions
+        raise DataFileError(
+            path, f"{entry}: cannot be resolved ({exc.__class__.__name__})", fix="check the path"
+        ) from None
+    if base is not None and resolved != base and base not in resolved.parents:
+        via = " through a symlink" if resolved != _resolved(target.parent) / target.name else ""
+        raise DataFileError(
+            path,
+            f"{entry}: leads{via} to {resolved}, outside the raw data folder {base}; "
+            "only files inside the raw folder are read",
+            fix="copy the file into the raw folder, or correct the path or glob",
+        )
+    if not resolved.is_file():
+        raise DataFileError(
+            path,
+            f"{entry}: is not a regular file",
+            fix="name a data file (folders, devices and pipes are not read)",
+        )
+    return resolved

@@ -87,9 +87,13 @@ def parse_period(text: str) -> Period:
     '2019-T2'
     """
     raw = str(text).strip()
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", raw)
+    if any(c.isdigit() and not c.isascii() for c in raw):
+        raise PeriodError(f"period {raw!r}: write the year with the digits 0-9; {_HELP}")
+    # ASCII digits only: int() would read Arabic-Indic '٢٠١٩' as 2019, a silent guess.
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", raw, flags=re.ASCII)
     if m:
         year, month, day = (int(g) for g in m.groups())
+        _check_year(year, raw)
         if not 1 <= month <= 12:
             raise PeriodError(f"period {raw!r}: there is no month {month}; {_HELP}")
         days = calendar.monthrange(year, month)[1]
@@ -107,13 +111,20 @@ def parse_period(text: str) -> Period:
             if (month, day) == (cm, cd):
                 return Period(year, kind)
         raise PeriodError(f"period {raw!r}: {raw} is not a report cutoff; {_HELP}")
-    m = re.fullmatch(r"(\d{4})[-_ ]?([A-Za-zÅÄÖåäö]+ ?\d?)", raw)
+    m = re.fullmatch(r"(\d{4})[-_ ]?([A-Za-zÅÄÖåäö]+ ?[0-9]?)", raw, flags=re.ASCII)
     if m:
         year = int(m.group(1))
+        _check_year(year, raw)
         key = m.group(2).upper().replace(" ", "")
         if key in _ALIASES:
             return Period(year, _ALIASES[key])
     raise PeriodError(f"period {raw!r} is not understood; {_HELP}")
+
+
+def _check_year(year: int, raw: str) -> None:
+    """PeriodError for a year no report can be about (0000, 9999)."""
+    if not 1900 <= year <= 2200:
+        raise PeriodError(f"period {raw!r}: year {year} is outside 1900-2200; {_HELP}")
 
 
 def periods_of_year(year: int) -> list[Period]:

@@ -1,6 +1,6 @@
 """Places of clean: raw codes and names -> kommun/län codes, or a reason the row cannot be placed.
 
-Codes are padded to 4 characters and checked against the official list; names are looked up
+Three-digit codes get their leading zero back (665 -> 0665), others are never padded; codes are checked against the official list; names are looked up
 tolerantly; aggregates ('Alla kommuner', 'Samtliga') and 'Uppgift saknas' get reasons. The work
 is done once per distinct (code, name) pair.
 """
@@ -34,7 +34,7 @@ UNKNOWN_PLACE = {"uppgift saknas", "okänd", "okänd kommun", "unknown"}
 def _resolve_names(frame: pd.DataFrame) -> tuple[pd.Series, np.ndarray, Any]:
     """(code, has_reason, reasons) per row, worked out once per distinct (code, name) pair.
 
-    Codes are padded to 4 characters and checked against the official list; names are looked
+    Three-digit codes get their leading zero back (665 -> 0665), others are never padded; codes are checked against the official list; names are looked
     up tolerantly; aggregates ('Alla kommuner', 'Samtliga') and 'Uppgift saknas' get reasons.
     ``has_reason`` is a boolean array; ``reasons(mask)`` gives the reasons of the rows in ``mask``.
     """
@@ -87,7 +87,10 @@ def _resolve_names(frame: pd.DataFrame) -> tuple[pd.Series, np.ndarray, Any]:
 def _place(raw_code: object, name: object, known: set[str]) -> tuple[str | None, str | None]:
     """(code, reason) for one place as a reader gave it: a code, or else a name."""
     if raw_code is not None and str(raw_code).strip() != "":
-        c = str(raw_code).strip().zfill(4)
+        c = str(raw_code).strip()
+        if len(c) == 3 and c.isascii() and c.isdigit():
+            c = c.zfill(4)  # a kommun code whose leading zero a spreadsheet dropped (665)
+        # Shorter codes ('0', '00') are never padded: that would make them riket '0000'.
         return (c, None) if c in known else (c, f"unknown kommun/län code {c!r}")
     if name is None or str(name).strip() == "":
         return None, "no municipality code or name"

@@ -51,8 +51,14 @@ MISSING_MARKERS = {
     "NA",
     "N/A",
 }
+#: No official statistic of a Swedish kommun, län or riket is this large (the state budget is
+#: about 1.3e12 kr); a value beyond it is a broken cell (1e308), and would break the report's sums.
+MAX_ABS_VALUE = 1e15
+#: How a reader's reason for a malformed record (more fields than the header) starts.
+READER_LINE_REASON = "the row has "
 ELECTION_YEARS = {1994, 1998, 2002, 2006, 2010, 2014, 2018, 2022, 2026}
-PERIOD_PATTERN = r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?"
+#: ASCII digits only: a Unicode \d would take Arabic-Indic digits for a year that has no end date.
+PERIOD_PATTERN = r"[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?"
 
 
 def period_end(period: pd.Series) -> pd.Series:
@@ -81,12 +87,16 @@ def _parse_values(values: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series
     if values.dtype.kind in "fiu":
         num = values.astype("float64")
         return num, num.isna()
+    if values.dtype.kind == "b":  # a column of booleans: no numbers at all
+        return pd.Series(np.nan, index=values.index), pd.Series(False, index=values.index)
     num = pd.Series(np.nan, index=values.index, dtype="float64")
     todo = pd.Series(True, index=values.index)
+    # JSON true/false and Excel TRUE/FALSE are no measurement; to_numeric would make them 1.0/0.0.
+    is_bool = _on_unique_bool(values)
     if decimal == ".":
-        fast = pd.to_numeric(values.astype("object"), errors="coerce").astype("float64")
-        num = fast
-        todo = fast.isna()
+        fast = pd.to_numeric(values.astype("object").where(~is_bool, None), errors="coerce")
+        num = fast.astype("float64")
+        todo = num.isna() & ~is_bool
     missing = pd.Series(False, index=values.index)
     if todo.any():
         rest = values[todo]
@@ -115,7 +125,17 @@ def _parse_values(values: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series
         parsed = pd.to_numeric(cleaned.where(~miss, None), errors="coerce").astype("float64")
         num[todo] = parsed
         missing[todo] = miss
+    if is_bool.any():
+        num[is_bool] = np.nan
+        missing[is_bool] = False
     return num, missing
+
+
+def _on_unique_bool(values: pd.Series) -> pd.Series:
+    """True where a cell is a boolean (Python, numpy), not a number."""
+    if values.dtype.kind not in "O" and not isinstance(values.dtype, pd.CategoricalDtype):
+        return pd.Series(False, index=values.index)
+    return values.map(lambda v: isinstance(v, bool | np.bool_)).astype(bool)
 
 
 def clean_indicators(
@@ -213,11 +233,19 @@ def reject_reader_reasons(rows: RowLedger) -> None:
     pre = df["reject"].notna()
     if not pre.any():
         return
-    # A superseded definition concerns the period column; anything else the place (aggregates).
-    about_period = pd.Series(False, index=df.index)
-    about_period[pre] = (
-        df.loc[pre, "reject"].astype("object").str.startswith("older definition").to_numpy()
+    # A superseded definition concerns the period column; a malformed record its whole line
+    # (shown in the value column); anything else the place (aggregates).
+    reasons = df.loc[pre, "reject"].astype("object")
+    about_line = pd.Series(False, index=df.index)
+    about_line[pre] = reasons.str.startswith(READER_LINE_REASON).to_numpy()
+    rows.reject(
+        about_line,
+        lambda m: df.loc[m, "reject"].astype("object"),
+        "value",
+        lambda m: df.loc[m, "value"].astype("object"),
     )
+    about_period = pd.Series(False, index=df.index)
+    about_period[pre] = reasons.str.startswith("older definition").to_numpy()
     rows.reject(
         about_period,
         lambda m: df.loc[m, "reject"].astype("object"),
@@ -309,6 +337,16 @@ def parse_values(rows: RowLedger, specs: dict[str, SourceSpec]) -> tuple[np.ndar
             values[m] = v.to_numpy(dtype="float64")
             missing[m] = miss.to_numpy(dtype=bool)
     not_number = np.isnan(values) & ~missing
+    is_bool = (
+        _on_unique_bool(df["value"]).to_numpy(dtype=bool)
+        if df["value"].dtype.kind != "b"
+        else np.ones(n, dtype=bool)
+    )
+    rows.reject(
+        not_number & is_bool,
+        "a true/false value, not a number; write the number (booleans are never read as 1 or 0)",
+        "value",
+    )
     rows.reject(
         not_number, "not a number; write numbers with '.' as decimal point and no text", "value"
     )
@@ -316,6 +354,11 @@ def parse_values(rows: RowLedger, specs: dict[str, SourceSpec]) -> tuple[np.ndar
     rows.reject(
         np.isinf(values),
         "not a finite number (infinite or too large); write the value as a plain number",
+        "value",
+    )
+    rows.reject(
+        np.abs(values) > MAX_ABS_VALUE,
+        f"outside the range any indicator can take (beyond ±{MAX_ABS_VALUE:.0e}); check the value and its unit",
         "value",
     )
     return values, missing

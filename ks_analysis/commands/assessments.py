@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from ks_analysis._config import load_yaml
 from ks_analysis._io import write_atomic
 from ks_analysis.commands._util import add_example
 from ks_analysis.commands._util import note as tell
@@ -140,7 +141,7 @@ def new_assessment_file(
         prev_file, prev = latest
         src_dir = prev_file.parent
         found, _ = load_assessments(src_dir, prev.id, goal_ids)
-        raw = yaml.safe_load(prev_file.read_text(encoding="utf-8")) or {}
+        raw = load_yaml(prev_file, what="self-assessment file") or {}
         entries = {e.get("goal"): e for e in raw.get("goals", []) if isinstance(e, dict)}
         goals = []
         for gid in goal_ids:

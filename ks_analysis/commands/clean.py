@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     as_of = parse_date(args.as_of)
-    refuse_raw_output(args.out, "--out")
+    refuse_raw_output(args.out, "--out", raws=[args.raw], whole_folder=True)
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise ParameterError(
             f"--out {args.out}: is a file, not a folder; give a folder for indicators.parquet, rejected.csv and manifest.json"

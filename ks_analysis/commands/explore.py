@@ -130,7 +130,7 @@ def exploration_parameters(args: argparse.Namespace) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     """Render the exploration of one indicator and print the HTML file's path."""
     started = time.monotonic()
-    refuse_raw_output(args.out, "--out")
+    refuse_raw_output(args.out, "--out", raws=[getattr(args, "raw", None)])
     params = exploration_parameters(args)
     log.info("exploring %s for %s", params["indicator"], params["municipality"])
     path = render_exploration(params, Path(args.out).resolve())

@@ -39,7 +39,7 @@ def add_parser(sub: Any) -> None:
         metavar="P",
         help="YYYY-T1, YYYY-T2 or YYYY-Y (repeatable); 'current' = the latest cutoff passed",
     )
-    p.add_argument("--year", type=int, help="all three periods of a year")
+    p.add_argument("--year", type=_year, help="all three periods of a year")
     p.add_argument(
         "--municipality",
         default="",
@@ -85,6 +85,16 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _year(text: str) -> int:
+    """``--year``: four ASCII digits (int() would also read '٢٠١٩'), a year a report can be about."""
+    t = text.strip()
+    if not (t.isascii() and t.isdigit() and len(t) == 4 and 1900 <= int(t) <= 2200):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a year; write four digits 0-9, e.g. --year 2019"
+        )
+    return int(t)
+
+
 def _periods(args: argparse.Namespace) -> list[Period]:
     """The periods asked for with --period (repeatable) and --year, in order, each once."""
     out: list[Period] = []
@@ -118,7 +128,7 @@ def params_of(args: argparse.Namespace) -> list[ReportParams]:
 def run(args: argparse.Namespace) -> int:
     """Publish the report of every requested period; print each rapport.html path."""
     all_params = params_of(args)
-    refuse_raw_output(args.out, "--out")
+    refuse_raw_output(args.out, "--out", raws=[args.raw])
     stale = False
     for i, params in enumerate(all_params, start=1):
         per, code = params.period, params.municipality

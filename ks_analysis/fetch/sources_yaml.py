@@ -12,10 +12,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ks_analysis._config import load_yaml, loads_yaml
 from ks_analysis._io import write_atomic
-from ks_analysis.errors import KsAnalysisError
+from ks_analysis.errors import DataFileError, KsAnalysisError
 
 __all__ = ["update_sources_yaml", "SOURCE_ENTRY_NAME", "DEFAULT_LAG_DAYS"]
 
@@ -30,11 +29,11 @@ DEFAULT_LAG_DAYS = 75
 def _load_sources_doc(path: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    try:  # safe and bounded: an alias bomb is refused while parsing
+        doc = load_yaml(path, what="sources manifest")
+    except DataFileError as exc:
         raise KsAnalysisError(
-            f"{path}: is not valid YAML ({exc}); fix it before fetching, since the fetch adds its entry there"
+            f"{exc}; fix it before fetching, since the fetch adds its entry there"
         ) from None
     if doc is None:
         return {}
@@ -177,8 +176,8 @@ def update_sources_yaml(
 
 def _parses_to(text: str, expected: Any) -> bool:
     try:
-        return bool(yaml.safe_load(text) == expected)
-    except yaml.YAMLError:
+        return bool(loads_yaml(text, "sources.yaml") == expected)
+    except DataFileError:
         return False
 
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ks_analysis._config import load_yaml
 from ks_analysis.errors import DataFileError
 
 __all__ = ["Assessment", "load_assessments", "DIRECTIONS_SV", "assessment_file"]
@@ -51,6 +50,28 @@ class Assessment:
 def assessment_file(folder: Path, period_id: str) -> Path:
     """Where the assessments of ``period_id`` live: ``<folder>/<period>.yaml``."""
     return Path(folder) / f"{period_id}.yaml"
+
+
+#: The longest assessment text: about four printed pages. The whole report must stay under 3 MB
+#: to be shared by e-mail, and a text is read by politicians in a meeting, not archived.
+MAX_TEXT_CHARS = 20_000
+#: The longest activity line, and the most activities per goal.
+MAX_ACTIVITY_CHARS = 2_000
+MAX_ACTIVITIES = 50
+
+
+def _check_length(path: Path, goal: object, fld: str, text: str, limit: int) -> None:
+    """DataFileError naming the goal and field of a text over ``limit`` characters."""
+    if len(text) > limit:
+        raise _bad(
+            path,
+            goal,
+            fld,
+            f"{len(text):,} characters are more than the {limit:,} a report can show".replace(
+                ",", " "
+            ),
+            "shorten the text (the report is shared as one file of at most 3 MB)",
+        )
 
 
 def _bad(path: Path, goal: object, fld: str, problem: str, fix: str) -> DataFileError:
@@ -142,14 +163,10 @@ def load_assessments(
     path = assessment_file(folder, period_id)
     if not path.exists():
         return {}, None
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise DataFileError(
-            path, f"is not valid YAML ({exc})", fix="check indentation and quoting"
-        ) from None
-    except UnicodeDecodeError:
-        raise DataFileError(path, "is not UTF-8 text", fix="save the file as UTF-8") from None
+    # Safe and bounded (no alias bombs, no huge files); dates stay text and are checked below.
+    # A generous file limit: a too long text is then refused below naming its goal and field.
+    big = 32 * 1024 * 1024
+    raw = load_yaml(path, what="self-assessment file", max_bytes=big, max_scalar=big)
     if not isinstance(raw, dict) or not isinstance(raw.get("goals"), list):
         raise DataFileError(
             path,
@@ -182,6 +199,7 @@ def load_assessments(
         text = entry.get("text")
         if not isinstance(text, str) or not text.strip():
             raise _bad(path, gid, "text", "missing or empty", "write the assessment text")
+        _check_length(path, gid, "text", text, MAX_TEXT_CHARS)
         direction = str(entry.get("direction", "")).strip().lower()
         direction = _DIRECTION_ALIASES.get(direction, direction)
         if direction not in DIRECTIONS_SV:
@@ -201,6 +219,16 @@ def load_assessments(
                 "must be a list of texts",
                 "write one '- activity' line per activity",
             )
+        if len(acts) > MAX_ACTIVITIES:
+            raise _bad(
+                path,
+                gid,
+                "activities",
+                f"{len(acts)} activities are more than the {MAX_ACTIVITIES} a report shows",
+                "keep the main activities",
+            )
+        for n, act in enumerate(acts, start=1):
+            _check_length(path, gid, f"activities[{n}]", act, MAX_ACTIVITY_CHARS)
         date = entry.get("date")
         if date is not None and not isinstance(date, dt.date):
             try:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from ks_analysis import geo as geo_mod
+from ks_analysis._config import load_yaml, validate
 from ks_analysis.errors import CatalogueError, DataFileError
 from ks_analysis.goals.kommunkompassen import AREAS as KOMMUNKOMPASSEN_AREAS
 from ks_analysis.paths import PACKAGE_DATA_DIR
@@ -209,12 +210,105 @@ class Catalogue:
         raise KeyError(indicator_id)
 
 
+_Text = Annotated[str, Field(max_length=20_000)]
+_Year = Annotated[int, Field(ge=1900, le=2200)]
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(strict=True, extra="allow")
+
+
+class _TargetShape(_Shape):
+    type: str | None = None
+    value: float | None = None
+    reference: str | None = None
+    tolerance: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    scope: str = "total"
+    note: _Text = ""
+
+
+class _IndicatorShape(_Shape):
+    id: str | None = None
+    title: _Text | None = None
+    unit: str = ""
+    frequency: str = "Y"
+    aggregation: str | None = None
+    direction: str | None = None
+    role: str = "target"
+    target: _TargetShape | None = None
+    genders: list[str] = Field(default_factory=lambda: ["T"])
+    per_ort: bool = False
+    #: A catalogue indicator's in-year signal: the id of another indicator, or a mapping that
+    #: names the signal series and how it maps to the annual KPI (checked by the forecast stage).
+    signal: str | dict[str, Any] | None = None
+    valid_from: _Year | None = None
+    valid_to: _Year | None = None
+    successor: str | None = None
+    predecessor: str | None = None
+    series_break: _Year | None = None
+    latest_known: bool = False
+    #: The annual KPI's bridge nowcast (checked by :func:`parse_nowcast`).
+    nowcast: dict[str, Any] | None = None
+
+
+class _GoalShape(_Shape):
+    id: int
+    area: str | None = None
+    kind: str | None = None
+    title: _Text | None = None
+    ambition: _Text | None = None
+    steering_documents: list[str] = Field(default_factory=list)
+    rollup: str = "all_met"
+    indicators: list[_IndicatorShape] = Field(default_factory=list)
+    kommunkompassen: list[str] = Field(default_factory=list)
+
+
+class _AreaShape(_Shape):
+    id: str = Field(min_length=1)
+    title: _Text = Field(min_length=1)
+
+
+class _ThresholdShape(_Shape):
+    met: float = Field(default=0.75, allow_inf_nan=False)
+    not_met: float = Field(default=0.25, allow_inf_nan=False)
+
+
+class _PeerShape(_Shape):
+    name: str = ""
+    members: list[Any] = Field(default_factory=list)
+
+
+class _CatalogueShape(_Shape):
+    """The types of a goal catalogue's fields; the meaning (known ids, order) is checked after."""
+
+    name: _Text = ""
+    decision: _Text = ""
+    municipality: Any = None
+    year: _Year = 2019
+    areas: list[_AreaShape] = Field(default_factory=list)
+    goals: list[_GoalShape] = Field(default_factory=list)
+    status_thresholds: _ThresholdShape | None = None
+    peer_group: _PeerShape | None = None
+    mandate_start_year: _Year | None = None
+
+
+def _check_shape(raw: dict[str, Any], p: Path) -> None:
+    """CatalogueError (one line: file, field path, value, what is allowed) for a field of the wrong type."""
+    try:
+        validate(
+            _CatalogueShape, raw, p, default_fix="see the packaged goals_2019.yaml for the format"
+        )
+    except DataFileError as exc:
+        raise CatalogueError(str(exc)) from None
+
+
 def _fail(path: Path, where: str, problem: str) -> CatalogueError:
     return CatalogueError(f"{path}: {where}: {problem}")
 
 
 def _kommun_code(value: Any, path: Path, where: str) -> str:
-    """A Kolada kommun code as written in the catalogue: four digits in quotes, and a real kommun."""
+    """A Kolada kommun code as written in the catalogue: four digits in quotes, and a real kommun
+    (a kommun, not a län: the same rule as ``--municipality`` and ``--peers``)."""
     text = value if isinstance(value, str) else None
     if text is None or not re.fullmatch(r"\d{4}", text.strip()):
         raise _fail(
@@ -224,6 +318,10 @@ def _kommun_code(value: Any, path: Path, where: str) -> str:
         )
     if text.strip() not in geo_mod.geos():
         raise _fail(path, where, f"{text!r} is not a kommun, län or riket code")
+    if geo_mod.geo(text.strip()).type != "K":
+        raise _fail(
+            path, where, f'{text!r} is a län or riket, not a kommun; name a kommun, e.g. "0665"'
+        )
     return text.strip()
 
 
@@ -340,6 +438,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     """
     p = Path(path) if path else DEFAULT_CATALOGUE
     raw = _read_catalogue_yaml(p)
+    _check_shape(raw, p)
     areas = tuple(Area(str(a["id"]), str(a["title"])) for a in raw.get("areas", []))
     area_titles = {a.id: a.title for a in areas}
     if len(area_titles) != len(areas):
@@ -371,15 +470,14 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
 
 
 def _read_catalogue_yaml(p: Path) -> dict[str, Any]:
-    """The catalogue file's YAML mapping; CatalogueError for a missing file, bad YAML or no mapping."""
+    """The catalogue file's YAML mapping (safe, bounded load); CatalogueError for a missing file,
+    bad YAML or no mapping."""
+    if not p.exists():
+        raise CatalogueError(f"{p}: goal catalogue not found; pass an existing file with --goals")
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogueError(
-            f"{p}: goal catalogue not found; pass an existing file with --goals"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise CatalogueError(f"{p}: not valid YAML ({exc})") from None
+        raw = load_yaml(p, what="goal catalogue")
+    except DataFileError as exc:
+        raise CatalogueError(str(exc)) from None
     if not isinstance(raw, dict):
         raise CatalogueError(f"{p}: expected a mapping with 'areas' and 'goals'")
     return raw
@@ -436,7 +534,8 @@ def _check_signals(goals: list[Goal], seen_ind: dict[str, int], p: Path) -> None
     """CatalogueError for an indicator whose ``signal`` names no indicator of the catalogue."""
     for g in goals:
         for ind in g.indicators:
-            if ind.signal and ind.signal not in seen_ind:
+            # A mapping names an in-year series of the data, checked where it is used.
+            if isinstance(ind.signal, str) and ind.signal and ind.signal not in seen_ind:
                 raise _fail(
                     p,
                     f"goal {g.id}, indicator {ind.id}",

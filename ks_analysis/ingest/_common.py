@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+from ks_analysis.errors import DataFileError
+from ks_analysis.paths import guard_read
 
 __all__ = [
     "normalise_period",
@@ -20,7 +26,28 @@ __all__ = [
     "local_id",
     "csv_record_lines",
     "csv_parse_error_line",
+    "CsvText",
+    "read_csv_text",
+    "decode_text",
+    "kommun_code",
+    "swedish_decimal",
+    "too_many_fields_reason",
+    "MAX_FILE_BYTES",
+    "MAX_LINE_BYTES",
 ]
+
+
+def _n(x: float) -> str:
+    """A count with a space between thousands, as in the package's other messages: 17 179 869 184."""
+    return f"{round(x):,}".replace(",", " ")
+
+
+log = logging.getLogger(__name__)
+
+#: The largest raw text file read (the national Kolada dump's biggest CSV is about 60 MB).
+MAX_FILE_BYTES = 2 * 1024**3
+#: The longest line of a CSV file: one record of a statistics table is well under a kilobyte.
+MAX_LINE_BYTES = 1024 * 1024
 
 MONTHS_SV = {
     "januari": 1, "februari": 2, "mars": 3, "april": 4, "maj": 5, "juni": 6,
@@ -51,18 +78,20 @@ def normalise_period(text: object, *, yyyy0q: bool = False) -> tuple[str, str | 
     """
     raw = "" if text is None else str(text).strip()
     s = raw.upper().rstrip("*").strip()
-    if re.fullmatch(r"\d{4}(\.0)?", s):
+    if re.fullmatch(r"\d{4}(\.0)?", s, re.ASCII):
         return s[:4], "Y"
-    m = re.fullmatch(r"(\d{4})\s*[-/]?\s*(?:M)?(\d{1,2})", s)
+    m = re.fullmatch(r"(\d{4})\s*[-/]?\s*(?:M)?(\d{1,2})", s, re.ASCII)
     if m and ("M" in s or "-" in s or "/" in s):
         month = int(m.group(2))
         if 1 <= month <= 12:
             return f"{m.group(1)}-{month:02d}", "M"
         return raw, None
-    m = re.fullmatch(r"(\d{4})\s*[-_ ]?\s*[QK]([1-4])", s)
+    m = re.fullmatch(r"(\d{4})\s*[-_ ]?\s*[QK]([1-4])", s, re.ASCII)
     if m:
         return f"{m.group(1)}-Q{m.group(2)}", "Q"
-    m = re.fullmatch(r"(\d{4})0([1-4])", s) if yyyy0q else None  # Tillväxtanalys' YYYY0Q headers
+    m = (
+        re.fullmatch(r"(\d{4})0([1-4])", s, re.ASCII) if yyyy0q else None
+    )  # Tillväxtanalys' YYYY0Q headers
     if m:
         return f"{m.group(1)}-Q{m.group(2)}", "Q"
     return raw, None
@@ -75,8 +104,193 @@ def ort_key(name: str) -> str:
 
 
 def sniff_delimiter(first_line: str) -> str:
-    """';' when the header has more semicolons than commas, else ','."""
-    return ";" if first_line.count(";") > first_line.count(",") else ","
+    """The header line's delimiter: ';' (Swedish Excel), a tab, or ','; the most frequent wins.
+
+    >>> sniff_delimiter("geo;year;n03926"), sniff_delimiter("a,b;c,d")
+    (';', ',')
+    """
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+@dataclass(frozen=True)
+class CsvText:
+    """A delimited text file as decoded: its text, the encoding found and the delimiter sniffed."""
+
+    text: str
+    encoding: str
+    delimiter: str
+
+    @property
+    def decimal_comma(self) -> bool:
+        """Swedish Excel's "CSV (semikolonavgränsad)" writes numbers with a decimal comma."""
+        return self.delimiter == ";"
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def decode_text(
+    data: bytes, rel: str, *, fallback: str = "cp1252", declared: str | None = None
+) -> tuple[str, str]:
+    """(text, encoding) of a text file: UTF-8 with or without BOM, else ``fallback`` (cp1252,
+    what Swedish Excel writes; SCB's PX-Web writes latin-1).
+
+    ``declared`` (a manifest's ``encoding:`` option) is used strictly. UTF-16 and binary files,
+    and files mixing UTF-8 with another encoding, are refused naming the encoding and the fix.
+    """
+    fix = "save the file as 'CSV UTF-8' (or CSV semikolonavgränsad), or set 'encoding:' in the manifest's options"
+    le = data[1:2] == b"\x00" and data[3:4] == b"\x00"  # 'a\0,\0': UTF-16 LE without BOM
+    be = data[0:1] == b"\x00" and data[2:3] == b"\x00"  # '\0a\0,': UTF-16 BE without BOM
+    if data[:2] in _UTF16_BOMS or (len(data) > 3 and (le or be)):
+        raise DataFileError(
+            rel,
+            "is UTF-16 text (Excel's 'Unicode text'), which is not read",
+            fix="save it again as 'CSV UTF-8 (kommaavgränsad)' or 'CSV (semikolonavgränsad)'",
+        )
+    if b"\x00" in data[:4096]:
+        raise DataFileError(
+            rel, "is a binary file, not CSV text", fix="export the table again as CSV"
+        )
+    if declared:
+        try:
+            return data.decode(declared), declared
+        except (UnicodeDecodeError, LookupError) as exc:
+            start = exc.start if isinstance(exc, UnicodeDecodeError) else 0
+            raise DataFileError(
+                rel,
+                f"is not {declared}, the encoding the manifest declares (byte {data[start]:#04x})"
+                if isinstance(exc, UnicodeDecodeError)
+                else f"the manifest declares the unknown encoding {declared!r}",
+                row=data[:start].count(b"\n") + 1 if isinstance(exc, UnicodeDecodeError) else None,
+                fix="correct 'encoding:' in the manifest's options, or save the file as UTF-8",
+            ) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        bad = exc.start
+    line = data[:bad].count(b"\n") + 1
+    if re.search(rb"[\xc2-\xf4][\x80-\xbf]", data[:bad]):  # valid UTF-8 before the bad byte
+        raise DataFileError(
+            rel,
+            f"mixes encodings: UTF-8 text, then byte {data[bad]:#04x} that is not UTF-8",
+            row=line,
+            fix=fix,
+        )
+    try:
+        text = data.decode(fallback)
+    except UnicodeDecodeError as exc:
+        raise DataFileError(
+            rel,
+            f"is neither UTF-8 nor {fallback} (byte {data[exc.start]:#04x})",
+            row=data[: exc.start].count(b"\n") + 1,
+            fix=fix,
+        ) from None
+    log.info("%s: not UTF-8 (byte %#04x on line %d); read as %s", rel, data[bad], line, fallback)
+    return text, fallback
+
+
+def _check_lines(data: bytes, rel: str) -> None:
+    """DataFileError naming the first line longer than :data:`MAX_LINE_BYTES`."""
+    if len(data) <= MAX_LINE_BYTES:
+        return
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.concatenate([[-1], np.flatnonzero(arr == 10), [len(arr)]])
+    long = np.flatnonzero(np.diff(ends) - 1 > MAX_LINE_BYTES)
+    if len(long):
+        raise DataFileError(
+            rel,
+            f"line is {_n(int(ends[long[0] + 1] - ends[long[0]] - 1))} bytes long, over the limit of "
+            f"{_n(MAX_LINE_BYTES)} for one CSV record",
+            row=int(long[0]) + 1,
+            fix="a CSV line holds one record; check for a missing line break or a broken export",
+        )
+
+
+def read_raw_bytes(path: Path, rel: str, *, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a raw file, checked to be inside the raw root and at most ``limit`` bytes."""
+    real = guard_read(path, entry=rel)
+    size = real.stat().st_size
+    if size > limit:
+        raise DataFileError(
+            rel,
+            f"is {_n(size / 1e6)} MB, over the limit of {_n(limit / 1e6)} MB for one raw file",
+            fix="split the file, or check that it is the file the manifest means",
+        )
+    with real.open("rb") as fh:
+        return fh.read()
+
+
+def read_csv_text(
+    path: Path, rel: str, *, fallback: str = "cp1252", declared: str | None = None
+) -> tuple[CsvText, bytes]:
+    """A delimited text file, sniffed: encoding (UTF-8 with or without BOM, else ``fallback``),
+    delimiter (``;`` of Swedish Excel, tab or ``,``) and CRLF or LF; lines over
+    :data:`MAX_LINE_BYTES` and empty files are refused. Returns the decoded text and the raw bytes."""
+    data = read_raw_bytes(path, rel)
+    text, enc = decode_text(data, rel, fallback=fallback, declared=declared)
+    if not text.strip():
+        raise DataFileError(
+            rel,
+            "is empty",
+            fix="export the data again, or remove the file from the sources manifest",
+        )
+    _check_lines(data, rel)
+    first = next(line for line in text.splitlines() if line.strip())
+    return CsvText(text, enc, sniff_delimiter(first)), data
+
+
+_SV_DECIMAL = re.compile(r"[+\-\u2212]?[\d\u00a0\u202f ]*\d,\d+")
+
+
+def swedish_decimal(cell: str | None) -> str | None:
+    """A decimal-comma number of a ';' file in '.' form ('12,5' -> '12.5'); other text unchanged.
+
+    >>> swedish_decimal("12,5"), swedish_decimal("1 234,5"), swedish_decimal(".."), swedish_decimal("12")
+    ('12.5', '1 234.5', '..', '12')
+    """
+    if not isinstance(cell, str) or "," not in cell or not _SV_DECIMAL.fullmatch(cell.strip()):
+        return cell
+    return cell.strip().replace(",", ".")
+
+
+def too_many_fields_reason(n_fields: int, n_header: int, delimiter: str) -> str:
+    """The rejection reason of a record with more (or fewer) fields than the header."""
+    if n_fields < n_header:
+        return (
+            f"the row has fewer fields than the header ({n_fields} < {n_header}); "
+            "a line break inside a field, or a missing delimiter? correct the line or export the file again"
+        )
+    hint = (
+        '; a decimal comma in a comma-separated file splits the number: quote it ("12,5"), '
+        "write 12.5, or save the file as CSV (semikolonavgränsad)"
+        if delimiter == ","
+        else "; quote fields that hold the delimiter"
+    )
+    return f"the row has more fields than the header ({n_fields} > {n_header}){hint}"
+
+
+def kommun_code(cell: object) -> str | None:
+    """A place code cell as written, made a 4-character Kolada code only where that is unambiguous.
+
+    Four digits are kept; three digits are a kommun code whose leading zero a spreadsheet dropped
+    (665 -> '0665'). Anything else (empty, '0', '00', text) is returned as written (None when
+    empty), so that clean rejects it: a code is never padded to riket '0000'.
+
+    >>> kommun_code(665.0), kommun_code("0665"), kommun_code("0"), kommun_code(" "), kommun_code("00")
+    ('0665', '0665', '0', None, '00')
+    """
+    if cell is None or isinstance(cell, bool):
+        return None if cell is None else str(cell)
+    text = str(cell).strip().removesuffix(".0")
+    if not text:
+        return None
+    if text.isascii() and text.isdigit() and len(text) == 3:
+        return text.zfill(4)
+    return text
 
 
 GENDERS = {
@@ -107,17 +321,17 @@ def region_code(cell: object) -> str | None:
     >>> region_code("06"), region_code("00"), region_code(665.0), region_code("2080")
     ('0006', '0000', '0665', '2080')
     """
-    if cell is None:
+    if cell is None or isinstance(cell, bool):
         return None
     text = str(cell).strip().removesuffix(".0")
-    if not text.isdigit():
+    if not text.isascii() or not text.isdigit():
         return None
-    if len(text) <= 2:
-        return "00" + text.zfill(2)
-    return text.zfill(4)
+    if len(text) == 2:  # SCB's län and riket: '06', '00'
+        return "00" + text
+    return kommun_code(text)
 
 
-_LABEL = re.compile(r"^\s*(\d{2,4})\s+(\S.*)$")
+_LABEL = re.compile(r"^\s*(\d{2,4})\s+(\S.*)$", re.ASCII)
 
 
 def split_region_label(label: object) -> tuple[str | None, str | None]:
@@ -220,7 +434,20 @@ def csv_parse_error_line(data: bytes, message: str) -> int | None:
     if not m:
         return None
     text = m.group(3).splitlines()[0].rstrip("\r") if m.group(3) else ""
+    # pyarrow shortens a long row in its message ('N01951,Kommunal...bygdens Söd ...'); then the
+    # line is the one that starts with the first piece and holds the others in order.
+    pieces = [p.strip() for p in text.split("...")] if "..." in text else [text]
     for n, line in enumerate(data.split(b"\n"), start=1):
-        if line.rstrip(b"\r").decode("utf-8", "replace") == text:
+        decoded = line.rstrip(b"\r").decode("utf-8", "replace")
+        if decoded == text:
             return n
+        if len(pieces) > 1 and pieces[0] and decoded.startswith(pieces[0]):
+            at = len(pieces[0])
+            for piece in pieces[1:]:
+                at = decoded.find(piece, at)
+                if at < 0:
+                    break
+                at += len(piece)
+            else:
+                return n
     return None

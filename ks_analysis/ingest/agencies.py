@@ -3,17 +3,46 @@
 from __future__ import annotations
 
 import sqlite3
+import urllib.parse
 from pathlib import Path
 
 import pandas as pd
 
 from ks_analysis.errors import DataFileError
-from ks_analysis.ingest._common import normalise_period
+from ks_analysis.ingest._common import (
+    kommun_code,
+    normalise_period,
+    read_csv_text,
+    swedish_decimal,
+    too_many_fields_reason,
+)
 from ks_analysis.ingest.frame import check_columns, raw_frame
 from ks_analysis.ingest.local import _read_text_table
 from ks_analysis.ingest.registry import reader
+from ks_analysis.paths import guard_read
 
 __all__ = ["read_arbetsformedlingen_monthly", "read_tillvaxtanalys_quarterly"]
+
+
+def _sqlite_rows(path: Path, rel: str, table: str) -> tuple[list[str], list[tuple[object, ...]]]:
+    """(column names, rows) of ``table``, the database opened read-only and immutable.
+
+    ``immutable=1`` makes SQLite skip locking and the write-ahead log: nothing (no ``-wal`` or
+    ``-shm`` file) ever appears beside the raw file, and a WAL-mode file in a read-only folder
+    is read like any other. (A WAL file's not yet checkpointed changes are not seen, which is
+    right for an archived raw file: it is read as its bytes are.)
+    """
+    real = guard_read(path, entry=rel)
+    uri = "file:" + urllib.parse.quote(str(real)) + "?mode=ro&immutable=1"
+    con = sqlite3.connect(uri, uri=True)
+    try:
+        # The table name comes from the manifest, which the analyst writes; quoted as an identifier.
+        quoted = '"' + table.replace('"', '""') + '"'
+        cur = con.execute(f"SELECT * FROM {quoted} ORDER BY id")
+        header = [str(d[0]) for d in cur.description]
+        return header, cur.fetchall()
+    finally:
+        con.close()
 
 
 @reader("arbetsformedlingen_monthly")
@@ -36,11 +65,7 @@ def read_arbetsformedlingen_monthly(
     """
     if path.suffix.lower() in (".sqlite", ".sqlite3", ".db"):
         try:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
-                # The table name comes from the manifest, which the analyst writes; not user input.
-                cur = con.execute(f'SELECT * FROM "{table}" ORDER BY id')
-                header: list[str] = [str(d[0]) for d in cur.description]
-                records = cur.fetchall()
+            header, records = _sqlite_rows(path, rel, table)
         except sqlite3.DatabaseError as exc:
             raise DataFileError(
                 rel,
@@ -125,8 +150,12 @@ def read_tillvaxtanalys_quarterly(
         import csv
         import io
 
-        text = path.read_bytes().decode("utf-8-sig")
-        grid = [list(r) for r in csv.reader(io.StringIO(text))]
+        csvtext, _data = read_csv_text(path, rel)
+        fix = swedish_decimal if csvtext.decimal_comma else (lambda c: c)
+        grid = [
+            [fix(c) for c in r]
+            for r in csv.reader(io.StringIO(csvtext.text), delimiter=csvtext.delimiter)
+        ]
     if not grid:
         raise DataFileError(rel, "is empty", fix="export the Tillväxtanalys table again")
     header = [str(h).strip().removesuffix(".0") if h is not None else "" for h in grid[0]]
@@ -156,17 +185,30 @@ def read_tillvaxtanalys_quarterly(
         if not any(c not in (None, "") for c in row):
             continue
         code_cell = None if by_name or not row else row[0]
-        code = "" if code_cell in (None, "") else str(code_cell).strip().removesuffix(".0")
+        code = kommun_code(code_cell)
         name_cell = row[0] if by_name else (row[1] if len(row) > 1 else None)
         name = str(name_cell).strip() if name_cell is not None else ""
+        extra = [j for j in range(len(header), len(row)) if row[j] not in (None, "")]
+        split = (
+            too_many_fields_reason(len(row), len(header), ",") if len(row) > len(header) else None
+        )
+        for j in extra:  # cells past the header have no period: passed on, so they are counted
+            out["municipality"].append(code)
+            out["municipality_name"].append(name or None)
+            out["period"].append(None)
+            out["value"].append(row[j])
+            out["source_row"].append(i)
+            out["reject"].append(split)
         for j, period, raw_header, stars in qcols:
-            out["municipality"].append(code.zfill(4) if code.isdigit() else None)
+            out["municipality"].append(code)
             out["municipality_name"].append(name or None)
             out["period"].append(period)
             out["value"].append(row[j] if j < len(row) else None)
             out["source_row"].append(i)
             out["reject"].append(
-                f"older definition of {period} (column {raw_header!r}); the newer column with {'*' * newest[period]} is kept"
+                split
+                if split
+                else f"older definition of {period} (column {raw_header!r}); the newer column with {'*' * newest[period]} is kept"
                 if stars < newest[period]
                 else None
             )

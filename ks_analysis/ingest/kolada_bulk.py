@@ -15,8 +15,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ks_analysis.errors import DataFileError
-from ks_analysis.ingest._common import csv_parse_error_line, csv_record_lines
-from ks_analysis.ingest.frame import as_category, check_columns, raw_frame
+from ks_analysis.ingest._common import (
+    csv_parse_error_line,
+    csv_record_lines,
+    read_csv_text,
+    swedish_decimal,
+    too_many_fields_reason,
+)
+from ks_analysis.ingest.frame import as_category, check_columns, concat_raw, raw_frame
 from ks_analysis.ingest.registry import batch_reader, reader
 
 __all__ = ["read_kolada_bulk_csv"]
@@ -46,6 +52,9 @@ class _BulkPart:
     gender: list[pa.DictionaryArray] | None  # None: a total file (gender T)
     value: pa.ChunkedArray | np.ndarray  # float64, or an object array when a cell is text
     lines: np.ndarray  # the line of each row in the file (blank lines are skipped by the parser)
+    bad: list[
+        tuple[int, str, str]
+    ]  # (line, text, reason) of records with more fields than the header
 
 
 def _dictionary_chunks(col: pa.ChunkedArray) -> list[pa.DictionaryArray]:
@@ -66,16 +75,31 @@ def _read_part(
     units: dict[str, str] | None = None,
     **_: object,
 ) -> _BulkPart:
-    """Read and check one bulk CSV (raises DataFileError for this file)."""
-    data = path.read_bytes()
+    """Read and check one bulk CSV (raises DataFileError for this file).
+
+    Sniffed like every CSV reader: UTF-8 with or without BOM, else cp1252 (Swedish Excel); ','
+    or ';' (then numbers have a decimal comma); CRLF or LF. A line with more fields than the
+    header is not parsed but passed on with a reason, so that clean rejects and counts it.
+    """
+    csvtext, data = read_csv_text(path, rel)
+    if csvtext.encoding != "utf-8" or data.startswith(b"\xef\xbb\xbf"):
+        data = csvtext.text.encode("utf-8")
+    bad: list[tuple[int | None, str, int, int]] = []
+
+    def skip(row: Any) -> str:
+        bad.append((row.number, row.text, row.actual_columns, row.expected_columns))
+        return "skip"
+
     try:
         table = pacsv.read_csv(
             pa.py_buffer(data),
             read_options=pacsv.ReadOptions(encoding="utf8"),
+            parse_options=pacsv.ParseOptions(delimiter=csvtext.delimiter, invalid_row_handler=skip),
             convert_options=pacsv.ConvertOptions(
                 column_types={"geo": _TEXT, "year": _TEXT, "gender": _TEXT},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                decimal_point="," if csvtext.decimal_comma else ".",
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
@@ -84,10 +108,10 @@ def _read_part(
         fix = (
             "make the line have as many fields as the header (geo,year[,gender],<kpi>), or export the file again"
             if line
-            else "export the file again as UTF-8 CSV with header geo,year[,gender],<kpi>"
+            else "export the file again as CSV with header geo,year[,gender],<kpi>"
         )
         raise DataFileError(
-            rel, f"not a readable Kolada bulk CSV ({message})", row=line, fix=fix
+            rel, f"not a readable Kolada bulk CSV ({message[:200]})", row=line, fix=fix
         ) from None
     cols = table.column_names
     kpi_cols = [c for c in cols if re.fullmatch(r"[A-Za-z]\d{5}", c)]
@@ -116,8 +140,12 @@ def _read_part(
         or pa.types.is_null(value_col.type)
     ):
         value: pa.ChunkedArray | np.ndarray = value_col.cast(pa.float64())
-    else:  # text in the value column: kept as written, clean rejects what is no number
+    else:  # text (or true/false) in the value column: kept as written, clean rejects what is no number
         value = value_col.to_pandas().astype("object").to_numpy()
+        if csvtext.decimal_comma:
+            value = np.asarray(
+                [swedish_decimal(v) if isinstance(v, str) else v for v in value], dtype=object
+            )
     return _BulkPart(
         rel=rel,
         kpi=kpi.upper(),
@@ -128,8 +156,38 @@ def _read_part(
         year=_dictionary_chunks(table.column("year")),
         gender=_dictionary_chunks(table.column("gender")) if "gender" in cols else None,
         value=value,
-        lines=csv_record_lines(data, table.num_rows),
+        lines=_good_lines(data, table.num_rows, bad),
+        bad=[
+            (
+                _bad_line(data, number, text),
+                text,
+                too_many_fields_reason(got, want, csvtext.delimiter),
+            )
+            for number, text, got, want in bad
+        ],
     )
+
+
+def _bad_line(data: bytes, number: int | None, text: str) -> int:
+    """The 1-based line of a malformed record pyarrow skipped (found by its text when unnumbered)."""
+    if number is not None:
+        return int(number)
+    for n, line in enumerate(data.split(b"\n"), start=1):
+        if line.rstrip(b"\r").decode("utf-8", "replace") == text.rstrip("\r"):
+            return n
+    return 0
+
+
+def _good_lines(
+    data: bytes, n_rows: int, bad: list[tuple[int | None, str, int, int]]
+) -> np.ndarray:
+    """Line numbers of the parsed records, the skipped malformed lines left out."""
+    if not bad:
+        return csv_record_lines(data, n_rows)
+    lines = csv_record_lines(data, n_rows + len(bad))
+    skipped = {_bad_line(data, number, text) for number, text, _g, _w in bad}
+    kept = lines[~np.isin(lines, list(skipped))]
+    return kept[:n_rows] if len(kept) >= n_rows else np.arange(2, n_rows + 2, dtype=np.int64)
 
 
 def _unify(
@@ -177,7 +235,14 @@ def _small_codes(n_categories: int) -> type[np.signedinteger[Any]]:
 
 
 def _geo(arr: pa.Array) -> pa.Array:
-    return pc.utf8_lpad(pc.utf8_trim_whitespace(arr), width=4, padding="0")
+    """Trimmed geo codes; only a three-digit code gets its leading zero back (665 -> 0665).
+
+    An empty cell stays empty and '0' stays '0' (clean rejects both): padding them would make
+    them riket '0000'.
+    """
+    trimmed = pc.utf8_trim_whitespace(arr)
+    three = pc.equal(pc.utf8_length(trimmed), 3)
+    return pc.if_else(three, pc.utf8_lpad(trimmed, width=4, padding="0"), trimmed)
 
 
 def _year(arr: pa.Array) -> pa.Array:
@@ -218,7 +283,7 @@ def _combine(parts: list[_BulkPart]) -> pd.DataFrame:
     for p in parts:
         source_row[at : at + p.rows] = p.lines
         at += p.rows
-    return raw_frame(
+    frame = raw_frame(
         {
             "municipality": _unify([c for p in parts for c in p.geo], _geo),
             "period": _unify([c for p in parts for c in p.year], _year),
@@ -232,6 +297,24 @@ def _combine(parts: list[_BulkPart]) -> pd.DataFrame:
         },
         frequency=as_category("Y", n),
     )
+    malformed = [
+        raw_frame(
+            {
+                "value": [text[:200] for _l, text, _r in p.bad],
+                "source_row": [line for line, _t, _r in p.bad],
+                "reject": [reason for _l, _t, reason in p.bad],
+            },
+            indicator=p.kpi,
+            unit=p.unit,
+            source=p.source,
+            source_file=p.rel,
+            frequency="Y",
+            gender="T",
+        )
+        for p in parts
+        if p.bad
+    ]
+    return concat_raw([frame, *malformed]) if malformed else frame
 
 
 @reader("kolada_bulk_csv")

@@ -26,12 +26,15 @@ from ks_analysis.ingest._common import (
     csv_parse_error_line,
     csv_record_lines,
     local_id,
+    read_csv_text,
+    swedish_decimal,
     title_key,
     unit_from_title,
 )
 from ks_analysis.ingest._excel import read_sheet_rows
 from ks_analysis.ingest.frame import as_category, check_columns, raw_frame
 from ks_analysis.ingest.registry import reader
+from ks_analysis.paths import guard_read
 
 __all__ = [
     "read_kolada_web_export",
@@ -131,6 +134,9 @@ def kpi_units(data_file: Path, metadata_file: str | None) -> dict[str, str]:
             f"metadata file named for {data_file.name} does not exist",
             fix="correct 'metadata_file' in the manifest (relative to the data file's folder)",
         )
+    p = guard_read(
+        data_file.parent / metadata_file, entry=f"option metadata_file of {data_file.name}"
+    )
     return _units_cached(str(p), p.stat().st_mtime)
 
 
@@ -262,10 +268,13 @@ def read_kolada_long_names(
     Missing values are absent rows. Units come from ``units: {KPI: unit}`` or from a metadata
     file (``Metadata_Kolada.csv`` / ``kpi_results.csv``) beside the data file.
     """
-    data = path.read_bytes()
+    csvtext, data = read_csv_text(path, rel)  # sniffed, size- and line-checked
+    if csvtext.encoding != "utf-8" or data.startswith(b"\xef\xbb\xbf"):
+        data = csvtext.text.encode("utf-8")
     try:
         table = pacsv.read_csv(
             pa.py_buffer(data),
+            parse_options=pacsv.ParseOptions(delimiter=csvtext.delimiter),
             convert_options=pacsv.ConvertOptions(
                 column_types={"År": pa.string(), "Värde": pa.string()}
             ),
@@ -274,7 +283,7 @@ def read_kolada_long_names(
         line = csv_parse_error_line(data, str(exc))
         raise DataFileError(
             rel,
-            f"is not a readable CSV ({str(exc).splitlines()[0]})",
+            f"is not a readable CSV ({str(exc).splitlines()[0][:200]})",
             row=line,
             fix="export the table again as UTF-8 CSV with header Variabelkod,Kommun,År,Värde",
         ) from None
@@ -298,7 +307,11 @@ def read_kolada_long_names(
             "municipality_name": as_category(frame["Kommun"]),
             "indicator": ind,
             "period": year.map(lambda c: str(c).strip(), na_action="ignore"),
-            "value": frame["Värde"].to_numpy(),
+            "value": (
+                frame["Värde"].map(swedish_decimal).to_numpy()
+                if csvtext.decimal_comma
+                else frame["Värde"].to_numpy()
+            ),
             "unit": ind.map(lambda k: lookup.get(k, ""), na_action="ignore"),
             "source_row": csv_record_lines(data, len(frame)),
         },

@@ -4,7 +4,7 @@ Templates (documented in docs/templates.md):
 
 * **long CSV** (``long_csv``): ``municipality`` (code) or ``kommun`` (name), ``indicator``,
   optional ``gender`` (T/K/M, default T), ``period`` (``2019``, ``2019-Q1``/``2019K1``,
-  ``2019-03``/``2019M03``), ``value``, optional ``unit``. Comma or semicolon separated, UTF-8.
+  ``2019-03``/``2019M03``), ``value``, optional ``unit``. Comma or semicolon separated (Swedish Excel's ';' with decimal comma), UTF-8 or cp1252.
 * **local register** (``local_register``): ``indicator, ort, period, value, comment``, one row per
   indicator, locality (ort) and month. ``ort`` may be empty for kommun-wide counts. Rows with an
   ort become the indicator ``<indicator>__<ORT>`` (e.g. ``LOKAL_BYGGKLARA_TOMTER__HOK``).
@@ -19,7 +19,14 @@ from pathlib import Path
 import pandas as pd
 
 from ks_analysis.errors import DataFileError
-from ks_analysis.ingest._common import normalise_period, ort_key, sniff_delimiter
+from ks_analysis.ingest._common import (
+    kommun_code,
+    normalise_period,
+    ort_key,
+    read_csv_text,
+    swedish_decimal,
+    too_many_fields_reason,
+)
 from ks_analysis.ingest.frame import check_columns, raw_frame
 from ks_analysis.ingest.registry import reader
 from ks_analysis.params import default_municipality
@@ -27,50 +34,61 @@ from ks_analysis.params import default_municipality
 __all__ = ["read_long_csv", "read_local_register"]
 
 
+#: Key of a row dict that holds the rejection reason of a malformed record (more fields than the header).
+EXTRA = "\x00extra"
+#: Key of a row dict that holds the record's text as written (for rejected.csv).
+LINE = "\x00line"
+
+
 def _read_text_table(
     path: Path, rel: str
 ) -> tuple[list[str], list[tuple[int, dict[str, str | None]]]]:
-    """(header, [(line, row)]) of a small UTF-8 CSV, with a clear error for binary junk or another
-    encoding. ``line`` is where the record starts in the file, as an editor shows it (blank lines count)."""
-    data = path.read_bytes()
-    if b"\x00" in data[:4096]:
-        raise DataFileError(
-            rel, "is a binary file, not CSV text", fix="export the table again as CSV (UTF-8)"
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataFileError(
-            rel,
-            f"is not UTF-8 (byte {data[exc.start]:#04x})",
-            row=line,
-            fix="save the file as UTF-8 (in Excel: 'CSV UTF-8')",
-        ) from None
-    if not text.strip():
-        raise DataFileError(
-            rel,
-            "is empty",
-            fix="export the data again, or remove the file from the sources manifest",
-        )
-    first = next(line for line in text.splitlines() if line.strip())
+    """(header, [(line, row)]) of a small CSV, sniffed as Swedish tools write it.
+
+    Encoding (UTF-8 with or without BOM, else cp1252), delimiter (',' or Swedish Excel's ';')
+    and CRLF or LF are sniffed; in a ';' file numbers with a decimal comma ('12,5') are read as
+    '12.5'. ``line`` is where the record starts in the file, as an editor shows it (blank lines
+    count). A record with more fields than the header is kept as a row whose :data:`EXTRA` key
+    holds the reason (clean rejects it): its fields cannot be placed without guessing.
+    """
+    csvtext, _data = read_csv_text(path, rel)
     # csv.reader, not DictReader: the reader's line_num tells where each record ends, so the line
     # where the next one starts is known also after blank lines (which come back as [] and are skipped).
-    records = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(first))
+    records = csv.reader(io.StringIO(csvtext.text), delimiter=csvtext.delimiter)
     header: list[str] | None = None
     rows: list[tuple[int, dict[str, str | None]]] = []
     end = 0  # the line where the previous record ended
-    for rec in records:
-        start, end = end + 1, records.line_num
-        if not rec:
-            continue
-        if header is None:
-            header = [h.strip().lower() for h in rec]
-            continue
-        rows.append(
-            (start, {h: (rec[j].strip() if j < len(rec) else None) for j, h in enumerate(header)})
-        )
+    try:
+        for rec in records:
+            start, end = end + 1, records.line_num
+            if not rec:
+                continue
+            if header is None:
+                header = [h.strip().lower() for h in rec]
+                continue
+            cells = [
+                swedish_decimal(c.strip()) if csvtext.decimal_comma else c.strip() for c in rec
+            ]
+            row: dict[str, str | None] = {
+                h: (cells[j] if j < len(cells) else None) for j, h in enumerate(header)
+            }
+            if len(rec) > len(header):  # even an empty extra field: '12,5,' is no 12
+                row[EXTRA] = too_many_fields_reason(len(rec), len(header), csvtext.delimiter)
+                row[LINE] = csvtext.delimiter.join(rec)[:200]
+            rows.append((start, row))
+    except csv.Error as exc:
+        raise DataFileError(
+            rel,
+            f"is not readable CSV ({exc})",
+            row=records.line_num,
+            fix="check the quoting on that line, or export the file again",
+        ) from None
     return header or [], rows
+
+
+def _extra(rows: list[tuple[int, dict[str, str | None]]]) -> list[object]:
+    """The reader's reject reason per row (None for a well-formed record)."""
+    return [r.get(EXTRA) for _, r in rows]
 
 
 @reader("long_csv")
@@ -120,19 +138,19 @@ def read_long_csv(
             "source_row",
         ]
     }
+    reject = _extra(rows)
     for i, r in rows:
         period, freq = normalise_period(r.get("period"))
-        code = (r.get("municipality") or "").strip()
-        out["municipality"].append(code.zfill(4) if code.isdigit() else (code or None))
+        out["municipality"].append(kommun_code(r.get("municipality")))
         out["municipality_name"].append(r.get("kommun") or None)
         out["indicator"].append((indicator or r.get("indicator") or "").strip().upper())
         out["gender"].append((r.get("gender") or "T").strip().upper())
         out["frequency"].append(freq)
         out["period"].append(period)
-        out["value"].append(r.get("value"))
+        out["value"].append(r.get("value") if r.get(EXTRA) is None else r.get(LINE))
         out["unit"].append(r.get("unit") or unit)
         out["source_row"].append(i)
-    return raw_frame(out, source=source, source_file=rel)
+    return raw_frame({**out, "reject": reject}, source=source, source_file=rel)
 
 
 @reader("local_register")
@@ -171,10 +189,15 @@ def read_local_register(
         out["indicator"].append(f"{base}__{ort_key(ort)}" if ort else base)
         out["frequency"].append(freq)
         out["period"].append(period)
-        out["value"].append(r.get("value"))
+        out["value"].append(r.get("value") if r.get(EXTRA) is None else r.get(LINE))
         out["unit"].append(units.get(base, "antal"))
         out["source_row"].append(i)
     municipality = municipality or default_municipality()  # the goal catalogue's kommun
+    reject = _extra(rows)
     return raw_frame(
-        out, municipality=str(municipality).zfill(4), gender="T", source=source, source_file=rel
+        {**out, "reject": reject},
+        municipality=kommun_code(municipality),
+        gender="T",
+        source=source,
+        source_file=rel,
     )

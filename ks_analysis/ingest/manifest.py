@@ -7,11 +7,13 @@ import glob
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ks_analysis._config import field_path, first_error, load_yaml, validate
 from ks_analysis.errors import DataFileError
+from ks_analysis.paths import guard_read
 
 __all__ = ["SourceSpec", "load_sources", "load_metadata_files", "find_sources_file", "expand_files"]
 
@@ -20,15 +22,111 @@ log = logging.getLogger(__name__)
 DEFAULT_NAMES = ("sources.yaml", "sources.yml")
 
 
-class _TextDatesLoader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text, so that a bad date (2024-13-01) is reported with its
-    entry and field instead of failing inside the YAML parser; load_sources checks them."""
+#: The longest publication lag a rule may give: ten years. The slowest source read (SCB's final
+#: population figures) publishes within months; a larger number is a typo (``days: 100000000``
+#: would date a 2019 value beyond what a date can hold, and wrap to another century).
+MAX_LAG_DAYS = 3650
+
+_Days = Annotated[int, Field(ge=0, le=MAX_LAG_DAYS)]
 
 
-_TextDatesLoader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+class _LagModel(BaseModel):
+    """``publication_lag``: ``{days: N}`` (optionally ``per_indicator``) or ``{date: YYYY-MM-DD}``,
+    with ``source``: where the lag comes from (the agency's release calendar), cited in the track record."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    days: _Days | None = None
+    date: str | None = None
+    per_indicator: dict[str, _Days] | None = None
+    source: str | None = Field(default=None, max_length=500)
+
+    @field_validator("date")
+    @classmethod
+    def _real_date(cls, v: str | None) -> str | None:
+        if v is not None:
+            dt.date.fromisoformat(v)  # ValueError: not a real date (2019-02-30)
+        return v
+
+
+class _EntryModel(BaseModel):
+    """One entry of ``sources:``; what each field may be (pydantic checks the types)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    files: str | list[str] | None = None
+    file: str | list[str] | None = None
+    reader: str = Field(min_length=1, max_length=100)
+    publication_lag: _LagModel
+    options: dict[str, Any] = Field(default_factory=dict)
+    precedence: int = Field(default=0, ge=-1000, le=1000)
+    revisions: bool = False
+    election_kpis: list[str] = Field(default_factory=list)
+
+
+class _ManifestModel(BaseModel):
+    """A sources manifest: ``sources:`` and optionally ``metadata:`` (and free top-level flags)."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
+    sources: list[Any] = Field(min_length=1)
+    metadata: list[str] = Field(default_factory=list)
+
+
+_WHOLE_DAYS = (
+    f"is not a whole number of days from 0 to {MAX_LAG_DAYS}",
+    "write e.g. 'publication_lag: {days: 45}' (days after the period's end)",
+)
+#: What each manifest field may be, in the words of the messages (field path -> problem, fix).
+_FIELDS = {
+    "publication_lag.days": _WHOLE_DAYS,
+    "publication_lag.date": ("is not a date", "write YYYY-MM-DD, e.g. '{date: 2024-08-30}'"),
+    "publication_lag.per_indicator": (
+        "is not a mapping",
+        "write e.g. 'per_indicator: {N03926: 60}'",
+    ),
+    "precedence": (
+        "is not a whole number from -1000 to 1000",
+        "write e.g. 'precedence: 1' (the higher number wins a conflict)",
+    ),
+    "files": (
+        "is not a path or a list of paths",
+        "give a file path or glob relative to the raw folder, or a list of them",
+    ),
+    "file": (
+        "is not a path or a list of paths",
+        "give a file path or glob relative to the raw folder, or a list of them",
+    ),
+    "options": ("is not a mapping", "write the reader's options as 'key: value' lines"),
+    "election_kpis": ("is not a list of KPI ids", "write e.g. 'election_kpis: [N05401]'"),
+    "revisions": ("is not true or false", "write 'revisions: true' or leave it out"),
+    "reader": ("is not a reader name", "name one of the readers in docs/templates.md"),
+    "name": ("is not a name", "write a short text, e.g. 'name: kolada'"),
 }
+
+
+def _entry_field(field: str) -> tuple[str, str] | None:
+    """The problem and fix of a manifest field path (list positions and mapping keys folded)."""
+    if field.startswith("publication_lag.per_indicator."):
+        return (_WHOLE_DAYS[0], "write e.g. 'per_indicator: {N03926: 60}'")
+    for key in ("files", "file", "election_kpis"):
+        if field == key or field.startswith(key + "["):
+            return _FIELDS[key]
+    return _FIELDS.get(field)
+
+
+def _manifest_doc(sources_file: Path) -> dict[str, Any]:
+    """The manifest's YAML, loaded safely within limits, with its top level checked."""
+    label = str(sources_file)
+    if not Path(sources_file).exists():
+        raise DataFileError(label, "sources manifest not found", fix="check the --sources path")
+    raw = load_yaml(Path(sources_file), what="sources manifest")
+    if not isinstance(raw, dict) or not isinstance(raw.get("sources"), list) or not raw["sources"]:
+        raise DataFileError(
+            label,
+            "has no 'sources:' list",
+            fix="list one entry per file or glob (see docs/templates.md)",
+        )
+    validate(_ManifestModel, raw, label, default_fix="see docs/templates.md")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -80,49 +178,37 @@ def find_sources_file(raw_root: Path) -> Path:
 
 
 def load_sources(sources_file: Path) -> list[SourceSpec]:
-    """Read and check a sources manifest.
+    """Read and check a sources manifest (a safe, bounded YAML load, then a typed model per entry).
 
     Raises:
-        DataFileError: naming the manifest and the entry, e.g. an entry without a publication-lag rule.
+        DataFileError: naming the manifest, the entry and the field, the value and what is
+            allowed, e.g. an entry without a publication-lag rule or ``options`` that are a list.
     """
     label = str(sources_file)
-    try:
-        # yaml.load is safe here: _TextDatesLoader is a SafeLoader.
-        raw = yaml.load(sources_file.read_text(encoding="utf-8"), Loader=_TextDatesLoader)
-    except FileNotFoundError:
-        raise DataFileError(
-            label, "sources manifest not found", fix="check the --sources path"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise DataFileError(label, f"is not valid YAML ({exc})") from None
-    entries = (raw or {}).get("sources") if isinstance(raw, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise DataFileError(
-            label,
-            "has no 'sources:' list",
-            fix="list one entry per file or glob (see docs/templates.md)",
-        )
+    entries = _manifest_doc(Path(sources_file))["sources"]
     specs: list[SourceSpec] = []
     names: set[str] = set()
     for n, e in enumerate(entries, start=1):
+        name_text = e.get("name") if isinstance(e, dict) else None
         where = f"entry {n}" + (
-            f" ({e.get('name')})" if isinstance(e, dict) and e.get("name") else ""
+            f" ({name_text})" if isinstance(name_text, str) and name_text else ""
         )
         if not isinstance(e, dict):
-            raise DataFileError(label, f"{where} is not a mapping")
-        name = str(e.get("name") or f"source{n}")
-        if name in names:
-            raise DataFileError(label, f"{where}: duplicate source name {name!r}")
-        names.add(name)
-        files = e.get("files") or e.get("file")
-        if not files:
+            raise DataFileError(
+                label,
+                f"{where} is not a mapping",
+                fix="write 'name:', 'files:', 'reader:' ... lines",
+            )
+        if not (e.get("files") or e.get("file")):
             raise DataFileError(
                 label,
                 f"{where}: missing 'files'",
                 fix="give a file path or glob relative to the raw folder",
             )
         if not e.get("reader"):
-            raise DataFileError(label, f"{where}: missing 'reader'")
+            raise DataFileError(
+                label, f"{where}: missing 'reader'", fix="name the reader of the files"
+            )
         lag = e.get("publication_lag")
         if not isinstance(lag, dict) or not ({"days", "date"} & set(lag)):
             raise DataFileError(
@@ -130,109 +216,104 @@ def load_sources(sources_file: Path) -> list[SourceSpec]:
                 f"{where}: missing publication_lag rule",
                 fix="add e.g. 'publication_lag: {days: 45}' (days after the period's end) or '{date: 2024-08-30}'",
             )
-        lag = _check_lag(label, where, lag)
-        precedence = e.get("precedence", 0)
-        if isinstance(precedence, bool) or not isinstance(precedence, int):
+        model = _validate_entry(e, label, where)
+        name = model.name or f"source{n}"
+        if name in names:
             raise DataFileError(
                 label,
-                f"{where}, field 'precedence': {precedence!r} is not a whole number",
-                fix="write e.g. 'precedence: 1' (the higher number wins a conflict)",
+                f"{where}: duplicate source name {name!r}",
+                fix="give each entry its own name",
             )
+        names.add(name)
+        files = model.files if model.files is not None else model.file
+        rule: dict[str, Any] = {
+            k: v for k, v in model.publication_lag.model_dump().items() if v is not None
+        }
+        if "date" in rule:
+            rule["date"] = dt.date.fromisoformat(rule["date"])
         specs.append(
             SourceSpec(
                 name=name,
-                files=tuple([files] if isinstance(files, str) else files),
-                reader=str(e["reader"]),
-                publication_lag=lag,
-                options=dict(e.get("options") or {}),
-                precedence=precedence,
-                revisions=bool(e.get("revisions", False)),
-                election_kpis=tuple(str(k).upper() for k in e.get("election_kpis", []) or []),
+                files=tuple([files] if isinstance(files, str) else files or ()),
+                reader=model.reader,
+                publication_lag=rule,
+                options=dict(model.options),
+                precedence=model.precedence,
+                revisions=model.revisions,
+                election_kpis=tuple(k.upper() for k in model.election_kpis),
                 manifest=label,
             )
         )
     return specs
 
 
-def _whole_days(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_lag(label: str, where: str, lag: dict[str, Any]) -> dict[str, Any]:
-    """The publication_lag rule with its date parsed; a DataFileError naming the field when days are
-    not whole numbers or the date is not a real date."""
-    lag = dict(lag)
-    if "days" in lag and not _whole_days(lag["days"]):
-        raise DataFileError(
+def _validate_entry(e: dict[str, Any], label: str, where: str) -> _EntryModel:
+    """One entry as a typed model; a DataFileError naming entry, field, value and what is allowed."""
+    try:
+        return _EntryModel.model_validate(e)
+    except ValidationError as exc:
+        field = field_path(tuple(first_error(exc)["loc"]))
+        custom = _entry_field(field)
+        validate(
+            _EntryModel,
+            e,
             label,
-            f"{where}, field 'publication_lag.days': {lag['days']!r} is not a whole number of days",
-            fix="write e.g. 'publication_lag: {days: 45}'",
+            where=where,
+            fields={field: custom} if custom else None,
+            default_fix="see docs/templates.md",
         )
-    if "date" in lag:
-        d = lag["date"]
-        if not isinstance(d, dt.date):
-            try:
-                lag["date"] = dt.date.fromisoformat(str(d))
-            except ValueError:
-                raise DataFileError(
-                    label,
-                    f"{where}, field 'publication_lag.date': {d!r} is not a date",
-                    fix="write YYYY-MM-DD, e.g. '{date: 2024-08-30}'",
-                ) from None
-    per = lag.get("per_indicator")
-    if per is not None:
-        if not isinstance(per, dict):
-            raise DataFileError(
-                label,
-                f"{where}, field 'publication_lag.per_indicator': is not a mapping",
-                fix="write e.g. 'per_indicator: {N03926: 60}'",
-            )
-        for kpi, days in per.items():
-            if not _whole_days(days):
-                raise DataFileError(
-                    label,
-                    f"{where}, field 'publication_lag.per_indicator.{kpi}': {days!r} is not a whole number of days",
-                    fix="write e.g. 'per_indicator: {N03926: 60}'",
-                )
-    return lag
+        raise  # pragma: no cover - validate has raised
 
 
 def load_metadata_files(sources_file: Path) -> list[str]:
     """Paths or globs under the manifest's ``metadata:`` list: files that are read for metadata
     (KPI titles, geo lists, documentation), not for observations, so clean does not warn about them."""
-    raw = yaml.safe_load(Path(sources_file).read_text(encoding="utf-8"))
-    items = raw.get("metadata") if isinstance(raw, dict) else None
-    return [str(i) for i in items or []]
+    return [str(i) for i in _manifest_doc(Path(sources_file)).get("metadata") or []]
 
 
 def expand_files(spec: SourceSpec, raw_root: Path) -> list[Path]:
-    """The files an entry names, globs expanded, sorted.
+    """The files an entry names, globs expanded, each once, in order of the patterns (sorted within each).
 
-    A plain path that is absent is an error, and so is an entry whose globs match no file at all
-    (nothing would be read). A glob that matches nothing beside others that match (e.g. the optional
-    municipality_groups pages of a Kolada snapshot) is logged as a warning.
+    Every file must resolve, symlinks followed, to a regular file inside ``raw_root``: an absolute
+    path, a ``..`` glob or a symlink leading out of it is refused, naming the entry and the path
+    (nothing outside the raw folder is ever opened). A file matched by several patterns is read
+    once. A plain path that is absent is an error, and so is an entry whose globs match no file
+    at all (nothing would be read). A glob that matches nothing beside others that match (e.g.
+    the optional municipality_groups pages of a Kolada snapshot) is logged as a warning.
     """
     out: list[Path] = []
+    seen: set[Path] = set()
     empty_globs: list[str] = []
+    entry = f"source {spec.name!r} of {spec.manifest}"
     for pattern in spec.files:
-        if glob.has_magic(pattern):
-            hits = sorted(
-                Path(p)
-                for p in glob.glob(str(raw_root / pattern), recursive=True)
-                if Path(p).is_file()
+        where = f"{entry}, file pattern {pattern!r}"
+        if Path(pattern).is_absolute() or Path(pattern).expanduser() != Path(pattern):
+            raise DataFileError(
+                spec.manifest,
+                f"{where}: is an absolute path; files are named relative to the raw folder {raw_root}",
+                fix="copy the file into the raw folder and name it relative to it",
             )
+        if glob.has_magic(pattern):
+            hits = sorted(Path(p) for p in glob.glob(str(raw_root / pattern), recursive=True))
+            hits = [h for h in hits if not h.is_dir()]
             if not hits:
                 empty_globs.append(pattern)
-            out.extend(hits)
         else:
             p = raw_root / pattern
-            if not p.exists():
+            if not p.exists() and not p.is_symlink():
                 raise DataFileError(
                     pattern,
                     f"is listed in {spec.manifest} (source {spec.name!r}) but does not exist under {raw_root}",
                     fix="restore the file, correct the path, or remove the entry from the manifest",
                 )
-            out.append(p)
+            hits = [p]
+        for h in hits:
+            resolved = guard_read(h, entry=where, root=raw_root)
+            if resolved in seen:
+                log.info("%s: %s is matched again; it is read once", where, h)
+                continue
+            seen.add(resolved)
+            out.append(h)
     if empty_globs and not out:
         raise DataFileError(
             spec.manifest,

@@ -21,7 +21,7 @@ from ks_analysis.ingest.manifest import (
     load_sources,
 )
 from ks_analysis.ingest.registry import get_batch_reader, get_reader
-from ks_analysis.paths import relative_to_root
+from ks_analysis.paths import reading_under, relative_to_root
 
 __all__ = ["read_sources"]
 
@@ -44,6 +44,14 @@ def read_sources(
     if not raw_root.is_dir():
         raise DataFileError(raw_root, "raw data folder not found", fix="check the --raw path")
     sources_file = Path(sources_file) if sources_file else find_sources_file(raw_root)
+    with reading_under(raw_root):
+        return _read_all(raw_root, sources_file, progress)
+
+
+def _read_all(
+    raw_root: Path, sources_file: Path, progress: bool
+) -> tuple[pd.DataFrame, dict[str, SourceSpec], list[dict[str, Any]]]:
+    """:func:`read_sources` inside the raw root's read guard."""
     specs = load_sources(sources_file)
     jobs: list[tuple[SourceSpec, Path]] = []
     for spec in specs:
@@ -62,10 +70,28 @@ def read_sources(
             return fn(f, rel=rel, **spec.options)
         except DataFileError:
             raise
+        except TypeError as exc:
+            if "unexpected keyword" in str(exc) or "got multiple values" in str(exc):
+                raise DataFileError(
+                    spec.manifest,
+                    f"source {spec.name!r}, field 'options': {str(exc).split(') ', 1)[-1]}",
+                    fix=f"check the options of reader {spec.reader!r} (docs/templates.md)",
+                ) from None
+            raise DataFileError(
+                rel,
+                f"could not be read by reader {spec.reader!r} ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})",
+                fix="check that the file is complete and in the format the manifest says",
+            ) from exc
+        except MemoryError:
+            raise DataFileError(
+                rel,
+                f"is too large to read with reader {spec.reader!r} (out of memory)",
+                fix="check that it is the file the manifest means, or split it",
+            ) from None
         except Exception as exc:  # a reader's unexpected failure still names the file
             raise DataFileError(
                 rel,
-                f"could not be read by reader {spec.reader!r} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+                f"could not be read by reader {spec.reader!r} ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})",
                 fix="check that the file is complete and in the format the manifest says",
             ) from exc
 
@@ -82,7 +108,12 @@ def read_sources(
                 frame["spec"] = as_category(spec.name, len(frame))
                 frames.append(frame)
             files_info.append(
-                {"file": rel, "sha256": sha256_file(f), "reader": spec.reader, "source": spec.name}
+                {
+                    "file": rel,
+                    "sha256": sha256_file(f.resolve()),
+                    "reader": spec.reader,
+                    "source": spec.name,
+                }
             )
             bar.update(1)
         if batch is not None:

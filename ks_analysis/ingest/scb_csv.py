@@ -32,17 +32,17 @@ def read_scb_pxweb_csv(
     unit: str = "",
     source: str = "scb",
     municipality: str = "0000",
-    encoding: str = "latin-1",
+    encoding: str | None = None,
     **_: object,
 ) -> pd.DataFrame:
-    """SCB PX-Web CSV export: dimension columns, then one column per period; latin-1, ``..`` missing.
+    """SCB PX-Web CSV export: dimension columns, then one column per period; latin-1 (or UTF-8, sniffed), ``..`` missing.
 
     A column whose cells look like '06 Jönköping county' is the place (code and name in one
     field); without one the file is national (``municipality``, default riket). A 'kön'/'sex'
     column gives the gender; any other dimension is appended to the indicator id.
     The indicator id defaults to ``SCB_<FILE STEM>``.
     """
-    grid = _grid(path, rel, encoding=encoding)
+    grid = _grid(path, rel, encoding=encoding, fallback="latin-1")
     header = [_norm_header(h) for h in grid[0]]
     period_cols = [(j, *normalise_period(h)) for j, h in enumerate(header)]
     periods = [(j, p, f) for j, p, f in period_cols if f is not None]

@@ -29,9 +29,11 @@ from ks_analysis.ingest._common import (
     local_id,
     normalise_period,
     ort_key,
+    read_csv_text,
     region_code,
-    sniff_delimiter,
     split_region_label,
+    swedish_decimal,
+    too_many_fields_reason,
 )
 from ks_analysis.ingest.frame import check_columns, raw_frame
 from ks_analysis.ingest.registry import reader
@@ -50,37 +52,34 @@ __all__ = [
 
 
 def _grid(
-    path: Path, rel: str, sheet: str | int = 0, encoding: str = "utf-8-sig"
+    path: Path,
+    rel: str,
+    sheet: str | int = 0,
+    encoding: str | None = None,
+    fallback: str = "cp1252",
 ) -> list[list[object]]:
-    """All cells of a spreadsheet sheet or a delimited text file, row 1 first, empty cells as None."""
-    if path.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".xlsb", ".ods"):
+    """All cells of a spreadsheet sheet or a delimited text file, row 1 first, empty cells as None.
+
+    Text files are sniffed (UTF-8 with or without BOM, else ``fallback``; ',' or ';' with decimal
+    comma; CRLF or LF) unless the manifest declares ``encoding``.
+    """
+    if _is_spreadsheet(path):
         from ks_analysis.ingest._excel import read_sheet_rows
 
         return read_sheet_rows(path, rel, sheet)
-    data = path.read_bytes()
-    if b"\x00" in data[:4096]:
-        raise DataFileError(
-            rel, "is a binary file, not CSV text", fix="export the table again as CSV"
-        )
+    declared = None if encoding in (None, "utf-8-sig", "utf-8", "utf8") else encoding
+    csvtext, _data = read_csv_text(path, rel, fallback=fallback, declared=declared)
+    rows = csv.reader(io.StringIO(csvtext.text), delimiter=csvtext.delimiter)
+    fix = swedish_decimal if csvtext.decimal_comma else (lambda c: c)
     try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        return [[None if c.strip() == "" else fix(c.strip()) for c in r] for r in rows]
+    except csv.Error as exc:
         raise DataFileError(
             rel,
-            f"is not {encoding} (byte {data[exc.start]:#04x})",
-            row=line,
-            fix=f"save the file as {encoding}, or set 'encoding:' in the manifest's options",
+            f"is not readable CSV ({exc})",
+            row=rows.line_num,
+            fix="check the quoting on that line, or export the file again",
         ) from None
-    if not text.strip():
-        raise DataFileError(
-            rel,
-            "is empty",
-            fix="export the data again, or remove the file from the sources manifest",
-        )
-    first = text.splitlines()[0]
-    rows = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(first))
-    return [[None if c.strip() == "" else c.strip() for c in r] for r in rows]
 
 
 def _month(cell: object) -> int | None:
@@ -122,7 +121,7 @@ def read_table(
     indicator_prefix: str = "",
     unit: str = "",
     source: str = "",
-    encoding: str = "utf-8-sig",
+    encoding: str | None = None,
     **_: object,
 ) -> pd.DataFrame:
     """Read a table with a header row: one raw row per data row and value column.
@@ -214,7 +213,19 @@ def read_table(
         "unit": [s.get("unit", unit) for _ in range(n) for s in spec.values()],
         "source_row": np.repeat(np.asarray(table.rows, dtype=np.int64) + 1, k),
     }
+    if not _is_spreadsheet(path):  # in a text file, cells past the header mean a split field
+        width = len(header)
+        too_long = [
+            too_many_fields_reason(len(grid[i]), width, ",") if len(grid[i]) > width else None
+            for i in table.rows
+        ]
+        if any(too_long):
+            cols["reject"] = np.repeat(np.asarray(too_long, dtype=object), k)
     return raw_frame(cols, source=source, source_file=rel)
+
+
+def _is_spreadsheet(path: Path) -> bool:
+    return path.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".xlsb", ".ods")
 
 
 def _value_spec(

@@ -15,16 +15,14 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
 import re
-import shutil
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ks_analysis._io import output_folder
 from ks_analysis.errors import DataFileError, KsAnalysisError
 from ks_analysis.goals.catalogue import load_catalogue
 from ks_analysis.ingest.manifest import expand_files, find_sources_file, load_sources
@@ -36,7 +34,6 @@ from ks_analysis.publish.notebooks import (
     execute_notebook,
     notebook_parameters,
     render_html,
-    replace_dir_atomically,
     validate_parameters,
 )
 from ks_analysis.report.excel import write_workbook
@@ -79,16 +76,6 @@ def _check_inputs(raw: Path, sources: Path | None, goals: Path | None) -> None:
     for spec in load_sources(manifest):
         expand_files(spec, raw)
     load_catalogue(goals)
-
-
-def _recover(final: Path) -> None:
-    """Put back a report left aside by a run killed between its two renames (see replace_dir_atomically)."""
-    if final.exists():
-        return
-    left = sorted(final.parent.glob(f".{final.name}.old-*"))
-    if left:
-        os.replace(left[-1], final)
-        log.warning("restored the previous report %s left aside by an interrupted run", final)
 
 
 def check_html(html: Path) -> None:
@@ -211,16 +198,13 @@ def publish_report(
         check_pdf_available()  # before any kernel starts
     final = params.out / params.municipality / report_folder_name(per, params.as_of)
     created_parent = not final.parent.exists()
-    final.parent.mkdir(parents=True, exist_ok=True)
-    _recover(final)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{per.id}.tmp-", dir=final.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; the published report folder is for readers
     try:
-        _render_into(tmp, notebook, nb_dir, nb_params, analyst_notebooks, per, pdf)
-        replace_dir_atomically(tmp, final)
+        # Built in a temporary folder beside the report and swapped in as one; one run per report
+        # folder at a time (a lock file beside it); litter of killed runs is removed first.
+        with output_folder(final, doing="publishing the report") as tmp:
+            _render_into(tmp, notebook, nb_dir, nb_params, analyst_notebooks, per, pdf)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if created_parent and not any(final.parent.iterdir()):
+        if created_parent and final.parent.is_dir() and not any(final.parent.iterdir()):
             final.parent.rmdir()  # a failed first run leaves no empty reports/<kommun>/ behind
         raise
     html_final = final / "rapport.html"

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from ks_analysis.clean import CleanResult, clean_indicators, read_tidy, write_clean
+from ks_analysis.errors import OutputError
 from ks_analysis.ingest.manifest import SourceSpec
 
 
@@ -47,7 +48,8 @@ def test_a_failed_write_leaves_earlier_outputs_untouched(
     make_spec: Callable[..., SourceSpec],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """When the last file fails, the earlier outputs stay as they were and no temporary file is left."""
+    """When the last file fails, the earlier outputs stay as they were, no temporary file or folder
+    is left, and the error is one OutputError line naming the folder (exit 1)."""
     out = tmp_path / "out"
     write_clean(_result(make_raw, make_spec), out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -57,6 +59,10 @@ def test_a_failed_write_leaves_earlier_outputs_untouched(
 
     monkeypatch.setattr(CleanResult, "manifest", broken)
     fresh = clean_indicators(make_raw([{"value": "9"}]), {"s": make_spec()})
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(
+        OutputError, match=r"/out: writing clean's outputs failed: disk full; "
+    ) as err:
         write_clean(fresh, out)
+    assert err.value.exit_code == 1
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

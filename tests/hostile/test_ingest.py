@@ -45,13 +45,14 @@ def test_header_only_is_refused(tmp_path: Path) -> None:
         _clean(tmp_path, "header_only.csv")
 
 
-def test_wrong_encoding_names_the_byte_and_row(tmp_path: Path) -> None:
-    """A latin-1 file where UTF-8 is expected names the offending byte, its row and the fix."""
-    with pytest.raises(
-        DataFileError,
-        match=r"^wrong_encoding\.csv, row 2: is not UTF-8 \(byte 0xe4\); save the file as UTF-8",
-    ):
-        _clean(tmp_path, "wrong_encoding.csv")
+def test_latin1_file_is_read_as_cp1252_with_the_rows_of_utf8(tmp_path: Path) -> None:
+    """A latin-1/cp1252 file (Swedish Excel's plain CSV) is sniffed and gives the rows of its UTF-8 twin."""
+    tidy, rejected, manifest = _clean(tmp_path, "wrong_encoding.csv")
+    assert rejected.empty
+    assert tidy[["municipality", "period", "value", "source_row"]].to_dict("records") == [
+        {"municipality": "0683", "period": "2022", "value": 2.1, "source_row": 2}
+    ]
+    assert manifest["totals"]["rows_read"] == 1
 
 
 def test_binary_junk_is_refused(tmp_path: Path) -> None:

@@ -6,10 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from ks_analysis import run_clean
-from ks_analysis.errors import DataFileError
 from ks_analysis.ingest.frame import concat_raw
 from ks_analysis.ingest.kolada_bulk import read_kolada_bulk_csv
 from ks_analysis.ingest.registry import get_batch_reader
@@ -42,17 +40,25 @@ def test_kolada_bulk_csv_source_row_counts_blank_lines(one_source_raw: Callable[
     ]
 
 
-def test_kolada_bulk_csv_parse_error_names_the_line(one_source_raw: Callable[..., Path]) -> None:
-    """A line with a field too many stops the run naming that line (after a blank line: line 4)."""
-    text = "geo,year,n03926\n0665,2018,2.5\n\n0665,2019,1,5\n"
-    raw = one_source_raw(
-        "ddf--datapoints--n03926--by--geo--year.csv", text, reader="kolada_bulk_csv"
+def test_kolada_bulk_csv_line_with_a_field_too_many_is_rejected_naming_the_line(
+    one_source_raw: Callable[..., Path],
+) -> None:
+    """A line with a field too many (an unquoted decimal comma) is rejected with its line (after a
+    blank line: line 4) and the decimal-comma hint; the other rows are kept and the counts add up."""
+    text = "geo,year,n03926\n0665,2018,2.5\n\n0665,2019,1,5\n0665,2020,3.5\n"
+    result = run_clean(
+        one_source_raw("ddf--datapoints--n03926--by--geo--year.csv", text, reader="kolada_bulk_csv")
     )
-    with pytest.raises(
-        DataFileError,
-        match=r"^ddf--datapoints--n03926--by--geo--year\.csv, row 4: not a readable Kolada bulk CSV \(CSV parse error: Expected 3 columns, got 4: 0665,2019,1,5\); make the line have as many fields as the header",
-    ):
-        run_clean(raw)
+    assert result.tidy[["period", "value", "source_row"]].to_dict("records") == [
+        {"period": "2018", "value": 2.5, "source_row": 2},
+        {"period": "2020", "value": 3.5, "source_row": 5},
+    ]
+    [rej] = result.rejected.to_dict("records")
+    assert (rej["source_row"], rej["column"], rej["value"]) == (4, "value", "0665,2019,1,5")
+    assert rej["reason"].startswith(
+        "the row has more fields than the header (4 > 3); a decimal comma"
+    )
+    assert result.manifest()["totals"]["rows_read"] == 3
 
 
 def test_batch_read_of_bulk_files_equals_reading_each(tmp_path: Path) -> None:

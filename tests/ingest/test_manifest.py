@@ -29,7 +29,7 @@ def _manifest(tmp_path: Path, extra: str, lag: str = "{days: 30}", files: str = 
         (
             "{days: fifty}",
             "",
-            r"entry 1 \(mine\), field 'publication_lag.days': 'fifty' is not a whole number of days; write e.g.",
+            r"entry 1 \(mine\), field 'publication_lag.days': 'fifty' is not a whole number of days from 0 to 3650; write e.g.",
         ),
         (
             "{date: 2024-13-01}",

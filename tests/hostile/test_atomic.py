@@ -1,0 +1,167 @@
+"""Class 6, outputs replaced as a set: kill -9 at any point of ``clean`` leaves the old three files
+or the new three, complete; the next run succeeds and removes the litter, and says so. The same
+output folder mechanism (:func:`ks_analysis._io.output_folder`) publishes reports."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ks_analysis import _io
+from ks_analysis._io import output_folder
+
+OUTPUTS = ("indicators.parquet", "manifest.json", "rejected.csv")
+
+
+def _set(folder: Path) -> dict[str, str]:
+    return {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in OUTPUTS}
+
+
+def _clean(out: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ks_analysis.cli", "-q", "clean", "--out", str(out), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_kill_9_during_clean_leaves_old_or_new_complete(tmp_path: Path) -> None:
+    """clean killed at several points: each time the folder holds the previous set or the new set,
+    never a mix; the next run succeeds, ends with the new set and no litter beside it."""
+    old_ref, new_ref = tmp_path / "old", tmp_path / "new"
+    assert _clean(old_ref, "--as-of", "2019-05-31").wait(timeout=300) == 0
+    assert _clean(new_ref).wait(timeout=300) == 0
+    old, new = _set(old_ref), _set(new_ref)
+    assert old != new
+    # How long a run takes here, to spread the kills over it.
+    out = tmp_path / "out"
+    shutil.copytree(old_ref, out)
+    t = time.monotonic()
+    assert _clean(out).wait(timeout=300) == 0
+    duration = time.monotonic() - t
+    seen = set()
+    for fraction in (0.3, 0.6, 0.85, 0.95):
+        shutil.rmtree(out)
+        shutil.copytree(old_ref, out)
+        proc = _clean(out)
+        time.sleep(duration * fraction)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        now = _set(out)
+        assert now in (old, new), f"a mix after a kill at {fraction:.0%}"
+        seen.add("new" if now == new else "old")
+        rerun = _clean(out)
+        _, err = rerun.communicate(timeout=300)
+        assert rerun.returncode == 0, err
+        assert _set(out) == new
+        assert not [
+            p.name
+            for p in tmp_path.iterdir()
+            if p.name.startswith(".out.") and not p.name.endswith(".lock")
+        ]
+    assert "old" in seen  # at least one kill landed before the swap
+
+
+def _child_killed_inside(final: Path, marker: Path) -> None:
+    """A child process that writes half a new folder inside output_folder and is killed there."""
+    code = textwrap.dedent(
+        f"""
+        import os, signal, time
+        from pathlib import Path
+        from ks_analysis._io import output_folder
+        with output_folder(Path({str(final)!r})) as tmp:
+            (tmp / "rapport.html").write_text("half")
+            Path({str(marker)!r}).write_text("in")
+            time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    for _ in range(600):
+        if marker.exists():
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def test_a_killed_publish_keeps_the_report_and_the_next_run_sweeps(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A report run killed while building leaves the published report as it was and a .tmp-
+    folder; the next run removes it, logs that, and swaps its report in."""
+    final = tmp_path / "reports" / "0665" / "2019-T1"
+    final.mkdir(parents=True)
+    (final / "rapport.html").write_text("old", encoding="utf-8")
+    _child_killed_inside(final, tmp_path / "marker")
+    assert (final / "rapport.html").read_text(encoding="utf-8") == "old"
+    litter = list(final.parent.glob(".2019-T1.tmp-*"))
+    assert len(litter) == 1
+    with caplog.at_level(logging.WARNING, logger="ks_analysis._io"), output_folder(final) as tmp:
+        (tmp / "rapport.html").write_text("new", encoding="utf-8")
+    assert (final / "rapport.html").read_text(encoding="utf-8") == "new"
+    assert not list(final.parent.glob(".2019-T1.tmp-*"))
+    assert "removed 1 temporary folder(s) left beside" in caplog.text
+
+
+def test_a_kill_between_two_renames_is_undone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Where folders cannot be exchanged in one step, a kill between moving the old folder aside
+    and moving the new one in leaves ``.<name>.old-*``; the next run restores it first."""
+    monkeypatch.setattr(_io, "_rename_exchange", lambda a, b: False)
+    final = tmp_path / "2019-T1"
+    final.mkdir()
+    (final / "rapport.html").write_text("old", encoding="utf-8")
+    aside = tmp_path / ".2019-T1.old-123-456"
+    os.rename(final, aside)  # what the killed run had done
+    with (
+        caplog.at_level(logging.WARNING, logger="ks_analysis._io"),
+        pytest.raises(RuntimeError),
+        output_folder(final),
+    ):
+        assert (final / "rapport.html").read_text(encoding="utf-8") == "old"
+        raise RuntimeError("this run fails too")
+    assert (final / "rapport.html").read_text(encoding="utf-8") == "old"
+    assert "restored the previous" in caplog.text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2019-T1"]
+
+
+def test_the_exchange_swaps_in_one_step(tmp_path: Path) -> None:
+    """On Linux the two folders trade places in one call: there is no moment without a report."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x").write_text("new", encoding="utf-8")
+    (b / "x").write_text("old", encoding="utf-8")
+    if not _io._rename_exchange(a, b):
+        pytest.skip("this file system cannot exchange folders")
+    assert (b / "x").read_text(encoding="utf-8") == "new"
+    assert (a / "x").read_text(encoding="utf-8") == "old"
+
+
+def test_clean_carries_other_files_and_refuses_foreign_folders(
+    tmp_path: Path, cli: Callable[..., object]
+) -> None:
+    """A .gitkeep in clean's folder survives the swap; a sub-folder clean did not write is refused."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".gitkeep").write_text("", encoding="utf-8")
+    run = cli("clean", "--out", str(out))
+    assert run.code == 0  # type: ignore[attr-defined]
+    assert sorted(p.name for p in out.iterdir()) == [".gitkeep", *OUTPUTS]
+    (out / "mine").mkdir()
+    run = cli("clean", "--out", str(out))
+    assert run.code == 2 and "holds the folder 'mine'" in run.err  # type: ignore[attr-defined]

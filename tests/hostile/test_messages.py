@@ -1,0 +1,286 @@
+"""Class 4, tracebacks instead of messages: a wrong shape in any configuration file, a bad period,
+an impossible date, an output folder that cannot be written or is busy; each is one line on
+stderr with file, field path, value and what is allowed, exit 2 (bad input) or 1 (failed run)."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ks_analysis.errors import DataFileError
+from ks_analysis.goals.assessments import load_assessments
+from ks_analysis.goals.catalogue import DEFAULT_CATALOGUE
+
+
+def _one_line(err: str) -> str:
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err.strip()
+
+
+def _catalogue(tmp_path: Path, mutate: Callable[[dict], object]) -> Path:
+    data = yaml.safe_load(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))
+    mutate(data)
+    path = tmp_path / "goals.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _set(path: str, value: object) -> Callable[[dict], None]:
+    """A mutation setting the field at ``path`` ('goals.0.indicators.0.genders')."""
+
+    def mutate(d: dict) -> None:
+        keys: list[Any] = [int(k) if k.isdigit() else k for k in path.split(".")]
+        node: Any = d
+        for k in keys[:-1]:
+            node = node[k]
+        if value is _DELETE:
+            del node[keys[-1]]
+        else:
+            node[keys[-1]] = value
+
+    return mutate
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (_set("areas.0.title", _DELETE), "field 'areas[1].title' is missing"),
+        (
+            _set("status_thresholds.met", "hög"),
+            "field 'status_thresholds.met': 'hög' is not a number",
+        ),
+        (_set("goals", 5), "field 'goals': 5 is not a list"),
+        (_set("goals.0", 7), "field 'goals[1]': 7 is not a mapping"),
+        (
+            _set("goals.0.indicators.0.genders", 5),
+            "field 'goals[1].indicators[1].genders': 5 is not a list",
+        ),
+        (_set("year", "tjugo"), "field 'year': 'tjugo' is not a whole number"),
+        (_set("year", 20190), "field 'year': 20190 is not allowed"),
+        (_set("peer_group", ["0604"]), "field 'peer_group': a list is not a mapping"),
+        (_set("areas", {"a": "b"}), "field 'areas': a mapping is not a list"),
+        (_set("goals.0.id", True), "field 'goals[1].id': True is not a whole number"),
+        (_set("peer_group.members.0", "9999"), "'9999' is not a kommun, län or riket code"),
+        (_set("peer_group.members.0", "0006"), "'0006' is a län or riket, not a kommun"),
+        (_set("municipality", "0000"), "'0000' is a län or riket, not a kommun"),
+    ],
+)
+def test_a_catalogue_of_the_wrong_shape_is_one_line(
+    tmp_path: Path, cli: Callable[..., Any], mutate: Callable[[dict], None], expected: str
+) -> None:
+    """Every wrong shape of the goal catalogue is one line naming the file and the field path."""
+    path = _catalogue(tmp_path, mutate)
+    run = cli("goals", "--goals", str(path))
+    assert run.code == 2
+    line = _one_line(run.err)
+    assert str(path) in line and expected in line
+
+
+def test_an_impossible_date_in_the_catalogue_is_text_not_a_crash(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """A date-like value that is no date (2019-02-30) does not crash the YAML parser."""
+    path = tmp_path / "goals.yaml"
+    text = DEFAULT_CATALOGUE.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("mandate_start_year: 2018", "mandate_start_year: 2019-02-30"), encoding="utf-8"
+    )
+    run = cli("goals", "--goals", str(path))
+    assert run.code == 2
+    assert "field 'mandate_start_year': '2019-02-30' is not a whole number" in _one_line(run.err)
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("    options: [a, b]\n", "field 'options': a list is not a mapping"),
+        ("    options: 5\n", "field 'options': 5 is not a mapping"),
+        ("    election_kpis: N05401\n", "field 'election_kpis': 'N05401' is not a list of KPI ids"),
+        ("    revisions: maybe\n", "field 'revisions': 'maybe' is not true or false"),
+        ("    precedence: 1.5\n", "field 'precedence': 1.5 is not a whole number"),
+        ("    colour: red\n", "field 'colour': 'red' is not a known field"),
+    ],
+)
+def test_sources_yaml_field_types_are_one_line(
+    raw_with: Callable[..., Path],
+    tmp_path: Path,
+    cli: Callable[..., Any],
+    entry: str,
+    expected: str,
+) -> None:
+    """A manifest field of the wrong type names the manifest, the entry and the field."""
+    raw = raw_with(
+        {"l.csv": "municipality,indicator,period,value\n0665,N03926,2018,2.5\n"}, extra=entry
+    )
+    run = cli("clean", "--raw", str(raw), "--out", str(tmp_path / "out"))
+    assert run.code == 2
+    line = _one_line(run.err)
+    assert "sources.yaml: entry 1 (s), " + expected in line
+
+
+@pytest.mark.parametrize(
+    ("files", "lag", "expected"),
+    [
+        ("5", "{days: 30}", "field 'files': 5 is not a path or a list of paths"),
+        ("[l.csv, 3]", "{days: 30}", "field 'files[2]': 3 is not a path or a list of paths"),
+        (
+            "l.csv",
+            "{days: -5}",
+            "field 'publication_lag.days': -5 is not a whole number of days from 0 to 3650",
+        ),
+        (
+            "l.csv",
+            "{days: 100000000}",
+            "field 'publication_lag.days': 100000000 is not a whole number of days",
+        ),
+        (
+            "l.csv",
+            "{days: 1.0e+8}",
+            "field 'publication_lag.days': 100000000.0 is not a whole number of days",
+        ),
+        ("l.csv", "{date: 2019-02-30}", "field 'publication_lag.date': '2019-02-30' is not a date"),
+        (
+            "l.csv",
+            "{days: 30, per_indicator: {N03926: 99999}}",
+            "field 'publication_lag.per_indicator.N03926': 99999",
+        ),
+    ],
+)
+def test_sources_yaml_files_and_lags_are_checked(
+    tmp_path: Path, cli: Callable[..., Any], files: str, lag: str, expected: str
+) -> None:
+    """Files of the wrong type and lags that are negative, huge (int64 wrap) or no date are one line."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "l.csv").write_text(
+        "municipality,indicator,period,value\n0665,N03926,2018,2.5\n", encoding="utf-8"
+    )
+    (raw / "sources.yaml").write_text(
+        f"sources:\n  - name: s\n    files: {files}\n    reader: long_csv\n    publication_lag: {lag}\n",
+        encoding="utf-8",
+    )
+    run = cli("clean", "--raw", str(raw), "--out", str(tmp_path / "out"))
+    assert run.code == 2
+    assert expected in _one_line(run.err)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "--period", "٢٠١٩-T1"],
+        ["report", "--period", "۲۰۱۹-Y"],
+        ["report", "--period", "0000-T1"],
+        ["report", "--year", "٢٠١٩"],
+        ["report", "--period", "2019-02-30"],
+        ["clean", "--as-of", "٢٠١٩-05-01"],
+        ["clean", "--as-of", "2019-02-30"],
+    ],
+)
+def test_periods_and_dates_in_other_digits_or_impossible_are_refused(
+    tmp_path: Path, cli: Callable[..., Any], argv: list[str]
+) -> None:
+    """Non-ASCII digits are never read as a year (no silent guess), nor impossible dates: exit 2."""
+    run = cli(*argv, "--out", str(tmp_path / "out"))
+    assert run.code == 2
+    assert "Traceback" not in run.err and not (tmp_path / "out").exists()
+
+
+GOOD = """period: 2019-T1
+goals:
+  - goal: 4
+    direction: positiv
+    text: Bra samverkan.
+    activities: [Träffar]
+    author: KLK
+    date: 2019-05-06
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("2019-05-06", "2019-02-30"), "goal 4, field 'date': '2019-02-30' is not a date"),
+        (("2019-05-06", "2019-13-01"), "goal 4, field 'date': '2019-13-01' is not a date"),
+        (
+            ("period: 2019-T1", "period: [2019]"),
+            "field 'period' is [2019] but the file is for 2019-T1",
+        ),
+        (
+            ("activities: [Träffar]", "activities: Träffar"),
+            "goal 4, field 'activities': must be a list",
+        ),
+    ],
+)
+def test_self_assessment_dates_and_shapes_are_named(
+    tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
+    """An impossible date (2019-02-30) in a self-assessment names the goal and field, no traceback."""
+    (tmp_path / "2019-T1.yaml").write_text(GOOD.replace(*change), encoding="utf-8")
+    with pytest.raises(DataFileError, match=expected.replace("[", r"\[").replace("]", r"\]")):
+        load_assessments(tmp_path, "2019-T1", [4, 5, 7, 8])
+
+
+def test_out_that_is_a_file_or_under_a_file(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    """--out naming a file, or a folder under a file, is one line naming the path, exit 2."""
+    f = tmp_path / "file"
+    f.write_text("keep", encoding="utf-8")
+    for out in (f, f / "sub"):
+        run = cli("clean", "--out", str(out))
+        assert run.code == 2 and str(f) in _one_line(run.err)
+    assert f.read_text(encoding="utf-8") == "keep"
+
+
+def test_out_not_writable(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    """A folder the process may not write (a read-only file system here) is one line, exit 2."""
+    run = cli("clean", "--out", "/sys/ks-analysis-out")
+    assert run.code == 2
+    assert "/sys" in _one_line(run.err)
+
+
+def test_disk_full_keeps_the_previous_outputs(
+    tmp_path: Path, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC while writing: one line with the path, exit 1, the previous outputs byte for byte, no litter."""
+    out = tmp_path / "out"
+    assert cli("clean", "--out", str(out)).code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    import pandas as pd
+
+    def full(self: object, path: object, **_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    run = cli("clean", "--out", str(out))
+    assert run.code == 1
+    assert "the disk is full; free some space and run again" in _one_line(run.err)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_second_run_for_the_same_folder_is_refused(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """While another run holds an output folder's lock, a second run is refused with one line
+    naming the folder and the other process (exit 1), and leaves nothing behind."""
+    out = tmp_path / "out"
+    fd = os.open(tmp_path / ".out.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, b"4242")
+        run = cli("clean", "--out", str(out))
+    finally:
+        os.close(fd)
+    assert run.code == 1
+    assert "another run (process 4242) is writing these outputs now" in _one_line(run.err)
+    assert not out.exists() and not list(tmp_path.glob(".out.tmp-*"))
+    assert cli("clean", "--out", str(out)).code == 0  # the lock is free again
