@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import yaml
-
 from ks_analysis import geo as geo_mod
+from ks_analysis._config import load_yaml
 from ks_analysis.clean import CleanResult, clean_sources
+from ks_analysis.errors import DataFileError
 from ks_analysis.goals.assessments import Assessment, load_assessments
 from ks_analysis.goals.catalogue import Catalogue, load_catalogue
 from ks_analysis.goals.kommunkompassen import Evaluation, read_register
@@ -73,9 +73,9 @@ def _is_demo(raw: Path, sources: Path | None) -> bool:
     """Whether the manifest says it lists demo data (``demo: true``)."""
     manifest = sources or raw / "sources.yaml"
     try:
-        data = yaml.safe_load(Path(manifest).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return False
+        data = load_yaml(Path(manifest), what="sources manifest") or {}
+    except DataFileError:
+        return False  # the manifest is checked, with its own message, before the report is built
     return bool(isinstance(data, dict) and data.get("demo"))
 
 
