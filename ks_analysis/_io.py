@@ -27,6 +27,8 @@ __all__ = [
     "output_folder",
     "swap_dir",
     "os_error_message",
+    "locked_output",
+    "sweep_litter",
 ]
 
 log = logging.getLogger(__name__)
@@ -293,3 +295,8 @@ def output_folder(final: Path, *, doing: str = "writing the outputs") -> Iterato
             raise
     finally:
         lock.__exit__(None, None, None)
+
+
+#: Public names of the lock and the litter sweep, for outputs that are one file (``explore``).
+locked_output = _locked
+sweep_litter = _recover_and_sweep

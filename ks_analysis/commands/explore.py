@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ks_analysis._io import locked_output, sweep_litter
 from ks_analysis.commands._util import add_example
 from ks_analysis.errors import DataFileError
 from ks_analysis.params import (
@@ -96,17 +97,20 @@ def render_exploration(
     out_dir.mkdir(parents=True, exist_ok=True)
     name = f"{params['indicator'].upper()}-{params['municipality']}-{params['gender']}.html"
     final = out_dir / name
-    tmp = Path(tempfile.mkdtemp(prefix=".explore-", dir=out_dir))
-    try:
-        executed = execute_notebook(notebook, tmp / EXPLORE_NOTEBOOK, params, cwd=nb_dir)
-        html = render_html(
-            executed,
-            tmp / name,
-            f"Utforska {params['indicator'].upper()} – {params['municipality']}",
-        )
-        os.replace(html, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    # One run per page at a time; what a killed run left beside it (.<name>.tmp-*) is removed first.
+    with locked_output(final):
+        sweep_litter(final)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_dir))
+        try:
+            executed = execute_notebook(notebook, tmp / EXPLORE_NOTEBOOK, params, cwd=nb_dir)
+            html = render_html(
+                executed,
+                tmp / name,
+                f"Utforska {params['indicator'].upper()} – {params['municipality']}",
+            )
+            os.replace(html, final)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 

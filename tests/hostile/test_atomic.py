@@ -165,3 +165,32 @@ def test_clean_carries_other_files_and_refuses_foreign_folders(
     (out / "mine").mkdir()
     run = cli("clean", "--out", str(out))
     assert run.code == 2 and "holds the folder 'mine'" in run.err  # type: ignore[attr-defined]
+
+
+def test_explore_sweeps_what_a_killed_run_left_and_replaces_its_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An explore page is one file: a killed run's ``.<page>.tmp-*`` folder is removed by the next
+    run (and logged), which then replaces the page; nothing but the page stays in ``--out``."""
+    from ks_analysis.commands import explore
+
+    def fake_execute(nb: Path, out: Path, params: dict[str, str], cwd: Path) -> Path:
+        out.write_text("{}", encoding="utf-8")
+        return out
+
+    def fake_render(executed: Path, html: Path, title: str) -> Path:
+        html.write_text(f"<html>{title}</html>", encoding="utf-8")
+        return html
+
+    monkeypatch.setattr(explore, "execute_notebook", fake_execute)
+    monkeypatch.setattr(explore, "render_html", fake_render)
+    monkeypatch.setattr(explore, "validate_parameters", lambda nb, params: None)
+    params = {"indicator": "N03926", "municipality": "0665", "gender": "T"}
+    stale = tmp_path / ".N03926-0665-T.html.tmp-killed"
+    stale.mkdir()
+    (stale / "04-explore-indicator.ipynb").write_text("{}", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="ks_analysis._io"):
+        page = explore.render_exploration(params, tmp_path)
+    assert page.read_text(encoding="utf-8").startswith("<html>Utforska N03926")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["N03926-0665-T.html"]
+    assert "removed 1 temporary folder(s) left beside" in caplog.text
