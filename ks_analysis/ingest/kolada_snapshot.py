@@ -38,6 +38,7 @@ from ks_analysis.errors import DataFileError
 from ks_analysis.ingest.frame import raw_frame
 from ks_analysis.ingest.kolada_pages import _checked, page_values
 from ks_analysis.ingest.registry import reader
+from ks_analysis.paths import guard_read
 
 __all__ = [
     "read_kolada_api_json",
@@ -227,6 +228,8 @@ def _earlier_vintages(folder: Path) -> list[_Vintage]:
         if _snapshot_key(sib) >= mine:
             continue
         files = sorted(p for p in [*sib.glob("data-*.json"), sib / FETCH_LOG] if p.is_file())
+        for p in files:  # an earlier snapshot is read too: it must lie inside the raw root as well
+            guard_read(p, entry=f"earlier Kolada snapshot {sib.name}")
         stamp = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
         out.append(_snapshot_vintage(str(sib), stamp))
     return out

@@ -4,6 +4,7 @@ opened, and no line of it is quoted."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -103,3 +104,30 @@ def test_a_reader_option_leading_out_is_refused(
     run = cli("clean", "--raw", str(raw), "--out", str(tmp_path / "out"))
     assert run.code == 2 and "option metadata_file" in run.err and "outside the raw" in run.err
     assert "secret-line" not in run.err
+
+
+def test_an_earlier_snapshot_linked_from_outside_the_raw_root_is_refused(tmp_path: Path) -> None:
+    """A Kolada snapshot reads the earlier snapshots beside it (their vintages); one that is a
+    symlink to a folder outside the raw root is refused, naming it, and never read."""
+    from ks_analysis.errors import DataFileError
+    from ks_analysis.ingest.kolada_snapshot import read_kolada_api_json
+    from ks_analysis.paths import reading_under
+
+    fixtures = Path(__file__).resolve().parents[1] / "data" / "kolada_api"
+    raw = tmp_path / "raw"
+    now = raw / "kolada" / "2024-03-01T120000Z"
+    now.mkdir(parents=True)
+    shutil.copy(fixtures / "v3_data_page1.json", now / "data-0001.json")
+    outside = tmp_path / "outside" / "2023-01-01T120000Z"
+    outside.mkdir(parents=True)
+    shutil.copy(fixtures / "v3_data_page1.json", outside / "data-0001.json")
+    (raw / "kolada" / "2023-01-01T120000Z").symlink_to(outside, target_is_directory=True)
+    with (
+        reading_under(raw),
+        pytest.raises(DataFileError, match="earlier Kolada snapshot 2023-01-01T120000Z"),
+    ):
+        read_kolada_api_json(
+            now / "data-0001.json",
+            rel="kolada/2024-03-01T120000Z/data-0001.json",
+            publication_lag={"days": 75},
+        )
