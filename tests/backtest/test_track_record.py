@@ -17,7 +17,10 @@ def test_committed_track_record_for_the_report() -> None:
     if not summary:
         pytest.skip("no committed track record")
     pairs = {(c["cutoff"], c["family"]) for c in summary["cells"]}
-    assert pairs == {(c, f) for c in ("T1", "T2") for f in ("monthly", "quarterly", "annual")}
+    families = ("monthly", "quarterly", "annual", "nowcast")
+    assert pairs == {(c, f) for c in ("T1", "T2") for f in families}
+    # every cell carries its effective n and the CI of its first ratio (issue 12's contract)
+    assert all(c.get("effective_n") is not None for c in summary["cells"])
     assert set(summary["defaults"]) == {"monthly", "quarterly", "annual"}
     assert summary["runtime_s"] > 0
 
