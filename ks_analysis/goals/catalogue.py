@@ -247,8 +247,9 @@ class _IndicatorShape(_Shape):
     predecessor: str | None = None
     series_break: _Year | None = None
     latest_known: bool = False
-    #: The annual KPI's bridge nowcast (checked by :func:`parse_nowcast`).
-    nowcast: dict[str, Any] | None = None
+    #: The annual KPI's bridge nowcast: any shape here, checked with its own messages by
+    #: :func:`parse_nowcast`.
+    nowcast: Any = None
 
 
 class _GoalShape(_Shape):
