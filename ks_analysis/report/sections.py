@@ -12,12 +12,11 @@ from typing import Any
 
 from ks_analysis.periods import Period
 from ks_analysis.report.brief import in_brief
+from ks_analysis.report.html import render
 from ks_analysis.report.model import GoalEntry, IndicatorRow, Report, Trend
 from ks_analysis.swedish import (
     FAMILY_SV,
-    STATUS_CLASS,
     STATUS_ORDER,
-    STATUS_SYMBOL,
     fmt_date,
     fmt_day_month,
     fmt_number,
@@ -49,7 +48,7 @@ def e(text: Any) -> str:
 
 def status_badge(status: str, text: str) -> str:
     """Status as symbol + text + colour class (never colour alone)."""
-    return f'<span class="status {STATUS_CLASS.get(status, "")}"><span class="sym" aria-hidden="true">{STATUS_SYMBOL.get(status, "")}</span> {e(text)}</span>'
+    return str(render("status_badge.html.j2", status=status, text=text))
 
 
 def _badge(status: str, basis: str | None, indicator: bool = False) -> str:

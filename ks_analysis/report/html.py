@@ -1,0 +1,57 @@
+"""Render: the one Jinja2 environment for the report's HTML fragments.
+
+Every fragment of the report is a template under ``ks_analysis/templates/fragments/``, rendered
+with autoescape on: a value from a file a person edits (a self-assessment, an analysis, a catalogue
+text) is escaped by default, and only a fragment that was itself rendered here (a ``Markup``) is
+inserted as HTML. Undefined names fail loudly (``StrictUndefined``) instead of printing nothing.
+The Swedish formatters are registered as filters, so templates format numbers, percentages and
+dates the one way ``ks_analysis.swedish`` does.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from ks_analysis import swedish
+
+__all__ = ["render", "environment", "Markup"]
+
+
+@cache
+def environment() -> Environment:
+    """The fragments' environment (built once per process)."""
+    env = Environment(
+        loader=PackageLoader("ks_analysis", "templates/fragments"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(
+        number=swedish.fmt_number,
+        signed=swedish.fmt_signed,
+        percent=swedish.fmt_percent,
+        date_sv=swedish.fmt_date,
+        day_month=swedish.fmt_day_month,
+        method_sv=swedish.method_sv,
+        gender_sv=swedish.gender_sv,
+    )
+    env.globals.update(
+        STATUS_CLASS=swedish.STATUS_CLASS,
+        STATUS_SYMBOL=swedish.STATUS_SYMBOL,
+        status_text=swedish.status_text,
+    )
+    return env
+
+
+def render(template: str, /, **context: Any) -> Markup:
+    """Render the fragment ``template`` (a file name under templates/fragments) with ``context``.
+
+    The result is ``Markup``: safe to insert into another fragment without being escaped again.
+    """
+    return Markup(environment().get_template(template).render(**context).strip())
