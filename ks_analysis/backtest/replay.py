@@ -245,7 +245,7 @@ def _subyear_case(
     )
     if level < float(row["min_level"]):
         return None
-    scale = m.mase_scale(known_years)
+    scale = m.mase_scale(known_years, rel_floor=m.REL_SCALE_FLOOR_SUBYEAR)
     if scale is None:
         return None  # constant history: an error cannot be scaled
     is_count = bool(row["is_count"])
@@ -337,11 +337,12 @@ def _annual_records(panel: Panel, progress: bool) -> list[pd.DataFrame]:
 
 
 def _recent_scale(at: np.ndarray, last: np.ndarray, k: int = 6) -> np.ndarray:
-    """Per row: mean absolute change over the last ``k`` consecutive known pairs, floored at 2 % of the last value.
+    """Per row: mean absolute change over the last ``k`` consecutive known pairs, floored at
+    :data:`ks_analysis.forecast.methods.REL_SCALE_FLOOR` of the last value, as
+    :func:`ks_analysis.forecast.methods.mase_scale` does for a report's forecast.
 
     NaN for a row without two consecutive known years (e.g. a KPI published every other year):
-    its error cannot be scaled like the pools' (a scale of 2 % of the level made errors of
-    hundreds of scale units), so it is left out, as :func:`ks_analysis.forecast.methods.mase_scale` does.
+    its error cannot be scaled like the pools', so it is left out.
     """
     d = np.abs(np.diff(at, axis=1))
     out = np.full(at.shape[0], np.nan)
@@ -349,7 +350,7 @@ def _recent_scale(at: np.ndarray, last: np.ndarray, k: int = 6) -> np.ndarray:
         di = d[i][np.isfinite(d[i])][-k:]
         if di.size:
             out[i] = di.mean()
-    return np.where(np.isfinite(out), np.fmax(out, 0.02 * np.abs(last)), np.nan)
+    return np.where(np.isfinite(out), np.fmax(out, m.REL_SCALE_FLOOR * np.abs(last)), np.nan)
 
 
 def _floor_scale(scale: np.ndarray, keys: np.ndarray) -> np.ndarray:

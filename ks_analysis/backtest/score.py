@@ -40,6 +40,11 @@ __all__ = [
 ]
 
 
+#: The level-scaled benchmark pool scales each error by this share of the series' last value
+#: (the scale floor every series had before a series' own changes set its scale).
+LEVEL_SCALE_SHARE = 0.02
+
+
 def _calib_years(family: str, year: int) -> int:
     """Errors of years < this value may calibrate an evaluation year (annual KPIs lag a year)."""
     return year - 1 if family == "annual" else year
@@ -84,6 +89,7 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
             *labs,
             *(f"{x}_pool" for x in labs),
             *(f"{x}_cred" for x in labs),
+            *(f"{x}_level" for x in labs),
             "p_better",
             "n_calib",
         )
@@ -101,6 +107,11 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
     last = records["last"].to_numpy()
     sign = records["sign"].to_numpy()
     records_actual = records["actual"].to_numpy()
+    # The level-floored pool: errors scaled by the series' scale floored at LEVEL_SCALE_SHARE of
+    # its last value, pooled the same way. For a smooth series the floor binds, and its interval
+    # is blind to how little the series moves (the benchmark its own scale must beat).
+    lvl = np.fmax(LEVEL_SCALE_SHARE * np.abs(last), sc)
+    e_lvl = (records_actual - pt) / lvl
     ref = cal._t_reference()
     probs = {"lo95": 0.025, "lo80": 0.10, "hi80": 0.90, "hi95": 0.975}
 
@@ -146,6 +157,8 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
                     q_pool = cal._conformal(np.quantile(e[pc], cal.QUANTILE_GRID), pc.size)
                     bounds(idx, q_pool, sc[idx], "_pool")
                     bounds(idx, q_std, sc[idx] * lam[idx], "_cred")
+                    q_lvl = cal._conformal(np.quantile(e_lvl[pc], cal.QUANTILE_GRID), pc.size)
+                    bounds(idx, q_lvl, lvl[idx], "_level")
                     use = _scaled_wins(out, records_actual, sc, pc)
                     cred_used[idx] = use
                     if use:
@@ -159,6 +172,7 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
                 fill(rest, ref, sc[rest], 0, True)
                 bounds(rest, ref, sc[rest], "_pool")
                 bounds(rest, ref, sc[rest], "_cred")
+                bounds(rest, ref, sc[rest], "_level")
     for k, v in out.items():
         records[k] = v
     records["lam"] = lam
@@ -358,10 +372,13 @@ def _sharpness(dd: pd.DataFrame, nv: pd.DataFrame | None) -> dict[str, Any]:
     """Mean scaled 80 % interval scores of the default (track-record scaled), its pool-only
     intervals and the naive baseline's pool-only intervals, with the ratios and their CI90."""
     years = dd["year"].to_numpy()
-    new, pool = _is80(dd), _is80(dd, "_pool")
+    new, pool, level = _is80(dd), _is80(dd, "_pool"), _is80(dd, "_level")
     out: dict[str, Any] = {
         "interval_score80": float(new.mean()) if new.size else None,
         "interval_score80_pool_only": float(pool.mean()) if pool.size else None,
+        "interval_score80_level_pool": float(level.mean()) if level.size else None,
+        "interval_score_vs_level_pool": float(new.sum() / level.sum()) if level.sum() > 0 else None,
+        "interval_score_vs_level_pool_ci90": ratio_ci90(years, new, level),
         "interval_score80_naive": None,
         "interval_score_vs_pool": float(new.sum() / pool.sum()) if pool.sum() > 0 else None,
         "interval_score_vs_pool_ci90": ratio_ci90(years, new, pool),
@@ -555,7 +572,14 @@ def _by_indicator(dd: pd.DataFrame, nv: pd.DataFrame | None) -> dict[str, dict[s
             "coverage80_calibrated": _coverage(d)["coverage80"],
             "interval_score80": float(_is80(d).mean()),
             "interval_score80_pool_only": float(_is80(d, "_pool").mean()),
+            "interval_score80_level_pool": float(_is80(d, "_level").mean()),
+            "interval_score_vs_level_pool": None,
+            "interval_score_vs_level_pool_ci90": None,
         }
+        new, level = _is80(d), _is80(d, "_level")
+        if level.sum() > 0:
+            row["interval_score_vs_level_pool"] = float(new.sum() / level.sum())
+            row["interval_score_vs_level_pool_ci90"] = ratio_ci90(d["year"].to_numpy(), new, level)
         if naive_ae is not None and naive_ae[sel].sum() > 0:
             row["mase_vs_naive_annual"] = float(ae[sel].sum() / naive_ae[sel].sum())
             row["mase_vs_naive_annual_ci90"] = ratio_ci90(
@@ -631,7 +655,7 @@ def choose_defaults(scored: pd.DataFrame, origin: int | None = None) -> dict[str
 SUMMARY_COLUMNS = (
     "family", "cutoff", "method", "year", "sid", "series", "group", "e", "actual", "point",
     "scale", "last", "lo80", "hi80", "lo95", "hi95", "lo80_pool", "hi80_pool", "lo95_pool",
-    "hi95_pool", "flagged", "p_better", "better", "band", "cred_used", "revised",
+    "hi95_pool", "lo80_level", "hi80_level", "flagged", "p_better", "better", "band", "cred_used", "revised",
     "actual_latest", "chosen", "agg",
 )  # fmt: skip
 
@@ -678,7 +702,7 @@ def summarise(scored: pd.DataFrame, defaults: dict[str, str], runtime_s: float) 
         "effective_n: Kish's design effect over KPI x year clusters, with the women/men series (and the parts of a group) counted with the total. "
         "*_ci90: year-block bootstrap (whole forecast years resampled). *_calibrated: forecasts with a real calibration, not the fixed fallback (fallback_share). "
         "interval_score80: mean scaled 80 % interval (Winkler) score of the default intervals (scaled by each series' own track record where that won on earlier years), "
-        "_pool_only: the same method with the pool's intervals alone, _naive: naive_annual with its pool's intervals. vs_latest_vintage: sub-annual series with two vintages scored against the latest.",
+        "_pool_only: the same method with the pool's intervals alone, _level_pool: the same pool with errors relative to 2 % of the level (blind to the series' own volatility), _naive: naive_annual with its pool's intervals. All in the series' own scale units, so their ratios compare like with like. vs_latest_vintage: sub-annual series with two vintages scored against the latest.",
         "years": [years[0], years[-1]] if years else [],
         "series": {str(k): int(v) for k, v in series.items()},
         "min_judged": MIN_JUDGED,

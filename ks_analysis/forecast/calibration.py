@@ -374,10 +374,11 @@ def scale_floor(
     return float(v) if v is not None and np.isfinite(v) else 0.0
 
 
-def series_scale(years: np.ndarray, point: float, is_count: bool) -> float:
-    """MASE scale (mean absolute year-on-year change); for a constant or one-year history 10 % of
-    the level, and at least one unit for counts."""
-    s = m.mase_scale(years)
+def series_scale(years: np.ndarray, point: float, is_count: bool, subyear: bool) -> float:
+    """MASE scale (mean absolute year-on-year change, floored as the backtest floors it for a
+    sub-annual or an annual series); for a constant or one-year history 10 % of the level, and
+    at least one unit for counts."""
+    s = m.mase_scale(years, rel_floor=m.rel_scale_floor(subyear))
     if s is not None:
         return s
     y = years[np.isfinite(years)]
@@ -526,7 +527,7 @@ def own_abs_errors(
         row = hist[j]
         if np.isnan(row).any():
             continue
-        scale = m.mase_scale(years[:j])
+        scale = m.mase_scale(years[:j], rel_floor=m.rel_scale_floor(hist.shape[1] > 1))
         if scale is None:
             continue
         scale = max(scale, floor)

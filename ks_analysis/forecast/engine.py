@@ -292,8 +292,8 @@ def forecast_from_matrix(
     flags: list[str] = ["fallback"] if lp.rung > 0 else []
     point = lp.point
     years = m.yearly_from_matrix(hist, agg) if hist.shape[0] else np.zeros(0)
-    scale = cal.series_scale(years, point, is_count)
     family = family_of(frequency)
+    scale = cal.series_scale(years, point, is_count, subyear=family != "annual")
     floor = 0.0
     if family == "annual":
         # the floor the backtest applied before pooling: a series near zero does not turn an
@@ -354,7 +354,7 @@ def _errors(
     """
     errors, source, n = cal.scaled_errors(key, bands=bands, origin_year=origin)
     # no two consecutive known years: not scaled like the pools
-    no_pairs = m.mase_scale(years) is None
+    no_pairs = m.mase_scale(years) is None  # (None does not depend on the floor)
     if np.isfinite(years).sum() < 3 or no_pairs:
         # The pools hold errors scaled by at least two year-on-year changes; with a shorter
         # history the scale itself is unsure, so widen as if few errors were known.

@@ -33,6 +33,9 @@ __all__ = [
     "ses_pooled",
     "mean_of",
     "mase_scale",
+    "REL_SCALE_FLOOR",
+    "REL_SCALE_FLOOR_SUBYEAR",
+    "rel_scale_floor",
 ]
 
 PERIODS_PER_YEAR = {"M": 12, "Q": 4, "Y": 1}
@@ -89,12 +92,28 @@ def yearly_from_matrix(mat: np.ndarray, aggregation: str) -> np.ndarray:
     return out
 
 
-def mase_scale(years: np.ndarray, recent: int = 6) -> float | None:
+#: A series' scale is at least this share of its last value: for an annual KPI it only guards a
+#: series that hardly ever changed (a scale of almost nothing would turn an ordinary change into
+#: hundreds of scale units), and must not bind for a smooth series, whose own small changes are
+#: its honest scale. At 2 % it tripled a growing kommun's population scale (about 0.7 % a year)
+#: and with it every population interval. Annual KPIs also get the calibrated floor of their
+#: KPI and size band (``forecast.calibration.scale_floor``).
+REL_SCALE_FLOOR = 0.002
+#: The same floor for sub-annual series (yearly sums and means of months or quarters), which
+#: have no calibrated floor: on the real quarterly series the backtest's 80 % interval score
+#: was 3 % worse (CI90 excluding 1) with the annual floor than with this one.
+REL_SCALE_FLOOR_SUBYEAR = 0.02
+
+
+def mase_scale(
+    years: np.ndarray, recent: int = 6, rel_floor: float = REL_SCALE_FLOOR
+) -> float | None:
     """Mean absolute year-on-year change over the last ``recent`` consecutive pairs of known years.
 
     Recent changes, because a series' volatility drifts and the scale sets interval widths.
-    Floored at 2 % of the last value; None for a constant or too short history (fewer than two
-    consecutive known years), which cannot scale an error.
+    Floored at ``rel_floor`` of the last value (:data:`REL_SCALE_FLOOR` for annual KPIs,
+    :data:`REL_SCALE_FLOOR_SUBYEAR` for sub-annual series); None for a constant or too short
+    history (fewer than two consecutive known years), which cannot scale an error.
     """
     y = np.asarray(years, dtype="float64")
     d = np.abs(np.diff(y))
@@ -102,8 +121,13 @@ def mase_scale(years: np.ndarray, recent: int = 6) -> float | None:
     if d.size == 0:
         return None
     fin = y[np.isfinite(y)]
-    s = max(float(d.mean()), 0.02 * abs(float(fin[-1])))
+    s = max(float(d.mean()), rel_floor * abs(float(fin[-1])))
     return s if s > 1e-9 else None
+
+
+def rel_scale_floor(subyear: bool) -> float:
+    """The relative scale floor of a series: sub-annual (months or quarters) or annual."""
+    return REL_SCALE_FLOOR_SUBYEAR if subyear else REL_SCALE_FLOOR
 
 
 def _last_finite(a: np.ndarray) -> tuple[int, float] | None:

@@ -109,7 +109,15 @@ def test_short_history_gives_none() -> None:
     assert m.ytd_snaive(np.zeros((0, 12)), cur, ctx) is None
     assert m.naive_annual(np.zeros((0, 12)), cur, ctx) is None
     assert m.mase_scale(np.array([0.0, 0.0, 0.0])) is None  # constant zero: nothing scales an error
-    assert m.mase_scale(np.array([5.0, 5.0, 5.0])) == pytest.approx(0.1)  # floor: 2 % of the level
+    # floors: 0.2 % of the level for an annual KPI, 2 % for a sub-annual series
+    assert m.mase_scale(np.array([5.0, 5.0, 5.0])) == pytest.approx(0.01)
+    assert m.mase_scale(
+        np.array([5.0, 5.0, 5.0]), rel_floor=m.REL_SCALE_FLOOR_SUBYEAR
+    ) == pytest.approx(0.1)
+    # a smooth series keeps its own small changes: +100 a year on 13 000 is a scale of 100,
+    # not 2 % of the level (260)
+    smooth = 13000.0 + 100.0 * np.arange(9)
+    assert m.mase_scale(smooth) == pytest.approx(100.0)
     assert m.mase_scale(np.array([1.0, 3.0, np.nan, 4.0])) == pytest.approx(2.0)
 
 
