@@ -13,7 +13,7 @@ from typing import Any
 
 from ks_analysis._io import locked_output, sweep_litter
 from ks_analysis.commands._util import add_example
-from ks_analysis.errors import DataFileError
+from ks_analysis.errors import DataFileError, ParameterError
 from ks_analysis.params import (
     parse_as_of,
     parse_gender,
@@ -22,7 +22,6 @@ from ks_analysis.params import (
     parse_peers,
 )
 from ks_analysis.paths import DEMO_DIR, NOTEBOOKS_DIR, REPORTS_DIR, refuse_raw_output
-from ks_analysis.publish.notebooks import execute_notebook, render_html, validate_parameters
 
 __all__ = ["add_parser", "render_exploration", "EXPLORE_NOTEBOOK"]
 
@@ -85,6 +84,9 @@ def render_exploration(
         ParameterError: bad parameters, before any kernel starts.
         NotebookError: a cell failed; an earlier HTML file of the same name stays in place.
     """
+    # papermill and nbconvert load in about a second: only once the parameters were checked
+    from ks_analysis.publish.notebooks import execute_notebook, render_html, validate_parameters
+
     nb_dir = notebooks_dir or NOTEBOOKS_DIR
     notebook = nb_dir / EXPLORE_NOTEBOOK
     if not notebook.exists():
@@ -131,11 +133,36 @@ def exploration_parameters(args: argparse.Namespace) -> dict[str, str]:
     }
 
 
+def refuse_unknown_indicator(params: dict[str, str]) -> None:
+    """Refuse an indicator that no raw file mentions, before any kernel starts (a ParameterError
+    with the nearest ids the files do mention). Where the files cannot tell (a workbook that does
+    not name its indicators), the notebook's cleaning decides, as before."""
+    import difflib
+
+    from ks_analysis.ingest.mentions import indicator_mentions
+    from ks_analysis.paths import PROJECT_ROOT, relative_to_root
+
+    raw = Path(params["raw"])
+    sources = Path(params["sources"]) if params["sources"] else None
+    ind = params["indicator"]
+    m = indicator_mentions(raw, sources, ind)
+    if m.found is not False:
+        return
+    near = difflib.get_close_matches(ind, m.ids, n=5, cutoff=0.5) or list(m.ids[:8])
+    hint = f"; ids there that look alike: {', '.join(near)}" if near else ""
+    raise ParameterError(
+        f"indicator {ind!r} is in none of the {m.files} files the manifest lists under "
+        f"{relative_to_root(raw, PROJECT_ROOT)}{hint}. "
+        "Find a Kolada id with `ks-analysis kpi search <words>`"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Render the exploration of one indicator and print the HTML file's path."""
     started = time.monotonic()
     refuse_raw_output(args.out, "--out", raws=[getattr(args, "raw", None)])
     params = exploration_parameters(args)
+    refuse_unknown_indicator(params)
     log.info("exploring %s for %s", params["indicator"], params["municipality"])
     path = render_exploration(params, Path(args.out).resolve())
     log.info("rendered in %.1f s (%.0f kB)", time.monotonic() - started, path.stat().st_size / 1024)
