@@ -1,23 +1,33 @@
-"""Benchmark: `ks-analysis report --period 2019-T1` against a floor measured in the same run.
+"""Benchmark: the report commands against a floor measured in the same run.
 
 The floor is the least any notebook report can cost here: a one-cell notebook that imports
 pandas and seaborn, executed by papermill (same kernel) and rendered to HTML by nbconvert, in a
-fresh Python process like the real command. Goal: report <= 1.5 x floor.
+fresh Python process like the real command. Every figure is a ratio to it, so that machines and
+loads compare:
 
-Run: uv run python benchmarks/bench_report.py [--repeat 3]
-Prints one JSON object with both times (median of the repeats), the ratio and the HTML size.
+- ``ratio``: ``report --period 2019-T1`` on the demo data (goal <= 1.3);
+- ``ratio_real``: ``report --period 2022-T2`` on the shared real data (goal <= 1.5);
+- ``ratio_year``: ``report --year 2019``, three reports (goal <= 2.0);
+- ``explore_bad_s``: seconds until ``explore N99999`` is refused (goal < 1 s), and the same
+  for ``--version`` as the floor of any command (``cli_floor_s``).
+
+Run on a quiet machine: uv run python benchmarks/bench_report.py [--repeat 3] [--no-real]
+Prints one JSON object (medians of the repeats, every run, the machine's load before and after).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 FLOOR_SCRIPT = r"""
 import sys
@@ -36,49 +46,79 @@ body, _ = HTMLExporter(exclude_input=True).from_filename(str(out / "floor.out.ip
 """
 
 
-def _time(cmd: list[str]) -> float:
+def _time(cmd: list[str], ok: tuple[int, ...] = (0, 3)) -> float:
+    """Wall seconds of one command; a code outside ``ok`` stops the benchmark with its stderr."""
     started = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    took = time.perf_counter() - started
+    if proc.returncode not in ok:
+        sys.exit(f"{' '.join(cmd[2:])} exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
+    return took
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "ks_analysis.cli", "-q", *args]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-real", action="store_true", help="leave out the real 2022-T2 report")
     args = parser.parse_args()
-    floors, mains = [], []
+    real = Path(os.environ.get("KS_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
+    with_real = not args.no_real and (real / "SOURCES.md").exists()
+    runs: dict[str, list[float]] = {
+        k: [] for k in ("floor", "report", "real", "year", "explore_bad", "cli")
+    }
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        tmpdir = Path(tmp)
+        t = Path(tmp)
         for i in range(args.repeat):
-            floors.append(_time([sys.executable, "-c", FLOOR_SCRIPT, str(tmpdir)]))
-            mains.append(
-                _time(
-                    [
-                        sys.executable,
-                        "-m",
-                        "ks_analysis.cli",
-                        "-q",
-                        "report",
-                        "--period",
-                        "2019-T1",
-                        "--out",
-                        str(tmpdir / "reports"),
-                    ]
-                )
+            runs["floor"].append(_time([sys.executable, "-c", FLOOR_SCRIPT, str(t)]))
+            runs["report"].append(
+                _time(_cli("report", "--period", "2019-T1", "--out", str(t / "r")))
             )
+            if with_real:
+                runs["real"].append(
+                    _time(
+                        _cli(
+                            "report", "--period", "2022-T2", "--raw", str(real),
+                            "--sources", str(ROOT / "data" / "real-sources.yaml"),
+                            "--out", str(t / "real"),
+                        )
+                    )
+                )  # fmt: skip
+            runs["year"].append(_time(_cli("report", "--year", "2019", "--out", str(t / "y"))))
+            runs["explore_bad"].append(
+                _time(_cli("explore", "N99999", "--out", str(t / "x")), ok=(2,))
+            )
+            runs["cli"].append(_time(_cli("--version")))
             print(
-                f"run {i + 1}: floor {floors[-1]:.1f} s, report {mains[-1]:.1f} s", file=sys.stderr
+                f"run {i + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in runs.items() if v),
+                file=sys.stderr,
             )
-        html = tmpdir / "reports" / "0665" / "2019-T1" / "rapport.html"
-        floor, report = statistics.median(floors), statistics.median(mains)
+        html = t / "r" / "0665" / "2019-T1" / "rapport.html"
+        med = {k: statistics.median(v) for k, v in runs.items() if v}
+        floor = med["floor"]
         result = {
             "floor_s": round(floor, 2),
-            "report_s": round(report, 2),
-            "ratio": round(report / floor, 2),
-            "goal_ratio": 1.5,
+            "report_s": round(med["report"], 2),
+            "ratio": round(med["report"] / floor, 2),
+            "goal_ratio": 1.3,
+            "real_s": round(med["real"], 2) if with_real else None,
+            "ratio_real": round(med["real"] / floor, 2) if with_real else None,
+            "goal_ratio_real": 1.5,
+            "year_s": round(med["year"], 2),
+            "ratio_year": round(med["year"] / floor, 2),
+            "goal_ratio_year": 2.0,
+            "explore_bad_s": round(med["explore_bad"], 2),
+            "goal_explore_bad_s": 1.0,
+            "cli_floor_s": round(med["cli"], 2),
             "html_bytes": html.stat().st_size,
-            "floor_runs_s": [round(x, 2) for x in floors],
-            "report_runs_s": [round(x, 2) for x in mains],
+            "runs_s": {k: [round(x, 2) for x in v] for k, v in runs.items() if v},
+            "cpus": os.cpu_count(),
+            "load_before": [round(x, 2) for x in load_before],
+            "load_after": [round(x, 2) for x in os.getloadavg()],
         }
     print(json.dumps(result))
     return 0
