@@ -243,12 +243,19 @@ def skill_for(
         forecasts of years before the origin (2020 left out), of the most specific of
         ``kpi_or_family`` and ``family`` that has enough forecasts to judge (effective n >= 100,
         see the track record); ``None`` when neither has. A KPI's own entry often has too few
-        (its forecasts of one year share one shock), so pass its family to fall back on. A value
-        <= 0 means the method has not shown skill there: the report should say the status is
+        (its forecasts of one year share one shock), so pass its family to fall back on; but a
+        KPI whose own forecasts show no skill (<= 0), however few, gets that figure, since the
+        family's skill does not carry over to it. A value <= 0 means the method has not shown skill there: the report should say the status is
         uncertain ("prognosmetoden har inte visat träffsäkerhet för denna typ av indikator vid
         denna tidpunkt") rather than print a confident-looking P.
     """
     cell = (calibration.get("skill") or {}).get(cutoff_kind) or {}
+    own = cell.get(kpi_or_family)
+    unjudged = own.get("brier_skill_unjudged") if isinstance(own, dict) else None
+    if unjudged is not None and float(unjudged) <= 0:
+        # A claim of skill needs the KPI's own record not to contradict it: its own forecasts
+        # showing none is reason enough to say so, even when they are too few to claim skill.
+        return float(unjudged)
     for key in (kpi_or_family, family):
         entry = cell.get(key) if key is not None else None
         v = entry.get("brier_skill") if isinstance(entry, dict) else entry

@@ -121,17 +121,21 @@ def test_origin_lookup_takes_the_earlier_year_and_refuses_the_unknown_past(
 
 
 def test_skill_for_takes_the_most_specific_judged_entry() -> None:
-    """A KPI with too few forecasts to judge falls back on its family; none at all gives None."""
+    """A KPI with too few forecasts to judge falls back on its family, unless its own forecasts
+    show no skill at all: then that is what it gets. None at all gives None."""
     calib = {
         "skill": {
             "T2": {
                 "annual": {"brier_skill": 0.12, "effective_n": 900.0},
                 "N03920": {"brier_skill": None, "effective_n": 40.0, "brier_skill_unjudged": -0.1},
+                "N03926": {"brier_skill": None, "effective_n": 40.0, "brier_skill_unjudged": 0.2},
                 "N01951": {"brier_skill": 0.31, "effective_n": 150.0},
             }
         }
     }
     assert cal.skill_for(calib, "N01951", "T2", family="annual") == pytest.approx(0.31)
-    assert cal.skill_for(calib, "N03920", "T2", family="annual") == pytest.approx(0.12)
-    assert cal.skill_for(calib, "N03920", "T2") is None
+    assert cal.skill_for(calib, "N03926", "T2", family="annual") == pytest.approx(0.12)
+    assert cal.skill_for(calib, "N03920", "T2", family="annual") == pytest.approx(-0.1)
+    assert cal.skill_for(calib, "N03920", "T2") == pytest.approx(-0.1)
+    assert cal.skill_for(calib, "N03926", "T2") is None
     assert cal.skill_for(calib, "N01951", "T1", family="annual") is None
