@@ -12,7 +12,7 @@ from ks_analysis.clean.accounting import CleanResult, merge_file_info
 from ks_analysis.clean.rules import clean_indicators
 from ks_analysis.errors import DataFileError
 from ks_analysis.ingest.manifest import SourceSpec
-from ks_analysis.ingest.read import read_sources
+from ks_analysis.ingest.memo import read_sources_once as read_sources
 
 __all__ = ["run_clean", "clean_sources"]
 

@@ -21,7 +21,7 @@ from ks_analysis.goals.assessments import Assessment, load_assessments
 from ks_analysis.goals.catalogue import Catalogue, load_catalogue
 from ks_analysis.goals.kommunkompassen import Evaluation, read_register
 from ks_analysis.ingest.kolada_web import kolada_titles
-from ks_analysis.ingest.read import read_sources
+from ks_analysis.ingest.memo import read_sources_once as read_sources
 from ks_analysis.params import ReportParams
 from ks_analysis.periods import Period
 from ks_analysis.report.model import InputFile
