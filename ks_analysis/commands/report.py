@@ -14,6 +14,7 @@ from ks_analysis.errors import ParameterError
 from ks_analysis.params import ReportParams, report_params
 from ks_analysis.paths import DEMO_DIR, REPORTS_DIR, refuse_raw_output
 from ks_analysis.periods import Period, current_period, parse_period, periods_of_year
+from ks_analysis.publish.notebooks import KernelSession
 from ks_analysis.publish.report import publish_report
 from ks_analysis.report.staleness import EXIT_STALE, stale_reason
 
@@ -130,26 +131,33 @@ def run(args: argparse.Namespace) -> int:
     all_params = params_of(args)
     refuse_raw_output(args.out, "--out", raws=[args.raw])
     stale = False
-    for i, params in enumerate(all_params, start=1):
-        per, code = params.period, params.municipality
-        log.info("[%d/%d] report %s for %s", i, len(all_params), per.id, code)
-        result = publish_report(params, pdf=args.pdf)
-        log.info(
-            "[%d/%d] %s done in %.1f s (%.0f kB)",
-            i,
-            len(all_params),
-            per.id,
-            result.seconds,
-            result.html_bytes / 1024,
-        )
-        print(result.html)
-        if result.pdf is not None:
-            print(result.pdf)
-        sys.stdout.flush()
-        why = stale_reason(json.loads(result.json.read_text(encoding="utf-8")), per)
-        if why:
-            stale = True
-            print(
-                f"ks-analysis: warning: report {per.id} for {code} is stale: {why}", file=sys.stderr
-            )
+    # One kernel for every period: the package is imported and the raw folder read once.
+    with KernelSession() as session:
+        for i, params in enumerate(all_params, start=1):
+            stale = _one_report(args, params, i, len(all_params), session) or stale
     return EXIT_STALE if stale else 0
+
+
+def _one_report(
+    args: argparse.Namespace, params: ReportParams, i: int, n: int, session: KernelSession
+) -> bool:
+    """Publish one period's report in ``session``; print its path; True if it is stale."""
+    per, code = params.period, params.municipality
+    log.info("[%d/%d] report %s for %s", i, n, per.id, code)
+    result = publish_report(params, pdf=args.pdf, session=session)
+    log.info(
+        "[%d/%d] %s done in %.1f s (%.0f kB)",
+        i,
+        n,
+        per.id,
+        result.seconds,
+        result.html_bytes / 1024,
+    )
+    print(result.html)
+    if result.pdf is not None:
+        print(result.pdf)
+    sys.stdout.flush()
+    why = stale_reason(json.loads(result.json.read_text(encoding="utf-8")), per)
+    if why:
+        print(f"ks-analysis: warning: report {per.id} for {code} is stale: {why}", file=sys.stderr)
+    return bool(why)

@@ -26,6 +26,7 @@ __all__ = [
     "notebook_parameters",
     "validate_parameters",
     "execute_notebook",
+    "KernelSession",
     "render_html",
     "replace_dir_atomically",
     "CELL_TIMEOUT_S",
@@ -145,6 +146,66 @@ def _failed_cell(nb_path: Path) -> tuple[int | None, str]:
     return None, "the notebook failed"
 
 
+class KernelSession:
+    """One kernel for several notebooks, run one after another (a context manager).
+
+    A period's report and data-quality notebooks, and the periods of ``report --year``, share
+    it: the kernel starts once, imports the package once, and reads the raw folder once
+    (:mod:`ks_analysis.ingest.memo`). Each notebook still assigns every name it uses (its
+    parameters cell first). After a failed notebook the kernel is restarted before the next one,
+    so nothing of a half-run notebook reaches another. The kernel is shut down on exit.
+    """
+
+    def __init__(self) -> None:
+        self.km: Any = None
+        self._dirty = False
+
+    def __enter__(self) -> KernelSession:
+        from nbclient import NotebookClient
+
+        ensure_kernel()
+        # nbclient's own kernel manager class, unstarted: the first notebook starts it the way
+        # papermill starts any kernel (its options, working folder and environment).
+        self.km = NotebookClient(
+            nbformat_v4_empty(), kernel_name=KERNEL_NAME
+        ).create_kernel_manager()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Shut the kernel down (if it was started)."""
+        if self.km is not None and self.km.has_kernel:
+            from jupyter_core.utils import run_sync
+
+            try:
+                run_sync(self.km.shutdown_kernel)(now=True)
+            except Exception:  # a kernel that died already needs no shutting down
+                log.debug("kernel shutdown failed", exc_info=True)
+        self.km = None
+
+    def execute(
+        self, notebook: Path, output: Path, params: dict[str, Any], *, cwd: Path | None = None
+    ) -> Path:
+        """:func:`execute_notebook` in this session's kernel."""
+        if self._dirty and self.km is not None and self.km.has_kernel:
+            from jupyter_core.utils import run_sync
+
+            run_sync(self.km.restart_kernel)(now=True)
+        self._dirty = True
+        out = execute_notebook(notebook, output, params, cwd=cwd, km=self.km)
+        self._dirty = False
+        return out
+
+
+def nbformat_v4_empty() -> Any:
+    """An empty notebook node (what a kernel manager is created for)."""
+    import nbformat
+
+    return nbformat.v4.new_notebook()
+
+
 def execute_notebook(
     notebook: Path,
     output: Path,
@@ -152,8 +213,10 @@ def execute_notebook(
     *,
     cwd: Path | None = None,
     timeout: int = CELL_TIMEOUT_S,
+    km: Any = None,
 ) -> Path:
-    """Execute ``notebook`` with papermill into ``output``.
+    """Execute ``notebook`` with papermill into ``output`` (in kernel ``km`` if given, see
+    :class:`KernelSession`; else in a kernel of its own).
 
     Raises:
         NotebookError: naming the notebook, the failing cell (code cells counted from 1, the
@@ -176,6 +239,7 @@ def execute_notebook(
             execution_timeout=timeout,
             request_save_on_cell_execute=False,
             extra_arguments=kernel_arguments(),
+            **({"km": km} if km is not None else {}),
         )
     except pm.PapermillExecutionError as exc:
         cell, err = (

@@ -17,7 +17,6 @@ import json
 import logging
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +29,7 @@ from ks_analysis.params import ReportParams
 from ks_analysis.paths import NOTEBOOKS_DIR
 from ks_analysis.periods import Period
 from ks_analysis.publish.notebooks import (
-    ensure_kernel,
-    execute_notebook,
+    KernelSession,
     notebook_parameters,
     render_html,
     validate_parameters,
@@ -112,18 +110,17 @@ def _analyst_jobs(
     return jobs
 
 
-def _run_all(jobs: list[tuple[Path, Path, dict[str, Any]]], cwd: Path) -> None:
-    """Run notebooks side by side (each in its own kernel); the first failure is raised."""
-    ensure_kernel()  # once, before the threads start
-    # papermill's cwd= changes the working folder of the whole process while a notebook runs; two
-    # threads doing so interleave and can leave it at the notebooks folder afterwards. Change it once
-    # here, around all of them (the kernels inherit it), and restore it when they are done.
-    with contextlib.chdir(cwd), ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = [pool.submit(execute_notebook, src, dst, p) for src, dst, p in jobs]
-        errors = [f.exception() for f in futures]
-    for err in errors:
-        if err is not None:
-            raise err
+def _run_all(
+    jobs: list[tuple[Path, Path, dict[str, Any]]], cwd: Path, session: KernelSession | None
+) -> None:
+    """Run notebooks one after another in one kernel (``session``'s, or one of their own); the
+    first failure is raised. One kernel, not one each side by side: on two cores the second
+    kernel's start and its second reading of the raw folder cost more than running after."""
+    with contextlib.ExitStack() as stack:
+        if session is None:
+            session = stack.enter_context(KernelSession())
+        for src, dst, p in jobs:
+            session.execute(src, dst, p, cwd=cwd)
 
 
 def _report_notebook(nb_dir: Path) -> Path:
@@ -146,6 +143,7 @@ def _render_into(
     analysts: bool,
     per: Period,
     pdf: bool = False,
+    session: KernelSession | None = None,
 ) -> None:
     """Run the notebooks into ``tmp`` and render rapport.html there (checked for readers)."""
     (tmp / "notebooks").mkdir()
@@ -154,7 +152,7 @@ def _render_into(
     jobs = [(notebook, executed, {**nb_params, "report_json": str(report_json)})]
     if analysts:
         jobs += _analyst_jobs(nb_dir, tmp / "notebooks", nb_params, per)
-    _run_all(jobs, nb_dir)
+    _run_all(jobs, nb_dir, session)
     if not report_json.exists():
         raise KsAnalysisError(f"{REPORT_NOTEBOOK}: ran but wrote no report.json")
     rep = json.loads(report_json.read_text(encoding="utf-8"))
@@ -175,12 +173,15 @@ def publish_report(
     notebooks_dir: Path | None = None,
     analyst_notebooks: bool = True,
     pdf: bool = False,
+    session: KernelSession | None = None,
 ) -> ReportRun:
     """Run the report notebook for one period and publish rapport.html + report.json atomically.
 
     ``params`` is built with :func:`ks_analysis.params.report_params` (values already checked).
     The report goes to ``params.out/<municipality>/<period>/`` (``<period>-per-<as_of>/`` when
-    ``as_of`` is later than the period's cutoff); with ``pdf`` also ``rapport.pdf`` (A4).
+    ``as_of`` is later than the period's cutoff); with ``pdf`` also ``rapport.pdf`` (A4). With a
+    :class:`~ks_analysis.publish.notebooks.KernelSession` the notebooks run in its kernel (several
+    reports in one kernel), else in one of their own.
 
     Raises:
         ParameterError / DataFileError: bad parameters or inputs, before any kernel starts.
@@ -202,7 +203,7 @@ def publish_report(
         # Built in a temporary folder beside the report and swapped in as one; one run per report
         # folder at a time (a lock file beside it); litter of killed runs is removed first.
         with output_folder(final, doing="publishing the report") as tmp:
-            _render_into(tmp, notebook, nb_dir, nb_params, analyst_notebooks, per, pdf)
+            _render_into(tmp, notebook, nb_dir, nb_params, analyst_notebooks, per, pdf, session)
     except BaseException:
         if created_parent and final.parent.is_dir() and not any(final.parent.iterdir()):
             final.parent.rmdir()  # a failed first run leaves no empty reports/<kommun>/ behind

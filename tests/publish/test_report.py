@@ -158,31 +158,52 @@ def test_method_section_cites_the_backtested_track_record(report_dir: Path) -> N
 
 
 @pytest.mark.slow
-def test_notebooks_run_side_by_side_in_cwd_and_leave_the_working_folder_alone(
+def _notebook(path: Path, *sources: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, str(path))
+    return path
+
+
+def _printed(path: Path, cell: int = 0) -> str:
+    out = nbformat.read(str(path), as_version=4)
+    return str(out.cells[cell].outputs[0]["text"]).strip()
+
+
+def test_notebooks_run_in_one_kernel_in_cwd_and_leave_the_working_folder_alone(
     tmp_path: Path,
 ) -> None:
-    """Each kernel starts in the notebooks folder, and the caller's working folder is unchanged after.
-
-    papermill's own ``cwd=`` changes the whole process's folder per run; run from two threads it
-    could leave the process in the notebooks folder, so a later relative path resolved wrongly.
-    """
+    """The notebooks of a report share one kernel, started in the notebooks folder, and the
+    caller's working folder is unchanged after (papermill's ``cwd=`` changes the process's)."""
     nb_dir = tmp_path / "nbs"
     nb_dir.mkdir()
-    jobs = []
-    for name in ("a", "b", "c"):
-        nb = nbformat.v4.new_notebook()
-        nb.cells = [nbformat.v4.new_code_cell("import os\nprint(os.getcwd())")]
-        nb.metadata["kernelspec"] = {
-            "name": "python3",
-            "display_name": "Python 3",
-            "language": "python",
-        }
-        src = nb_dir / f"{name}.ipynb"
-        nbformat.write(nb, str(src))
-        jobs.append((src, tmp_path / f"{name}-out.ipynb", {}))
+    jobs = [
+        (_notebook(nb_dir / f"{n}.ipynb", "import os\nprint(os.getcwd(), os.getpid())"),
+         tmp_path / f"{n}-out.ipynb", {})
+        for n in ("a", "b", "c")
+    ]  # fmt: skip
     before = os.getcwd()
-    _run_all(jobs, nb_dir)
+    _run_all(jobs, nb_dir, None)
     assert os.getcwd() == before
-    for _, dst, _ in jobs:
-        out = nbformat.read(str(dst), as_version=4)
-        assert out.cells[0].outputs[0]["text"].strip() == str(nb_dir)
+    seen = [_printed(dst).split() for _, dst, _ in jobs]
+    assert {cwd for cwd, _ in seen} == {str(nb_dir)}
+    assert len({pid for _, pid in seen}) == 1  # one kernel for all three
+
+
+def test_a_failed_notebook_leaves_nothing_in_the_kernel_for_the_next(tmp_path: Path) -> None:
+    """After a notebook fails, the session's kernel is restarted: the next one cannot see its names."""
+    from ks_analysis.errors import NotebookError
+    from ks_analysis.publish.notebooks import KernelSession
+
+    bad = _notebook(tmp_path / "bad.ipynb", "leftover = 41", "raise ValueError('boom')")
+    good = _notebook(tmp_path / "good.ipynb", "print('leftover' in dir())")
+    with KernelSession() as session:
+        with pytest.raises(NotebookError, match="bad.ipynb.*ValueError: boom"):
+            session.execute(bad, tmp_path / "bad-out.ipynb", {})
+        session.execute(good, tmp_path / "good-out.ipynb", {})
+    assert _printed(tmp_path / "good-out.ipynb") == "False"
