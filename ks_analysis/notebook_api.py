@@ -118,14 +118,20 @@ def build_report_from_parameters(**text: str) -> Report:
     return build_report(load_report_inputs(notebook_report_params(**text)))
 
 
+def _html(fragment: str) -> HTML:
+    """A rendered fragment as the cell's HTML result. Its text is handed over as a plain ``str``:
+    a ``Markup`` would escape any plain string later added to it."""
+    return HTML(str(fragment))
+
+
 def render_front(rep: Report) -> HTML:
     """First screen and table of contents."""
-    return HTML(_sections.first_screen(rep) + _sections.table_of_contents(rep))
+    return _html(_sections.first_screen(rep) + _sections.table_of_contents(rep))
 
 
 def render_summary(rep: Report) -> HTML:
     """The summary table of all goals."""
-    return HTML(_sections.summary_table(rep))
+    return _html(_sections.summary_table(rep))
 
 
 def render_goals(rep: Report) -> HTML:
@@ -135,12 +141,12 @@ def render_goals(rep: Report) -> HTML:
     for g in rep["goals"]:
         charts = _charts.goal_charts(g, year) if g["kind"] == "styrande" else ""
         parts.append(_sections.goal_section(g, charts + _supporting.render_goal_extras(g)))
-    return HTML("".join(parts))
+    return _html("".join(parts))
 
 
 def render_back(rep: Report) -> HTML:
     """Rules, changes since the previous forecast, method and provenance."""
-    return HTML(
+    return _html(
         _supporting.render_stands_out(rep)
         + _sections.rules_section(rep)
         + _sections.changes_section(rep)
@@ -264,32 +270,32 @@ def load_exploration(
 
 def explore_heading(x: _ex.Exploration) -> HTML:
     """The exploration's heading."""
-    return HTML(_ex.render_heading(x))
+    return _html(_ex.render_heading(x))
 
 
 def explore_series(x: _ex.Exploration) -> HTML:
     """The series over time."""
-    return HTML(_ex.render_series(x))
+    return _html(_ex.render_series(x))
 
 
 def explore_peers(x: _ex.Exploration) -> HTML:
     """The kommun beside its peers."""
-    return HTML(_ex.render_peers(x))
+    return _html(_ex.render_peers(x))
 
 
 def explore_gender(x: _ex.Exploration) -> HTML:
     """Women and men."""
-    return HTML(_ex.render_gender(x))
+    return _html(_ex.render_gender(x))
 
 
 def explore_provenance(x: _ex.Exploration) -> HTML:
     """Where every value comes from."""
-    return HTML(_ex.render_provenance(x))
+    return _html(_ex.render_provenance(x))
 
 
 def explore_forecast(x: _ex.Exploration) -> HTML:
     """The forecast with its method diagnostics."""
-    return HTML(_exf.render_forecast(x))
+    return _html(_exf.render_forecast(x))
 
 
 # 05-stands-out ----------------------------------------------------------------------------

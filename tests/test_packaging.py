@@ -49,7 +49,11 @@ def test_wheel_lists_notebooks_templates_demo_and_catalogue(wheel: Path) -> None
     notebooks = _repo_files("notebooks")
     demo = _repo_files("data/raw/demo")
     templates = _repo_files("ks_analysis/templates")
+    fragments = _repo_files("ks_analysis/templates/fragments")
     assert len(notebooks) >= 5 and len(demo) >= 20 and len(templates) >= 3
+    # The report's HTML fragments (report/html.py renders them from the installed package).
+    assert len(fragments) >= 15 and "ks_analysis/templates/fragments/macros.html.j2" in fragments
+    assert set(fragments) <= set(templates)
     expected = (
         {f"ks_analysis/notebooks/{Path(p).name}" for p in notebooks}
         | {p.replace("data/raw/demo/", "ks_analysis/data/demo/", 1) for p in demo}

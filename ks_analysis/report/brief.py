@@ -7,21 +7,11 @@ one that cannot be assessed); for a supporting goal, its self-assessment's direc
 
 from __future__ import annotations
 
-from html import escape
-
+from ks_analysis.report.html import Markup, render
 from ks_analysis.report.model import GoalEntry, IndicatorRow, Report
-from ks_analysis.swedish import (
-    STATUS_CLASS,
-    STATUS_SYMBOL,
-    fmt_number,
-    fmt_percent,
-)
+from ks_analysis.swedish import fmt_number, fmt_percent
 
 __all__ = ["in_brief", "p_words", "why_sentence"]
-
-
-def e(x: object) -> str:
-    return escape("" if x is None else str(x), quote=True)
 
 
 def p_words(p: float | None, thresholds: dict[str, float]) -> str:
@@ -127,20 +117,11 @@ def _indicator_counts(rows: list[IndicatorRow]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " och " + items[-1]
 
 
-def in_brief(rep: Report) -> str:
+def in_brief(rep: Report) -> Markup:
     """The 'I korthet' list: every goal, its verdict (symbol, words, colour), P in words, why."""
     th = rep["catalogue"]["thresholds"]
     items = []
     for g in rep["goals"]:
-        cls = STATUS_CLASS.get(g["status"], "")
-        sym = STATUS_SYMBOL.get(g["status"], "")
         p = p_words(g["p_met"], th) if g["basis"] != "outcome" else ""
-        items.append(
-            f'<li class="brief-goal"><a href="#mal-{g["id"]}" class="brief-title">Mål {g["id"]}. {e(g["title"])}</a>'
-            f'<span class="status {cls}"><span class="sym" aria-hidden="true">{sym}</span> {e(g["status_text"])}</span>'
-            + f'<span class="brief-why">{e(f"Sannolikhet {p}. " if p else "")}{e(why_sentence(g))}</span></li>'
-        )
-    return (
-        '<section class="brief" aria-labelledby="i-korthet"><h2 id="i-korthet">I korthet</h2>'
-        f'<ul class="brief-list">{"".join(items)}</ul></section>'
-    )
+        items.append((g, (f"Sannolikhet {p}. " if p else "") + why_sentence(g)))
+    return render("in_brief.html.j2", items=items)

@@ -1,6 +1,6 @@
 """Charts for the report: history, forecast fan, target line and comparison lines, as embedded PNG.
 
-Each chart is returned as an HTML ``<figure>`` with a base64 PNG (so the report is one
+Each chart is returned as an HTML figure (the ``figure.html.j2`` fragment) with a base64 PNG (so the report is one
 self-contained file) and an alt text that says what the chart shows.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 import base64
 import io
 from functools import lru_cache
-from html import escape
 from typing import Any
 
+from ks_analysis.report.html import Markup, render
 from ks_analysis.report.model import GoalEntry, IndicatorRow
 from ks_analysis.swedish import fmt_number, fmt_tick, gender_sv
 
@@ -20,7 +20,7 @@ __all__ = ["indicator_chart", "goal_charts"]
 _COLORS = {"T": "#1f4e79", "K": "#b5446e", "M": "#2a7f62"}
 
 
-def _fig_to_html(fig: Any, alt: str, caption: str) -> str:
+def _fig_to_html(fig: Any, alt: str, caption: str) -> Markup:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
@@ -28,7 +28,7 @@ def _fig_to_html(fig: Any, alt: str, caption: str) -> str:
     fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<figure class="chart"><img src="data:image/png;base64,{data}" alt="{escape(alt)}" width="640"><figcaption>{escape(caption)}</figcaption></figure>'
+    return render("figure.html.j2", png_base64=data, alt=alt, caption=caption)
 
 
 @lru_cache(maxsize=1)
@@ -44,7 +44,7 @@ def _pyplot() -> Any:
     return plt
 
 
-def indicator_chart(rows: list[IndicatorRow], year: int) -> str:
+def indicator_chart(rows: list[IndicatorRow], year: int) -> Markup:
     """One chart for one indicator (all its genders): history, forecast fan or outcome, target line.
 
     Args:
@@ -234,7 +234,7 @@ def _caption(ax: Any, rows: list[IndicatorRow], year: int) -> str:
     )
 
 
-def goal_charts(goal: GoalEntry, year: int) -> str:
+def goal_charts(goal: GoalEntry, year: int) -> Markup:
     """Charts for a steering goal's target and signal indicators with a history (one per indicator)."""
     by_ind: dict[str, list[IndicatorRow]] = {}
     for r in goal["indicators"]:
@@ -243,4 +243,4 @@ def goal_charts(goal: GoalEntry, year: int) -> str:
         if not r["history"] and r["forecast"] is None and not r.get("predecessor_history"):
             continue
         by_ind.setdefault(r["base_indicator"], []).append(r)
-    return "".join(indicator_chart(rows, year) for rows in by_ind.values())
+    return Markup("").join(indicator_chart(rows, year) for rows in by_ind.values())

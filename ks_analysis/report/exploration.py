@@ -25,7 +25,7 @@ from ks_analysis.forecast.engine import yearly_values
 from ks_analysis.goals.catalogue import Indicator, Target, load_catalogue
 from ks_analysis.ingest.kolada_web import kolada_titles
 from ks_analysis.paths import DEMO_DIR, PROJECT_ROOT, relative_to_root
-from ks_analysis.report.sections import e as _e
+from ks_analysis.report.html import Markup, render
 from ks_analysis.swedish import fmt_number, fmt_tick, gender_sv
 
 __all__ = [
@@ -58,14 +58,14 @@ class Exploration:
     in_catalogue: bool = False
 
 
-def _figure(fig: Any, alt: str, caption: str) -> str:
+def _figure(fig: Any, alt: str, caption: str) -> Markup:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<figure class="chart"><img src="data:image/png;base64,{data}" alt="{_e(alt)}" width="640"><figcaption>{_e(caption)}</figcaption></figure>'
+    return render("figure.html.j2", png_base64=data, alt=alt, caption=caption)
 
 
 def _axes() -> tuple[Any, Any]:
@@ -82,13 +82,18 @@ def _axes() -> tuple[Any, Any]:
     return fig, ax
 
 
-def _table(df: pd.DataFrame, caption: str) -> str:
-    head = "".join(f'<th scope="col">{_e(c)}</th>' for c in df.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>"
-        for row in df.itertuples(index=False)
+def _table(df: pd.DataFrame, caption: str) -> Markup:
+    return render(
+        "table.html.j2",
+        caption=caption,
+        columns=list(df.columns),
+        rows=[list(row) for row in df.itertuples(index=False)],
     )
-    return f'<div class="table-wrap"><table><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _section(title: str, *parts: Markup, message: str = "", intro: str = "") -> Markup:
+    """One section of the exploration: a heading, then ``message`` (nothing to show) or ``intro`` and ``parts``."""
+    return render("explore_section.html.j2", title=title, message=message, intro=intro, parts=parts)
 
 
 def _adhoc_indicator(ind_id: str, rows: pd.DataFrame) -> Indicator:
@@ -178,32 +183,37 @@ def _yearly(x: Exploration, code: str, gender: str) -> pd.Series:
     )
 
 
-def render_heading(x: Exploration) -> str:
+def render_heading(x: Exploration) -> Markup:
     """Title, ids, unit, kommun, vintage and where the indicator sits in the goal catalogue."""
-    name = geo_mod.geo(x.municipality).name
     cat = (
         "ingår i målkatalogen"
         if x.in_catalogue
         else "ingår inte i målkatalogen (beskrivs utifrån data: årsvärde, högre antas bättre)"
     )
     mine = x.rows[x.rows["municipality"] == x.municipality]
-    return (
-        f'<header class="report-head"><p class="kicker">Utforska en indikator · {_e(name)} ({_e(x.municipality)})</p>'
-        f'<h1 id="top">{_e(x.title)}</h1>'
-        f"<ul><li>Id: {_e(x.indicator.id)}; enhet: {_e(x.indicator.unit or '–')}; frekvens: {_e(', '.join(sorted(set(mine['frequency']))))}; {_e(cat)}.</li>"
-        f"<li>Data som var publicerad senast {_e(x.as_of.isoformat())}. Jämförelse: {len(x.peers)} kommuner ({_e(', '.join(geo_mod.geo(p).name for p in x.peers))}).</li>"
-        f"<li>Kön i data: {_e(', '.join(gender_sv(g) for g in sorted(set(mine['gender']))))}. Vald: {_e(gender_sv(x.gender))}.</li></ul></header>"
+    return render(
+        "explore_heading.html.j2",
+        name=geo_mod.geo(x.municipality).name,
+        municipality=x.municipality,
+        title=x.title,
+        indicator=x.indicator,
+        frequencies=sorted(set(mine["frequency"])),
+        in_catalogue=cat,
+        as_of=x.as_of,
+        peers=[geo_mod.geo(p).name for p in x.peers],
+        genders=sorted(set(mine["gender"])),
+        gender=x.gender,
     )
 
 
-def render_series(x: Exploration) -> str:
+def render_series(x: Exploration) -> Markup:
     """The kommun's yearly series (the chosen gender), with its län and riket where present."""
     u = x.indicator.unit
     lan = geo_mod.lan_of(x.municipality)
     series = {code: _yearly(x, code, x.gender) for code in (x.municipality, lan, "0000")}
     s = series[x.municipality]
     if s.empty:
-        return f"<h2>Serien</h2><p>Inga värden för {_e(gender_sv(x.gender))}.</p>"
+        return _section("Serien", message=f"Inga värden för {gender_sv(x.gender)}.")
     fig, ax = _axes()
     for code, style in ((x.municipality, "-o"), (lan, "--"), ("0000", ":")):
         ser = series[code]
@@ -227,14 +237,14 @@ def render_series(x: Exploration) -> str:
         }
     )
     alt = f"Linjediagram: {x.title}, {geo_mod.geo(x.municipality).name} {int(s.index.min())}–{int(s.index.max())}, senast {fmt_number(float(s.iloc[-1]), u)}."
-    return (
-        "<h2>Serien</h2>"
-        + _figure(fig, alt, f"{x.title}, {gender_sv(x.gender)}")
-        + _table(table.iloc[::-1].head(15), "Årsvärden, senaste först (högst 15 år)")
+    return _section(
+        "Serien",
+        _figure(fig, alt, f"{x.title}, {gender_sv(x.gender)}"),
+        _table(table.iloc[::-1].head(15), "Årsvärden, senaste först (högst 15 år)"),
     )
 
 
-def render_peers(x: Exploration) -> str:
+def render_peers(x: Exploration) -> Markup:
     """The latest common year's values of the kommun and its peers, and the peers' median and robust band over the years."""
     u = x.indicator.unit
     mine = _yearly(x, x.municipality, x.gender)
@@ -243,7 +253,10 @@ def render_peers(x: Exploration) -> str:
         {int(y) for s in peer_series.values() for y in s.index} & {int(y) for y in mine.index}
     )
     if not years:
-        return "<h2>Jämförelse med andra kommuner</h2><p>Jämförelsekommunerna saknar värden för samma år.</p>"
+        return _section(
+            "Jämförelse med andra kommuner",
+            message="Jämförelsekommunerna saknar värden för samma år.",
+        )
     med, lo, hi = [], [], []
     for y in years:
         vals = [float(s.loc[y]) for s in peer_series.values() if y in s.index]
@@ -277,19 +290,19 @@ def render_peers(x: Exploration) -> str:
         {"Kommun": [n for n, _ in latest], f"Värde {y}": [fmt_number(v, u) for _, v in latest]}
     )
     alt = f"Diagram: {geo_mod.geo(x.municipality).name} mot jämförelsekommunernas median och robusta band {years[0]}–{y}."
-    return (
-        "<h2>Jämförelse med andra kommuner</h2>"
-        + _figure(fig, alt, f"{x.title}: kommunen och jämförelsekommunerna")
-        + _table(table, f"Alla jämförelsekommuner {y}, högst först")
+    return _section(
+        "Jämförelse med andra kommuner",
+        _figure(fig, alt, f"{x.title}: kommunen och jämförelsekommunerna"),
+        _table(table, f"Alla jämförelsekommuner {y}, högst först"),
     )
 
 
-def render_gender(x: Exploration) -> str:
+def render_gender(x: Exploration) -> Markup:
     """Women and men separately, and the gap between them, where the data is split by gender."""
     u = x.indicator.unit
     k, m = _yearly(x, x.municipality, "K"), _yearly(x, x.municipality, "M")
     if k.empty or m.empty:
-        return "<h2>Kvinnor och män</h2><p>Indikatorn är inte uppdelad på kön i data.</p>"
+        return _section("Kvinnor och män", message="Indikatorn är inte uppdelad på kön i data.")
     years = sorted(set(k.index) & set(m.index))
     fig, ax = _axes()
     ax.plot(
@@ -307,14 +320,14 @@ def render_gender(x: Exploration) -> str:
         }
     )
     alt = f"Diagram: {x.title} för kvinnor och män {years[0]}–{years[-1]}."
-    return (
-        "<h2>Kvinnor och män</h2>"
-        + _figure(fig, alt, f"{x.title}: kvinnor och män")
-        + _table(table.iloc[::-1].head(12), "Kvinnor, män och skillnaden, senaste först")
+    return _section(
+        "Kvinnor och män",
+        _figure(fig, alt, f"{x.title}: kvinnor och män"),
+        _table(table.iloc[::-1].head(12), "Kvinnor, män och skillnaden, senaste först"),
     )
 
 
-def render_provenance(x: Exploration) -> str:
+def render_provenance(x: Exploration) -> Markup:
     """Which files and rows the kommun's values come from, and when each became known."""
     u = x.indicator.unit
     mine = x.rows[x.rows["municipality"] == x.municipality]
@@ -344,11 +357,12 @@ def render_provenance(x: Exploration) -> str:
             "Publicerad": pd.to_datetime(latest["published"]).dt.date.astype(str),
         }
     )
-    return (
-        "<h2>Ursprung</h2><p>Varje värde kan spåras till fil och rad (rad som i ett kalkylblad, rubrikraden är rad 1) och till dagen det blev känt.</p>"
-        + _table(
+    return _section(
+        "Ursprung",
+        _table(
             by_file.rename(columns={"source": "Källa", "source_file": "Fil"}),
             "Filer som kommunens värden kommer från",
-        )
-        + _table(detail, "De senaste värdena och deras källrader")
+        ),
+        _table(detail, "De senaste värdena och deras källrader"),
+        intro="Varje värde kan spåras till fil och rad (rad som i ett kalkylblad, rubrikraden är rad 1) och till dagen det blev känt.",
     )

@@ -11,7 +11,16 @@ import pandas as pd
 
 from ks_analysis.forecast.engine import Forecast, forecast_indicator
 from ks_analysis.periods import Period
-from ks_analysis.report.exploration import _COLORS, Exploration, _axes, _figure, _table, _yearly
+from ks_analysis.report.exploration import (
+    _COLORS,
+    Exploration,
+    _axes,
+    _figure,
+    _section,
+    _table,
+    _yearly,
+)
+from ks_analysis.report.html import Markup
 from ks_analysis.swedish import fmt_day_month, fmt_number
 
 __all__ = ["render_forecast", "backtest_series"]
@@ -76,19 +85,19 @@ def _forecast_now(x: Exploration) -> Forecast:
     )
 
 
-def render_forecast(x: Exploration) -> str:
+def render_forecast(x: Exploration) -> Markup:
     """The forecast of the next year with its method diagnostics, and how the engine did on this series before."""
     fc = _forecast_now(x)
     if fc.point is None:
-        return "<h2>Prognos</h2><p>För få värden för en prognos.</p>"
+        return _section("Prognos", message="För få värden för en prognos.")
     fig = _forecast_chart(fc, fc.point, x.gender)
     alt = f"Diagram: {x.title}, utfall till {fc.last_year} och prognos {fc.year} {fmt_number(fc.point, x.indicator.unit)} med intervall."
-    return (
-        "<h2>Prognos och metod</h2>"
-        + _figure(fig, alt, f"Prognos {fc.year} med 80 % och 95 % intervall")
-        + _table(_diagnostics(fc, x.indicator.unit), "Prognosen och metodens diagnostik")
-        + _track_record(x)
-    )
+    parts = [
+        _figure(fig, alt, f"Prognos {fc.year} med 80 % och 95 % intervall"),
+        _table(_diagnostics(fc, x.indicator.unit), "Prognosen och metodens diagnostik"),
+    ]
+    track = _track_record(x)
+    return _section("Prognos och metod", *parts, *([track] if track is not None else []))
 
 
 def _forecast_chart(fc: Forecast, point: float, gender: str) -> Any:
@@ -141,12 +150,12 @@ def _diagnostics(fc: Forecast, u: str) -> pd.DataFrame:
     return pd.DataFrame({"Fält": [f for f, _ in rows], "Värde": [v for _, v in rows]})
 
 
-def _track_record(x: Exploration) -> str:
-    """The table of what the forecast at delår 2 said in the last years against the outcome ('' when none)."""
+def _track_record(x: Exploration) -> Markup | None:
+    """The table of what the forecast at delår 2 said in the last years against the outcome (None when none)."""
     u = x.indicator.unit
     bt = backtest_series(x)
     if not len(bt):
-        return ""
+        return None
     when = fmt_day_month(Period(x.as_of.year, _TRACK_PERIOD).cutoff)  # '31 augusti'
     short = when[: when.index(" ") + 4]  # '31 aug'
     mae = float(bt["error"].abs().mean())

@@ -21,6 +21,11 @@ from ks_analysis import swedish
 __all__ = ["render", "environment", "Markup"]
 
 
+def _blank_none(value: Any) -> Any:
+    """What ``{{ value }}`` prints: '' for None, else the value (escaped by autoescape)."""
+    return "" if value is None else value
+
+
 @cache
 def environment() -> Environment:
     """The fragments' environment (built once per process)."""
@@ -31,6 +36,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # A missing optional value (None) prints nothing, never the word "None".
+        finalize=_blank_none,
     )
     env.filters.update(
         number=swedish.fmt_number,
@@ -45,6 +52,7 @@ def environment() -> Environment:
         STATUS_CLASS=swedish.STATUS_CLASS,
         STATUS_SYMBOL=swedish.STATUS_SYMBOL,
         status_text=swedish.status_text,
+        FAMILY_SV=swedish.FAMILY_SV,
     )
     return env
 

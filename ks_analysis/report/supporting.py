@@ -16,9 +16,9 @@ import pandas as pd
 from ks_analysis.errors import DataFileError
 from ks_analysis.evaluate.standout import StandOutRules, find_standouts
 from ks_analysis.goals.catalogue import Catalogue
+from ks_analysis.report.html import Markup, render
 from ks_analysis.report.model import GoalEntry, Report
-from ks_analysis.report.sections import e
-from ks_analysis.swedish import fmt_number, fmt_signed, gender_sv
+from ks_analysis.swedish import fmt_number
 
 __all__ = [
     "render_goal_extras",
@@ -176,43 +176,6 @@ def stands_out_for_report(
     return out
 
 
-def _kk_html(entries: list[dict[str, Any]]) -> str:
-    rows = []
-    for k in entries:
-        if k.get("missing"):
-            rows.append(
-                f'<tr><th scope="row">{e(k["area_title"])}</th><td colspan="3">Ingen utvärdering i källdata</td></tr>'
-            )
-            continue
-        prev = k.get("previous")
-        prev_cell = f"{fmt_number(prev['score'], decimals=0)} ({prev['year']})" if prev else "–"
-        change = ""
-        if k.get("change") is not None:
-            c = k["change"]
-            change = fmt_signed(c, decimals=0)
-        points = ""
-        if k.get("measure_points"):
-            points = (
-                '<ul class="muted">'
-                + "".join(
-                    f"<li>{e(p['name'])}: {fmt_number(p['score'], decimals=0)}</li>"
-                    for p in k["measure_points"]
-                )
-                + "</ul>"
-            )
-        rows.append(
-            f'<tr><th scope="row">{e(k["area_title"])}{points}</th><td class="num">{fmt_number(k["score"], decimals=0)} av 100 ({k["year"]})</td>'
-            f'<td class="num">{prev_cell}</td><td class="num">{change or "–"}</td></tr>'
-        )
-    return (
-        "<h3>Kommunkompassen</h3><p>SKR:s utvärdering av hur kommunen styrs och leds görs med några års mellanrum; "
-        "den senaste utvärderingen visas med sitt år och den föregående där den finns. Ingen prognos görs.</p>"
-        '<div class="table-wrap"><table><caption>Kommunkompassen, poäng per område (0–100)</caption>'
-        '<thead><tr><th scope="col">Område</th><th scope="col">Senaste</th><th scope="col">Föregående</th><th scope="col">Förändring</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
-
 def _flag_numbers(f: dict[str, Any]) -> str:
     """The numbers behind a stand-out flag, in Swedish."""
     unit = str(f.get("unit") or "")
@@ -227,64 +190,31 @@ def _flag_numbers(f: dict[str, Any]) -> str:
     return text
 
 
-def _flag_label(f: dict[str, Any]) -> str:
-    label = e(f["title"])
-    if f["title"] != f["indicator"]:
-        label += f'<br><span class="muted">{e(f["indicator"])}{", " + e(f["unit"]) if f.get("unit") else ""}</span>'
-    return label
-
-
-def render_goal_extras(goal: GoalEntry) -> str:
+def render_goal_extras(goal: GoalEntry) -> Markup:
     """HTML added at the end of a goal's section: Kommunkompassen, and results that stand out for goals 5 and 6."""
     parts = []
     if goal.get("kommunkompassen"):
-        parts.append(_kk_html(goal["kommunkompassen"]))
+        parts.append(render("kommunkompassen.html.j2", entries=goal["kommunkompassen"]))
     related = goal.get("stands_out") or []
     if related and goal.get("id") in (5, 6):
         lead = {
             5: "Målet ska följa hälsoresultat som sticker ut.",
             6: "Målet ska följa kvinnors och mäns upplevelse var för sig.",
         }[goal["id"]]
-        items = "".join(
-            f"<li>{e(f['title'])} ({e(gender_sv(f['gender']))}, {f['year']}): {e(f['reason'])}</li>"
-            for f in related
-        )
-        parts.append(
-            f'<h3>Resultat som sticker ut för målet</h3><p>{e(lead)} Se även <a href="#sticker-ut">Resultat som sticker ut</a>.</p><ul>{items}</ul>'
-        )
-    return "".join(parts)
+        parts.append(render("goal_stands_out.html.j2", lead=lead, flags=related))
+    return Markup("").join(parts)
 
 
-def render_stands_out(report: Report) -> str:
+def render_stands_out(report: Report) -> Markup:
     """HTML of the section 'Resultat som sticker ut' (empty when the report has none)."""
     flags = report.get("stands_out")
     if flags is None:
-        return ""
-    rules = report.get("stands_out_rules") or {}
-    intro = (
-        f"<p>Indikatorer där kommunen avviker tydligt från {e(rules.get('peers_name', 'länets övriga kommuner'))} "
-        f"(utanför medianen ± {fmt_number(rules.get('k', 2.5), decimals=1)} gånger den robusta spridningen), bryter mot sin egen trend, "
-        "eller där skillnaden mellan kvinnor och män ökar. Det är signaler att titta närmare på, inte bedömningar av målen. "
-        "Mål 5 ska följa hälsoresultat som sticker ut, och mål 6 kvinnors och mäns upplevelse var för sig.</p>"
+        return Markup("")
+    return render(
+        "stands_out.html.j2",
+        rules=report.get("stands_out_rules") or {},
+        top=flags[:TOP_STANDS_OUT],
+        n_flags=len(flags),
+        code_sv=_CODE_SV,
+        numbers=_flag_numbers,
     )
-    if not flags:
-        body = "<p>Inga resultat sticker ut enligt reglerna ovan.</p>"
-    else:
-        top = flags[:TOP_STANDS_OUT]
-        rows = "".join(
-            f'<tr><th scope="row">{_flag_label(f)}</th><td>{e(gender_sv(f["gender"]))}</td><td>{f["year"]}</td>'
-            f"<td>{e(_CODE_SV.get(f['code'], f['code']))}{' · mål ' + str(f['related_goal']) if f.get('related_goal') else ''}</td>"
-            f"<td>{e(_flag_numbers(f))}</td><td>{e(f['reason'])}</td></tr>"
-            for f in top
-        )
-        more = (
-            f'<p class="muted">Visar de {len(top)} starkaste av {len(flags)} signaler; analytikerns anteckningsbok 05-stands-out listar alla.</p>'
-            if len(flags) > len(top)
-            else ""
-        )
-        body = (
-            '<div class="table-wrap"><table class="stands-out"><caption>De starkaste avvikelserna, med siffrorna bakom</caption>'
-            '<thead><tr><th scope="col">Indikator</th><th scope="col">Kön</th><th scope="col">År</th><th scope="col">Signal</th><th scope="col">Siffror</th><th scope="col">Varför</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table></div>{more}"
-        )
-    return f'<section aria-labelledby="sticker-ut"><h2 id="sticker-ut">Resultat som sticker ut</h2>{intro}{body}</section>'
