@@ -41,6 +41,8 @@ __all__ = [
     "status_text",
     "METHOD_SV",
     "method_sv",
+    "METHOD_SHORT_SV",
+    "method_short_sv",
     "GENDER_SV",
     "gender_sv",
     "FAMILY_SV",
@@ -271,8 +273,24 @@ METHOD_SV = {
     "nowcast_bridge": "förra årets värde × förändringen som årets publicerade kvartal eller månader pekar på (brygga skattad på tidigare år)",
     "selected": "den metod som träffat bäst tidigare år",
     "outcome": "utfall (hela året publicerat)",
+    "latest_known": "det senast publicerade värdet (ett valresultat gäller till nästa val)",
     "alla orter": "alla orter tillsammans",
 }
+
+
+#: Short names of the methods, for table cells (the long ones are in :data:`METHOD_SV`).
+METHOD_SHORT_SV = {
+    "naive_annual": "förra årets värde",
+    "ses_pooled": "bäst tidigare år av förra årets värde, utjämnat medel eller trend",
+    "ytd_snaive": "hittills i år + förra årets resten",
+    "selected": "bäst tidigare år",
+    "nowcast_bridge": "brygga från årets kvartal",
+}
+
+
+def method_short_sv(method: str) -> str:
+    """A forecast method's short Swedish name for a table cell."""
+    return METHOD_SHORT_SV.get(method) or METHOD_SV.get(method, method)
 
 
 def method_sv(method: str) -> str:

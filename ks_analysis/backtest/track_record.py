@@ -440,23 +440,37 @@ def _shock_sv(s: dict[str, Any]) -> list[str]:
 
 
 def _lags_sv(s: dict[str, Any]) -> list[str]:
-    """Each publication lag the backtest dates values by, with the source it was checked against."""
-    parts = []
+    """How the values were dated: how many sources' publication lags rest on the agency's own
+    release calendar, with their span in days, and how many are estimates. (The citations, in the
+    manifest's words, are in the backtest's JSON: ``publication_lags``.)"""
+    cited: list[int] = []
+    n_cited = n_uncited = 0
     for lag in s.get("publication_lags", []):
-        if lag.get("date"):
-            when = f"känd från {lag['date']}"
+        days = sorted({int(d) for d in (lag.get("days") or {}).values() if d is not None})
+        if not days and not lag.get("date"):
+            continue
+        if lag.get("cited"):
+            n_cited += 1
+            cited.extend(days)
         else:
-            days = sorted({int(d) for d in (lag.get("days") or {}).values() if d is not None})
-            if not days:
-                continue
-            span = f"{days[0]}" if len(days) == 1 else f"{days[0]}–{days[-1]}"
-            when = f"{span} dagar efter periodens slut"
-        cite = lag.get("cited") or "källa saknas i källförteckningen"
-        parts.append(f"{lag['source']}: {when} ({cite})")
-    if not parts:
+            n_uncited += 1
+    if not n_cited and not n_uncited:
         return []
-    return [
-        "Vad som var känt vid varje brytdag bygger på källornas publiceringsfördröjning: "
-        + "; ".join(parts)
-        + "."
-    ]
+    span = ""
+    if cited:
+        lo, hi = min(cited), max(cited)
+        span = (
+            f" ({lo} dagar efter periodens slut)"
+            if lo == hi
+            else f" ({lo}–{hi} dagar efter periodens slut)"
+        )
+    text = (
+        "Vad som var känt vid varje brytdag bygger på när källorna publicerar: för "
+        f"{n_cited} av {n_cited + n_uncited} källor enligt källans egen publiceringskalender{span}"
+    )
+    if n_uncited:
+        text += (
+            f"; för {n_uncited} {'källa' if n_uncited == 1 else 'källor'} saknas belägg, "
+            "och fördröjningen är en uppskattning"
+        )
+    return [text + "."]

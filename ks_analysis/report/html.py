@@ -46,6 +46,7 @@ def environment() -> Environment:
         date_sv=swedish.fmt_date,
         day_month=swedish.fmt_day_month,
         method_sv=swedish.method_sv,
+        method_short_sv=swedish.method_short_sv,
         gender_sv=swedish.gender_sv,
     )
     env.globals.update(

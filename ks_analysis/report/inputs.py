@@ -97,11 +97,21 @@ def _assessments_for(
     return load_assessments(assessments_folder(params), period_id, supporting)
 
 
+def _catalogue_label(path: Path) -> str:
+    """The goal catalogue as the inputs list names it: the packaged one by what it is, an
+    analyst's own by its file name."""
+    from ks_analysis.paths import PACKAGE_DIR
+
+    try:
+        path.resolve().relative_to(PACKAGE_DIR.resolve())
+    except ValueError:
+        return f"målkatalog: {path.name}"
+    return "målkatalog (paketets)"
+
+
 def _cited_files(params: ReportParams, cat: Catalogue) -> tuple[InputFile, ...]:
     """The catalogue and the assessment files of this and the previous period, with their hashes."""
-    files: list[InputFile] = [
-        {"file": f"goal catalogue: {cat.path.name}", "sha256": _sha256(cat.path)}
-    ]
+    files: list[InputFile] = [{"file": _catalogue_label(cat.path), "sha256": _sha256(cat.path)}]
     prev = params.period.previous()
     folder = assessments_folder(params)
     for pid in [params.period.id] + ([prev.id] if prev else []):

@@ -17,6 +17,7 @@ from ks_analysis.report.html import Markup, render
 from ks_analysis.report.model import GoalEntry, IndicatorRow, Report
 from ks_analysis.swedish import (
     STATUS_ORDER,
+    fmt_date,
     fmt_day_month,
     fmt_number,
     method_sv,
@@ -187,16 +188,48 @@ def changes_section(rep: Report) -> Markup:
 
 def method_section(rep: Report, track_record: dict[str, Any] | None = None) -> Markup:
     """Methods, their backtested accuracy, sources with publication dates, inputs with hashes."""
-    methods = sorted({method_sv(r["method"]) for g in rep["goals"] for r in g["indicators"]})
-    settings = ", ".join(f"{k}={v}" for k, v in rep["parameters"].items() if k != "peer_group")
+    methods = sorted(
+        {method_sv(r["method"]) for g in rep["goals"] for r in g["indicators"] if r["method"]}
+    )
     return render(
         "method_section.html.j2",
         rep=rep,
         methods=methods,
         track_record=track_record_html(track_record) if track_record else "",
         quality=_quality_text(rep.get("data_quality", {})),
-        settings=settings,
+        settings=settings_sv(rep),
     )
+
+
+#: The run's settings as readers see them (the keys stay in report.json's ``parameters``).
+_SETTING_SV = {
+    "municipality": "kommun",
+    "period": "period",
+    "as_of": "data publicerade senast",
+    "raw": "rådata",
+    "sources": "källförteckning",
+    "goals": "målkatalog",
+    "peers": "jämförelsegrupp",
+}
+
+
+def settings_sv(rep: Report) -> str:
+    """The run's settings in Swedish: the date as a date, and the packaged catalogue and demo
+    data by what they are rather than by a file name."""
+    packaged = any(str(i.get("file")) == "målkatalog (paketets)" for i in rep.get("inputs", []))
+    out = []
+    for key, value in (rep.get("parameters") or {}).items():
+        if key == "peer_group" or value in (None, ""):
+            continue
+        text = str(value)
+        if key == "as_of":
+            text = fmt_date(text)
+        elif key == "goals" and packaged:
+            text = "paketets"
+        elif key in ("raw", "sources") and rep.get("demo_data"):
+            text = "paketets demodata" if key == "raw" else "demodatans"
+        out.append(f"{_SETTING_SV.get(key, key)} {text}")
+    return ", ".join(out)
 
 
 def track_record_html(tr: dict[str, Any]) -> Markup:
