@@ -63,4 +63,26 @@ def render(template: str, /, **context: Any) -> Markup:
 
     The result is ``Markup``: safe to insert into another fragment without being escaped again.
     """
-    return Markup(environment().get_template(template).render(**context).strip())
+    out = environment().get_template(template).render(**context).strip()
+    return Markup(label_cells(out) if "<table" in out else out)
+
+
+def label_cells(html: str) -> str:
+    """Give every body cell of every table the name of its column (``data-label``), from the
+    table's header row, so that a phone can show each row as a card of labelled values instead
+    of a table wider than the screen (report.css). Cells that already have a label keep it."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for table in soup.find_all("table"):
+        head = table.find("thead")
+        if head is None:
+            continue
+        names = [th.get_text(" ", strip=True) for th in head.find_all("th")]
+        for tr in table.find_all("tr"):
+            if tr.find_parent("thead") is not None:
+                continue
+            for i, cell in enumerate(tr.find_all(["td", "th"], recursive=False)):
+                if i < len(names) and names[i] and not cell.has_attr("data-label"):
+                    cell["data-label"] = names[i]
+    return str(soup)
