@@ -33,6 +33,7 @@ from ks_analysis.paths import DEMO_DIR, PROJECT_ROOT
 from ks_analysis.report import charts as _charts
 from ks_analysis.report import exploration as _ex
 from ks_analysis.report import exploration_forecast as _exf
+from ks_analysis.report import followup as _followup
 from ks_analysis.report import sections as _sections
 from ks_analysis.report import supporting as _supporting
 from ks_analysis.report.build import build_report, load_report_inputs
@@ -134,7 +135,8 @@ def render_goals(rep: Report) -> HTML:
     parts = []
     for g in rep["goals"]:
         charts = _charts.goal_charts(g, year) if g["kind"] == "styrande" else ""
-        parts.append(_sections.goal_section(g, charts + _supporting.render_goal_extras(g)))
+        extra = str(_followup.render_analysis(g)) + charts + _supporting.render_goal_extras(g)
+        parts.append(_sections.goal_section(g, extra))
     return HTML("".join(parts))
 
 

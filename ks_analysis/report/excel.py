@@ -1,7 +1,7 @@
 """rapport.xlsx beside rapport.html: the report's tables for analysts who live in Excel.
 
 One sheet each for the summary, every indicator row, the comparisons, the changes since the
-previous forecast and the results that stand out. Headers are Swedish; numbers are numbers (with
+previous forecast, the steering goals' analysis and actions and the results that stand out. Headers are Swedish; numbers are numbers (with
 Excel number formats, which Swedish Excel shows with a decimal comma), never text.
 """
 
@@ -109,6 +109,19 @@ def _standout_rows(rep: Report) -> Iterable[Sequence[Any]]:
         )  # fmt: skip
 
 
+def _analysis_rows(rep: Report) -> Iterable[Sequence[Any]]:
+    """One row per action of each steering goal (one row with the analysis alone when there is none)."""
+    for g in rep["goals"]:
+        if g["kind"] != "styrande":
+            continue
+        a = g.get("analysis") or None
+        analys = a["analys"] if a else ""
+        actions = a["atgarder"] if a else []
+        note = "Åtgärder saknas" if g.get("actions_missing") else ""
+        for n, act in enumerate(actions or [""], start=1):
+            yield (g["id"], g["title"], g["status_text"], analys if n == 1 else "", act, note)
+
+
 def write_workbook(rep: Report, path: Path) -> Path:
     """Write the report's tables to ``path`` (an .xlsx); returns the path."""
     wb = Workbook()
@@ -139,6 +152,12 @@ def write_workbook(rep: Report, path: Path) -> Path:
         [("Mål", "int"), ("Indikator", ""), ("Från", ""), ("Till", ""),
          ("Sannolikhet före", "percent"), ("Sannolikhet nu", "percent"), ("Orsak", "")],
         _change_rows(rep),
+    )  # fmt: skip
+    _sheet(
+        wb, "Analys och åtgärder",
+        [("Mål", "int"), ("Titel", ""), ("Bedömning", ""), ("Analys", ""), ("Åtgärd", ""),
+         ("Anmärkning", "")],
+        _analysis_rows(rep),
     )  # fmt: skip
     _sheet(
         wb, "Sticker ut",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from ks_analysis import geo as geo_mod
 from ks_analysis._config import load_yaml
 from ks_analysis.clean import CleanResult, clean_sources
 from ks_analysis.errors import DataFileError
-from ks_analysis.goals.assessments import Assessment, load_assessments
+from ks_analysis.goals.assessments import Analysis, Assessment, load_analyses, load_assessments
 from ks_analysis.goals.catalogue import Catalogue, load_catalogue
 from ks_analysis.goals.kommunkompassen import Evaluation, read_register
 from ks_analysis.ingest.kolada_web import kolada_titles
@@ -46,6 +46,8 @@ class PeriodInputs:
     clean: CleanResult
     assessments: dict[int, Assessment]
     assessment_note: str | None
+    #: The steering goals' analysis and actions (the period file's ``analyses:``), by goal id.
+    analyses: dict[int, Analysis] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,14 @@ def _assessments_for(
     return load_assessments(assessments_folder(params), period_id, supporting)
 
 
+def _analyses_for(params: ReportParams, cat: Catalogue, period_id: str) -> dict[int, Analysis]:
+    """The steering goals' analyses of the period: the catalogue kommun's own, like its assessments."""
+    if params.municipality != cat.municipality:
+        return {}
+    steering = [g.id for g in cat.goals if g.is_steering]
+    return load_analyses(assessments_folder(params), period_id, steering)
+
+
 def _cited_files(params: ReportParams, cat: Catalogue) -> tuple[InputFile, ...]:
     """The catalogue and the assessment files of this and the previous period, with their hashes."""
     files: list[InputFile] = [
@@ -120,7 +130,13 @@ def load_report_inputs(params: ReportParams, *, progress: bool = False) -> Repor
     raw_rows, specs, files_info = read_sources(params.raw, params.sources, progress=progress)
     per = params.period
     clean_now = clean_sources(raw_rows, specs, files_info, as_of=params.as_of)
-    current = PeriodInputs(per, params.as_of, clean_now, *_assessments_for(params, cat, per.id))
+    current = PeriodInputs(
+        per,
+        params.as_of,
+        clean_now,
+        *_assessments_for(params, cat, per.id),
+        analyses=_analyses_for(params, cat, per.id),
+    )
     previous = None
     prev = per.previous()
     if prev is not None:

@@ -16,6 +16,7 @@ __all__ = [
     "Comparison",
     "Trend",
     "Assessment",
+    "SteeringAnalysis",
     "GoalChange",
     "IndicatorChange",
     "Provenance",
@@ -119,6 +120,16 @@ class Assessment(TypedDict):
     added_values: list[dict[str, Any]]
 
 
+class SteeringAnalysis(TypedDict):
+    """A steering goal's analysis and actions as the analyst wrote them (the period file's ``analyses:``)."""
+
+    analys: str
+    atgarder: list[str]
+    author: str
+    date: str | None
+    source_file: str
+
+
 class GoalEntry(TypedDict):
     """One goal: its indicators, status, P(met) and the reason for the status."""
 
@@ -143,6 +154,10 @@ class GoalEntry(TypedDict):
     p_bounds: NotRequired[list[float] | None]
     parts: NotRequired[dict[str, int]]
     assessment: NotRequired[Assessment | None]
+    #: Steering goals: the analyst's analysis and actions (None: none written for the period), and
+    #: whether the verdict needs actions that are missing.
+    analysis: NotRequired[SteeringAnalysis | None]
+    actions_missing: NotRequired[bool]
     kommunkompassen: NotRequired[list[dict[str, Any]]]
     stands_out: NotRequired[list[StandOutFlag]]
 

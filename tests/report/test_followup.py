@@ -1,0 +1,130 @@
+"""Analysis and actions per steering goal: shown under each goal, escaped, and 'Åtgärder saknas'
+where a goal that will not (or may not) be met has no actions."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from ks_analysis import notebook_api
+from ks_analysis.params import report_params
+from ks_analysis.paths import DEMO_DIR
+from ks_analysis.report.build import build_report, load_report_inputs
+from ks_analysis.report.excel import write_workbook
+from ks_analysis.report.followup import needs_actions
+from ks_analysis.report.model import Report
+
+STEERING = [1, 2, 3, 6]
+
+
+def _sections(rep: Report) -> dict[int, str]:
+    """Each goal's rendered section, by goal id."""
+    html = str(notebook_api.render_goals(rep).data)
+    found = re.findall(
+        r'<section class="goal" aria-labelledby="mal-(\d+)">(.*?)</section>', html, re.S
+    )
+    return {int(gid): body for gid, body in found}
+
+
+@pytest.fixture(scope="module", params=["2019-T1", "2019-T2", "2019-Y"])
+def demo_report(request: pytest.FixtureRequest) -> tuple[str, Report]:
+    period = request.param
+    return period, build_report(load_report_inputs(report_params(period=period, raw=DEMO_DIR)))
+
+
+def test_demo_reports_show_analysis_and_actions_for_every_steering_goal(
+    demo_report: tuple[str, Report],
+) -> None:
+    """Each of the three demo reports shows, under every steering goal, the analysis and every
+    action of the demo's period file (read here with plain YAML, not the package's loader)."""
+    period, rep = demo_report
+    written = yaml.safe_load((DEMO_DIR / "assessments" / f"{period}.yaml").read_text("utf-8"))
+    by_goal = {a["goal"]: a for a in written["analyses"]}
+    assert sorted(by_goal) == STEERING
+    sections = _sections(rep)
+    for gid in STEERING:
+        body = sections[gid]
+        assert "<h3>Analys</h3>" in body and "<h3>Åtgärder</h3>" in body
+        assert by_goal[gid]["analys"].strip() in body
+        for action in by_goal[gid]["atgarder"]:
+            assert f"<li>{action}</li>" in body
+        assert "Åtgärder saknas" not in body
+    for gid in (4, 5, 7, 8):
+        assert "<h3>Analys</h3>" not in sections[gid]
+    goal = next(g for g in rep["goals"] if g["id"] == 2)
+    assert goal["analysis"] is not None
+    assert goal["analysis"]["atgarder"] == by_goal[2]["atgarder"]
+
+
+def _folder_with(tmp_path: Path, period: str, analyses: str) -> Path:
+    """A copy of the demo's assessments with the period file's `analyses:` replaced."""
+    folder = tmp_path / "assessments"
+    shutil.copytree(DEMO_DIR / "assessments", folder)
+    path = folder / f"{period}.yaml"
+    text = path.read_text("utf-8").split("\nanalyses:\n")[0]
+    path.write_text(text + "\n" + analyses, encoding="utf-8")
+    return folder
+
+
+def test_a_red_or_uncertain_goal_without_actions_says_so(tmp_path: Path) -> None:
+    """With analyses but no actions, every steering goal whose verdict needs actions shows
+    'Åtgärder saknas' (also in rapport.xlsx), and a goal without that need does not."""
+    period = "2019-Y"
+    folder = _folder_with(
+        tmp_path,
+        period,
+        "analyses:\n" + "".join(f"  - goal: {g}\n    analys: Analys {g}.\n" for g in STEERING),
+    )
+    rep = build_report(
+        load_report_inputs(report_params(period=period, raw=DEMO_DIR, assessments=folder))
+    )
+    sections = _sections(rep)
+    verdicts = {g["id"]: (g["status"], g["basis"]) for g in rep["goals"]}
+    need = [gid for gid in STEERING if needs_actions(*verdicts[gid])]
+    assert need and set(need) != set(STEERING)  # the demo has both cases in 2019-Y
+    for gid in STEERING:
+        assert f"Analys {gid}." in sections[gid]
+        assert ("Åtgärder saknas" in sections[gid]) == (gid in need), verdicts[gid]
+    wb = load_workbook(write_workbook(rep, tmp_path / "rapport.xlsx"))
+    rows = list(wb["Analys och åtgärder"].iter_rows(min_row=2, values_only=True))
+    assert sorted(r[0] for r in rows if r[5] == "Åtgärder saknas") == need
+
+
+def test_markup_in_the_analysis_file_renders_as_text(tmp_path: Path) -> None:
+    """Script tags and attributes in an analysis or action are shown as text, never as markup."""
+    folder = _folder_with(
+        tmp_path,
+        "2019-T1",
+        "analyses:\n  - goal: 1\n    analys: '<script>alert(1)</script> & <b>fet</b>'\n"
+        "    atgarder: ['<img src=x onerror=alert(2)>']\n",
+    )
+    rep = build_report(
+        load_report_inputs(report_params(period="2019-T1", raw=DEMO_DIR, assessments=folder))
+    )
+    body = re.search(r'<div class="analysis">(.*?)</div>', _sections(rep)[1], re.S)[1]
+    assert "<script>" not in body and "<img" not in body and "<b>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;fet&lt;/b&gt;" in body
+    assert "&lt;img src=x onerror=alert(2)&gt;" in body
+
+
+@pytest.mark.parametrize(
+    ("status", "basis", "needed"),
+    [
+        ("not_met", "forecast", True),
+        ("partly_met", "forecast", True),
+        ("uncertain", "forecast", True),
+        ("not_met", "outcome", True),
+        ("met", "forecast", False),
+        ("met", "outcome", False),
+        ("partly_met", "outcome", False),
+        ("not_assessable", None, False),
+    ],
+)
+def test_which_verdicts_need_actions(status: str, basis: str | None, needed: bool) -> None:
+    """'Bedöms inte uppfyllas', 'Bedöms delvis uppfyllas', 'Osäkert' and 'Ej uppfyllt' need actions."""
+    assert needs_actions(status, basis) is needed
