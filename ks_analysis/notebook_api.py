@@ -146,7 +146,8 @@ def render_back(rep: Report) -> HTML:
         _supporting.render_stands_out(rep)
         + _sections.rules_section(rep)
         + _sections.changes_section(rep)
-        + _sections.method_section(rep, _track_record())
+        + str(_followup.render_last_year(rep, (tr := _track_record())))
+        + _sections.method_section(rep, tr)
     )
 
 

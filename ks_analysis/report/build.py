@@ -21,7 +21,7 @@ from ks_analysis.evaluate.standout import StandOutRules
 from ks_analysis.goals.catalogue import Catalogue
 from ks_analysis.goals.kommunkompassen import kommunkompassen_for_goal
 from ks_analysis.report.changes import changes_since
-from ks_analysis.report.followup import attach_analyses
+from ks_analysis.report.followup import attach_analyses, last_year_forecasts
 from ks_analysis.report.goals import judge_goals
 from ks_analysis.report.inputs import ReportInputs, load_report_inputs, package_version
 from ks_analysis.report.model import (
@@ -277,4 +277,7 @@ def build_report(inputs: ReportInputs) -> Report:
         "vintage": _vintage(inputs.current.clean.tidy, dq["rows_not_yet_published"]),
         "stands_out": stands_out,
         "stands_out_rules": stands_out_rules,
+        "last_year_forecasts": last_year_forecasts(
+            inputs.current.clean.tidy, cat, municipality, per, as_of
+        ),
     }

@@ -1,7 +1,7 @@
 """rapport.xlsx beside rapport.html: the report's tables for analysts who live in Excel.
 
 One sheet each for the summary, every indicator row, the comparisons, the changes since the
-previous forecast, the steering goals' analysis and actions and the results that stand out. Headers are Swedish; numbers are numbers (with
+previous forecast, the steering goals' analysis and actions, last year's forecasts against its outcome and the results that stand out. Headers are Swedish; numbers are numbers (with
 Excel number formats, which Swedish Excel shows with a decimal comma), never text.
 """
 
@@ -122,6 +122,17 @@ def _analysis_rows(rep: Report) -> Iterable[Sequence[Any]]:
             yield (g["id"], g["title"], g["status_text"], analys if n == 1 else "", act, note)
 
 
+def _last_year_rows(rep: Report) -> Iterable[Sequence[Any]]:
+    """Last year's T1 and T2 verdicts per steering goal against last year's outcome."""
+    ly = rep.get("last_year_forecasts")
+    for g in ly["goals"] if ly else []:
+        yield (
+            ly["year"] if ly else None, g["goal"], g["title"],
+            g["t1"]["status_text"], g["t1"]["p_met"], g["t2"]["status_text"], g["t2"]["p_met"],
+            g["outcome"]["status_text"] if g["outcome_known"] else "Ännu inte känt",
+        )  # fmt: skip
+
+
 def write_workbook(rep: Report, path: Path) -> Path:
     """Write the report's tables to ``path`` (an .xlsx); returns the path."""
     wb = Workbook()
@@ -158,6 +169,13 @@ def write_workbook(rep: Report, path: Path) -> Path:
         [("Mål", "int"), ("Titel", ""), ("Bedömning", ""), ("Analys", ""), ("Åtgärd", ""),
          ("Anmärkning", "")],
         _analysis_rows(rep),
+    )  # fmt: skip
+    _sheet(
+        wb, "Förra årets prognoser",
+        [("År", "year"), ("Mål", "int"), ("Titel", ""), ("Delårsrapport 1", ""),
+         ("Sannolikhet delårsrapport 1", "percent"), ("Delårsrapport 2", ""),
+         ("Sannolikhet delårsrapport 2", "percent"), ("Utfall", "")],
+        _last_year_rows(rep),
     )  # fmt: skip
     _sheet(
         wb, "Sticker ut",

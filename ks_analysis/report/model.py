@@ -18,6 +18,9 @@ __all__ = [
     "Assessment",
     "SteeringAnalysis",
     "GoalChange",
+    "PastVerdict",
+    "LastYearGoal",
+    "LastYear",
     "IndicatorChange",
     "Provenance",
     "InputFile",
@@ -162,6 +165,40 @@ class GoalEntry(TypedDict):
     stands_out: NotRequired[list[StandOutFlag]]
 
 
+class PastVerdict(TypedDict):
+    """A goal's verdict as it was (or would have been) made at an earlier cutoff."""
+
+    status: str
+    basis: str | None
+    status_text: str
+    p_met: float | None
+
+
+class LastYearGoal(TypedDict):
+    """One steering goal: last year's T1 and T2 verdicts against last year's outcome."""
+
+    goal: int
+    title: str
+    t1: PastVerdict
+    t2: PastVerdict
+    outcome: PastVerdict
+    #: Whether last year's outcome is known at this report's as_of (every target indicator decided).
+    outcome_known: bool
+    #: Whether the T1 / T2 verdict matched the outcome: None when either says nothing firm.
+    t1_right: bool | None
+    t2_right: bool | None
+
+
+class LastYear(TypedDict):
+    """Last year's forecasts against its outcome (rebuilt at their own cutoffs, same engine)."""
+
+    year: int
+    t1_cutoff: str
+    t2_cutoff: str
+    outcome_as_of: str
+    goals: list[LastYearGoal]
+
+
 class IndicatorChange(TypedDict):
     """One target indicator whose status or P(met) moved since the previous forecast."""
 
@@ -283,3 +320,4 @@ class Report(TypedDict):
     vintage: NotRequired[dict[str, Any]]
     stands_out: list[StandOutFlag]
     stands_out_rules: StandOutRulesInfo
+    last_year_forecasts: NotRequired[LastYear | None]

@@ -3,6 +3,7 @@ where a goal that will not (or may not) be met has no actions."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from pathlib import Path
@@ -128,3 +129,58 @@ def test_markup_in_the_analysis_file_renders_as_text(tmp_path: Path) -> None:
 def test_which_verdicts_need_actions(status: str, basis: str | None, needed: bool) -> None:
     """'Bedöms inte uppfyllas', 'Bedöms delvis uppfyllas', 'Osäkert' and 'Ej uppfyllt' need actions."""
     assert needs_actions(status, basis) is needed
+
+
+# Last year's forecasts against its outcome ----------------------------------------------
+
+
+def test_last_years_t1_verdicts_are_those_of_last_years_own_t1_report() -> None:
+    """The 2019-T2 report's rebuilt 2018-T1 verdicts equal the 2018-T1 report built from scratch
+    (its own clean at 30 April 2018): the same cut and the same engine."""
+    rep = build_report(load_report_inputs(report_params(period="2019-T2", raw=DEMO_DIR)))
+    then = build_report(load_report_inputs(report_params(period="2018-T1", raw=DEMO_DIR)))
+    ly = rep["last_year_forecasts"]
+    assert ly is not None and ly["year"] == 2018 and ly["t1_cutoff"] == "2018-04-30"
+    own = {g["id"]: (g["status"], g["basis"], g["p_met"]) for g in then["goals"]}
+    rebuilt = {
+        g["goal"]: (g["t1"]["status"], g["t1"]["basis"], g["t1"]["p_met"]) for g in ly["goals"]
+    }
+    assert rebuilt == {gid: own[gid] for gid in STEERING}
+
+
+def test_last_years_outcome_matches_the_tidy_table() -> None:
+    """Goal 2 ('decrease' for all three target KPIs, rule all_met): its 2018 outcome in the
+    2019-T2 report follows from the 2018 and 2017 values in the demo's tidy table, read here
+    directly; and the rendered table shows it."""
+    from ks_analysis.clean import run_clean
+
+    tidy = run_clean(DEMO_DIR, as_of=dt.date(2019, 8, 31)).tidy
+    mine = tidy[(tidy["municipality"] == "0665") & (tidy["gender"] == "T")]
+    fell = []
+    for kpi in ("N03926", "N03920", "N31816"):
+        v = mine[mine["indicator"] == kpi].set_index("period")["value"]
+        fell.append(bool(v["2018"] < v["2017"]))
+    expected = "met" if all(fell) else "not_met" if not any(fell) else "partly_met"
+    rep = build_report(load_report_inputs(report_params(period="2019-T2", raw=DEMO_DIR)))
+    ly = rep["last_year_forecasts"]
+    assert ly is not None
+    goal2 = next(g for g in ly["goals"] if g["goal"] == 2)
+    assert goal2["outcome_known"] and goal2["outcome"]["basis"] == "outcome"
+    assert goal2["outcome"]["status"] == expected
+    html = str(notebook_api.render_back(rep).data)
+    section = html[html.index('id="forra-aret"') : html.index('id="metod"')]
+    row = re.search(r"<tr><th scope=\"row\">Mål 2\..*?</tr>", section, re.S)
+    assert row and goal2["outcome"]["status_text"] in row[0]
+    # The method's track record for the report's own indicators, beside the aggregate.
+    assert "Långtidsarbetslöshet 25-65 år" in section and "Alla serier: fel" in section
+
+
+def test_an_outcome_not_yet_published_is_said_so() -> None:
+    """At 30 April 2019 Kolada has not published 2018's ekonomiskt bistånd (June), so goal 2's
+    2018 outcome is 'Ännu inte känt' in the 2019-T1 report, never a forecast shown as outcome."""
+    rep = build_report(load_report_inputs(report_params(period="2019-T1", raw=DEMO_DIR)))
+    ly = rep["last_year_forecasts"]
+    assert ly is not None
+    goal2 = next(g for g in ly["goals"] if g["goal"] == 2)
+    assert not goal2["outcome_known"] and goal2["t1_right"] is None and goal2["t2_right"] is None
+    assert "Ännu inte känt" in str(notebook_api.render_back(rep).data)
