@@ -141,9 +141,11 @@ def render_goals(rep: Report) -> HTML:
 
 
 def render_back(rep: Report) -> HTML:
-    """Rules, changes since the previous forecast, method and provenance."""
+    """Kommunkompassen, results that stand out, rules, changes since the previous forecast,
+    last year's forecasts against the outcome, method and provenance."""
     return HTML(
-        _supporting.render_stands_out(rep)
+        str(_followup.render_kommunkompassen(rep))
+        + _supporting.render_stands_out(rep)
         + _sections.rules_section(rep)
         + _sections.changes_section(rep)
         + str(_followup.render_last_year(rep, (tr := _track_record())))

@@ -1,5 +1,5 @@
-"""Follow-up of the steering goals beyond the forecast: the analyst's analysis and actions per
-goal, and last year's forecasts against last year's outcome.
+"""Follow-up beyond the forecast: the analyst's analysis and actions per steering goal, last
+year's forecasts against last year's outcome, and Kommunkompassen shown once with its scale.
 
 The analysis and actions come from the ``analyses:`` section of the period file beside the
 self-assessments (:func:`ks_analysis.goals.assessments.load_analyses`). A goal whose verdict says
@@ -40,6 +40,8 @@ __all__ = [
     "last_year_forecasts",
     "indicator_track_record",
     "render_last_year",
+    "render_kommunkompassen",
+    "kommunkompassen_pointer",
 ]
 
 #: Verdicts that call for corrective actions: at forecast basis "Bedöms inte uppfyllas",
@@ -236,3 +238,24 @@ def render_last_year(rep: Report, track_record: dict[str, Any] | None = None) ->
         family_sv=FAMILY_SV,
         thresholds=rep["catalogue"]["thresholds"],
     )
+
+
+# Kommunkompassen, once -------------------------------------------------------------------
+
+
+def render_kommunkompassen(rep: Report) -> Markup:
+    """The report's one Kommunkompassen section: areas out of 100, the total out of 800, the
+    goals each area is followed up with (empty when the report has no register entry)."""
+    kk = rep.get("kommunkompassen")
+    if not kk:
+        return Markup("")
+    return render("kommunkompassen.html.j2", kk=kk)
+
+
+def kommunkompassen_pointer(g: GoalEntry) -> Markup:
+    """One line under a goal mapped to Kommunkompassen areas, pointing to the section (the table
+    itself is shown once)."""
+    entries = g.get("kommunkompassen") or []
+    if not entries:
+        return Markup("")
+    return render("kommunkompassen_pointer.html.j2", entries=entries)

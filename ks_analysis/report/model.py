@@ -321,3 +321,5 @@ class Report(TypedDict):
     stands_out: list[StandOutFlag]
     stands_out_rules: StandOutRulesInfo
     last_year_forecasts: NotRequired[LastYear | None]
+    #: The one Kommunkompassen section: every area, its goals, and the total out of 800.
+    kommunkompassen: NotRequired[dict[str, Any] | None]

@@ -16,9 +16,10 @@ import pandas as pd
 from ks_analysis.errors import DataFileError
 from ks_analysis.evaluate.standout import StandOutRules, find_standouts
 from ks_analysis.goals.catalogue import Catalogue
+from ks_analysis.report.followup import kommunkompassen_pointer
 from ks_analysis.report.model import GoalEntry, Report
 from ks_analysis.report.sections import e
-from ks_analysis.swedish import fmt_number, fmt_signed, gender_sv
+from ks_analysis.swedish import fmt_number, gender_sv
 
 __all__ = [
     "render_goal_extras",
@@ -176,43 +177,6 @@ def stands_out_for_report(
     return out
 
 
-def _kk_html(entries: list[dict[str, Any]]) -> str:
-    rows = []
-    for k in entries:
-        if k.get("missing"):
-            rows.append(
-                f'<tr><th scope="row">{e(k["area_title"])}</th><td colspan="3">Ingen utvärdering i källdata</td></tr>'
-            )
-            continue
-        prev = k.get("previous")
-        prev_cell = f"{fmt_number(prev['score'], decimals=0)} ({prev['year']})" if prev else "–"
-        change = ""
-        if k.get("change") is not None:
-            c = k["change"]
-            change = fmt_signed(c, decimals=0)
-        points = ""
-        if k.get("measure_points"):
-            points = (
-                '<ul class="muted">'
-                + "".join(
-                    f"<li>{e(p['name'])}: {fmt_number(p['score'], decimals=0)}</li>"
-                    for p in k["measure_points"]
-                )
-                + "</ul>"
-            )
-        rows.append(
-            f'<tr><th scope="row">{e(k["area_title"])}{points}</th><td class="num">{fmt_number(k["score"], decimals=0)} av 100 ({k["year"]})</td>'
-            f'<td class="num">{prev_cell}</td><td class="num">{change or "–"}</td></tr>'
-        )
-    return (
-        "<h3>Kommunkompassen</h3><p>SKR:s utvärdering av hur kommunen styrs och leds görs med några års mellanrum; "
-        "den senaste utvärderingen visas med sitt år och den föregående där den finns. Ingen prognos görs.</p>"
-        '<div class="table-wrap"><table><caption>Kommunkompassen, poäng per område (0–100)</caption>'
-        '<thead><tr><th scope="col">Område</th><th scope="col">Senaste</th><th scope="col">Föregående</th><th scope="col">Förändring</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
-
 def _flag_numbers(f: dict[str, Any]) -> str:
     """The numbers behind a stand-out flag, in Swedish."""
     unit = str(f.get("unit") or "")
@@ -238,7 +202,8 @@ def render_goal_extras(goal: GoalEntry) -> str:
     """HTML added at the end of a goal's section: Kommunkompassen, and results that stand out for goals 5 and 6."""
     parts = []
     if goal.get("kommunkompassen"):
-        parts.append(_kk_html(goal["kommunkompassen"]))
+        # The table is shown once, in its own section; the goal points to it.
+        parts.append(str(kommunkompassen_pointer(goal)))
     related = goal.get("stands_out") or []
     if related and goal.get("id") in (5, 6):
         lead = {

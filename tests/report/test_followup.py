@@ -184,3 +184,18 @@ def test_an_outcome_not_yet_published_is_said_so() -> None:
     goal2 = next(g for g in ly["goals"] if g["goal"] == 2)
     assert not goal2["outcome_known"] and goal2["t1_right"] is None and goal2["t2_right"] is None
     assert "Ännu inte känt" in str(notebook_api.render_back(rep).data)
+
+
+# Kommunkompassen, once --------------------------------------------------------------------
+
+
+def test_kommunkompassen_is_shown_once_with_its_scale(demo_report: tuple[str, Report]) -> None:
+    """The whole report has one Kommunkompassen table, with 0–100 per area and 800 in all; goal
+    5 (health) shows no Kommunkompassen and no 'Samverkan med näringslivet'."""
+    _, rep = demo_report
+    html = str(notebook_api.render_goals(rep).data) + str(notebook_api.render_back(rep).data)
+    assert html.count("<caption>Kommunkompassen") == 1
+    assert "0–100 poäng i vart och ett av åtta områden, högst 800 poäng totalt" in html
+    assert re.search(r"\d+ av 100 \(\d{4}\)", html)
+    goal5 = _sections(rep)[5]
+    assert "Kommunkompassen" not in goal5 and "näringslivet" not in goal5
