@@ -135,7 +135,12 @@ def render_goals(rep: Report) -> HTML:
     parts = []
     for g in rep["goals"]:
         charts = _charts.goal_charts(g, year) if g["kind"] == "styrande" else ""
-        extra = str(_followup.render_analysis(g)) + charts + _supporting.render_goal_extras(g)
+        extra = (
+            str(_followup.render_analysis(g))
+            + str(_followup.render_supporting_indicators(g))
+            + charts
+            + _supporting.render_goal_extras(g)
+        )
         parts.append(_sections.goal_section(g, extra))
     return HTML("".join(parts))
 

@@ -21,7 +21,11 @@ from ks_analysis.evaluate.standout import StandOutRules
 from ks_analysis.goals.catalogue import Catalogue
 from ks_analysis.goals.kommunkompassen import kommunkompassen_for_goal, kommunkompassen_overview
 from ks_analysis.report.changes import changes_since
-from ks_analysis.report.followup import attach_analyses, last_year_forecasts
+from ks_analysis.report.followup import (
+    attach_analyses,
+    last_year_forecasts,
+    supporting_indicators,
+)
 from ks_analysis.report.goals import judge_goals
 from ks_analysis.report.inputs import ReportInputs, load_report_inputs, package_version
 from ks_analysis.report.model import (
@@ -254,6 +258,7 @@ def build_report(inputs: ReportInputs) -> Report:
     prev = inputs.previous.period if inputs.previous else None
     stands_out, stands_out_rules = _additions(inputs, cat, goals_now)
     attach_analyses(goals_now, inputs.current.analyses)
+    supporting_indicators(inputs.current.clean.tidy, cat, municipality, goals_now)
     raw, sources = params.raw, params.sources
     return {
         "municipality": municipality,

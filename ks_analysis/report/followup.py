@@ -1,5 +1,6 @@
 """Follow-up beyond the forecast: the analyst's analysis and actions per steering goal, last
-year's forecasts against last year's outcome, and Kommunkompassen shown once with its scale.
+year's forecasts against last year's outcome, Kommunkompassen shown once with its scale, and the
+catalogue's indicators of supporting goals (Mål 5's health KPIs), or plainly that the data has none.
 
 The analysis and actions come from the ``analyses:`` section of the period file beside the
 self-assessments (:func:`ks_analysis.goals.assessments.load_analyses`). A goal whose verdict says
@@ -42,6 +43,8 @@ __all__ = [
     "render_last_year",
     "render_kommunkompassen",
     "kommunkompassen_pointer",
+    "supporting_indicators",
+    "render_supporting_indicators",
 ]
 
 #: Verdicts that call for corrective actions: at forecast basis "Bedöms inte uppfyllas",
@@ -259,3 +262,53 @@ def kommunkompassen_pointer(g: GoalEntry) -> Markup:
     if not entries:
         return Markup("")
     return render("kommunkompassen_pointer.html.j2", entries=entries)
+
+
+# Indicators of supporting goals (no forecast) ----------------------------------------------
+
+
+def supporting_indicators(
+    tidy: pd.DataFrame, cat: Catalogue, municipality: str, goals: list[GoalEntry]
+) -> None:
+    """Give each supporting goal with catalogue indicators its ``indicators_known``: per
+    indicator (total, women, men as the catalogue lists them) the latest value in ``tidy`` (cut
+    to the report's vintage) for ``municipality``, or ``missing`` when the data has none; in place.
+
+    A supporting goal is never forecast or judged: these are shown as facts beside the self-assessment.
+    """
+    goal_of = {g.id: g for g in cat.goals if not g.is_steering and g.indicators}
+    mine = tidy[tidy["municipality"] == municipality]
+    for g in goals:
+        goal = goal_of.get(g["id"])
+        if goal is None:
+            continue
+        rows: list[dict[str, Any]] = []
+        for ind in goal.indicators:
+            series = mine[mine["indicator"] == ind.id]
+            by_gender = {}
+            for gender in ind.genders:
+                known = series[(series["gender"] == gender) & series["value"].notna()]
+                if len(known):
+                    last = known.sort_values("period_end").iloc[-1]
+                    by_gender[gender] = {
+                        "value": float(last["value"]),
+                        "period": str(last["period"]),
+                    }
+            rows.append(
+                {
+                    "indicator": ind.id,
+                    "title": ind.title,
+                    "unit": ind.unit,
+                    "missing": not by_gender,
+                    "values": by_gender,
+                }
+            )
+        g["indicators_known"] = rows
+
+
+def render_supporting_indicators(g: GoalEntry) -> Markup:
+    """A supporting goal's catalogue indicators: the latest values, or that the data has none."""
+    rows = g.get("indicators_known")
+    if not rows:
+        return Markup("")
+    return render("supporting_indicators.html.j2", rows=rows, goal=g["id"])

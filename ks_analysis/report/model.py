@@ -161,6 +161,9 @@ class GoalEntry(TypedDict):
     #: whether the verdict needs actions that are missing.
     analysis: NotRequired[SteeringAnalysis | None]
     actions_missing: NotRequired[bool]
+    #: Supporting goals with catalogue indicators (Mål 5's health KPIs): per indicator its latest
+    #: values by gender, or ``missing`` when the data has none. Never forecast or judged.
+    indicators_known: NotRequired[list[dict[str, Any]]]
     kommunkompassen: NotRequired[list[dict[str, Any]]]
     stands_out: NotRequired[list[StandOutFlag]]
 

@@ -19,6 +19,7 @@ from ks_analysis.report.build import build_report, load_report_inputs
 from ks_analysis.report.excel import write_workbook
 from ks_analysis.report.followup import needs_actions
 from ks_analysis.report.model import Report
+from ks_analysis.swedish import fmt_number
 
 STEERING = [1, 2, 3, 6]
 
@@ -199,3 +200,53 @@ def test_kommunkompassen_is_shown_once_with_its_scale(demo_report: tuple[str, Re
     assert re.search(r"\d+ av 100 \(\d{4}\)", html)
     goal5 = _sections(rep)[5]
     assert "Kommunkompassen" not in goal5 and "näringslivet" not in goal5
+
+
+# Mål 5's health KPIs ------------------------------------------------------------------------
+
+HEALTH = ("N33820", "N00957", "N00938")
+
+
+def test_goal_5_says_plainly_that_the_demo_has_no_health_kpis(
+    demo_report: tuple[str, Report],
+) -> None:
+    """The demo data has none of the catalogue's health KPIs for Mål 5: the goal names each of
+    them and says the data has none (no forecast, no target)."""
+    _, rep = demo_report
+    goal5 = next(g for g in rep["goals"] if g["id"] == 5)
+    assert [r["indicator"] for r in goal5["indicators_known"]] == list(HEALTH)
+    assert all(r["missing"] for r in goal5["indicators_known"])
+    body = _sections(rep)[5]
+    assert "Uppgift saknas i källdata." in body and "inga av dem" in body
+    for kpi in HEALTH:
+        assert f"({kpi})" in body
+
+
+def test_a_health_kpi_in_the_data_is_shown_with_its_latest_value(tmp_path: Path) -> None:
+    """With Kolada's ohälsotal (N00957) added to the demo's raw folder as a Kolada bulk file, Mål 5
+    shows its latest value known at the cutoff (2018, published in March 2019 under the demo's
+    75-day lag; 2019 is not yet published), and names only the two KPIs still missing."""
+    raw = tmp_path / "raw"
+    shutil.copytree(DEMO_DIR, raw)
+    (raw / "kolada" / "ddf--datapoints--n00957--by--geo--year.csv").write_text(
+        "geo,year,n00957\r\n0665,2016,31.5\r\n0665,2017,29.25\r\n0665,2018,27.75\r\n0665,2019,26.0\r\n",
+        encoding="utf-8",
+    )
+    rep = build_report(load_report_inputs(report_params(period="2019-T1", raw=raw)))
+    goal5 = next(g for g in rep["goals"] if g["id"] == 5)
+    known = {r["indicator"]: r for r in goal5["indicators_known"]}
+    assert known["N00957"]["values"] == {"T": {"value": 27.75, "period": "2018"}}
+    body = _sections(rep)[5]
+    assert f"Ohälsotal, dagar: {fmt_number(27.75, 'dagar')} (2018)" in body
+    assert "(N00957)" not in body and "(N33820)" in body and "inte dessa" in body
+
+
+@pytest.mark.real
+def test_the_real_report_says_the_data_has_no_health_kpis(real_report_2022_t2: Path) -> None:
+    """The shared real data (Kolada dump 2024) has no health KPI: the real 2022-T2 report says so
+    under Mål 5, naming the KPIs."""
+    html = (real_report_2022_t2 / "rapport.html").read_text(encoding="utf-8")
+    goal5 = html[html.index('id="mal-5"') : html.index('id="mal-6"')]
+    assert "Uppgift saknas i källdata." in goal5
+    for kpi in HEALTH:
+        assert f"({kpi})" in goal5
