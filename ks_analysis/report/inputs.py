@@ -26,7 +26,13 @@ from ks_analysis.params import ReportParams
 from ks_analysis.periods import Period
 from ks_analysis.report.model import InputFile
 
-__all__ = ["ReportInputs", "PeriodInputs", "load_report_inputs", "package_version"]
+__all__ = [
+    "ReportInputs",
+    "PeriodInputs",
+    "load_report_inputs",
+    "package_version",
+    "check_period_files",
+]
 
 
 def package_version() -> str:
@@ -105,6 +111,20 @@ def _analyses_for(params: ReportParams, cat: Catalogue, period_id: str) -> dict[
         return {}
     steering = [g.id for g in cat.goals if g.is_steering]
     return load_analyses(assessments_folder(params), period_id, steering)
+
+
+def check_period_files(params: ReportParams) -> None:
+    """Read the report period's self-assessment file (both sections) and the previous period's,
+    as the report will: a bad one is refused before any kernel starts.
+
+    Raises:
+        DataFileError: naming the file, the field path and the value.
+    """
+    cat = load_catalogue(params.goals)
+    prev = params.period.previous()
+    for pid in [params.period.id] + ([prev.id] if prev else []):
+        _assessments_for(params, cat, pid)
+        _analyses_for(params, cat, pid)
 
 
 def _cited_files(params: ReportParams, cat: Catalogue) -> tuple[InputFile, ...]:

@@ -250,3 +250,29 @@ def test_the_real_report_says_the_data_has_no_health_kpis(real_report_2022_t2: P
     assert "Uppgift saknas i källdata." in goal5
     for kpi in HEALTH:
         assert f"({kpi})" in goal5
+
+
+def test_report_refuses_a_bad_analysis_before_any_kernel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`report` with a wrong `atgarder` (a text, not a list) exits 2 with one line naming the file,
+    the field path and what is allowed, and writes nothing."""
+    from ks_analysis.cli import main
+
+    folder = _folder_with(
+        tmp_path,
+        "2019-T1",
+        "analyses:\n  - goal: 2\n    analys: Text.\n    atgarder: Fler platser\n",
+    )
+    out = tmp_path / "reports"
+    assert (
+        main(["report", "--period", "2019-T1", "--assessments", str(folder), "--out", str(out)])
+        == 2
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].endswith(
+        "2019-T1.yaml: field 'analyses[1].atgarder': 'Fler platser' is not allowed: the actions "
+        "are a list of at most 50 texts; write one '- action' line per action"
+    )
+    assert "notebook" not in err[-1] and "Traceback" not in "\n".join(err)
+    assert not (out / "0665" / "2019-T1").exists()
