@@ -37,7 +37,6 @@ from ks_analysis.publish.notebooks import (
     validate_parameters,
 )
 from ks_analysis.report.excel import write_workbook
-from ks_analysis.report.inputs import check_period_files
 
 __all__ = ["ReportRun", "publish_report", "REPORT_NOTEBOOK", "check_html", "report_folder_name"]
 
@@ -193,6 +192,8 @@ def publish_report(
     notebook = _report_notebook(nb_dir)
     nb_params = validate_parameters(notebook, params.notebook_parameters())
     _check_inputs(params.raw, params.sources, params.goals)
+    from ks_analysis.report.inputs import check_period_files  # loads pandas: only when reporting
+
     check_period_files(params)  # the self-assessments and analyses, before any kernel starts
     if pdf:
         from ks_analysis.publish.pdf import check_pdf_available
