@@ -252,7 +252,7 @@ def validate(
     *,
     where: str = "",
     fields: dict[str, tuple[str, str]] | None = None,
-    default_fix: str = "see the documentation of the file's format",
+    default_fix: str | None = None,
 ) -> M:
     """``data`` validated as ``model``; the first problem as one DataFileError line.
 
@@ -283,7 +283,8 @@ def validate(
             fix = (
                 "remove it or correct its spelling"
                 if kind == "extra_forbidden"
-                else ("see docs/templates.md" if "entry" in where else "see docs/catalogue.md")
+                else default_fix
+                or ("see docs/templates.md" if "entry" in where else "see docs/catalogue.md")
             )
         fields_wrong = {field_path(tuple(e["loc"][:1])) for e in errors}
         more = f" (and {len(fields_wrong) - 1} more problem(s))" if len(fields_wrong) > 1 else ""

@@ -284,6 +284,72 @@ _ADDED_VALUES = {
 }
 
 
+# The steering goals' analysis and actions per period (made up): what an analyst writes under each
+# goal's forecast, in the period file's `analyses:` section (docs/templates.md).
+_ANALYSES = {
+    1: (
+        {
+            "2019-T1": "Befolkningen har fortsatt att öka under början av året, främst genom inflyttning till Vaggeryd och Skillingaryd. Bostadsbyggandet följer planen, men Hok saknar byggklara tomter.",
+            "2019-T2": "Inflyttningen håller i sig. Två flerbostadshus i Skillingaryd är försenade till nästa år, vilket påverkar färdigställda bostäder per ort.",
+            "2019-Y": "Folkmängden ökade under året. Färdigställda bostäder väntas inte nå målet på varje ort, eftersom det saknas byggklara tomter i de mindre orterna.",
+        },
+        [
+            "Detaljplan för bostäder i Hok prioriteras i planprogrammet",
+            "Dialog med byggherrar om tidplanen i Skillingaryd",
+        ],
+    ),
+    2: (
+        {
+            "2019-T1": "Arbetslösheten är låg men har slutat minska. Långtidsarbetslösheten ligger kvar på förra årets nivå, och andelen med långvarigt ekonomiskt bistånd är oförändrad.",
+            "2019-T2": "Antalet inskrivna arbetslösa har ökat något under sommaren, mest bland unga. Långtidsarbetslösheten minskar inte i den takt målet kräver.",
+            "2019-Y": "Årets siffror hittills visar att arbetslösheten inte minskar. Etableringen av nyanlända på arbetsmarknaden tar längre tid än planerat.",
+        },
+        [
+            "Fler platser i arbetsmarknadsenhetens praktikprogram",
+            "Gemensamt uppdrag med Arbetsförmedlingen för långtidsarbetslösa",
+            "Uppföljning av ekonomiskt bistånd varje kvartal i socialnämnden",
+        ],
+    ),
+    3: (
+        {
+            "2019-T1": "Nyföretagandet är i nivå med tidigare år. Konkurserna är få. Underlaget för helåret är ännu tunt: de flesta värden publiceras först nästa år.",
+            "2019-T2": "Tillväxtanalys siffror för första halvåret visar fler nystartade företag än förra året, främst inom tjänster.",
+            "2019-Y": "Nyföretagandet ökade, men nystartade arbetsställen och konkurser är ännu inte publicerade för året.",
+        },
+        [
+            "Företagslots för nya företagare via näringslivsenheten",
+            "Frukostmöten med det lokala näringslivet varje månad",
+        ],
+    ),
+    6: (
+        {
+            "2019-T1": "Tittarsiffrorna för fullmäktiges sändningar och följarna i sociala medier ökar. Medborgarundersökningen görs i höst, så Nöjd Inflytande-Index är känt först då.",
+            "2019-T2": "Fler följer fullmäktige på webben. Besöken på webbplatsen har ökat sedan den nya startsidan.",
+            "2019-Y": "Medborgarundersökningen visar ett något högre Nöjd Inflytande-Index, men kvinnor och män upplever inflytandet olika.",
+        },
+        [
+            "Medborgardialog inför budgeten i alla tre orter",
+            "Fullmäktiges sändningar textas",
+        ],
+    ),
+}
+
+
+def _analyses_lines(period: str, date: str) -> list[str]:
+    """The period file's `analyses:` section for the demo."""
+    lines = ["analyses:"]
+    for gid, (texts, actions) in _ANALYSES.items():
+        lines += [
+            f"  - goal: {gid}",
+            f"    analys: >-\n      {texts[period]}",
+            "    atgarder:",
+            *[f"      - {a}" for a in actions],
+            "    author: Ekonomiavdelningen (demo)",
+            f"    date: {date}",
+        ]
+    return lines
+
+
 def _assessments(root: Path) -> None:
     notes = {
         "2019-T1": ("2019-05-06", "Bedömningen avser januari–april."),
@@ -292,7 +358,7 @@ def _assessments(root: Path) -> None:
     }
     for period, (date, p) in notes.items():
         lines = [
-            f"# Självvärderingar för de stödjande målen, {period} ({DEMO_MARKER}: påhittade texter)",
+            f"# Självvärderingar för de stödjande målen och analys per styrande mål, {period} ({DEMO_MARKER}: påhittade texter)",
             f"period: {period}",
             "goals:",
         ]
@@ -308,6 +374,7 @@ def _assessments(root: Path) -> None:
             ]
             if gid in _ADDED_VALUES:
                 lines += ["    added_values:", *[f"      - {v}" for v in _ADDED_VALUES[gid]]]
+        lines += _analyses_lines(period, date)
         _write(root / "assessments" / f"{period}.yaml", "\n".join(lines) + "\n")
 
 

@@ -33,6 +33,7 @@ from ks_analysis.paths import DEMO_DIR, PROJECT_ROOT
 from ks_analysis.report import charts as _charts
 from ks_analysis.report import exploration as _ex
 from ks_analysis.report import exploration_forecast as _exf
+from ks_analysis.report import followup as _followup
 from ks_analysis.report import sections as _sections
 from ks_analysis.report import supporting as _supporting
 from ks_analysis.report.build import build_report, load_report_inputs
@@ -140,17 +141,26 @@ def render_goals(rep: Report) -> HTML:
     parts = []
     for g in rep["goals"]:
         charts = _charts.goal_charts(g, year) if g["kind"] == "styrande" else ""
-        parts.append(_sections.goal_section(g, charts + _supporting.render_goal_extras(g)))
+        extra = (
+            _followup.render_analysis(g)
+            + _followup.render_supporting_indicators(g)
+            + charts
+            + _supporting.render_goal_extras(g)
+        )
+        parts.append(_sections.goal_section(g, extra))
     return _html("".join(parts))
 
 
 def render_back(rep: Report) -> HTML:
-    """Rules, changes since the previous forecast, method and provenance."""
+    """Kommunkompassen, results that stand out, rules, changes since the previous forecast,
+    last year's forecasts against the outcome, method and provenance."""
     return _html(
-        _supporting.render_stands_out(rep)
+        _followup.render_kommunkompassen(rep)
+        + _supporting.render_stands_out(rep)
         + _sections.rules_section(rep)
         + _sections.changes_section(rep)
-        + _sections.method_section(rep, _track_record())
+        + _followup.render_last_year(rep, (tr := _track_record()))
+        + _sections.method_section(rep, tr)
     )
 
 

@@ -14,7 +14,7 @@ from ks_analysis._io import write_atomic
 from ks_analysis.commands._util import add_example
 from ks_analysis.commands._util import note as tell
 from ks_analysis.errors import KsAnalysisError, ParameterError
-from ks_analysis.goals.assessments import assessment_file, load_assessments
+from ks_analysis.goals.assessments import assessment_file, load_analyses, load_assessments
 from ks_analysis.goals.catalogue import load_catalogue
 from ks_analysis.paths import refuse_raw_output
 from ks_analysis.periods import Period, parse_period
@@ -96,6 +96,10 @@ def latest_earlier_assessment(folders: list[Path], period: Period) -> tuple[Path
     return best
 
 
+def _empty_analysis(gid: int) -> dict[str, Any]:
+    return {"goal": gid, "analys": "", "atgarder": [], "author": "", "date": None}
+
+
 def _template(period: Period, goal_ids: list[int]) -> dict[str, Any]:
     return {
         "period": period.id,
@@ -115,9 +119,18 @@ def _template(period: Period, goal_ids: list[int]) -> dict[str, Any]:
 
 
 def new_assessment_file(
-    folder: Path, period: Period, goal_ids: list[int], *, from_dir: Path | None = None
+    folder: Path,
+    period: Period,
+    goal_ids: list[int],
+    *,
+    from_dir: Path | None = None,
+    steering_ids: list[int] | None = None,
 ) -> tuple[Path, str]:
     """Write ``folder/<period>.yaml`` pre-filled from the latest earlier period's file (or a template).
+
+    The file has two sections: ``goals`` (the self-assessments of the supporting goals
+    ``goal_ids``) and ``analyses`` (analysis and actions of the steering goals ``steering_ids``,
+    pre-filled from the earlier file's analyses, with empty fields for a goal it has none for).
 
     The latest earlier file is looked for in ``from_dir`` (when given), then in ``folder``;
     usually it is the previous period's (T1 before T2), but a missing one is skipped.
@@ -160,15 +173,41 @@ def new_assessment_file(
                     "added_values": list(entries.get(gid, {}).get("added_values") or []),
                 }
             )
-        data = {"period": period.id, "goals": goals}
-        note = f"pre-filled from {prev_file} (the latest earlier period found)"
+        analyses = load_analyses(src_dir, prev.id, steering_ids or [])
+        steering = [
+            {
+                "goal": gid,
+                "analys": an.analys,
+                "atgarder": list(an.atgarder),
+                "author": an.author,
+                "date": None,
+            }
+            if (an := analyses.get(gid))
+            else _empty_analysis(gid)
+            for gid in steering_ids or []
+        ]
+        data: dict[str, Any] = {"period": period.id, "goals": goals}
+        if steering:
+            data["analyses"] = steering
+        note = f"pre-filled from {prev_file} (the latest earlier period found"
+        if steering:
+            note += f"; analysis and actions of {len(analyses)} of {len(steering)} steering goals"
+        note += ")"
         if prev != expected:
             note += f"; {expected.id}.yaml, the previous period's, was not found"
-        header = f"# Självvärderingar {period.id}, förifyllda från {prev.id}: uppdatera text, riktning, aktiviteter, mervärden och datum.\n"
+        header = (
+            f"# Självvärderingar {period.id}, förifyllda från {prev.id}: uppdatera text, riktning, aktiviteter, mervärden och datum.\n"
+            f"# Under analyses: analys och åtgärder per styrande mål, förifyllda från {prev.id}: skriv periodens analys och åtgärder.\n"
+        )
     else:
         data = _template(period, goal_ids)
+        if steering_ids:
+            data["analyses"] = [_empty_analysis(gid) for gid in steering_ids]
         note = f"from the template (no earlier period's file in {', '.join(map(str, dirs))})"
-        header = f"# Självvärderingar {period.id}: skriv text, riktning (positiv | oförändrad | negativ | kan_inte_bedomas), aktiviteter och datum.\n"
+        header = (
+            f"# Självvärderingar {period.id}: skriv text, riktning (positiv | oförändrad | negativ | kan_inte_bedomas), aktiviteter och datum.\n"
+            "# Under analyses: skriv analys och åtgärder (atgarder) per styrande mål.\n"
+        )
     header += (
         "# Mall och fält: docs/templates.md. Filen skrevs av ks-analysis assessments new "
         + dt.date.today().isoformat()
@@ -196,7 +235,10 @@ def run_new(args: argparse.Namespace) -> int:
     refuse_raw_output(folder, "--assessments" if args.assessments else "--raw")
     cat = load_catalogue(args.goals)
     goal_ids = [g.id for g in cat.goals if not g.is_steering]
-    path, note = new_assessment_file(folder, period, goal_ids, from_dir=args.from_dir)
+    steering = [g.id for g in cat.goals if g.is_steering]
+    path, note = new_assessment_file(
+        folder, period, goal_ids, from_dir=args.from_dir, steering_ids=steering
+    )
     print(path)
     tell(args, f"{period.id}: {note}")
     return 0

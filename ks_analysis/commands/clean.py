@@ -1,4 +1,4 @@
-"""``ks-analysis clean``: raw files -> indicators.parquet, rejected.csv, manifest.json."""
+"""``ks-analysis clean``: raw files -> indicators.parquet (or .csv, .xlsx), rejected.csv, manifest.json."""
 
 from __future__ import annotations
 
@@ -27,9 +27,22 @@ def add_parser(sub: Any) -> None:
         "--out", type=Path, default=PROCESSED_DIR, help="output folder (default: data/processed)"
     )
     p.add_argument("--as-of", help="keep only values published by this date (YYYY-MM-DD)")
+    p.add_argument(
+        "--format",
+        dest="formats",
+        action="append",
+        choices=["parquet", "csv", "xlsx"],
+        help="the tidy table's format: indicators.parquet (default), .csv or .xlsx (repeatable)",
+    )
+    p.add_argument(
+        "--excel-sv",
+        action="store_true",
+        help="CSV for Swedish Excel: UTF-8 with BOM, ';' and decimal comma (implies --format csv)",
+    )
     add_example(
         p,
         "ks-analysis clean",
+        "ks-analysis clean --format csv --excel-sv --out /tmp/clean   # opens in Swedish Excel",
         "ks-analysis clean --raw ../shared/data/real --sources data/real-sources.yaml --out /tmp/clean",
     )
     p.set_defaults(func=run)
@@ -42,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
     )
 
     as_of = parse_date(args.as_of)
+    formats = tuple(args.formats or (["csv"] if args.excel_sv else ["parquet"]))
+    if args.excel_sv and "csv" not in formats:
+        raise ParameterError(
+            f"--excel-sv shapes the CSV, but --format asks for {', '.join(formats)} only; add --format csv"
+        )
     refuse_raw_output(args.out, "--out", raws=[args.raw], whole_folder=True)
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise ParameterError(
@@ -50,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if not Path(args.raw).is_dir():
         raise DataFileError(args.raw, "raw data folder not found", fix="check the --raw path")
     result = run_clean(args.raw, args.sources, as_of=as_of, progress=progress_enabled(args))
-    paths = write_clean(result, args.out)
+    paths = write_clean(result, args.out, formats=formats, excel_sv=args.excel_sv)
     t = result.manifest()["totals"]
     log.info(
         "read %d rows: %d kept, %d rejected, %d missing-value markers, %d duplicates",
@@ -58,5 +76,6 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if t["rows_rejected"]:
         log.info("rejected rows with reasons: %s", paths["rejected"])
-    print(paths["indicators"])
+    for fmt in dict.fromkeys(formats):
+        print(paths[f"indicators_{fmt}"])
     return 0

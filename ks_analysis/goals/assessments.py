@@ -7,10 +7,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ks_analysis._config import load_yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from ks_analysis._config import load_yaml, validate
 from ks_analysis.errors import DataFileError
 
-__all__ = ["Assessment", "load_assessments", "DIRECTIONS_SV", "assessment_file"]
+__all__ = [
+    "Assessment",
+    "Analysis",
+    "load_assessments",
+    "load_analyses",
+    "DIRECTIONS_SV",
+    "assessment_file",
+]
 
 #: Direction of development: file value -> Swedish text shown to readers.
 DIRECTIONS_SV = {
@@ -150,6 +159,36 @@ def _check_added_values(path: Path, gid: object, added: object) -> list[dict[str
     return out
 
 
+def _read_period_file(path: Path, period_id: str) -> dict[str, Any] | None:
+    """The period file's top level, checked (None when there is no file): the one reader of the
+    file for both its sections, ``goals`` (self-assessments) and ``analyses`` (steering goals)."""
+    if not path.exists():
+        return None
+    # Safe and bounded (no alias bombs, no huge files); dates stay text and are checked below.
+    # A generous file limit: a too long text is then refused below naming its goal and field.
+    big = 32 * 1024 * 1024
+    raw = load_yaml(path, what="self-assessment file", max_bytes=big, max_scalar=big)
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("goals", []), list)
+        or not isinstance(raw.get("analyses", []), list)
+        or ("goals" not in raw and "analyses" not in raw)
+    ):
+        raise DataFileError(
+            path,
+            "expected 'period:' and a 'goals:' list (self-assessments) and/or an 'analyses:' list "
+            "(steering goals)",
+            fix="see docs/templates.md for the assessment template",
+        )
+    if str(raw.get("period", period_id)) != period_id:
+        raise DataFileError(
+            path,
+            f"field 'period' is {raw.get('period')!r} but the file is for {period_id}",
+            fix="correct the period or rename the file",
+        )
+    return raw
+
+
 def load_assessments(
     folder: Path, period_id: str, goal_ids: list[int]
 ) -> tuple[dict[int, Assessment], str | None]:
@@ -161,26 +200,11 @@ def load_assessments(
     """
     # Long on purpose: the checks run in the order a person reads the file, each naming goal and field.
     path = assessment_file(folder, period_id)
-    if not path.exists():
+    raw = _read_period_file(path, period_id)
+    if raw is None:
         return {}, None
-    # Safe and bounded (no alias bombs, no huge files); dates stay text and are checked below.
-    # A generous file limit: a too long text is then refused below naming its goal and field.
-    big = 32 * 1024 * 1024
-    raw = load_yaml(path, what="self-assessment file", max_bytes=big, max_scalar=big)
-    if not isinstance(raw, dict) or not isinstance(raw.get("goals"), list):
-        raise DataFileError(
-            path,
-            "expected 'period:' and a 'goals:' list",
-            fix="see docs/templates.md for the assessment template",
-        )
-    if str(raw.get("period", period_id)) != period_id:
-        raise DataFileError(
-            path,
-            f"field 'period' is {raw.get('period')!r} but the file is for {period_id}",
-            fix="correct the period or rename the file",
-        )
     out: dict[int, Assessment] = {}
-    for entry in raw["goals"]:
+    for entry in raw.get("goals") or []:
         if not isinstance(entry, dict):
             raise DataFileError(
                 path, "every item under 'goals' must be a mapping with goal, text, direction, ..."
@@ -249,3 +273,125 @@ def load_assessments(
             source_file=path.name,
         )
     return out, None
+
+
+# Analysis and actions of the steering goals -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One steering goal's analysis and actions for one period, as the analyst wrote them.
+
+    Empty texts are allowed (``assessments new`` writes them for the analyst to fill in): an empty
+    ``analys`` is shown as not written, and no ``atgarder`` as actions missing where the goal needs them.
+    """
+
+    goal: int
+    analys: str
+    atgarder: tuple[str, ...]
+    author: str
+    date: dt.date | None
+    source_file: str = ""
+
+
+class _AnalysisEntry(BaseModel):
+    """One item of the period file's ``analyses:`` list (checked field by field by pydantic)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    goal: StrictInt
+    analys: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
+    atgarder: list[str] | None = Field(default=None, max_length=MAX_ACTIVITIES)
+    author: str | None = None
+    date: dt.date | None = None
+
+
+class _AnalysesSection(BaseModel):
+    # The file's other sections are checked by their own loader.
+    model_config = ConfigDict(extra="ignore")
+
+    analyses: list[_AnalysisEntry] = Field(default_factory=list)
+
+
+_N = f"{MAX_TEXT_CHARS:,}".replace(",", " ")
+#: Per field path (list positions as []): what is allowed and the fix, for the one message line.
+_ANALYSIS_FIELDS = {
+    "analyses[]": ("is not a mapping", "write '- goal: N' with 'analys:' and 'atgarder:' below"),
+    "analyses[].goal": ("is not a goal number", "write the steering goal's number, e.g. 'goal: 1'"),
+    "analyses[].analys": (
+        f"is not allowed: the analysis is one text of at most {_N} characters",
+        "write the analysis as one text (use '>-' for several lines), or shorten it",
+    ),
+    "analyses[].atgarder": (
+        f"is not allowed: the actions are a list of at most {MAX_ACTIVITIES} texts",
+        "write one '- action' line per action",
+    ),
+    "analyses[].atgarder[]": (
+        f"is not allowed: an action is one text of at most {MAX_ACTIVITY_CHARS:,} characters".replace(
+            ",", " "
+        ),
+        "write the action as one line of text, or shorten it",
+    ),
+    "analyses[].author": ("is not a text", "write who wrote the analysis, e.g. 'author: Ekonomi'"),
+    "analyses[].date": ("is not a date", "write YYYY-MM-DD, e.g. 'date: 2019-05-06'"),
+}
+
+
+def _action_limits(path: Path, n: int, actions: list[str]) -> None:
+    """An action over the length limit, named by its field path (pydantic checks the list's length)."""
+    for k, act in enumerate(actions, start=1):
+        if len(act) > MAX_ACTIVITY_CHARS:
+            raise DataFileError(
+                path,
+                f"field 'analyses[{n}].atgarder[{k}]': {len(act):,} characters are more than the "
+                f"{MAX_ACTIVITY_CHARS:,} a report shows".replace(",", " "),
+                fix="shorten the action",
+            )
+
+
+def load_analyses(folder: Path, period_id: str, steering_ids: list[int]) -> dict[int, Analysis]:
+    """Analysis and actions of the steering goals of a period, by goal id: the ``analyses:``
+    section of the same period file as the self-assessments (``<folder>/<period>.yaml``).
+
+    A missing file or section is no error (the report then says that no analysis was written).
+
+    Raises:
+        DataFileError: one line naming the file, the field path (``analyses[2].atgarder[1]``),
+            the value and what is allowed.
+    """
+    path = assessment_file(folder, period_id)
+    raw = _read_period_file(path, period_id)
+    if raw is None:
+        return {}
+    section = validate(
+        _AnalysesSection,
+        {"analyses": raw.get("analyses") or []},
+        path,
+        fields=_ANALYSIS_FIELDS,
+        default_fix="see docs/templates.md",
+    )
+    out: dict[int, Analysis] = {}
+    for n, entry in enumerate(section.analyses, start=1):
+        if entry.goal not in steering_ids:
+            raise DataFileError(
+                path,
+                f"field 'analyses[{n}].goal': {entry.goal!r} is not a steering goal of the catalogue",
+                fix=f"use one of {steering_ids} (supporting goals are assessed under 'goals:')",
+            )
+        if entry.goal in out:
+            raise DataFileError(
+                path,
+                f"field 'analyses[{n}].goal': goal {entry.goal} has an analysis already",
+                fix="keep one entry per goal",
+            )
+        actions = [a.strip() for a in entry.atgarder or [] if a.strip()]
+        _action_limits(path, n, actions)
+        out[entry.goal] = Analysis(
+            goal=entry.goal,
+            analys=(entry.analys or "").strip(),
+            atgarder=tuple(actions),
+            author=(entry.author or "").strip(),
+            date=entry.date,
+            source_file=path.name,
+        )
+    return out

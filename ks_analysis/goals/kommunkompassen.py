@@ -33,7 +33,14 @@ __all__ = [
     "read_register",
     "latest_by_area",
     "kommunkompassen_for_goal",
+    "kommunkompassen_overview",
+    "MAX_AREA_SCORE",
+    "MAX_TOTAL_SCORE",
 ]
+
+#: The most points an area can score, and all eight together (SKR, Kommunkompassen).
+MAX_AREA_SCORE = 100
+MAX_TOTAL_SCORE = 800
 
 #: The eight areas of Kommunkompassen (the 2010 version used in evaluations up to 2019): id -> Swedish title.
 AREAS: dict[str, str] = {
@@ -262,3 +269,41 @@ def kommunkompassen_for_goal(
             }
         )
     return out
+
+
+def kommunkompassen_overview(
+    evaluations: list[Evaluation], up_to_year: int, goals_of_area: dict[str, list[int]]
+) -> dict[str, Any]:
+    """The report's one Kommunkompassen section: every area with its latest and previous
+    evaluation (as :func:`kommunkompassen_for_goal`) and the goals it is followed up with, and
+    the total of the latest year when all eight areas were evaluated that year.
+
+    Returns:
+        ``{up_to_year, max_area, max_total, areas: [... + goals], total: {year, score,
+        previous: {year, score} | None} | None}``.
+    """
+    areas = kommunkompassen_for_goal(list(AREAS), evaluations, up_to_year)
+    for a in areas:
+        a["goals"] = list(goals_of_area.get(a["area"], []))
+    by_year: dict[int, dict[str, float]] = {}
+    for e in evaluations:
+        if e.year <= up_to_year:
+            by_year.setdefault(e.year, {})[e.area] = e.score
+    full = sorted(y for y, scores in by_year.items() if len(scores) == len(AREAS))
+    total = None
+    if full:
+        prev = full[-2] if len(full) > 1 else None
+        total = {
+            "year": full[-1],
+            "score": sum(by_year[full[-1]].values()),
+            "previous": None
+            if prev is None
+            else {"year": prev, "score": sum(by_year[prev].values())},
+        }
+    return {
+        "up_to_year": up_to_year,
+        "max_area": MAX_AREA_SCORE,
+        "max_total": MAX_TOTAL_SCORE,
+        "areas": areas,
+        "total": total,
+    }

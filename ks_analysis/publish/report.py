@@ -193,6 +193,9 @@ def publish_report(
     notebook = _report_notebook(nb_dir)
     nb_params = validate_parameters(notebook, params.notebook_parameters())
     _check_inputs(params.raw, params.sources, params.goals)
+    from ks_analysis.report.inputs import check_period_files  # loads pandas: only when reporting
+
+    check_period_files(params)  # the self-assessments and analyses, before any kernel starts
     if pdf:
         from ks_analysis.publish.pdf import check_pdf_available
 

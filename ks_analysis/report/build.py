@@ -19,8 +19,13 @@ from ks_analysis import geo as geo_mod
 from ks_analysis.clean import CleanResult
 from ks_analysis.evaluate.standout import StandOutRules
 from ks_analysis.goals.catalogue import Catalogue
-from ks_analysis.goals.kommunkompassen import kommunkompassen_for_goal
+from ks_analysis.goals.kommunkompassen import kommunkompassen_for_goal, kommunkompassen_overview
 from ks_analysis.report.changes import changes_since
+from ks_analysis.report.followup import (
+    attach_analyses,
+    last_year_forecasts,
+    supporting_indicators,
+)
 from ks_analysis.report.goals import judge_goals
 from ks_analysis.report.inputs import ReportInputs, load_report_inputs, package_version
 from ks_analysis.report.model import (
@@ -141,6 +146,20 @@ def _additions(
     }
 
 
+def _kommunkompassen(inputs: ReportInputs, cat: Catalogue) -> dict[str, Any] | None:
+    """The report's one Kommunkompassen section (the catalogue kommun's own register only)."""
+    per = inputs.params.period
+    if inputs.params.municipality != cat.municipality:
+        return None
+    goals_of_area: dict[str, list[int]] = {}
+    for g in cat.goals:
+        for area in g.kommunkompassen:
+            goals_of_area.setdefault(area, []).append(g.id)
+    # As per goal: an evaluation of the report year counts as known only in the full-year report.
+    up_to = per.year if per.is_full_year else per.year - 1
+    return kommunkompassen_overview(list(inputs.evaluations), up_to, goals_of_area)
+
+
 def _summary(goals: list[GoalEntry]) -> Summary:
     """Goal counts per status and per status and basis."""
     counts: dict[str, int] = {}
@@ -238,6 +257,8 @@ def build_report(inputs: ReportInputs) -> Report:
     goals_prev = _judge(inputs, cat, previous=True)
     prev = inputs.previous.period if inputs.previous else None
     stands_out, stands_out_rules = _additions(inputs, cat, goals_now)
+    attach_analyses(goals_now, inputs.current.analyses)
+    supporting_indicators(inputs.current.clean.tidy, cat, municipality, goals_now)
     raw, sources = params.raw, params.sources
     return {
         "municipality": municipality,
@@ -275,4 +296,8 @@ def build_report(inputs: ReportInputs) -> Report:
         "vintage": _vintage(inputs.current.clean.tidy, dq["rows_not_yet_published"]),
         "stands_out": stands_out,
         "stands_out_rules": stands_out_rules,
+        "kommunkompassen": _kommunkompassen(inputs, cat),
+        "last_year_forecasts": last_year_forecasts(
+            inputs.current.clean.tidy, cat, municipality, per, as_of
+        ),
     }

@@ -67,15 +67,19 @@ def contract_violations(
 ) -> list[str]:
     """Every breach of the status contract in ``rep`` (a report.json as a mapping).
 
-    ``catalogue_ids`` maps each steering goal id to its catalogue indicator ids: every one of them
-    must appear in the goal's indicators (nothing vanishes).
+    ``catalogue_ids`` maps each goal id to its catalogue indicator ids: every one of them must
+    appear in the goal's indicators, or for a supporting goal in its ``indicators_known``
+    (nothing vanishes).
     """
     th = rep["catalogue"]["thresholds"]
     met_t, not_t = float(th["met"]), float(th["not_met"])
     out: list[str] = []
     for g in rep["goals"]:
         out += _goal_violations(g, met_t, not_t)
-        shown = {r["base_indicator"] for r in g["indicators"]}
+        # A supporting goal's catalogue indicators (Mål 5's health KPIs) are listed, never judged.
+        shown = {r["base_indicator"] for r in g["indicators"]} | {
+            r["indicator"] for r in g.get("indicators_known") or []
+        }
         for ind_id in catalogue_ids.get(g["id"], []):
             if ind_id not in shown:
                 out.append(f"goal {g['id']}: catalogue indicator {ind_id} is missing")

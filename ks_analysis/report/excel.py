@@ -1,7 +1,7 @@
 """rapport.xlsx beside rapport.html: the report's tables for analysts who live in Excel.
 
 One sheet each for the summary, every indicator row, the comparisons, the changes since the
-previous forecast and the results that stand out. Headers are Swedish; numbers are numbers (with
+previous forecast, the steering goals' analysis and actions, last year's forecasts against its outcome and the results that stand out. Headers are Swedish; numbers are numbers (with
 Excel number formats, which Swedish Excel shows with a decimal comma), never text.
 """
 
@@ -109,6 +109,30 @@ def _standout_rows(rep: Report) -> Iterable[Sequence[Any]]:
         )  # fmt: skip
 
 
+def _analysis_rows(rep: Report) -> Iterable[Sequence[Any]]:
+    """One row per action of each steering goal (one row with the analysis alone when there is none)."""
+    for g in rep["goals"]:
+        if g["kind"] != "styrande":
+            continue
+        a = g.get("analysis") or None
+        analys = a["analys"] if a else ""
+        actions = a["atgarder"] if a else []
+        note = "Åtgärder saknas" if g.get("actions_missing") else ""
+        for n, act in enumerate(actions or [""], start=1):
+            yield (g["id"], g["title"], g["status_text"], analys if n == 1 else "", act, note)
+
+
+def _last_year_rows(rep: Report) -> Iterable[Sequence[Any]]:
+    """Last year's T1 and T2 verdicts per steering goal against last year's outcome."""
+    ly = rep.get("last_year_forecasts")
+    for g in ly["goals"] if ly else []:
+        yield (
+            ly["year"] if ly else None, g["goal"], g["title"],
+            g["t1"]["status_text"], g["t1"]["p_met"], g["t2"]["status_text"], g["t2"]["p_met"],
+            g["outcome"]["status_text"] if g["outcome_known"] else "Ännu inte känt",
+        )  # fmt: skip
+
+
 def write_workbook(rep: Report, path: Path) -> Path:
     """Write the report's tables to ``path`` (an .xlsx); returns the path."""
     wb = Workbook()
@@ -139,6 +163,19 @@ def write_workbook(rep: Report, path: Path) -> Path:
         [("Mål", "int"), ("Indikator", ""), ("Från", ""), ("Till", ""),
          ("Sannolikhet före", "percent"), ("Sannolikhet nu", "percent"), ("Orsak", "")],
         _change_rows(rep),
+    )  # fmt: skip
+    _sheet(
+        wb, "Analys och åtgärder",
+        [("Mål", "int"), ("Titel", ""), ("Bedömning", ""), ("Analys", ""), ("Åtgärd", ""),
+         ("Anmärkning", "")],
+        _analysis_rows(rep),
+    )  # fmt: skip
+    _sheet(
+        wb, "Förra årets prognoser",
+        [("År", "year"), ("Mål", "int"), ("Titel", ""), ("Delårsrapport 1", ""),
+         ("Sannolikhet delårsrapport 1", "percent"), ("Delårsrapport 2", ""),
+         ("Sannolikhet delårsrapport 2", "percent"), ("Utfall", "")],
+        _last_year_rows(rep),
     )  # fmt: skip
     _sheet(
         wb, "Sticker ut",

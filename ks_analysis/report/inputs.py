@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from ks_analysis import geo as geo_mod
 from ks_analysis._config import load_yaml
 from ks_analysis.clean import CleanResult, clean_sources
 from ks_analysis.errors import DataFileError
-from ks_analysis.goals.assessments import Assessment, load_assessments
+from ks_analysis.goals.assessments import Analysis, Assessment, load_analyses, load_assessments
 from ks_analysis.goals.catalogue import Catalogue, load_catalogue
 from ks_analysis.goals.kommunkompassen import Evaluation, read_register
 from ks_analysis.ingest.kolada_web import kolada_titles
@@ -26,7 +26,13 @@ from ks_analysis.params import ReportParams
 from ks_analysis.periods import Period
 from ks_analysis.report.model import InputFile
 
-__all__ = ["ReportInputs", "PeriodInputs", "load_report_inputs", "package_version"]
+__all__ = [
+    "ReportInputs",
+    "PeriodInputs",
+    "load_report_inputs",
+    "package_version",
+    "check_period_files",
+]
 
 
 def package_version() -> str:
@@ -46,6 +52,8 @@ class PeriodInputs:
     clean: CleanResult
     assessments: dict[int, Assessment]
     assessment_note: str | None
+    #: The steering goals' analysis and actions (the period file's ``analyses:``), by goal id.
+    analyses: dict[int, Analysis] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,28 @@ def _catalogue_label(path: Path) -> str:
     return "målkatalog (paketets)"
 
 
+def _analyses_for(params: ReportParams, cat: Catalogue, period_id: str) -> dict[int, Analysis]:
+    """The steering goals' analyses of the period: the catalogue kommun's own, like its assessments."""
+    if params.municipality != cat.municipality:
+        return {}
+    steering = [g.id for g in cat.goals if g.is_steering]
+    return load_analyses(assessments_folder(params), period_id, steering)
+
+
+def check_period_files(params: ReportParams) -> None:
+    """Read the report period's self-assessment file (both sections) and the previous period's,
+    as the report will: a bad one is refused before any kernel starts.
+
+    Raises:
+        DataFileError: naming the file, the field path and the value.
+    """
+    cat = load_catalogue(params.goals)
+    prev = params.period.previous()
+    for pid in [params.period.id] + ([prev.id] if prev else []):
+        _assessments_for(params, cat, pid)
+        _analyses_for(params, cat, pid)
+
+
 def _cited_files(params: ReportParams, cat: Catalogue) -> tuple[InputFile, ...]:
     """The catalogue and the assessment files of this and the previous period, with their hashes."""
     files: list[InputFile] = [{"file": _catalogue_label(cat.path), "sha256": _sha256(cat.path)}]
@@ -130,7 +160,13 @@ def load_report_inputs(params: ReportParams, *, progress: bool = False) -> Repor
     raw_rows, specs, files_info = read_sources(params.raw, params.sources, progress=progress)
     per = params.period
     clean_now = clean_sources(raw_rows, specs, files_info, as_of=params.as_of)
-    current = PeriodInputs(per, params.as_of, clean_now, *_assessments_for(params, cat, per.id))
+    current = PeriodInputs(
+        per,
+        params.as_of,
+        clean_now,
+        *_assessments_for(params, cat, per.id),
+        analyses=_analyses_for(params, cat, per.id),
+    )
     previous = None
     prev = per.previous()
     if prev is not None:

@@ -16,7 +16,11 @@ __all__ = [
     "Comparison",
     "Trend",
     "Assessment",
+    "SteeringAnalysis",
     "GoalChange",
+    "PastVerdict",
+    "LastYearGoal",
+    "LastYear",
     "IndicatorChange",
     "Provenance",
     "InputFile",
@@ -119,6 +123,16 @@ class Assessment(TypedDict):
     added_values: list[dict[str, Any]]
 
 
+class SteeringAnalysis(TypedDict):
+    """A steering goal's analysis and actions as the analyst wrote them (the period file's ``analyses:``)."""
+
+    analys: str
+    atgarder: list[str]
+    author: str
+    date: str | None
+    source_file: str
+
+
 class GoalEntry(TypedDict):
     """One goal: its indicators, status, P(met) and the reason for the status."""
 
@@ -143,8 +157,49 @@ class GoalEntry(TypedDict):
     p_bounds: NotRequired[list[float] | None]
     parts: NotRequired[dict[str, int]]
     assessment: NotRequired[Assessment | None]
+    #: Steering goals: the analyst's analysis and actions (None: none written for the period), and
+    #: whether the verdict needs actions that are missing.
+    analysis: NotRequired[SteeringAnalysis | None]
+    actions_missing: NotRequired[bool]
+    #: Supporting goals with catalogue indicators (Mål 5's health KPIs): per indicator its latest
+    #: values by gender, or ``missing`` when the data has none. Never forecast or judged.
+    indicators_known: NotRequired[list[dict[str, Any]]]
     kommunkompassen: NotRequired[list[dict[str, Any]]]
     stands_out: NotRequired[list[StandOutFlag]]
+
+
+class PastVerdict(TypedDict):
+    """A goal's verdict as it was (or would have been) made at an earlier cutoff."""
+
+    status: str
+    basis: str | None
+    status_text: str
+    p_met: float | None
+
+
+class LastYearGoal(TypedDict):
+    """One steering goal: last year's T1 and T2 verdicts against last year's outcome."""
+
+    goal: int
+    title: str
+    t1: PastVerdict
+    t2: PastVerdict
+    outcome: PastVerdict
+    #: Whether last year's outcome is known at this report's as_of (every target indicator decided).
+    outcome_known: bool
+    #: Whether the T1 / T2 verdict matched the outcome: None when either says nothing firm.
+    t1_right: bool | None
+    t2_right: bool | None
+
+
+class LastYear(TypedDict):
+    """Last year's forecasts against its outcome (rebuilt at their own cutoffs, same engine)."""
+
+    year: int
+    t1_cutoff: str
+    t2_cutoff: str
+    outcome_as_of: str
+    goals: list[LastYearGoal]
 
 
 class IndicatorChange(TypedDict):
@@ -268,3 +323,6 @@ class Report(TypedDict):
     vintage: NotRequired[dict[str, Any]]
     stands_out: list[StandOutFlag]
     stands_out_rules: StandOutRulesInfo
+    last_year_forecasts: NotRequired[LastYear | None]
+    #: The one Kommunkompassen section: every area, its goals, and the total out of 800.
+    kommunkompassen: NotRequired[dict[str, Any] | None]

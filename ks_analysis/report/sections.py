@@ -74,6 +74,10 @@ def extra_sections(rep: Report) -> list[tuple[str, str]]:
     ]
     if rep.get("stands_out") is not None:
         out.insert(0, ("sticker-ut", "Resultat som sticker ut"))
+    if rep.get("kommunkompassen"):
+        out.insert(0, ("kommunkompassen", "Kommunkompassen"))
+    if rep.get("last_year_forecasts"):
+        out.insert(-1, ("forra-aret", "Förra årets prognoser mot utfallet"))
     return out
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from ks_analysis.errors import DataFileError
 from ks_analysis.evaluate.standout import StandOutRules, find_standouts
 from ks_analysis.goals.catalogue import Catalogue
+from ks_analysis.report.followup import kommunkompassen_pointer
 from ks_analysis.report.html import Markup, render
 from ks_analysis.report.model import GoalEntry, Report
 from ks_analysis.swedish import fmt_number
@@ -194,7 +195,8 @@ def render_goal_extras(goal: GoalEntry) -> Markup:
     """HTML added at the end of a goal's section: Kommunkompassen, and results that stand out for goals 5 and 6."""
     parts = []
     if goal.get("kommunkompassen"):
-        parts.append(render("kommunkompassen.html.j2", entries=goal["kommunkompassen"]))
+        # The table is shown once, in its own section; the goal points to it.
+        parts.append(kommunkompassen_pointer(goal))
     related = goal.get("stands_out") or []
     if related and goal.get("id") in (5, 6):
         lead = {

@@ -237,3 +237,44 @@ def test_new_prefills_from_the_latest_earlier_period_found_and_says_which(
     found, _ = load_assessments(folder, "2020-T1", [4, 5, 7, 8])
     t2, _ = load_assessments(folder, "2019-T2", [4, 5, 7, 8])
     assert found[4].text == t2[4].text and found[4].date is None
+
+
+def test_new_prefills_the_steering_goals_analyses_and_lists_every_steering_goal(
+    tmp_path: Path, demo_raw: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The new file's `analyses:` holds the earlier period's analysis and actions per steering goal
+    (without a date), the note says from which file, and a goal the earlier file has no analysis
+    for is listed with empty fields; the result loads as the report reads it."""
+    from ks_analysis.goals.assessments import load_analyses
+
+    folder = tmp_path / "assessments"
+    folder.mkdir()
+    t1 = (demo_raw / "assessments" / "2019-T1.yaml").read_text(encoding="utf-8")
+    head, rest = t1.split("\nanalyses:\n")
+    kept = rest.split("  - goal: 6\n")[0]  # drop goal 6's analysis
+    (folder / "2019-T1.yaml").write_text(head + "\nanalyses:\n" + kept, encoding="utf-8")
+    assert main(["assessments", "new", "--period", "2019-T2", "--assessments", str(folder)]) == 0
+    err = capsys.readouterr().err
+    assert f"pre-filled from {folder / '2019-T1.yaml'}" in err
+    assert "analysis and actions of 3 of 4 steering goals" in err
+    before = load_analyses(folder, "2019-T1", [1, 2, 3, 6])
+    found = load_analyses(folder, "2019-T2", [1, 2, 3, 6])
+    assert sorted(found) == [1, 2, 3, 6]
+    for gid in (1, 2, 3):
+        assert (found[gid].analys, found[gid].atgarder) == (
+            before[gid].analys,
+            before[gid].atgarder,
+        )
+        assert found[gid].date is None and found[gid].analys
+    assert (found[6].analys, found[6].atgarder) == ("", ())
+
+
+def test_new_template_lists_the_steering_goals_with_empty_analyses(tmp_path: Path) -> None:
+    """With no earlier file, every steering goal is listed under `analyses:` with empty fields."""
+    from ks_analysis.goals.assessments import load_analyses
+
+    assert main(["assessments", "new", "--period", "2020-T1", "--raw", str(tmp_path)]) == 0
+    found = load_analyses(tmp_path / "assessments", "2020-T1", [1, 2, 3, 6])
+    assert {g: (a.analys, a.atgarder) for g, a in found.items()} == {
+        g: ("", ()) for g in (1, 2, 3, 6)
+    }

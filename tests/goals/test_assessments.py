@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from html import unescape
 from pathlib import Path
 
 import pytest
 
 from ks_analysis.errors import DataFileError
-from ks_analysis.goals.assessments import load_assessments
+from ks_analysis.goals.assessments import load_analyses, load_assessments
 from ks_analysis.report.sections import goal_section
 
 
@@ -82,3 +83,80 @@ def test_markup_in_an_assessment_is_escaped(tmp_path: Path) -> None:
     html = goal_section(goal)
     assert "<script>" not in html and "<b>" not in html
     assert "<script>alert('x')</script> <b>fet</b>" in unescape(html)
+
+
+# Analysis and actions of the steering goals (the period file's `analyses:` section) ----------
+
+ANALYSES = """period: 2019-T1
+analyses:
+  - goal: 1
+    analys: Befolkningen ökar.
+    atgarder: [Ny detaljplan, '  ', Dialog med byggherrar]
+    author: Ekonomi
+    date: 2019-05-06
+  - goal: 2
+"""
+
+
+def test_analyses_load_beside_the_assessments(tmp_path: Path) -> None:
+    """The `analyses:` section loads per steering goal; blank actions are dropped, a bare goal is
+    an empty analysis (as `assessments new` writes it); a file with only analyses has no assessments."""
+    folder = _write(tmp_path, ANALYSES)
+    found = load_analyses(folder, "2019-T1", [1, 2, 3, 6])
+    assert found[1].analys == "Befolkningen ökar."
+    assert found[1].atgarder == ("Ny detaljplan", "Dialog med byggherrar")
+    assert found[1].date == dt.date(2019, 5, 6)
+    assert (found[2].analys, found[2].atgarder) == ("", ())
+    assert set(found) == {1, 2}
+    assert load_assessments(folder, "2019-T1", [4, 5, 7, 8]) == ({}, None)
+
+
+@pytest.mark.parametrize(
+    ("entry", "pattern"),
+    [
+        (
+            "  - goal: 4\n    analys: x",
+            r"2019-T1\.yaml: field 'analyses\[1\]\.goal': 4 is not a steering goal.*use one of \[1, 2, 3, 6\]",
+        ),
+        (
+            "  - goal: '1'",
+            r"field 'analyses\[1\]\.goal': '1' is not a goal number; write the steering goal's number",
+        ),
+        (
+            "  - goal: 1\n    atgarder: Ny plan",
+            r"field 'analyses\[1\]\.atgarder': 'Ny plan' is not allowed: the actions are a list",
+        ),
+        (
+            "  - goal: 1\n    atgarder: [ok, 7]",
+            r"field 'analyses\[1\]\.atgarder\[2\]': 7 is not allowed: an action is one text",
+        ),
+        (
+            "  - goal: 1\n    analys: [a, b]",
+            r"field 'analyses\[1\]\.analys': a list is not allowed: the analysis is one text",
+        ),
+        (
+            "  - goal: 1\n    date: 2019-02-30",
+            r"field 'analyses\[1\]\.date': '2019-02-30' is not a date",
+        ),
+        (
+            "  - goal: 1\n    atgärder: [x]",
+            r"field 'analyses\[1\]\.atgärder': a list is not a known field; remove it or correct its spelling",
+        ),
+        (
+            "  - goal: 1\n  - goal: 1",
+            r"field 'analyses\[2\]\.goal': goal 1 has an analysis already",
+        ),
+        (
+            "  - goal: 1\n    atgarder: ['" + "x" * 2001 + "']",
+            r"field 'analyses\[1\]\.atgarder\[1\]': 2 001 characters are more than the 2 000",
+        ),
+    ],
+)
+def test_invalid_analyses_name_file_field_value_and_what_is_allowed(
+    tmp_path: Path, entry: str, pattern: str
+) -> None:
+    """Each bad analysis is one DataFileError line with the file, the field path and the value."""
+    folder = _write(tmp_path, "period: 2019-T1\nanalyses:\n" + entry + "\n")
+    with pytest.raises(DataFileError, match=pattern) as info:
+        load_analyses(folder, "2019-T1", [1, 2, 3, 6])
+    assert "\n" not in str(info.value)

@@ -127,3 +127,39 @@ def test_demo_register_has_two_evaluations(demo_raw: Path) -> None:
     """The demo register holds the 2015 and 2018 evaluations."""
     years = {e.year for e in read_register(demo_raw)}
     assert years == {2015, 2018}
+
+
+def test_goal_5_friskare_kommun_has_no_kommunkompassen_area() -> None:
+    """Mål 5 ("Vi ska bli en friskare kommun") is about health, which no Kommunkompassen area
+    covers: it is mapped to none (it was mapped to 'Kommunen som samhällsbyggare', whose measure
+    point 'Samverkan med näringslivet' then showed under the health goal)."""
+    cat = load_catalogue()
+    assert "friskare" in cat.goal(5).title
+    assert cat.goal(5).kommunkompassen == ()
+
+
+def test_overview_has_every_area_its_goals_and_the_total_out_of_800() -> None:
+    """The one section lists all eight areas with their goals; the total is the sum of a year
+    in which all eight were evaluated (the demo: 2018 and 2015), out of 800."""
+    from ks_analysis.goals.kommunkompassen import kommunkompassen_overview
+    from ks_analysis.paths import DEMO_DIR
+
+    evals = read_register(DEMO_DIR)
+    rows = [
+        r.split(",")
+        for r in (DEMO_DIR / "kommunkompassen" / "utvarderingar.csv").read_text().splitlines()[1:]
+    ]
+    totals = {
+        y: sum(float(r[3]) for r in rows if r[0] == str(y) and r[2] == "") for y in (2015, 2018)
+    }
+    kk = kommunkompassen_overview(evals, 2018, {"samhallsbyggare": [1, 2, 3]})
+    assert (kk["max_area"], kk["max_total"]) == (100, 800)
+    assert [a["area"] for a in kk["areas"]] == list(AREAS)
+    assert next(a for a in kk["areas"] if a["area"] == "samhallsbyggare")["goals"] == [1, 2, 3]
+    assert kk["total"] == {
+        "year": 2018,
+        "score": totals[2018],
+        "previous": {"year": 2015, "score": totals[2015]},
+    }
+    assert kommunkompassen_overview(evals, 2016, {})["total"]["previous"] is None
+    assert kommunkompassen_overview([], 2018, {})["total"] is None

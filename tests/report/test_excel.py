@@ -22,6 +22,8 @@ def test_workbook_lists_every_goal_and_keeps_numbers_numeric(tmp_path: Path) -> 
         "Indikatorer",
         "Jämförelser",
         "Förändringar",
+        "Analys och åtgärder",
+        "Förra årets prognoser",
         "Sticker ut",
     ]
     summary = list(wb["Sammanfattning"].iter_rows(values_only=True))
