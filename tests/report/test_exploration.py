@@ -79,11 +79,11 @@ def test_backtest_replays_delar_2_from_the_period_calendar(
 def test_numbers_use_the_report_format(x: ex.Exploration) -> None:
     """Tables and alt texts print numbers as the report does: decimal comma, real minus sign."""
     text = re.sub(r"<img [^>]*>", "", ex.render_gender(x) + ex.render_series(x))
-    cells = re.findall(r"<td>([^<]*)</td>", text)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", text)
     numbers = [c for c in cells if re.fullmatch(r"[\u2212\d\u00a0,]+", c) and "," in c]
     assert numbers, "no decimal numbers in the tables"
     assert not re.search(r"-\d|\d\.\d", " ".join(cells))
-    gaps = re.findall(r"<td>(\u2212?\d+,\d+)</td></tr>", ex.render_gender(x))
+    gaps = re.findall(r"<td[^>]*>(\u2212?\d+,\d+)</td></tr>", ex.render_gender(x))
     assert gaps and all(
         g == fmt_number(float(g.replace("\u2212", "-").replace(",", "."))) for g in gaps
     )
