@@ -325,8 +325,12 @@ def output_folder(final: Path, *, doing: str = "writing the outputs") -> Iterato
         try:
             _recover_and_sweep(final)
             tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-            tmp.chmod(0o755)  # mkdtemp makes it private; outputs are for readers
-            fault_point("tmp", tmp)
+            try:
+                tmp.chmod(0o755)  # mkdtemp makes it private; outputs are for readers
+                fault_point("tmp", tmp)
+            except OSError:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         except OSError as exc:
             raise os_error_message(exc, final, doing) from None
         try:

@@ -79,9 +79,15 @@ def check_contract(code: int, err: str, argv: Sequence[str] = ()) -> None:
         assert len(errors) == 1, f"`{what}` exited {code} without one error line: {err[-2000:]}"
 
 
-def run_process(*argv: str, timeout: float = MAX_SECONDS, quiet: bool = True) -> Run:
+def run_process(
+    *argv: str,
+    timeout: float = MAX_SECONDS,
+    quiet: bool = True,
+    env: dict[str, str] | None = None,
+) -> Run:
     """``ks-analysis ARGV`` as a child process in its own process group, held to the contract;
-    past ``timeout`` seconds the group is killed and the test fails."""
+    past ``timeout`` seconds the group is killed and the test fails. ``env`` adds variables
+    (``KS_ANALYSIS_FAULT`` to inject a fault)."""
     args = ["-q", *argv] if quiet else list(argv)
     t = time.monotonic()
     with subprocess.Popen(
@@ -90,6 +96,7 @@ def run_process(*argv: str, timeout: float = MAX_SECONDS, quiet: bool = True) ->
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        env={**os.environ, **(env or {})},
     ) as proc:
         try:
             _, err = proc.communicate(timeout=timeout)
@@ -132,8 +139,10 @@ def cli_process() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``ks-analysis`` as a child process (a crash, signal or hang cannot hide), held to
     :func:`check_contract` and the 30 s bound."""
 
-    def run(*argv: str, timeout: float = MAX_SECONDS) -> subprocess.CompletedProcess[str]:
-        r = run_process(*argv, timeout=timeout)
+    def run(
+        *argv: str, timeout: float = MAX_SECONDS, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        r = run_process(*argv, timeout=timeout, env=env)
         return subprocess.CompletedProcess(list(argv), r.code, "", r.err)
 
     return run
