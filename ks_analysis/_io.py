@@ -10,6 +10,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -261,6 +262,27 @@ def _recover_and_sweep(final: Path) -> None:
         )
 
 
+#: What a killed run leaves beside an output folder NAME: its temporary folder (mkdtemp's 8
+#: characters), a previous folder set aside (pid and time), its lock file.
+_LITTER = re.compile(r"\.(?P<name>.+)\.(?:tmp-[a-z0-9_]{8}|old-\d+-\d+|lock)")
+
+
+def _sweep_siblings(final: Path) -> None:
+    """Also clean up what killed runs left beside the *other* output folders of ``final``'s parent
+    (another period's report): each under its own lock, skipped while a run holds it."""
+    names = set()
+    for p in final.parent.iterdir():
+        m = _LITTER.fullmatch(p.name)
+        if m and m["name"] != final.name and (p.is_dir() or p.name.endswith(".lock")):
+            names.add(m["name"])
+    for name in sorted(names):
+        try:
+            with _locked(final.parent / name):
+                _recover_and_sweep(final.parent / name)
+        except OutputError:
+            continue  # another run is writing that folder now: its litter is its own
+
+
 @contextmanager
 def _locked(final: Path) -> Iterator[None]:
     """Hold the lock file ``.<name>.lock`` beside ``final`` for the run; OutputError when another
@@ -324,6 +346,7 @@ def output_folder(final: Path, *, doing: str = "writing the outputs") -> Iterato
     try:
         try:
             _recover_and_sweep(final)
+            _sweep_siblings(final)
             tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
             try:
                 tmp.chmod(0o755)  # mkdtemp makes it private; outputs are for readers

@@ -141,3 +141,38 @@ def test_explore_sweeps_what_a_killed_run_left_and_replaces_its_page(
     assert page.read_text(encoding="utf-8").startswith("<html>Utforska N03926")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["N03926-0665-T.html"]
     assert "removed 1 temporary folder(s) left beside" in caplog.text
+
+
+def test_a_run_also_sweeps_what_killed_runs_left_beside_other_periods(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A report run for 2019-T1 also removes a killed 2019-T2 run's temporary folder and lock
+    file (taking that period's lock first, and saying so), but leaves alone the temporary
+    folder of a 2019-Y run that is running now (its lock is held)."""
+    import fcntl
+
+    parent = tmp_path / "reports" / "0665"
+    (parent / "2019-T2").mkdir(parents=True)
+    (parent / "2019-T2" / "rapport.html").write_text("T2", encoding="utf-8")
+    (parent / ".2019-T2.tmp-abcd1234").mkdir()
+    (parent / ".2019-T2.lock").write_text("4242", encoding="utf-8")
+    (parent / ".2019-Y.tmp-live0001").mkdir()
+    fd = os.open(parent / ".2019-Y.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, b"999")
+        with (
+            caplog.at_level(logging.WARNING, logger="ks_analysis._io"),
+            output_folder(parent / "2019-T1") as tmp,
+        ):
+            (tmp / "rapport.html").write_text("T1", encoding="utf-8")
+    finally:
+        os.close(fd)
+    assert sorted(p.name for p in parent.iterdir()) == [
+        ".2019-Y.lock",
+        ".2019-Y.tmp-live0001",
+        "2019-T1",
+        "2019-T2",
+    ]
+    assert (parent / "2019-T2" / "rapport.html").read_text(encoding="utf-8") == "T2"
+    assert "took over the lock file" in caplog.text and ".2019-T2.tmp-abcd1234" in caplog.text
