@@ -286,6 +286,7 @@ def test_an_out_that_is_a_file(tmp_path: Path, cli: Callable[..., Any], argv: li
         ("tmp:enospc", ["report", "--period", "2019-T1", "--out", "{out}"], False),
         ("file:enospc", ["init", "{out}"], False),
         ("file:enospc", ["demo", "--out", "{out}"], False),
+        ("before-swap:enospc", ["demo", "--out", "{out}"], False),
         (
             "file:enospc",
             ["assessments", "new", "--period", "2019-T2", "--assessments", "{out}"],
