@@ -221,18 +221,20 @@ def test_no_command_writes_a_read_only_raw_folder(
     [
         ["report", "--year", "2019", "--raw", "{raw}", "--out", "{out}/reports"],
         ["explore", "N03926", "--raw", "{raw}", "--out", "{out}/explore"],
+        ["backtest", "--raw", "{raw}", "--sources", "{raw}/sources.yaml", "--format", "json"],
     ],
-    ids=["report --year", "explore"],
+    ids=["report --year", "explore", "backtest"],
 )
-def test_notebook_commands_write_no_read_only_raw_folder(
+def test_long_commands_write_no_read_only_raw_folder(
     raw: Path,
     tmp_path: Path,
     cli: Callable[..., Any],
     read_only: Callable[[Path], None],
     argv: list[str],
 ) -> None:
-    """``report --year 2019`` (its three periods) and ``explore`` run their notebooks on a
-    read-only raw folder: exit 0, every page written outside it, the raw folder as it was."""
+    """``report --year 2019`` (its three periods) and ``explore`` run their notebooks, and a
+    small ``backtest`` (the demo's years) replays the forecasts, on a read-only raw folder:
+    exit 0, every page written outside it, the raw folder as it was."""
     read_only(raw)
     run = cli(*[a.format(raw=raw, out=tmp_path) for a in argv])
     assert run.code == 0, run.err
