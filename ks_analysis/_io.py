@@ -262,9 +262,9 @@ def _recover_and_sweep(final: Path) -> None:
         )
 
 
-#: What a killed run leaves beside an output folder NAME: its temporary folder (mkdtemp's 8
-#: characters), a previous folder set aside (pid and time), its lock file.
-_LITTER = re.compile(r"\.(?P<name>.+)\.(?:tmp-[a-z0-9_]{8}|old-\d+-\d+|lock)")
+#: The folders a killed run leaves beside an output folder NAME: its temporary folder (mkdtemp's
+#: 8 characters) and a previous folder set aside (pid and time); its lock file goes with them.
+_LITTER = re.compile(r"\.(?P<name>.+)\.(?:tmp-[a-z0-9_]{8}|old-\d+-\d+)")
 
 
 def _sweep_siblings(final: Path) -> None:
@@ -273,7 +273,9 @@ def _sweep_siblings(final: Path) -> None:
     names = set()
     for p in final.parent.iterdir():
         m = _LITTER.fullmatch(p.name)
-        if m and m["name"] != final.name and (p.is_dir() or p.name.endswith(".lock")):
+        # Only names with a temporary or set-aside folder of ours: a lone ``.x.lock`` beside
+        # --out (in /tmp, say) may be another program's, and its lock is never touched.
+        if m and m["name"] != final.name and p.is_dir():
             names.add(m["name"])
     for name in sorted(names):
         try:

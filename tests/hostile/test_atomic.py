@@ -148,7 +148,8 @@ def test_a_run_also_sweeps_what_killed_runs_left_beside_other_periods(
 ) -> None:
     """A report run for 2019-T1 also removes a killed 2019-T2 run's temporary folder and lock
     file (taking that period's lock first, and saying so), but leaves alone the temporary
-    folder of a 2019-Y run that is running now (its lock is held)."""
+    folder of a 2019-Y run that is running now (its lock is held), and a lock file that is not
+    beside a folder of ours."""
     import fcntl
 
     parent = tmp_path / "reports" / "0665"
@@ -157,6 +158,7 @@ def test_a_run_also_sweeps_what_killed_runs_left_beside_other_periods(
     (parent / ".2019-T2.tmp-abcd1234").mkdir()
     (parent / ".2019-T2.lock").write_text("4242", encoding="utf-8")
     (parent / ".2019-Y.tmp-live0001").mkdir()
+    (parent / ".other.lock").write_text("123", encoding="utf-8")  # not ours: never touched
     fd = os.open(parent / ".2019-Y.lock", os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -171,6 +173,7 @@ def test_a_run_also_sweeps_what_killed_runs_left_beside_other_periods(
     assert sorted(p.name for p in parent.iterdir()) == [
         ".2019-Y.lock",
         ".2019-Y.tmp-live0001",
+        ".other.lock",
         "2019-T1",
         "2019-T2",
     ]
