@@ -14,6 +14,7 @@ a run slow or big:
 from __future__ import annotations
 
 import re
+import stat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -167,14 +168,30 @@ def load_yaml(
     """
     path = Path(path)
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(st.st_mode):  # a pipe or device: reading would block or never end
+            raise DataFileError(
+                path,
+                f"is not a regular file (a pipe or device), not a {what}",
+                fix="name the file itself",
+            )
+        size = st.st_size
         if size > max_bytes:
             raise DataFileError(
                 path,
                 f"is {size / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:.0f} MB for a {what}",
                 fix="check that it is the right file",
             )
-        data = path.read_bytes()
+        with path.open("rb") as fh:  # no more than the limit, even if the file grows meanwhile
+            data = fh.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise DataFileError(
+                path,
+                f"grew over the limit of {max_bytes / 1e6:.0f} MB for a {what} while being read",
+                fix="check that it is the right file",
+            )
     except FileNotFoundError:
         raise DataFileError(path, f"{what} not found", fix="check the path") from None
     except IsADirectoryError:

@@ -10,7 +10,9 @@ import fcntl
 import hashlib
 import logging
 import os
+import re
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +31,8 @@ __all__ = [
     "os_error_message",
     "locked_output",
     "sweep_litter",
+    "FAULT_ENV",
+    "fault_point",
 ]
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,38 @@ log = logging.getLogger(__name__)
 #: OS errors that mean the folder given is unusable (the user picks another: exit 2);
 #: anything else (disk full, I/O error) is a failed run (exit 1).
 _BAD_PLACE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.EEXIST}
+
+
+#: Testing only: ``KS_ANALYSIS_FAULT="point:action[,point:action]"`` makes a run fail at a named
+#: point of the output machinery, so that the hostile suite can check what a kill or a full disk
+#: there leaves (tests/hostile/test_kill.py). Actions: ``kill`` (SIGKILL to the run's process group
+#: when the run leads its group, else to the run alone: the notebook kernels die with it) and
+#: ``enospc`` (an ``OSError`` "No space left on device", as a full disk gives). Points:
+#: ``locked`` (the output lock is held), ``tmp`` (the temporary folder is made),
+#: ``before-swap`` (the new outputs are complete in it), ``aside`` (the previous folder was moved
+#: aside, where folders cannot be exchanged in one step), ``exchanged`` (the folders traded places,
+#: the previous outputs not yet removed), ``swapped`` (all done, the lock still held) and
+#: ``file`` (a single file written by :func:`temp_file`, before its rename). Unset (the default)
+#: nothing is checked: production runs never see it.
+FAULT_ENV = "KS_ANALYSIS_FAULT"
+
+
+def fault_point(point: str, path: Path | str = "") -> None:
+    """Fail here when :data:`FAULT_ENV` names ``point`` (testing only; a no-op when it is unset)."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    for item in spec.split(","):
+        name, _, action = item.strip().partition(":")
+        if name != point:
+            continue
+        if action == "kill":
+            log.debug("fault injection: SIGKILL at %s", point)
+            if os.getpgrp() == os.getpid():
+                os.killpg(os.getpgrp(), signal.SIGKILL)
+            os.kill(os.getpid(), signal.SIGKILL)
+        elif action == "enospc":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 
 def _default_mode() -> int:
@@ -70,6 +106,7 @@ def temp_file(path: Path, write: Callable[[Path], object]) -> Path:
         write(tmp)
         tmp.chmod(_default_mode())
         _fsync(tmp)
+        fault_point("file", tmp)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -178,11 +215,13 @@ def swap_dir(new: Path, final: Path) -> None:
         return
     if _rename_exchange(new, final):  # ``new`` now holds the previous outputs
         _fsync_dir(final.parent)
+        fault_point("exchanged", final)
         shutil.rmtree(new, ignore_errors=True)
         return
     old = final.parent / f".{final.name}.old-{os.getpid()}-{int(time.time())}"
     os.rename(final, old)
     try:
+        fault_point("aside", final)
         os.rename(new, final)
     except BaseException:
         os.rename(old, final)
@@ -223,6 +262,29 @@ def _recover_and_sweep(final: Path) -> None:
         )
 
 
+#: The folders a killed run leaves beside an output folder NAME: its temporary folder (mkdtemp's
+#: 8 characters) and a previous folder set aside (pid and time); its lock file goes with them.
+_LITTER = re.compile(r"\.(?P<name>.+)\.(?:tmp-[a-z0-9_]{8}|old-\d+-\d+)")
+
+
+def _sweep_siblings(final: Path) -> None:
+    """Also clean up what killed runs left beside the *other* output folders of ``final``'s parent
+    (another period's report): each under its own lock, skipped while a run holds it."""
+    names = set()
+    for p in final.parent.iterdir():
+        m = _LITTER.fullmatch(p.name)
+        # Only names with a temporary or set-aside folder of ours: a lone ``.x.lock`` beside
+        # --out (in /tmp, say) may be another program's, and its lock is never touched.
+        if m and m["name"] != final.name and p.is_dir():
+            names.add(m["name"])
+    for name in sorted(names):
+        try:
+            with _locked(final.parent / name):
+                _recover_and_sweep(final.parent / name)
+        except OutputError:
+            continue  # another run is writing that folder now: its litter is its own
+
+
 @contextmanager
 def _locked(final: Path) -> Iterator[None]:
     """Hold the lock file ``.<name>.lock`` beside ``final`` for the run; OutputError when another
@@ -248,8 +310,14 @@ def _locked(final: Path) -> Iterator[None]:
             break
         os.close(fd)  # the file was removed by the run before: lock the new one
     try:
+        left = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+        if left:  # a finished run removes its lock file: this one was left by a killed run
+            log.warning(
+                "took over the lock file %s left by an interrupted run (process %s)", lock, left
+            )
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
+        fault_point("locked", final)
         yield
     finally:
         with contextlib.suppress(OSError):
@@ -280,13 +348,21 @@ def output_folder(final: Path, *, doing: str = "writing the outputs") -> Iterato
     try:
         try:
             _recover_and_sweep(final)
+            _sweep_siblings(final)
             tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-            tmp.chmod(0o755)  # mkdtemp makes it private; outputs are for readers
+            try:
+                tmp.chmod(0o755)  # mkdtemp makes it private; outputs are for readers
+                fault_point("tmp", tmp)
+            except OSError:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         except OSError as exc:
             raise os_error_message(exc, final, doing) from None
         try:
             yield tmp
+            fault_point("before-swap", tmp)
             swap_dir(tmp, final)
+            fault_point("swapped", final)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise os_error_message(exc, final, doing) from None

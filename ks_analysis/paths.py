@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ __all__ = [
     "real_data_dir",
     "relative_to_root",
     "refuse_raw_output",
+    "refuse_read_only",
     "guard_read",
     "raw_root",
     "reading_under",
@@ -79,11 +81,15 @@ def refuse_raw_output(
     *,
     raws: Iterable[Path | None] = (),
     whole_folder: bool = False,
+    marked: bool = True,
 ) -> None:
     """Raise ParameterError when ``path`` is, or lies inside, a raw folder.
 
-    Raw folders are the project's data/raw and every ``--raw`` the command was given (``raws``),
-    symlinks followed: the package never writes into raw data. ``allow_demo`` lets the demo
+    Raw folders are the project's data/raw, every ``--raw`` the command was given (``raws``),
+    symlinks followed, and, with ``marked`` (the default), any folder holding a ``sources.yaml``
+    manifest (a raw folder the command was not told about: ``demo --out RAW/x``, ``init RAW/x``):
+    the package never writes into raw data. Commands that add to raw data by design (``assessments
+    new``, ``fetch``) pass ``marked=False`` and check :func:`refuse_read_only` instead. ``allow_demo`` lets the demo
     generator write its own folder (data/raw/demo), the one exception. ``whole_folder``: the
     command replaces ``path`` as a whole (clean swaps its output folder), so ``path`` must not
     hold a raw folder either. ``what`` names the option, e.g. ``"--out"``.
@@ -111,6 +117,42 @@ def refuse_raw_output(
                 f"{what} {path}: holds the raw data folder {given}, and this output folder is "
                 "replaced as a whole; choose a folder of its own, outside the raw data"
             )
+    if marked:
+        for folder in (resolved, *resolved.parents):
+            if (folder / "sources.yaml").is_file():
+                raise ParameterError(
+                    f"{what} {path}: lies inside the raw data folder {folder} (it holds a "
+                    "sources.yaml manifest; raw data is read-only, nothing is ever written there); "
+                    "choose a folder outside it"
+                )
+
+
+def _read_only(folder: Path) -> bool:
+    """No write bit for anyone, or not writable by this user: read-only by intent (root, who may
+    write anyway, respects the bits too)."""
+    try:
+        mode = folder.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_IMODE(mode) & 0o222) or not os.access(folder, os.W_OK)
+
+
+def refuse_read_only(path: Path, what: str, fix: str) -> None:
+    """ParameterError when ``path``, or the nearest folder above it that exists, is read-only.
+
+    For the commands that add to a raw folder by design (``assessments new``, ``fetch``,
+    ``kpi update``): a raw folder made read-only (``chmod -R a-w``) is never written, also not by
+    root, whom the file system would let; the message says what to do instead (``fix``).
+    """
+    resolved = _resolved(path)
+    folder = next((f for f in (resolved, *resolved.parents) if f.exists()), None)
+    if folder is None or not folder.is_dir():
+        return  # a file in the way: the writer's own message names it
+    if _read_only(folder):
+        raise ParameterError(
+            f"{what} {path}: the folder {folder} is read-only (raw data made read-only is never "
+            f"written); {fix}"
+        )
 
 
 #: The raw root that readers are reading under (set by :func:`reading_under`).

@@ -16,7 +16,7 @@ from ks_analysis.commands._util import note as tell
 from ks_analysis.errors import KsAnalysisError, ParameterError
 from ks_analysis.goals.assessments import assessment_file, load_analyses, load_assessments
 from ks_analysis.goals.catalogue import load_catalogue
-from ks_analysis.paths import refuse_raw_output
+from ks_analysis.paths import refuse_raw_output, refuse_read_only
 from ks_analysis.periods import Period, parse_period
 
 __all__ = [
@@ -232,7 +232,16 @@ def run_new(args: argparse.Namespace) -> int:
         raise ParameterError(
             "give --assessments DIR (your raw folder's assessments/) or --raw DIR; the package does not guess where your files live"
         )
-    refuse_raw_output(folder, "--assessments" if args.assessments else "--raw")
+    what = "--assessments" if args.assessments else "--raw"
+    # The new file is the analyst's own, written into their assessments folder by design (also
+    # inside a raw folder, never over a file); a folder made read-only is not written.
+    refuse_raw_output(folder, what, marked=False)
+    refuse_read_only(
+        folder,
+        what,
+        f"write the new file elsewhere with --assessments DIR --from {folder}, "
+        "fill it in and copy it into the raw folder when it may be written (chmod u+w)",
+    )
     cat = load_catalogue(args.goals)
     goal_ids = [g.id for g in cat.goals if not g.is_steering]
     steering = [g.id for g in cat.goals if g.is_steering]

@@ -44,6 +44,12 @@ def run(args: argparse.Namespace) -> int:
                 f"--out {args.out}: the folder is not empty and the demo would overwrite files in it; "
                 "choose an empty or new folder"
             )
-    files = generate_demo(out, seed=args.seed)
+    if out == DEMO_DIR.resolve():
+        files = generate_demo(out, seed=args.seed)
+    else:  # built beside --out and swapped in whole: a failure (disk full) leaves no half demo
+        from ks_analysis._io import output_folder
+
+        with output_folder(out, doing="writing the demo data") as tmp:
+            files = [out / p.relative_to(tmp) for p in generate_demo(tmp, seed=args.seed)]
     print(f"{len(files)} files written to {out}")
     return 0

@@ -13,7 +13,7 @@ from ks_analysis.commands._util import add_example, progress_enabled
 from ks_analysis.errors import ParameterError
 from ks_analysis.goals.catalogue import load_catalogue
 from ks_analysis.params import parse_municipality
-from ks_analysis.paths import RAW_DIR
+from ks_analysis.paths import RAW_DIR, refuse_read_only
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +158,12 @@ def run_kolada(args: argparse.Namespace) -> int:
     municipality = parse_municipality(args.municipality, args.goals)
     if args.retries < 0 or args.retry_delay < 0 or args.timeout <= 0:
         raise ParameterError("--retries and --retry-delay must be >= 0 and --timeout > 0")
+    # fetch adds a snapshot (and its sources.yaml entry) to a raw folder by design; one made
+    # read-only is refused before any request.
+    fix = "make it writable (chmod -R u+w) to add a snapshot, or fetch into a raw folder of your own with --out DIR/kolada"
+    refuse_read_only(args.out, "--out", fix)
+    if not args.no_sources_update:
+        refuse_read_only(Path(args.out).parent, "--out", fix)
     from ks_analysis.fetch.kolada import (  # pandas loads only when fetching
         DEFAULT_BASE_URL,
         fetch_kolada,

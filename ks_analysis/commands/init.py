@@ -110,8 +110,10 @@ def init_folder(folder: Path, municipality: str = "") -> list[Path]:
 
 def run(args: argparse.Namespace) -> int:
     from ks_analysis.params import parse_municipality
+    from ks_analysis.paths import refuse_raw_output
 
     code = parse_municipality(args.municipality) if args.municipality else ""
+    refuse_raw_output(args.dir, "DIR")  # a new working folder is never laid out inside raw data
     written = init_folder(args.dir, code)
     for path in written:
         print(path)

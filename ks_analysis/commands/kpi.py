@@ -179,6 +179,12 @@ def run_update(args: argparse.Namespace) -> int:
 
     if args.timeout <= 0:
         raise ParameterError("--timeout must be > 0")
+    if args.out is not None:
+        from ks_analysis.paths import refuse_read_only
+
+        refuse_read_only(
+            args.out, "--out", "make it writable (chmod u+w), or give another folder with --out"
+        )
     folder, meta = fetch_metadata(
         args.out, base_url=args.base_url, client_options={"timeout": args.timeout}
     )

@@ -174,6 +174,8 @@ def _group(item: Mapping[str, Any], label: str) -> Group:
 
 
 def _load_json(path: Path) -> Any:
+    if path.exists() and not path.is_file():  # a pipe would block the read for ever
+        raise DataFileError(path, "is not a regular file (a folder, pipe or device)", fix=_FIX)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -252,11 +252,13 @@ def execute_notebook(
             failure.exit_code = 2  # bad input found inside the notebook is still bad input
         raise failure from None
     except Exception as exc:  # dead kernel, timeout, missing kernel
-        raise NotebookError(
-            notebook.name,
-            None,
-            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-        ) from None
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        if type(exc).__name__ == "DeadKernelError" or "Kernel died" in first:
+            first += (
+                "; the notebook's kernel process ended (killed, or out of memory): "
+                "nothing was replaced, run again"
+            )
+        raise NotebookError(notebook.name, None, f"{type(exc).__name__}: {first}") from None
     log.info("ran %s in %.1f s", notebook.name, time.monotonic() - started)
     return output
 

@@ -1,13 +1,11 @@
-"""Class 6, outputs replaced as a set: kill -9 at any point of ``clean`` leaves the old three files
-or the new three, complete; the next run succeeds and removes the litter, and says so. The same
-output folder mechanism (:func:`ks_analysis._io.output_folder`) publishes reports."""
+"""Class 6, outputs replaced as a set, in this process: the output folder mechanism
+(:func:`ks_analysis._io.output_folder`) that clean, report and explore publish through. Kills of
+the real commands at every point are in test_kill.py."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,57 +20,6 @@ from ks_analysis import _io
 from ks_analysis._io import output_folder
 
 OUTPUTS = ("indicators.parquet", "manifest.json", "rejected.csv")
-
-
-def _set(folder: Path) -> dict[str, str]:
-    return {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in OUTPUTS}
-
-
-def _clean(out: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "ks_analysis.cli", "-q", "clean", "--out", str(out), *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-@pytest.mark.slow
-def test_kill_9_during_clean_leaves_old_or_new_complete(tmp_path: Path) -> None:
-    """clean killed at several points: each time the folder holds the previous set or the new set,
-    never a mix; the next run succeeds, ends with the new set and no litter beside it."""
-    old_ref, new_ref = tmp_path / "old", tmp_path / "new"
-    assert _clean(old_ref, "--as-of", "2019-05-31").wait(timeout=300) == 0
-    assert _clean(new_ref).wait(timeout=300) == 0
-    old, new = _set(old_ref), _set(new_ref)
-    assert old != new
-    # How long a run takes here, to spread the kills over it.
-    out = tmp_path / "out"
-    shutil.copytree(old_ref, out)
-    t = time.monotonic()
-    assert _clean(out).wait(timeout=300) == 0
-    duration = time.monotonic() - t
-    seen = set()
-    for fraction in (0.3, 0.6, 0.85, 0.95):
-        shutil.rmtree(out)
-        shutil.copytree(old_ref, out)
-        proc = _clean(out)
-        time.sleep(duration * fraction)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
-        now = _set(out)
-        assert now in (old, new), f"a mix after a kill at {fraction:.0%}"
-        seen.add("new" if now == new else "old")
-        rerun = _clean(out)
-        _, err = rerun.communicate(timeout=300)
-        assert rerun.returncode == 0, err
-        assert _set(out) == new
-        assert not [
-            p.name
-            for p in tmp_path.iterdir()
-            if p.name.startswith(".out.") and not p.name.endswith(".lock")
-        ]
-    assert "old" in seen  # at least one kill landed before the swap
 
 
 def _child_killed_inside(final: Path, marker: Path) -> None:
@@ -194,3 +141,41 @@ def test_explore_sweeps_what_a_killed_run_left_and_replaces_its_page(
     assert page.read_text(encoding="utf-8").startswith("<html>Utforska N03926")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["N03926-0665-T.html"]
     assert "removed 1 temporary folder(s) left beside" in caplog.text
+
+
+def test_a_run_also_sweeps_what_killed_runs_left_beside_other_periods(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A report run for 2019-T1 also removes a killed 2019-T2 run's temporary folder and lock
+    file (taking that period's lock first, and saying so), but leaves alone the temporary
+    folder of a 2019-Y run that is running now (its lock is held), and a lock file that is not
+    beside a folder of ours."""
+    import fcntl
+
+    parent = tmp_path / "reports" / "0665"
+    (parent / "2019-T2").mkdir(parents=True)
+    (parent / "2019-T2" / "rapport.html").write_text("T2", encoding="utf-8")
+    (parent / ".2019-T2.tmp-abcd1234").mkdir()
+    (parent / ".2019-T2.lock").write_text("4242", encoding="utf-8")
+    (parent / ".2019-Y.tmp-live0001").mkdir()
+    (parent / ".other.lock").write_text("123", encoding="utf-8")  # not ours: never touched
+    fd = os.open(parent / ".2019-Y.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, b"999")
+        with (
+            caplog.at_level(logging.WARNING, logger="ks_analysis._io"),
+            output_folder(parent / "2019-T1") as tmp,
+        ):
+            (tmp / "rapport.html").write_text("T1", encoding="utf-8")
+    finally:
+        os.close(fd)
+    assert sorted(p.name for p in parent.iterdir()) == [
+        ".2019-Y.lock",
+        ".2019-Y.tmp-live0001",
+        ".other.lock",
+        "2019-T1",
+        "2019-T2",
+    ]
+    assert (parent / "2019-T2" / "rapport.html").read_text(encoding="utf-8") == "T2"
+    assert "took over the lock file" in caplog.text and ".2019-T2.tmp-abcd1234" in caplog.text
