@@ -38,6 +38,7 @@ from ks_analysis.report import supporting as _supporting
 from ks_analysis.report.build import build_report, load_report_inputs
 from ks_analysis.report.model import Report
 from ks_analysis.report.sidecar import write_report_json
+from ks_analysis.report.what_it_takes_html import what_it_takes_box
 
 __all__ = [
     "show_tables",
@@ -134,7 +135,8 @@ def render_goals(rep: Report) -> HTML:
     parts = []
     for g in rep["goals"]:
         charts = _charts.goal_charts(g, year) if g["kind"] == "styrande" else ""
-        parts.append(_sections.goal_section(g, charts + _supporting.render_goal_extras(g)))
+        box = str(what_it_takes_box(g))
+        parts.append(_sections.goal_section(g, box + charts + _supporting.render_goal_extras(g)))
     return HTML("".join(parts))
 
 

@@ -64,7 +64,8 @@ class Requirement:
     ``kind``: ``remainder_sum`` (the sum over the unknown sub-periods), ``remainder_mean`` (their
     average) or ``value`` (the year's value itself: an annual KPI, or a sub-annual value that is
     the year's last). ``required`` with ``side`` ('>', '>=', '<', '<=') is what that measure must
-    be; ``threshold`` is the year's own threshold (``required + known`` for a sum). For a change
+    be; ``threshold`` is the year's own threshold (``required + known`` for a sum; for a whole
+    count restated as a whole number: 'more than 5 348' is 'at least 5 349'). For a change
     target (increase/decrease) on a ``value``, the history compares year-on-year *changes* with the
     required change ``threshold − last value``; otherwise levels are compared.
     """
@@ -136,6 +137,9 @@ def requirement(
     rest_idx = tuple(int(i) for i in np.flatnonzero(~known_mask))
     sub = P > 1 and aggregation in ("sum", "mean") and 0 < len(known_idx) < P
     earlier = sorted(y for y in hist if y < year)[-HISTORY_YEARS:]
+    if integer and aggregation != "mean":
+        # a whole count's year: 'more than 5 348' is 'at least 5 349'
+        threshold, side = _tighten_integer(threshold, side)
     if sub:
         done = float(cur[known_mask].sum())
         rest = np.asarray(rest_idx)
@@ -149,8 +153,6 @@ def requirement(
             if np.isfinite(hist[y][rest]).all()
         }
         req_side = side
-        if integer and aggregation == "sum":
-            required, req_side = _tighten_integer(required, side)
         compare, req_compare = "level", required
         last_same = measure.get(year - 1)
         known: float | None = done
@@ -165,8 +167,6 @@ def requirement(
             levels = {y: float(hist[y].mean()) for y in earlier if np.isfinite(hist[y]).all()}
         else:
             levels = {y: float(np.nanmean(hist[y])) for y in earlier if np.isfinite(hist[y]).any()}
-        if integer:
-            required, req_side = _tighten_integer(required, side)
         if target_type in ("increase", "decrease") and last_value is not None:
             compare, req_compare = "change", required - last_value
             measure = {y: levels[y] - levels[y - 1] for y in levels if y - 1 in levels}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from ks_analysis.report.model import GoalEntry, IndicatorRow, Report
+from ks_analysis.report.what_it_takes_html import what_it_takes_brief
 from ks_analysis.swedish import (
     STATUS_CLASS,
     STATUS_SYMBOL,
@@ -142,5 +143,5 @@ def in_brief(rep: Report) -> str:
         )
     return (
         '<section class="brief" aria-labelledby="i-korthet"><h2 id="i-korthet">I korthet</h2>'
-        f'<ul class="brief-list">{"".join(items)}</ul></section>'
+        f'<ul class="brief-list">{"".join(items)}</ul>{what_it_takes_brief(rep)}</section>'
     )

@@ -1,7 +1,8 @@
 """rapport.xlsx beside rapport.html: the report's tables for analysts who live in Excel.
 
 One sheet each for the summary, every indicator row, the comparisons, the changes since the
-previous forecast and the results that stand out. Headers are Swedish; numbers are numbers (with
+previous forecast, the results that stand out and 'Vad som krävs' (what the rest of the year
+must bring per indicator at risk, and where one indicator flips each goal). Headers are Swedish; numbers are numbers (with
 Excel number formats, which Swedish Excel shows with a decimal comma), never text.
 """
 
@@ -16,6 +17,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ks_analysis.report import what_it_takes as wit
 from ks_analysis.report.model import Report
 from ks_analysis.swedish import gender_sv, status_text
 
@@ -147,5 +149,6 @@ def write_workbook(rep: Report, path: Path) -> Path:
          ("Riktning", ""), ("Varför", "")],
         _standout_rows(rep),
     )  # fmt: skip
+    _sheet(wb, "Vad som krävs", wit.SHEET_COLUMNS, wit.sheet_rows(rep))
     wb.save(path)
     return path

@@ -14,6 +14,7 @@ from ks_analysis.periods import Period
 from ks_analysis.report.brief import in_brief
 from ks_analysis.report.html import render
 from ks_analysis.report.model import GoalEntry, IndicatorRow, Report, Trend
+from ks_analysis.report.what_it_takes_html import what_it_takes_rules
 from ks_analysis.swedish import (
     FAMILY_SV,
     STATUS_ORDER,
@@ -344,6 +345,7 @@ def rules_section(rep: Report) -> str:
 <li><strong>Mål:</strong> varje styrande mål har en regel i målkatalogen, oftast att alla målindikatorer ska nå sina mål. Målets P är sannolikheten att regeln håller. Den beräknas ur 5&nbsp;000 gemensamma dragningar ur indikatorernas prognosfördelningar, där indikatorer som brukar röra sig tillsammans dras tillsammans: korrelationen skattas ur kommunens egna förändringar år för år och dras mot noll när historiken är kort. Orter dras oberoende av varandra. {_badge("met", "forecast")} om P är minst {met}&nbsp;%; {_badge("partly_met", "forecast")} om regeln inte säkert håller men några målindikatorer säkert nås och andra säkert inte nås; {_badge("not_met", "forecast")} om P är högst {not_met}&nbsp;%; annars {_badge("uncertain", "forecast")}: underlaget avgör inte.</li>
 <li><strong>Utfall och prognos:</strong> när hela årets data är publicerad redovisas utfall ({_badge("met", "outcome")} / {_badge("partly_met", "outcome")} / {_badge("not_met", "outcome")}); P är då 100&nbsp;% eller 0&nbsp;%, och andelen indikatorer som nådde målet anges för sig. Annars redovisas prognos.</li>
 <li>{_badge("not_assessable", None)} betyder att data saknas, är för få eller att föregående års utfall ännu inte var publicerat; skälet anges vid indikatorn. En målindikator som inte kan bedömas räknas både som nådd och som inte nådd: avgör den inte målet, kan målet inte bedömas. {_badge("no_forecast", None)}: enligt beslutet följs de stödjande målen bara upp med självvärdering.</li>
+{what_it_takes_rules(th)}
 </ul></section>"""
 
 

@@ -23,7 +23,7 @@ from ks_analysis.forecast.engine import Forecast
 from ks_analysis.goals.catalogue import Goal, Indicator
 from ks_analysis.periods import Period
 from ks_analysis.report.model import IndicatorRow
-from ks_analysis.swedish import MONTHS, fmt_date, fmt_number, fmt_percent
+from ks_analysis.swedish import MONTHS, fmt_date, fmt_number, fmt_percent, gender_sv, status_text
 
 __all__ = [
     "AT_RISK",
@@ -241,6 +241,7 @@ def indicator_what_it_takes(
         "required": req.required,
         "known": req.known,
         "remaining_periods": months,
+        "total_periods": req.total_periods,
         "remaining_label": label,
         "last_year_same": req.last_year_same,
         "compare": req.compare,
@@ -267,6 +268,11 @@ def every_ort_text(summary: IndicatorRow, ort_rows: list[IndicatorRow], ind: Ind
         f"; sannolikhet enligt prognosen att alla gör det: {fmt_percent(summary['p_met'])}."
         + (f" Inte säkert på: {listed}." if listed else "")
     )
+
+
+def _and_list(items: Sequence[str]) -> str:
+    """'a', 'a och b', 'a, b och c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " och " + items[-1]
 
 
 def _flip_value(f: Flip, unit: str, integer: bool) -> str:
@@ -354,9 +360,12 @@ def goal_what_it_takes(
     if res.deciding is not None:
         lead = next(x["text"] for x in flips if x["indicator"] == res.deciding)
     elif missing and not goal_is_met:
+        names = _and_list(missing)
         lead = (
-            f"Mål {goal.id} kan inte bedömas som uppfyllt förrän {' och '.join(missing)} "
-            "kan bedömas."
+            f"Mål {goal.id} kan inte bedömas som uppfyllt förrän {names} kan bedömas."
+            if goal.rollup == "all_met"
+            else f"Mål {goal.id} kan inte bedömas som uppfyllt förrän fler målindikatorer kan "
+            f"bedömas; nu kan {names} inte bedömas."
         )
     elif not goal_is_met:
         lead = (
@@ -421,3 +430,70 @@ def attach_what_it_takes(
             entry["text"] = every_ort_text(j.row, ort_rows, j.indicator)
         j.row["what_it_takes"] = entry
     return goal_what_it_takes(goal, status, parts, thresholds, seed, _part_rows(parts, judged))
+
+
+# --------------------------------------------------------------------------- rapport.xlsx
+
+#: The 'Vad som krävs' sheet of rapport.xlsx: (Swedish header, number format kind).
+SHEET_COLUMNS = (
+    ("Mål", "int"), ("Indikator", ""), ("Titel", ""), ("Ort", ""), ("Kön", ""), ("Avser", ""),
+    ("Bedömning", ""), ("Villkor", ""), ("Krav", "number"), ("Känt hittills", "number"),
+    ("Period som återstår", ""), ("Samma period i fjol", "number"), ("Prognos", "number"),
+    ("Sannolikhet enligt prognosen", "percent"), ("År som nådde kravet", "int"),
+    ("År jämförda", "int"), ("Inte inträffat de senaste åren", ""), ("Väntad publicering", ""),
+    ("Text", ""),
+)  # fmt: skip
+
+_KIND_SV = {
+    "remainder_sum": "summa för resten av året",
+    "remainder_mean": "medelvärde för resten av året",
+    "value": "årets värde",
+    "known_outcome": "känt utfall",
+    "every_ort": "varje ort",
+}
+
+
+def sheet_rows(rep: Any) -> list[tuple[Any, ...]]:
+    """The sheet's rows: per steering goal its flip boundaries, then its indicators at risk."""
+    out: list[tuple[Any, ...]] = []
+    for g in rep["goals"]:
+        w = g.get("what_it_takes")
+        if not w:
+            continue
+        status = g["status_text"]
+        for f in w["flips"]:
+            cond = (
+                f"målet slår om {_FLIP_SV[f['flip_side']]} gränsen"
+                if f["reachable"]
+                else "ingen gräns: indikatorn avgör inte ensam"
+            )
+            out.append(
+                (
+                    g["id"], f["indicator"], f["title"], "", "totalt", "gräns för målet",
+                    status, cond, f["boundary"], None, "", None, f["forecast"],
+                    f["p_flip_side"], None, None, "", "", f["text"] or w["text"],
+                )
+            )  # fmt: skip
+        if not w["flips"]:
+            out.append(
+                (g["id"], "", "", "", "", "gräns för målet", status, "", None, None, "", None,
+                 None, None, None, None, "", "", w["text"])
+            )  # fmt: skip
+        for r in g["indicators"]:
+            e = r.get("what_it_takes")
+            if not e:
+                continue
+            pub = e.get("publication") or {}
+            out.append(
+                (
+                    g["id"], r["indicator"], r["title"], r["ort"] or "", gender_sv(r["gender"]),
+                    _KIND_SV.get(e["kind"], e["kind"]),
+                    status_text(r["status"], r["basis"], indicator=True),
+                    _SIDE_SV.get(e.get("side", ""), ""), e.get("required"), e.get("known"),
+                    e.get("remaining_label", ""), e.get("last_year_same"), e.get("forecast"),
+                    e.get("p_met"), e.get("n_achieved"), e.get("n_years"),
+                    "ja" if e.get("unprecedented") else "nej" if "unprecedented" in e else "",
+                    fmt_date(pub.get("expected")) if pub else "", e["text"],
+                )
+            )  # fmt: skip
+    return out
