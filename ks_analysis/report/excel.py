@@ -2,8 +2,9 @@
 
 One sheet each for the summary, every indicator row, the comparisons, the changes since the
 previous forecast, the results that stand out and 'Vad som krävs' (what the rest of the year
-must bring per indicator at risk, and where one indicator flips each goal). Headers are Swedish; numbers are numbers (with
-Excel number formats, which Swedish Excel shows with a decimal comma), never text.
+must bring per indicator at risk, and where one indicator flips each goal). Headers are
+Swedish; numbers are numbers (with Excel number formats, which Swedish Excel shows with a
+decimal comma), never text.
 """
 
 from __future__ import annotations

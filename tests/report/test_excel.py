@@ -23,6 +23,7 @@ def test_workbook_lists_every_goal_and_keeps_numbers_numeric(tmp_path: Path) -> 
         "Jämförelser",
         "Förändringar",
         "Sticker ut",
+        "Vad som krävs",
     ]
     summary = list(wb["Sammanfattning"].iter_rows(values_only=True))
     assert summary[0][:6] == (
