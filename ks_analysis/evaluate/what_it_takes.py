@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from ks_analysis.evaluate.status import (
     N_JOINT,
@@ -52,9 +52,9 @@ __all__ = [
 #: How many earlier years the requirement is compared with ("3 av de senaste 10 åren").
 HISTORY_YEARS = 10
 #: Grid of quantiles of an indicator's predictive draws on which the goal's status is scanned.
-GRID_SIZE = 121
+GRID_SIZE = 81
 #: Bisection steps that narrow a status boundary between two grid points.
-BISECTION_STEPS = 40
+BISECTION_STEPS = 30
 
 
 @dataclass(frozen=True)
@@ -223,6 +223,9 @@ class Flip:
     p_flip_side: float | None
     p_rule_at: float | None
     point: float | None
+    #: The best P(rule holds | X_i = v) over the scanned values (the highest for a goal not met,
+    #: the lowest for a met goal): how far this indicator alone can move the goal.
+    p_best: float | None = None
 
 
 @dataclass(frozen=True)
@@ -253,8 +256,15 @@ class ConditionedGoal:
         self.missing = len(parts) - len(self.assessable)
         self.u = joint_uniforms(self.assessable, seed=seed, n=N_JOINT)
         eps = 0.5 / N_JOINT
-        self.z = stats.norm.ppf(np.clip(self.u, eps, 1 - eps))
+        self.z = special.ndtri(np.clip(self.u, eps, 1 - eps))
         self.corr = _correlation([p.history for p in self.assessable])
+        self._cache: dict[int, np.ndarray] = {}
+
+    def _residuals(self, i: int) -> np.ndarray:
+        """``z_j − ρ_ij z_i`` per draw and part: independent of ``z_i`` (cached per ``i``)."""
+        if i not in self._cache:
+            self._cache[i] = self.z - self.corr[i][None, :] * self.z[:, [i]]
+        return self._cache[i]
 
     def index(self, part_id: str) -> int | None:
         """The column of a part among the assessable ones, or None."""
@@ -268,15 +278,15 @@ class ConditionedGoal:
 
         Lower and upper count the parts that cannot be assessed as not met and as met.
         """
-        zi = float(stats.norm.ppf(u_i))
+        zi = float(special.ndtri(u_i))
+        residual = self._residuals(i)
         cols = []
         for j, p in enumerate(self.assessable):
             if j == i:
                 cols.append(np.full(self.u.shape[0], met_i))
                 continue
-            zj = self.z[:, j] + self.corr[i, j] * (zi - self.z[:, i])
             assert p.met is not None
-            cols.append(p.met(stats.norm.cdf(zj)))
+            cols.append(p.met(special.ndtr(residual[:, j] + self.corr[i, j] * zi)))
         known = np.column_stack(cols)
         n = known.shape[0]
         lo = float(
@@ -319,16 +329,20 @@ def _scan(
     threshold: tuple[float, str],
     point: float,
     want_met: bool,
-) -> tuple[float, str, float] | None:
-    """(boundary, side of the wanted status, P there) nearest ``point``, or None if never wanted."""
+) -> tuple[tuple[float, str, float] | None, float]:
+    """((boundary, side of the wanted status, P there) nearest ``point``, or None if the status is
+    never the wanted one; the best P(rule holds) over the scanned values)."""
     thr = threshold[0]
     span = float(ordered[-1] - ordered[0]) or max(abs(point), 1.0)
     tiny = 1e-9 * max(span, abs(thr), 1.0)
     grid = np.quantile(ordered, np.linspace(0.0005, 0.9995, GRID_SIZE))
     grid = np.unique(np.r_[grid, thr - tiny, thr + tiny, point])
-    status = np.array([goal_met_given(cg, i, ordered, threshold, v)[0] == want_met for v in grid])
+    given = [goal_met_given(cg, i, ordered, threshold, v) for v in grid]
+    status = np.array([met == want_met for met, _ in given])
+    lows = [lo for _, lo in given]
+    best = max(lows) if want_met else min(lows)
     if not status.any():
-        return None
+        return None, best
     wanted = grid[status]
     nearest = float(wanted[np.argmin(np.abs(wanted - point))])
     k = int(np.searchsorted(grid, nearest))
@@ -347,7 +361,7 @@ def _scan(
         if right < grid.size - 1:
             cands.append((grid[right + 1], grid[right], "<"))
         if not cands:
-            return None  # wanted over the whole range: no value flips it
+            return None, best  # wanted over the whole range: no value flips it
         outside, inside, side = min(cands, key=lambda c: abs(c[1] - point))
     elif nearest > point:
         outside, inside, side = grid[k - 1], grid[k], ">"
@@ -361,7 +375,7 @@ def _scan(
         else:
             a = mid
     boundary = (a + b) / 2
-    return boundary, side, goal_met_given(cg, i, ordered, threshold, b)[1]
+    return (boundary, side, goal_met_given(cg, i, ordered, threshold, b)[1]), best
 
 
 def goal_flips(
@@ -400,13 +414,13 @@ def goal_flips(
             skipped[part.id] = "not_assessable"
             continue
         ordered = np.sort(np.asarray(draws, dtype=float))
-        found = _scan(cg, i, ordered, threshold, point, want_met=not goal_is_met)
+        found, best = _scan(cg, i, ordered, threshold, point, want_met=not goal_is_met)
         if found is None:
-            flips.append(Flip(part.id, False, None, None, None, None, point))
+            flips.append(Flip(part.id, False, None, None, None, None, point, best))
             continue
         b, side, p_at = found
         share = float(np.mean(ordered > b) if side == ">" else np.mean(ordered < b))
-        flips.append(Flip(part.id, True, b, side, share, p_at, point))
+        flips.append(Flip(part.id, True, b, side, share, p_at, point, best))
     reach = [f for f in flips if f.reachable]
     deciding = max(reach, key=lambda f: f.p_flip_side or 0.0).part_id if reach else None
     return GoalFlips("not_met_any" if goal_is_met else "met", tuple(flips), deciding, skipped)

@@ -347,6 +347,7 @@ def goal_what_it_takes(
                 "flip_side": f.flip_side,
                 "p_flip_side": f.p_flip_side,
                 "p_rule_at_boundary": f.p_rule_at,
+                "p_rule_best": f.p_best,
                 "forecast": f.point,
                 "unit": unit,
                 "text": text,
@@ -367,10 +368,25 @@ def goal_what_it_takes(
             else f"Mål {goal.id} kan inte bedömas som uppfyllt förrän fler målindikatorer kan "
             f"bedömas; nu kan {names} inte bedömas."
         )
+    elif not goal_is_met and flips:
+        top = max(flips, key=lambda x: float(x["p_rule_best"] or 0.0))
+        best = float(top["p_rule_best"] or 0.0)
+        met_t = thresholds.get("met", 0.75)
+        # 74,9 % shown as "75 %" would read as reaching the met threshold
+        at_most = (
+            f"strax under {fmt_percent(met_t)}"
+            if round(100 * best) >= round(100 * met_t)
+            else f"högst {fmt_percent(best)}"
+        )
+        lead = (
+            f"Ingen enskild målindikator avgör mål {goal.id}: även om "
+            f"{short_title(top['title'])} når sitt mål blir sannolikheten att målet uppfylls "
+            f"{at_most}; fler målindikatorer måste nå sina mål."
+        )
     elif not goal_is_met:
         lead = (
-            f"Ingen enskild målindikator avgör mål {goal.id}: även om en av dem når sitt mål "
-            "räcker det inte, fler måste nå sina mål samtidigt."
+            f"Ingen enskild målindikator avgör mål {goal.id}: fler målindikatorer måste nå "
+            "sina mål samtidigt."
         )
     else:
         lead = f"Ingen enskild målindikator kan ensam ändra bedömningen av mål {goal.id}."

@@ -24,11 +24,13 @@ def at_risk(g: GoalEntry) -> bool:
 
 
 def _items(g: GoalEntry) -> list[dict[str, Any]]:
-    """One line per target indicator at risk (an ort's line is in its orter summary)."""
+    """One line per target indicator at risk: the total where there is one (women's and men's
+    lines are in report.json and rapport.xlsx), and a per-ort target's summary of its orter."""
     out = []
+    totals = {r["base_indicator"] for r in g["indicators"] if r["gender"] == "T"}
     for r in g["indicators"]:
         w = r.get("what_it_takes")
-        if not w or r["ort"] is not None:
+        if not w or r["ort"] is not None or (r["gender"] != "T" and r["base_indicator"] in totals):
             continue
         label = gender_sv(r["gender"], capital=True) if r["gender"] != "T" else ""
         out.append({"label": label, "text": w["text"]})
