@@ -222,7 +222,15 @@ def indicator_what_it_takes(
     else:
         ly = f"; i fjol: {value_sv(fc.last_value, unit)}" if fc.last_value is not None else ""
         where = f" i {fc.ort}" if fc.ort else ""
-        when = " vid årets slut" if P > 1 else ""
+        when = (
+            ""
+            if P == 1
+            else " vid årets slut"
+            if fc.aggregation == "last"
+            else " i genomsnitt under året"
+            if fc.aggregation == "mean"
+            else " under året"
+        )
         text = (
             f"Målet nås om {short}{where}{when} blir {word} {value_sv(req.required, unit)}; prognosen är "
             f"{value_sv(fc.point, unit)}{ly}; {p}."
