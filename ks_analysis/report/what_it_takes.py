@@ -119,6 +119,8 @@ def _history_sv(req: Requirement) -> str:
             f"En sådan förändring från året före hade kommunen {req.n_achieved} av "
             f"{_years_sv(req.n_years)}."
         )
+    if req.kind == "value":
+        return f"Dit nådde kommunen {req.n_achieved} av {_years_sv(req.n_years)}."
     return (
         f"Så mycket nådde kommunen under samma period {req.n_achieved} av {_years_sv(req.n_years)}."
     )
