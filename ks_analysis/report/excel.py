@@ -18,7 +18,6 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ks_analysis.report import what_it_takes as wit
 from ks_analysis.report.model import Report
 from ks_analysis.swedish import gender_sv, status_text
 
@@ -150,6 +149,9 @@ def write_workbook(rep: Report, path: Path) -> Path:
          ("Riktning", ""), ("Varför", "")],
         _standout_rows(rep),
     )  # fmt: skip
+    # imported here: the what_it_takes model needs pandas, which `ks-analysis --help` never loads
+    from ks_analysis.report import what_it_takes as wit
+
     _sheet(wb, "Vad som krävs", wit.SHEET_COLUMNS, wit.sheet_rows(rep))
     wb.save(path)
     return path
