@@ -39,6 +39,7 @@ from ks_analysis.report import supporting as _supporting
 from ks_analysis.report.build import build_report, load_report_inputs
 from ks_analysis.report.model import Report
 from ks_analysis.report.sidecar import write_report_json
+from ks_analysis.report.what_it_takes_html import what_it_takes_box
 
 __all__ = [
     "show_tables",
@@ -142,7 +143,8 @@ def render_goals(rep: Report) -> HTML:
     for g in rep["goals"]:
         charts = _charts.goal_charts(g, year) if g["kind"] == "styrande" else ""
         extra = (
-            _followup.render_analysis(g)
+            what_it_takes_box(g)
+            + _followup.render_analysis(g)
             + _followup.render_supporting_indicators(g)
             + charts
             + _supporting.render_goal_extras(g)

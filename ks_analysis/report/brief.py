@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ks_analysis.report.html import Markup, render
 from ks_analysis.report.model import GoalEntry, IndicatorRow, Report
+from ks_analysis.report.what_it_takes_html import what_it_takes_brief
 from ks_analysis.swedish import fmt_number, fmt_percent
 
 __all__ = ["in_brief", "p_words", "why_sentence"]
@@ -124,4 +125,4 @@ def in_brief(rep: Report) -> Markup:
     for g in rep["goals"]:
         p = p_words(g["p_met"], th) if g["basis"] != "outcome" else ""
         items.append((g, (f"Sannolikhet {p}. " if p else "") + why_sentence(g)))
-    return render("in_brief.html.j2", items=items)
+    return render("in_brief.html.j2", items=items, after=what_it_takes_brief(rep))

@@ -241,6 +241,7 @@ def _judge(inputs: ReportInputs, cat: Catalogue, previous: bool) -> list[GoalEnt
         data.as_of,
         data.assessments,
         data.assessment_note,
+        what_it_takes=not previous,
     )
 
 

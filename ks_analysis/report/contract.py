@@ -62,6 +62,50 @@ def _indicator_violations(
     return out
 
 
+#: Kinds of an indicator's ``what_it_takes`` (docs/outputs.md).
+WHAT_IT_TAKES_KINDS = ("remainder_sum", "remainder_mean", "value", "known_outcome", "every_ort")
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def _requirement_violations(where: str, w: Mapping[str, Any]) -> list[str]:
+    """An indicator's ``what_it_takes`` against its definition."""
+    kind = w.get("kind")
+    if kind not in WHAT_IT_TAKES_KINDS:
+        return [f"{where}: what_it_takes kind {kind!r} is not one of {WHAT_IT_TAKES_KINDS}"]
+    out = [] if w.get("text") else [f"{where}: what_it_takes without a text"]
+    if kind in ("known_outcome", "every_ort"):
+        return out
+    req, thr, known = w["required"], w["threshold"], w.get("known")
+    if kind == "remainder_sum" and not _close(req + known, thr):
+        out.append(f"{where}: required {req} + known {known} is not the threshold {thr}")
+    if kind == "remainder_mean":
+        rest = len(w["remaining_periods"])
+        if not _close(req * rest + known, thr * w["total_periods"]):
+            out.append(f"{where}: required mean {req} over {rest} periods does not reach {thr}")
+    if kind == "value" and not _close(req, thr):
+        out.append(f"{where}: required value {req} is not the threshold {thr}")
+    if not 0 <= w["n_achieved"] <= w["n_years"]:
+        out.append(f"{where}: {w['n_achieved']} of {w['n_years']} years achieved it")
+    if w["unprecedented"] != (w["n_years"] > 0 and w["n_achieved"] == 0 and not w["already_met"]):
+        out.append(f"{where}: unprecedented {w['unprecedented']} does not match the years counted")
+    return out
+
+
+def _flip_violations(where: str, w: Mapping[str, Any]) -> list[str]:
+    """A goal's ``what_it_takes``: a text, and reachable flips with a boundary and a side."""
+    out = [] if w.get("text") else [f"{where}: what_it_takes without a text"]
+    reachable = {f["indicator"] for f in w["flips"] if f["reachable"]}
+    for f in w["flips"]:
+        if f["reachable"] and (f["boundary"] is None or f["flip_side"] not in ("<", ">")):
+            out.append(f"{where}: flip of {f['indicator']} without a boundary and side")
+    if w.get("deciding") is not None and w["deciding"] not in reachable:
+        out.append(f"{where}: deciding indicator {w['deciding']} has no reachable flip")
+    return out
+
+
 def contract_violations(
     rep: Mapping[str, Any], catalogue_ids: Mapping[int, list[str]]
 ) -> list[str]:
@@ -83,8 +127,17 @@ def contract_violations(
         for ind_id in catalogue_ids.get(g["id"], []):
             if ind_id not in shown:
                 out.append(f"goal {g['id']}: catalogue indicator {ind_id} is missing")
+        if g.get("kind") == "styrande" and g.get("basis") is not None:
+            if not g.get("what_it_takes"):
+                out.append(f"goal {g['id']}: a judged steering goal without what_it_takes")
+            else:
+                out += _flip_violations(f"goal {g['id']}", g["what_it_takes"])
         for r in g["indicators"]:
-            out += _indicator_violations(
-                f"goal {g['id']} {r['indicator']} {r['gender']}", r, met_t, not_t
-            )
+            where = f"goal {g['id']} {r['indicator']} {r['gender']}"
+            out += _indicator_violations(where, r, met_t, not_t)
+            if r["role"] == "target" and r["status"] in ("uncertain", "not_met"):
+                if not r.get("what_it_takes"):
+                    out.append(f"{where}: {r['status']} target indicator without what_it_takes")
+                else:
+                    out += _requirement_violations(where, r["what_it_takes"])
     return out

@@ -1,8 +1,11 @@
 """rapport.xlsx beside rapport.html: the report's tables for analysts who live in Excel.
 
 One sheet each for the summary, every indicator row, the comparisons, the changes since the
-previous forecast, the steering goals' analysis and actions, last year's forecasts against its outcome and the results that stand out. Headers are Swedish; numbers are numbers (with
-Excel number formats, which Swedish Excel shows with a decimal comma), never text.
+previous forecast, the steering goals' analysis and actions, last year's forecasts against its
+outcome, the results that stand out and 'Vad som krävs' (what the rest of the year must bring
+per indicator at risk, and where one indicator flips each goal). Headers are Swedish; numbers
+are numbers (with Excel number formats, which Swedish Excel shows with a decimal comma), never
+text.
 """
 
 from __future__ import annotations
@@ -184,5 +187,9 @@ def write_workbook(rep: Report, path: Path) -> Path:
          ("Riktning", ""), ("Varför", "")],
         _standout_rows(rep),
     )  # fmt: skip
+    # imported here: the what_it_takes model needs pandas, which `ks-analysis --help` never loads
+    from ks_analysis.report import what_it_takes as wit
+
+    _sheet(wb, "Vad som krävs", wit.SHEET_COLUMNS, wit.sheet_rows(rep))
     wb.save(path)
     return path

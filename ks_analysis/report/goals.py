@@ -31,6 +31,7 @@ from ks_analysis.goals.assessments import Assessment
 from ks_analysis.goals.catalogue import Catalogue, Goal, Indicator
 from ks_analysis.periods import Period
 from ks_analysis.report.model import Comparison, GoalEntry, IndicatorRow, Trend
+from ks_analysis.report.what_it_takes import Judged, attach_what_it_takes
 from ks_analysis.swedish import fmt_percent, status_text
 
 __all__ = ["judge_goals", "comparisons", "num"]
@@ -56,6 +57,8 @@ class _Context:
     municipality: str
     period: Period
     as_of: dt.date
+    #: Whether to add the 'Vad som krävs' objects (not needed for the previous period's verdicts).
+    what_it_takes: bool = True
 
 
 def _orter(tidy: pd.DataFrame, indicator: Indicator, municipality: str) -> list[str]:
@@ -286,7 +289,9 @@ def _forecast(
     )
 
 
-def _per_ort_rows(ctx: _Context, ind: Indicator, gender: str) -> tuple[list[IndicatorRow], Part]:
+def _per_ort_rows(
+    ctx: _Context, ind: Indicator, gender: str, record: list[Judged] | None = None
+) -> tuple[list[IndicatorRow], Part]:
     """A per-ort indicator whose target every ort must reach: one row per ort and a summary row.
 
     The summary's P is the probability that every ort reaches the target, with the orter's
@@ -303,9 +308,10 @@ def _per_ort_rows(ctx: _Context, ind: Indicator, gender: str) -> tuple[list[Indi
         p = p_met(fc, ind)
         row = _indicator_row(ctx, ind, gender, fc, p, ort, None)
         rows.append(row)
-        ort_parts.append(
-            part_from_forecast(row["indicator"], fc, threshold_of(fc, ind, None), row["status"])
-        )
+        thr = threshold_of(fc, ind, None)
+        ort_parts.append(part_from_forecast(row["indicator"], fc, thr, row["status"]))
+        if record is not None:
+            record.append(Judged(row, ind, fc, thr))
     known_ps = [r["p_met"] for r in rows if r["p_met"] is not None]
     ort_bases = {r["basis"] for r in rows}
     summary: IndicatorRow = {
@@ -335,6 +341,8 @@ def _per_ort_rows(ctx: _Context, ind: Indicator, gender: str) -> tuple[list[Indi
     summary["status"] = indicator_status(summary["p_met"], ctx.cat.thresholds)
     summary["status_text"] = status_text(summary["status"], summary["basis"], indicator=True)
     summary["reason_code"] = summary["reason"] = None
+    if record is not None:
+        record.append(Judged(summary, ind, fc, None))
     seed = _seed(ctx, ind.id)
 
     def every_ort(u: np.ndarray) -> np.ndarray:
@@ -368,7 +376,11 @@ def _reference(ctx: _Context, ind: Indicator, gender: str) -> float | None:
 
 
 def _series_row(
-    ctx: _Context, ind: Indicator, gender: str, signals: dict[str, Forecast]
+    ctx: _Context,
+    ind: Indicator,
+    gender: str,
+    signals: dict[str, Forecast],
+    record: list[Judged] | None = None,
 ) -> tuple[IndicatorRow, Part]:
     """One whole-kommun indicator row, with its predecessor's history beside it after a series break,
     and the indicator as a part of its goal's rule."""
@@ -380,7 +392,10 @@ def _series_row(
     p = p_met(fc, ind, reference)
     cmp = comparisons(ctx.tidy, ind, gender, ctx.municipality, ctx.cat)
     row = _indicator_row(ctx, ind, gender, fc, p, None, cmp)
-    part = part_from_forecast(ind.id, fc, threshold_of(fc, ind, reference), row["status"])
+    thr = threshold_of(fc, ind, reference)
+    part = part_from_forecast(ind.id, fc, thr, row["status"])
+    if record is not None:
+        record.append(Judged(row, ind, fc, thr))
     if ind.predecessor:
         # The old series is shown beside the new one, never joined to it (a series break).
         try:
@@ -472,6 +487,7 @@ def _steering_goal(ctx: _Context, goal: Goal, g: GoalEntry) -> GoalEntry:
     ordered = sorted(goal.indicators, key=lambda i: 0 if i.role == "signal" else 1)
     rows_by_ind: dict[str, list[IndicatorRow]] = {}
     parts: list[Part] = []
+    judged: list[Judged] = []
     for ind in ordered:
         rows: list[IndicatorRow] = []
         by_gender: dict[str, Part] = {}
@@ -480,10 +496,10 @@ def _steering_goal(ctx: _Context, goal: Goal, g: GoalEntry) -> GoalEntry:
             continue
         for gender in ind.genders:
             if ind.per_ort and ind.target.scope == "every_ort":
-                ort_rows, part = _per_ort_rows(ctx, ind, gender)
+                ort_rows, part = _per_ort_rows(ctx, ind, gender, judged)
                 rows.extend(ort_rows)
             else:
-                row, part = _series_row(ctx, ind, gender, signals)
+                row, part = _series_row(ctx, ind, gender, signals, judged)
                 rows.append(row)
             by_gender[gender] = part
         rows_by_ind[ind.id] = rows
@@ -491,9 +507,8 @@ def _steering_goal(ctx: _Context, goal: Goal, g: GoalEntry) -> GoalEntry:
             parts.append(_decisive_part(ind, by_gender))
     for ind in goal.indicators:
         g["indicators"].extend(rows_by_ind.get(ind.id, []))
-    verdict = goal_verdict(
-        goal.rollup, parts, ctx.cat.thresholds, seed=_seed(ctx, f"goal{goal.id}")
-    )
+    goal_seed = _seed(ctx, f"goal{goal.id}")
+    verdict = goal_verdict(goal.rollup, parts, ctx.cat.thresholds, seed=goal_seed)
     g["status"] = verdict.status
     g["basis"] = verdict.basis
     g["p_met"] = num(verdict.p_met)
@@ -512,6 +527,12 @@ def _steering_goal(ctx: _Context, goal: Goal, g: GoalEntry) -> GoalEntry:
         "uncertain": verdict.n_uncertain, "not_assessable": verdict.n_not_assessable,
     }  # fmt: skip
     g["reason"] = goal_reason(goal.rollup, verdict)
+    if not ctx.what_it_takes:
+        return g
+    g["what_it_takes"] = attach_what_it_takes(
+        ctx.tidy, ctx.municipality, ctx.period, ctx.as_of, goal, verdict.status, parts,
+        ctx.cat.thresholds, goal_seed, judged,
+    )  # fmt: skip
     return g
 
 
@@ -523,12 +544,15 @@ def judge_goals(
     as_of: dt.date,
     assessments: dict[int, Assessment],
     assessment_note: str | None,
+    *,
+    what_it_takes: bool = True,
 ) -> list[GoalEntry]:
     """Every goal with its indicators, statuses and P(met) at ``period`` as known at ``as_of``.
 
     ``tidy`` must already be cut to ``as_of`` (the forecast engine, a public boundary, checks again).
+    ``what_it_takes``: add the 'Vad som krävs' objects to goals and indicators at risk.
     """
-    ctx = _Context(tidy, cat, municipality, period, as_of)
+    ctx = _Context(tidy, cat, municipality, period, as_of, what_it_takes)
     out: list[GoalEntry] = []
     for goal in cat.goals:
         g: GoalEntry = {  # type: ignore[typeddict-item]  # status keys are filled in below

@@ -109,6 +109,8 @@ class IndicatorRow(TypedDict):
     predecessor_history: NotRequired[dict[int, float | None]]
     predecessor_title: NotRequired[str]
     predecessor_id: NotRequired[str]
+    #: 'Vad som krävs' of a target indicator judged uncertain or not met (docs/outputs.md).
+    what_it_takes: NotRequired[dict[str, Any]]
 
 
 class Assessment(TypedDict):
@@ -166,6 +168,8 @@ class GoalEntry(TypedDict):
     indicators_known: NotRequired[list[dict[str, Any]]]
     kommunkompassen: NotRequired[list[dict[str, Any]]]
     stands_out: NotRequired[list[StandOutFlag]]
+    #: 'Vad som krävs' of a steering goal: where one indicator's outcome flips it (docs/outputs.md).
+    what_it_takes: NotRequired[dict[str, Any]]
 
 
 class PastVerdict(TypedDict):

@@ -15,6 +15,7 @@ from ks_analysis.periods import Period
 from ks_analysis.report.brief import in_brief
 from ks_analysis.report.html import Markup, render
 from ks_analysis.report.model import GoalEntry, IndicatorRow, Report
+from ks_analysis.report.what_it_takes_html import what_it_takes_rules
 from ks_analysis.swedish import (
     STATUS_ORDER,
     fmt_date,
@@ -182,6 +183,7 @@ def rules_section(rep: Report) -> Markup:
         "rules_section.html.j2",
         met=round(100 * th["met"]),
         not_met=round(100 * th["not_met"]),
+        what_it_takes=what_it_takes_rules(th),
     )
 
 

@@ -25,6 +25,7 @@ def test_workbook_lists_every_goal_and_keeps_numbers_numeric(tmp_path: Path) -> 
         "Analys och åtgärder",
         "Förra årets prognoser",
         "Sticker ut",
+        "Vad som krävs",
     ]
     summary = list(wb["Sammanfattning"].iter_rows(values_only=True))
     assert summary[0][:6] == (
