@@ -72,6 +72,18 @@ def render(template: str, /, **context: Any) -> Markup:
 _TABLE = re.compile(r"<\s*table\b")
 
 
+def _keep_order() -> Any:
+    """BeautifulSoup's HTML formatter, keeping each tag's attributes in their written order
+    (its default sorts them)."""
+    from bs4.formatter import HTMLFormatter
+
+    class KeepOrder(HTMLFormatter):
+        def attributes(self, tag: Any) -> Any:
+            return list(tag.attrs.items())
+
+    return KeepOrder()
+
+
 def label_cells(html: str) -> str:
     """Give every body cell of every table the name of its column (``data-label``), from the
     table's header row, so that a phone can show each row as a card of labelled values instead
@@ -90,4 +102,4 @@ def label_cells(html: str) -> str:
             for i, cell in enumerate(tr.find_all(["td", "th"], recursive=False)):
                 if i < len(names) and names[i] and not cell.has_attr("data-label"):
                     cell["data-label"] = names[i]
-    return str(soup)
+    return soup.decode(formatter=_keep_order())
