@@ -74,14 +74,17 @@ _TABLE = re.compile(r"<\s*table\b")
 
 def _keep_order() -> Any:
     """BeautifulSoup's HTML formatter, keeping each tag's attributes in their written order
-    (its default sorts them)."""
+    (its default sorts them), escaping as its default does."""
+    from bs4.dammit import EntitySubstitution
     from bs4.formatter import HTMLFormatter
 
     class KeepOrder(HTMLFormatter):
         def attributes(self, tag: Any) -> Any:
             return list(tag.attrs.items())
 
-    return KeepOrder()
+    # 'minimal' escaping, as bs4's default: &, < and > in text (and quotes in attributes) stay
+    # escaped, so text from an edited file can never become markup on the way through.
+    return KeepOrder(entity_substitution=EntitySubstitution.substitute_xml)
 
 
 def label_cells(html: str) -> str:

@@ -409,3 +409,22 @@ def test_no_module_of_report_builds_html_by_hand() -> None:
         if hits:
             found[p.name] = hits
     assert found == {}
+
+
+def test_labelling_table_cells_keeps_escaping_and_attribute_order() -> None:
+    """The data-label pass re-reads a rendered fragment: text that was escaped stays escaped,
+    attributes keep their order, and every body cell gets its column's name."""
+    from ks_analysis.report.html import label_cells
+
+    fragment = (
+        '<section class="goal" id="x"><table><thead><tr><th>Ort &amp; år</th><th>Värde</th>'
+        '</tr></thead><tbody><tr><th scope="row">&lt;script&gt;alert(1)&lt;/script&gt;</th>'
+        '<td class="num" title="&quot;&gt;&lt;img onerror=x&gt;">1,5</td></tr></tbody></table>'
+        "</section>"
+    )
+    out = label_cells(fragment)
+    assert out.startswith('<section class="goal" id="x">')
+    assert "<script>" not in out and "<img" not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert 'scope="row" data-label="Ort &amp; år"' in out
+    assert '<td class="num"' in out and 'data-label="Värde"' in out
