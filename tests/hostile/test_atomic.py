@@ -129,9 +129,12 @@ def test_explore_sweeps_what_a_killed_run_left_and_replaces_its_page(
         html.write_text(f"<html>{title}</html>", encoding="utf-8")
         return html
 
-    monkeypatch.setattr(explore, "execute_notebook", fake_execute)
-    monkeypatch.setattr(explore, "render_html", fake_render)
-    monkeypatch.setattr(explore, "validate_parameters", lambda nb, params: None)
+    # explore imports the notebook runner only once its parameters were checked
+    from ks_analysis.publish import notebooks as runner
+
+    monkeypatch.setattr(runner, "execute_notebook", fake_execute)
+    monkeypatch.setattr(runner, "render_html", fake_render)
+    monkeypatch.setattr(runner, "validate_parameters", lambda nb, params: None)
     params = {"indicator": "N03926", "municipality": "0665", "gender": "T"}
     stale = tmp_path / ".N03926-0665-T.html.tmp-killed"
     stale.mkdir()
