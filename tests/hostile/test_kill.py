@@ -6,7 +6,7 @@ also killed alone. After each kill the output folder holds exactly the old set o
 set (every file hashed; report.json and the notebooks parse, rapport.html ends with ``</html>``),
 and the next run exits 0, says what litter it removed and leaves none.
 
-Each report run executes both notebook kernels, so the report test takes several minutes on two
+Each report run starts a notebook kernel, so the report test takes several minutes on two
 cores; the kill points are chained (the run after a kill is the next kill, whose log must show
 the sweep) and one final run must succeed.
 """
@@ -178,7 +178,7 @@ def _wait_for(check: object, timeout: float, what: str) -> None:
 def test_kill_9_at_every_point_of_report(demo_copy: Path, tmp_path: Path, tree_hash: Hash) -> None:
     """report --period 2019-T1 killed (whole group) after taking its lock, after making its
     temporary folder, while its notebooks run, with the HTML rendered just before the swap and
-    just after the folders traded places; and its kernels killed alone. Each time the published
+    just after the folders traded places; and its kernel killed alone. Each time the published
     folder is the old report byte for byte or a complete new one; every next run logs the sweep
     of what the kill before left, and the last run succeeds and leaves no litter."""
     out = tmp_path / "reports"
@@ -222,14 +222,14 @@ def test_kill_9_at_every_point_of_report(demo_copy: Path, tmp_path: Path, tree_h
             owed.append("removed 1 temporary folder")
         points.append(point)
 
-    # 3: the kernels killed alone, while they run: the run fails with one message (exit 1),
+    # 3: the kernel killed alone (one for all the run's notebooks), while it runs: the run fails with one message (exit 1),
     # removes its temporary folder and lock itself, and the published report stays.
     run_log = tmp_path / "log-kernel.txt"
     proc = _start(argv, run_log)
     _wait_for(
-        lambda: run_log.read_text().count("Executing notebook with kernel") >= 2,
+        lambda: "Executing notebook with kernel" in run_log.read_text(),
         REPORT_SECONDS,
-        "both kernels running cells",
+        "the kernel running the report notebook's cells",
     )
     time.sleep(3)
     for pid in _kernels(proc.pid):
@@ -244,10 +244,10 @@ def test_kill_9_at_every_point_of_report(demo_copy: Path, tmp_path: Path, tree_h
     assert _litter(final) == [], _litter(final)
     points.append("kernel alone")
 
-    # 4: the whole group killed while the notebooks run (their kernels have started).
+    # 4: the whole group killed while the notebooks run (their kernel has started).
     run_log = tmp_path / "log-notebooks.txt"
     proc = _start(argv, run_log)
-    _wait_for(lambda: len(_kernels(proc.pid)) >= 2, REPORT_SECONDS, "both kernels")
+    _wait_for(lambda: len(_kernels(proc.pid)) >= 1, REPORT_SECONDS, "the run's kernel")
     time.sleep(duration * 0.3)
     assert proc.poll() is None, "the run ended before the kill"
     _killpg(proc)

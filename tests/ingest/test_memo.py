@@ -39,9 +39,9 @@ def test_each_caller_gets_its_own_copy(raw: Path) -> None:
     a = memo.read_sources_once(raw)[0]
     original = a.loc[0, "source_row"]
     a.loc[0, "source_row"] = -1
-    a.drop(index=a.index[1:], inplace=True)
+    a.pop("value")
     b = memo.read_sources_once(raw)[0]
-    assert b.loc[0, "source_row"] == original and len(b) > 1
+    assert b.loc[0, "source_row"] == original and "value" in b.columns
 
 
 def test_a_changed_file_is_read_again(raw: Path) -> None:
