@@ -189,10 +189,11 @@ class KernelSession:
         self, notebook: Path, output: Path, params: dict[str, Any], *, cwd: Path | None = None
     ) -> Path:
         """:func:`execute_notebook` in this session's kernel."""
-        if self._dirty and self.km is not None and self.km.has_kernel:
-            from jupyter_core.utils import run_sync
-
-            run_sync(self.km.restart_kernel)(now=True)
+        if self._dirty:
+            # a fresh kernel, started as the first one was (a restarted one could miss the
+            # start timeout)
+            self.close()
+            self.__enter__()
         self._dirty = True
         out = execute_notebook(notebook, output, params, cwd=cwd, km=self.km)
         self._dirty = False
