@@ -37,6 +37,9 @@ COMMAND_MODULES = [
     "backtest",
 ]
 
+#: Subcommands registered by a module of another name (every other command is its module's name).
+MODULE_OF_COMMAND = {"goals": "catalogue", "periods": "catalogue"}
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse with exit code 2 and a one-line hint on bad usage (its default is also 2)."""
@@ -70,7 +73,24 @@ class _SubParser(_Parser):
         _add_global_options(self, sub=True)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _commands_for(argv: Sequence[str] | None) -> list[str]:
+    """The command modules a command line needs: only the named subcommand's (its imports are
+    what a short command such as ``explore N99999`` or ``--version`` would otherwise wait for),
+    or all of them for top-level help, a misspelt command or none."""
+    if argv is None:
+        return COMMAND_MODULES
+    for token in argv:
+        if token in ("-h", "--help"):
+            return COMMAND_MODULES
+        if token.startswith("-"):
+            continue  # the global options take no value
+        module = MODULE_OF_COMMAND.get(token, token)
+        return [module] if module in COMMAND_MODULES else COMMAND_MODULES
+    return COMMAND_MODULES if not any(t == "--version" for t in argv) else []
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (given ``argv``) one with only the subcommands ``argv`` names."""
     parser = _Parser(
         prog="ks-analysis",
         description="Forecast-based follow-up of Kommunstyrelsens mål (Vaggeryds kommun): clean indicator data, forecast the year, judge each goal, render the report.",
@@ -81,14 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_global_options(parser, sub=False)
     # Nested subcommands (fetch kolada, kpi search) inherit the class, so they take them too.
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser)
-    for name in COMMAND_MODULES:
+    for name in _commands_for(argv):
         module = importlib.import_module(f"ks_analysis.commands.{name}")
         module.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     level = logging.ERROR if args.quiet else logging.DEBUG if args.verbose else logging.INFO
     logging.basicConfig(

@@ -216,3 +216,37 @@ def test_a_kernel_starts_with_those_arguments(tmp_path: Path) -> None:
             assert nbformat.read(out, as_version=4).cells[-1].outputs[0]["text"] == "3\n"
     finally:
         root.setLevel(previous)
+
+
+def _subcommands(parser: object) -> set[str]:
+    import argparse
+
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]  # type: ignore[attr-defined]
+    return set(actions[0].choices) if actions else set()
+
+
+def test_a_command_line_loads_only_its_own_subcommand_and_every_name_finds_its_module() -> None:
+    """`ks-analysis explore ...` registers only explore (its refusal of a bad id must not wait
+    for every command's imports); every subcommand the full parser has is found by its name,
+    also behind the global options; help, a misspelt name or none get the whole parser."""
+    from ks_analysis.cli import build_parser
+
+    everything = _subcommands(build_parser())
+    assert {"report", "explore", "goals", "periods", "backtest"} <= everything
+    for name in everything:
+        assert name in _subcommands(build_parser([name, "--help"]))
+        assert name in _subcommands(build_parser(["-q", name]))
+    assert _subcommands(build_parser(["explore", "N99999"])) == {"explore"}
+    for argv in ([], ["--help"], ["-v", "repor"], ["-h", "report"]):
+        assert _subcommands(build_parser(argv)) == everything
+    assert _subcommands(build_parser(["--version"])) == set()
+
+
+def test_version_and_a_misspelt_command_still_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.startswith("ks-analysis ")
+    with pytest.raises(SystemExit) as exc:
+        main(["repor", "--period", "2019-T1"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'repor'" in capsys.readouterr().err
