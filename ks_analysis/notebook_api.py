@@ -42,6 +42,7 @@ from ks_analysis.report.sidecar import write_report_json
 from ks_analysis.report.what_it_takes_html import what_it_takes_box
 
 __all__ = [
+    "prepare_kernel",
     "show_tables",
     "notebook_report_params",
     "build_report_from_parameters",
@@ -75,6 +76,17 @@ __all__ = [
     "flag_counts",
     "flags_table",
 ]
+
+
+def prepare_kernel() -> None:
+    """Load what the report's cells need beyond this module (pyplot with the report's theme,
+    BeautifulSoup) ahead of them. ``ks-analysis report`` starts its kernel with this call, so the
+    kernel does it while the command still checks its inputs."""
+    import bs4  # noqa: F401  (the report's tables are labelled with it)
+
+    from ks_analysis.report import charts
+
+    charts.prepare()
 
 
 def show_tables(max_colwidth: int = 120) -> None:

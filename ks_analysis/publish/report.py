@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +124,18 @@ def _run_all(
             session.execute(src, dst, p, cwd=cwd)
 
 
+def _load_renderers() -> None:
+    """Import what rendering the report needs after its notebooks (nbconvert's exporter, the
+    workbook's sheets with the forecasting they format); a failed import fails later, where the
+    renderer imports it."""
+    try:
+        import nbconvert  # noqa: F401
+
+        from ks_analysis.report import what_it_takes  # noqa: F401
+    except Exception:  # reported by the renderer's own import
+        log.debug("loading the renderers ahead failed", exc_info=True)
+
+
 def _report_notebook(nb_dir: Path) -> Path:
     """The report notebook of ``nb_dir``, or a DataFileError saying where to run from."""
     notebook = nb_dir / REPORT_NOTEBOOK
@@ -152,6 +165,8 @@ def _render_into(
     jobs = [(notebook, executed, {**nb_params, "report_json": str(report_json)})]
     if analysts:
         jobs += _analyst_jobs(nb_dir, tmp / "notebooks", nb_params, per)
+    # This process waits while the kernel runs: it loads what rendering needs meanwhile.
+    threading.Thread(target=_load_renderers, name="load-renderers", daemon=True).start()
     _run_all(jobs, nb_dir, session)
     if not report_json.exists():
         raise KsAnalysisError(f"{REPORT_NOTEBOOK}: ran but wrote no report.json")

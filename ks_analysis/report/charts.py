@@ -15,7 +15,7 @@ from ks_analysis.report.html import Markup, render
 from ks_analysis.report.model import GoalEntry, IndicatorRow
 from ks_analysis.swedish import fmt_number, fmt_tick, gender_sv
 
-__all__ = ["indicator_chart", "goal_charts"]
+__all__ = ["indicator_chart", "goal_charts", "prepare"]
 
 _COLORS = {"T": "#1f4e79", "K": "#b5446e", "M": "#2a7f62"}
 
@@ -42,6 +42,11 @@ def _pyplot() -> Any:
 
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.9)
     return plt
+
+
+def prepare() -> None:
+    """Load pyplot with the report's theme now (about a second), ahead of the first chart."""
+    _pyplot()
 
 
 def indicator_chart(rows: list[IndicatorRow], year: int) -> Markup:

@@ -207,3 +207,32 @@ def test_a_failed_notebook_leaves_nothing_in_the_kernel_for_the_next(tmp_path: P
             session.execute(bad, tmp_path / "bad-out.ipynb", {})
         session.execute(good, tmp_path / "good-out.ipynb", {})
     assert _printed(tmp_path / "good-out.ipynb") == "False"
+
+
+def test_a_prestarted_kernel_has_the_package_loaded_and_no_name_left_behind(
+    tmp_path: Path,
+) -> None:
+    """`prestart` starts the kernel in the notebooks' folder with the notebook API and pyplot
+    loaded before the first cell, and leaves nothing in the namespace; a notebook run in another
+    folder gets a fresh kernel there."""
+    from ks_analysis.publish.notebooks import KernelSession
+
+    nb_dir = tmp_path / "nbs"
+    nb_dir.mkdir()
+    probe = (
+        "import os, sys\n"
+        "print(os.getcwd(), os.getpid(), 'ks_analysis.notebook_api' in sys.modules,"
+        " 'matplotlib.pyplot' in sys.modules, '_ks_preload' in dir())"
+    )
+    first = _notebook(nb_dir / "first.ipynb", probe)
+    other = tmp_path / "other"
+    other.mkdir()
+    second = _notebook(other / "second.ipynb", probe)
+    with KernelSession() as session:
+        session.prestart(nb_dir)
+        session.execute(first, tmp_path / "first-out.ipynb", {}, cwd=nb_dir)
+        session.execute(second, tmp_path / "second-out.ipynb", {}, cwd=other)
+    cwd1, pid1, api, plt, leftover = _printed(tmp_path / "first-out.ipynb").split()
+    assert (cwd1, api, plt, leftover) == (str(nb_dir), "True", "True", "False")
+    cwd2, pid2, *_ = _printed(tmp_path / "second-out.ipynb").split()
+    assert cwd2 == str(other) and pid2 != pid1
