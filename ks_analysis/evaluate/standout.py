@@ -243,10 +243,13 @@ def find_standouts(
     with_peers = set(peer_counts[peer_counts >= r.min_peers].index.get_level_values(0))
     mine = mine[mine["indicator"].isin(with_peers)]
     name = geo_mod.geo(municipality).name
-    peer_values = {
-        key: grp.set_index("municipality")["value"]
-        for key, grp in peer_tab.groupby(["indicator", "gender", "year"])
-    }
+    # Row positions per (indicator, gender, year); a peer Series is made only where a series is judged.
+    peer_rows = peer_tab.groupby(["indicator", "gender", "year"]).indices
+
+    def peer_values(key: tuple[Any, Any, Any]) -> pd.Series | None:
+        pos = peer_rows.get(key)
+        return None if pos is None else peer_tab.iloc[pos].set_index("municipality")["value"]
+
     flags: list[dict[str, Any]] = []
     for (ind, gender), series_rows in mine.groupby(["indicator", "gender"]):
         judged = _series_year(series_rows, year, min_year)
@@ -254,7 +257,7 @@ def find_standouts(
             continue
         s, y = judged
         base = _flag_base(series_rows, ind, gender, s, y, titles or {})
-        arr, peer = _peer_numbers(peer_values.get((ind, gender, y)), r.min_peers)
+        arr, peer = _peer_numbers(peer_values((ind, gender, y)), r.min_peers)
         if arr is not None:
             higher_is_better = (directions or {}).get(str(ind).split("__")[0])
             flags.extend(_peer_flag(base, peer, arr, r, name, higher_is_better))

@@ -287,15 +287,10 @@ class ConditionedGoal:
                 continue
             assert p.met is not None
             cols.append(p.met(special.ndtr(residual[:, j] + self.corr[i, j] * zi)))
-        known = np.column_stack(cols)
-        n = known.shape[0]
-        lo = float(
-            _rule_holds(self.rule, np.hstack([known, np.zeros((n, self.missing), bool)])).mean()
+        return (
+            float(_holds(self.rule, cols, self.missing, missing_met=False).mean()),
+            float(_holds(self.rule, cols, self.missing, missing_met=True).mean()),
         )
-        hi = float(
-            _rule_holds(self.rule, np.hstack([known, np.ones((n, self.missing), bool)])).mean()
-        )
-        return lo, hi
 
     def is_met(self, lo: float, hi: float) -> bool:
         """Whether the goal's status would be 'met' with these bounds (goal_verdict's rule)."""
@@ -303,6 +298,23 @@ class ConditionedGoal:
         if self.missing:
             p = lo if lo >= self.met_t else hi if hi <= self.not_t else None  # type: ignore[assignment]
         return p is not None and p >= self.met_t
+
+
+def _holds(rule: str, cols: list[np.ndarray], missing: int, *, missing_met: bool) -> np.ndarray:
+    """``_rule_holds`` of the parts' met columns and ``missing`` parts all met or all not met,
+    without stacking them into one array (this runs thousands of times per report)."""
+    if rule == "all_met":
+        if missing and not missing_met:
+            return np.zeros(cols[0].shape, bool)
+        return np.logical_and.reduce(cols)
+    if rule == "majority_met":
+        count = np.add.reduce([c.astype(np.int64) for c in cols])
+        return np.asarray((count + (missing if missing_met else 0)) * 2 > len(cols) + missing)
+    if rule == "any_met":
+        if missing and missing_met:
+            return np.ones(cols[0].shape, bool)
+        return np.logical_or.reduce(cols)
+    return _rule_holds(rule, np.column_stack(cols))  # its message for an unknown rule
 
 
 def _quantile_of(ordered: np.ndarray, v: float) -> float:

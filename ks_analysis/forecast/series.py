@@ -8,6 +8,8 @@ a matrix and the forecast year cut to what a cutoff can know.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +28,9 @@ __all__ = [
     "history",
     "known_value",
     "peer_block",
+    "tidy_index",
+    "values_by_municipality",
+    "TidyIndex",
 ]
 
 
@@ -48,36 +53,168 @@ def _as_ts(d: dt.date) -> pd.Timestamp:
     return pd.Timestamp(d)
 
 
-def _rows(
+class TidyIndex:
+    """The tidy table's rows grouped by series, worked out once per table.
+
+    A report reads a few hundred series out of one tidy table (its forecasts, last year's
+    verdicts, peer profiles); a boolean mask over the whole table for each of them cost more
+    than the forecasting itself. The index keeps, per ``(indicator, municipality, gender)``,
+    the row positions in table order, and the columns the series helpers need as arrays.
+    An index is made again when its table has changed since (see :func:`fingerprint`).
+    """
+
+    def __init__(self, tidy: pd.DataFrame) -> None:
+        n = len(tidy)
+        self.fingerprint = fingerprint(tidy)
+        self.period = tidy["period"].to_numpy(dtype=object) if n else np.zeros(0, object)
+        self.frequency = tidy["frequency"].to_numpy(dtype=object) if n else np.zeros(0, object)
+        self.value = tidy["value"].to_numpy(dtype="float64") if n else np.zeros(0)
+        self.unit = tidy["unit"].to_numpy(dtype=object) if n else np.zeros(0, object)
+        self.published = (
+            pd.to_datetime(tidy["published"]).to_numpy(dtype="datetime64[ns]")
+            if n
+            else np.zeros(0, "datetime64[ns]")
+        )
+        self.year, self.sub = sub_index(tidy["period"]) if n else (np.zeros(0, int),) * 2
+        self.groups: dict[tuple[str, str, str], np.ndarray] = {}
+        #: indicator id -> its series keys (for peer blocks and per-ort totals)
+        self.by_indicator: dict[str, list[tuple[str, str, str]]] = {}
+        if n:
+            keys = tidy[["indicator", "municipality", "gender"]].astype("str")
+            groups: dict[Any, Any] = keys.groupby(list(keys.columns), sort=False).indices
+            for key, pos in groups.items():
+                k = (str(key[0]), str(key[1]), str(key[2]))
+                self.groups[k] = np.asarray(pos)
+                self.by_indicator.setdefault(k[0], []).append(k)
+
+    def rows(
+        self, indicator: str, municipality: str, gender: str, as_of: dt.date | None
+    ) -> np.ndarray:
+        """Row positions of one series (table order), published by ``as_of`` if given."""
+        pos = self.groups.get((indicator, municipality, gender))
+        if pos is None:
+            return np.zeros(0, dtype=int)
+        if as_of is None:
+            return pos
+        return pos[self.published[pos] <= np.datetime64(as_of, "ns")]
+
+    def keys_of(self, indicator_id: str, *, with_orter: bool) -> list[tuple[str, str, str]]:
+        """The series keys of an indicator (and, ``with_orter``, of its per-ort series ``id__ort``)."""
+        out = list(self.by_indicator.get(indicator_id, []))
+        if with_orter:
+            prefix = f"{indicator_id}__"
+            for ind, keys in self.by_indicator.items():
+                if ind.startswith(prefix):
+                    out.extend(keys)
+        return out
+
+
+#: One index per live tidy table: id -> (weak reference to the table, its index).
+_INDEXES: dict[int, tuple[weakref.ref[pd.DataFrame], TidyIndex]] = {}
+
+
+def fingerprint(tidy: pd.DataFrame) -> tuple[object, ...]:
+    """What tells a changed table from the one an index was made for, cheaply enough to check
+    on every read: its columns, its length and the sums of its values and publication dates.
+    (An analyst's edit of values or dates, or of the rows, changes it; renaming ids in place
+    would not, and no package function does that.)"""
+    if not len(tidy):
+        return (tuple(tidy.columns), 0)
+    published = pd.to_datetime(tidy["published"]).to_numpy(dtype="datetime64[ns]")
+    return (
+        tuple(tidy.columns),
+        len(tidy),
+        float(np.sum(tidy["value"].to_numpy(dtype="float64"))),
+        int(published.view("int64").sum()),
+    )
+
+
+def tidy_index(tidy: pd.DataFrame) -> TidyIndex:
+    """The :class:`TidyIndex` of ``tidy``, built on first use, made again if the table has
+    changed since, and dropped with the table."""
+    key = id(tidy)
+    hit = _INDEXES.get(key)
+    if hit is not None and hit[0]() is tidy and hit[1].fingerprint == fingerprint(tidy):
+        return hit[1]
+    index = TidyIndex(tidy)
+
+    def forget(_ref: object, k: int = key) -> None:
+        _INDEXES.pop(k, None)
+
+    _INDEXES[key] = (weakref.ref(tidy, forget), index)
+    return index
+
+
+def values_by_municipality(
+    tidy: pd.DataFrame, indicator_id: str, gender: str
+) -> dict[str, dict[str, float]]:
+    """Every municipality's values of one indicator (no per-ort series): municipality ->
+    {period: value}, the first row of a period in table order (as the whole table is the vintage)."""
+    ix = tidy_index(tidy)
+    out: dict[str, dict[str, float]] = {}
+    for key in ix.keys_of(indicator_id, with_orter=False):
+        if key[2] != gender:
+            continue
+        d = out.setdefault(key[1], {})
+        for i in ix.groups[key]:
+            d.setdefault(str(ix.period[i]), float(ix.value[i]))
+    return out
+
+
+def _series_arrays(
     tidy: pd.DataFrame,
     municipality: str,
     indicator: Indicator,
     gender: str,
     as_of: dt.date,
     ort: str | None,
-) -> pd.DataFrame:
-    """The rows of one series published by ``as_of`` (per-ort totals summed over orter)."""
-    sel = tidy[(tidy["municipality"] == municipality) & (tidy["gender"] == gender)]
-    sel = sel[pd.to_datetime(sel["published"]) <= _as_ts(as_of)]
+) -> tuple[list[str], list[str], np.ndarray, list[str]]:
+    """(periods, frequencies, values, units) of one series published by ``as_of``, in table
+    order; for a per-ort indicator without a total, the total over orter per period."""
+    ix = tidy_index(tidy)
     if ort is not None:
-        return sel[sel["indicator"] == f"{indicator.id}__{ort}"]
-    exact = sel[sel["indicator"] == indicator.id]
-    if len(exact) or not indicator.per_ort:
-        return exact
-    parts = sel[sel["indicator"].str.startswith(f"{indicator.id}__")]
-    if parts.empty:
-        return parts
-    # The total over orter: a period counts only when every ort seen by as_of has published it,
-    # so a late ort does not make the total look small.
-    n_orter = parts["indicator"].nunique()
-    g = parts.groupby(["period", "frequency"], as_index=False).agg(
-        value=("value", "sum"),
-        n=("indicator", "nunique"),
-        published=("published", "max"),
-        unit=("unit", "first"),
+        pos = ix.rows(f"{indicator.id}__{ort}", municipality, gender, as_of)
+    else:
+        pos = ix.rows(indicator.id, municipality, gender, as_of)
+        if not len(pos) and indicator.per_ort:
+            return _orter_total(ix, municipality, indicator, gender, as_of)
+    return (
+        list(ix.period[pos]),
+        list(ix.frequency[pos]),
+        ix.value[pos],
+        list(ix.unit[pos]),
     )
-    g = g[g["n"] == n_orter].drop(columns="n")
-    return g
+
+
+def _orter_total(
+    ix: TidyIndex, municipality: str, indicator: Indicator, gender: str, as_of: dt.date
+) -> tuple[list[str], list[str], np.ndarray, list[str]]:
+    """The total over orter: a period counts only when every ort seen by ``as_of`` has
+    published it, so a late ort does not make the total look small."""
+    sums: dict[tuple[str, str], float] = {}
+    seen: dict[tuple[str, str], set[str]] = {}
+    units: dict[tuple[str, str], str] = {}
+    orter: set[str] = set()
+    prefix = f"{indicator.id}__"
+    for key in ix.keys_of(indicator.id, with_orter=True):
+        if not key[0].startswith(prefix) or key[1] != municipality or key[2] != gender:
+            continue
+        pos = ix.rows(*key, as_of)
+        if not len(pos):
+            continue
+        orter.add(key[0])
+        for i in pos:
+            pf = (str(ix.period[i]), str(ix.frequency[i]))
+            sums[pf] = sums.get(pf, 0.0) + float(ix.value[i])
+            seen.setdefault(pf, set()).add(key[0])
+            units.setdefault(pf, str(ix.unit[i]))
+    full = sorted(pf for pf in sums if len(seen[pf]) == len(orter))
+    return (
+        [pf[0] for pf in full],
+        [pf[1] for pf in full],
+        np.array([sums[pf] for pf in full], dtype="float64"),
+        [units[pf] for pf in full],
+    )
 
 
 def series_matrix(
@@ -94,25 +231,37 @@ def series_matrix(
     Uses only rows with ``published <= as_of``. The catalogue's frequency is preferred; if the data
     only has another frequency, that one is used.
     """
-    rows = _rows(tidy, municipality, indicator, gender, as_of, ort)
-    unit = str(rows["unit"].iloc[0]) if len(rows) and "unit" in rows else indicator.unit
-    if rows.empty:
+    periods, freqs_of, vals, units = _series_arrays(
+        tidy, municipality, indicator, gender, as_of, ort
+    )
+    unit = units[0] if units else indicator.unit
+    if not periods:
         return indicator.frequency, {}, unit
-    freqs = set(rows["frequency"])
+    freqs = set(freqs_of)
     freq = (
         indicator.frequency
         if indicator.frequency in freqs
         else ("M" if "M" in freqs else "Q" if "Q" in freqs else "Y")
     )
-    rows = rows[rows["frequency"] == freq]
     P = m.PERIODS_PER_YEAR[freq]
-    years, idx = sub_index(rows["period"])
-    vals = rows["value"].to_numpy(dtype="float64")
     out: dict[int, np.ndarray] = {}
-    for y, i, v in zip(years, idx, vals, strict=True):
-        row = out.setdefault(int(y), np.full(P, np.nan))
+    for p, f, v in zip(periods, freqs_of, vals, strict=True):
+        if f != freq:
+            continue
+        y, i = _period_position(p)
+        row = out.setdefault(y, np.full(P, np.nan))
         row[i] = v
     return freq, out, unit
+
+
+def _period_position(period: str) -> tuple[int, int]:
+    """(year, 0-based sub-period) of one canonical period string (as :func:`sub_index`)."""
+    year = int(period[:4])
+    if "-Q" in period:
+        return year, int(period[6:7]) - 1
+    if len(period) == 7:
+        return year, int(period[5:7]) - 1
+    return year, 0
 
 
 def yearly_values(
@@ -177,15 +326,12 @@ def is_count(unit: str, values: np.ndarray) -> bool:
 
 def population(tidy: pd.DataFrame, municipality: str, as_of: dt.date) -> float | None:
     """Latest published inhabitants (Kolada N01951) of the municipality, for its size band."""
-    r = tidy[
-        (tidy["indicator"] == "N01951")
-        & (tidy["municipality"] == municipality)
-        & (tidy["gender"] == "T")
-    ]
-    r = r[pd.to_datetime(r["published"]) <= _as_ts(as_of)]
-    if r.empty:
+    ix = tidy_index(tidy)
+    pos = ix.rows("N01951", municipality, "T", as_of)
+    if not len(pos):
         return None
-    return float(r.sort_values("period")["value"].iloc[-1])
+    periods = ix.period[pos]
+    return float(ix.value[pos][max(range(len(pos)), key=lambda j: str(periods[j]))])
 
 
 def history(hist: np.ndarray, agg: str, first: int) -> pd.Series:
@@ -218,30 +364,26 @@ def peer_block(
     years: int = 5,
 ) -> np.ndarray:
     """Every municipality's (and ort's) series-years of the indicator over the last ``years`` years
-    before ``year``, published by ``as_of``, as rows of sub-period values (for a pooled seasonal profile)."""
-    ids = tidy["indicator"]
-    sel = tidy[
-        ((ids == indicator.id) | ids.str.startswith(f"{indicator.id}__"))
-        & (tidy["gender"] == gender)
-        & (tidy["frequency"] == freq)
-    ]
-    sel = sel[pd.to_datetime(sel["published"]) <= pd.Timestamp(as_of)]
+    before ``year``, published by ``as_of``, as rows of sub-period values (for a pooled seasonal profile).
+
+    Rows are ordered by series (municipality, then indicator) and year; a sub-period a series
+    has twice keeps its first value.
+    """
+    ix = tidy_index(tidy)
     P = m.PERIODS_PER_YEAR[freq]
-    if sel.empty:
+    rows: dict[tuple[str, int], np.ndarray] = {}
+    for key in ix.keys_of(indicator.id, with_orter=True):
+        if key[2] != gender:
+            continue
+        pos = ix.rows(*key, as_of)
+        pos = pos[
+            (ix.frequency[pos] == freq) & (ix.year[pos] < year) & (ix.year[pos] >= year - years)
+        ]
+        k = key[1] + key[0]
+        for i in pos:
+            row = rows.setdefault((k, int(ix.year[i])), np.full(P, np.nan))
+            if np.isnan(row[ix.sub[i]]):
+                row[ix.sub[i]] = ix.value[i]
+    if not rows:
         return np.zeros((0, P))
-    y, i = sub_index(sel["period"])
-    frame = pd.DataFrame(
-        {
-            "k": sel["municipality"].to_numpy() + sel["indicator"].to_numpy(),
-            "y": y,
-            "i": i,
-            "v": sel["value"].to_numpy(),
-        }
-    )
-    frame = frame[(frame["y"] < year) & (frame["y"] >= year - years)]
-    if frame.empty:
-        return np.zeros((0, P))
-    wide = frame.pivot_table(index=["k", "y"], columns="i", values="v", aggfunc="first").reindex(
-        columns=range(P)
-    )
-    return wide.to_numpy(dtype="float64")
+    return np.vstack([rows[k] for k in sorted(rows)])

@@ -27,6 +27,7 @@ from ks_analysis.evaluate.status import (
 )
 from ks_analysis.forecast import calibration as cal
 from ks_analysis.forecast.engine import Forecast, family_of, forecast_indicator, yearly_values
+from ks_analysis.forecast.series import values_by_municipality
 from ks_analysis.goals.assessments import Assessment
 from ks_analysis.goals.catalogue import Catalogue, Goal, Indicator
 from ks_analysis.periods import Period
@@ -82,17 +83,13 @@ def comparisons(
     if indicator.per_ort or indicator.unit == "antal" or indicator.frequency != "Y":
         return None
     lan = geo_mod.lan_of(municipality)
-    rows = tidy[(tidy["indicator"] == indicator.id) & (tidy["gender"] == gender)]
-    if rows.empty:
+    by_m = values_by_municipality(tidy, indicator.id, gender)
+    mine = by_m.get(municipality)
+    if not mine:
         return None
-    table = rows.pivot_table(
-        index="period", columns="municipality", values="value", aggfunc="first"
-    )
-    if municipality not in table.columns or table[municipality].dropna().empty:
-        return None
-    year = table[municipality].dropna().index.max()
-    at = table.loc[year]
-    peers = [m for m in cat.peer_group if m != municipality and m in at.index and pd.notna(at[m])]
+    year = max(mine)
+    at = {m: d[year] for m, d in by_m.items() if year in d}
+    peers = [m for m in cat.peer_group if m != municipality and m in at]
     return {
         "year": int(str(year)),
         "kommun": num(at.get(municipality)),
@@ -345,12 +342,18 @@ def _per_ort_rows(
         record.append(Judged(summary, ind, fc, None))
     seed = _seed(ctx, ind.id)
 
+    # The orter's own uniforms: the same seed gives the same draws for a shape, so they are
+    # drawn once per shape (the goal's verdict and 'Vad som krävs' ask many times).
+    draws: dict[tuple[int, ...], list[np.ndarray]] = {}
+
     def every_ort(u: np.ndarray) -> np.ndarray:
-        rng = np.random.default_rng(seed)
+        if u.shape not in draws:
+            rng = np.random.default_rng(seed)
+            draws[u.shape] = [rng.random(u.shape) for _ in ort_parts]
         out = np.ones(u.shape, bool)
-        for part in ort_parts:
+        for part, d in zip(ort_parts, draws[u.shape], strict=True):
             assert part.met is not None  # every ort has a P (checked above)
-            out &= part.met(rng.random(u.shape))
+            out &= part.met(d)
         return out
 
     outcome = summary["basis"] == "outcome"
