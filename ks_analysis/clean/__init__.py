@@ -12,13 +12,14 @@ array helpers and ``quality`` the analyst's data-quality summaries.
 
 from ks_analysis.clean.accounting import CleanResult
 from ks_analysis.clean.rules import clean_indicators
-from ks_analysis.clean.run import clean_sources, run_clean
+from ks_analysis.clean.run import clean_once, clean_sources, run_clean
 from ks_analysis.clean.write import read_tidy, write_clean
 
 __all__ = [
     "clean_indicators",
     "run_clean",
     "clean_sources",
+    "clean_once",
     "write_clean",
     "read_tidy",
     "CleanResult",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,45 @@ from ks_analysis.clean.accounting import CleanResult, merge_file_info
 from ks_analysis.clean.rules import clean_indicators
 from ks_analysis.errors import DataFileError
 from ks_analysis.ingest.manifest import SourceSpec
+from ks_analysis.ingest.memo import read_key
 from ks_analysis.ingest.memo import read_sources_once as read_sources
 
-__all__ = ["run_clean", "clean_sources"]
+__all__ = ["run_clean", "clean_sources", "clean_once"]
+
+#: Vintages cleaned in this process, by the raw folder's read key and ``as_of``: a report
+#: cleans its own and the previous period's vintage, and the periods of ``report --year`` (one
+#: kernel) share them. As many as ``report --year`` with its previous periods needs.
+_CLEANED: OrderedDict[tuple[Any, ...], CleanResult] = OrderedDict()
+_CLEANED_MAX = 6
+
+
+def clean_once(
+    raw_root: Path,
+    sources_file: Path | None = None,
+    *,
+    as_of: dt.date | None = None,
+    progress: bool = False,
+) -> CleanResult:
+    """:func:`clean_sources` of what :func:`read_sources_once` reads, cleaned once per vintage
+    while the raw folder's files stay the same. Each caller gets its own (copy-on-write) tables.
+    """
+    key = read_key(raw_root, sources_file)
+    hit = _CLEANED.get((key, as_of)) if key is not None else None
+    if hit is None:
+        raw, specs, files_info = read_sources(raw_root, sources_file, progress=progress)
+        hit = clean_sources(raw, specs, files_info, as_of=as_of)
+        if key is not None:
+            _CLEANED[(key, as_of)] = hit
+            while len(_CLEANED) > _CLEANED_MAX:
+                _CLEANED.popitem(last=False)
+    else:
+        _CLEANED.move_to_end((key, as_of))
+    return replace(
+        hit,
+        tidy=hit.tidy.copy(deep=False),
+        rejected=hit.rejected.copy(deep=False),
+        inputs=[dict(i) for i in hit.inputs],
+    )
 
 
 def run_clean(
@@ -25,14 +63,14 @@ def run_clean(
     progress: bool = False,
 ) -> CleanResult:
     """Read and clean everything a manifest lists; pure apart from reading the raw files."""
-    raw, specs, files_info = read_sources(raw_root, sources_file, progress=progress)
-    if raw.empty:
+    result = clean_once(raw_root, sources_file, as_of=as_of, progress=progress)
+    if not sum(i.get("rows_read", 0) for i in result.inputs) and result.tidy.empty:
         raise DataFileError(
             sources_file or raw_root,
             "the manifest lists no readable data rows",
             fix="check the file globs in the manifest",
         )
-    return clean_sources(raw, specs, files_info, as_of=as_of)
+    return result
 
 
 def clean_sources(

@@ -20,7 +20,7 @@ import pandas as pd
 from ks_analysis.ingest.manifest import SourceSpec, find_sources_file
 from ks_analysis.ingest.read import read_sources
 
-__all__ = ["read_sources_once", "clear"]
+__all__ = ["read_sources_once", "read_key", "clear"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,16 @@ def _fingerprint(raw_root: Path, sources_file: Path) -> tuple[Any, ...]:
     )
 
 
+def read_key(raw_root: Path, sources_file: Path | None = None) -> tuple[Any, ...] | None:
+    """What :func:`read_sources_once` keys its rows by (the folder's files with their sizes and
+    modification times, and the manifest's), or None where it does not keep them."""
+    raw_root = Path(raw_root)
+    if not raw_root.is_dir():
+        return None
+    sources = Path(sources_file) if sources_file else find_sources_file(raw_root)
+    return _fingerprint(raw_root, sources)
+
+
 def read_sources_once(
     raw_root: Path, sources_file: Path | None = None, *, progress: bool = False
 ) -> _Read:
@@ -75,7 +85,9 @@ def read_sources_once(
         _CACHE.move_to_end(key)
         log.debug("raw rows of %s read earlier in this process, files unchanged", raw_root)
     rows, specs, files_info = hit
-    return rows.copy(deep=True), dict(specs), [dict(f) for f in files_info]
+    # pandas' copy-on-write: a shallow copy's changes never reach the kept rows (nor theirs it),
+    # and it costs nothing until a caller writes to it.
+    return rows.copy(deep=False), dict(specs), [dict(f) for f in files_info]
 
 
 def clear() -> None:

@@ -12,6 +12,8 @@ shows as text.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
@@ -123,6 +125,35 @@ def _cut(tidy: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     return tidy[tidy["published"] <= pd.Timestamp(day)]
 
 
+#: Last year's verdicts already judged in this process, by what they were judged from: the
+#: digest of the rows, the catalogue, the kommun, the period and the day. ``report --year`` runs
+#: its three periods in one kernel, and all three rebuild last year's T1 and T2 verdicts from
+#: the same rows; a key of the rows' content (not of the files or dates) cannot serve stale ones.
+_JUDGED: OrderedDict[tuple[str, ...], dict[int, GoalEntry]] = OrderedDict()
+_JUDGED_MAX = 12
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    """A digest of every value of ``frame`` (row order included)."""
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return f"{len(frame)}:{hashlib.blake2b(hashed.tobytes(), digest_size=16).hexdigest()}"
+
+
+def _judged(
+    rows: pd.DataFrame, cat: Catalogue, municipality: str, per: Period, day: dt.date
+) -> dict[int, GoalEntry]:
+    """``judge_goals`` of the steering goals (no self-assessments), remembered by content."""
+    key = (_digest(rows), repr(cat), municipality, per.id, day.isoformat())
+    if key in _JUDGED:
+        _JUDGED.move_to_end(key)
+        return _JUDGED[key]
+    goals = judge_goals(rows, cat, municipality, per, day, {}, None)
+    _JUDGED[key] = {g["id"]: g for g in goals}
+    while len(_JUDGED) > _JUDGED_MAX:
+        _JUDGED.popitem(last=False)
+    return _JUDGED[key]
+
+
 def last_year_forecasts(
     tidy: pd.DataFrame, cat: Catalogue, municipality: str, period: Period, as_of: dt.date
 ) -> LastYear:
@@ -141,8 +172,7 @@ def last_year_forecasts(
     steering = replace(cat, goals=tuple(g for g in cat.goals if g.is_steering))
 
     def judge(per: Period, day: dt.date) -> dict[int, GoalEntry]:
-        goals = judge_goals(_cut(tidy, day), steering, municipality, per, day, {}, None)
-        return {g["id"]: g for g in goals}
+        return _judged(_cut(tidy, day), steering, municipality, per, day)
 
     at_t1 = judge(t1, min(t1.cutoff, as_of))
     at_t2 = judge(t2, min(t2.cutoff, as_of))

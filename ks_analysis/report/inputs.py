@@ -15,13 +15,12 @@ from pathlib import Path
 
 from ks_analysis import geo as geo_mod
 from ks_analysis._config import load_yaml
-from ks_analysis.clean import CleanResult, clean_sources
+from ks_analysis.clean import CleanResult, clean_once
 from ks_analysis.errors import DataFileError
 from ks_analysis.goals.assessments import Analysis, Assessment, load_analyses, load_assessments
 from ks_analysis.goals.catalogue import Catalogue, load_catalogue
 from ks_analysis.goals.kommunkompassen import Evaluation, read_register
 from ks_analysis.ingest.kolada_web import kolada_titles
-from ks_analysis.ingest.memo import read_sources_once as read_sources
 from ks_analysis.params import ReportParams
 from ks_analysis.periods import Period
 from ks_analysis.report.model import InputFile
@@ -157,9 +156,8 @@ def load_report_inputs(params: ReportParams, *, progress: bool = False) -> Repor
         DataFileError / CatalogueError: for a missing or malformed input, naming the file.
     """
     cat = load_catalogue(params.goals)
-    raw_rows, specs, files_info = read_sources(params.raw, params.sources, progress=progress)
     per = params.period
-    clean_now = clean_sources(raw_rows, specs, files_info, as_of=params.as_of)
+    clean_now = clean_once(params.raw, params.sources, as_of=params.as_of, progress=progress)
     current = PeriodInputs(
         per,
         params.as_of,
@@ -172,7 +170,7 @@ def load_report_inputs(params: ReportParams, *, progress: bool = False) -> Repor
     if prev is not None:
         # The previous forecast as it was made: its own cutoff, never later than this report's vintage.
         prev_as_of = min(params.as_of, prev.cutoff)
-        clean_prev = clean_sources(raw_rows, specs, files_info, as_of=prev_as_of)
+        clean_prev = clean_once(params.raw, params.sources, as_of=prev_as_of)
         previous = PeriodInputs(
             prev, prev_as_of, clean_prev, *_assessments_for(params, cat, prev.id)
         )

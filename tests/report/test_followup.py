@@ -176,6 +176,40 @@ def test_last_years_outcome_matches_the_tidy_table() -> None:
     assert "Långtidsarbetslöshet 25-65 år" in section and "Alla serier: fel" in section
 
 
+def test_the_periods_of_a_year_judge_last_years_t1_and_t2_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`report --year` builds its three reports in one kernel: last year's T1 and T2 verdicts are
+    judged once (the same rows), the outcome at each report's own date; rows that differ in one
+    value are judged again, and give the verdict of those rows."""
+    from ks_analysis.report import followup
+
+    judged: list[str] = []
+    real_judge = followup.judge_goals
+
+    def counting(tidy, cat, municipality, per, day, *args, **kwargs):  # type: ignore[no-untyped-def]
+        judged.append(per.id)
+        return real_judge(tidy, cat, municipality, per, day, *args, **kwargs)
+
+    monkeypatch.setattr(followup, "_JUDGED", type(followup._JUDGED)())
+    monkeypatch.setattr(followup, "judge_goals", counting)
+    reps = {
+        p: build_report(load_report_inputs(report_params(period=p, raw=DEMO_DIR)))
+        for p in ("2019-T1", "2019-T2", "2019-Y")
+    }
+    assert sorted(judged) == ["2018-T1", "2018-T2", "2018-Y", "2018-Y", "2018-Y"]
+    firsts = {p: r["last_year_forecasts"]["goals"] for p, r in reps.items()}
+    assert [g["t1"] for g in firsts["2019-T1"]] == [g["t1"] for g in firsts["2019-Y"]]
+    # One value changed: the rows' digest changes, so 2018-T1 is judged again from them.
+    inputs = load_report_inputs(report_params(period="2019-T2", raw=DEMO_DIR))
+    tidy = inputs.current.clean.tidy
+    row = tidy.index[(tidy["indicator"] == "N01951") & (tidy["municipality"] == "0665")][0]
+    tidy.loc[row, "value"] = tidy.loc[row, "value"] + 1
+    judged.clear()
+    build_report(inputs)
+    assert sorted(judged) == ["2018-T1", "2018-T2", "2018-Y"]
+
+
 def test_an_outcome_not_yet_published_is_said_so() -> None:
     """At 30 April 2019 Kolada has not published 2018's ekonomiskt bistånd (June), so goal 2's
     2018 outcome is 'Ännu inte känt' in the 2019-T1 report, never a forecast shown as outcome."""

@@ -1,0 +1,61 @@
+"""Cleaning a vintage once per process while the raw folder's files stay the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ks_analysis.clean import run as clean_run
+from ks_analysis.ingest import memo
+from ks_analysis.ingest.read import read_sources
+from ks_analysis.paths import DEMO_DIR
+
+
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    memo.clear()
+    out = tmp_path / "raw"
+    shutil.copytree(DEMO_DIR, out)
+    return out
+
+
+def test_a_vintage_is_cleaned_once_and_each_caller_gets_its_own_tables(
+    raw: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two reports' worth of calls: each vintage is cleaned once, equal to a clean from scratch,
+    and a caller's edit of its tables never reaches the next caller."""
+    cleaned: list[object] = []
+    real = clean_run.clean_sources
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        cleaned.append(kwargs.get("as_of"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(clean_run, "clean_sources", counting)
+    t1, t2 = dt.date(2019, 4, 30), dt.date(2019, 8, 31)
+    first = clean_run.clean_once(raw, as_of=t1)
+    fresh = real(*read_sources(raw), as_of=t1)
+    assert first.tidy.equals(fresh.tidy) and first.rejected.equals(fresh.rejected)
+    first.tidy.loc[first.tidy.index[0], "value"] = -1.0
+    first.inputs[0]["rows_read"] = -1
+    again = clean_run.clean_once(raw, as_of=t1)
+    assert again.tidy.equals(fresh.tidy) and again.inputs == fresh.inputs
+    clean_run.clean_once(raw, as_of=t2)
+    clean_run.clean_once(raw, as_of=t2)
+    assert cleaned == [t1, t2]
+
+
+def test_a_changed_file_is_cleaned_again(raw: Path) -> None:
+    before = clean_run.clean_once(raw, as_of=None)
+    reg = raw / "lokalt" / "register.csv"
+    lines = reg.read_text(encoding="utf-8").splitlines(keepends=True)
+    reg.write_text("".join(lines[:-1]), encoding="utf-8")  # the last row removed
+    st = reg.stat()
+    os.utime(reg, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    after = clean_run.clean_once(raw, as_of=None)
+    read_before = sum(i["rows_read"] for i in before.inputs)
+    assert sum(i["rows_read"] for i in after.inputs) == read_before - 1
