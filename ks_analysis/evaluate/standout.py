@@ -117,23 +117,49 @@ def yearly_table(
     parts = [yearly]
     sub = t[t["frequency"].isin(["M", "Q"])]
     if len(sub):
-        aggs = aggregations or {}
-        sub = sub.assign(year=sub["period"].astype(str).str.slice(0, 4).astype(int))
-        for (ind, freq), grp in sub.groupby(["indicator", "frequency"], sort=False):
-            unit = str(grp["unit"].iloc[0])
-            agg = aggs.get(str(ind).split("__")[0]) or (
-                "mean" if ("%" in unit or "/" in unit) else None
-            )
-            if agg is None:
-                continue
-            need = 12 if freq == "M" else 4
-            g = grp.sort_values("period").groupby(
-                ["municipality", "indicator", "gender", "year"], as_index=False
-            )
-            fn = {"sum": "sum", "mean": "mean", "last": "last", "point": "last"}[agg]
-            out = g.agg(value=("value", fn), n=("value", "size"), unit=("unit", "first"))
-            parts.append(out[out["n"] == need][cols])
+        parts.extend(_complete_years(sub, aggregations or {}, cols))
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else yearly.reset_index(drop=True)
+
+
+def _complete_years(sub: pd.DataFrame, aggs: dict[str, str], cols: list[str]) -> list[pd.DataFrame]:
+    """The complete years of the monthly and quarterly rows, one frame per (indicator,
+    frequency) in the order the table first has them, each sorted by its keys.
+
+    One grouping computes every aggregation at once (grouping per indicator cost a report more
+    than a second); each indicator then takes its own: ``aggs[indicator]``, else the mean for
+    rates (units with ``%`` or ``/``), else it is left out.
+    """
+    sub = sub.assign(year=sub["period"].astype(str).str.slice(0, 4).astype(int))
+    firsts = sub.drop_duplicates(["indicator", "frequency"])
+    keep: dict[tuple[str, str], str] = {}
+    for ind, freq, unit in zip(
+        firsts["indicator"], firsts["frequency"], firsts["unit"], strict=True
+    ):
+        agg = aggs.get(str(ind).split("__")[0]) or (
+            "mean" if ("%" in str(unit) or "/" in str(unit)) else None
+        )
+        if agg is not None:
+            keep[(str(ind), str(freq))] = {"sum": "sum", "mean": "mean"}.get(agg, "last")
+    if not keep:
+        return []
+    wanted = [(i, f) in keep for i, f in zip(sub["indicator"], sub["frequency"], strict=True)]
+    rows = sub[np.asarray(wanted, dtype=bool)].sort_values("period", kind="stable")
+    keys = ["municipality", "indicator", "gender", "year", "frequency"]
+    out = rows.groupby(keys, as_index=False, sort=True).agg(
+        sum=("value", "sum"),
+        mean=("value", "mean"),
+        last=("value", "last"),
+        n=("value", "size"),
+        unit=("unit", "first"),
+    )
+    need = np.where(out["frequency"] == "M", 12, 4)
+    out = out[out["n"].to_numpy() == need]
+    parts: list[pd.DataFrame] = []
+    for (ind, freq), fn in keep.items():
+        one = out[(out["indicator"] == ind) & (out["frequency"] == freq)]
+        if len(one):
+            parts.append(one.assign(value=one[fn])[cols])
+    return parts
 
 
 def _is_count_unit(unit: str) -> bool:

@@ -120,12 +120,15 @@ def fingerprint(tidy: pd.DataFrame) -> tuple[object, ...]:
     would not, and no package function does that.)"""
     if not len(tidy):
         return (tuple(tidy.columns), 0)
-    published = pd.to_datetime(tidy["published"]).to_numpy(dtype="datetime64[ns]")
+    published = tidy["published"].to_numpy()
+    if published.dtype.kind != "M":  # not datetimes yet: what the index would read them as
+        published = pd.to_datetime(tidy["published"]).to_numpy()
     return (
         tuple(tidy.columns),
         len(tidy),
         float(np.sum(tidy["value"].to_numpy(dtype="float64"))),
         int(published.view("int64").sum()),
+        str(published.dtype),
     )
 
 
