@@ -13,8 +13,11 @@ a run slow or big:
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import re
 import stat
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -121,7 +124,32 @@ def loads_yaml(
     fix: str = "check indentation and quoting",
     max_scalar: int = MAX_SCALAR_CHARS,
 ) -> Any:
-    """The YAML document in ``text`` (from ``path``), loaded safely and within the limits."""
+    """The YAML document in ``text`` (from ``path``), loaded safely and within the limits.
+
+    A text loaded before in this process is not parsed again (the loader is pure Python, and a
+    report reads its catalogue, manifest and period files more than once): the caller gets a
+    copy of the kept document.
+    """
+    key = (
+        hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(),
+        max_scalar,
+    )
+    if key in _LOADED:
+        _LOADED.move_to_end(key)
+        return copy.deepcopy(_LOADED[key])
+    doc = _load(text, path, fix=fix, max_scalar=max_scalar)
+    _LOADED[key] = copy.deepcopy(doc)
+    while len(_LOADED) > _LOADED_MAX:
+        _LOADED.popitem(last=False)
+    return doc
+
+
+#: Documents loaded in this process, by the digest of their text (see :func:`loads_yaml`).
+_LOADED: OrderedDict[tuple[bytes, int], Any] = OrderedDict()
+_LOADED_MAX = 32
+
+
+def _load(text: str, path: str | Path, *, fix: str, max_scalar: int) -> Any:
     loader = _BoundedLoader(text)
     loader.max_scalar = max_scalar
     try:
