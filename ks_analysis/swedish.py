@@ -268,6 +268,8 @@ METHOD_SV = {
     "cred_ets": "medelvärdet av en vägning av takten hittills och en säsongsmodell",
     "cred_level_ets": "medelvärdet av en vägning av takten hittills mot de senaste årens nivå och en säsongsmodell",
     "ets_remainder": "en säsongsmodell (ETS) för resten av året",
+    "ets_fit": "en säsongsmodell (ETS) för resten av året, med vikter skattade på seriens egna år",
+    "cred_level_etsfit": "medelvärdet av en vägning av takten hittills mot de senaste årens nivå och en säsongsmodell med vikter skattade på seriens egna år",
     "yoy_carry": "förra årets värden för resten av året, justerade med den senaste förändringen mot förra året",
     "signal_ratio": "förra årets värde × förändringen i en månadssignal",
     "nowcast_bridge": "förra årets värde × förändringen som årets publicerade kvartal eller månader pekar på (brygga skattad på tidigare år)",

@@ -213,6 +213,17 @@ def _brier_skill(d: pd.DataFrame) -> float | None:
     return float(1 - brier / ref) if ref > 0 else None
 
 
+#: The "last five years" of the coverage figures (the forecast years with a calibrated nowcast).
+LAST_YEARS = 5
+
+
+def _covered(d: pd.DataFrame, level: str) -> float | None:
+    """Share of outcomes inside the ``level`` (80 / 95) % intervals of ``d`` (None when empty)."""
+    if d.empty:
+        return None
+    return float(((d["actual"] >= d[f"lo{level}"]) & (d["actual"] <= d[f"hi{level}"])).mean())
+
+
 def _ratio_block(now: pd.DataFrame, naive: pd.DataFrame) -> dict[str, Any]:
     """n, effective n, MASE vs naive with its block-bootstrap interval, Brier skill, coverage."""
     j = now.merge(
@@ -236,6 +247,14 @@ def _ratio_block(now: pd.DataFrame, naive: pd.DataFrame) -> dict[str, Any]:
         "coverage95_calibrated": float(((cal["actual"] >= cal["lo95"]) & (cal["actual"] <= cal["hi95"])).mean()) if len(cal) else None,
         "n_calibrated": int(len(cal)),
     }  # fmt: skip
+    last = sorted(int(y) for y in cal["year"].unique())[-LAST_YEARS:]
+    recent = cal[cal["year"].isin(last)]
+    out["coverage_calibrated_last5"] = {
+        "years": last,
+        "n": int(len(recent)),
+        "coverage80": _covered(recent, "80"),
+        "coverage95": _covered(recent, "95"),
+    }
     if len(nowcasts):
         r2, ci2 = block_bootstrap_ratio(nowcasts["ae"], nowcasts["ae_naive"], nowcasts["year"])
         out["mase_vs_naive_annual_where_nowcast"] = r2

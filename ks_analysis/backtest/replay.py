@@ -345,11 +345,13 @@ def _recent_scale(at: np.ndarray, last: np.ndarray, k: int = 6) -> np.ndarray:
     its error cannot be scaled like the pools', so it is left out.
     """
     d = np.abs(np.diff(at, axis=1))
-    out = np.full(at.shape[0], np.nan)
-    for i in range(at.shape[0]):
-        di = d[i][np.isfinite(d[i])][-k:]
-        if di.size:
-            out[i] = di.mean()
+    fin = np.isfinite(d)
+    # the last k known changes of each row: those with at most k known changes at or after them
+    after = np.cumsum(fin[:, ::-1], axis=1)[:, ::-1]
+    take = fin & (after <= k)
+    cnt = take.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(cnt > 0, np.where(take, d, 0.0).sum(axis=1) / cnt, np.nan)
     return np.where(np.isfinite(out), np.fmax(out, m.REL_SCALE_FLOOR * np.abs(last)), np.nan)
 
 

@@ -199,9 +199,13 @@ def panels(
             (str(units.get(s, "")).lower() == "antal") and bool(vals.get(s, False))
             for s in meta["sid"]
         ]
+        rows = part[["sid", "yi", "sub", "value", "published"]].reset_index(drop=True)
+        # without the vintages' attrs (the publication-lag list): pandas deep-copies attrs into
+        # every frame derived from these, thousands of times per backtest
+        rows.attrs, meta.attrs = {}, {}
         out[str(freq)] = Panel(
             meta=meta,
-            rows=part[["sid", "yi", "sub", "value", "published"]].reset_index(drop=True),
+            rows=rows,
             latest=arr,
             y0=y0,
             P=P,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -30,6 +31,9 @@ __all__ = [
     "count_level",
     "yoy_carry",
     "ets_remainder",
+    "ets_fit",
+    "ETS_FIT_ALPHAS",
+    "ETS_FIT_GAMMAS",
     "ses_pooled",
     "mean_of",
     "mase_scale",
@@ -366,6 +370,29 @@ def ets_remainder(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> floa
     Fixed smoothing weights (no optimisation): fast, and with short series less prone to overfit.
     Needs at least three complete years. (The tests cross-check it against statsmodels' ETSModel.)
     """
+    return _ets_year(hist, cur, ctx, fitted=False)
+
+
+def ets_fit(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
+    """ETS(A,N,A) on the sub-period series (square roots of counts) with its smoothing weights
+    fitted to the series' own complete years, summed over the rest of the year.
+
+    The weights (level alpha, seasonal gamma) minimise the one-step-ahead squared errors over the
+    last (up to eight) complete years, which for additive errors and the fixed initial states is
+    the Gaussian maximum likelihood statsmodels' ``ETSModel`` fits; here over the grid
+    :data:`ETS_FIT_ALPHAS` x :data:`ETS_FIT_GAMMAS` in one vectorised pass, since a numerical
+    optimiser per series-year (about 0.1-0.6 s with statsmodels) would take the backtest's
+    thousands of series-years far past its time budget. The fit uses complete years only, so
+    the T1, T2 and December forecasts of a year share it (cached). The tests check the fit and
+    the forecast against statsmodels' ``ETSModel``.
+    """
+    return _ets_year(hist, cur, ctx, fitted=True)
+
+
+def _ets_year(
+    hist: np.ndarray, cur: np.ndarray, ctx: MethodContext, *, fitted: bool
+) -> float | None:
+    """The full-year value from an ETS(A,N,A) of the sub-periods: fixed weights or fitted ones."""
     P = cur.shape[0]
     done, value = _year_so_far(cur, ctx)
     if done:
@@ -391,13 +418,55 @@ def ets_remainder(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> floa
     transform = ctx.is_count and (y >= 0).all()
     z = np.sqrt(y) if transform else y
     h = P - k
-    fc = _ets_ana_forecast(z, P, h, *ctx.ets_params)
-    if transform:
-        resid_var = _ets_resid_var(z, P, *ctx.ets_params)
-        rem = float(np.sum(np.maximum(fc, 0) ** 2 + resid_var))
+    if fitted:
+        weights = _ets_fit_weights(np.ascontiguousarray(z[: rows.size]).tobytes(), P)
     else:
-        rem = float(np.sum(fc))
+        weights = (float(ctx.ets_params[0]), float(ctx.ets_params[1]))
+    rem = _ets_rest(np.ascontiguousarray(z, dtype="float64").tobytes(), P, h, *weights, transform)
     return _to_full(float(cur[:k].sum()) + rem, P, ctx.aggregation)
+
+
+@lru_cache(maxsize=8192)
+def _ets_rest(z_bytes: bytes, P: int, h: int, alpha: float, gamma: float, transform: bool) -> float:
+    """The ETS(A,N,A) forecast of the next ``h`` sub-periods of ``z`` (float64 bytes), summed;
+    back-transformed from square roots with the residual variance when ``transform``.
+
+    Cached: the combinations that share an ETS ask for the same series-year more than once.
+    """
+    z = np.frombuffer(z_bytes, dtype="float64")
+    fc = _ets_ana_forecast(z, P, h, alpha, gamma)
+    if transform:
+        resid_var = _ets_resid_var(z, P, alpha, gamma)
+        return float(np.sum(np.maximum(fc, 0) ** 2 + resid_var))
+    return float(np.sum(fc))
+
+
+#: The fitted ETS's grid of level weights alpha and seasonal weights gamma (the seasonal state
+#: moves by gamma x (1 - alpha) of each error, statsmodels' ``smoothing_seasonal``).
+ETS_FIT_ALPHAS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.65, 0.8, 0.95)
+ETS_FIT_GAMMAS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7)
+_GRID_A, _GRID_G = (a.ravel() for a in np.meshgrid(ETS_FIT_ALPHAS, ETS_FIT_GAMMAS, indexing="ij"))
+
+
+@lru_cache(maxsize=8192)
+def _ets_fit_weights(z_bytes: bytes, P: int) -> tuple[float, float]:
+    """(alpha, gamma) of the grid with the least one-step-ahead squared error on complete years
+    ``z`` (float64 bytes; the initial states of :func:`_ets_filter`), all candidates at once."""
+    z = np.frombuffer(z_bytes, dtype="float64")
+    years = z.reshape(-1, P)
+    season0 = (years - years.mean(axis=1, keepdims=True)).mean(axis=0)
+    level = np.full(_GRID_A.size, float(years[0].mean()))
+    season = np.tile(season0, (_GRID_A.size, 1))
+    gain = _GRID_G * (1 - _GRID_A)
+    sse = np.zeros(_GRID_A.size)
+    for t in range(z.size):
+        i = t % P
+        e = z[t] - (level + season[:, i])
+        sse += e * e
+        level = level + _GRID_A * e
+        season[:, i] += gain * e
+    best = int(np.argmin(sse))  # ties: the first, i.e. the smallest weights (the smoothest fit)
+    return float(_GRID_A[best]), float(_GRID_G[best])
 
 
 def _ets_filter(
@@ -413,15 +482,16 @@ def _ets_filter(
     years = z[: n_full * P].reshape(n_full, P)
     season = (years - years.mean(axis=1, keepdims=True)).mean(axis=0)
     level = float(years[0].mean())
-    resid = np.empty(z.size)
-    s = season.copy()
-    for t in range(z.size):
+    resid = [0.0] * z.size
+    s = season.tolist()  # plain floats: the loop is the hot path of the sub-annual backtest
+    gain = gamma * (1 - alpha)
+    for t, zt in enumerate(z.tolist()):
         i = t % P
-        e = z[t] - (level + s[i])
+        e = zt - (level + s[i])
         resid[t] = e
-        level = level + alpha * e
-        s[i] = s[i] + gamma * (1 - alpha) * e
-    return level, s, resid[P:]
+        level += alpha * e
+        s[i] += gain * e
+    return level, np.asarray(s), np.asarray(resid[P:])
 
 
 def _ets_ana_forecast(z: np.ndarray, P: int, h: int, alpha: float, gamma: float) -> np.ndarray:
@@ -487,6 +557,8 @@ METHODS: dict[str, Callable[[np.ndarray, np.ndarray, MethodContext], float | Non
     "cred_level": cred_level,
     "yoy_carry": yoy_carry,
     "cred_level_ets": mean_of(cred_level, ets_remainder),
+    "ets_fit": ets_fit,
+    "cred_level_etsfit": mean_of(cred_level, ets_fit),
 }
 
 #: Methods that make sense for monthly/quarterly series, and for once-a-year values.
@@ -500,5 +572,6 @@ SUBYEAR_METHODS = (
     "cred_level",
     "yoy_carry",
     "cred_level_ets",
+    "cred_level_etsfit",
 )
 ANNUAL_METHODS = ("naive_annual", "ses_pooled")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +131,54 @@ def test_backtest_uses_the_engines_ladder_and_seasonal_profile(
     assert report != pytest.approx(base_report) and backtest != pytest.approx(base_backtest)
     # ytd_ratio with a flat profile: Jan-Mar are 3/12 of the year (damped towards the own profile)
     assert report > 1000.0
+
+
+def test_the_fitted_ets_combination_is_the_same_forecast_in_report_and_backtest() -> None:
+    """cred_level_etsfit gives the report and the backtest the same point for the same series,
+    year and cutoff, and it differs from both of its parts (it is their mean)."""
+    tidy = _tidy()
+    combined = _report_point(tidy, "cred_level_etsfit")
+    assert combined == pytest.approx(_backtest_point(tidy, "cred_level_etsfit"))
+    parts = [_report_point(tidy, "cred_level"), _report_point(tidy, "ets_fit")]
+    assert combined == pytest.approx(float(np.mean(parts)))
+    assert parts[0] != pytest.approx(parts[1])
+
+
+def test_a_report_uses_the_method_the_backtest_chose_for_its_origin_year(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The report's default for a monthly sum at T1 is the calibration's choice for its own origin
+    year (here the fitted-ETS combination for 2019, ytd_ratio for the others), and follows it
+    when that origin's choice changes."""
+    path = tmp_path / "calibration.json"
+    entry = {"default_by_cell": {"monthly|T1|sum": "ytd_ratio"}}
+    content = {
+        **entry,
+        "by_origin": {
+            "2018": entry,
+            "2019": {"default_by_cell": {"monthly|T1|sum": "cred_level_etsfit"}},
+            "2020": entry,
+        },
+    }
+    path.write_text(json.dumps(content), encoding="utf-8")
+    monkeypatch.setattr(cal, "CALIBRATION_FILE", path)
+    cal._load.cache_clear()
+    try:
+        tidy = _tidy()
+        fc = engine.forecast_indicator(
+            tidy, municipality="0665", indicator=IND, gender="T", year=2019, cutoff=CUTOFF,
+            as_of=CUTOFF,
+        )  # fmt: skip
+        assert fc.method == "cred_level_etsfit"
+        assert fc.point == pytest.approx(_backtest_point(tidy, "cred_level_etsfit"))
+        content["by_origin"]["2019"] = entry  # the 2019 origin chose otherwise: so does the report
+        path.write_text(json.dumps(content), encoding="utf-8")
+        cal._load.cache_clear()
+        other = engine.forecast_indicator(
+            tidy, municipality="0665", indicator=IND, gender="T", year=2019, cutoff=CUTOFF,
+            as_of=CUTOFF,
+        )  # fmt: skip
+        assert other.method == "ytd_ratio"
+        assert other.point != pytest.approx(fc.point)
+    finally:
+        cal._load.cache_clear()

@@ -51,6 +51,11 @@ def test_nowcast_cells_at_t1_and_what_every_cell_reports(cells: dict[str, dict[s
         lo, hi = c["mase_vs_naive_annual_ci90"]
         assert lo <= c["mase_vs_naive_annual"] <= hi
         assert {"coverage80_calibrated", "coverage95_calibrated", "n_calibrated"} <= set(c)
+        last5 = c["coverage_calibrated_last5"]
+        assert len(last5["years"]) == 5 and 2020 not in last5["years"]
+        assert set(last5["years"]) <= set(c["years"]) and last5["years"] == sorted(last5["years"])
+        assert 0 < last5["n"] < c["n_calibrated"]
+        assert 0 <= last5["coverage80"] <= last5["coverage95"] <= 1
 
 
 def test_block_bootstrap_resamples_whole_years() -> None:

@@ -91,3 +91,23 @@ def test_degenerate_scales_are_left_out_or_floored() -> None:
         and list(out[1:4]) == [1.0, 1.2, 0.8]
         and np.isnan(out[4])
     )
+
+
+def test_recent_scale_is_the_engines_scale_for_every_row() -> None:
+    """The vectorised annual scale equals the report's ``mase_scale`` row by row: the mean of the
+    last six known year-on-year changes (gaps skipped), floored at the relative floor."""
+    from ks_analysis.backtest.replay import _recent_scale
+    from ks_analysis.forecast import methods as m
+
+    rng = np.random.default_rng(4)
+    at = rng.normal(100.0, 10.0, size=(300, 15))
+    at[rng.random(at.shape) < 0.3] = np.nan
+    at[:5] = np.nan  # nothing known
+    last = np.array([r[np.isfinite(r)][-1] if np.isfinite(r).any() else np.nan for r in at])
+    got = _recent_scale(at, last)
+    for i, row in enumerate(at):
+        want = m.mase_scale(row) if np.isfinite(row).any() else None
+        if want is None:
+            assert np.isnan(got[i])
+        else:
+            assert got[i] == pytest.approx(want)

@@ -226,3 +226,84 @@ def test_ses_pooled_with_a_damped_step() -> None:
         m.ses_pooled(hist, np.array([np.nan]), m.MethodContext(aggregation="point", ses_alpha=1.0))
         == 126.0
     )
+
+
+def _seasonal_counts(rng: np.random.Generator, years: int, jump_at: int) -> np.ndarray:
+    """Monthly counts with the profile S whose level doubles from year ``jump_at`` on."""
+    level = np.where(np.arange(years) >= jump_at, 6.0, 3.0)
+    return rng.poisson(S[None, :] * level[:, None]).astype(float)
+
+
+def _sse(z: np.ndarray, alpha: float, seasonal: float) -> float:
+    """One-step squared errors of ETS(A,N,A) on monthly ``z`` (statsmodels' weights, the
+    initial states of methods._ets_filter)."""
+    years = z.reshape(-1, 12)
+    s = (years - years.mean(axis=1, keepdims=True)).mean(axis=0)
+    level, total = float(years[0].mean()), 0.0
+    for t, zt in enumerate(z):
+        e = zt - (level + s[t % 12])
+        total += e * e
+        level += alpha * e
+        s[t % 12] += seasonal * e
+    return total
+
+
+def test_fitted_ets_matches_statsmodels_fit() -> None:
+    """The grid-fitted ETS(A,N,A) finds a fit as good as statsmodels' ETSModel optimiser (same
+    initial states, free level and seasonal weights) and forecasts the rest of the year alike."""
+    pytest.importorskip("statsmodels")
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    rng = np.random.default_rng(3)
+    for jump_at in (3, 8):
+        data = _seasonal_counts(rng, 9, jump_at)
+        hist, cur = data[:8], _cur(data[8], 5)
+        z_past = np.sqrt(hist.ravel())
+        alpha, gamma = m._ets_fit_weights(z_past.tobytes(), 12)
+        years = z_past.reshape(-1, 12)
+        season = (years - years.mean(axis=1, keepdims=True)).mean(axis=0)
+        model = ETSModel(
+            z_past, error="add", trend=None, seasonal="add", seasonal_periods=12,
+            initialization_method="known", initial_level=float(years[0].mean()),
+            initial_seasonal=season,
+        )  # fmt: skip
+        res = model.fit(disp=False)
+
+        ours = _sse(z_past, alpha, gamma * (1 - alpha))
+        theirs = _sse(z_past, float(res.params[0]), float(res.params[1]))
+        assert ours <= theirs * 1.03  # the grid is within 3 % of the optimiser's least squares
+        # the forecast of the year's remaining months from the fitted weights
+        ctx = m.MethodContext(aggregation="sum", is_count=True)
+        fitted = m.ets_fit(hist, cur, ctx)
+        assert fitted is not None
+        z = np.sqrt(np.r_[hist.ravel(), cur[:5]])
+        sm_model = ETSModel(
+            z, error="add", trend=None, seasonal="add", seasonal_periods=12,
+            initialization_method="known", initial_level=float(years[0].mean()),
+            initial_seasonal=season,
+        )  # fmt: skip
+        with sm_model.fix_params(
+            {"smoothing_level": float(res.params[0]), "smoothing_seasonal": float(res.params[1])}
+        ):
+            sm_res = sm_model.fit(disp=False)
+        rest = np.maximum(np.asarray(sm_res.forecast(7)), 0) ** 2 + float(np.var(sm_res.resid[12:]))
+        assert fitted == pytest.approx(float(cur[:5].sum() + rest.sum()), rel=0.03)
+
+
+def test_fitted_ets_follows_a_level_shift_faster_than_the_fixed_weights() -> None:
+    """After the level doubles, the fitted weights follow it; the fixed small ones lag behind."""
+    rng = np.random.default_rng(11)
+    errs_fit, errs_fixed = [], []
+    for _ in range(30):
+        data = _seasonal_counts(rng, 8, 5)
+        hist, cur = data[:7], _cur(data[7], 4)
+        ctx = m.MethodContext(aggregation="sum", is_count=True)
+        truth = float(S.sum() * 6.0)
+        fit, fixed = m.ets_fit(hist, cur, ctx), m.ets_remainder(hist, cur, ctx)
+        assert fit is not None and fixed is not None
+        errs_fit.append(abs(fit - truth))
+        errs_fixed.append(abs(fixed - truth))
+    assert np.mean(errs_fit) < 0.9 * np.mean(errs_fixed)
+    # a combination needs both of its parts: no forecast without three complete years
+    short = m.METHODS["cred_level_etsfit"](hist[-2:], cur, ctx)
+    assert short is None
