@@ -34,8 +34,40 @@ def _goal_violations(g: Mapping[str, Any], met_t: float, not_t: float) -> list[s
             out.append(f"{where}: not_met with p_met {p} > {not_t}")
         if status == "uncertain" and p <= not_t:
             out.append(f"{where}: uncertain with p_met {p} <= {not_t}")
-    elif status in ("met", "not_met", "uncertain"):
+    elif status in ("met", "not_met"):
         out.append(f"{where}: {status} without p_met")
+    elif status == "uncertain" and g.get("reason_code") != "parts_unskilled":
+        out.append(f"{where}: uncertain without p_met (only parts_unskilled has none)")
+    out += _unskilled_violations(g, met_t, not_t)
+    return out
+
+
+def _unskilled_violations(g: Mapping[str, Any], met_t: float, not_t: float) -> list[str]:
+    """A goal resting on target indicators without demonstrated skill (``no_skill``): a firm
+    verdict only where it holds whether they are met or not (``p_bounds`` decide it)."""
+    where = f"goal {g['id']}"
+    unskilled = {
+        r["base_indicator"]
+        for r in g.get("indicators") or []
+        if r["role"] == "target" and r.get("reason_code") == "no_skill"
+    }
+    bounds = g.get("p_bounds") or [0.0, 1.0]
+    status = g["status"]
+    out: list[str] = []
+    if g.get("reason_code") == "parts_unskilled":
+        if status != "uncertain" or g["p_met"] is not None:
+            out.append(f"{where}: parts_unskilled must be uncertain without p_met")
+        if not unskilled:
+            out.append(f"{where}: parts_unskilled without a no_skill target indicator")
+    if not unskilled or g.get("basis") == "outcome" or status in ("partly_met", "not_assessable"):
+        return out
+    if status in ("met", "not_met") and not g.get("p_bounds"):
+        out.append(f"{where}: {status} resting on no_skill indicators without p_bounds")
+        return out
+    if status == "met" and bounds[0] < met_t:
+        out.append(f"{where}: met, but not without the no_skill indicators (bounds {bounds})")
+    elif status == "not_met" and bounds[1] > not_t:
+        out.append(f"{where}: not_met, but not without the no_skill indicators (bounds {bounds})")
     return out
 
 
