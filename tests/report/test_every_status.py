@@ -83,6 +83,41 @@ def test_the_year_later_report_has_outcomes_with_p_zero_or_one(
         assert g["p_met"] in (0.0, 1.0) and g.get("share_met_text")
 
 
+def test_the_demo_shows_the_whole_range_of_goal_statuses(
+    demo_reports: dict[tuple[str, str | None], Report],
+) -> None:
+    """Across the three 2019 demo reports at their cutoffs, some steering goal is met, one partly
+    met, one not met and one uncertain: from the demo's data (dwellings finishing ahead of
+    the target's pace until August, then two delayed blocks), not from special cases."""
+    seen = {
+        (p, g["id"]): g["status"]
+        for p in ("2019-T1", "2019-T2", "2019-Y")
+        for g in demo_reports[(p, None)]["goals"]
+        if g["kind"] == "styrande"
+    }
+    assert {"met", "partly_met", "not_met", "uncertain"} <= set(seen.values()), seen
+
+
+def test_a_goal_on_forecasts_without_skill_is_uncertain_and_says_why(
+    demo_reports: dict[tuple[str, str | None], Report],
+) -> None:
+    """Mål 2's annual unemployment KPIs show no backtested skill at T2: the goal is 'Osäkert' with
+    no P on the page, its reason says why, and no indicator row of it prints a probability in
+    'Vad som krävs'."""
+    rep = demo_reports[("2019-T2", None)]
+    g = next(g for g in rep["goals"] if g["id"] == 2)
+    assert g["status"] == "uncertain" and g["p_met"] is None
+    assert g["reason_code"] == "parts_unskilled" and g["p_model"] is not None
+    assert "inte visat träffsäkerhet" in g["reason"]
+    unskilled = [r for r in g["indicators"] if r["reason_code"] == "no_skill"]
+    assert unskilled and all(r["status"] == "uncertain" for r in unskilled)
+    for r in unskilled:
+        text = (r.get("what_it_takes") or {}).get("text", "")
+        assert "sannolikhet enligt prognosen" not in text
+    html = sections.goal_section(g, render_goal_extras(g))
+    assert "P(uppfyllt) " not in html.split("</p>", 1)[0]
+
+
 @pytest.mark.parametrize("period", ["2019-T1", "2019-T2", "2019-Y"])
 @pytest.mark.parametrize("basis", ["forecast", "outcome"])
 def test_every_goal_status_on_every_basis_renders(
