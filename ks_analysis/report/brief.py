@@ -77,9 +77,15 @@ def why_sentence(g: GoalEntry) -> str:
         return "Målet har inga målindikatorer i målkatalogen."
     lead = f"av {len(rows)} målindikatorer {_indicator_counts(rows)}" if len(rows) > 1 else ""
     missing = [r for r in rows if r["status"] == "not_assessable"]
-    judged = [r for r in rows if r["p_met"] is not None]
+    # A P from a method without demonstrated skill is no evidence: it is never quoted.
+    judged = [r for r in rows if r["p_met"] is not None and r.get("reason_code") != "no_skill"]
+    unskilled = [r for r in rows if r.get("reason_code") == "no_skill"]
     if g["status"] == "not_assessable" and missing:
         detail = f"{_short(missing[0]['title'])}: {(missing[0].get('reason') or '').rstrip('.')}"
+    elif g.get("reason_code") == "parts_unskilled":
+        names = [_short(r["title"]).lower() for r in unskilled]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " och " + names[-1]
+        detail = f"prognosmetoden har inte visat träffsäkerhet för {listed} vid denna tidpunkt"
     elif judged:
         weakest = min(judged, key=lambda r: r["p_met"] or 0.0)
         move = _movement(weakest)
