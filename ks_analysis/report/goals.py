@@ -690,7 +690,8 @@ def goal_reason(rule: str, v: GoalVerdict) -> str:
         parts.append(text[:1].upper() + text[1:] + _bounds_text(v) + ".")
     if v.reason_code == "parts_unskilled":
         parts.append(
-            "Utan dem avgör underlaget inte om målet uppfylls, så ingen sannolikhet anges för målet."
+            f"Utan {'den' if v.n_unskilled == 1 else 'dem'} avgör underlaget inte om målet "
+            "uppfylls, så ingen sannolikhet anges för målet."
         )
     if v.decided_by_outcomes and v.p_met is not None and v.basis != "outcome":
         # The outcomes already known decide the rule, whatever the forecasts say.

@@ -60,8 +60,11 @@ def short_title(title: str) -> str:
     'Långtidsarbetslöshet 25-65 år, ...' -> 'långtidsarbetslöshet 25-65 år'."""
     cut = min((i for i in (title.find(","), title.find(" (")) if i > 0), default=len(title))
     text = title[:cut].strip().removesuffix(" per ort")
-    word = text.split(" ", 1)[0]
-    return text if word.isupper() else text[:1].lower() + text[1:]
+    words = text.split(" ")
+    # An acronym ('KF'), or a name whose next word is capitalised too ('Nöjd Inflytande-Index').
+    name = len(words) > 1 and words[1][:1].isupper()
+    acronym = words[0][:2].isupper()  # 'KF-tittare', 'AF', not 'Invånare'
+    return text if acronym or name else text[:1].lower() + text[1:]
 
 
 def _unit(unit: str) -> str:
