@@ -6,7 +6,8 @@ assessed, or no new data since the previous cutoff); the status contract (no ind
 met, goal p_met agreeing with status and thresholds, 0 or 1 at outcome basis, no firm verdict
 resting on forecasts without skill); every catalogue indicator present; and every printed
 interval inside the range the year can take, including what the known sub-periods force
-(``contract_violations``, which recomputes the range from the row alone).
+(``contract_violations`` and ``interval_violations``, which recomputes the range from the
+row alone).
 
 A report takes 40-140 s on a loaded 2-core machine, so CI runs one T1, one T2 and one year-end
 report a year later (the 2022-Y crash); ``KS_ALL_REAL_PERIODS=1`` runs all 24 (12 periods, each
@@ -26,7 +27,7 @@ from ks_analysis.cli import main
 from ks_analysis.goals.catalogue import load_catalogue
 from ks_analysis.paths import PROJECT_ROOT
 from ks_analysis.periods import parse_period
-from ks_analysis.report.contract import contract_violations
+from ks_analysis.report.contract import contract_violations, interval_violations
 
 pytestmark = [pytest.mark.real, pytest.mark.slow]
 
@@ -65,6 +66,7 @@ def test_real_period_runs_and_keeps_the_contract(
     cat = load_catalogue()
     ids = {g.id: [i.id for i in g.indicators] for g in cat.goals}
     assert contract_violations(rep, ids) == []
+    assert interval_violations(rep) == []
     for g in steering:
         for r in g["indicators"]:
             assert r["status"] != "partly_met"
