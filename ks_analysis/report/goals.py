@@ -654,7 +654,12 @@ def goal_reason(rule: str, v: GoalVerdict) -> str:
     n = v.n_parts
     if v.basis == "outcome":
         assessed = n - v.n_not_assessable
-        parts.append(f"{v.n_met} av {assessed} målindikatorer nådde målet.")
+        if assessed == 1:
+            parts.append(f"Målindikatorn nådde {'' if v.n_met else 'inte '}sitt mål.")
+        elif v.n_met == 0:
+            parts.append(f"Ingen av de {assessed} målindikatorerna nådde sitt mål.")
+        else:
+            parts.append(f"{v.n_met} av {assessed} målindikatorer nådde sina mål.")
     else:
         counts = [
             (s, c)
