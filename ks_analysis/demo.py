@@ -191,6 +191,12 @@ def _tillvaxtanalys(rng: np.random.Generator, root: Path) -> None:
     _write(root / "tillvaxtanalys" / "nystartade_foretag_kommun.csv", _csv(rows))
 
 
+#: (year, ort) -> the month from which no dwellings are completed there: in autumn 2019 two blocks
+#: of flats, in Vaggeryd and in Skillingaryd, are delayed to 2020 (the goal's analysis says so), so
+#: the year ends below the target of 50 although the pace up to August pointed to it.
+_DELAYED = {(2019, "Vaggeryd"): 9, (2019, "Skillingaryd"): 9}
+
+
 def _local_registers(rng: np.random.Generator, root: Path) -> None:
     """The municipality's own monthly registers per ort, in the documented template."""
     rows: list[list[object]] = [["indicator", "ort", "period", "value", "comment"]]
@@ -202,15 +208,10 @@ def _local_registers(rng: np.random.Generator, root: Path) -> None:
         for m in range(1, 13):
             p = f"{y}-{m:02d}"
             for ort in ORTER:
-                rows.append(
-                    [
-                        "LOKAL_FARDIGSTALLDA_BOSTADER",
-                        ort,
-                        p,
-                        int(rng.poisson(per_year / 12 * share[ort])),
-                        "",
-                    ]
-                )
+                done = int(rng.poisson(per_year / 12 * share[ort]))
+                if (y, ort) in _DELAYED and m >= _DELAYED[(y, ort)]:
+                    done = 0  # the block that would have been finished is delayed to next year
+                rows.append(["LOKAL_FARDIGSTALLDA_BOSTADER", ort, p, done, ""])
                 lots[ort] = max(
                     0, lots[ort] + int(rng.integers(-1, 2)) if rng.random() < 0.3 else lots[ort]
                 )
@@ -290,8 +291,8 @@ _ANALYSES = {
     1: (
         {
             "2019-T1": "Befolkningen har fortsatt att öka under början av året, främst genom inflyttning till Vaggeryd och Skillingaryd. Bostadsbyggandet följer planen, men Hok saknar byggklara tomter.",
-            "2019-T2": "Inflyttningen håller i sig. Två flerbostadshus i Skillingaryd är försenade till nästa år, vilket påverkar färdigställda bostäder per ort.",
-            "2019-Y": "Folkmängden ökade under året. Färdigställda bostäder väntas inte nå målet på varje ort, eftersom det saknas byggklara tomter i de mindre orterna.",
+            "2019-T2": "Inflyttningen håller i sig. Två flerbostadshus, i Vaggeryd och i Skillingaryd, är försenade till nästa år; prognosen bygger på takten hittills och räknar inte med förseningen.",
+            "2019-Y": "Folkmängden ökade under året. Färdigställda bostäder nådde inte 50, eftersom de två flerbostadshusen i Vaggeryd och Skillingaryd blev klara först 2020, och det saknas byggklara tomter i de mindre orterna.",
         },
         [
             "Detaljplan för bostäder i Hok prioriteras i planprogrammet",

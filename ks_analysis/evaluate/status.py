@@ -144,6 +144,9 @@ class Part:
     target is met in each draw: the indicator's predictive distribution evaluated at quantile
     ``u`` (an outcome ignores ``u``). ``None`` when the indicator cannot be assessed.
     ``history`` holds the indicator's yearly values (for the correlation between parts).
+    ``unskilled``: the backtest found no skill for P(met) of the indicator's kind at this cutoff
+    (its status is ``uncertain`` with reason ``no_skill``): its draws say nothing the goal's
+    verdict may rest on, so :func:`goal_verdict` counts it both as met and as not met.
     """
 
     id: str
@@ -151,12 +154,19 @@ class Part:
     met: Callable[[np.ndarray], np.ndarray] | None
     history: dict[int, float]
     outcome: bool = False
+    unskilled: bool = False
 
 
 def part_from_forecast(
-    part_id: str, fc: Forecast, threshold: tuple[float, str] | None, status: str
+    part_id: str,
+    fc: Forecast,
+    threshold: tuple[float, str] | None,
+    status: str,
+    *,
+    unskilled: bool = False,
 ) -> Part:
-    """A goal part from one forecast: draws through the forecast's empirical quantile function."""
+    """A goal part from one forecast: draws through the forecast's empirical quantile function.
+    ``unskilled``: the indicator's kind has no demonstrated skill at this cutoff (see :class:`Part`)."""
     history = {int(str(y)): float(v) for y, v in fc.history.items() if np.isfinite(v)}
     if threshold is None or fc.point is None or fc.basis == "none":
         return Part(part_id, "not_assessable", None, history)
@@ -172,7 +182,7 @@ def part_from_forecast(
         idx = np.minimum((u * ordered.size).astype(int), ordered.size - 1)
         return _met(ordered[idx], thr, side)
 
-    return Part(part_id, status, met, history)
+    return Part(part_id, status, met, history, unskilled=unskilled)
 
 
 def _correlation(histories: Sequence[dict[int, float]]) -> np.ndarray:
@@ -225,9 +235,20 @@ class GoalVerdict:
     n_not_assessable: int
     #: The share of assessable target indicators met (at outcome basis); None otherwise.
     share_met: float | None
-    #: Bounds on P when some parts cannot be assessed: (missing counted as not met, as met).
+    #: Bounds on P when some parts cannot be assessed or have no demonstrated skill: (those
+    #: counted as not met, as met).
     p_bounds: tuple[float, float] | None
     reason_code: str
+    #: Target indicators whose forecasts have no demonstrated skill (status uncertain, no_skill).
+    n_unskilled: int = 0
+    #: With reason ``parts_unskilled``: the joint-draw P that takes the unskilled parts' draws at
+    #: face value. Not a probability the report stands behind (never printed); None otherwise.
+    p_model: float | None = None
+    #: Of n_met and n_not_met: the target indicators whose year is already known (outcomes).
+    n_met_outcome: int = 0
+    n_not_met_outcome: int = 0
+    #: The outcomes already known decide the rule, whatever the other parts turn out to be.
+    decided_by_outcomes: bool = False
 
 
 def _rule_holds(rule: str, met: np.ndarray) -> np.ndarray:
@@ -247,37 +268,64 @@ def goal_verdict(
 ) -> GoalVerdict:
     """The goal's status and P(rule holds) from joint draws of its target indicators.
 
-    A part that cannot be assessed is counted both ways: as not met (lower bound of P) and as met
-    (upper bound). If the bounds decide the status (lower >= met threshold, or upper <= not-met
-    threshold) the goal is judged on them; otherwise it is ``not_assessable``. ``partly_met``:
-    the rule does not hold with confidence, but some parts are met and others not met, each with
-    confidence (P >= the met threshold, or <= the not-met threshold; an outcome counts as sure).
+    A part that cannot be assessed, or whose forecast has no demonstrated skill (``unskilled``),
+    is counted both ways: as not met (lower bound of P) and as met (upper bound). If the bounds
+    decide the status (lower >= met threshold, or upper <= not-met threshold) the goal is judged
+    on them. Otherwise a goal with parts that cannot be assessed is ``not_assessable`` when they
+    would decide it whatever the other parts' draws say, and a goal resting on unskilled parts is
+    ``uncertain`` (reason ``parts_unskilled``, no ``p_met``; the draws' P is kept as ``p_model``).
+    ``partly_met``: the rule does not hold with confidence, but some parts are met and others not
+    met, each with confidence (P >= the met threshold, or <= the not-met threshold, from a
+    forecast with skill; an outcome counts as sure).
     """
     met_t, not_t = thresholds.get("met", 0.75), thresholds.get("not_met", 0.25)
     counts = {s: sum(p.status == s for p in parts) for s in INDICATOR_STATUSES}
     assessable = [p for p in parts if p.met is not None]
     missing = len(parts) - len(assessable)
+    free = [p.unskilled and not p.outcome for p in assessable]
+    n_free = sum(free)
     basis = "outcome" if assessable and all(p.outcome for p in assessable) else "forecast"
 
+    def outcomes_decide() -> bool:
+        known = np.array([[bool(p.met(np.zeros(1))[0]) for p in parts if p.outcome and p.met]])
+        rest = len(parts) - known.shape[1]
+        if known.shape[1] == 0 or rest == 0:
+            return False
+        lo_o = _rule_holds(rule, np.hstack([known, np.zeros((1, rest), bool)]))[0]
+        hi_o = _rule_holds(rule, np.hstack([known, np.ones((1, rest), bool)]))[0]
+        return bool(lo_o == hi_o)
+
     def verdict(
-        status: str, p: float | None, bounds: tuple[float, float] | None, code: str
+        status: str,
+        p: float | None,
+        bounds: tuple[float, float] | None,
+        code: str,
+        model: float | None = None,
     ) -> GoalVerdict:
         share = counts["met"] / len(assessable) if basis == "outcome" and assessable else None
         return GoalVerdict(
             status, p, basis, len(parts), counts["met"], counts["not_met"], counts["uncertain"],
-            counts["not_assessable"], share, bounds, code,
+            counts["not_assessable"], share, bounds, code, n_free, model,
+            sum(p.outcome and p.status == "met" for p in parts),
+            sum(p.outcome and p.status == "not_met" for p in parts), outcomes_decide(),
         )  # fmt: skip
 
     if not assessable:
         return verdict("not_assessable", None, None, "no_part_assessable")
     u = joint_uniforms(assessable, seed=seed, n=1 if basis == "outcome" else N_JOINT)
-    known = np.column_stack([p.met(u[:, i]) for i, p in enumerate(assessable)])  # type: ignore[misc]
-    n = known.shape[0]
-    lo = float(_rule_holds(rule, np.hstack([known, np.zeros((n, missing), bool)])).mean())
-    hi = float(_rule_holds(rule, np.hstack([known, np.ones((n, missing), bool)])).mean())
-    bounds = (lo, hi) if missing else None
+    drawn = np.column_stack([p.met(u[:, i]) for i, p in enumerate(assessable)])  # type: ignore[misc]
+    n = drawn.shape[0]
+    # With the unskilled parts' draws at face value, and the missing parts counted both ways.
+    lo_m = float(_rule_holds(rule, np.hstack([drawn, np.zeros((n, missing), bool)])).mean())
+    hi_m = float(_rule_holds(rule, np.hstack([drawn, np.ones((n, missing), bool)])).mean())
+    # The unskilled parts counted both ways too.
+    sure = drawn[:, [not f for f in free]]
+    unknown = missing + n_free
+    lo = float(_rule_holds(rule, np.hstack([sure, np.zeros((n, unknown), bool)])).mean())
+    hi = float(_rule_holds(rule, np.hstack([sure, np.ones((n, unknown), bool)])).mean())
+    bounds = (lo, hi) if unknown else None
     p: float | None = lo
-    if missing:
+    if unknown:
         p = lo if lo >= met_t else hi if hi <= not_t else None
     mixed = counts["met"] > 0 and counts["not_met"] > 0
     if p is not None and p >= met_t:
@@ -285,6 +333,11 @@ def goal_verdict(
     if mixed:
         return verdict("partly_met", p, bounds, "some_parts_met")
     if p is None:
+        # Missing data that would decide the rule whatever the unskilled draws say: no verdict.
+        decided_without_missing = lo_m >= met_t or hi_m <= not_t or not missing
+        if n_free and decided_without_missing:
+            model = lo_m if not missing or lo_m >= met_t else hi_m
+            return verdict("uncertain", None, bounds, "parts_unskilled", model)
         return verdict("not_assessable", None, bounds, "parts_not_assessable")
     if p <= not_t:
         return verdict("not_met", p, bounds, "rule_fails")

@@ -276,28 +276,31 @@ class ConditionedGoal:
     def p_rule(self, i: int, met_i: bool, u_i: float) -> tuple[float, float]:
         """(lower, upper) P(rule holds | part i's outcome) with part i's quantile fixed at ``u_i``.
 
-        Lower and upper count the parts that cannot be assessed as not met and as met.
+        Lower and upper count the parts that cannot be assessed, and the other parts without
+        demonstrated skill (``Part.unskilled``, as in ``goal_verdict``), as not met and as met.
         """
         zi = float(special.ndtri(u_i))
         residual = self._residuals(i)
         cols = []
+        free = self.missing
         for j, p in enumerate(self.assessable):
             if j == i:
                 cols.append(np.full(self.u.shape[0], met_i))
                 continue
+            if p.unskilled and not p.outcome:
+                free += 1
+                continue
             assert p.met is not None
             cols.append(p.met(special.ndtr(residual[:, j] + self.corr[i, j] * zi)))
         return (
-            float(_holds(self.rule, cols, self.missing, missing_met=False).mean()),
-            float(_holds(self.rule, cols, self.missing, missing_met=True).mean()),
+            float(_holds(self.rule, cols, free, missing_met=False).mean()),
+            float(_holds(self.rule, cols, free, missing_met=True).mean()),
         )
 
     def is_met(self, lo: float, hi: float) -> bool:
-        """Whether the goal's status would be 'met' with these bounds (goal_verdict's rule)."""
-        p = lo
-        if self.missing:
-            p = lo if lo >= self.met_t else hi if hi <= self.not_t else None  # type: ignore[assignment]
-        return p is not None and p >= self.met_t
+        """Whether the goal's status would be 'met' with these bounds (goal_verdict's rule: with
+        parts counted both ways, met when the lower bound reaches the met threshold)."""
+        return lo >= self.met_t
 
 
 def _holds(rule: str, cols: list[np.ndarray], missing: int, *, missing_met: bool) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ks_analysis.report.html import Markup, render
 from ks_analysis.report.model import GoalEntry, IndicatorRow, Report
+from ks_analysis.report.what_it_takes import short_title
 from ks_analysis.report.what_it_takes_html import what_it_takes_brief
 from ks_analysis.swedish import fmt_number, fmt_percent
 
@@ -27,12 +28,6 @@ def p_words(p: float | None, thresholds: dict[str, float]) -> str:
         else "osäker"
     )
     return f"{word} ({fmt_percent(p)})"
-
-
-def _short(title: str) -> str:
-    """An indicator's title up to its first comma or parenthesis: 'Invånare totalt'."""
-    cut = min((i for i in (title.find(","), title.find(" (")) if i > 0), default=len(title))
-    return title[:cut].strip()
 
 
 def _movement(r: IndicatorRow) -> str:
@@ -75,15 +70,24 @@ def why_sentence(g: GoalEntry) -> str:
     rows = _targets(g)
     if not rows:
         return "Målet har inga målindikatorer i målkatalogen."
-    lead = f"av {len(rows)} målindikatorer {_indicator_counts(rows)}" if len(rows) > 1 else ""
+    lead = _indicator_counts(rows) if len(rows) > 1 else ""
     missing = [r for r in rows if r["status"] == "not_assessable"]
-    judged = [r for r in rows if r["p_met"] is not None]
+    # A P from a method without demonstrated skill is no evidence: it is never quoted.
+    judged = [r for r in rows if r["p_met"] is not None and r.get("reason_code") != "no_skill"]
+    unskilled = [r for r in rows if r.get("reason_code") == "no_skill"]
     if g["status"] == "not_assessable" and missing:
-        detail = f"{_short(missing[0]['title'])}: {(missing[0].get('reason') or '').rstrip('.')}"
+        detail = (
+            f"{short_title(missing[0]['title'])}: {(missing[0].get('reason') or '').rstrip('.')}"
+        )
+    elif g.get("reason_code") == "parts_unskilled":
+        names = [short_title(r["title"]) for r in unskilled]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " och " + names[-1]
+        detail = f"prognosmetoden har inte visat träffsäkerhet för {listed} vid denna tidpunkt"
     elif judged:
         weakest = min(judged, key=lambda r: r["p_met"] or 0.0)
         move = _movement(weakest)
-        detail = f"{_short(weakest['title'])} {move}" if move else _short(weakest["title"])
+        name = short_title(weakest["title"])
+        detail = f"{name} {move}" if move else name
         if weakest["basis"] != "outcome" and weakest["p_met"] is not None:
             detail += f" (P att målet nås {fmt_percent(weakest['p_met'])})"
     else:
@@ -93,29 +97,39 @@ def why_sentence(g: GoalEntry) -> str:
     return (text[:1].upper() + text[1:] + ".") if text else ""
 
 
-#: Indicators counted per status, (one, many), by basis.
+#: Indicators counted per status and basis: (verb, rest for one, rest for many), so the count
+#: sentence can put the verb second ('Av de 3 målindikatorerna bedöms 2 nå sina mål').
 _INDICATOR_COUNT_SV = {
-    ("met", "forecast"): ("bedöms nås", "bedöms nås"),
-    ("met", "outcome"): ("nådde målet", "nådde målet"),
-    ("uncertain", "forecast"): ("är osäker", "är osäkra"),
-    ("not_met", "forecast"): ("bedöms inte nås", "bedöms inte nås"),
-    ("not_met", "outcome"): ("nådde inte målet", "nådde inte målet"),
-    ("not_assessable", None): ("kan inte bedömas", "kan inte bedömas"),
+    ("met", "forecast"): ("bedöms", "nå sitt mål", "nå sina mål"),
+    ("met", "outcome"): ("har", "nått sitt mål", "nått sina mål"),
+    ("uncertain", "forecast"): ("är", "osäker", "osäkra"),
+    ("not_met", "forecast"): ("bedöms", "inte nå sitt mål", "inte nå sina mål"),
+    ("not_met", "outcome"): ("har", "inte nått sitt mål", "inte nått sina mål"),
+    ("not_assessable", None): ("kan", "inte bedömas", "inte bedömas"),
 }
 
 
 def _indicator_counts(rows: list[IndicatorRow]) -> str:
-    """'2 bedöms nås och 1 är osäker', counted by status and basis in the contract's order."""
-    items = []
-    for (status, basis), (one, many) in _INDICATOR_COUNT_SV.items():
+    """'av de 3 målindikatorerna bedöms 2 nå sina mål och 1 är osäker' (or 'alla 3
+    målindikatorer är osäkra'), counted by status and basis in the contract's order."""
+    counted = []
+    for (status, basis), words in _INDICATOR_COUNT_SV.items():
         n = sum(
             r["status"] == status
             and (basis is None or (r["basis"] == "outcome") == (basis == "outcome"))
             for r in rows
         )
         if n:
-            items.append(f"{n} {one if n == 1 else many}")
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " och " + items[-1]
+            counted.append((n, words))
+    if len(counted) == 1 and counted[0][0] == len(rows):
+        verb, _, many = counted[0][1]
+        return f"alla {len(rows)} målindikatorer {verb} {many}"
+    items = []
+    for k, (n, (verb, one, many)) in enumerate(counted):
+        rest = one if n == 1 else many
+        items.append(f"{verb} {n} {rest}" if k == 0 else f"{n} {verb} {rest}")
+    listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " och " + items[-1]
+    return f"av de {len(rows)} målindikatorerna {listed}"
 
 
 def in_brief(rep: Report) -> Markup:

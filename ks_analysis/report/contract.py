@@ -7,12 +7,13 @@ script can call it on any report.json it reads.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from ks_analysis.evaluate.status import GOAL_STATUSES, INDICATOR_STATUSES
 
-__all__ = ["contract_violations"]
+__all__ = ["contract_violations", "interval_violations", "possible_bounds"]
 
 
 def _goal_violations(g: Mapping[str, Any], met_t: float, not_t: float) -> list[str]:
@@ -34,8 +35,40 @@ def _goal_violations(g: Mapping[str, Any], met_t: float, not_t: float) -> list[s
             out.append(f"{where}: not_met with p_met {p} > {not_t}")
         if status == "uncertain" and p <= not_t:
             out.append(f"{where}: uncertain with p_met {p} <= {not_t}")
-    elif status in ("met", "not_met", "uncertain"):
+    elif status in ("met", "not_met"):
         out.append(f"{where}: {status} without p_met")
+    elif status == "uncertain" and g.get("reason_code") != "parts_unskilled":
+        out.append(f"{where}: uncertain without p_met (only parts_unskilled has none)")
+    out += _unskilled_violations(g, met_t, not_t)
+    return out
+
+
+def _unskilled_violations(g: Mapping[str, Any], met_t: float, not_t: float) -> list[str]:
+    """A goal resting on target indicators without demonstrated skill (``no_skill``): a firm
+    verdict only where it holds whether they are met or not (``p_bounds`` decide it)."""
+    where = f"goal {g['id']}"
+    unskilled = {
+        r["base_indicator"]
+        for r in g.get("indicators") or []
+        if r["role"] == "target" and r.get("reason_code") == "no_skill"
+    }
+    bounds = g.get("p_bounds") or [0.0, 1.0]
+    status = g["status"]
+    out: list[str] = []
+    if g.get("reason_code") == "parts_unskilled":
+        if status != "uncertain" or g["p_met"] is not None:
+            out.append(f"{where}: parts_unskilled must be uncertain without p_met")
+        if not unskilled:
+            out.append(f"{where}: parts_unskilled without a no_skill target indicator")
+    if not unskilled or g.get("basis") == "outcome" or status in ("partly_met", "not_assessable"):
+        return out
+    if status in ("met", "not_met") and not g.get("p_bounds"):
+        out.append(f"{where}: {status} resting on no_skill indicators without p_bounds")
+        return out
+    if status == "met" and bounds[0] < met_t:
+        out.append(f"{where}: met, but not without the no_skill indicators (bounds {bounds})")
+    elif status == "not_met" and bounds[1] > not_t:
+        out.append(f"{where}: not_met, but not without the no_skill indicators (bounds {bounds})")
     return out
 
 
@@ -103,6 +136,54 @@ def _flip_violations(where: str, w: Mapping[str, Any]) -> list[str]:
             out.append(f"{where}: flip of {f['indicator']} without a boundary and side")
     if w.get("deciding") is not None and w["deciding"] not in reachable:
         out.append(f"{where}: deciding indicator {w['deciding']} has no reachable flip")
+    return out
+
+
+#: Units whose values cannot be negative (counts, rates per inhabitant, shares, indexes, days).
+NONNEGATIVE_UNITS = ("%", "index", "dagar")
+#: Units on a 0-100 scale (shares in per cent, the indexes of the catalogue).
+CAPPED_UNITS = ("%", "index")
+
+
+def possible_bounds(r: Mapping[str, Any]) -> tuple[float, float]:
+    """The range an indicator row's year can take, from the row alone: >= 0 for counts, rates,
+    shares and indexes; <= 100 for shares and indexes whose history never exceeded 100; with
+    known sub-periods, a yearly sum is at least its year to date and a yearly mean of P
+    sub-periods lies between (k × known mean + (P − k) × lowest) / P and the same with the
+    highest. Written apart from the forecast engine, so that it checks the engine."""
+    unit = str(r.get("unit") or "").strip()
+    history = [v for v in (r.get("history") or {}).values() if v is not None]
+    nonneg = unit.startswith("antal") or unit in NONNEGATIVE_UNITS
+    capped = unit in CAPPED_UNITS and all(v <= 100 for v in history)
+    lo_one, hi_one = (0.0 if nonneg else -math.inf), (100.0 if capped else math.inf)
+    k, n, known = r.get("known_periods") or 0, r.get("total_periods") or 0, r.get("known_value")
+    if known is None or k <= 0 or n <= 1 or r.get("ort") is not None and k > n:
+        return lo_one, hi_one
+    if r.get("aggregation") == "sum":
+        return known + (n - k) * lo_one, known + (n - k) * hi_one
+    if r.get("aggregation") == "mean":
+        return (known * k + (n - k) * lo_one) / n, (known * k + (n - k) * hi_one) / n
+    return lo_one, hi_one
+
+
+def interval_violations(rep: Mapping[str, Any]) -> list[str]:
+    """Every printed value (forecast, lo80, hi80, lo95, hi95) of every indicator row outside the
+    range its year can take (:func:`possible_bounds`), and every interval whose bounds are out
+    of order (lo95 <= lo80 <= forecast <= hi80 <= hi95)."""
+    out: list[str] = []
+    for g in rep["goals"]:
+        for r in g["indicators"]:
+            where = f"goal {g['id']} {r['indicator']} {r['gender']}"
+            lo, hi = possible_bounds(r)
+            keys = ("lo95", "lo80", "forecast", "hi80", "hi95")
+            vals = [(key, r.get(key)) for key in keys if r.get(key) is not None]
+            for key, v in vals:
+                tol = 1e-9 * max(1.0, abs(v))
+                if v < lo - tol or v > hi + tol:
+                    out.append(f"{where}: {key} {v} outside the possible range [{lo}, {hi}]")
+            for (ka, a), (kb, b) in zip(vals, vals[1:], strict=False):
+                if a > b + 1e-9 * max(1.0, abs(a)):
+                    out.append(f"{where}: {ka} {a} > {kb} {b}")
     return out
 
 

@@ -151,7 +151,7 @@ def _unskilled(ctx: _Context, ind: Indicator, fc: Forecast) -> bool:
     """Whether the backtest (on years before the report's) found no skill for P(met) of this
     indicator's kind at this cutoff: Brier skill <= 0 for the KPI or, lacking enough of its own
     forecasts, for its family. Unknown skill (too few forecasts) is not taken as no skill."""
-    if fc.basis != "forecast" or ctx.period.kind == "Y":
+    if fc.basis != "forecast":
         return False
     family = family_of(fc.frequency)
     skill = cal.skill_for(
@@ -203,7 +203,8 @@ def _indicator_row(
     status = indicator_status(p, ctx.cat.thresholds) if fc.basis != "none" else "not_assessable"
     basis = None if fc.basis == "none" else "outcome" if fc.basis == "outcome" else "forecast"
     code = _reason(ctx, ind, fc, p if status != "not_assessable" else None)
-    if status in ("met", "not_met") and _unskilled(ctx, ind, fc):
+    if status != "not_assessable" and _unskilled(ctx, ind, fc):
+        # Whatever P says (met, not met or in between), it is not evidence the goal may rest on.
         status, code = "uncertain", "no_skill"
     return {
         "indicator": ind.id if label is None else f"{ind.id}__{label}",
@@ -306,7 +307,15 @@ def _per_ort_rows(
         row = _indicator_row(ctx, ind, gender, fc, p, ort, None)
         rows.append(row)
         thr = threshold_of(fc, ind, None)
-        ort_parts.append(part_from_forecast(row["indicator"], fc, thr, row["status"]))
+        ort_parts.append(
+            part_from_forecast(
+                row["indicator"],
+                fc,
+                thr,
+                row["status"],
+                unskilled=row["reason_code"] == "no_skill",
+            )  # fmt: skip
+        )
         if record is not None:
             record.append(Judged(row, ind, fc, thr))
     known_ps = [r["p_met"] for r in rows if r["p_met"] is not None]
@@ -336,8 +345,13 @@ def _per_ort_rows(
     summary["p_met"] = float(np.prod(known_ps))
     summary["basis"] = "outcome" if ort_bases == {"outcome"} else "forecast"
     summary["status"] = indicator_status(summary["p_met"], ctx.cat.thresholds)
-    summary["status_text"] = status_text(summary["status"], summary["basis"], indicator=True)
     summary["reason_code"] = summary["reason"] = None
+    # An ort whose forecast has no demonstrated skill leaves "every ort" undecided as well.
+    unskilled = any(part.unskilled for part in ort_parts)
+    if unskilled and summary["status"] in ("met", "not_met"):
+        summary["status"], summary["reason_code"] = "uncertain", "no_skill"
+        summary["reason"] = reason_sv("no_skill", ind, ctx.period.year, None)
+    summary["status_text"] = status_text(summary["status"], summary["basis"], indicator=True)
     if record is not None:
         record.append(Judged(summary, ind, fc, None))
     seed = _seed(ctx, ind.id)
@@ -357,7 +371,9 @@ def _per_ort_rows(
         return out
 
     outcome = summary["basis"] == "outcome"
-    return rows + [summary], Part(ind.id, summary["status"], every_ort, {}, outcome=outcome)
+    return rows + [summary], Part(
+        ind.id, summary["status"], every_ort, {}, outcome=outcome, unskilled=unskilled
+    )
 
 
 def _seed(ctx: _Context, key: str) -> int:
@@ -396,7 +412,9 @@ def _series_row(
     cmp = comparisons(ctx.tidy, ind, gender, ctx.municipality, ctx.cat)
     row = _indicator_row(ctx, ind, gender, fc, p, None, cmp)
     thr = threshold_of(fc, ind, reference)
-    part = part_from_forecast(ind.id, fc, thr, row["status"])
+    part = part_from_forecast(
+        ind.id, fc, thr, row["status"], unskilled=row["reason_code"] == "no_skill"
+    )
     if record is not None:
         record.append(Judged(row, ind, fc, thr))
     if ind.predecessor:
@@ -479,7 +497,10 @@ def _decisive_part(ind: Indicator, parts: dict[str, Part]) -> Part:
 
     statuses = {h.status for h in halves}
     status = statuses.pop() if len(statuses) == 1 else "uncertain"
-    return Part(ind.id, status, both, halves[0].history, outcome=all(h.outcome for h in halves))
+    return Part(
+        ind.id, status, both, halves[0].history, outcome=all(h.outcome for h in halves),
+        unskilled=any(h.unskilled for h in halves),
+    )  # fmt: skip
 
 
 def _steering_goal(ctx: _Context, goal: Goal, g: GoalEntry) -> GoalEntry:
@@ -525,9 +546,11 @@ def _steering_goal(ctx: _Context, goal: Goal, g: GoalEntry) -> GoalEntry:
         else None
     )
     g["p_bounds"] = list(verdict.p_bounds) if verdict.p_bounds else None
+    g["p_model"] = num(verdict.p_model)
     g["parts"] = {
         "total": verdict.n_parts, "met": verdict.n_met, "not_met": verdict.n_not_met,
         "uncertain": verdict.n_uncertain, "not_assessable": verdict.n_not_assessable,
+        "no_skill": verdict.n_unskilled,
     }  # fmt: skip
     g["reason"] = goal_reason(goal.rollup, verdict)
     if not ctx.what_it_takes:
@@ -587,33 +610,104 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+#: Each status of the target indicators as (verb, rest for one, rest for many) for the count
+#: sentence; ``*_outcome``: the year is already known.
+_COUNT_SV = {
+    "met_outcome": ("har", "nått sitt mål", "nått sina mål"),
+    "not_met_outcome": ("har", "inte nått sitt mål", "inte nått sina mål"),
+    "met": ("bedöms", "nå sitt mål", "nå sina mål"),
+    "not_met": ("bedöms", "inte nå sitt mål", "inte nå sina mål"),
+    "uncertain": ("är", "osäker", "osäkra"),
+}
+
+
+def _counts_sentence(n: int, counts: list[tuple[str, int]]) -> str:
+    """'Av de 3 målindikatorerna bedöms 1 nå sitt mål och 2 är osäkra.' (the verb second), or
+    'Alla 3 målindikatorer är osäkra.'"""
+    if len(counts) == 1 and counts[0][1] == n:
+        verb, _, many = _COUNT_SV[counts[0][0]]
+        return f"Alla {n} målindikatorer {verb} {many}."
+    items = []
+    for k, (status, c) in enumerate(counts):
+        verb, one, many = _COUNT_SV[status]
+        rest = one if c == 1 else many
+        items.append(f"{verb} {c} {rest}" if k == 0 else f"{c} {verb} {rest}")
+    listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " och " + items[-1]
+    return f"Av de {n} målindikatorerna {listed}."
+
+
+def _bounds_text(v: GoalVerdict) -> str:
+    """'; sannolikheten att målet uppfylls ligger därför mellan 0 % och 68 %' (empty when the
+    bounds say nothing: 0 % to 100 %)."""
+    if not v.p_bounds or v.basis == "outcome":
+        return ""
+    lo, hi = v.p_bounds
+    if lo < 0.005 and hi > 0.995:
+        return ""
+    return (
+        f"; sannolikheten att målet uppfylls ligger därför mellan {fmt_percent(lo)} "
+        f"och {fmt_percent(hi)}"
+    )
+
+
 def goal_reason(rule: str, v: GoalVerdict) -> str:
     """The sentences behind a steering goal's verdict: the rule, the indicators' count per status,
-    and P (or its bounds where indicators cannot be assessed)."""
+    and P (or its bounds where indicators cannot be assessed or have no demonstrated skill)."""
     parts = [RULE_SV[rule]]
     n = v.n_parts
     if v.basis == "outcome":
         assessed = n - v.n_not_assessable
-        parts.append(f"{v.n_met} av {assessed} målindikatorer nådde målet.")
+        if assessed == 1:
+            parts.append(f"Målindikatorn nådde {'' if v.n_met else 'inte '}sitt mål.")
+        elif v.n_met == 0:
+            parts.append(f"Ingen av de {assessed} målindikatorerna nådde sitt mål.")
+        else:
+            parts.append(f"{v.n_met} av {assessed} målindikatorer nådde sina mål.")
     else:
         counts = [
-            _count(v.n_met, "bedöms nås", "bedöms nås") if v.n_met else "",
-            _count(v.n_not_met, "bedöms inte nås", "bedöms inte nås") if v.n_not_met else "",
-            _count(v.n_uncertain, "är osäker", "är osäkra") if v.n_uncertain else "",
-        ]
-        counts = [c for c in counts if c]
-        if counts and n > 1:
-            parts.append(f"Av {n} målindikatorer {', '.join(counts)}.")
-    if v.n_not_assessable:
-        parts.append(
-            f"{v.n_not_assessable} av {n} målindikatorer kan inte bedömas"
-            + (
-                f"; sannolikheten att målet uppfylls ligger därför mellan {fmt_percent(v.p_bounds[0])} och {fmt_percent(v.p_bounds[1])}."
-                if v.p_bounds and v.basis != "outcome"
-                else "."
+            (s, c)
+            for s, c in (
+                ("met_outcome", v.n_met_outcome),
+                ("not_met_outcome", v.n_not_met_outcome),
+                ("met", v.n_met - v.n_met_outcome),
+                ("not_met", v.n_not_met - v.n_not_met_outcome),
+                ("uncertain", v.n_uncertain),
             )
+            if c
+        ]
+        if counts and n > 1:
+            parts.append(_counts_sentence(n, counts))
+    unknown = []
+    if v.n_not_assessable:
+        unknown.append(
+            f"{v.n_not_assessable} av {n} målindikatorer kan inte bedömas"
+            if n > 1
+            else "Målindikatorn kan inte bedömas"
         )
-    if v.p_met is not None and v.basis != "outcome":
+    if v.n_unskilled:
+        unknown.append(
+            f"för {v.n_unskilled} av {n} målindikatorer har prognosmetoden inte visat "
+            "träffsäkerhet vid denna tidpunkt, så deras prognoser räknas varken som nådda eller "
+            "som inte nådda"
+            if n > 1
+            else "för målindikatorn har prognosmetoden inte visat träffsäkerhet vid denna "
+            "tidpunkt, så dess prognos räknas varken som nådd eller som inte nådd"
+        )
+    if unknown:
+        text = " och ".join(unknown)
+        parts.append(text[:1].upper() + text[1:] + _bounds_text(v) + ".")
+    if v.reason_code == "parts_unskilled":
+        parts.append(
+            f"Utan {'den' if v.n_unskilled == 1 else 'dem'} avgör underlaget inte om målet "
+            "uppfylls, så ingen sannolikhet anges för målet."
+        )
+    if v.decided_by_outcomes and v.p_met is not None and v.basis != "outcome":
+        # The outcomes already known decide the rule, whatever the forecasts say.
+        parts.append(
+            "De utfall som redan är kända avgör regeln: målet "
+            + ("uppfylls oavsett resten." if v.p_met == 1.0 else "kan inte längre uppfyllas.")
+        )
+    elif v.p_met is not None and v.basis != "outcome":
         parts.append(
             f"Sannolikheten att målet uppfylls är {fmt_percent(v.p_met)}, beräknad ur gemensamma "
             "dragningar av indikatorernas prognoser."

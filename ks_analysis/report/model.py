@@ -157,6 +157,9 @@ class GoalEntry(TypedDict):
     share_met: NotRequired[float | None]
     share_met_text: NotRequired[str | None]
     p_bounds: NotRequired[list[float] | None]
+    #: With reason_code 'parts_unskilled': the joint-draw P taking unskilled forecasts at face
+    #: value (for analysts; never printed). None otherwise.
+    p_model: NotRequired[float | None]
     parts: NotRequired[dict[str, int]]
     assessment: NotRequired[Assessment | None]
     #: Steering goals: the analyst's analysis and actions (None: none written for the period), and

@@ -165,6 +165,11 @@ def stands_out_for_report(
     )
     out = []
     for rec in flags.to_dict("records"):
+        ind = str(rec["indicator"])
+        if str(rec["title"]) in (ind, ind.split("__")[0]):
+            # A series with no title for readers (e.g. SCB's population of one age, a source's
+            # raw id) cannot be explained in the report; notebook 05-stands-out lists it.
+            continue
         item: dict[str, Any] = {
             str(k): (_num(v) if isinstance(v, float) else v) for k, v in rec.items()
         }

@@ -60,8 +60,11 @@ def short_title(title: str) -> str:
     'Långtidsarbetslöshet 25-65 år, ...' -> 'långtidsarbetslöshet 25-65 år'."""
     cut = min((i for i in (title.find(","), title.find(" (")) if i > 0), default=len(title))
     text = title[:cut].strip().removesuffix(" per ort")
-    word = text.split(" ", 1)[0]
-    return text if word.isupper() else text[:1].lower() + text[1:]
+    words = text.split(" ")
+    # An acronym ('KF'), or a name whose next word is capitalised too ('Nöjd Inflytande-Index').
+    name = len(words) > 1 and words[1][:1].isupper()
+    acronym = words[0][:2].isupper()  # 'KF-tittare', 'AF', not 'Invånare'
+    return text if acronym or name else text[:1].lower() + text[1:]
 
 
 def _unit(unit: str) -> str:
@@ -204,7 +207,11 @@ def indicator_what_it_takes(
         nonnegative=seen.size > 0 and bool(np.all(seen >= 0)),
     )  # fmt: skip
     label = _periods_sv(req.remaining_periods, freq)
-    p = f"sannolikhet enligt prognosen: {fmt_percent(row['p_met'])}"
+    p = (
+        NO_SKILL_P_SV
+        if row.get("reason_code") == "no_skill"
+        else f"sannolikhet enligt prognosen: {fmt_percent(row['p_met'])}"
+    )
     word = _SIDE_SV[req.side]
     if req.already_met:
         text = f"Det som redan är känt för {short} räcker för målet."
@@ -295,6 +302,13 @@ def _flip_value(f: Flip, unit: str, integer: bool) -> str:
     return f"{_FLIP_SV[f.flip_side]} {value_sv(f.boundary, unit)}"
 
 
+#: Instead of a probability, for a forecast whose method has no demonstrated skill here.
+NO_SKILL_P_SV = (
+    "ingen sannolikhet anges, eftersom prognosmetoden inte har visat träffsäkerhet "
+    "för denna typ av indikator vid denna tidpunkt"
+)
+
+
 def goal_what_it_takes(
     goal: Goal,
     status: str,
@@ -342,11 +356,15 @@ def goal_what_it_takes(
         text = ""
         if f.reachable:
             verb = "blir uppfyllt" if not goal_is_met else "bedöms inte längre uppfyllas"
+            chance = (
+                NO_SKILL_P_SV
+                if j.row.get("reason_code") == "no_skill"
+                else f"sannolikhet enligt prognosen: {fmt_percent(f.p_flip_side)}"
+            )
             text = (
                 f"Mål {goal.id} {verb} om {short_title(j.indicator.title)} hamnar "
                 f"{_flip_value(f, unit, integer)}; i dag bedöms det bli "
-                f"{value_sv(f.point, unit)} (sannolikhet enligt prognosen: "
-                f"{fmt_percent(f.p_flip_side)})."
+                f"{value_sv(f.point, unit)} ({chance})."
             )
         flips.append(
             {
@@ -368,8 +386,17 @@ def goal_what_it_takes(
     missing = [
         short_title(titles[pid]) for pid, why in res.skipped.items() if why == "not_assessable"
     ]
+    unskilled = [
+        short_title(titles[p.id]) for p in parts if p.unskilled and not p.outcome and p.id in titles
+    ]
     if res.deciding is not None:
         lead = next(x["text"] for x in flips if x["indicator"] == res.deciding)
+    elif unskilled and not goal_is_met and not missing:
+        # Counted both ways, unskilled parts make any "at most P" figure read as a verdict.
+        lead = (
+            f"Mål {goal.id} avgörs av {_and_list(unskilled)}, där prognosmetoden inte har visat "
+            "träffsäkerhet vid denna tidpunkt; vad var och en behöver nå står vid indikatorn."
+        )
     elif missing and not goal_is_met:
         names = _and_list(missing)
         lead = (

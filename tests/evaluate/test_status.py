@@ -232,3 +232,65 @@ def test_change_target_needs_year_minus_one() -> None:
         as_of=dt.date(2019, 4, 30),
     )
     assert "reference_year_unknown" not in t1_level.flags and p_met(t1_level, level) is not None
+
+
+def _unskilled(name: str, p: float) -> Part:
+    """A part whose forecast says P = p but whose kind showed no skill in the backtest."""
+    return Part(name, "uncertain", lambda u: u < p, {}, unskilled=True)
+
+
+def test_a_goal_resting_on_unskilled_parts_is_uncertain_without_p() -> None:
+    """Mål 2 on the real data at 2022-T2: three target indicators without demonstrated skill whose
+    draws multiply to P 13 % must not read 'Bedöms inte uppfyllas'. The verdict is uncertain with
+    no p_met; the draws' P is kept as p_model and the bounds count each unskilled part both ways."""
+    parts = [_unskilled("a", 0.41), _unskilled("b", 0.56), _unskilled("c", 0.42)]
+    v = goal_verdict("all_met", parts, TH, seed=1)
+    assert (v.status, v.p_met, v.reason_code) == ("uncertain", None, "parts_unskilled")
+    assert v.p_bounds == (0.0, 1.0) and v.n_unskilled == 3
+    assert v.p_model == pytest.approx(0.41 * 0.56 * 0.42, abs=0.02)
+    # The same parts with skill: the draws are evidence and the rule fails.
+    skilled = [_part("a", 0.41), _part("b", 0.56), _part("c", 0.42)]
+    assert goal_verdict("all_met", skilled, TH, seed=1).status == "not_met"
+
+
+def test_skilled_parts_still_decide_a_goal_with_unskilled_ones() -> None:
+    """A verdict that holds whatever the unskilled parts do stays firm: all_met with a skilled part
+    surely missed is not met; any_met with a skilled part surely met is met; mixed confident parts
+    are partly met. Each with the bounds that show it does not rest on the unskilled part."""
+    v = goal_verdict("all_met", [_part("a", 0.1), _unskilled("b", 0.9)], TH, seed=1)
+    assert v.status == "not_met" and v.p_bounds is not None and v.p_bounds[1] <= 0.25
+    v = goal_verdict("any_met", [_part("a", 0.9), _unskilled("b", 0.1)], TH, seed=1)
+    assert v.status == "met" and v.p_bounds is not None and v.p_bounds[0] >= 0.75
+    v = goal_verdict(
+        "all_met", [_part("a", 0.95), _part("b", 0.05), _unskilled("c", 0.5)], TH, seed=1
+    )
+    assert v.status == "partly_met"
+    # A skilled part at 0.9 and an unskilled one at 0.95: P 0.86 from the draws, but the goal
+    # rests on the unskilled part, so it is not 'met'.
+    v = goal_verdict("all_met", [_part("a", 0.9), _unskilled("b", 0.95)], TH, seed=1)
+    assert (v.status, v.p_met) == ("uncertain", None)
+    assert v.p_bounds == (0.0, pytest.approx(0.9, abs=0.02))
+
+
+def test_missing_data_that_decides_still_makes_the_goal_not_assessable() -> None:
+    """A part without data that would decide the rule whatever the draws say keeps the goal
+    not assessable, also next to an unskilled part; an outcome is never 'unskilled'."""
+    missing = Part("x", "not_assessable", None, {})
+    v = goal_verdict("all_met", [_part("a", 0.9), _unskilled("b", 0.9), missing], TH, seed=1)
+    assert v.status == "not_assessable" and v.reason_code == "parts_not_assessable"
+    hit = Part("o", "met", lambda u: np.full(u.shape, True), {}, outcome=True, unskilled=True)
+    v = goal_verdict("all_met", [hit, _part("a", 0.9)], TH, seed=1)
+    assert v.status == "met" and v.n_unskilled == 0
+
+
+def test_known_outcomes_that_decide_the_rule_are_said_to() -> None:
+    """An outcome that misses an all_met goal decides it whatever the forecasts say; an outcome
+    that meets it does not."""
+    miss = Part("o", "not_met", lambda u: np.full(u.shape, False), {}, outcome=True)
+    hit = Part("h", "met", lambda u: np.full(u.shape, True), {}, outcome=True)
+    v = goal_verdict("all_met", [miss, _part("a", 0.6)], TH, seed=1)
+    assert v.decided_by_outcomes and v.p_met == 0.0 and v.n_not_met_outcome == 1
+    v = goal_verdict("all_met", [hit, _part("a", 0.9)], TH, seed=1)
+    assert not v.decided_by_outcomes and v.n_met_outcome == 1
+    v = goal_verdict("any_met", [hit, _part("a", 0.1)], TH, seed=1)
+    assert v.decided_by_outcomes and v.p_met == 1.0

@@ -20,7 +20,7 @@ from ks_analysis.params import report_params
 from ks_analysis.paths import DEMO_DIR
 from ks_analysis.report import sections
 from ks_analysis.report.build import build_report, load_report_inputs
-from ks_analysis.report.contract import contract_violations
+from ks_analysis.report.contract import contract_violations, interval_violations
 from ks_analysis.report.model import Report
 from ks_analysis.report.supporting import render_goal_extras
 from ks_analysis.swedish import status_text
@@ -62,13 +62,49 @@ def test_demo_reports_render_and_keep_the_contract(
     """Every demo period renders; report.json keeps the status contract; every catalogue
     indicator is in it; no indicator is ever 'delvis'."""
     rep = demo_reports[(period, as_of)]
-    assert contract_violations(rep, _ids()) == []
+    assert contract_violations(rep, _ids()) == []  # intervals: see the xfail below
     html = _render(rep)
     assert "Traceback" not in html and "KeyError" not in html
     for g in rep["goals"]:
         for r in g["indicators"]:
             assert "delvis" not in r["status_text"].lower()
         assert f'id="mal-{g["id"]}"' in html
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="forecast engine: Kolada rows carry no unit in the tidy table, so possible_range never "
+    "caps a share or index at 100 (U00408's 95 % bound reaches 101-106 in the demo); the fix is "
+    "to pass the catalogue's unit to the truncation (forecast/engine.py, not this stage's file)",
+)
+@pytest.mark.parametrize(("period", "as_of"), CASES[:3])
+def test_demo_intervals_stay_in_the_possible_range(
+    demo_reports: dict[tuple[str, str | None], Report], period: str, as_of: str | None
+) -> None:
+    """No printed interval leaves the range the year's value can take (0-100 for an index)."""
+    assert interval_violations(demo_reports[(period, as_of)]) == []
+
+
+def test_the_interval_check_catches_what_the_known_months_force() -> None:
+    """The checker recomputes the range from the row alone: a yearly mean of monthly counts with
+    7 months known at a mean of 210 cannot end below 7 × 210 / 12 = 122,5; a share stays 0-100."""
+    row: dict[str, Any] = {
+        "indicator": "AF_ARBETSLOSA", "gender": "T", "unit": "antal", "aggregation": "mean",
+        "known_periods": 7, "total_periods": 12, "known_value": 210.0, "history": {2021: 250.0},
+        "forecast": 200.0, "lo80": 124.0, "hi80": 471.0, "lo95": 100.0, "hi95": 520.0,
+    }  # fmt: skip
+    rep: Any = {"goals": [{"id": 2, "indicators": [row]}]}
+    assert interval_violations(rep) == [
+        "goal 2 AF_ARBETSLOSA T: lo95 100.0 outside the possible range [122.5, inf]"
+    ]
+    share = {**row, "unit": "%", "known_periods": 0, "known_value": None, "history": {2021: 5.0}}
+    share |= {"lo95": 0.0, "lo80": 1.0, "forecast": 5.0, "hi80": 99.0, "hi95": 142.0}
+    rep = {"goals": [{"id": 2, "indicators": [share]}]}
+    assert interval_violations(rep) == [
+        "goal 2 AF_ARBETSLOSA T: hi95 142.0 outside the possible range [0.0, 100.0]"
+    ]
+    share |= {"hi95": 90.0}
+    assert interval_violations(rep) == ["goal 2 AF_ARBETSLOSA T: hi80 99.0 > hi95 90.0"]
 
 
 def test_the_year_later_report_has_outcomes_with_p_zero_or_one(
@@ -81,6 +117,41 @@ def test_the_year_later_report_has_outcomes_with_p_zero_or_one(
     assert outcome, "a year later, some goals rest on outcomes only"
     for g in outcome:
         assert g["p_met"] in (0.0, 1.0) and g.get("share_met_text")
+
+
+def test_the_demo_shows_the_whole_range_of_goal_statuses(
+    demo_reports: dict[tuple[str, str | None], Report],
+) -> None:
+    """Across the three 2019 demo reports at their cutoffs, some steering goal is met, one partly
+    met, one not met and one uncertain: from the demo's data (dwellings finishing ahead of
+    the target's pace until August, then two delayed blocks), not from special cases."""
+    seen = {
+        (p, g["id"]): g["status"]
+        for p in ("2019-T1", "2019-T2", "2019-Y")
+        for g in demo_reports[(p, None)]["goals"]
+        if g["kind"] == "styrande"
+    }
+    assert {"met", "partly_met", "not_met", "uncertain"} <= set(seen.values()), seen
+
+
+def test_a_goal_on_forecasts_without_skill_is_uncertain_and_says_why(
+    demo_reports: dict[tuple[str, str | None], Report],
+) -> None:
+    """Mål 2's annual unemployment KPIs show no backtested skill at T2: the goal is 'Osäkert' with
+    no P on the page, its reason says why, and no indicator row of it prints a probability in
+    'Vad som krävs'."""
+    rep = demo_reports[("2019-T2", None)]
+    g = next(g for g in rep["goals"] if g["id"] == 2)
+    assert g["status"] == "uncertain" and g["p_met"] is None
+    assert g["reason_code"] == "parts_unskilled" and g["p_model"] is not None
+    assert "inte visat träffsäkerhet" in g["reason"]
+    unskilled = [r for r in g["indicators"] if r["reason_code"] == "no_skill"]
+    assert unskilled and all(r["status"] == "uncertain" for r in unskilled)
+    for r in unskilled:
+        text = (r.get("what_it_takes") or {}).get("text", "")
+        assert "sannolikhet enligt prognosen" not in text
+    html = sections.goal_section(g, render_goal_extras(g))
+    assert "P(uppfyllt) " not in html.split("</p>", 1)[0]
 
 
 @pytest.mark.parametrize("period", ["2019-T1", "2019-T2", "2019-Y"])
