@@ -495,8 +495,8 @@ def forecast_indicator(
         res = forecast_from_matrix(
             hist, cur, aggregation=indicator.aggregation, frequency=freq, cutoff=cutoff,
             method=None if method == nc.METHOD else method, is_count=count,
-            seed=seed, indicator=indicator.id, pop_band=pop_band, seasonal_share=share, unit=unit,
-            as_of=as_of,
+            seed=seed, indicator=indicator.id, pop_band=pop_band, seasonal_share=share,
+            unit=unit or indicator.unit, as_of=as_of,
         )  # fmt: skip
     nowcast_note = ""
     if (

@@ -62,7 +62,7 @@ def test_demo_reports_render_and_keep_the_contract(
     """Every demo period renders; report.json keeps the status contract; every catalogue
     indicator is in it; no indicator is ever 'delvis'."""
     rep = demo_reports[(period, as_of)]
-    assert contract_violations(rep, _ids()) == []  # intervals: see the xfail below
+    assert contract_violations(rep, _ids()) == []  # intervals: see the test below
     html = _render(rep)
     assert "Traceback" not in html and "KeyError" not in html
     for g in rep["goals"]:
@@ -71,12 +71,6 @@ def test_demo_reports_render_and_keep_the_contract(
         assert f'id="mal-{g["id"]}"' in html
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="forecast engine: Kolada rows carry no unit in the tidy table, so possible_range never "
-    "caps a share or index at 100 (U00408's 95 % bound reaches 101-106 in the demo); the fix is "
-    "to pass the catalogue's unit to the truncation (forecast/engine.py, not this stage's file)",
-)
 @pytest.mark.parametrize(("period", "as_of"), CASES[:3])
 def test_demo_intervals_stay_in_the_possible_range(
     demo_reports: dict[tuple[str, str | None], Report], period: str, as_of: str | None
