@@ -37,6 +37,20 @@ def demo_raw() -> Path:
     return DEMO_DIR
 
 
+@pytest.fixture
+def demo_raw_copy(tmp_path: Path) -> Path:
+    """A copy of the demo dataset that a test may change, with the process's memory of raw
+    folders read emptied first."""
+    import shutil
+
+    from ks_analysis.ingest import memo
+
+    memo.clear()
+    out = tmp_path / "raw"
+    shutil.copytree(DEMO_DIR, out)
+    return out
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     """Folder for test artefacts (screenshots, rendered HTML), ignored by git."""

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from ks_analysis.clean import run as clean_run
-from ks_analysis.ingest import memo
 from ks_analysis.ingest.read import read_sources
-from ks_analysis.paths import DEMO_DIR
 
 
 @pytest.fixture
-def raw(tmp_path: Path) -> Path:
-    memo.clear()
-    out = tmp_path / "raw"
-    shutil.copytree(DEMO_DIR, out)
-    return out
+def raw(demo_raw_copy: Path) -> Path:
+    return demo_raw_copy
 
 
 def test_a_vintage_is_cleaned_once_and_each_caller_gets_its_own_tables(

@@ -15,11 +15,8 @@ from ks_analysis.paths import DEMO_DIR
 
 
 @pytest.fixture
-def raw(tmp_path: Path) -> Path:
-    memo.clear()
-    out = tmp_path / "raw"
-    shutil.copytree(DEMO_DIR, out)
-    return out
+def raw(demo_raw_copy: Path) -> Path:
+    return demo_raw_copy
 
 
 def test_a_second_read_gives_the_same_rows_without_reading(
