@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -76,7 +77,17 @@ def normalise_period(text: object, *, yyyy0q: bool = False) -> tuple[str, str | 
     >>> normalise_period("2019-13")
     ('2019-13', None)
     """
-    raw = "" if text is None else str(text).strip()
+    return _normalise_period("" if text is None else str(text), yyyy0q)
+
+
+#: Readers normalise every row's period and place label; a file has few distinct ones.
+_PER_ROW_CACHE = 8192
+
+
+@functools.lru_cache(maxsize=_PER_ROW_CACHE)
+def _normalise_period(text: str, yyyy0q: bool) -> tuple[str, str | None]:
+    """:func:`normalise_period` of a label's text (kept per distinct text)."""
+    raw = text.strip()
     s = raw.upper().rstrip("*").strip()
     if re.fullmatch(r"\d{4}(\.0)?", s, re.ASCII):
         return s[:4], "Y"
@@ -99,7 +110,12 @@ def normalise_period(text: object, *, yyyy0q: bool = False) -> tuple[str, str | 
 
 def ort_key(name: str) -> str:
     """An upper-case ASCII key for a place name: 'Hok' -> 'HOK', 'Götafors' -> 'GOTAFORS'."""
-    text = unicodedata.normalize("NFKD", str(name).strip()).encode("ascii", "ignore").decode()
+    return _ort_key(str(name))
+
+
+@functools.lru_cache(maxsize=_PER_ROW_CACHE)
+def _ort_key(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name.strip()).encode("ascii", "ignore").decode()
     return re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_")
 
 
@@ -342,12 +358,17 @@ def split_region_label(label: object) -> tuple[str | None, str | None]:
     >>> split_region_label("Vaggeryd")
     (None, 'Vaggeryd')
     """
-    if label is None or str(label).strip() == "":
+    return (None, None) if label is None else _split_region_label(str(label))
+
+
+@functools.lru_cache(maxsize=_PER_ROW_CACHE)
+def _split_region_label(label: str) -> tuple[str | None, str | None]:
+    if label.strip() == "":
         return None, None
-    m = _LABEL.match(str(label))
+    m = _LABEL.match(label)
     if m:
         return region_code(m.group(1)), m.group(2).strip()
-    return None, str(label).strip()
+    return None, label.strip()
 
 
 def unit_from_title(title: object) -> str:

@@ -299,9 +299,12 @@ def read_pcaxis(
         value[tokens == "-"] = 0.0
     ind_code = g[f"{indicator_dim}__code"].astype(str)
     ids = {c: local_id(indicator_prefix, c) for c in ind_code.unique()}
+    # One unit per indicator code (the last label of a code wins, as before), worked out per
+    # distinct code and label rather than per cell.
+    pairs = g[[f"{indicator_dim}__code", indicator_dim]].astype(object).drop_duplicates()
     units = {
         c: _unit_of(label, table.keywords.get("UNITS", "antal"))
-        for c, label in zip(g[f"{indicator_dim}__code"], g[indicator_dim], strict=True)
+        for c, label in zip(pairs.iloc[:, 0], pairs.iloc[:, 1], strict=True)
     }
     municipality = place.copy()
     municipality[not_place] = None

@@ -15,6 +15,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ks_analysis.errors import DataFileError
@@ -144,46 +145,53 @@ def read_scb_bas_kommun_sqlite(
     derived = [
         (j, h) for j, h in enumerate(header) if re.match(r"^\d{4}\D", h) and not _MONTH_COL.match(h)
     ]
-    out: dict[str, list[object]] = {
-        c: []
-        for c in [
-            "municipality_name",
-            "indicator",
-            "gender",
-            "frequency",
-            "period",
-            "value",
-            "source_row",
-            "reject",
-        ]
-    }
+    # One raw row per table row and month column, row by row: what belongs to the table row is
+    # worked out once per row, what belongs to the column once per column.
+    cols = [*months, *derived]
+    col_period, col_freq, col_reject = [], [], []
+    for _col, h in cols:
+        is_month = _MONTH_COL.match(h) is not None
+        period, freq = normalise_period(h) if is_month else (h[:4], "Y")
+        col_period.append(period)
+        col_freq.append(freq)
+        col_reject.append(
+            None
+            if is_month
+            else f"column {h!r} is derived (the rounded mean of the months), not raw data"
+        )
+    names, indicators, genders, whys = [], [], [], []
     for row in rows:
         name = str(row[pos["Kommunnamn"]] or "").strip()
         label = str(row[pos["Åldersintervall"]] or "").strip().removesuffix(" år")
         age = ort_key(label) if label else "OKAND_ALDER"
-        empty = not name and all(row[j] in (None, "") for j, _ in months)
-        why = (
+        empty = not name and all(row[j] in (None, "") for j, _h in months)
+        whys.append(
             "an empty row (every cell blank)" if empty
             else None if name
             else f"no kommun name (Kommunnamn {row[pos['Kommunnamn']]!r}); the row cannot be placed"
         )  # fmt: skip
-        for j, h in [*months, *derived]:
-            is_month = _MONTH_COL.match(h) is not None
-            period, freq = normalise_period(h) if is_month else (h[:4], "Y")
-            out["municipality_name"].append(name or None)
-            out["indicator"].append(f"{indicator}__{age}")
-            out["gender"].append(gender_code(row[pos["Kön"]]))
-            out["frequency"].append(freq)
-            out["period"].append(period)
-            out["value"].append(row[j])
-            out["source_row"].append(int(row[0]))
-            out["reject"].append(
-                why
-                if why
-                else None
-                if is_month
-                else f"column {h!r} is derived (the rounded mean of the months), not raw data"
-            )
+        names.append(name or None)
+        indicators.append(f"{indicator}__{age}")
+        genders.append(gender_code(row[pos["Kön"]]))
+    k = len(cols)
+
+    def per_row(values: list[Any]) -> np.ndarray:
+        return np.repeat(np.asarray(values, dtype=object), k)
+
+    def per_column(values: list[Any]) -> np.ndarray:
+        return np.tile(np.asarray(values, dtype=object), len(rows))
+
+    row_why = per_row(whys)
+    out = {
+        "municipality_name": per_row(names),
+        "indicator": per_row(indicators),
+        "gender": per_row(genders),
+        "frequency": per_column(col_freq),
+        "period": per_column(col_period),
+        "value": np.asarray([row[j] for row in rows for j, _h in cols], dtype=object),
+        "source_row": np.repeat(np.asarray([int(r[0]) for r in rows], dtype=np.int64), k),
+        "reject": np.where(pd.isna(row_why), per_column(col_reject), row_why),
+    }
     return raw_frame(out, unit="antal", source=source, source_file=rel)
 
 
@@ -219,18 +227,7 @@ def read_scb_long_csv(
     low = [h.lower() for h in header]
     reg, tcol, vcol = low.index("region"), low.index(time_column.lower()), len(header) - 1
     dims = [j for j in range(len(header)) if j not in (reg, tcol, vcol)]
-    out: dict[str, list[Any]] = {
-        c: []
-        for c in [
-            "municipality",
-            "municipality_name",
-            "indicator",
-            "frequency",
-            "period",
-            "value",
-            "source_row",
-        ]
-    }
+    lines, kept = [], []
     for i, row in enumerate(grid[1:], start=2):
         if not row or not any(c.strip() for c in row):
             continue
@@ -241,13 +238,24 @@ def read_scb_long_csv(
                 row=i,
                 fix="export the table again",
             )
-        code, name = split_region_label(row[reg])
-        period, freq = normalise_period(row[tcol])
-        out["municipality"].append(code)
-        out["municipality_name"].append(name)
-        out["indicator"].append(indicator + "".join(f"__{ort_key(row[j])}" for j in dims))
-        out["frequency"].append(freq)
-        out["period"].append(period)
-        out["value"].append(row[vcol])
-        out["source_row"].append(i)
+        lines.append(i)
+        kept.append(row)
+    # Column by column: region labels, periods and dimension labels repeat on every line, and
+    # each distinct one is worked out once (the helpers keep them).
+    columns = list(zip(*kept, strict=True)) if kept else [() for _ in header]
+    places = [split_region_label(c) for c in columns[reg]]
+    periods = [normalise_period(c) for c in columns[tcol]]
+    suffixes = [
+        "".join(f"__{ort_key(label)}" for label in labels)
+        for labels in zip(*(columns[j] for j in dims), strict=True)
+    ] if dims else [""] * len(kept)  # fmt: skip
+    out: dict[str, list[Any]] = {
+        "municipality": [code for code, _ in places],
+        "municipality_name": [name for _, name in places],
+        "indicator": [indicator + sfx for sfx in suffixes],
+        "frequency": [freq for _, freq in periods],
+        "period": [per for per, _ in periods],
+        "value": list(columns[vcol]),
+        "source_row": lines,
+    }
     return raw_frame(out, gender="T", unit=unit, source=source, source_file=rel)
