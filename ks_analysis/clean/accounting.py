@@ -58,6 +58,14 @@ class _Rejections:
         #: Reasons given as one fixed text: they are their own key in the manifest's counts.
         self.fixed: set[str] = set()
 
+    def copy(self) -> _Rejections:
+        """The same reasons so far; later ones are added to the copy only (the parts themselves
+        are never changed)."""
+        other = _Rejections()
+        other._parts = list(self._parts)
+        other.fixed = set(self.fixed)
+        return other
+
     def add(self, pos: np.ndarray, reason: Any, column: str, values: np.ndarray) -> None:
         if isinstance(reason, str):
             self.fixed.add(reason)
@@ -96,6 +104,16 @@ class RowLedger:
         self.status = np.zeros(n, dtype=np.int8)
         self.rejections = _Rejections()
         self.free = np.ones(n, dtype=bool)  # rows without a reason yet
+
+    def copy(self) -> RowLedger:
+        """A ledger of the same frame whose statuses and reasons change apart from this one's
+        (the frame itself is shared: the rules after the copy only read it)."""
+        other = RowLedger.__new__(RowLedger)
+        other.df = self.df
+        other.status = self.status.copy()
+        other.free = self.free.copy()
+        other.rejections = self.rejections.copy()
+        return other
 
     def reject(self, mask: Any, why: Any, col: str, val: Any = None) -> None:
         """Give rows in ``mask`` that have no reason yet this one; ``why``/``val`` may be callables of the mask."""

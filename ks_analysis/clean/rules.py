@@ -7,6 +7,7 @@ the first reason that applies (see :class:`~ks_analysis.clean.accounting.RowLedg
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -163,6 +164,54 @@ def clean_indicators(
     Returns:
         A :class:`CleanResult`; ``inputs`` holds the counts per source entry and ``source_file``.
     """
+    return prepare_indicators(raw, specs).clean(as_of)
+
+
+@dataclass(frozen=True)
+class PreparedRows:
+    """Raw rows with every rule applied that does not depend on the vintage (rules 1–7 and the
+    publication dates): what several vintages of one raw folder share. :meth:`clean` applies
+    the rest for one ``as_of`` without changing this object, so each vintage costs only the
+    vintage's own rules (a report cleans its own, the previous period's and, for its
+    data-quality notebook, the same vintage again)."""
+
+    df: pd.DataFrame
+    rows: RowLedger
+    specs: dict[str, SourceSpec]
+    values: np.ndarray
+    missing: np.ndarray
+    pend: Any
+    published: np.ndarray
+    by_rule: Any
+
+    def clean(self, as_of: dt.date | None = None) -> CleanResult:
+        """The :class:`CleanResult` of the vintage known at ``as_of`` (None: everything)."""
+        df, missing, published = self.df, self.missing, self.published
+        rows = self.rows.copy()
+        drop_published_after(rows, published, missing, as_of)
+        rows.status[rows.free & missing] = MISSING
+        take = settle_duplicates(rows, self.values, published, self.specs)
+        tidy = _tidy_frame(df, take, self.pend, published, self.values, self.by_rule)
+        rejected, rej_pos, rej_reason = rows.rejected_frame()
+        spec_col = df["spec"].cat
+        inputs = _count_inputs(
+            df,
+            spec_col.codes.to_numpy(),
+            list(spec_col.categories),
+            rows.status,
+            rej_pos,
+            rej_reason,
+            rows.rejections.fixed,
+        )
+        if sum(i["rows_read"] for i in inputs) != len(df):  # pragma: no cover - a bug, never data
+            raise AssertionError("clean lost or invented rows")
+        return CleanResult(tidy=tidy, rejected=rejected, inputs=inputs, as_of=as_of)
+
+
+def prepare_indicators(
+    raw: pd.DataFrame, specs: dict[str, SourceSpec] | None = None
+) -> PreparedRows:
+    """The rules of :func:`clean_indicators` that hold for every vintage, applied once."""
     specs = specs or {}
     df = _working_frame(raw)
     rows = RowLedger(df)
@@ -175,24 +224,9 @@ def clean_indicators(
     check_bounds(rows, values)
     drop_election_copies(rows, specs, missing)
     pend, published, by_rule = date_rows(rows, specs)
-    drop_published_after(rows, published, missing, as_of)
-    rows.status[rows.free & missing] = MISSING
-    take = settle_duplicates(rows, values, published, specs)
-    tidy = _tidy_frame(df, take, pend, published, values, by_rule)
-    rejected, rej_pos, rej_reason = rows.rejected_frame()
-    spec_col = df["spec"].cat
-    inputs = _count_inputs(
-        df,
-        spec_col.codes.to_numpy(),
-        list(spec_col.categories),
-        rows.status,
-        rej_pos,
-        rej_reason,
-        rows.rejections.fixed,
-    )
-    if sum(i["rows_read"] for i in inputs) != len(df):  # pragma: no cover - a bug, never data
-        raise AssertionError("clean lost or invented rows")
-    return CleanResult(tidy=tidy, rejected=rejected, inputs=inputs, as_of=as_of)
+    for frozen in (values, missing, published):
+        frozen.flags.writeable = False  # shared by every vintage
+    return PreparedRows(df, rows, specs, values, missing, pend, published, by_rule)
 
 
 def _working_frame(raw: pd.DataFrame) -> pd.DataFrame:

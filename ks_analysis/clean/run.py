@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ks_analysis.clean.accounting import CleanResult, merge_file_info
-from ks_analysis.clean.rules import clean_indicators
+from ks_analysis.clean.rules import PreparedRows, clean_indicators, prepare_indicators
 from ks_analysis.errors import DataFileError
 from ks_analysis.ingest.manifest import SourceSpec
 from ks_analysis.ingest.memo import read_key
@@ -24,6 +24,8 @@ __all__ = ["run_clean", "clean_sources", "clean_once"]
 #: kernel) share them. As many as ``report --year`` with its previous periods needs.
 _CLEANED: OrderedDict[tuple[Any, ...], CleanResult] = OrderedDict()
 _CLEANED_MAX = 6
+#: The vintage-independent part of cleaning (:class:`PreparedRows`), of the last raw folder read.
+_PREPARED: dict[tuple[Any, ...], PreparedRows] = {}
 
 
 def clean_once(
@@ -40,7 +42,14 @@ def clean_once(
     hit = _CLEANED.get((key, as_of)) if key is not None else None
     if hit is None:
         raw, specs, files_info = read_sources(raw_root, sources_file, progress=progress)
-        hit = clean_sources(raw, specs, files_info, as_of=as_of)
+        prepared = _PREPARED.get(key) if key is not None else None
+        if prepared is None:
+            prepared = prepare_indicators(raw, specs)
+            if key is not None:
+                _PREPARED.clear()  # one raw folder's rows at a time: they are the big part
+                _PREPARED[key] = prepared
+        hit = prepared.clean(as_of)
+        hit.inputs = merge_file_info(hit.inputs, files_info)
         if key is not None:
             _CLEANED[(key, as_of)] = hit
             while len(_CLEANED) > _CLEANED_MAX:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ks_analysis.clean import run as clean_run
+from ks_analysis.clean.rules import PreparedRows
 from ks_analysis.ingest.read import read_sources
 
 
@@ -20,19 +21,26 @@ def raw(demo_raw_copy: Path) -> Path:
 def test_a_vintage_is_cleaned_once_and_each_caller_gets_its_own_tables(
     raw: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two reports' worth of calls: each vintage is cleaned once, equal to a clean from scratch,
-    and a caller's edit of its tables never reaches the next caller."""
-    cleaned: list[object] = []
-    real = clean_run.clean_sources
-
-    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-        cleaned.append(kwargs.get("as_of"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(clean_run, "clean_sources", counting)
+    """Two reports' worth of calls: the vintage-independent rules run once, each vintage is
+    cleaned once, equal to a clean from scratch, and a caller's edit of its tables never
+    reaches the next caller."""
     t1, t2 = dt.date(2019, 4, 30), dt.date(2019, 8, 31)
+    fresh = clean_run.clean_sources(*read_sources(raw), as_of=t1)
+    prepared: list[int] = []
+    cleaned: list[object] = []
+    real_prepare, real_clean = clean_run.prepare_indicators, PreparedRows.clean
+
+    def counting_prepare(*args, **kwargs):  # type: ignore[no-untyped-def]
+        prepared.append(1)
+        return real_prepare(*args, **kwargs)
+
+    def counting_clean(self, as_of=None):  # type: ignore[no-untyped-def]
+        cleaned.append(as_of)
+        return real_clean(self, as_of)
+
+    monkeypatch.setattr(clean_run, "prepare_indicators", counting_prepare)
+    monkeypatch.setattr(PreparedRows, "clean", counting_clean)
     first = clean_run.clean_once(raw, as_of=t1)
-    fresh = real(*read_sources(raw), as_of=t1)
     assert first.tidy.equals(fresh.tidy) and first.rejected.equals(fresh.rejected)
     first.tidy.loc[first.tidy.index[0], "value"] = -1.0
     first.inputs[0]["rows_read"] = -1
@@ -41,6 +49,27 @@ def test_a_vintage_is_cleaned_once_and_each_caller_gets_its_own_tables(
     clean_run.clean_once(raw, as_of=t2)
     clean_run.clean_once(raw, as_of=t2)
     assert cleaned == [t1, t2]
+    assert prepared == [1]
+
+
+def test_vintages_cleaned_from_one_preparation_equal_cleans_from_scratch(raw: Path) -> None:
+    """Whatever the order, a vintage cleaned after others (sharing their preparation) has the
+    tables, counts and reasons of the same vintage cleaned alone; a later vintage's rejections
+    never leak into an earlier one's."""
+    rows, specs, files_info = read_sources(raw)
+    days = [dt.date(2019, 8, 31), None, dt.date(2018, 12, 31), dt.date(2019, 4, 30)]
+    for day in days:
+        clean_run.clean_once(raw, as_of=day)
+    for day in days:
+        alone = clean_run.clean_sources(rows, specs, files_info, as_of=day)
+        shared = clean_run.clean_once(raw, as_of=day)
+        assert shared.tidy.equals(alone.tidy), day
+        assert shared.rejected.equals(alone.rejected), day
+        assert shared.inputs == alone.inputs, day
+    late = clean_run.clean_once(raw, as_of=dt.date(2018, 12, 31)).rejected
+    everything = clean_run.clean_once(raw, as_of=None).rejected
+    assert late["reason"].str.startswith("published after").any()
+    assert not everything["reason"].str.startswith("published after").any()
 
 
 def test_a_changed_file_is_cleaned_again(raw: Path) -> None:
