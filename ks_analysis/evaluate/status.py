@@ -142,7 +142,9 @@ class Part:
 
     ``met`` maps uniforms ``u`` (shape ``(N,)``, one per joint draw) to whether the indicator's
     target is met in each draw: the indicator's predictive distribution evaluated at quantile
-    ``u`` (an outcome ignores ``u``). ``None`` when the indicator cannot be assessed.
+    ``u`` (an outcome ignores ``u``). It also takes ``u`` of shape ``(N, G)`` (G conditioning
+    values at once, see ``what_it_takes``) and must then give column by column what ``(N,)``
+    calls would. ``None`` when the indicator cannot be assessed.
     ``history`` holds the indicator's yearly values (for the correlation between parts).
     ``unskilled``: the backtest found no skill for P(met) of the indicator's kind at this cutoff
     (its status is ``uncertain`` with reason ``no_skill``): its draws say nothing the goal's

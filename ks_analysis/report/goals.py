@@ -356,18 +356,21 @@ def _per_ort_rows(
         record.append(Judged(summary, ind, fc, None))
     seed = _seed(ctx, ind.id)
 
-    # The orter's own uniforms: the same seed gives the same draws for a shape, so they are
-    # drawn once per shape (the goal's verdict and 'Vad som krävs' ask many times).
+    # The orter's own uniforms: the same seed gives the same draws for a number of joint draws,
+    # so they are drawn once (the goal's verdict and 'Vad som krävs' ask many times).
     draws: dict[tuple[int, ...], list[np.ndarray]] = {}
 
     def every_ort(u: np.ndarray) -> np.ndarray:
-        if u.shape not in draws:
+        # One set of draws per joint draw (u's first axis); further axes of u (several
+        # conditioning values at once) see the same draws, as separate calls would.
+        n = (u.shape[0],) if u.ndim else ()
+        if n not in draws:
             rng = np.random.default_rng(seed)
-            draws[u.shape] = [rng.random(u.shape) for _ in ort_parts]
+            draws[n] = [rng.random(n) for _ in ort_parts]
         out = np.ones(u.shape, bool)
-        for part, d in zip(ort_parts, draws[u.shape], strict=True):
+        for part, d in zip(ort_parts, draws[n], strict=True):
             assert part.met is not None  # every ort has a P (checked above)
-            out &= part.met(d)
+            out &= part.met(d).reshape(n + (1,) * (u.ndim - 1))
         return out
 
     outcome = summary["basis"] == "outcome"

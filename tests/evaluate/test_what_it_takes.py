@@ -18,6 +18,7 @@ from ks_analysis.evaluate.status import (
 )
 from ks_analysis.evaluate.what_it_takes import (
     ConditionedGoal,
+    _quantile_of,
     goal_flips,
     goal_met_given,
     requirement,
@@ -249,3 +250,27 @@ def test_part_from_forecast_draws_are_what_the_flip_scans() -> None:
     )
     assert res.flips[0].boundary == pytest.approx(1.2, abs=1e-6)
     assert res.flips[0].flip_side == "<"
+
+
+@pytest.mark.parametrize("rule", ["all_met", "majority_met", "any_met"])
+def test_the_scan_over_many_values_gives_exactly_what_one_value_at_a_time_gives(rule: str) -> None:
+    """The grid scan's one pass over the draws (an outcome part, an unskilled part and a part
+    without data among them) equals P(rule | X_A = v) worked out value by value, to the bit."""
+    ha, hb, _ = _correlated_histories(0.6)
+    p1, d1 = _normal_part("A", ha)
+    p2, _ = _normal_part("B", hb)
+    hit = rule != "any_met"  # an outcome that leaves the rule open
+    p3 = Part("C", "met", lambda u: np.full(u.shape, hit), {}, outcome=True)
+    p4, _ = _normal_part("D", ha)
+    p4 = Part("D", "uncertain", p4.met, ha, unskilled=True)
+    p5 = Part("E", "not_assessable", None, {})
+    cg = ConditionedGoal(rule, [p1, p2, p3, p4, p5], TH, seed=5)
+    ordered = np.sort(d1)
+    vs = np.quantile(ordered, np.linspace(0.01, 0.99, 37))
+    met_i = vs > 0.0
+    us = np.array([_quantile_of(ordered, v) for v in vs])
+    lo, hi = cg.p_rule_many(0, met_i, us)
+    one = [cg.p_rule(0, bool(m), float(u)) for m, u in zip(met_i, us, strict=True)]
+    assert lo.tolist() == [a for a, _ in one]
+    assert hi.tolist() == [b for _, b in one]
+    assert len(set(lo.tolist()) | set(hi.tolist())) > 3  # the values move P: no constant
