@@ -8,7 +8,8 @@ a matrix and the forecast year cut to what a cutoff can know.
 from __future__ import annotations
 
 import datetime as dt
-import weakref
+import functools
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ __all__ = [
     "known_value",
     "peer_block",
     "tidy_index",
+    "published_by",
     "values_by_municipality",
     "TidyIndex",
 ]
@@ -63,9 +65,9 @@ class TidyIndex:
     An index is made again when its table has changed since (see :func:`fingerprint`).
     """
 
-    def __init__(self, tidy: pd.DataFrame) -> None:
+    def __init__(self, tidy: pd.DataFrame, key: tuple[object, ...] | None = None) -> None:
         n = len(tidy)
-        self.fingerprint = fingerprint(tidy)
+        self.fingerprint = key if key is not None else fingerprint(tidy)
         self.period = tidy["period"].to_numpy(dtype=object) if n else np.zeros(0, object)
         self.frequency = tidy["frequency"].to_numpy(dtype=object) if n else np.zeros(0, object)
         self.value = tidy["value"].to_numpy(dtype="float64") if n else np.zeros(0)
@@ -86,6 +88,26 @@ class TidyIndex:
                 k = (str(key[0]), str(key[1]), str(key[2]))
                 self.groups[k] = np.asarray(pos)
                 self.by_indicator.setdefault(k[0], []).append(k)
+
+    def subset(self, keep: np.ndarray, key: tuple[object, ...]) -> TidyIndex:
+        """The index of the table's rows where ``keep`` holds (in table order), derived from
+        this one: what a fresh index of ``table[keep]`` would be, without grouping again."""
+        out = TidyIndex.__new__(TidyIndex)
+        out.fingerprint = key
+        for name in ("period", "frequency", "value", "unit", "published", "year", "sub"):
+            setattr(out, name, getattr(self, name)[keep])
+        new_pos = np.cumsum(keep) - 1
+        kept = []
+        for k, pos in self.groups.items():
+            p = pos[keep[pos]]
+            if len(p):
+                kept.append((k, new_pos[p]))
+        kept.sort(key=lambda kv: int(kv[1][0]))  # a fresh index's order: by first row
+        out.groups = dict(kept)
+        out.by_indicator = {}
+        for k, _pos in kept:
+            out.by_indicator.setdefault(k[0], []).append(k)
+        return out
 
     def rows(
         self, indicator: str, municipality: str, gender: str, as_of: dt.date | None
@@ -109,43 +131,74 @@ class TidyIndex:
         return out
 
 
-#: One index per live tidy table: id -> (weak reference to the table, its index).
-_INDEXES: dict[int, tuple[weakref.ref[pd.DataFrame], TidyIndex]] = {}
+#: Indexes by their table's content (:func:`fingerprint`): the copies a memo hands out of one
+#: cleaned vintage share one index. A report reads its own vintage, the previous period's and
+#: three earlier cuts of its own (last year's verdicts); ``report --year`` shares the cuts.
+_INDEXES: OrderedDict[tuple[object, ...], TidyIndex] = OrderedDict()
+_INDEXES_MAX = 8
 
 
 def fingerprint(tidy: pd.DataFrame) -> tuple[object, ...]:
-    """What tells a changed table from the one an index was made for, cheaply enough to check
-    on every read: its columns, its length and the sums of its values and publication dates.
-    (An analyst's edit of values or dates, or of the rows, changes it; renaming ids in place
-    would not, and no package function does that.)"""
+    """What tells one table from another cheaply enough to check on every read: its columns,
+    its length, the sums of its values and publication dates, and the same weighted by row
+    position (so a sorted or shuffled copy is a different table). An analyst's edit of values
+    or dates, of the rows or of their order changes it; renaming ids in place would not, and
+    no package function does that."""
     if not len(tidy):
         return (tuple(tidy.columns), 0)
     published = tidy["published"].to_numpy()
     if published.dtype.kind != "M":  # not datetimes yet: what the index would read them as
         published = pd.to_datetime(tidy["published"]).to_numpy()
+    value = tidy["value"].to_numpy(dtype="float64")
+    stamps = published.view("int64")
+    weight_f, weight_i = _position_weights(len(tidy))
     return (
         tuple(tidy.columns),
         len(tidy),
-        float(np.sum(tidy["value"].to_numpy(dtype="float64"))),
-        int(published.view("int64").sum()),
+        float(np.sum(value)),
+        float(np.dot(value, weight_f)),  # NaN where any value is NaN: still a fixed key
+        int(stamps.sum()),
+        int((stamps * weight_i).sum()),  # wraps around on overflow: still a fixed key
         str(published.dtype),
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _position_weights(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Small weights by row position (float and integer), for the order-sensitive sums."""
+    w = np.arange(n, dtype=np.int64) % 1009 + 1
+    w.flags.writeable = False
+    wf = w.astype("float64")
+    wf.flags.writeable = False
+    return wf, w
+
+
 def tidy_index(tidy: pd.DataFrame) -> TidyIndex:
-    """The :class:`TidyIndex` of ``tidy``, built on first use, made again if the table has
-    changed since, and dropped with the table."""
-    key = id(tidy)
+    """The :class:`TidyIndex` of ``tidy``: built on first use, shared by tables of the same
+    content (copies of one vintage), made again for a table that has changed since."""
+    key = fingerprint(tidy)
     hit = _INDEXES.get(key)
-    if hit is not None and hit[0]() is tidy and hit[1].fingerprint == fingerprint(tidy):
-        return hit[1]
-    index = TidyIndex(tidy)
+    if hit is None:
+        hit = TidyIndex(tidy, key)
+        _INDEXES[key] = hit
+        while len(_INDEXES) > _INDEXES_MAX:
+            _INDEXES.popitem(last=False)
+    else:
+        _INDEXES.move_to_end(key)
+    return hit
 
-    def forget(_ref: object, k: int = key) -> None:
-        _INDEXES.pop(k, None)
 
-    _INDEXES[key] = (weakref.ref(tidy, forget), index)
-    return index
+def published_by(tidy: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """The rows of ``tidy`` published by ``day`` (an earlier vintage cut from a later one),
+    with their :class:`TidyIndex` derived from ``tidy``'s rather than built again."""
+    keep = (tidy["published"] <= pd.Timestamp(day)).to_numpy(dtype=bool)
+    cut = tidy[keep]
+    key = fingerprint(cut)
+    if key not in _INDEXES and len(cut):
+        _INDEXES[key] = tidy_index(tidy).subset(keep, key)
+        while len(_INDEXES) > _INDEXES_MAX:
+            _INDEXES.popitem(last=False)
+    return cut
 
 
 def values_by_municipality(

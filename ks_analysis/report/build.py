@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ks_analysis import geo as geo_mod
@@ -55,11 +56,14 @@ def _provenance(tidy: pd.DataFrame, cat: Catalogue, municipality: str) -> list[P
     """Per indicator: source, latest period known at the vintage and when it was published."""
     out: list[Provenance] = []
     ids = {i.id for _, i in cat.indicators()}
-    base = tidy["indicator"].str.split("__").str[0]
-    mine = tidy[(tidy["municipality"] == municipality) & base.isin(ids)]
+    # The catalogue id of every row (per-ort ids are id__ort), worked out per distinct id.
+    codes, distinct = pd.factorize(tidy["indicator"].to_numpy(dtype=object), use_na_sentinel=False)
+    base_of = np.asarray([str(d).split("__")[0] for d in distinct], dtype=object)
+    keep = (tidy["municipality"] == municipality).to_numpy() & np.isin(base_of, list(ids))[codes]
+    mine = tidy[keep]
     if mine.empty:
         return out
-    for (ind, source), grp in mine.assign(base=base[mine.index]).groupby(["base", "source"]):
+    for (ind, source), grp in mine.assign(base=base_of[codes[keep]]).groupby(["base", "source"]):
         latest = grp.sort_values("period_end").iloc[-1]
         out.append(
             {

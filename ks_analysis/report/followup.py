@@ -12,7 +12,6 @@ shows as text.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ks_analysis.forecast.nowcast import METHOD as NOWCAST_METHOD
+from ks_analysis.forecast.series import fingerprint, published_by
 from ks_analysis.goals.assessments import Analysis
 from ks_analysis.goals.catalogue import Catalogue
 from ks_analysis.periods import Period
@@ -122,28 +122,24 @@ def _right(forecast: PastVerdict, outcome: PastVerdict, known: bool) -> bool | N
 
 def _cut(tidy: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     """The tidy rows published by ``day``: the report's own vintage cut, at an earlier date."""
-    return tidy[tidy["published"] <= pd.Timestamp(day)]
+    return published_by(tidy, day)
 
 
 #: Last year's verdicts already judged in this process, by what they were judged from: the
-#: digest of the rows, the catalogue, the kommun, the period and the day. ``report --year`` runs
-#: its three periods in one kernel, and all three rebuild last year's T1 and T2 verdicts from
-#: the same rows; a key of the rows' content (not of the files or dates) cannot serve stale ones.
-_JUDGED: OrderedDict[tuple[str, ...], dict[int, GoalEntry]] = OrderedDict()
+#: rows (by :func:`~ks_analysis.forecast.series.fingerprint`, the key of their tidy index:
+#: values, dates, length and order), the catalogue, the kommun, the period and the day.
+#: ``report --year`` runs its three periods in one kernel, and all three rebuild last year's T1
+#: and T2 verdicts from the same rows; a key of the rows (not of the files or dates) cannot
+#: serve verdicts of other data.
+_JUDGED: OrderedDict[tuple[object, ...], dict[int, GoalEntry]] = OrderedDict()
 _JUDGED_MAX = 12
-
-
-def _digest(frame: pd.DataFrame) -> str:
-    """A digest of every value of ``frame`` (row order included)."""
-    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    return f"{len(frame)}:{hashlib.blake2b(hashed.tobytes(), digest_size=16).hexdigest()}"
 
 
 def _judged(
     rows: pd.DataFrame, cat: Catalogue, municipality: str, per: Period, day: dt.date
 ) -> dict[int, GoalEntry]:
     """``judge_goals`` of the steering goals (no self-assessments), remembered by content."""
-    key = (_digest(rows), repr(cat), municipality, per.id, day.isoformat())
+    key = (fingerprint(rows), repr(cat), municipality, per.id, day.isoformat())
     if key in _JUDGED:
         _JUDGED.move_to_end(key)
         return _JUDGED[key]

@@ -141,3 +141,58 @@ def test_the_index_follows_the_table_it_was_made_for() -> None:
         assert sr.population(t, "0665", dt.date(2019, 4, 30)) == value + 1
         del t
         gc.collect()
+
+
+def test_copies_of_a_table_share_its_index_and_a_reordered_copy_gets_its_own() -> None:
+    """The copies a memo hands out of one cleaned vintage are indexed once; the same rows in
+    another order (an analyst's sort) are indexed again and read right."""
+    cat = load_catalogue()
+    ind = _indicator(cat, "N01951")
+    t = pd.DataFrame(
+        {"municipality": ["0665"] * 3, "indicator": ["N01951"] * 3, "gender": ["T"] * 3,
+         "frequency": ["Y"] * 3, "period": ["2016", "2017", "2018"],
+         "value": [100.0, 200.0, 300.0], "unit": ["antal"] * 3,
+         "published": [pd.Timestamp(2019, 3, 1)] * 3}
+    )  # fmt: skip
+    assert sr.tidy_index(t.copy(deep=False)) is sr.tidy_index(t)
+    shuffled = t.iloc[[2, 0, 1]].reset_index(drop=True)
+    assert sr.tidy_index(shuffled) is not sr.tidy_index(t)
+    _, by_year, _ = sr.series_matrix(
+        shuffled, municipality="0665", indicator=ind, gender="T", as_of=dt.date(2019, 4, 30)
+    )
+    assert {y: float(v[0]) for y, v in by_year.items()} == {2016: 100.0, 2017: 200.0, 2018: 300.0}
+    swapped = t.assign(value=[200.0, 100.0, 300.0])  # same sum, other order of values
+    _, by_year, _ = sr.series_matrix(
+        swapped, municipality="0665", indicator=ind, gender="T", as_of=dt.date(2019, 4, 30)
+    )
+    assert float(by_year[2016][0]) == 200.0
+
+
+def test_an_earlier_cut_reads_as_a_fresh_table_would(demo_raw) -> None:  # type: ignore[no-untyped-def]
+    """The rows published by an earlier day, with the index derived from the later vintage's,
+    give every series and peer block a fresh index of the same rows gives."""
+    from ks_analysis.clean import run_clean
+
+    tidy = run_clean(demo_raw, as_of=dt.date(2019, 8, 31)).tidy
+    cat = load_catalogue()
+    day = dt.date(2018, 8, 31)
+    cut = sr.published_by(tidy, day)
+    fresh = cut.copy(deep=True).iloc[::-1].iloc[::-1]  # same rows, a table of its own
+    derived, rebuilt = sr.tidy_index(cut), sr.TidyIndex(fresh)
+    assert len(cut) < len(tidy) and derived is not sr.tidy_index(tidy)
+    assert list(derived.groups) == list(rebuilt.groups)
+    assert derived.by_indicator == rebuilt.by_indicator
+    for k in rebuilt.groups:
+        np.testing.assert_array_equal(derived.groups[k], rebuilt.groups[k])
+    for name in ("period", "value", "unit", "published", "year", "sub"):
+        np.testing.assert_array_equal(getattr(derived, name), getattr(rebuilt, name))
+    for _, ind in cat.indicators():
+        a = sr.series_matrix(
+            cut, municipality=cat.municipality, indicator=ind, gender="T", as_of=day
+        )
+        b = sr.series_matrix(
+            fresh, municipality=cat.municipality, indicator=ind, gender="T", as_of=day
+        )
+        assert a[0] == b[0] and a[1].keys() == b[1].keys(), ind.id
+        for y in a[1]:
+            np.testing.assert_array_equal(a[1][y], b[1][y])
