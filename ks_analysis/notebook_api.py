@@ -193,9 +193,15 @@ def _track_record() -> dict[str, Any]:
 # 01-clean-indicators ----------------------------------------------------------------------
 
 
-def clean_raw(raw: str = "", sources: str = "") -> CleanResult:
-    """Clean a raw folder with its manifest; empty ``raw`` = the demo data."""
-    return run_clean(_path(raw, "raw") or DEMO_DIR, _path(sources, "sources"))
+def clean_raw(raw: str = "", sources: str = "", as_of: str = "") -> CleanResult:
+    """Clean a raw folder with its manifest; empty ``raw`` = the demo data. ``as_of``
+    (YYYY-MM-DD) keeps what was published by that day, as a report of that vintage sees it;
+    empty = everything published. Within one kernel a vintage is cleaned once: the report run
+    passes its own ``as_of``, so this notebook shows the rows the report used without cleaning
+    them again."""
+    return run_clean(
+        _path(raw, "raw") or DEMO_DIR, _path(sources, "sources"), as_of=parse_as_of(as_of)
+    )
 
 
 def rows_per_source(result: CleanResult) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,17 +112,45 @@ def _analyst_jobs(
     return jobs
 
 
-def _run_all(
-    jobs: list[tuple[Path, Path, dict[str, Any]]], cwd: Path, session: KernelSession | None
+def _run_notebooks(
+    jobs: list[tuple[Path, Path, dict[str, Any]]],
+    cwd: Path,
+    session: KernelSession | None,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> None:
-    """Run notebooks one after another in one kernel (``session``'s, or one of their own); the
-    first failure is raised. One kernel, not one each side by side: on two cores the second
-    kernel's start and its second reading of the raw folder cost more than running after."""
+    """Run notebooks in one kernel (``session``'s, or one of their own), started in ``cwd``: the
+    first, then the others while this process calls ``meanwhile`` (the report's rendering).
+
+    The kernel is a process of its own, so on two cores the data-quality notebook and the
+    rendering of the report notebook run side by side. One kernel, not one per notebook: a
+    second kernel's start and its second reading of the raw folder cost more than they save.
+    The later notebooks run in the kernel already started in ``cwd``, without papermill's
+    ``cwd`` (which changes this whole process's working folder, the rendering thread's too).
+    The first failure is raised: the first notebook's before ``meanwhile`` runs, ``meanwhile``'s
+    before the later notebooks'.
+    """
     with contextlib.ExitStack() as stack:
         if session is None:
             session = stack.enter_context(KernelSession())
-        for src, dst, p in jobs:
-            session.execute(src, dst, p, cwd=cwd)
+        (src, dst, p), rest = jobs[0], jobs[1:]
+        session.execute(src, dst, p, cwd=cwd)
+        failed: list[BaseException] = []
+
+        def run_rest() -> None:
+            try:
+                for src, dst, p in rest:
+                    session.execute(src, dst, p, cwd=None)
+            except BaseException as exc:  # raised by the waiting thread
+                failed.append(exc)
+
+        behind = threading.Thread(target=run_rest, name="later-notebooks", daemon=True)
+        behind.start()
+        try:
+            meanwhile()
+        finally:
+            behind.join()  # the kernel is shut down only after its notebooks
+        if failed:
+            raise failed[0]
 
 
 def _load_renderers() -> None:
@@ -162,20 +191,23 @@ def _render_into(
     (tmp / "notebooks").mkdir()
     executed = tmp / "notebooks" / REPORT_NOTEBOOK
     report_json = tmp / "report.json"
-    jobs = [(notebook, executed, {**nb_params, "report_json": str(report_json)})]
-    if analysts:
-        jobs += _analyst_jobs(nb_dir, tmp / "notebooks", nb_params, per)
+    analyst = _analyst_jobs(nb_dir, tmp / "notebooks", nb_params, per) if analysts else []
     # This process waits while the kernel runs: it loads what rendering needs meanwhile.
     threading.Thread(target=_load_renderers, name="load-renderers", daemon=True).start()
-    _run_all(jobs, nb_dir, session)
-    if not report_json.exists():
-        raise KsAnalysisError(f"{REPORT_NOTEBOOK}: ran but wrote no report.json")
-    rep = json.loads(report_json.read_text(encoding="utf-8"))
-    title = f"Målrapport {rep['period_name']} – {rep['municipality_name']}s kommun" + (
-        " (demodata)" if rep.get("demo_data") else ""
-    )
-    check_html(render_html(executed, tmp / "rapport.html", title))
-    write_workbook(rep, tmp / "rapport.xlsx")
+    jobs = [(notebook, executed, {**nb_params, "report_json": str(report_json)}), *analyst]
+
+    def render() -> None:
+        if not report_json.exists():
+            raise KsAnalysisError(f"{REPORT_NOTEBOOK}: ran but wrote no report.json")
+        rep = json.loads(report_json.read_text(encoding="utf-8"))
+        title = f"Målrapport {rep['period_name']} – {rep['municipality_name']}s kommun" + (
+            " (demodata)" if rep.get("demo_data") else ""
+        )
+        check_html(render_html(executed, tmp / "rapport.html", title))
+        write_workbook(rep, tmp / "rapport.xlsx")
+
+    # The data-quality notebook runs in the kernel while this process renders the report.
+    _run_notebooks(jobs, nb_dir, session, render)
     if pdf:  # inside the temporary folder, so the PDF is swapped in with the rest or not at all
         from ks_analysis.publish.pdf import write_pdf
 

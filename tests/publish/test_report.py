@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
@@ -16,7 +17,7 @@ from ks_analysis.evaluate.status import GOAL_STATUSES
 from ks_analysis.goals.catalogue import load_catalogue
 from ks_analysis.params import report_params
 from ks_analysis.paths import NOTEBOOKS_DIR
-from ks_analysis.publish.report import _run_all, publish_report
+from ks_analysis.publish.report import _run_notebooks, publish_report
 from ks_analysis.report.contract import contract_violations
 
 pytestmark = pytest.mark.slow
@@ -178,21 +179,46 @@ def _printed(path: Path, cell: int = 0) -> str:
 def test_notebooks_run_in_one_kernel_in_cwd_and_leave_the_working_folder_alone(
     tmp_path: Path,
 ) -> None:
-    """The notebooks of a report share one kernel, started in the notebooks folder, and the
-    caller's working folder is unchanged after (papermill's ``cwd=`` changes the process's)."""
+    """The notebooks of a report share one kernel, started in the notebooks folder; the later
+    ones run while this process renders, and neither then nor after is the caller's working
+    folder changed (papermill's ``cwd=`` changes the process's)."""
     nb_dir = tmp_path / "nbs"
     nb_dir.mkdir()
     jobs = [
-        (_notebook(nb_dir / f"{n}.ipynb", "import os\nprint(os.getcwd(), os.getpid())"),
+        (_notebook(nb_dir / f"{n}.ipynb", "import os, time\ntime.sleep(0.5)\nprint(os.getcwd(), os.getpid())"),
          tmp_path / f"{n}-out.ipynb", {})
         for n in ("a", "b", "c")
     ]  # fmt: skip
     before = os.getcwd()
-    _run_all(jobs, nb_dir, None)
+    seen_meanwhile: list[tuple[str, bool]] = []
+
+    def meanwhile() -> None:  # runs while b and c run in the kernel
+        for _ in range(20):
+            seen_meanwhile.append((os.getcwd(), jobs[2][1].exists()))
+            time.sleep(0.05)
+
+    _run_notebooks(jobs, nb_dir, None, meanwhile)
     assert os.getcwd() == before
+    assert {cwd for cwd, _ in seen_meanwhile} == {before}
+    assert not seen_meanwhile[0][1]  # the rendering did not wait for the later notebooks
     seen = [_printed(dst).split() for _, dst, _ in jobs]
     assert {cwd for cwd, _ in seen} == {str(nb_dir)}
     assert len({pid for _, pid in seen}) == 1  # one kernel for all three
+
+
+def test_a_failed_later_notebook_fails_the_run_after_the_rendering(tmp_path: Path) -> None:
+    """A data-quality notebook that fails while the report renders still fails the run, with
+    the notebook's own message."""
+    from ks_analysis.errors import NotebookError
+
+    jobs = [
+        (_notebook(tmp_path / "a.ipynb", "x = 1"), tmp_path / "a-out.ipynb", {}),
+        (_notebook(tmp_path / "b.ipynb", "raise ValueError('late')"), tmp_path / "b-out.ipynb", {}),
+    ]
+    rendered: list[bool] = []
+    with pytest.raises(NotebookError, match="b.ipynb.*ValueError: late"):
+        _run_notebooks(jobs, tmp_path, None, lambda: rendered.append(True))
+    assert rendered == [True]
 
 
 def test_a_failed_notebook_leaves_nothing_in_the_kernel_for_the_next(tmp_path: Path) -> None:
