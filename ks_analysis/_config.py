@@ -17,13 +17,13 @@ import copy
 import hashlib
 import re
 import stat
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ks_analysis._memo import Memo
 from ks_analysis.errors import DataFileError
 
 __all__ = [
@@ -135,18 +135,14 @@ def loads_yaml(
         max_scalar,
     )
     if key in _LOADED:
-        _LOADED.move_to_end(key)
-        return copy.deepcopy(_LOADED[key])
+        return copy.deepcopy(_LOADED.get(key))
     doc = _load(text, path, fix=fix, max_scalar=max_scalar)
-    _LOADED[key] = copy.deepcopy(doc)
-    while len(_LOADED) > _LOADED_MAX:
-        _LOADED.popitem(last=False)
+    _LOADED.put(key, copy.deepcopy(doc))
     return doc
 
 
 #: Documents loaded in this process, by the digest of their text (see :func:`loads_yaml`).
-_LOADED: OrderedDict[tuple[bytes, int], Any] = OrderedDict()
-_LOADED_MAX = 32
+_LOADED: Memo[Any] = Memo(32)
 
 
 def _load(text: str, path: str | Path, *, fix: str, max_scalar: int) -> Any:

@@ -18,7 +18,7 @@ def test_a_text_loaded_again_is_not_parsed_again_and_each_caller_gets_its_own_co
     change to its document never reaches the next caller."""
     path = PACKAGE_DATA_DIR / "goals_2019.yaml"
     text = path.read_text(encoding="utf-8")
-    monkeypatch.setattr(_config, "_LOADED", type(_config._LOADED)())
+    monkeypatch.setattr(_config, "_LOADED", type(_config._LOADED)(_config._LOADED.max_entries))
     parsed: list[str] = []
     real = _config._load
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ks_analysis._memo import Memo
 from ks_analysis.clean.accounting import CleanResult, merge_file_info
 from ks_analysis.clean.rules import PreparedRows, clean_indicators, prepare_indicators
 from ks_analysis.errors import DataFileError
@@ -22,10 +22,9 @@ __all__ = ["run_clean", "clean_sources", "clean_once"]
 #: Vintages cleaned in this process, by the raw folder's read key and ``as_of``: a report
 #: cleans its own and the previous period's vintage, and the periods of ``report --year`` (one
 #: kernel) share them. As many as ``report --year`` with its previous periods needs.
-_CLEANED: OrderedDict[tuple[Any, ...], CleanResult] = OrderedDict()
-_CLEANED_MAX = 6
+_CLEANED: Memo[CleanResult] = Memo(6)
 #: The vintage-independent part of cleaning (:class:`PreparedRows`), of the last raw folder read.
-_PREPARED: dict[tuple[Any, ...], PreparedRows] = {}
+_PREPARED: Memo[PreparedRows] = Memo(1)
 
 
 def clean_once(
@@ -46,16 +45,11 @@ def clean_once(
         if prepared is None:
             prepared = prepare_indicators(raw, specs)
             if key is not None:
-                _PREPARED.clear()  # one raw folder's rows at a time: they are the big part
-                _PREPARED[key] = prepared
+                _PREPARED.put(key, prepared)  # one raw folder's rows at a time: the big part
         hit = prepared.clean(as_of)
         hit.inputs = merge_file_info(hit.inputs, files_info)
         if key is not None:
-            _CLEANED[(key, as_of)] = hit
-            while len(_CLEANED) > _CLEANED_MAX:
-                _CLEANED.popitem(last=False)
-    else:
-        _CLEANED.move_to_end((key, as_of))
+            _CLEANED.put((key, as_of), hit)
     return replace(
         hit,
         tidy=hit.tidy.copy(deep=False),

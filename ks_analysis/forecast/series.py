@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ks_analysis._memo import Memo
 from ks_analysis.forecast import methods as m
 from ks_analysis.goals.catalogue import Indicator
 
@@ -134,8 +134,7 @@ class TidyIndex:
 #: Indexes by their table's content (:func:`fingerprint`): the copies a memo hands out of one
 #: cleaned vintage share one index. A report reads its own vintage, the previous period's and
 #: three earlier cuts of its own (last year's verdicts); ``report --year`` shares the cuts.
-_INDEXES: OrderedDict[tuple[object, ...], TidyIndex] = OrderedDict()
-_INDEXES_MAX = 8
+_INDEXES: Memo[TidyIndex] = Memo(8)
 
 
 def fingerprint(tidy: pd.DataFrame) -> tuple[object, ...]:
@@ -178,14 +177,7 @@ def tidy_index(tidy: pd.DataFrame) -> TidyIndex:
     content (copies of one vintage), made again for a table that has changed since."""
     key = fingerprint(tidy)
     hit = _INDEXES.get(key)
-    if hit is None:
-        hit = TidyIndex(tidy, key)
-        _INDEXES[key] = hit
-        while len(_INDEXES) > _INDEXES_MAX:
-            _INDEXES.popitem(last=False)
-    else:
-        _INDEXES.move_to_end(key)
-    return hit
+    return hit if hit is not None else _INDEXES.put(key, TidyIndex(tidy, key))
 
 
 def published_by(tidy: pd.DataFrame, day: dt.date) -> pd.DataFrame:
@@ -195,9 +187,7 @@ def published_by(tidy: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     cut = tidy[keep]
     key = fingerprint(cut)
     if key not in _INDEXES and len(cut):
-        _INDEXES[key] = tidy_index(tidy).subset(keep, key)
-        while len(_INDEXES) > _INDEXES_MAX:
-            _INDEXES.popitem(last=False)
+        _INDEXES.put(key, tidy_index(tidy).subset(keep, key))
     return cut
 
 

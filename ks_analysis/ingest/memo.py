@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ks_analysis._memo import Memo
 from ks_analysis.ingest.manifest import SourceSpec, find_sources_file
 from ks_analysis.ingest.read import read_sources
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 MAX_ENTRIES = 2
 
 _Read = tuple[pd.DataFrame, dict[str, SourceSpec], list[dict[str, Any]]]
-_CACHE: OrderedDict[tuple[Any, ...], _Read] = OrderedDict()
+_CACHE: Memo[_Read] = Memo(MAX_ENTRIES)
 
 
 def _fingerprint(raw_root: Path, sources_file: Path) -> tuple[Any, ...]:
@@ -77,12 +77,8 @@ def read_sources_once(
     key = _fingerprint(raw_root, sources)
     hit = _CACHE.get(key)
     if hit is None:
-        hit = read_sources(raw_root, sources, progress=progress)
-        _CACHE[key] = hit
-        while len(_CACHE) > MAX_ENTRIES:
-            _CACHE.popitem(last=False)
+        hit = _CACHE.put(key, read_sources(raw_root, sources, progress=progress))
     else:
-        _CACHE.move_to_end(key)
         log.debug("raw rows of %s read earlier in this process, files unchanged", raw_root)
     rows, specs, files_info = hit
     # pandas' copy-on-write: a shallow copy's changes never reach the kept rows (nor theirs it),

@@ -12,12 +12,12 @@ shows as text.
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 
+from ks_analysis._memo import Memo
 from ks_analysis.forecast.nowcast import METHOD as NOWCAST_METHOD
 from ks_analysis.forecast.series import fingerprint, published_by
 from ks_analysis.goals.assessments import Analysis
@@ -131,8 +131,7 @@ def _cut(tidy: pd.DataFrame, day: dt.date) -> pd.DataFrame:
 #: ``report --year`` runs its three periods in one kernel, and all three rebuild last year's T1
 #: and T2 verdicts from the same rows; a key of the rows (not of the files or dates) cannot
 #: serve verdicts of other data.
-_JUDGED: OrderedDict[tuple[object, ...], dict[int, GoalEntry]] = OrderedDict()
-_JUDGED_MAX = 12
+_JUDGED: Memo[dict[int, GoalEntry]] = Memo(12)
 
 
 def _judged(
@@ -140,14 +139,11 @@ def _judged(
 ) -> dict[int, GoalEntry]:
     """``judge_goals`` of the steering goals (no self-assessments), remembered by content."""
     key = (fingerprint(rows), repr(cat), municipality, per.id, day.isoformat())
-    if key in _JUDGED:
-        _JUDGED.move_to_end(key)
-        return _JUDGED[key]
-    goals = judge_goals(rows, cat, municipality, per, day, {}, None)
-    _JUDGED[key] = {g["id"]: g for g in goals}
-    while len(_JUDGED) > _JUDGED_MAX:
-        _JUDGED.popitem(last=False)
-    return _JUDGED[key]
+    hit = _JUDGED.get(key)
+    if hit is None:
+        goals = judge_goals(rows, cat, municipality, per, day, {}, None)
+        hit = _JUDGED.put(key, {g["id"]: g for g in goals})
+    return hit
 
 
 def last_year_forecasts(

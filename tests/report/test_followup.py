@@ -191,7 +191,7 @@ def test_the_periods_of_a_year_judge_last_years_t1_and_t2_once(
         judged.append(per.id)
         return real_judge(tidy, cat, municipality, per, day, *args, **kwargs)
 
-    monkeypatch.setattr(followup, "_JUDGED", type(followup._JUDGED)())
+    monkeypatch.setattr(followup, "_JUDGED", type(followup._JUDGED)(followup._JUDGED.max_entries))
     monkeypatch.setattr(followup, "judge_goals", counting)
     reps = {
         p: build_report(load_report_inputs(report_params(period=p, raw=DEMO_DIR)))
