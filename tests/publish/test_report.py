@@ -35,6 +35,21 @@ def test_outputs_are_where_the_architecture_says(report_dir: Path) -> None:
     assert (report_dir / "notebooks" / "03-goal-report.ipynb").is_file()
 
 
+def test_the_data_quality_notebook_shows_the_reports_own_vintage(report_dir: Path) -> None:
+    """The executed data-quality notebook got the report's as_of, and its rows read and kept
+    are the report's own (the vintage cleaned once, not everything published cleaned again)."""
+    nb = nbformat.read(str(report_dir / "notebooks" / "01-clean-indicators.ipynb"), as_version=4)
+    injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert 'as_of = "2019-04-30"' in injected.source
+    reasons = str(
+        [c.outputs for c in nb.cells if c.cell_type == "code" and "rejected_by_reason" in c.source]
+    )
+    # The rows the report could not yet know are rejected with that reason, as in the report.
+    assert "published after --as-of 2019-04-30" in reasons
+    rep = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    assert rep["data_quality"]["rows_not_yet_published"] > 0
+
+
 def test_report_json_has_the_contract_keys(report_dir: Path) -> None:
     """report.json holds the contract's keys, the demo T1 parameters, input hashes and 8 goals with valid statuses and indicator fields."""
     rep = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
