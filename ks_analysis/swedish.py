@@ -271,6 +271,8 @@ METHOD_SV = {
     "ets_fit": "en säsongsmodell (ETS) för resten av året, med vikter skattade på seriens egna år",
     "cred_level_etsfit": "medelvärdet av en vägning av takten hittills mot de senaste årens nivå och en säsongsmodell med vikter skattade på seriens egna år",
     "yoy_carry": "förra årets värden för resten av året, justerade med den senaste förändringen mot förra året",
+    "pooled_level": "utfall hittills i år plus resten av året på kommunens förväntade nivå, skattad tillsammans med alla kommuners (rensad från slumpvariation och från år som rörde alla kommuner)",
+    "pooled_level_ets": "medelvärdet av kommunens förväntade nivå skattad tillsammans med alla kommuners och en säsongsmodell",
     "signal_ratio": "förra årets värde × förändringen i en månadssignal",
     "nowcast_bridge": "förra årets värde × förändringen som årets publicerade kvartal eller månader pekar på (brygga skattad på tidigare år)",
     "selected": "den metod som träffat bäst tidigare år",

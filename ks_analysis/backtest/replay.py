@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,20 @@ def _group_share(at: np.ndarray, sids: np.ndarray, yi: int) -> np.ndarray | None
     return engine.seasonal_profile(block)
 
 
+def _group_pool(at: np.ndarray, sids: np.ndarray, yi: int) -> m.GroupPool | None:
+    """The group's yearly totals and overdispersion before year index ``yi``
+    (:func:`ks_analysis.forecast.methods.group_pool`, as a report computes it from its peers)."""
+    return m.group_pool(at[sids, max(0, yi - m.POOL_YEARS) : yi, :])
+
+
+def _pool_for(
+    pools: dict[Any, m.GroupPool | None] | None, key: Any, n_hist: int
+) -> m.GroupPool | None:
+    """The pool of a series' peers aligned to its ``n_hist`` history rows (None without one)."""
+    pool = (pools or {}).get(key)
+    return None if pool is None else replace(pool, n_hist=n_hist)
+
+
 def _actual_years(panel: Panel, yi: int, latest_years: np.ndarray) -> np.ndarray:
     """Each series' outcome of year index ``yi`` as first reported, else in the latest vintage.
 
@@ -182,6 +197,8 @@ def _subyear_records(
         ]
     )
     groups = {g: d["sid"].to_numpy() for g, d in meta.groupby("group")}
+    # a report's peers of a series: the same indicator and gender in every kommun and län
+    peers = {k: d["sid"].to_numpy() for k, d in meta.groupby(["indicator", "gender"])}
     rows = meta.to_dict("records")  # one dict per sid (sid = row position)
     revised = _revised_sids(panel)
     freq = "M" if panel.P == 12 else "Q"
@@ -193,11 +210,12 @@ def _subyear_records(
         for cname, cutoff in origins(year):
             at = panel.at(cutoff)
             shares = {g: _group_share(at, sids, yi) for g, sids in groups.items()}
+            pools = {k: _group_pool(at, sids, yi) for k, sids in peers.items()}
             for sid in meta["sid"].to_numpy():
                 if not np.isfinite(actual_years[sid]):
                     continue
                 case = _subyear_case(
-                    rows[sid], panel.P, at[sid, :yi, :], at[sid, yi, :], params, shares
+                    rows[sid], panel.P, at[sid, :yi, :], at[sid, yi, :], params, shares, pools
                 )
                 if case is None:
                     continue
@@ -227,6 +245,7 @@ def _subyear_case(
     cur: np.ndarray,
     params: m.MethodContext,
     shares: dict[Any, np.ndarray | None],
+    pools: dict[Any, m.GroupPool | None] | None = None,
 ) -> tuple[dict[str, Any], m.MethodContext] | None:
     """A series-year the backtest forecasts at an origin: its record fields and method context.
 
@@ -259,6 +278,7 @@ def _subyear_case(
         seasonal_share=shares[str(row["group"])],
         damping=params.damping,
         ets_params=params.ets_params,
+        pool=_pool_for(pools, (row["indicator"], row["gender"]), hist.shape[0]),
     )
     ytd = float(np.nansum(cur))
     base = {

@@ -253,6 +253,7 @@ def forecast_from_matrix(
     seed: int = 0,
     want_samples: bool = True,
     as_of: dt.date | None = None,
+    pool: m.GroupPool | None = None,
 ) -> MatrixForecast:
     """The core shared by reports and backtest: point, intervals and draws for one series-year.
 
@@ -271,6 +272,8 @@ def forecast_from_matrix(
         method: a method id from :data:`ks_analysis.forecast.methods.METHODS`, or None for the default.
         as_of: the date the data are cut at (None: ``cutoff``); the earlier year of the two is
             the calibration's origin year.
+        pool: the yearly totals of the series' peers (:func:`ks_analysis.forecast.methods.group_pool`),
+            for the pooled-level methods; aligned here to ``hist``'s rows.
     """
     agg = aggregation if frequency != "Y" else "point"
     done = _outcome(cur, agg)
@@ -285,6 +288,8 @@ def forecast_from_matrix(
         indicator=indicator,
         origin_year=origin,
     )
+    if pool is not None:
+        ctx = replace(ctx, pool=replace(pool, n_hist=hist.shape[0]))
     requested = method or default_method(frequency, aggregation, cutoff_kind(cutoff), origin)
     lp = ladder_point(requested, hist, cur, ctx)
     if lp.point is None:
@@ -492,11 +497,16 @@ def forecast_indicator(
             if P > 1
             else None
         )
+        pool = (
+            m.group_pool(sr.peer_panel(tidy, indicator, gender, year, as_of, freq, m.POOL_YEARS))
+            if P > 1 and count and agg == "sum"
+            else None
+        )
         res = forecast_from_matrix(
             hist, cur, aggregation=indicator.aggregation, frequency=freq, cutoff=cutoff,
             method=None if method == nc.METHOD else method, is_count=count,
             seed=seed, indicator=indicator.id, pop_band=pop_band, seasonal_share=share,
-            unit=unit or indicator.unit, as_of=as_of,
+            unit=unit or indicator.unit, as_of=as_of, pool=pool,
         )  # fmt: skip
     nowcast_note = ""
     if (

@@ -30,6 +30,10 @@ __all__ = [
     "cred_level",
     "count_level",
     "yoy_carry",
+    "GroupPool",
+    "group_pool",
+    "POOL_YEARS",
+    "pooled_level",
     "ets_remainder",
     "ets_fit",
     "ETS_FIT_ALPHAS",
@@ -51,7 +55,9 @@ class MethodContext:
 
     ``seasonal_share`` is a pooled share of the year per sub-period (sums to 1), ``damping`` the
     weight on the series' own profile against the pooled one, ``ses_alpha`` the smoothing weight
-    shared over peers, ``ets_params`` the fixed ETS smoothing weights.
+    shared over peers, ``ets_params`` the fixed ETS smoothing weights, ``pool`` the yearly
+    totals and overdispersion of the series' peer group (:func:`group_pool`, for
+    :func:`pooled_level`).
     """
 
     aggregation: str = "sum"
@@ -61,6 +67,7 @@ class MethodContext:
     ses_alpha: float = 0.5
     ets_params: tuple[float, float] = (0.2, 0.1)
     extra: dict[str, float] = field(default_factory=dict)
+    pool: GroupPool | None = None
 
 
 def aggregate_year(values: np.ndarray, aggregation: str) -> float:
@@ -308,6 +315,150 @@ def yoy_carry(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | 
         return None
     filled = np.where(known, cur, last * (num / den))
     return aggregate_year(filled, ctx.aggregation)
+
+
+# --------------------------------------------------------------------------- pooled level
+
+
+#: Years of a peer group's history :func:`group_pool` looks at (as :func:`count_level`).
+POOL_YEARS = 8
+#: A group pool needs this many series complete in every one of its years.
+POOL_MIN_SERIES = 5
+
+
+@dataclass(frozen=True)
+class GroupPool:
+    """What a series' peer group (the same count in every kommun and län) says about its level.
+
+    ``totals`` are the group's yearly totals over the series complete in each of the last
+    ``len(totals)`` years before the forecast year (a balanced panel, so a total moves only with
+    the counts, not with which series report), the last one the year before the forecast year;
+    ``n_hist`` is the number of history rows of the forecast the pool was made for (a re-forecast
+    of an earlier year on ``hist[:j]`` drops the pool's last years to stay aligned).
+    ``overdispersion`` is σ², the variance of a series' yearly share of the group total beyond
+    Poisson noise relative to its squared level: year-on-year changes of a series' counts deflated
+    by the group's own change have variance ``2m + σ²m²`` at level ``m``. It is the exposure-weighted
+    moment estimator over the group, Σ(d² − 2m) / Σm², of the Bühlmann–Straub credibility model
+    (Bühlmann & Gisler 2005, ch. 4), a negative-binomial (Poisson–gamma) overdispersion.
+    """
+
+    totals: np.ndarray
+    n_hist: int
+    overdispersion: float
+
+
+def group_pool(block: np.ndarray) -> GroupPool | None:
+    """The :class:`GroupPool` of a peer group's ``block`` (series x years x P, oldest year first,
+    the last year the one before the forecast year, NaN = not published), or None.
+
+    Only the trailing years in which at least half of the series are complete are used (at most
+    :data:`POOL_YEARS`), and only series complete in all of them; None with fewer than three such
+    years, fewer than :data:`POOL_MIN_SERIES` such series, a negative value or a zero total.
+    """
+    if block.ndim != 3 or block.shape[1] == 0:
+        return None
+    block = block[:, -POOL_YEARS:, :]
+    complete = np.isfinite(block).all(axis=2)
+    wide = complete.mean(axis=0) > 0.5
+    start = wide.size
+    while start > 0 and wide[start - 1]:
+        start -= 1
+    if wide.size - start < 3:
+        return None
+    keep = complete[:, start:].all(axis=1)
+    if keep.sum() < POOL_MIN_SERIES:
+        return None
+    yearly = block[keep, start:, :].sum(axis=2)  # series x years
+    if (yearly < 0).any():
+        return None
+    totals = yearly.sum(axis=0)
+    if (totals <= 0).any():
+        return None
+    deflated = yearly * (totals[-1] / totals)
+    level = deflated.mean(axis=1, keepdims=True)
+    d = np.diff(deflated, axis=1)
+    num = float((d * d).sum() - 2.0 * (level * d.shape[1]).sum())
+    den = float((level * level).sum() * d.shape[1])
+    od = max(num / den, 1e-6) if den > 0 else 1e-6
+    return GroupPool(totals=totals.astype("float64"), n_hist=-1, overdispersion=od)
+
+
+def pooled_level(hist: np.ndarray, cur: np.ndarray, ctx: MethodContext) -> float | None:
+    """Year to date + the rest of the year at the series' expected level, pooled over its group.
+
+    For a small count (new firms in one kommun), last year's rest of the year carries Poisson
+    noise that does not persist. The series' yearly counts are deflated by its group's yearly
+    totals (``ctx.pool``, :func:`group_pool`) to the group's level of last year, so the common
+    year-to-year movements of all kommuner are not mistaken for this kommun's own. A local-level
+    filter of the deflated counts (Poisson noise ``m``, share drift ``σ² m²`` with the group's
+    overdispersion σ²) gives the expected level; its steady-state gain is the credibility weight,
+    small for a small count, near 1 for a large one, floored at 0.3 as in :func:`count_level`.
+    The year's published sub-periods then update the level with the credibility weight
+    ``Z = V / (V + L / s)`` (``V`` the level's predictive variance, ``L / s`` the Poisson variance
+    of the year implied by the year to date in a share ``s`` of the year), and the rest of the
+    year is ``(1 - s)`` times the updated level. The group's own change this year is taken as
+    zero: on the real data neither the group's first-quarter change nor a smoothed group level
+    predicted it (see docs/backtest.md). A series without a pool (no peers, e.g. one län alone)
+    is its own group: its counts are not deflated and σ² comes from its own changes. Counts
+    summed over the year only; None otherwise, or with fewer than three complete years.
+    """
+    P = cur.shape[0]
+    if P == 1 or ctx.aggregation != "sum" or not ctx.is_count:
+        return None
+    done, value = _year_so_far(cur, ctx)
+    known = ~np.isnan(cur)
+    if done and known.any():
+        return value
+    found = _deflated_years(hist, ctx.pool)
+    if found is None:
+        return None
+    deflated, od = found
+    m = max(float(np.mean(deflated[-3:])), 1.0)
+    sn = od * m
+    gain = float(np.clip((-sn + np.sqrt(sn * sn + 4 * sn)) / 2, 0.3, 1.0))
+    level = float(deflated[0])
+    for v in deflated[1:]:
+        level = gain * float(v) + (1 - gain) * level
+    if not known.any():
+        return level
+    s = _share(hist, known, ctx)
+    if s <= 0 or s >= 1:
+        return None
+    ytd = float(np.nansum(cur))
+    var_level = gain * m + od * m * m  # filtered + one year's share drift
+    z = var_level / (var_level + max(level, 1.0) / s)
+    updated = (1 - z) * level + z * ytd / s
+    return ytd + updated * (1 - s)
+
+
+def _deflated_years(hist: np.ndarray, pool: GroupPool | None) -> tuple[np.ndarray, float] | None:
+    """The series' complete yearly totals deflated to its group's level of last year, and the
+    overdispersion σ² (the group's; without a pool, the series' own), or None."""
+    if pool is None:
+        ok = ~np.isnan(hist).any(axis=1)
+        start = hist.shape[0]
+        while start > 0 and ok[start - 1]:
+            start -= 1
+        own = hist[start:].sum(axis=1)[-POOL_YEARS:]
+        if own.size < 3 or (own < 0).any():
+            return None
+        lev = max(float(own.mean()), 1.0)
+        d = np.diff(own)
+        return own, max((float(np.mean(d * d)) - 2 * lev) / lev**2, 1e-6)
+    drop = (pool.n_hist - hist.shape[0]) if pool.n_hist >= 0 else 0
+    if drop < 0 or drop >= pool.totals.size:
+        return None
+    totals = pool.totals[: pool.totals.size - drop]
+    k = min(totals.size, hist.shape[0])
+    rows = hist[hist.shape[0] - k :]
+    totals = totals[totals.size - k :]
+    ok = ~np.isnan(rows).any(axis=1)
+    if ok.sum() < 3 or not ok[-1]:
+        return None
+    own = rows[ok].sum(axis=1)
+    if (own < 0).any():
+        return None
+    return own * (totals[-1] / totals[ok]), pool.overdispersion
 
 
 def _credibility(
@@ -559,6 +710,8 @@ METHODS: dict[str, Callable[[np.ndarray, np.ndarray, MethodContext], float | Non
     "cred_level_ets": mean_of(cred_level, ets_remainder),
     "ets_fit": ets_fit,
     "cred_level_etsfit": mean_of(cred_level, ets_fit),
+    "pooled_level": pooled_level,
+    "pooled_level_ets": mean_of(pooled_level, ets_remainder),
 }
 
 #: Methods that make sense for monthly/quarterly series, and for once-a-year values.
@@ -573,5 +726,7 @@ SUBYEAR_METHODS = (
     "yoy_carry",
     "cred_level_ets",
     "cred_level_etsfit",
+    "pooled_level",
+    "pooled_level_ets",
 )
 ANNUAL_METHODS = ("naive_annual", "ses_pooled")

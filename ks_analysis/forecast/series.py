@@ -433,3 +433,41 @@ def peer_block(
     if not rows:
         return np.zeros((0, P))
     return np.vstack([rows[k] for k in sorted(rows)])
+
+
+def peer_panel(
+    tidy: pd.DataFrame,
+    indicator: Indicator,
+    gender: str,
+    year: int,
+    as_of: dt.date,
+    freq: str,
+    years: int,
+) -> np.ndarray:
+    """Every municipality's series of the indicator over the ``years`` years before ``year``,
+    published by ``as_of``, as a ``(series, years, P)`` array (NaN = not published): the peers
+    a pooled level is estimated from (:func:`ks_analysis.forecast.methods.group_pool`), as the
+    backtest pools them (the same indicator and gender in every kommun and län; no per-ort series).
+
+    Series are ordered by municipality; a sub-period a series has twice keeps its first value.
+    """
+    ix = tidy_index(tidy)
+    P = m.PERIODS_PER_YEAR[freq]
+    out: dict[str, np.ndarray] = {}
+    for key in ix.keys_of(indicator.id, with_orter=False):
+        if key[2] != gender:
+            continue
+        pos = ix.rows(*key, as_of)
+        pos = pos[
+            (ix.frequency[pos] == freq) & (ix.year[pos] < year) & (ix.year[pos] >= year - years)
+        ]
+        if pos.size == 0:
+            continue
+        arr = out.setdefault(key[1] + key[0], np.full((years, P), np.nan))
+        for i in pos:
+            j = int(ix.year[i]) - (year - years)
+            if np.isnan(arr[j, ix.sub[i]]):
+                arr[j, ix.sub[i]] = ix.value[i]
+    if not out:
+        return np.zeros((0, years, P))
+    return np.stack([out[k] for k in sorted(out)])
