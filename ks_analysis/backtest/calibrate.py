@@ -167,10 +167,12 @@ def _pool_entry(g: dict[str, Any], rows: np.ndarray, lim: int) -> dict[str, Any]
     win = g["year"][rows] >= lim - cal.OWN_YEARS
     cred = cal.credibility_fit(np.abs(e[win]), g["ser"][rows][win]) if use else None
     if cred is not None and cred.k is not None:
-        entry["q"] = [round(x, 4) for x in cal.quantiles_of(e / g["lam"][rows])]
+        e = e / g["lam"][rows]
         entry["cred"] = cred.as_json()
-    else:
-        entry["q"] = [round(x, 4) for x in cal.quantiles_of(e)]
+    entry["q"] = [round(x, 4) for x in cal.quantiles_of(e)]
+    # the year is the unit of exchangeability: how many years, and how much is their common shock
+    k, rho = cal.year_components(e, g["year"][rows])
+    entry["years"], entry["between"] = k, round(rho, 4)
     return entry
 
 

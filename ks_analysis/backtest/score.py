@@ -98,6 +98,8 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
     cred_used = np.zeros(N, dtype=bool)
     flagged = np.ones(N, dtype=bool)
     pool_lev = np.full(N, -1)
+    n_years = np.zeros(N, dtype="int64")
+    between = np.full(N, np.nan)
     codes = [pd.factorize(records[lev].astype(str))[0] for lev in BAND_LEVELS]
     ser = pd.factorize(records["series"].astype(str))[0]
     year = records["year"].to_numpy()
@@ -161,10 +163,14 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
                     bounds(idx, q_lvl, lvl[idx], "_level")
                     use = _scaled_wins(out, records_actual, sc, pc)
                     cred_used[idx] = use
-                    if use:
-                        fill(idx, q_std, sc[idx] * lam[idx], pc.size, False)
-                    else:
-                        fill(idx, q_pool, sc[idx], pc.size, False)
+                    # the default: the chosen errors widened for a new year (the year is the unit)
+                    chosen = e[pc] / lam[pc] if use else e[pc]
+                    k_yr, rho = cal.year_components(chosen, year[pc])
+                    q_new = cal._conformal(
+                        np.quantile(chosen, cal.QUANTILE_GRID), pc.size, k_yr, rho
+                    )
+                    n_years[idx], between[idx] = k_yr, rho
+                    fill(idx, q_new, sc[idx] * (lam[idx] if use else 1.0), pc.size, False)
                     pool_lev[idx] = li
                 todo &= ~ok
             if todo.any():
@@ -179,6 +185,8 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
     records["cred_used"] = cred_used
     records["flagged"] = flagged
     records["pool_level"] = pool_lev
+    records["n_years"] = n_years
+    records["between"] = between
     records["better"] = np.where(
         sign > 0, records["actual"] > records["last"], records["actual"] < records["last"]
     ).astype(float)
