@@ -147,9 +147,9 @@ def _pools(
             order = np.argsort(c, kind="stable")
             bounds = np.flatnonzero(np.diff(c[order])) + 1
             for part in np.split(order, bounds):
-                if part.size < cal.MIN_POOLED:
-                    continue  # too few: the forecast widens its own errors and flags itself
                 rows = keep[part]
+                if part.size < cal.MIN_POOLED or np.unique(y[rows]).size < cal.MIN_POOL_YEARS:
+                    continue  # too few: the next broader pool, or the forecast widens its own errors
                 key = cal.CalibrationKey(fam, cutoff, method, str(uniq[c[part[0]]])).id()
                 pools[key] = _pool_entry(g, rows, lim)
     return pools

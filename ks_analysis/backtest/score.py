@@ -150,7 +150,13 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
                 if not todo.any() or calib.size == 0:
                     break
                 counts = np.bincount(c[calib], minlength=c.max() + 1)
-                ok = todo & (counts[c[target]] >= cal.MIN_POOLED)
+                pairs = np.unique(c[calib].astype("int64") * 10_000 + year[calib])
+                n_yr = np.bincount(pairs // 10_000, minlength=c.max() + 1)
+                ok = (
+                    todo
+                    & (counts[c[target]] >= cal.MIN_POOLED)
+                    & (n_yr[c[target]] >= cal.MIN_POOL_YEARS)
+                )
                 for code in np.unique(c[target][ok]):
                     idx = target[ok & (c[target] == code)]
                     pc = calib[c[calib] == code]

@@ -31,6 +31,7 @@ from ks_analysis.paths import PACKAGE_DATA_DIR
 __all__ = [
     "CALIBRATION_FILE",
     "MIN_POOLED",
+    "MIN_POOL_YEARS",
     "QUANTILE_GRID",
     "CalibrationKey",
     "size_band",
@@ -62,6 +63,12 @@ __all__ = [
 CALIBRATION_FILE = PACKAGE_DATA_DIR / "calibration.json"
 #: Fewer pooled errors than this: widen conservatively and flag the forecast.
 MIN_POOLED = 30
+#: A pool is used only when its errors come from at least this many forecast years: the errors
+#: of one year share its shock, so 290 kommuner of one year are one year's evidence and say
+#: nothing of how the next year's shock differs. Two years are the fewest from which the year
+#: part can be estimated at all (:func:`_conformal` widens it by Student's t with k − 1 degrees
+#: of freedom for how little that is). A series without such a pool takes the next, broader one.
+MIN_POOL_YEARS = 2
 #: An error pool holds the errors of at most this many latest calibration years: a pool over
 #: every year since 1978 is calibrated on average, not for the years that resemble the next one.
 POOL_YEARS = 12

@@ -158,3 +158,27 @@ def test_intervals_count_years_not_rows_where_years_share_a_shock(
     c = calm[(calm["year"] >= 2004) & (calm["method"] == "ytd_snaive")]
     calm_ratio = (c["hi80"] - c["lo80"]) / (c["hi80_pool"] - c["lo80_pool"])
     assert calm_ratio.between(1.0, 1.03).all()
+
+
+def test_a_pool_of_one_year_is_not_a_calibration(
+    make_records: RecordsFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """60 new series of one kommun size band, first forecast in 2018 (as SCB BAS's 290 kommuner
+    from 2023): in 2019 their own band holds 60 errors but one year's shock, so they take the
+    broader pool with the years of the other series; counting rows alone, they would not."""
+    old = make_records(seed=2)
+    new = make_records(seed=3, years=range(2018, 2020))
+    new = new.assign(
+        sid=new["sid"] + 1000, series="n" + new["series"], band="sum|small|xs"
+    )  # same aggregation and size, another kommun size band
+    records = pd.concat([old, new], ignore_index=True)
+
+    def new_2019(s: pd.DataFrame) -> pd.DataFrame:
+        d = s[s["series"].str.startswith("n") & (s["method"] == "ytd_snaive")]
+        return d[d["year"] == 2019]
+
+    y19 = new_2019(bt.score_backtest(records))
+    assert (y19["pool_level"] == 1).all() and (y19["n_years"] >= 2).all()
+    assert not y19["flagged"].any()
+    monkeypatch.setattr(score.cal, "MIN_POOL_YEARS", 1)
+    assert (new_2019(bt.score_backtest(records))["pool_level"] == 0).all()
