@@ -292,6 +292,9 @@ class NowcastResult:
     reason: str = ""
     calibration: str = ""
     samples: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: the 80 % interval from the residuals' own quantiles, before the widening for a new year
+    #: (the backtest scores what the widening costs against it)
+    unwidened80: tuple[float, float] | None = None
 
 
 def nowcast(
@@ -352,6 +355,7 @@ def nowcast(
     draws = base * np.exp(zhat + _residual_draws(fit, rng.random(n_samples)))
     point = float(base * np.exp(zhat))
     q = np.quantile(draws, [0.025, 0.10, 0.90, 0.975])
+    raw = base * np.exp(zhat + np.quantile(fit.residuals, [0.10, 0.90]))
     flags = () if fit.out_of_sample else ("few_calibration_errors",)
     kind = "out-of-sample" if fit.out_of_sample else "in-sample, widened"
     return NowcastResult(
@@ -365,4 +369,5 @@ def nowcast(
         flags=flags,
         calibration=f"nowcast bridge, {len(fit.residuals)} {kind} residuals, fitted on {fit.n_train} kommun-years {fit.train_years[0] + data.y0}-{fit.train_years[-1] + data.y0}",
         samples=draws,
+        unwidened80=(float(min(raw[0], point)), float(max(raw[1], point))),
     )
