@@ -153,6 +153,9 @@ def test_intervals_count_years_not_rows_where_years_share_a_shock(
     covered = (d["actual"] >= d["lo80"]) & (d["actual"] <= d["hi80"])
     covered_pool = (d["actual"] >= d["lo80_pool"]) & (d["actual"] <= d["hi80_pool"])
     assert covered.mean() > covered_pool.mean()
+    widening = score._year_widening(d)
+    assert widening["pool_years_mean"] == pytest.approx(d["n_years"].mean(), abs=0.01)
+    assert widening["factor80_mean"] == pytest.approx(ratio.mean(), rel=0.01)
 
     calm = bt.score_backtest(make_records(seed=5, years=range(2000, 2016), n_series=60))
     c = calm[(calm["year"] >= 2004) & (calm["method"] == "ytd_snaive")]
