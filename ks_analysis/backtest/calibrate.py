@@ -147,9 +147,9 @@ def _pools(
             order = np.argsort(c, kind="stable")
             bounds = np.flatnonzero(np.diff(c[order])) + 1
             for part in np.split(order, bounds):
-                if part.size < cal.MIN_POOLED:
-                    continue  # too few: the forecast widens its own errors and flags itself
                 rows = keep[part]
+                if part.size < cal.MIN_POOLED or np.unique(y[rows]).size < cal.MIN_POOL_YEARS:
+                    continue  # too few: the next broader pool, or the forecast widens its own errors
                 key = cal.CalibrationKey(fam, cutoff, method, str(uniq[c[part[0]]])).id()
                 pools[key] = _pool_entry(g, rows, lim)
     return pools
@@ -167,10 +167,12 @@ def _pool_entry(g: dict[str, Any], rows: np.ndarray, lim: int) -> dict[str, Any]
     win = g["year"][rows] >= lim - cal.OWN_YEARS
     cred = cal.credibility_fit(np.abs(e[win]), g["ser"][rows][win]) if use else None
     if cred is not None and cred.k is not None:
-        entry["q"] = [round(x, 4) for x in cal.quantiles_of(e / g["lam"][rows])]
+        e = e / g["lam"][rows]
         entry["cred"] = cred.as_json()
-    else:
-        entry["q"] = [round(x, 4) for x in cal.quantiles_of(e)]
+    entry["q"] = [round(x, 4) for x in cal.quantiles_of(e)]
+    # the year is the unit of exchangeability: how many years, and how much is their common shock
+    k, rho = cal.year_components(e, g["year"][rows])
+    entry["years"], entry["between"] = k, round(rho, 4)
     return entry
 
 

@@ -141,9 +141,11 @@ def nowcast_records(
                         )  # fmt: skip
                         continue
                     p_better = float(np.mean(sign * (res.samples - last) > 0))
+                    raw80 = res.unwidened80 or (np.nan, np.nan)
                     recs.append(
                         {**base, "method": nc.METHOD, "point": res.point, "p_better": p_better,
                          "lo80": res.lo80, "hi80": res.hi80, "lo95": res.lo95, "hi95": res.hi95,
+                         "lo80_unwidened": raw80[0], "hi80_unwidened": raw80[1],
                          "fallback": "", "known": res.known_periods,
                          "flagged": "few_calibration_errors" in res.flags}
                     )  # fmt: skip
@@ -224,6 +226,46 @@ def _covered(d: pd.DataFrame, level: str) -> float | None:
     return float(((d["actual"] >= d[f"lo{level}"]) & (d["actual"] <= d[f"hi{level}"])).mean())
 
 
+def _widening_cost(d: pd.DataFrame) -> dict[str, Any]:
+    """Mean scaled 80 % interval (Winkler) scores of the calibrated nowcasts ``d``: the intervals
+    as used (widened for a new year) and from the bridge's residuals as they are, with the ratio
+    and its year-block 90 % interval (what the widening costs in sharpness, or gains)."""
+    from ks_analysis.backtest.score import interval_score, ratio_ci90
+
+    out: dict[str, Any] = {
+        "interval_score80": None,
+        "interval_score80_unwidened": None,
+        "interval_score_vs_unwidened": None,
+        "interval_score_vs_unwidened_ci90": None,
+    }
+    if d.empty or "lo80_unwidened" not in d:
+        return out
+    a, sc = d["actual"].to_numpy(dtype="float64"), d["scale"].to_numpy(dtype="float64")
+    new = (
+        interval_score(d["lo80"].to_numpy(dtype="float64"), d["hi80"].to_numpy(dtype="float64"), a)
+        / sc
+    )
+    old = (
+        interval_score(
+            d["lo80_unwidened"].to_numpy(dtype="float64"),
+            d["hi80_unwidened"].to_numpy(dtype="float64"),
+            a,
+        )
+        / sc
+    )
+    ok = np.isfinite(new) & np.isfinite(old)
+    if not ok.any():
+        return out
+    years = d["year"].to_numpy()[ok]
+    out["interval_score80"] = float(new[ok].mean())
+    out["interval_score80_unwidened"] = float(old[ok].mean())
+    out["interval_score_vs_unwidened"] = (
+        float(new[ok].sum() / old[ok].sum()) if old[ok].sum() > 0 else None
+    )
+    out["interval_score_vs_unwidened_ci90"] = ratio_ci90(years, new[ok], old[ok])
+    return out
+
+
 def _ratio_block(now: pd.DataFrame, naive: pd.DataFrame) -> dict[str, Any]:
     """n, effective n, MASE vs naive with its block-bootstrap interval, Brier skill, coverage."""
     j = now.merge(
@@ -255,6 +297,7 @@ def _ratio_block(now: pd.DataFrame, naive: pd.DataFrame) -> dict[str, Any]:
         "coverage80": _covered(recent, "80"),
         "coverage95": _covered(recent, "95"),
     }
+    out.update(_widening_cost(cal))
     if len(nowcasts):
         r2, ci2 = block_bootstrap_ratio(nowcasts["ae"], nowcasts["ae_naive"], nowcasts["year"])
         out["mase_vs_naive_annual_where_nowcast"] = r2

@@ -98,6 +98,8 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
     cred_used = np.zeros(N, dtype=bool)
     flagged = np.ones(N, dtype=bool)
     pool_lev = np.full(N, -1)
+    n_years = np.zeros(N, dtype="int64")
+    between = np.full(N, np.nan)
     codes = [pd.factorize(records[lev].astype(str))[0] for lev in BAND_LEVELS]
     ser = pd.factorize(records["series"].astype(str))[0]
     year = records["year"].to_numpy()
@@ -148,7 +150,13 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
                 if not todo.any() or calib.size == 0:
                     break
                 counts = np.bincount(c[calib], minlength=c.max() + 1)
-                ok = todo & (counts[c[target]] >= cal.MIN_POOLED)
+                pairs = np.unique(c[calib].astype("int64") * 10_000 + year[calib])
+                n_yr = np.bincount(pairs // 10_000, minlength=c.max() + 1)
+                ok = (
+                    todo
+                    & (counts[c[target]] >= cal.MIN_POOLED)
+                    & (n_yr[c[target]] >= cal.MIN_POOL_YEARS)
+                )
                 for code in np.unique(c[target][ok]):
                     idx = target[ok & (c[target] == code)]
                     pc = calib[c[calib] == code]
@@ -161,10 +169,14 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
                     bounds(idx, q_lvl, lvl[idx], "_level")
                     use = _scaled_wins(out, records_actual, sc, pc)
                     cred_used[idx] = use
-                    if use:
-                        fill(idx, q_std, sc[idx] * lam[idx], pc.size, False)
-                    else:
-                        fill(idx, q_pool, sc[idx], pc.size, False)
+                    # the default: the chosen errors widened for a new year (the year is the unit)
+                    chosen = e[pc] / lam[pc] if use else e[pc]
+                    k_yr, rho = cal.year_components(chosen, year[pc])
+                    q_new = cal._conformal(
+                        np.quantile(chosen, cal.QUANTILE_GRID), pc.size, k_yr, rho
+                    )
+                    n_years[idx], between[idx] = k_yr, rho
+                    fill(idx, q_new, sc[idx] * (lam[idx] if use else 1.0), pc.size, False)
                     pool_lev[idx] = li
                 todo &= ~ok
             if todo.any():
@@ -179,6 +191,8 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
     records["cred_used"] = cred_used
     records["flagged"] = flagged
     records["pool_level"] = pool_lev
+    records["n_years"] = n_years
+    records["between"] = between
     records["better"] = np.where(
         sign > 0, records["actual"] > records["last"], records["actual"] < records["last"]
     ).astype(float)
@@ -385,6 +399,7 @@ def _sharpness(dd: pd.DataFrame, nv: pd.DataFrame | None) -> dict[str, Any]:
         "interval_score_vs_naive": None,
         "interval_score_vs_naive_ci90": None,
         "cred_used_share": float(dd["cred_used"].mean()) if "cred_used" in dd and len(dd) else None,
+        "year_widening": _year_widening(dd),
     }
     if nv is not None and len(nv) == len(dd) and len(dd):
         naive = _is80(nv, "_pool")
@@ -392,6 +407,27 @@ def _sharpness(dd: pd.DataFrame, nv: pd.DataFrame | None) -> dict[str, Any]:
         out["interval_score_vs_naive"] = float(new.sum() / naive.sum()) if naive.sum() > 0 else None
         out["interval_score_vs_naive_ci90"] = ratio_ci90(years, new, naive)
     return out
+
+
+def _year_widening(dd: pd.DataFrame) -> dict[str, float | None]:
+    """Over the calibrated forecasts: the mean number of years in their pools, the mean share of
+    the pools' error variance common to a year, and the mean factor by which the widening for a
+    new year stretched the 80 % interval beyond the row-level one."""
+    if "n_years" not in dd or "between" not in dd:
+        return {"pool_years_mean": None, "between_year_share_mean": None, "factor80_mean": None}
+    c = dd[~dd["flagged"].astype(bool) & dd["between"].notna()]
+    if c.empty:
+        return {"pool_years_mean": None, "between_year_share_mean": None, "factor80_mean": None}
+    i80 = int(np.searchsorted(cal.QUANTILE_GRID, 0.9))
+    k = c["n_years"].to_numpy(dtype="int64")
+    rho = c["between"].to_numpy(dtype="float64")
+    stretch = np.array([cal._t_stretch(int(x))[i80] if x >= 2 else 1.0 for x in k])
+    factor = np.sqrt((1 - rho) + rho * stretch**2)
+    return {
+        "pool_years_mean": round(float(k.mean()), 2),
+        "between_year_share_mean": round(float(rho.mean()), 3),
+        "factor80_mean": round(float(factor.mean()), 3),
+    }
 
 
 def _metrics(d: pd.DataFrame) -> dict[str, Any]:
@@ -656,6 +692,7 @@ SUMMARY_COLUMNS = (
     "family", "cutoff", "method", "year", "sid", "series", "group", "e", "actual", "point",
     "scale", "last", "lo80", "hi80", "lo95", "hi95", "lo80_pool", "hi80_pool", "lo95_pool",
     "hi95_pool", "lo80_level", "hi80_level", "flagged", "p_better", "better", "band", "cred_used", "revised",
+    "n_years", "between",
     "actual_latest", "chosen", "agg",
 )  # fmt: skip
 

@@ -31,6 +31,7 @@ from ks_analysis.paths import PACKAGE_DATA_DIR
 __all__ = [
     "CALIBRATION_FILE",
     "MIN_POOLED",
+    "MIN_POOL_YEARS",
     "QUANTILE_GRID",
     "CalibrationKey",
     "size_band",
@@ -62,6 +63,12 @@ __all__ = [
 CALIBRATION_FILE = PACKAGE_DATA_DIR / "calibration.json"
 #: Fewer pooled errors than this: widen conservatively and flag the forecast.
 MIN_POOLED = 30
+#: A pool is used only when its errors come from at least this many forecast years: the errors
+#: of one year share its shock, so 290 kommuner of one year are one year's evidence and say
+#: nothing of how the next year's shock differs. Two years are the fewest from which the year
+#: part can be estimated at all (:func:`_conformal` widens it by Student's t with k − 1 degrees
+#: of freedom for how little that is). A series without such a pool takes the next, broader one.
+MIN_POOL_YEARS = 2
 #: An error pool holds the errors of at most this many latest calibration years: a pool over
 #: every year since 1978 is calibrated on average, not for the years that resemble the next one.
 POOL_YEARS = 12
@@ -285,7 +292,9 @@ def scaled_errors(
         if not cell or cell.get("n", 0) <= 0:
             continue
         n = int(cell["n"])
-        q = _conformal(np.asarray(cell["q"], dtype="float64"), n)
+        q = _conformal(
+            np.asarray(cell["q"], dtype="float64"), n, cell.get("years"), cell.get("between")
+        )
         if n >= MIN_POOLED:
             return q, k, n
         if n > best[2]:
@@ -293,13 +302,67 @@ def scaled_errors(
     return best
 
 
-def _conformal(q: np.ndarray, n: int) -> np.ndarray:
-    """Split-conformal finite-sample widening: stretch the tails by the (n+1)/n quantile correction."""
+def _conformal(
+    q: np.ndarray, n: int, years: int | None = None, between: float | None = None
+) -> np.ndarray:
+    """Finite-sample widening of pooled error quantiles ``q`` (of ``n`` errors) for a new year.
+
+    Without ``years``: the split-conformal (n+1)/n stretch of the tails. With ``years`` (k, the
+    number of distinct forecast years the errors come from) and ``between`` (ρ, the share of the
+    errors' variance that is a common shock of the year, :func:`year_components`): the errors of
+    one year are not exchangeable with each other's year, the year is the unit (Dunn, Wasserman &
+    Ramdas (2022), "Distribution-free prediction sets for two-layer hierarchical models", JASA,
+    arXiv:1809.07441: a new group's prediction set counts groups, not observations). The pool's quantiles
+    hold k realised year shocks; a new year's shock is one more draw, known only through those
+    k. Its part of the spread is therefore widened as the normal-theory prediction interval of
+    one new observation from a sample of k widens the sample's own spread, by
+    c(p) = t(p, k − 1) · sqrt(1 + 1/k) / z(p) (Student t with k − 1 degrees of freedom; e.g.
+    Hahn & Meeker (1991), *Statistical Intervals*), and the within-year part as before:
+    the quantile at p moves away from the median by sqrt((1 − ρ)(1 + 1/n)² + ρ c(p)²)
+    (ρ = 0: the row-level stretch alone).
+    """
     if n <= 0:
         return q
     med = float(np.interp(0.5, QUANTILE_GRID, q))
-    factor = 1.0 + 1.0 / n
-    return med + (q - med) * factor
+    if years is None or between is None or years < 2:
+        return med + (q - med) * (1.0 + 1.0 / n)
+    rho = min(max(float(between), 0.0), 1.0)
+    within = (1.0 + 1.0 / n) ** 2
+    return med + (q - med) * np.sqrt((1 - rho) * within + rho * _t_stretch(years) ** 2)
+
+
+@functools.lru_cache(maxsize=64)
+def _t_stretch(k: int) -> np.ndarray:
+    """c(p) of :func:`_conformal` on :data:`QUANTILE_GRID` for k years (1 at the median's limit)."""
+    from scipy.special import ndtri, stdtrit
+
+    p = np.clip(np.abs(QUANTILE_GRID - 0.5) + 0.5, 0.5 + 1e-6, 0.9975)
+    return np.asarray(stdtrit(k - 1, p) / ndtri(p) * np.sqrt(1.0 + 1.0 / k), dtype="float64")
+
+
+def year_components(e: np.ndarray, year: np.ndarray) -> tuple[int, float]:
+    """(k, ρ): the number of distinct years of errors ``e`` and the share of their variance that
+    is common to a year (one-way ANOVA estimator of the between-year variance component,
+    σ_b² = (MSB − MSW) / n₀, floored at 0; Searle, Casella & McCulloch (1992), *Variance
+    Components*, ch. 3). The errors are winsorised at their 1 % and 99 % quantiles first, so
+    that one merger or reclassification does not make a year. ρ is 0 with fewer than two years."""
+    x = np.asarray(e, dtype="float64")
+    ok = np.isfinite(x)
+    x, year = x[ok], np.asarray(year)[ok]
+    uniq, inv = np.unique(year, return_inverse=True)
+    k, n = int(uniq.size), int(x.size)
+    if k < 2 or n <= k:
+        return k, 0.0
+    lo, hi = np.quantile(x, [0.01, 0.99])
+    x = np.clip(x, lo, hi)
+    m = np.bincount(inv).astype("float64")
+    means = np.bincount(inv, weights=x) / m
+    msb = float((m * (means - x.mean()) ** 2).sum() / (k - 1))
+    msw = float(((x - means[inv]) ** 2).sum() / (n - k))
+    n0 = (n - float((m**2).sum()) / n) / (k - 1)
+    sb2 = max((msb - msw) / n0, 0.0) if n0 > 0 else 0.0
+    total = sb2 + msw
+    return k, (sb2 / total if total > 0 else 0.0)
 
 
 @functools.lru_cache(maxsize=1)

@@ -211,6 +211,7 @@ class NowcastFit:
     n_train: int
     train_years: tuple[int, ...]
     J: int
+    residual_years: np.ndarray | None = None  # year index of each out-of-sample residual
 
 
 def _solve(
@@ -240,6 +241,7 @@ def fit_bridge(kpi: np.ndarray, sig: np.ndarray, t: int, J: int, mapping: str) -
     K = kpi.shape[0]
     a, b, ak = _solve(X, z, k, K)
     resid: list[np.ndarray] = []
+    resid_years: list[np.ndarray] = []
     for tv in years:  # leave one year out: each earlier year predicted from the other earlier years
         tr = ts != tv
         if tr.sum() < MIN_TRAIN:
@@ -247,13 +249,32 @@ def fit_bridge(kpi: np.ndarray, sig: np.ndarray, t: int, J: int, mapping: str) -
         a2, b2, ak2 = _solve(X[tr], z[tr], k[tr], K)
         te = ts == tv
         resid.append(z[te] - (a2 + X[te] @ b2 + ak2[k[te]]))
+        resid_years.append(ts[te])
     oos = np.concatenate(resid) if resid else np.zeros(0)
     if len(oos) >= MIN_RESIDUALS:
-        return NowcastFit(a, b, ak, oos, True, len(z), tuple(int(y) for y in years), J)
+        years_t = tuple(int(y) for y in years)
+        return NowcastFit(a, b, ak, oos, True, len(z), years_t, J, np.concatenate(resid_years))
     p = 3 + len(np.unique(k))
     ins = z - (a + X @ b + ak[k])
     widen = FEW_ERRORS_WIDEN * np.sqrt(len(z) / max(len(z) - p, 1))
     return NowcastFit(a, b, ak, ins * widen, False, len(z), tuple(int(y) for y in years), J)
+
+
+def _residual_draws(fit: NowcastFit, u: np.ndarray) -> np.ndarray:
+    """The residual quantiles at probabilities ``u``, widened for a new year.
+
+    The out-of-sample residuals come from a few left-out years, and the kommuner of one year share
+    its shock: the year is the unit, as in the package's other error pools. Their quantiles are
+    widened by :func:`ks_analysis.forecast.calibration._conformal` with the number of years and
+    the share of the residuals' variance that is common to a year (only that part is stretched,
+    by Student's t for the number of years)."""
+    from ks_analysis.forecast import calibration as cal
+
+    q = np.quantile(fit.residuals, cal.QUANTILE_GRID)
+    if fit.out_of_sample and fit.residual_years is not None:
+        k, rho = cal.year_components(fit.residuals, fit.residual_years)
+        q = cal._conformal(q, len(fit.residuals), k, rho)
+    return np.interp(u, cal.QUANTILE_GRID, q)
 
 
 @dataclass(frozen=True)
@@ -271,6 +292,9 @@ class NowcastResult:
     reason: str = ""
     calibration: str = ""
     samples: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: the 80 % interval from the residuals' own quantiles, before the widening for a new year
+    #: (the backtest scores what the widening costs against it)
+    unwidened80: tuple[float, float] | None = None
 
 
 def nowcast(
@@ -328,9 +352,10 @@ def nowcast(
         )
     zhat = fit.intercept + float(x @ fit.beta) + float(fit.kommun_effect[k])
     rng = np.random.default_rng(seed)
-    draws = base * np.exp(zhat + np.quantile(fit.residuals, rng.random(n_samples)))
+    draws = base * np.exp(zhat + _residual_draws(fit, rng.random(n_samples)))
     point = float(base * np.exp(zhat))
     q = np.quantile(draws, [0.025, 0.10, 0.90, 0.975])
+    raw = base * np.exp(zhat + np.quantile(fit.residuals, [0.10, 0.90]))
     flags = () if fit.out_of_sample else ("few_calibration_errors",)
     kind = "out-of-sample" if fit.out_of_sample else "in-sample, widened"
     return NowcastResult(
@@ -344,4 +369,5 @@ def nowcast(
         flags=flags,
         calibration=f"nowcast bridge, {len(fit.residuals)} {kind} residuals, fitted on {fit.n_train} kommun-years {fit.train_years[0] + data.y0}-{fit.train_years[-1] + data.y0}",
         samples=draws,
+        unwidened80=(float(min(raw[0], point)), float(max(raw[1], point))),
     )

@@ -139,3 +139,28 @@ def test_skill_for_takes_the_most_specific_judged_entry() -> None:
     assert cal.skill_for(calib, "N03920", "T2") == pytest.approx(-0.1)
     assert cal.skill_for(calib, "N03926", "T2") is None
     assert cal.skill_for(calib, "N01951", "T1", family="annual") is None
+
+
+def test_pools_store_their_years_and_the_report_widens_as_the_backtest(
+    two_calibrations: tuple[Path, Path],
+) -> None:
+    """Every stored pool says how many forecast years its errors come from and their common-shock
+    share; a report's lookup widens the stored quantiles with them, as the backtest widened them."""
+    content = json.loads(two_calibrations[0].read_text(encoding="utf-8"))
+    widened = 0
+    for origin, entry in content["by_origin"].items():
+        for pool_id, pool in entry["pools"].items():
+            assert 1 <= pool["years"] <= cal.POOL_YEARS and 0.0 <= pool["between"] <= 1.0
+            fam, cutoff, method, band = pool_id.split("|", 3)
+            key = cal.CalibrationKey(fam, cutoff, method, band)
+            q, source, n = cal.scaled_errors(
+                key, two_calibrations[0], bands=[band], origin_year=int(origin)
+            )
+            assert source == pool_id and n == pool["n"] and q is not None
+            stored = np.asarray(pool["q"])
+            want = cal._conformal(stored, n, pool["years"], pool["between"])
+            assert np.allclose(q, want)
+            if pool["between"] > 0 and pool["years"] >= 2:
+                assert q[-2] - q[1] > (cal._conformal(stored, n)[-2] - cal._conformal(stored, n)[1])
+                widened += 1
+    assert widened > 0  # some pools estimate a common year shock (ρ is floored at 0, not forced)

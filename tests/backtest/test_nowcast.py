@@ -58,6 +58,21 @@ def test_nowcast_cells_at_t1_and_what_every_cell_reports(cells: dict[str, dict[s
         assert 0 <= last5["coverage80"] <= last5["coverage95"] <= 1
 
 
+@pytest.mark.real
+def test_nowcast_intervals_widened_for_a_new_year_cover_and_say_what_it_costs(
+    cells: dict[str, dict[str, Any]],
+) -> None:
+    """The bridge's residuals widened for the year's common shock: the 80 % / 95 % intervals of
+    both cutoffs cover 75-85 % / 91-98 % over all years (2020 apart), and each cell gives the
+    interval score against the unwidened residual quantiles with its year-block interval."""
+    for c in cells.values():
+        assert 0.75 <= c["coverage80_calibrated"] <= 0.85
+        assert 0.91 <= c["coverage95_calibrated"] <= 0.98
+        lo, hi = c["interval_score_vs_unwidened_ci90"]
+        assert lo <= c["interval_score_vs_unwidened"] <= hi
+        assert c["interval_score80"] > 0 and c["interval_score80_unwidened"] > 0
+
+
 def test_block_bootstrap_resamples_whole_years() -> None:
     """The ratio is mean/mean; with one year's errors all large the interval is wide, and it holds the ratio."""
     years = pd.Series(np.repeat(np.arange(2010, 2020), 10))

@@ -131,3 +131,57 @@ def test_year_block_interval_holds_the_ratio_and_needs_years() -> None:
     mixed = score.ratio_ci90(years, np.where(years % 2 == 0, 0.5, 1.1), num)
     assert mixed is not None and mixed[0] < 0.8 < mixed[1]
     assert score.ratio_ci90(years[:60], num[:60], num[:60]) is None
+
+
+def test_intervals_count_years_not_rows_where_years_share_a_shock(
+    make_records: RecordsFactory,
+) -> None:
+    """Every series of a year shares its shock: the default intervals are the row-level pool's
+    (``_pool``) widened for a new year, the more the fewer years the pool holds; without a
+    common shock they stay the pool's (ρ near 0). Their coverage is checked over many
+    replications in tests/forecast/test_calibration.py: one backtest holds a dozen shocks."""
+    rec = make_records(seed=5, years=range(2000, 2016), n_series=60)
+    shock = np.random.default_rng(5).normal(0, 5.0, 16)
+    rec["actual"] = rec["actual"] + shock[rec["year"].to_numpy() - 2000]
+    s = bt.score_backtest(rec)
+    d = s[(s["year"] >= 2004) & (s["method"] == "ytd_snaive")]
+    ratio = (d["hi80"] - d["lo80"]) / (d["hi80_pool"] - d["lo80_pool"])
+    assert (d["n_years"] >= 4).all() and d["between"].between(0.3, 0.9).all()
+    assert (ratio >= 1.0).all()
+    by_k = ratio.groupby(d["n_years"]).mean()
+    assert by_k.iloc[0] > by_k.iloc[-1] > 1.02  # 4 years widen more than 12
+    covered = (d["actual"] >= d["lo80"]) & (d["actual"] <= d["hi80"])
+    covered_pool = (d["actual"] >= d["lo80_pool"]) & (d["actual"] <= d["hi80_pool"])
+    assert covered.mean() > covered_pool.mean()
+    widening = score._year_widening(d)
+    assert widening["pool_years_mean"] == pytest.approx(d["n_years"].mean(), abs=0.01)
+    assert widening["factor80_mean"] == pytest.approx(ratio.mean(), rel=0.01)
+
+    calm = bt.score_backtest(make_records(seed=5, years=range(2000, 2016), n_series=60))
+    c = calm[(calm["year"] >= 2004) & (calm["method"] == "ytd_snaive")]
+    calm_ratio = (c["hi80"] - c["lo80"]) / (c["hi80_pool"] - c["lo80_pool"])
+    assert calm_ratio.between(1.0, 1.03).all()
+
+
+def test_a_pool_of_one_year_is_not_a_calibration(
+    make_records: RecordsFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """60 new series of one kommun size band, first forecast in 2018 (as SCB BAS's 290 kommuner
+    from 2023): in 2019 their own band holds 60 errors but one year's shock, so they take the
+    broader pool with the years of the other series; counting rows alone, they would not."""
+    old = make_records(seed=2)
+    new = make_records(seed=3, years=range(2018, 2020))
+    new = new.assign(
+        sid=new["sid"] + 1000, series="n" + new["series"], band="sum|small|xs"
+    )  # same aggregation and size, another kommun size band
+    records = pd.concat([old, new], ignore_index=True)
+
+    def new_2019(s: pd.DataFrame) -> pd.DataFrame:
+        d = s[s["series"].str.startswith("n") & (s["method"] == "ytd_snaive")]
+        return d[d["year"] == 2019]
+
+    y19 = new_2019(bt.score_backtest(records))
+    assert (y19["pool_level"] == 1).all() and (y19["n_years"] >= 2).all()
+    assert not y19["flagged"].any()
+    monkeypatch.setattr(score.cal, "MIN_POOL_YEARS", 1)
+    assert (new_2019(bt.score_backtest(records))["pool_level"] == 0).all()

@@ -125,3 +125,30 @@ def test_report_forecast_nowcasts_jonkoping_and_says_why_not_vaggeryd(
     vgd = forecast_indicator(real_nowcast_tidy, municipality="0665", **kw)  # type: ignore[arg-type]
     assert vgd.method != nc.METHOD and vgd.basis == "forecast"
     assert "nowcast_unavailable" in vgd.flags and "no in-year signal" in vgd.nowcast_note
+
+
+def test_interval_widens_for_the_shock_the_kommuner_share_in_a_year() -> None:
+    """The bridge's out-of-sample residuals come from a few left-out years; where a year's shock
+    (not in the known quarters) hits every kommun, the interval is widened for the number of
+    years beyond the residuals' own quantiles (which it stays at without the residuals' years)."""
+    import dataclasses
+
+    from ks_analysis.forecast import calibration as cal
+
+    rng = np.random.default_rng(11)
+    kpi, sig = _synthetic(seed=3)
+    shock = {y: float(rng.normal(0, 0.06)) for y in range(2010, 2023)}
+    kpi = {(m, y): v * float(np.exp(shock[y])) for (m, y), v in kpi.items()}
+    data = nc.nowcast_data(_tidy(kpi, sig), "K", "S", "mean_of_periods")
+    assert data is not None
+    kpi_at, sig_at = data.at(dt.date(2018, 8, 31))
+    fit = nc.fit_bridge(kpi_at, sig_at, 2018 - data.y0, 2, data.mapping)
+    assert fit is not None and fit.out_of_sample and fit.residual_years is not None
+    assert fit.residual_years.shape == fit.residuals.shape
+    k, rho = cal.year_components(fit.residuals, fit.residual_years)
+    assert k == len(set(fit.residual_years.tolist())) and rho > 0.3
+    u = np.array([0.1, 0.9])
+    wide = np.diff(nc._residual_draws(fit, u))[0]
+    plain = np.diff(nc._residual_draws(dataclasses.replace(fit, residual_years=None), u))[0]
+    assert np.isclose(plain, np.diff(np.quantile(fit.residuals, u))[0], rtol=0.02)
+    assert wide > 1.05 * plain

@@ -1,0 +1,73 @@
+"""Tests of forecast/calibration.py: the year-level finite-sample widening of pooled error quantiles."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ks_analysis.forecast import calibration as cal
+
+
+def _clustered(
+    rng: np.random.Generator, years: int, per_year: int, sd_year: float, sd_within: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Errors with a shock common to each year plus noise of each series: (errors, years)."""
+    shock = rng.normal(0, sd_year, years)
+    year = np.repeat(np.arange(years), per_year)
+    return shock[year] + rng.normal(0, sd_within, year.size), year
+
+
+def _coverage80(q: np.ndarray, e: np.ndarray) -> float:
+    """Share of ``e`` inside the 10 %-90 % quantiles of the grid ``q``."""
+    lo, hi = np.interp([0.10, 0.90], cal.QUANTILE_GRID, q)
+    return float(((e >= lo) & (e <= hi)).mean())
+
+
+def test_year_components_find_the_common_shock_share() -> None:
+    """Equal year and series variances give ρ near 1/2; no year shock gives ρ near 0."""
+    rng = np.random.default_rng(3)
+    e, y = _clustered(rng, 200, 50, 1.0, 1.0)
+    k, rho = cal.year_components(e, y)
+    assert k == 200 and 0.4 < rho < 0.6
+    e0, y0 = _clustered(rng, 200, 50, 0.0, 1.0)
+    assert cal.year_components(e0, y0)[1] < 0.02
+    assert cal.year_components(e0[:50], y0[:50]) == (1, 0.0)  # one year: nothing to separate
+
+
+def test_without_year_shocks_the_widening_is_the_row_level_one() -> None:
+    """ρ = 0 (or no years given) leaves the split-conformal (n+1)/n stretch."""
+    q = np.quantile(np.random.default_rng(0).normal(size=500), cal.QUANTILE_GRID)
+    assert np.allclose(cal._conformal(q, 500, 8, 0.0), cal._conformal(q, 500))
+    med = np.interp(0.5, cal.QUANTILE_GRID, q)
+    assert np.allclose(cal._conformal(q, 500) - med, (q - med) * (1 + 1 / 500))
+
+
+def test_fewer_years_and_stronger_shocks_widen_more() -> None:
+    """The stretch grows as the years get fewer and their common shock larger; never narrows."""
+    q = np.quantile(np.random.default_rng(1).normal(size=2000), cal.QUANTILE_GRID)
+    i = int(np.searchsorted(cal.QUANTILE_GRID, 0.9))
+    width = {
+        (k, rho): cal._conformal(q, 2000, k, rho)[i] - cal._conformal(q, 2000, k, rho)[-i - 1]
+        for k in (3, 6, 12)
+        for rho in (0.0, 0.3, 1.0)
+    }
+    base = cal._conformal(q, 2000)[i] - cal._conformal(q, 2000)[-i - 1]
+    assert width[(3, 1.0)] > width[(6, 1.0)] > width[(12, 1.0)] > base
+    assert width[(6, 1.0)] > width[(6, 0.3)] > width[(6, 0.0)] == base
+    # all shock, 12 years: the 80 % interval of Student t(11) with the new-observation factor
+    assert np.isclose(width[(12, 1.0)] / base, 1.3634 / 1.2816 * np.sqrt(13 / 12), rtol=2e-3)
+
+
+def test_year_level_widening_covers_a_new_year_where_row_level_does_not() -> None:
+    """Pools of 5 years x 300 series with a year shock: the next year's errors fall inside the
+    row-level 80 % interval less often than 80 %, inside the year-level one close to 80 %."""
+    rng = np.random.default_rng(2019)
+    row, year_level = [], []
+    for _ in range(600):
+        e, y = _clustered(rng, 6, 300, 1.0, 0.7)
+        pool, new = e[y < 5], e[y == 5]
+        q = np.quantile(pool, cal.QUANTILE_GRID)
+        row.append(_coverage80(cal._conformal(q, pool.size), new))
+        k, rho = cal.year_components(pool, y[y < 5])
+        year_level.append(_coverage80(cal._conformal(q, pool.size, k, rho), new))
+    assert np.mean(row) < 0.74  # thousands of errors, but five year shocks
+    assert 0.77 <= np.mean(year_level) <= 0.85
