@@ -355,8 +355,8 @@ def group_pool(block: np.ndarray) -> GroupPool | None:
     :data:`POOL_YEARS`), and only series complete in all of them; None with fewer than three such
     years, fewer than :data:`POOL_MIN_SERIES` such series, a negative value or a zero total.
     """
-    if block.ndim != 3 or block.shape[1] == 0:
-        return None
+    if block.ndim != 3 or block.shape[0] == 0 or block.shape[1] == 0:
+        return None  # no peers at all (e.g. a local register): nothing to pool
     block = block[:, -POOL_YEARS:, :]
     complete = np.isfinite(block).all(axis=2)
     wide = complete.mean(axis=0) > 0.5

@@ -432,3 +432,13 @@ def test_pooled_level_applies_to_summed_counts_only() -> None:
     assert m.group_pool(counts[:4, :-1, :]) is None
     alone = m.pooled_level(hist, cur, m.MethodContext(aggregation="sum", is_count=True))
     assert alone is not None and np.isfinite(alone) and alone >= np.nansum(cur)
+
+
+def test_a_series_without_peers_has_no_pool_and_no_warning() -> None:
+    """A local register has no peers in any kommun: no pool, and no 'mean of empty slice'
+    warning in an analyst's notebook."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert m.group_pool(np.zeros((0, 5, 4))) is None
