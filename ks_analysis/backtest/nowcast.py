@@ -62,9 +62,9 @@ def nowcast_indicators(catalogue: Catalogue | None = None) -> list[Indicator]:
 def nowcast_tidy(raw_root: Path, sources_file: Path | None, ids: set[str]) -> pd.DataFrame:
     """The tidy rows (with ``published``) of the KPIs and signals ``ids``, cleaned from the raw folder."""
     from ks_analysis.clean import clean_indicators
-    from ks_analysis.ingest.read import read_sources
+    from ks_analysis.ingest.memo import read_sources_once
 
-    raw, specs, _ = read_sources(raw_root, sources_file)
+    raw, specs, _ = read_sources_once(raw_root, sources_file)  # the replay read it already
     raw = raw[raw["indicator"].astype("str").isin(ids)]
     return clean_indicators(raw, specs).tidy
 

@@ -453,7 +453,9 @@ def run_and_summarise(
     """
     t0 = time.perf_counter()
     records = run_backtest(raw_root, sources_file, progress=progress)
-    lags = records.attrs.get("publication_lags", [])
+    # Taken off the frame: pandas deep-copies ``attrs`` into every frame derived from it, and
+    # scoring derives tens of thousands (that copying took a sixth of the backtest).
+    lags = records.attrs.pop("publication_lags", [])
     tuning = annual_tuning(records)
     tuning = annual_tuning_by_origin(records, tuning)
     scored = score_backtest(records)

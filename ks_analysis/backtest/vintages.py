@@ -38,18 +38,20 @@ def load_vintages(
         ``(vintages, latest)``: tidy rows (the first may repeat a key with different
         ``published``), restricted to indicators that match ``rules``.
     """
-    from ks_analysis.clean import clean_indicators
-    from ks_analysis.ingest.read import read_sources
+    from ks_analysis.clean.rules import prepare_indicators
+    from ks_analysis.ingest.memo import read_sources_once
 
-    raw, specs, _ = read_sources(raw_root, sources_file, progress=progress)
+    raw, specs, _ = read_sources_once(raw_root, sources_file, progress=progress)
     ids = pd.Series(pd.unique(raw["indicator"].astype("str")))
     keep = {i for i in ids if rule_for(i, rules) is not None}
     raw = raw[raw["indicator"].astype("str").isin(keep)]
     boundaries = sorted({s.fixed_date for s in specs.values() if s.revisions and s.fixed_date})
-    latest = clean_indicators(raw, specs).tidy
+    # The vintage-independent rules once, then each vintage's own (as clean_indicators would).
+    prepared = prepare_indicators(raw, specs)
+    latest = prepared.clean().tidy
     frames = [latest]
     for b in boundaries:
-        frames.append(clean_indicators(raw, specs, as_of=b - dt.timedelta(days=1)).tidy)
+        frames.append(prepared.clean(b - dt.timedelta(days=1)).tidy)
     vint = pd.concat(frames, ignore_index=True).drop_duplicates(
         subset=["municipality", "indicator", "gender", "period", "value", "published"]
     )
@@ -139,6 +141,8 @@ def panels(
     out: dict[str, Panel] = {}
     bands = _pop_bands(latest)
     vint = vint.copy()
+    # Without the publication-lag list: pandas deep-copies ``attrs`` into every derived frame.
+    vint.attrs = {}
     ids = pd.unique(vint["indicator"])
     rule_of = {i: rule_for(i, rules) for i in ids}
     vint["rule"] = vint["indicator"].map(rule_of)
@@ -192,9 +196,11 @@ def panels(
             pop_band=keys["municipality"].map(lambda c: bands.get(str(c), "unknown")),
         )
         units = part.groupby("sid")["unit"].first()
-        vals = part.groupby("sid")["value"].agg(
-            lambda v: bool((v >= 0).all() and np.allclose(v, np.round(v)))
-        )
+        # Whole non-negative numbers in every row of the series (np.allclose's tolerances, row
+        # by row, then all rows of a series).
+        value = part["value"].to_numpy(dtype="float64")
+        whole = (value >= 0) & np.isclose(value, np.round(value))
+        vals = pd.Series(whole, index=part.index).groupby(part["sid"]).all()
         meta["is_count"] = [
             (str(units.get(s, "")).lower() == "antal") and bool(vals.get(s, False))
             for s in meta["sid"]
