@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -400,6 +401,29 @@ def known_value(cur: np.ndarray, agg: str) -> float | None:
     return float(kv.sum()) if agg == "sum" else float(kv.mean()) if agg == "mean" else float(kv[-1])
 
 
+def _peer_rows(
+    ix: TidyIndex,
+    indicator: Indicator,
+    gender: str,
+    year: int,
+    as_of: dt.date,
+    freq: str,
+    years: int,
+    *,
+    with_orter: bool,
+) -> Iterator[tuple[str, np.ndarray]]:
+    """Per series of the indicator and gender (key municipality + indicator id, table order):
+    its rows of frequency ``freq`` in the ``years`` years before ``year``, published by ``as_of``."""
+    for key in ix.keys_of(indicator.id, with_orter=with_orter):
+        if key[2] != gender:
+            continue
+        pos = ix.rows(*key, as_of)
+        pos = pos[
+            (ix.frequency[pos] == freq) & (ix.year[pos] < year) & (ix.year[pos] >= year - years)
+        ]
+        yield key[1] + key[0], pos
+
+
 def peer_block(
     tidy: pd.DataFrame,
     indicator: Indicator,
@@ -418,14 +442,7 @@ def peer_block(
     ix = tidy_index(tidy)
     P = m.PERIODS_PER_YEAR[freq]
     rows: dict[tuple[str, int], np.ndarray] = {}
-    for key in ix.keys_of(indicator.id, with_orter=True):
-        if key[2] != gender:
-            continue
-        pos = ix.rows(*key, as_of)
-        pos = pos[
-            (ix.frequency[pos] == freq) & (ix.year[pos] < year) & (ix.year[pos] >= year - years)
-        ]
-        k = key[1] + key[0]
+    for k, pos in _peer_rows(ix, indicator, gender, year, as_of, freq, years, with_orter=True):
         for i in pos:
             row = rows.setdefault((k, int(ix.year[i])), np.full(P, np.nan))
             if np.isnan(row[ix.sub[i]]):
@@ -454,16 +471,10 @@ def peer_panel(
     ix = tidy_index(tidy)
     P = m.PERIODS_PER_YEAR[freq]
     out: dict[str, np.ndarray] = {}
-    for key in ix.keys_of(indicator.id, with_orter=False):
-        if key[2] != gender:
-            continue
-        pos = ix.rows(*key, as_of)
-        pos = pos[
-            (ix.frequency[pos] == freq) & (ix.year[pos] < year) & (ix.year[pos] >= year - years)
-        ]
+    for k, pos in _peer_rows(ix, indicator, gender, year, as_of, freq, years, with_orter=False):
         if pos.size == 0:
             continue
-        arr = out.setdefault(key[1] + key[0], np.full((years, P), np.nan))
+        arr = out.setdefault(k, np.full((years, P), np.nan))
         for i in pos:
             j = int(ix.year[i]) - (year - years)
             if np.isnan(arr[j, ix.sub[i]]):
