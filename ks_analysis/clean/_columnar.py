@@ -93,6 +93,14 @@ def _to_str(col: pd.Series) -> pd.Series:
     return _str_column(col, np.arange(len(col))).set_axis(col.index)
 
 
+def _text_column(values: np.ndarray) -> pd.Series:
+    """An object array of texts with few distinct values (None = missing) as a pandas ``str``
+    column, built from its distinct values (see :func:`_str_column`)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    cat = pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object)))
+    return _to_str(cat)
+
+
 def _dense_factorize(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
     """(codes, sorted distinct keys) of non-negative int64 ``keys`` below ``bound``.
 

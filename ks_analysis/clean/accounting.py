@@ -15,7 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ks_analysis.clean._columnar import _codes_and_labels, _dense_factorize, _on_unique
+from ks_analysis.clean._columnar import (
+    _codes_and_labels,
+    _dense_factorize,
+    _str_column,
+    _text_column,
+)
 
 __all__ = ["CleanResult", "COUNT_KEYS", "REJECTED_COLUMNS", "STATUS_NAMES"]
 
@@ -91,6 +96,12 @@ class _Rejections:
         return pos[order], reason[order], column[order], value[order]
 
 
+#: An offending value as the rejected table shows it: empty for a missing one, else its text.
+_VALUE_TEXT = np.frompyfunc(
+    lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v), 1, 1
+)
+
+
 class RowLedger:
     """Status of every row of clean's working frame, and the reason of each rejected row.
 
@@ -137,27 +148,23 @@ class RowLedger:
             np.count_nonzero(self.status == REJECTED)
         ):  # pragma: no cover - a bug
             raise AssertionError("a rejected row without a reason, or a row rejected twice")
-        rejected = (
-            pd.DataFrame(
-                {
-                    "source_file": df["source_file"].iloc[rej_pos].astype("str"),
-                    "source_row": df["source_row"].iloc[rej_pos].astype("int64"),
-                    "column": pd.Series(rej_column, index=df.index[rej_pos], dtype=object).astype(
-                        "str"
-                    ),
-                    "value": pd.Series(rej_value, index=df.index[rej_pos], dtype=object).map(
-                        lambda v: (
-                            "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-                        )
-                    ),
-                    "reason": pd.Series(rej_reason, index=df.index[rej_pos], dtype=object).astype(
-                        "str"
-                    ),
-                }
-            )
-            .sort_values(["source_file", "source_row"], kind="stable")
-            .reset_index(drop=True)
+        # Sorted by file and row on integer keys, and the text columns built from their
+        # distinct values: the same table as sorting the text columns, in a fraction of the time.
+        file_codes, file_labels = _codes_and_labels(df["source_file"])
+        rank = np.empty(len(file_labels) + 1, dtype=np.int64)
+        rank[np.argsort(np.asarray([str(x) for x in file_labels], dtype=object), kind="stable")] = (
+            np.arange(len(file_labels))
         )
+        rank[-1] = len(file_labels)  # code -1 (no file) picks this: missing files sort last
+        source_row = df["source_row"].to_numpy()[rej_pos].astype("int64")
+        order = np.lexsort((source_row, rank[file_codes[rej_pos]]))
+        taken = rej_pos[order]
+        rejected = pd.DataFrame(index=pd.RangeIndex(len(taken)))
+        rejected["source_file"] = _str_column(df["source_file"], taken)
+        rejected["source_row"] = source_row[order]
+        rejected["column"] = _text_column(rej_column[order])
+        rejected["value"] = pd.Series(_VALUE_TEXT(rej_value[order]).astype(object))
+        rejected["reason"] = _text_column(rej_reason[order])
         return rejected, rej_pos, rej_reason
 
 
@@ -216,18 +223,9 @@ def _count_inputs(
         codes, uniques = _dense_factorize(combo // 4, len(spec_names) * nf)
         counts = np.bincount(codes * 4 + combo % 4, minlength=4 * len(uniques)).reshape(-1, 4)
         pairs = uniques
-    rej_group = pd.DataFrame(
-        {
-            "spec": df["spec"].iloc[rej_pos].astype("str").to_numpy(),
-            "source_file": df["source_file"].iloc[rej_pos].astype("str").to_numpy(),
-            "reason": pd.Series(rej_reasons, dtype=object).astype("str").to_numpy(),
-        }
+    by_reason = _rejections_by_reason(
+        spec_codes, spec_names, file_codes, file_names, rej_pos, rej_reasons, fixed
     )
-    rej_group["reason"] = _on_unique(
-        rej_group["reason"], lambda u: u.map(lambda r: _reason_key(str(r), fixed))
-    ).astype("str")
-    by_reason = rej_group.groupby(["spec", "source_file", "reason"]).size()
-    reason_keys = {(str(a), str(b)) for a, b, _r in by_reason.index}
     inputs = []
     for p, row in zip(pairs, counts, strict=True):
         s, f = str(spec_names[int(p) // nf]), str(file_names[int(p) % nf])
@@ -240,13 +238,41 @@ def _count_inputs(
             "rows_missing": int(row[MISSING]),
             "rows_duplicate": int(row[DUPLICATE]),
         }
-        if (s, f) in reason_keys:
-            sub: pd.Series = by_reason.loc[(s, f)]  # type: ignore[assignment]
-            entry["rejected_by_reason"] = {str(k): int(v) for k, v in sub.items()}
-        else:
-            entry["rejected_by_reason"] = {}
+        entry["rejected_by_reason"] = by_reason.get((s, f), {})
         inputs.append(entry)
     return inputs
+
+
+def _rejections_by_reason(
+    spec_codes: np.ndarray,
+    spec_names: list[Any],
+    file_codes: np.ndarray,
+    file_names: list[Any],
+    rej_pos: np.ndarray,
+    rej_reasons: np.ndarray,
+    fixed: set[str] | frozenset[str],
+) -> dict[tuple[str, str], dict[str, int]]:
+    """(source entry, file) -> {reason key: rejected rows}, the keys of each in text order.
+
+    Counted on one integer per rejected row (entry, file and reason key codes); rows without an
+    entry, a file or a reason are not counted.
+    """
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    if not len(rej_pos):
+        return out
+    reason_codes, reasons = pd.factorize(np.asarray(rej_reasons, dtype=object))
+    keys = np.asarray([_reason_key(str(r), fixed) for r in reasons], dtype=object)
+    key_of_reason, key_labels = pd.factorize(keys, sort=True)  # codes in the keys' text order
+    s_c, f_c = spec_codes[rej_pos].astype(np.int64), file_codes[rej_pos]
+    ok = (s_c >= 0) & (f_c >= 0) & (reason_codes >= 0)
+    nk, nf = len(key_labels), len(file_names)
+    combo = (s_c[ok] * nf + f_c[ok]) * nk + key_of_reason[reason_codes[ok]]
+    uniq, counts = np.unique(combo, return_counts=True)
+    for code, count in zip(uniq.tolist(), counts.tolist(), strict=True):
+        pair, k = divmod(code, nk)
+        s, f = divmod(pair, nf)
+        out.setdefault((str(spec_names[s]), str(file_names[f])), {})[str(key_labels[k])] = count
+    return out
 
 
 def merge_file_info(
