@@ -17,6 +17,7 @@ from IPython.display import HTML
 from ks_analysis.backtest import replay as _backtest
 from ks_analysis.clean import CleanResult, run_clean
 from ks_analysis.clean import quality as _quality
+from ks_analysis.clean.run import keep_cleaned
 from ks_analysis.evaluate import standout as _standout
 from ks_analysis.goals.catalogue import load_catalogue
 from ks_analysis.ingest.kolada_web import kolada_titles
@@ -37,6 +38,7 @@ from ks_analysis.report import followup as _followup
 from ks_analysis.report import sections as _sections
 from ks_analysis.report import supporting as _supporting
 from ks_analysis.report.build import build_report, load_report_inputs
+from ks_analysis.report.handoff import read_prebuilt
 from ks_analysis.report.model import Report
 from ks_analysis.report.sidecar import write_report_json
 from ks_analysis.report.what_it_takes_html import what_it_takes_box
@@ -127,8 +129,20 @@ def notebook_report_params(
     )
 
 
-def build_report_from_parameters(**text: str) -> Report:
-    """Load the inputs named by the notebook's text parameters and build the report."""
+def build_report_from_parameters(prebuilt: str = "", **text: str) -> Report:
+    """Load the inputs named by the notebook's text parameters and build the report.
+
+    ``prebuilt`` names the file in which ``ks-analysis report`` hands over the report it built
+    with these parameters while this kernel started (:mod:`ks_analysis.report.handoff`), with
+    the cleaned vintage the data-quality notebook then shows; empty, or a file for other
+    parameters or another package version, builds the report here.
+    """
+    handed = read_prebuilt(prebuilt, text)
+    if handed is not None:
+        rep, cleaned = handed
+        for key, result in cleaned:
+            keep_cleaned(key, result)
+        return rep
     return build_report(load_report_inputs(notebook_report_params(**text)))
 
 

@@ -17,7 +17,7 @@ from ks_analysis.ingest.manifest import SourceSpec
 from ks_analysis.ingest.memo import read_key
 from ks_analysis.ingest.memo import read_sources_once as read_sources
 
-__all__ = ["run_clean", "clean_sources", "clean_once"]
+__all__ = ["run_clean", "clean_sources", "clean_once", "cleaned_vintage", "keep_cleaned"]
 
 #: Vintages cleaned in this process, by the raw folder's read key and ``as_of``: a report
 #: cleans its own and the previous period's vintage, and the periods of ``report --year`` (one
@@ -56,6 +56,25 @@ def clean_once(
         rejected=hit.rejected.copy(deep=False),
         inputs=[dict(i) for i in hit.inputs],
     )
+
+
+def cleaned_vintage(
+    raw_root: Path, sources_file: Path | None, as_of: dt.date | None
+) -> tuple[Any, CleanResult] | None:
+    """The vintage :func:`clean_once` kept for ``raw_root`` and ``as_of``, with its key, to hand
+    to another process of the same package (:func:`keep_cleaned`); None if none is kept."""
+    key = read_key(raw_root, sources_file)
+    hit = _CLEANED.get((key, as_of)) if key is not None else None
+    return None if hit is None else ((key, as_of), hit)
+
+
+def keep_cleaned(key: Any, result: CleanResult) -> None:
+    """Keep a vintage cleaned by another process under the key :func:`cleaned_vintage` gave it.
+
+    The key holds the raw folder's files with their sizes and modification times: if any
+    changed since, :func:`clean_once` computes another key and cleans again.
+    """
+    _CLEANED.put(key, result)
 
 
 def run_clean(

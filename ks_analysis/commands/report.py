@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ks_analysis.commands._util import add_example
 from ks_analysis.errors import ParameterError
@@ -16,6 +16,9 @@ from ks_analysis.paths import DEMO_DIR, NOTEBOOKS_DIR, REPORTS_DIR, refuse_raw_o
 from ks_analysis.periods import Period, current_period, parse_period, periods_of_year
 from ks_analysis.publish.notebooks import KernelSession
 from ks_analysis.report.staleness import EXIT_STALE, stale_reason
+
+if TYPE_CHECKING:
+    from ks_analysis.publish.report import ModelsAhead
 
 log = logging.getLogger(__name__)
 
@@ -133,23 +136,35 @@ def run(args: argparse.Namespace) -> int:
     # One kernel for every period: the package is imported and the raw folder read once.
     with KernelSession() as session:
         # The kernel boots and imports the package while this process checks each period's
-        # files and sets up papermill (a few seconds each, side by side on two cores).
+        # files and builds its model (side by side on two cores); later periods' models are
+        # built while the kernel runs the earlier periods' notebooks.
         session.prestart(NOTEBOOKS_DIR)
-        for i, params in enumerate(all_params, start=1):
-            stale = _one_report(args, params, i, len(all_params), session) or stale
+        # Imported after the kernel has started (it loads openpyxl and the renderers).
+        from ks_analysis.publish.report import ModelsAhead
+
+        with ModelsAhead() as ahead:
+            for i, params in enumerate(all_params, start=1):
+                then = all_params[i] if i < len(all_params) else None
+                stale = _one_report(args, params, i, len(all_params), session, ahead, then) or stale
     return EXIT_STALE if stale else 0
 
 
 def _one_report(
-    args: argparse.Namespace, params: ReportParams, i: int, n: int, session: KernelSession
+    args: argparse.Namespace,
+    params: ReportParams,
+    i: int,
+    n: int,
+    session: KernelSession,
+    ahead: ModelsAhead,
+    then: ReportParams | None,
 ) -> bool:
-    """Publish one period's report in ``session``; print its path; True if it is stale."""
+    """Publish one period's report in ``session`` (building ``then``'s model meanwhile); print
+    its path; True if it is stale."""
     per, code = params.period, params.municipality
     log.info("[%d/%d] report %s for %s", i, n, per.id, code)
-    # Imported after the kernel has started (it loads openpyxl and the renderers).
     from ks_analysis.publish.report import publish_report
 
-    result = publish_report(params, pdf=args.pdf, session=session)
+    result = publish_report(params, pdf=args.pdf, session=session, ahead=ahead, then=then)
     log.info(
         "[%d/%d] %s done in %.1f s (%.0f kB)",
         i,

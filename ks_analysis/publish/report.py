@@ -16,9 +16,11 @@ import datetime as dt
 import json
 import logging
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,14 @@ from ks_analysis.publish.notebooks import (
 )
 from ks_analysis.report.excel import write_workbook
 
-__all__ = ["ReportRun", "publish_report", "REPORT_NOTEBOOK", "check_html", "report_folder_name"]
+__all__ = [
+    "ReportRun",
+    "ModelsAhead",
+    "publish_report",
+    "REPORT_NOTEBOOK",
+    "check_html",
+    "report_folder_name",
+]
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +174,92 @@ def _load_renderers() -> None:
         log.debug("loading the renderers ahead failed", exc_info=True)
 
 
+#: A report's model as the notebook's build cell would make it: (the report, its cleaned
+#: vintages as (memo key, result) pairs, for the data-quality notebook).
+Model = tuple[Any, list[tuple[Any, Any]]]
+
+
+def _build_model(params: dict[str, str]) -> Model | None:
+    """The report of the notebook's text ``params`` built in this process, with its vintage.
+
+    Bad input is raised as it is (one message, exit 2), before the kernel would find it again.
+    Any other failure gives None: the notebook then builds the model itself and fails with its
+    cell and message as it always did.
+    """
+    from ks_analysis.clean.run import cleaned_vintage
+    from ks_analysis.notebook_api import build_report_from_parameters, notebook_report_params
+
+    try:
+        report = build_report_from_parameters(**params)
+    except KsAnalysisError:
+        raise
+    except Exception:
+        log.debug("building the report ahead failed; the notebook builds it", exc_info=True)
+        return None
+    typed = notebook_report_params(**params)
+    vintage = cleaned_vintage(typed.raw, typed.sources, typed.as_of)
+    return report, [vintage] if vintage else []
+
+
+class ModelsAhead:
+    """Report models built in a thread of this process ahead of their turn (``report --year``,
+    several ``--period``): while the kernel runs one period's notebooks on one core, this
+    process builds the next period's model on the other (it only waits for the kernel then).
+
+    One model at a time, in a daemon thread (an interrupted run does not wait for it); a model
+    is taken once, by the parameters it was started for.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[tuple[tuple[str, str], ...], Future[Model | None]] = {}
+
+    def __enter__(self) -> ModelsAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pending.clear()
+
+    def start(self, params: dict[str, str]) -> None:
+        """Start building the model of ``params`` (text notebook parameters) in a thread."""
+        key = tuple(sorted(params.items()))
+        if key in self._pending:
+            return
+        future: Future[Model | None] = Future()
+
+        def build() -> None:
+            try:
+                future.set_result(_build_model(params))
+            except BaseException as exc:  # raised where the model is taken
+                future.set_exception(exc)
+
+        self._pending[key] = future
+        threading.Thread(target=build, name="model-ahead", daemon=True).start()
+
+    def take(self, params: dict[str, str]) -> Future[Model | None] | None:
+        """The model started for exactly ``params``, or None."""
+        return self._pending.pop(tuple(sorted(params.items())), None)
+
+
+def _prebuild(
+    notebook: Path, params: dict[str, str], dest: Path, ahead: ModelsAhead | None = None
+) -> dict[str, str]:
+    """Build the report model in this process while the kernel boots on the other core (or take
+    the one ``ahead`` built meanwhile), and hand it to ``notebook`` in ``dest``
+    (:mod:`ks_analysis.report.handoff`): the notebook parameter that names it, or none where the
+    notebook builds the model itself.
+    """
+    if "prebuilt" not in notebook_parameters(notebook):
+        return {}  # a notebook of another version, without the parameter
+    from ks_analysis.report.handoff import write_prebuilt
+
+    pending = ahead.take(params) if ahead is not None else None
+    model = pending.result() if pending is not None else _build_model(params)
+    if model is None:
+        return {}
+    write_prebuilt(dest, params, *model)
+    return {"prebuilt": str(dest)}
+
+
 def _report_notebook(nb_dir: Path) -> Path:
     """The report notebook of ``nb_dir``, or a DataFileError saying where to run from."""
     notebook = nb_dir / REPORT_NOTEBOOK
@@ -186,15 +281,42 @@ def _render_into(
     per: Period,
     pdf: bool = False,
     session: KernelSession | None = None,
+    ahead: ModelsAhead | None = None,
+    then: dict[str, str] | None = None,
 ) -> None:
-    """Run the notebooks into ``tmp`` and render rapport.html there (checked for readers)."""
+    """Run the notebooks into ``tmp`` and render rapport.html there (checked for readers);
+    with ``ahead``, start building the model of ``then`` once this report's is handed over."""
     (tmp / "notebooks").mkdir()
     executed = tmp / "notebooks" / REPORT_NOTEBOOK
     report_json = tmp / "report.json"
     analyst = _analyst_jobs(nb_dir, tmp / "notebooks", nb_params, per) if analysts else []
-    # This process waits while the kernel runs: it loads what rendering needs meanwhile.
-    threading.Thread(target=_load_renderers, name="load-renderers", daemon=True).start()
-    jobs = [(notebook, executed, {**nb_params, "report_json": str(report_json)}), *analyst]
+    with tempfile.TemporaryDirectory(prefix="ks-analysis-model-") as handoff:
+        # The kernel boots on the other core while this process builds the report's model.
+        prebuilt = _prebuild(notebook, nb_params, Path(handoff) / "report-model.pickle", ahead)
+        if ahead is not None and then is not None:
+            ahead.start(then)  # the next report's model, while the kernel runs this one
+        # This process waits while the kernel runs: it loads what rendering needs meanwhile.
+        threading.Thread(target=_load_renderers, name="load-renderers", daemon=True).start()
+        jobs = [
+            (notebook, executed, {**nb_params, "report_json": str(report_json), **prebuilt}),
+            *analyst,
+        ]
+        _run_render(jobs, tmp, executed, report_json, nb_dir, session)
+    if pdf:  # inside the temporary folder, so the PDF is swapped in with the rest or not at all
+        from ks_analysis.publish.pdf import write_pdf
+
+        write_pdf(tmp / "rapport.html", tmp / "rapport.pdf")
+
+
+def _run_render(
+    jobs: list[tuple[Path, Path, dict[str, Any]]],
+    tmp: Path,
+    executed: Path,
+    report_json: Path,
+    nb_dir: Path,
+    session: KernelSession | None,
+) -> None:
+    """Run the notebooks; render rapport.html and rapport.xlsx from the report notebook."""
 
     def render() -> None:
         if not report_json.exists():
@@ -208,10 +330,6 @@ def _render_into(
 
     # The data-quality notebook runs in the kernel while this process renders the report.
     _run_notebooks(jobs, nb_dir, session, render)
-    if pdf:  # inside the temporary folder, so the PDF is swapped in with the rest or not at all
-        from ks_analysis.publish.pdf import write_pdf
-
-        write_pdf(tmp / "rapport.html", tmp / "rapport.pdf")
 
 
 def publish_report(
@@ -221,6 +339,8 @@ def publish_report(
     analyst_notebooks: bool = True,
     pdf: bool = False,
     session: KernelSession | None = None,
+    ahead: ModelsAhead | None = None,
+    then: ReportParams | None = None,
 ) -> ReportRun:
     """Run the report notebook for one period and publish rapport.html + report.json atomically.
 
@@ -228,7 +348,9 @@ def publish_report(
     The report goes to ``params.out/<municipality>/<period>/`` (``<period>-per-<as_of>/`` when
     ``as_of`` is later than the period's cutoff); with ``pdf`` also ``rapport.pdf`` (A4). With a
     :class:`~ks_analysis.publish.notebooks.KernelSession` the notebooks run in its kernel (several
-    reports in one kernel), else in one of their own.
+    reports in one kernel), else in one of their own. With ``ahead`` (:class:`ModelsAhead`) and
+    ``then``, the parameters of the report to publish next, this process builds that report's
+    model while the kernel runs this one's notebooks.
 
     Raises:
         ParameterError / DataFileError: bad parameters or inputs, before any kernel starts.
@@ -253,7 +375,18 @@ def publish_report(
         # Built in a temporary folder beside the report and swapped in as one; one run per report
         # folder at a time (a lock file beside it); litter of killed runs is removed first.
         with output_folder(final, doing="publishing the report") as tmp:
-            _render_into(tmp, notebook, nb_dir, nb_params, analyst_notebooks, per, pdf, session)
+            _render_into(
+                tmp,
+                notebook,
+                nb_dir,
+                nb_params,
+                analyst_notebooks,
+                per,
+                pdf,
+                session,
+                ahead,
+                then.notebook_parameters() if then is not None else None,
+            )
     except BaseException:
         if created_parent and final.parent.is_dir() and not any(final.parent.iterdir()):
             final.parent.rmdir()  # a failed first run leaves no empty reports/<kommun>/ behind

@@ -1,0 +1,86 @@
+"""Hand a report's model from ``ks-analysis report`` to its notebook's kernel.
+
+The report notebook's expensive cell builds the report: it reads and cleans the raw folder,
+forecasts every indicator and judges every goal. The kernel that runs it is a process of its own
+that takes seconds to start and import the package, and ``ks-analysis report`` waits for it
+meanwhile. On two cores the command therefore builds the model itself while the kernel boots on
+the other core, with the function the notebook's cell calls and the notebook's own text
+parameters, and hands it over in a file: the notebook's ``prebuilt`` parameter names the file,
+and its build cell loads the model instead of building it again. The cleaned vintage of the
+report goes with it, so that the data-quality notebook, in the same kernel, shows the rows the
+report used without reading the raw folder a second time.
+
+A model is taken only by the same package version and for the same parameters; anything else
+(no file, another version, other parameters, a file that cannot be read) makes the notebook
+build the model itself, as it does in JupyterLab, where ``prebuilt`` is empty. The file is
+written into a private temporary folder of the run (mode 0700) and removed with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ks_analysis._version import package_version
+
+__all__ = ["FORMAT", "write_prebuilt", "read_prebuilt"]
+
+log = logging.getLogger(__name__)
+
+#: The layout of the handed-over file; a change makes older files unreadable, never misread.
+FORMAT = 1
+
+
+def write_prebuilt(
+    path: Path, params: dict[str, str], report: Any, cleaned: list[tuple[Any, Any]]
+) -> Path:
+    """Write the built ``report`` for the notebook's text ``params`` to ``path`` (atomically),
+    with the cleaned vintages ``cleaned`` as (memo key, result) pairs."""
+    payload = {
+        "format": FORMAT,
+        "version": package_version(),
+        "params": dict(params),
+        "report": report,
+        "cleaned": cleaned,
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_prebuilt(path: str, params: dict[str, str]) -> tuple[Any, list[tuple[Any, Any]]] | None:
+    """The (report, cleaned vintages) handed over in ``path`` for exactly these ``params``, or
+    None (with a log line saying why) for the notebook to build the report itself."""
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as f:
+            # The file is this run's own, written by this package's command into a folder only
+            # this user can read (pickle is not for files of unknown origin).
+            payload = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+        log.info("no report model handed over (%s): building it here", type(exc).__name__)
+        return None
+    why = (
+        "another format"
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT
+        else "another package version"
+        if payload.get("version") != package_version()
+        else "other parameters"
+        if payload.get("params") != dict(params)
+        else ""
+    )
+    if why:
+        log.info("the report model handed over was built with %s: building it here", why)
+        return None
+    return payload["report"], list(payload["cleaned"])
