@@ -56,18 +56,6 @@ class PxTable:
         self.tokens = tokens
         self.token_lines = token_lines
 
-    def grid(self) -> pd.DataFrame:
-        """One row per cell: a label and a code column per dimension, ``token`` and ``line``."""
-        sizes = [len(self.values[d]) for d in self.dims]
-        idx = np.indices(sizes).reshape(len(sizes), -1)
-        out: dict[str, Any] = {}
-        for k, d in enumerate(self.dims):
-            out[d] = np.asarray(self.values[d], dtype=object)[idx[k]]
-            out[f"{d}__code"] = np.asarray(self.codes.get(d, self.values[d]), dtype=object)[idx[k]]
-        out["token"] = np.asarray(self.tokens, dtype=object)
-        out["line"] = self.token_lines
-        return pd.DataFrame(out)
-
 
 _STATEMENT = re.compile(
     r'^\s*([A-Z][A-Z0-9-]*)(?:\[[^\]]*\])?(?:\("([^"]*)"(?:,"([^"]*)")?\))?\s*=', re.S
@@ -254,69 +242,85 @@ def read_pcaxis(
             f"dimensions are {dims}; the reader needs a year ({'/'.join(YEAR_DIMS)}), a place ({'/'.join(REGION_DIMS)}) and {indicator_dim!r}",
             fix="set option indicator_dim, or use a reader for this table's layout",
         )
-    g = table.grid()
-    year = g[year_d].astype(str).str.strip()
+    # Every cell's label and code of each dimension is that dimension's value at the cell's
+    # index: the text work is done once per dimension value, and the cells only index.
+    sizes = [len(table.values[d]) for d in dims]
+    at = dict(zip(dims, np.indices(sizes).reshape(len(sizes), -1), strict=True))
+    labels = {d: [str(v) for v in table.values[d]] for d in dims}
+    codes = {d: [str(v) for v in table.codes.get(d, table.values[d])] for d in dims}
+    years = [y.strip() for y in labels[year_d]]
     if q_d is not None:
-        q = g[f"{q_d}__code"].astype(str).str.extract(r"([1-4])\s*$")[0]
-        period = np.where(q.notna(), year + "-Q" + q.fillna(""), year + " " + g[q_d].astype(str))
+        q = pd.Series(codes[q_d], dtype=object).str.extract(r"([1-4])\s*$")[0]
+        per_q = [
+            [
+                f"{y}-Q{qq}" if isinstance(qq, str) else f"{y} {lab}"
+                for qq, lab in zip(q, labels[q_d], strict=True)
+            ]
+            for y in years
+        ]
+        period = _cells(_flat(per_q), at[year_d] * len(labels[q_d]) + at[q_d])
         frequency = "Q"
     elif m_d is not None:
-        mon = g[m_d].astype(str).str.strip().str.lower().map(MONTHS_SV)
-        code = pd.to_numeric(g[f"{m_d}__code"], errors="coerce")
-        mon = mon.fillna(code)
-        period = np.where(
-            mon.between(1, 12),
-            year + "-" + mon.fillna(0).astype(int).astype(str).str.zfill(2),
-            year + " " + g[m_d].astype(str),
-        )
+        mon = pd.Series([lab.strip().lower() for lab in labels[m_d]], dtype=object).map(MONTHS_SV)
+        mon = mon.fillna(pd.to_numeric(pd.Series(codes[m_d], dtype=object), errors="coerce"))
+        ok = mon.between(1, 12).to_numpy()
+        mm = mon.fillna(0).astype(int).astype(str).str.zfill(2).to_numpy()
+        per_m = [
+            [f"{y}-{mm[j]}" if ok[j] else f"{y} {labels[m_d][j]}" for j in range(len(mm))]
+            for y in years
+        ]
+        period = _cells(_flat(per_m), at[year_d] * len(labels[m_d]) + at[m_d])
         frequency = "M"
     else:
-        period, frequency = year.to_numpy(), "Y"
+        period, frequency = _cells(years, at[year_d]), "Y"
     known = set(geo_mod.geos())
-    reg_code = g[f"{reg_d}__code"].astype(str).str.strip()
-    place = np.where(
-        reg_code.str.fullmatch(r"\d{2}"), "00" + reg_code, reg_code.str.zfill(4)
-    ).astype(object)
-    reject = np.full(len(g), None, dtype=object)
-    not_place = ~pd.Series(place).isin(known).to_numpy()
-    reject[not_place] = [
-        f"{label!r} (code {c!r}) is not a kommun, län or riket (an average of several kommuner); dropped on purpose"
-        for label, c in zip(g.loc[not_place, reg_d], reg_code[not_place], strict=True)
+    reg_codes = [c.strip() for c in codes[reg_d]]
+    places = ["00" + c if re.fullmatch(r"\d{2}", c) else c.zfill(4) for c in reg_codes]
+    place_ok = np.asarray([p in known for p in places], dtype=bool)
+    reject_of_place = [
+        None
+        if ok
+        else f"{label!r} (code {c!r}) is not a kommun, län or riket (an average of several kommuner); dropped on purpose"
+        for ok, label, c in zip(place_ok, labels[reg_d], reg_codes, strict=True)
     ]
+    reject = np.asarray(reject_of_place, dtype=object)[at[reg_d]]
     for dim, wanted in (keep or {}).items():
         if dim not in dims:
             raise DataFileError(
                 rel, f"option keep names dimension {dim!r}, which the file does not have ({dims})"
             )
-        other = (g[f"{dim}__code"].astype(str) != str(wanted)).to_numpy() & (reject == None)  # noqa: E711
-        reject[other] = [
-            f"{dim} {label!r} is derived from the level, not raw data; only {wanted!r} is kept"
-            for label in g.loc[other, dim]
-        ]
-    tokens = g["token"].to_numpy(dtype=object)
+        other_of_value = np.asarray([c != str(wanted) for c in codes[dim]], dtype=bool)
+        other = other_of_value[at[dim]] & (reject == None)  # noqa: E711
+        why = np.asarray(
+            [
+                f"{dim} {label!r} is derived from the level, not raw data; only {wanted!r} is kept"
+                for label in labels[dim]
+            ],
+            dtype=object,
+        )
+        reject[other] = why[at[dim][other]]
+    tokens = np.asarray(table.tokens, dtype=object)
     value = np.array(tokens, dtype=object)
     if dash == "zero":
         value[tokens == "-"] = 0.0
-    ind_code = g[f"{indicator_dim}__code"].astype(str)
-    ids = {c: local_id(indicator_prefix, c) for c in ind_code.unique()}
-    # One unit per indicator code (the last label of a code wins, as before), worked out per
-    # distinct code and label rather than per cell.
-    pairs = g[[f"{indicator_dim}__code", indicator_dim]].astype(object).drop_duplicates()
+    ind_codes = codes[indicator_dim]
+    default_unit = table.keywords.get("UNITS", "antal")
+    # One unit per indicator code: the last label of a code wins.
     units = {
-        c: _unit_of(label, table.keywords.get("UNITS", "antal"))
-        for c, label in zip(pairs.iloc[:, 0], pairs.iloc[:, 1], strict=True)
+        c: _unit_of(lab, default_unit)
+        for c, lab in zip(ind_codes, labels[indicator_dim], strict=True)
     }
-    municipality = place.copy()
-    municipality[not_place] = None
+    ids = {c: local_id(indicator_prefix, c) for c in ind_codes}
+    municipality = [p if ok else None for p, ok in zip(places, place_ok, strict=True)]
     return raw_frame(
         {
-            "municipality": municipality,
-            "municipality_name": g[reg_d].to_numpy(dtype=object),
-            "indicator": ind_code.map(ids).to_numpy(dtype=object),
-            "period": np.asarray(period, dtype=object),
+            "municipality": _cells(municipality, at[reg_d]),
+            "municipality_name": _cells(labels[reg_d], at[reg_d]),
+            "indicator": _cells([ids[c] for c in ind_codes], at[indicator_dim]),
+            "period": period,
             "value": value,
-            "unit": ind_code.map(units).to_numpy(dtype=object),
-            "source_row": g["line"].to_numpy(),
+            "unit": _cells([units[c] for c in ind_codes], at[indicator_dim]),
+            "source_row": table.token_lines,
             "reject": reject,
         },
         gender="T",
@@ -324,3 +328,19 @@ def read_pcaxis(
         source=source,
         source_file=rel,
     )
+
+
+def _flat(rows: list[list[str]]) -> list[str]:
+    """A table of texts row by row, as one list."""
+    return [x for row in rows for x in row]
+
+
+def _cells(per_value: list[Any], at: np.ndarray) -> pd.Categorical:
+    """The categorical column of the cells whose value indexes are ``at``, from one text per
+    value: the same categories, in order of first appearance, as building it from the cells' texts."""
+    vcodes, vuniques = pd.factorize(pd.Series(per_value, dtype=object), use_na_sentinel=True)
+    cell = vcodes[at].astype("float64")
+    cell[cell < 0] = np.nan
+    codes, first = pd.factorize(cell, use_na_sentinel=True)
+    categories = pd.Index(np.asarray(vuniques, dtype=object)[first.astype(np.int64)], dtype=object)
+    return pd.Categorical.from_codes(codes, categories=categories)
