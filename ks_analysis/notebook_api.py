@@ -134,14 +134,16 @@ def build_report_from_parameters(prebuilt: str = "", **text: str) -> Report:
 
     ``prebuilt`` names the file in which ``ks-analysis report`` hands over the report it built
     with these parameters while this kernel started (:mod:`ks_analysis.report.handoff`), with
-    the cleaned vintage the data-quality notebook then shows; empty, or a file for other
+    the cleaned vintage the data-quality notebook then shows (and charts drawn ahead, which
+    :func:`render_goals` then shows); empty, or a file for other
     parameters or another package version, builds the report here.
     """
     handed = read_prebuilt(prebuilt, text)
     if handed is not None:
-        rep, cleaned = handed
+        rep, cleaned, drawn = handed
         for key, result in cleaned:
             keep_cleaned(key, result)
+        _charts.keep_drawn(drawn)
         return rep
     return build_report(load_report_inputs(notebook_report_params(**text)))
 

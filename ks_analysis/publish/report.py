@@ -175,12 +175,14 @@ def _load_renderers() -> None:
 
 
 #: A report's model as the notebook's build cell would make it: (the report, its cleaned
-#: vintages as (memo key, result) pairs, for the data-quality notebook).
-Model = tuple[Any, list[tuple[Any, Any]]]
+#: vintages as (memo key, result) pairs, for the data-quality notebook, and its charts drawn
+#: ahead by key, for the report's goal sections; empty where the kernel draws them).
+Model = tuple[Any, list[tuple[Any, Any]], dict[str, str]]
 
 
-def _build_model(params: dict[str, str]) -> Model | None:
-    """The report of the notebook's text ``params`` built in this process, with its vintage.
+def _build_model(params: dict[str, str], draw: bool = False) -> Model | None:
+    """The report of the notebook's text ``params`` built in this process, with its vintage
+    and, with ``draw``, its charts.
 
     Bad input is raised as it is (one message, exit 2), before the kernel would find it again.
     Any other failure gives None: the notebook then builds the model itself and fails with its
@@ -198,13 +200,22 @@ def _build_model(params: dict[str, str]) -> Model | None:
         return None
     typed = notebook_report_params(**params)
     vintage = cleaned_vintage(typed.raw, typed.sources, typed.as_of)
-    return report, [vintage] if vintage else []
+    drawn: dict[str, str] = {}
+    if draw:
+        from ks_analysis.report import charts
+
+        try:
+            drawn = charts.draw_ahead(report["goals"], int(report["period"][:4]))
+        except Exception:  # the kernel draws them, and fails with its cell if it must
+            log.debug("drawing the charts ahead failed; the notebook draws them", exc_info=True)
+    return report, [vintage] if vintage else [], drawn
 
 
 class ModelsAhead:
     """Report models built in a thread of this process ahead of their turn (``report --year``,
     several ``--period``): while the kernel runs one period's notebooks on one core, this
-    process builds the next period's model on the other (it only waits for the kernel then).
+    process builds the next period's model and draws its charts on the other (it only waits
+    for the kernel then).
 
     One model at a time, in a daemon thread (an interrupted run does not wait for it); a model
     is taken once, by the parameters it was started for.
@@ -228,7 +239,7 @@ class ModelsAhead:
 
         def build() -> None:
             try:
-                future.set_result(_build_model(params))
+                future.set_result(_build_model(params, draw=True))
             except BaseException as exc:  # raised where the model is taken
                 future.set_exception(exc)
 

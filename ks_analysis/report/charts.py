@@ -7,15 +7,18 @@ self-contained file) and an alt text that says what the chart shows.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import json
 from functools import lru_cache
 from typing import Any
 
+from ks_analysis._memo import Memo
 from ks_analysis.report.html import Markup, render
 from ks_analysis.report.model import GoalEntry, IndicatorRow
 from ks_analysis.swedish import fmt_number, fmt_tick, gender_sv
 
-__all__ = ["indicator_chart", "goal_charts", "prepare"]
+__all__ = ["indicator_chart", "goal_charts", "prepare", "draw_ahead", "keep_drawn"]
 
 _COLORS = {"T": "#1f4e79", "K": "#b5446e", "M": "#2a7f62"}
 
@@ -241,8 +244,38 @@ def _caption(ax: Any, rows: list[IndicatorRow], year: int) -> str:
     )
 
 
+#: Charts drawn by another process of the package (``ks-analysis report --year`` draws a
+#: period's while the kernel runs the previous period's notebooks), by what they show.
+_DRAWN: Memo[Markup] = Memo(64)
+
+
+def _chart_key(goal: GoalEntry, year: int) -> str:
+    """What a goal's charts are drawn from: the goal's entry (every value the charts use) and the year."""
+    text = json.dumps([goal, year], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def draw_ahead(goals: list[GoalEntry], year: int) -> dict[str, str]:
+    """The charts of the steering goals, drawn now, by their key (for :func:`keep_drawn` in the
+    kernel that renders the report)."""
+    return {
+        _chart_key(g, year): str(goal_charts(g, year)) for g in goals if g["kind"] == "styrande"
+    }
+
+
+def keep_drawn(drawn: dict[str, str]) -> None:
+    """Keep charts drawn by :func:`draw_ahead` in another process: :func:`goal_charts` of the
+    same goal entry and year gives them instead of drawing them again."""
+    for key, html in drawn.items():
+        _DRAWN.put(key, Markup(html))
+
+
 def goal_charts(goal: GoalEntry, year: int) -> Markup:
     """Charts for a steering goal's target and signal indicators with a history (one per indicator)."""
+    key = _chart_key(goal, year)
+    drawn = _DRAWN.get(key)
+    if drawn is not None:
+        return drawn
     by_ind: dict[str, list[IndicatorRow]] = {}
     for r in goal["indicators"]:
         if r.get("ort") is not None or r.get("summary_of_orter") or r["role"] == "context":
@@ -250,4 +283,4 @@ def goal_charts(goal: GoalEntry, year: int) -> Markup:
         if not r["history"] and r["forecast"] is None and not r.get("predecessor_history"):
             continue
         by_ind.setdefault(r["base_indicator"], []).append(r)
-    return Markup("").join(indicator_chart(rows, year) for rows in by_ind.values())
+    return _DRAWN.put(key, Markup("").join(indicator_chart(rows, year) for rows in by_ind.values()))

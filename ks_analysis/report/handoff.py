@@ -8,7 +8,8 @@ the other core, with the function the notebook's cell calls and the notebook's o
 parameters, and hands it over in a file: the notebook's ``prebuilt`` parameter names the file,
 and its build cell loads the model instead of building it again. The cleaned vintage of the
 report goes with it, so that the data-quality notebook, in the same kernel, shows the rows the
-report used without reading the raw folder a second time.
+report used without reading the raw folder a second time, and charts drawn ahead (for the later
+periods of ``report --year``, drawn while the kernel ran the earlier ones).
 
 A model is taken only by the same package version and for the same parameters; anything else
 (no file, another version, other parameters, a file that cannot be read) makes the notebook
@@ -32,20 +33,26 @@ __all__ = ["FORMAT", "write_prebuilt", "read_prebuilt"]
 log = logging.getLogger(__name__)
 
 #: The layout of the handed-over file; a change makes older files unreadable, never misread.
-FORMAT = 1
+FORMAT = 2
 
 
 def write_prebuilt(
-    path: Path, params: dict[str, str], report: Any, cleaned: list[tuple[Any, Any]]
+    path: Path,
+    params: dict[str, str],
+    report: Any,
+    cleaned: list[tuple[Any, Any]],
+    charts: dict[str, str] | None = None,
 ) -> Path:
     """Write the built ``report`` for the notebook's text ``params`` to ``path`` (atomically),
-    with the cleaned vintages ``cleaned`` as (memo key, result) pairs."""
+    with the cleaned vintages ``cleaned`` as (memo key, result) pairs and the charts drawn
+    ahead (:func:`ks_analysis.report.charts.draw_ahead`), if any."""
     payload = {
         "format": FORMAT,
         "version": package_version(),
         "params": dict(params),
         "report": report,
         "cleaned": cleaned,
+        "charts": dict(charts or {}),
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -58,9 +65,12 @@ def write_prebuilt(
     return path
 
 
-def read_prebuilt(path: str, params: dict[str, str]) -> tuple[Any, list[tuple[Any, Any]]] | None:
-    """The (report, cleaned vintages) handed over in ``path`` for exactly these ``params``, or
-    None (with a log line saying why) for the notebook to build the report itself."""
+def read_prebuilt(
+    path: str, params: dict[str, str]
+) -> tuple[Any, list[tuple[Any, Any]], dict[str, str]] | None:
+    """The (report, cleaned vintages, charts drawn ahead) handed over in ``path`` for exactly
+    these ``params``, or None (with a log line saying why) for the notebook to build the report
+    itself."""
     if not path:
         return None
     try:
@@ -83,4 +93,4 @@ def read_prebuilt(path: str, params: dict[str, str]) -> tuple[Any, list[tuple[An
     if why:
         log.info("the report model handed over was built with %s: building it here", why)
         return None
-    return payload["report"], list(payload["cleaned"])
+    return payload["report"], list(payload["cleaned"]), dict(payload["charts"])

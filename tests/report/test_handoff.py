@@ -27,8 +27,8 @@ def test_a_model_is_taken_only_for_its_own_parameters_and_version(
     """The same parameters get the model back; other parameters, another package version,
     a missing, empty or foreign file, or no path at all get None (the notebook builds it)."""
     path = tmp_path / "model.pickle"
-    handoff.write_prebuilt(path, _params(), {"goals": ["a"]}, [])
-    assert handoff.read_prebuilt(str(path), _params()) == ({"goals": ["a"]}, [])
+    handoff.write_prebuilt(path, _params(), {"goals": ["a"]}, [], {"k": "<figure/>"})
+    assert handoff.read_prebuilt(str(path), _params()) == ({"goals": ["a"]}, [], {"k": "<figure/>"})
     assert handoff.read_prebuilt(str(path), _params("2019-T2")) is None
     assert handoff.read_prebuilt("", _params()) is None
     assert handoff.read_prebuilt(str(tmp_path / "gone.pickle"), _params()) is None
@@ -122,3 +122,31 @@ def test_a_model_built_ahead_is_taken_by_its_own_parameters_once(
     assert failed is not None
     with pytest.raises(DataFileError, match="planted bad input"):
         failed.result(timeout=60)
+
+
+def test_charts_drawn_ahead_are_shown_as_drawn_and_only_for_their_goal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A kernel that got charts drawn ahead shows them for the same goal entry and year without
+    drawing; a changed goal entry (or another year) is drawn afresh."""
+    from ks_analysis.report import charts
+
+    rep = notebook_api.build_report_from_parameters(**_params())
+    goal = next(g for g in rep["goals"] if g["kind"] == "styrande")
+    drawn = charts.draw_ahead([goal], 2019)
+    monkeypatch.setattr(charts, "_DRAWN", charts.Memo(64))  # a kernel of its own
+    charts.keep_drawn(drawn)
+
+    def no_drawing(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("drew a chart again")
+
+    monkeypatch.setattr(charts, "indicator_chart", no_drawing)
+    assert str(charts.goal_charts(goal, 2019)) == next(iter(drawn.values()))
+    with pytest.raises(AssertionError, match="drew a chart again"):
+        charts.goal_charts(goal, 2020)
+    changed = {
+        **goal,
+        "indicators": [{**goal["indicators"][0], "forecast": 1.0}, *goal["indicators"][1:]],
+    }
+    with pytest.raises(AssertionError, match="drew a chart again"):
+        charts.goal_charts(changed, 2019)
