@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ks_analysis.forecast.series import tidy_index
+
 __all__ = [
     "NowcastData",
     "NowcastFit",
@@ -109,9 +111,18 @@ def nowcast_data(
     ``published`` (the clean stage sets it for every row).
     """
     cols = ["municipality", "indicator", "gender", "frequency", "period", "value", "published"]
-    sel = tidy.loc[tidy["indicator"].isin([kpi, signal]) & (tidy["gender"] == gender), cols]
-    if sel.empty:
+    # The two indicators' rows through the table's index (in table order), not a scan of
+    # every row's text per nowcast.
+    ix = tidy_index(tidy)
+    parts = [
+        ix.groups[key]
+        for ind in dict.fromkeys((kpi, signal))
+        for key in ix.keys_of(ind, with_orter=False)
+        if key[2] == gender
+    ]
+    if not parts:
         return None
+    sel = tidy.iloc[np.sort(np.concatenate(parts))][cols]
     sel = sel.assign(
         municipality=sel["municipality"].astype(str), indicator=sel["indicator"].astype(str)
     )
