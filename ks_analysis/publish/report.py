@@ -16,7 +16,6 @@ import datetime as dt
 import json
 import logging
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -58,6 +57,9 @@ REPORT_NOTEBOOK = "03-goal-report.ipynb"
 #: kernel on two cores would slow every report by a fifth.)
 ANALYST_NOTEBOOKS = ("01-clean-indicators.ipynb",)
 MAX_HTML_BYTES = 3 * 1024 * 1024
+#: The report model handed to the report notebook (:mod:`ks_analysis.report.handoff`), in the
+#: temporary report folder until the notebooks ran.
+HANDOFF_FILE = ".report-model.pickle"
 
 
 @dataclass(frozen=True)
@@ -301,18 +303,21 @@ def _render_into(
     executed = tmp / "notebooks" / REPORT_NOTEBOOK
     report_json = tmp / "report.json"
     analyst = _analyst_jobs(nb_dir, tmp / "notebooks", nb_params, per) if analysts else []
-    with tempfile.TemporaryDirectory(prefix="ks-analysis-model-") as handoff:
-        # The kernel boots on the other core while this process builds the report's model.
-        prebuilt = _prebuild(notebook, nb_params, Path(handoff) / "report-model.pickle", ahead)
-        if ahead is not None and then is not None:
-            ahead.start(then)  # the next report's model, while the kernel runs this one
-        # This process waits while the kernel runs: it loads what rendering needs meanwhile.
-        threading.Thread(target=_load_renderers, name="load-renderers", daemon=True).start()
-        jobs = [
-            (notebook, executed, {**nb_params, "report_json": str(report_json), **prebuilt}),
-            *analyst,
-        ]
-        _run_render(jobs, tmp, executed, report_json, nb_dir, session)
+    # The kernel boots on the other core while this process builds the report's model. The
+    # model goes into the temporary report folder (only this user can read it), so that a
+    # killed run leaves it where the next run sweeps up, and it is removed before the swap.
+    handoff = tmp / HANDOFF_FILE
+    prebuilt = _prebuild(notebook, nb_params, handoff, ahead)
+    if ahead is not None and then is not None:
+        ahead.start(then)  # the next report's model, while the kernel runs this one
+    # This process waits while the kernel runs: it loads what rendering needs meanwhile.
+    threading.Thread(target=_load_renderers, name="load-renderers", daemon=True).start()
+    jobs = [
+        (notebook, executed, {**nb_params, "report_json": str(report_json), **prebuilt}),
+        *analyst,
+    ]
+    _run_render(jobs, tmp, executed, report_json, nb_dir, session)
+    handoff.unlink(missing_ok=True)
     if pdf:  # inside the temporary folder, so the PDF is swapped in with the rest or not at all
         from ks_analysis.publish.pdf import write_pdf
 

@@ -14,7 +14,8 @@ periods of ``report --year``, drawn while the kernel ran the earlier ones).
 A model is taken only by the same package version and for the same parameters; anything else
 (no file, another version, other parameters, a file that cannot be read) makes the notebook
 build the model itself, as it does in JupyterLab, where ``prebuilt`` is empty. The file is
-written into a private temporary folder of the run (mode 0700) and removed with it.
+written into the run's temporary report folder (readable by this user only) and removed before
+that folder is swapped in; a killed run's is swept up with the folder by the next run.
 """
 
 from __future__ import annotations

@@ -24,10 +24,12 @@ def _params(period: str = "2019-T1") -> dict[str, str]:
 def test_a_model_is_taken_only_for_its_own_parameters_and_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The same parameters get the model back; other parameters, another package version,
+    """The same parameters get the model back (the file readable by this user only); other
+    parameters, another package version,
     a missing, empty or foreign file, or no path at all get None (the notebook builds it)."""
     path = tmp_path / "model.pickle"
     handoff.write_prebuilt(path, _params(), {"goals": ["a"]}, [], {"k": "<figure/>"})
+    assert path.stat().st_mode & 0o077 == 0
     assert handoff.read_prebuilt(str(path), _params()) == ({"goals": ["a"]}, [], {"k": "<figure/>"})
     assert handoff.read_prebuilt(str(path), _params("2019-T2")) is None
     assert handoff.read_prebuilt("", _params()) is None
