@@ -37,7 +37,6 @@ from ks_analysis.publish.notebooks import (
     render_html,
     validate_parameters,
 )
-from ks_analysis.report.excel import write_workbook
 
 __all__ = [
     "ReportRun",
@@ -166,12 +165,12 @@ def _run_notebooks(
 
 def _load_renderers() -> None:
     """Import what rendering the report needs after its notebooks (nbconvert's exporter, the
-    workbook's sheets with the forecasting they format); a failed import fails later, where the
-    renderer imports it."""
+    workbook's sheets with openpyxl and the forecasting they format) while the kernel runs them;
+    a failed import fails later, where the renderer imports it."""
     try:
         import nbconvert  # noqa: F401
 
-        from ks_analysis.report import what_it_takes  # noqa: F401
+        from ks_analysis.report import excel, what_it_takes  # noqa: F401
     except Exception:  # reported by the renderer's own import
         log.debug("loading the renderers ahead failed", exc_info=True)
 
@@ -342,6 +341,8 @@ def _run_render(
             " (demodata)" if rep.get("demo_data") else ""
         )
         check_html(render_html(executed, tmp / "rapport.html", title))
+        from ks_analysis.report.excel import write_workbook  # openpyxl: loaded meanwhile
+
         write_workbook(rep, tmp / "rapport.xlsx")
 
     # The data-quality notebook runs in the kernel while this process renders the report.

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from ks_analysis._memo import Memo
+from ks_analysis.paths import PACKAGE_DATA_DIR
 from ks_analysis.report.html import Markup, render
 from ks_analysis.report.model import GoalEntry, IndicatorRow
 from ks_analysis.swedish import fmt_number, fmt_tick, gender_sv
@@ -34,6 +35,56 @@ def _fig_to_html(fig: Any, alt: str, caption: str) -> Markup:
     return render("figure.html.j2", png_base64=data, alt=alt, caption=caption)
 
 
+#: The report's seaborn theme: ``seaborn.set_theme(**THEME_CALL)``, as the matplotlib settings
+#: it makes (``data/chart_theme.json``, written by :func:`write_theme`). Importing seaborn costs
+#: the report's kernel 0.7 s (it loads scipy.stats) for nothing but these settings; a test checks
+#: that they are what the installed seaborn sets.
+THEME_CALL = {"style": "whitegrid", "context": "notebook", "font_scale": 0.9}
+THEME_FILE = PACKAGE_DATA_DIR / "chart_theme.json"
+#: Not kept: seaborn's default colormap, which only seaborn registers (the report draws no images).
+_THEME_LEFT_OUT = {"image.cmap"}
+
+
+def seaborn_theme() -> dict[str, Any]:
+    """The matplotlib settings ``seaborn.set_theme(**THEME_CALL)`` changes, as JSON values
+    (the colour cycle as a list of RGB lists, enums by name). Leaves pyplot's settings as they were."""
+    import matplotlib as mpl
+    import seaborn as sns
+
+    with mpl.rc_context():
+        before = dict(mpl.rcParams)
+        sns.set_theme(**THEME_CALL)  # type: ignore[arg-type]
+        after = dict(mpl.rcParams)
+    out: dict[str, Any] = {}
+    for key, value in after.items():
+        if key in _THEME_LEFT_OUT or value == before.get(key):
+            continue
+        if key == "axes.prop_cycle":
+            value = {"color": [list(c) for c in value.by_key()["color"]]}
+        elif hasattr(value, "name") and not isinstance(value, str):
+            value = value.name  # an enum such as CapStyle.round
+        out[key] = value
+    return out
+
+
+def write_theme() -> None:
+    """Write :data:`THEME_FILE` from the installed seaborn (after a seaborn upgrade changed it)."""
+    THEME_FILE.write_text(
+        json.dumps({"seaborn_set_theme": THEME_CALL, "rc": seaborn_theme()}, indent=1) + "\n",
+        encoding="utf-8",
+    )
+
+
+def _theme_rc() -> dict[str, Any]:
+    """:data:`THEME_FILE`'s settings as matplotlib takes them."""
+    from cycler import cycler
+
+    rc: dict[str, Any] = json.loads(THEME_FILE.read_text(encoding="utf-8"))["rc"]
+    if "axes.prop_cycle" in rc:
+        rc["axes.prop_cycle"] = cycler(color=[tuple(c) for c in rc["axes.prop_cycle"]["color"]])
+    return rc
+
+
 @lru_cache(maxsize=1)
 def _pyplot() -> Any:
     """pyplot on the Agg backend with the report's seaborn theme, set up once per process."""
@@ -41,9 +92,9 @@ def _pyplot() -> Any:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
-    sns.set_theme(style="whitegrid", context="notebook", font_scale=0.9)
+    for key, value in _theme_rc().items():
+        plt.rcParams[key] = value  # type: ignore[index]  # keys from seaborn, checked by a test
     return plt
 
 
