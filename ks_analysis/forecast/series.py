@@ -107,8 +107,11 @@ class TidyIndex:
         self.period = periods[period_codes]
         freq_codes, freqs = _factorized(tidy["frequency"])
         self.frequency = freqs[freq_codes]
-        unit_codes, units = _factorized(tidy["unit"])
-        self.unit = units[unit_codes]
+        if "unit" in tidy:
+            unit_codes, units = _factorized(tidy["unit"])
+            self.unit = units[unit_codes]
+        else:  # a table of values without units (the nowcast's and the tests' own)
+            self.unit = np.full(n, None, dtype=object)
         self.value = tidy["value"].to_numpy(dtype="float64") if n else np.zeros(0)
         self.published = (
             pd.to_datetime(tidy["published"]).to_numpy(dtype="datetime64[ns]")

@@ -178,7 +178,7 @@ def _load_renderers() -> None:
 #: A report's model as the notebook's build cell would make it: (the report, its cleaned
 #: vintages as (memo key, result) pairs, for the data-quality notebook, and its charts drawn
 #: ahead by key, for the report's goal sections; empty where the kernel draws them).
-Model = tuple[Any, list[tuple[Any, Any]], dict[str, str]]
+Model = tuple[Any, list[tuple[Any, Any]], dict[str, Any]]
 
 
 def _build_model(params: dict[str, str], draw: bool = False) -> Model | None:
@@ -201,7 +201,7 @@ def _build_model(params: dict[str, str], draw: bool = False) -> Model | None:
         return None
     typed = notebook_report_params(**params)
     vintage = cleaned_vintage(typed.raw, typed.sources, typed.as_of)
-    drawn: dict[str, str] = {}
+    drawn: dict[str, Any] = {}
     if draw:
         from ks_analysis.report import charts
 

@@ -306,19 +306,19 @@ def _chart_key(goal: GoalEntry, year: int) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def draw_ahead(goals: list[GoalEntry], year: int) -> dict[str, str]:
+def draw_ahead(goals: list[GoalEntry], year: int) -> dict[str, Markup]:
     """The charts of the steering goals, drawn now, by their key (for :func:`keep_drawn` in the
     kernel that renders the report)."""
-    return {
-        _chart_key(g, year): str(goal_charts(g, year)) for g in goals if g["kind"] == "styrande"
-    }
+    return {_chart_key(g, year): goal_charts(g, year) for g in goals if g["kind"] == "styrande"}
 
 
-def keep_drawn(drawn: dict[str, str]) -> None:
-    """Keep charts drawn by :func:`draw_ahead` in another process: :func:`goal_charts` of the
-    same goal entry and year gives them instead of drawing them again."""
+def keep_drawn(drawn: dict[str, Markup]) -> None:
+    """Keep charts drawn by :func:`draw_ahead` in another process (rendered fragments, handed
+    over as they are): :func:`goal_charts` of the same goal entry and year gives them instead
+    of drawing them again. Anything but a rendered fragment is not kept."""
     for key, html in drawn.items():
-        _DRAWN.put(key, Markup(html))
+        if isinstance(html, Markup):
+            _DRAWN.put(key, html)
 
 
 def goal_charts(goal: GoalEntry, year: int) -> Markup:

@@ -42,7 +42,7 @@ def write_prebuilt(
     params: dict[str, str],
     report: Any,
     cleaned: list[tuple[Any, Any]],
-    charts: dict[str, str] | None = None,
+    charts: dict[str, Any] | None = None,
 ) -> Path:
     """Write the built ``report`` for the notebook's text ``params`` to ``path`` (atomically),
     with the cleaned vintages ``cleaned`` as (memo key, result) pairs and the charts drawn
@@ -68,7 +68,7 @@ def write_prebuilt(
 
 def read_prebuilt(
     path: str, params: dict[str, str]
-) -> tuple[Any, list[tuple[Any, Any]], dict[str, str]] | None:
+) -> tuple[Any, list[tuple[Any, Any]], dict[str, Any]] | None:
     """The (report, cleaned vintages, charts drawn ahead) handed over in ``path`` for exactly
     these ``params``, or None (with a log line saying why) for the notebook to build the report
     itself."""

@@ -14,6 +14,7 @@ from ks_analysis.clean import run as clean_run
 from ks_analysis.ingest import memo
 from ks_analysis.params import report_params
 from ks_analysis.report import handoff
+from ks_analysis.report.html import Markup
 from ks_analysis.report.sidecar import write_report_json
 
 
@@ -28,9 +29,13 @@ def test_a_model_is_taken_only_for_its_own_parameters_and_version(
     parameters, another package version,
     a missing, empty or foreign file, or no path at all get None (the notebook builds it)."""
     path = tmp_path / "model.pickle"
-    handoff.write_prebuilt(path, _params(), {"goals": ["a"]}, [], {"k": "<figure/>"})
+    handoff.write_prebuilt(path, _params(), {"goals": ["a"]}, [], {"k": Markup("<figure/>")})
     assert path.stat().st_mode & 0o077 == 0
-    assert handoff.read_prebuilt(str(path), _params()) == ({"goals": ["a"]}, [], {"k": "<figure/>"})
+    assert handoff.read_prebuilt(str(path), _params()) == (
+        {"goals": ["a"]},
+        [],
+        {"k": Markup("<figure/>")},
+    )
     assert handoff.read_prebuilt(str(path), _params("2019-T2")) is None
     assert handoff.read_prebuilt("", _params()) is None
     assert handoff.read_prebuilt(str(tmp_path / "gone.pickle"), _params()) is None
@@ -143,7 +148,7 @@ def test_charts_drawn_ahead_are_shown_as_drawn_and_only_for_their_goal(
         raise AssertionError("drew a chart again")
 
     monkeypatch.setattr(charts, "indicator_chart", no_drawing)
-    assert str(charts.goal_charts(goal, 2019)) == next(iter(drawn.values()))
+    assert charts.goal_charts(goal, 2019) == next(iter(drawn.values()))
     with pytest.raises(AssertionError, match="drew a chart again"):
         charts.goal_charts(goal, 2020)
     changed = {
