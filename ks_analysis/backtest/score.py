@@ -90,6 +90,7 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
             *(f"{x}_pool" for x in labs),
             *(f"{x}_cred" for x in labs),
             *(f"{x}_level" for x in labs),
+            *(f"{x}_poolw" for x in labs),
             "p_better",
             "n_calib",
         )
@@ -165,7 +166,17 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
                     q_pool = cal._conformal(np.quantile(e[pc], cal.QUANTILE_GRID), pc.size)
                     bounds(idx, q_pool, sc[idx], "_pool")
                     bounds(idx, q_std, sc[idx] * lam[idx], "_cred")
-                    q_lvl = cal._conformal(np.quantile(e_lvl[pc], cal.QUANTILE_GRID), pc.size)
+                    # the benchmarks, widened for a new year as the default is (each by the
+                    # year components of its own errors): like is compared with like
+                    k_p, rho_p = cal.year_components(e[pc], year[pc])
+                    q_poolw = cal._conformal(
+                        np.quantile(e[pc], cal.QUANTILE_GRID), pc.size, k_p, rho_p
+                    )
+                    bounds(idx, q_poolw, sc[idx], "_poolw")
+                    k_l, rho_l = cal.year_components(e_lvl[pc], year[pc])
+                    q_lvl = cal._conformal(
+                        np.quantile(e_lvl[pc], cal.QUANTILE_GRID), pc.size, k_l, rho_l
+                    )
                     bounds(idx, q_lvl, lvl[idx], "_level")
                     use = _scaled_wins(out, records_actual, sc, pc)
                     cred_used[idx] = use
@@ -185,6 +196,7 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
                 bounds(rest, ref, sc[rest], "_pool")
                 bounds(rest, ref, sc[rest], "_cred")
                 bounds(rest, ref, sc[rest], "_level")
+                bounds(rest, ref, sc[rest], "_poolw")
     for k, v in out.items():
         records[k] = v
     records["lam"] = lam
@@ -386,10 +398,14 @@ def _sharpness(dd: pd.DataFrame, nv: pd.DataFrame | None) -> dict[str, Any]:
     """Mean scaled 80 % interval scores of the default (track-record scaled), its pool-only
     intervals and the naive baseline's pool-only intervals, with the ratios and their CI90."""
     years = dd["year"].to_numpy()
-    new, pool, level = _is80(dd), _is80(dd, "_pool"), _is80(dd, "_level")
+    new, pool, level = _is80(dd), _is80(dd, "_poolw"), _is80(dd, "_level")
+    raw = _is80(dd, "_pool")
     out: dict[str, Any] = {
         "interval_score80": float(new.mean()) if new.size else None,
         "interval_score80_pool_only": float(pool.mean()) if pool.size else None,
+        "interval_score80_pool_unwidened": float(raw.mean()) if raw.size else None,
+        "interval_score_vs_pool_unwidened": float(new.sum() / raw.sum()) if raw.sum() > 0 else None,
+        "interval_score_vs_pool_unwidened_ci90": ratio_ci90(years, new, raw),
         "interval_score80_level_pool": float(level.mean()) if level.size else None,
         "interval_score_vs_level_pool": float(new.sum() / level.sum()) if level.sum() > 0 else None,
         "interval_score_vs_level_pool_ci90": ratio_ci90(years, new, level),
@@ -402,7 +418,7 @@ def _sharpness(dd: pd.DataFrame, nv: pd.DataFrame | None) -> dict[str, Any]:
         "year_widening": _year_widening(dd),
     }
     if nv is not None and len(nv) == len(dd) and len(dd):
-        naive = _is80(nv, "_pool")
+        naive = _is80(nv, "_poolw")
         out["interval_score80_naive"] = float(naive.mean())
         out["interval_score_vs_naive"] = float(new.sum() / naive.sum()) if naive.sum() > 0 else None
         out["interval_score_vs_naive_ci90"] = ratio_ci90(years, new, naive)
@@ -607,12 +623,15 @@ def _by_indicator(dd: pd.DataFrame, nv: pd.DataFrame | None) -> dict[str, dict[s
             "brier_skill": m["brier_skill"],
             "coverage80_calibrated": _coverage(d)["coverage80"],
             "interval_score80": float(_is80(d).mean()),
-            "interval_score80_pool_only": float(_is80(d, "_pool").mean()),
+            "interval_score80_pool_only": float(_is80(d, "_poolw").mean()),
+            "interval_score80_pool_unwidened": float(_is80(d, "_pool").mean()),
             "interval_score80_level_pool": float(_is80(d, "_level").mean()),
             "interval_score_vs_level_pool": None,
             "interval_score_vs_level_pool_ci90": None,
         }
-        new, level = _is80(d), _is80(d, "_level")
+        new, level, pool = _is80(d), _is80(d, "_level"), _is80(d, "_poolw")
+        row["interval_score_vs_pool"] = float(new.sum() / pool.sum()) if pool.sum() > 0 else None
+        row["interval_score_vs_pool_ci90"] = ratio_ci90(d["year"].to_numpy(), new, pool)
         if level.sum() > 0:
             row["interval_score_vs_level_pool"] = float(new.sum() / level.sum())
             row["interval_score_vs_level_pool_ci90"] = ratio_ci90(d["year"].to_numpy(), new, level)
@@ -691,7 +710,7 @@ def choose_defaults(scored: pd.DataFrame, origin: int | None = None) -> dict[str
 SUMMARY_COLUMNS = (
     "family", "cutoff", "method", "year", "sid", "series", "group", "e", "actual", "point",
     "scale", "last", "lo80", "hi80", "lo95", "hi95", "lo80_pool", "hi80_pool", "lo95_pool",
-    "hi95_pool", "lo80_level", "hi80_level", "flagged", "p_better", "better", "band", "cred_used", "revised",
+    "hi95_pool", "lo80_poolw", "hi80_poolw", "lo80_level", "hi80_level", "flagged", "p_better", "better", "band", "cred_used", "revised",
     "n_years", "between",
     "actual_latest", "chosen", "agg",
 )  # fmt: skip

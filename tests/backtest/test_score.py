@@ -153,6 +153,17 @@ def test_intervals_count_years_not_rows_where_years_share_a_shock(
     covered = (d["actual"] >= d["lo80"]) & (d["actual"] <= d["hi80"])
     covered_pool = (d["actual"] >= d["lo80_pool"]) & (d["actual"] <= d["hi80_pool"])
     assert covered.mean() > covered_pool.mean()
+    # the pool-only benchmark is widened the same way: where the default is the pool's own
+    # errors, the two intervals are the same, so interval_score_vs_pool compares like with like
+    plain = d[~d["cred_used"]]
+    assert len(plain) > 0.9 * len(d)
+    assert np.allclose(plain["hi80"], plain["hi80_poolw"]) and np.allclose(
+        plain["lo80"], plain["lo80_poolw"]
+    )
+    assert ((d["hi80_poolw"] - d["lo80_poolw"]) > (d["hi80_pool"] - d["lo80_pool"])).all()
+    summary = score._sharpness(d, None)
+    assert summary["interval_score_vs_pool"] == pytest.approx(1.0, abs=0.01)
+    assert summary["interval_score_vs_pool_unwidened"] != pytest.approx(1.0, abs=0.001)
     widening = score._year_widening(d)
     assert widening["pool_years_mean"] == pytest.approx(d["n_years"].mean(), abs=0.01)
     assert widening["factor80_mean"] == pytest.approx(ratio.mean(), rel=0.01)
