@@ -50,7 +50,10 @@ def _calib_years(family: str, year: int) -> int:
     return year - 1 if family == "annual" else year
 
 
-BAND_LEVELS = ("band", "b1", "b2")
+#: The error pools' levels, most specific first: ``b0`` is an annual series' size band with the
+#: kind of its recent changes (:func:`ks_analysis.forecast.calibration.trend_label`; the size band
+#: itself where that is unknown, and for sub-annual series), then size band, horizon, KPI.
+BAND_LEVELS = ("b0", "band", "b1", "b2")
 #: The track-record-scaled intervals replace a pool's own only where their mean interval score on
 #: the calibration years is lower by at least this share (a margin against winning by chance).
 CRED_MARGIN = 0.01
@@ -77,6 +80,8 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
     default one. Adds: e (scaled error), lam, the three intervals, cred_used, p_better, better,
     pool, n_calib, flagged.
     """
+    if "b0" not in records:
+        records = records.assign(b0=records["band"])
     records = with_ses_pooled(records)
     records = records[~records["method"].str.match(r"ses_\d")].reset_index(drop=True)
     e = ((records["actual"] - records["point"]) / records["scale"]).to_numpy()
@@ -136,6 +141,37 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
         out["n_calib"][idx] = n
         flagged[idx] = flag
 
+    def pools(
+        target: np.ndarray, calib: np.ndarray, levels: list[np.ndarray]
+    ) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], np.ndarray]:
+        """Each target row's most specific pool among ``levels`` with enough errors of enough
+        years: (level, rows, pool rows) per pool, and the rows without one."""
+        todo = np.ones(target.size, dtype=bool)
+        found: list[tuple[int, np.ndarray, np.ndarray]] = []
+
+        def years_of(c: np.ndarray) -> np.ndarray:
+            pairs = np.unique(c[calib].astype("int64") * 10_000 + year[calib])
+            return np.bincount(pairs // 10_000, minlength=c.max() + 1)
+
+        for li, c in enumerate(levels):
+            if not todo.any() or calib.size == 0:
+                break
+            counts = np.bincount(c[calib], minlength=c.max() + 1)
+            n_yr = years_of(c)
+            ok = (
+                todo
+                & (counts[c[target]] >= cal.MIN_POOLED)
+                & (n_yr[c[target]] >= cal.MIN_POOL_YEARS)
+            )
+            if levels is codes:
+                # the kind of recent changes splits a size band's pool only where both parts
+                # keep every year of it: a year less widens more than the split sharpens
+                ok &= n_yr[c[target]] >= years_of(codes[1])[codes[1][target]] if li == 0 else True
+            for code in np.unique(c[target][ok]):
+                found.append((li, target[ok & (c[target] == code)], calib[c[calib] == code]))
+            todo &= ~ok
+        return found, target[todo]
+
     groups: dict[Any, np.ndarray] = records.groupby(
         ["family", "cutoff", "method"], sort=False
     ).indices  # type: ignore[assignment]
@@ -146,57 +182,39 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
             lim = _calib_years(str(fam), int(y))
             calib = gidx[(gy < lim) & (gy >= lim - cal.POOL_YEARS)]
             target = gidx[gy == y]
-            todo = np.ones(target.size, dtype=bool)
-            for li, c in enumerate(codes):
-                if not todo.any() or calib.size == 0:
-                    break
-                counts = np.bincount(c[calib], minlength=c.max() + 1)
-                pairs = np.unique(c[calib].astype("int64") * 10_000 + year[calib])
-                n_yr = np.bincount(pairs // 10_000, minlength=c.max() + 1)
-                ok = (
-                    todo
-                    & (counts[c[target]] >= cal.MIN_POOLED)
-                    & (n_yr[c[target]] >= cal.MIN_POOL_YEARS)
+            found, rest = pools(target, calib, codes)
+            for li, idx, pc in found:
+                lam[idx] = _own_ratio(e, ser, year, pc, idx, lim)
+                q_std = cal._conformal(np.quantile(e[pc] / lam[pc], cal.QUANTILE_GRID), pc.size)
+                q_pool = cal._conformal(np.quantile(e[pc], cal.QUANTILE_GRID), pc.size)
+                bounds(idx, q_pool, sc[idx], "_pool")
+                bounds(idx, q_std, sc[idx] * lam[idx], "_cred")
+                use = _scaled_wins(out, records_actual, sc, pc)
+                cred_used[idx] = use
+                # the default: the chosen errors widened for a new year (the year is the unit)
+                chosen = e[pc] / lam[pc] if use else e[pc]
+                k_yr, rho = cal.year_components(chosen, year[pc])
+                q_new = cal._conformal(np.quantile(chosen, cal.QUANTILE_GRID), pc.size, k_yr, rho)
+                n_years[idx], between[idx] = k_yr, rho
+                fill(idx, q_new, sc[idx] * (lam[idx] if use else 1.0), pc.size, False)
+                pool_lev[idx] = li
+            # The benchmarks: the pool of the KPI (or aggregation) and kommun size band alone,
+            # without the kind of recent changes or the series' own record, widened for a new
+            # year as the default is (each by the year components of its own errors).
+            bench, _ = pools(target, calib, codes[1:])
+            for _li, idx, pc in bench:
+                k_p, rho_p = cal.year_components(e[pc], year[pc])
+                q_poolw = cal._conformal(np.quantile(e[pc], cal.QUANTILE_GRID), pc.size, k_p, rho_p)
+                bounds(idx, q_poolw, sc[idx], "_poolw")
+                k_l, rho_l = cal.year_components(e_lvl[pc], year[pc])
+                q_lvl = cal._conformal(
+                    np.quantile(e_lvl[pc], cal.QUANTILE_GRID), pc.size, k_l, rho_l
                 )
-                for code in np.unique(c[target][ok]):
-                    idx = target[ok & (c[target] == code)]
-                    pc = calib[c[calib] == code]
-                    lam[idx] = _own_ratio(e, ser, year, pc, idx, lim)
-                    q_std = cal._conformal(np.quantile(e[pc] / lam[pc], cal.QUANTILE_GRID), pc.size)
-                    q_pool = cal._conformal(np.quantile(e[pc], cal.QUANTILE_GRID), pc.size)
-                    bounds(idx, q_pool, sc[idx], "_pool")
-                    bounds(idx, q_std, sc[idx] * lam[idx], "_cred")
-                    # the benchmarks, widened for a new year as the default is (each by the
-                    # year components of its own errors): like is compared with like
-                    k_p, rho_p = cal.year_components(e[pc], year[pc])
-                    q_poolw = cal._conformal(
-                        np.quantile(e[pc], cal.QUANTILE_GRID), pc.size, k_p, rho_p
-                    )
-                    bounds(idx, q_poolw, sc[idx], "_poolw")
-                    k_l, rho_l = cal.year_components(e_lvl[pc], year[pc])
-                    q_lvl = cal._conformal(
-                        np.quantile(e_lvl[pc], cal.QUANTILE_GRID), pc.size, k_l, rho_l
-                    )
-                    bounds(idx, q_lvl, lvl[idx], "_level")
-                    use = _scaled_wins(out, records_actual, sc, pc)
-                    cred_used[idx] = use
-                    # the default: the chosen errors widened for a new year (the year is the unit)
-                    chosen = e[pc] / lam[pc] if use else e[pc]
-                    k_yr, rho = cal.year_components(chosen, year[pc])
-                    q_new = cal._conformal(
-                        np.quantile(chosen, cal.QUANTILE_GRID), pc.size, k_yr, rho
-                    )
-                    n_years[idx], between[idx] = k_yr, rho
-                    fill(idx, q_new, sc[idx] * (lam[idx] if use else 1.0), pc.size, False)
-                    pool_lev[idx] = li
-                todo &= ~ok
-            if todo.any():
-                rest = target[todo]
+                bounds(idx, q_lvl, lvl[idx], "_level")
+            if rest.size:
                 fill(rest, ref, sc[rest], 0, True)
-                bounds(rest, ref, sc[rest], "_pool")
-                bounds(rest, ref, sc[rest], "_cred")
-                bounds(rest, ref, sc[rest], "_level")
-                bounds(rest, ref, sc[rest], "_poolw")
+                for suffix in ("_pool", "_cred", "_level", "_poolw"):
+                    bounds(rest, ref, sc[rest], suffix)
     for k, v in out.items():
         records[k] = v
     records["lam"] = lam
