@@ -776,7 +776,7 @@ def summarise(scored: pd.DataFrame, defaults: dict[str, str], runtime_s: float) 
         "effective_n: Kish's design effect over KPI x year clusters, with the women/men series (and the parts of a group) counted with the total. "
         "*_ci90: year-block bootstrap (whole forecast years resampled). *_calibrated: forecasts with a real calibration, not the fixed fallback (fallback_share). "
         "interval_score80: mean scaled 80 % interval (Winkler) score of the default intervals (scaled by each series' own track record where that won on earlier years), "
-        "_pool_only: the same method with the pool's intervals alone, _level_pool: the same pool with errors relative to 2 % of the level (blind to the series' own volatility), _naive: naive_annual with its pool's intervals. All in the series' own scale units, so their ratios compare like with like. vs_latest_vintage: sub-annual series with two vintages scored against the latest.",
+        "_pool_only: the same method with its KPI (or aggregation) x size band pool's intervals alone, widened for a new year as the default is (_pool_unwidened: not widened), _level_pool: the same pool with errors relative to 2 % of the level (blind to the series' own volatility), _naive: naive_annual with its pool's intervals. All in the series' own scale units, so their ratios compare like with like. vs_latest_vintage: sub-annual series with two vintages scored against the latest.",
         "years": [years[0], years[-1]] if years else [],
         "series": {str(k): int(v) for k, v in series.items()},
         "min_judged": MIN_JUDGED,
