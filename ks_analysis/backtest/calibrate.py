@@ -142,14 +142,19 @@ def _pools(
         keep = np.flatnonzero((y < lim) & (y >= lim - cal.POOL_YEARS))
         if keep.size < cal.MIN_POOLED:
             continue
-        for codes, uniq in g["levels"]:
+        parent = g["levels"][1][0][keep]  # the size band pool each row is in
+        parent_years = {int(p): np.unique(y[keep][parent == p]).size for p in np.unique(parent)}
+        for li, (codes, uniq) in enumerate(g["levels"]):
             c = codes[keep]
             order = np.argsort(c, kind="stable")
             bounds = np.flatnonzero(np.diff(c[order])) + 1
             for part in np.split(order, bounds):
                 rows = keep[part]
-                if part.size < cal.MIN_POOLED or np.unique(y[rows]).size < cal.MIN_POOL_YEARS:
+                n_years = np.unique(y[rows]).size
+                if part.size < cal.MIN_POOLED or n_years < cal.MIN_POOL_YEARS:
                     continue  # too few: the next broader pool, or the forecast widens its own errors
+                if li == 0 and n_years < parent_years[int(parent[part[0]])]:
+                    continue  # the kind of recent changes splits a pool only keeping all its years
                 key = cal.CalibrationKey(fam, cutoff, method, str(uniq[c[part[0]]])).id()
                 pools[key] = _pool_entry(g, rows, lim)
     return pools

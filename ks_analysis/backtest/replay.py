@@ -286,7 +286,7 @@ def _subyear_case(
         "series": "|".join(str(row[c]) for c in ("municipality", "indicator", "gender")),
         "actual": np.nan, "scale": scale, "last": float(known_years[-1]),
         "sign": 1.0 if row["direction"] == "higher_is_better" else -1.0,
-        "band": bands[0], "b1": bands[1], "b2": bands[2],
+        "b0": bands[0], "band": bands[0], "b1": bands[1], "b2": bands[2],
         "floor": ytd if (agg == "sum" and (is_count or np.nanmin(np.r_[fin, cur[~np.isnan(cur)]]) >= 0)) else np.nan,
         "known": int((~np.isnan(cur)).sum()), "agg": agg,
     }  # fmt: skip
@@ -331,17 +331,21 @@ def _annual_records(panel: Panel, progress: bool) -> list[pd.DataFrame]:
                 continue
             sel = np.flatnonzero(ok)
             h = np.minimum(yi - last_idx[sel], 2)
+            steady = cal.steadiness(at[sel])
             bands = [
                 engine.error_bands("annual", aggregation="point", is_count=False, years=_NO_YEARS,
-                                   indicator=str(i), pop_band=str(b), horizon=int(hh))
-                for i, b, hh in zip(ind[sel], pop_band[sel], h, strict=True)
+                                   indicator=str(i), pop_band=str(b), horizon=int(hh),
+                                   trend=cal.trend_label(float(t)))
+                for i, b, hh, t in zip(ind[sel], pop_band[sel], h, steady, strict=True)
             ]  # fmt: skip
-            band, b1, b2 = (list(x) for x in zip(*bands, strict=True))
+            # the most specific pool (b0) is by the kind of recent changes where known
+            b0 = [x[0] for x in bands]
+            band, b1, b2 = (list(x) for x in zip(*(x[-3:] for x in bands), strict=True))
             base = pd.DataFrame(
                 {
                     "family": "annual", "cutoff": cname, "year": year, "sid": sel, "group": groups[sel], "series": series[sel],
                     "actual": actual[sel], "scale": scale[sel], "last": naive[sel], "sign": sign[sel], "floor": np.nan,
-                    "known": 0, "horizon": h, "band": band, "b1": b1, "b2": b2, "rung": 0,
+                    "known": 0, "horizon": h, "b0": b0, "band": band, "b1": b1, "b2": b2, "rung": 0,
                 }
             )  # fmt: skip
             frames.append(base.assign(method="naive_annual", point=naive[sel]))

@@ -50,7 +50,10 @@ def _calib_years(family: str, year: int) -> int:
     return year - 1 if family == "annual" else year
 
 
-BAND_LEVELS = ("band", "b1", "b2")
+#: The error pools' levels, most specific first: ``b0`` is an annual series' size band with the
+#: kind of its recent changes (:func:`ks_analysis.forecast.calibration.trend_label`; the size band
+#: itself where that is unknown, and for sub-annual series), then size band, horizon, KPI.
+BAND_LEVELS = ("b0", "band", "b1", "b2")
 #: The track-record-scaled intervals replace a pool's own only where their mean interval score on
 #: the calibration years is lower by at least this share (a margin against winning by chance).
 CRED_MARGIN = 0.01
@@ -77,6 +80,8 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
     default one. Adds: e (scaled error), lam, the three intervals, cred_used, p_better, better,
     pool, n_calib, flagged.
     """
+    if "b0" not in records:
+        records = records.assign(b0=records["band"])
     records = with_ses_pooled(records)
     records = records[~records["method"].str.match(r"ses_\d")].reset_index(drop=True)
     e = ((records["actual"] - records["point"]) / records["scale"]).to_numpy()
@@ -90,6 +95,7 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
             *(f"{x}_pool" for x in labs),
             *(f"{x}_cred" for x in labs),
             *(f"{x}_level" for x in labs),
+            *(f"{x}_poolw" for x in labs),
             "p_better",
             "n_calib",
         )
@@ -135,6 +141,37 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
         out["n_calib"][idx] = n
         flagged[idx] = flag
 
+    def pools(
+        target: np.ndarray, calib: np.ndarray, levels: list[np.ndarray]
+    ) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], np.ndarray]:
+        """Each target row's most specific pool among ``levels`` with enough errors of enough
+        years: (level, rows, pool rows) per pool, and the rows without one."""
+        todo = np.ones(target.size, dtype=bool)
+        found: list[tuple[int, np.ndarray, np.ndarray]] = []
+
+        def years_of(c: np.ndarray) -> np.ndarray:
+            pairs = np.unique(c[calib].astype("int64") * 10_000 + year[calib])
+            return np.bincount(pairs // 10_000, minlength=c.max() + 1)
+
+        for li, c in enumerate(levels):
+            if not todo.any() or calib.size == 0:
+                break
+            counts = np.bincount(c[calib], minlength=c.max() + 1)
+            n_yr = years_of(c)
+            ok = (
+                todo
+                & (counts[c[target]] >= cal.MIN_POOLED)
+                & (n_yr[c[target]] >= cal.MIN_POOL_YEARS)
+            )
+            if levels is codes:
+                # the kind of recent changes splits a size band's pool only where both parts
+                # keep every year of it: a year less widens more than the split sharpens
+                ok &= n_yr[c[target]] >= years_of(codes[1])[codes[1][target]] if li == 0 else True
+            for code in np.unique(c[target][ok]):
+                found.append((li, target[ok & (c[target] == code)], calib[c[calib] == code]))
+            todo &= ~ok
+        return found, target[todo]
+
     groups: dict[Any, np.ndarray] = records.groupby(
         ["family", "cutoff", "method"], sort=False
     ).indices  # type: ignore[assignment]
@@ -145,46 +182,39 @@ def score_backtest(records: pd.DataFrame) -> pd.DataFrame:
             lim = _calib_years(str(fam), int(y))
             calib = gidx[(gy < lim) & (gy >= lim - cal.POOL_YEARS)]
             target = gidx[gy == y]
-            todo = np.ones(target.size, dtype=bool)
-            for li, c in enumerate(codes):
-                if not todo.any() or calib.size == 0:
-                    break
-                counts = np.bincount(c[calib], minlength=c.max() + 1)
-                pairs = np.unique(c[calib].astype("int64") * 10_000 + year[calib])
-                n_yr = np.bincount(pairs // 10_000, minlength=c.max() + 1)
-                ok = (
-                    todo
-                    & (counts[c[target]] >= cal.MIN_POOLED)
-                    & (n_yr[c[target]] >= cal.MIN_POOL_YEARS)
+            found, rest = pools(target, calib, codes)
+            for li, idx, pc in found:
+                lam[idx] = _own_ratio(e, ser, year, pc, idx, lim)
+                q_std = cal._conformal(np.quantile(e[pc] / lam[pc], cal.QUANTILE_GRID), pc.size)
+                q_pool = cal._conformal(np.quantile(e[pc], cal.QUANTILE_GRID), pc.size)
+                bounds(idx, q_pool, sc[idx], "_pool")
+                bounds(idx, q_std, sc[idx] * lam[idx], "_cred")
+                use = _scaled_wins(out, records_actual, sc, pc)
+                cred_used[idx] = use
+                # the default: the chosen errors widened for a new year (the year is the unit)
+                chosen = e[pc] / lam[pc] if use else e[pc]
+                k_yr, rho = cal.year_components(chosen, year[pc])
+                q_new = cal._conformal(np.quantile(chosen, cal.QUANTILE_GRID), pc.size, k_yr, rho)
+                n_years[idx], between[idx] = k_yr, rho
+                fill(idx, q_new, sc[idx] * (lam[idx] if use else 1.0), pc.size, False)
+                pool_lev[idx] = li
+            # The benchmarks: the pool of the KPI (or aggregation) and kommun size band alone,
+            # without the kind of recent changes or the series' own record, widened for a new
+            # year as the default is (each by the year components of its own errors).
+            bench, _ = pools(target, calib, codes[1:])
+            for _li, idx, pc in bench:
+                k_p, rho_p = cal.year_components(e[pc], year[pc])
+                q_poolw = cal._conformal(np.quantile(e[pc], cal.QUANTILE_GRID), pc.size, k_p, rho_p)
+                bounds(idx, q_poolw, sc[idx], "_poolw")
+                k_l, rho_l = cal.year_components(e_lvl[pc], year[pc])
+                q_lvl = cal._conformal(
+                    np.quantile(e_lvl[pc], cal.QUANTILE_GRID), pc.size, k_l, rho_l
                 )
-                for code in np.unique(c[target][ok]):
-                    idx = target[ok & (c[target] == code)]
-                    pc = calib[c[calib] == code]
-                    lam[idx] = _own_ratio(e, ser, year, pc, idx, lim)
-                    q_std = cal._conformal(np.quantile(e[pc] / lam[pc], cal.QUANTILE_GRID), pc.size)
-                    q_pool = cal._conformal(np.quantile(e[pc], cal.QUANTILE_GRID), pc.size)
-                    bounds(idx, q_pool, sc[idx], "_pool")
-                    bounds(idx, q_std, sc[idx] * lam[idx], "_cred")
-                    q_lvl = cal._conformal(np.quantile(e_lvl[pc], cal.QUANTILE_GRID), pc.size)
-                    bounds(idx, q_lvl, lvl[idx], "_level")
-                    use = _scaled_wins(out, records_actual, sc, pc)
-                    cred_used[idx] = use
-                    # the default: the chosen errors widened for a new year (the year is the unit)
-                    chosen = e[pc] / lam[pc] if use else e[pc]
-                    k_yr, rho = cal.year_components(chosen, year[pc])
-                    q_new = cal._conformal(
-                        np.quantile(chosen, cal.QUANTILE_GRID), pc.size, k_yr, rho
-                    )
-                    n_years[idx], between[idx] = k_yr, rho
-                    fill(idx, q_new, sc[idx] * (lam[idx] if use else 1.0), pc.size, False)
-                    pool_lev[idx] = li
-                todo &= ~ok
-            if todo.any():
-                rest = target[todo]
+                bounds(idx, q_lvl, lvl[idx], "_level")
+            if rest.size:
                 fill(rest, ref, sc[rest], 0, True)
-                bounds(rest, ref, sc[rest], "_pool")
-                bounds(rest, ref, sc[rest], "_cred")
-                bounds(rest, ref, sc[rest], "_level")
+                for suffix in ("_pool", "_cred", "_level", "_poolw"):
+                    bounds(rest, ref, sc[rest], suffix)
     for k, v in out.items():
         records[k] = v
     records["lam"] = lam
@@ -386,10 +416,14 @@ def _sharpness(dd: pd.DataFrame, nv: pd.DataFrame | None) -> dict[str, Any]:
     """Mean scaled 80 % interval scores of the default (track-record scaled), its pool-only
     intervals and the naive baseline's pool-only intervals, with the ratios and their CI90."""
     years = dd["year"].to_numpy()
-    new, pool, level = _is80(dd), _is80(dd, "_pool"), _is80(dd, "_level")
+    new, pool, level = _is80(dd), _is80(dd, "_poolw"), _is80(dd, "_level")
+    raw = _is80(dd, "_pool")
     out: dict[str, Any] = {
         "interval_score80": float(new.mean()) if new.size else None,
         "interval_score80_pool_only": float(pool.mean()) if pool.size else None,
+        "interval_score80_pool_unwidened": float(raw.mean()) if raw.size else None,
+        "interval_score_vs_pool_unwidened": float(new.sum() / raw.sum()) if raw.sum() > 0 else None,
+        "interval_score_vs_pool_unwidened_ci90": ratio_ci90(years, new, raw),
         "interval_score80_level_pool": float(level.mean()) if level.size else None,
         "interval_score_vs_level_pool": float(new.sum() / level.sum()) if level.sum() > 0 else None,
         "interval_score_vs_level_pool_ci90": ratio_ci90(years, new, level),
@@ -402,7 +436,7 @@ def _sharpness(dd: pd.DataFrame, nv: pd.DataFrame | None) -> dict[str, Any]:
         "year_widening": _year_widening(dd),
     }
     if nv is not None and len(nv) == len(dd) and len(dd):
-        naive = _is80(nv, "_pool")
+        naive = _is80(nv, "_poolw")
         out["interval_score80_naive"] = float(naive.mean())
         out["interval_score_vs_naive"] = float(new.sum() / naive.sum()) if naive.sum() > 0 else None
         out["interval_score_vs_naive_ci90"] = ratio_ci90(years, new, naive)
@@ -607,12 +641,15 @@ def _by_indicator(dd: pd.DataFrame, nv: pd.DataFrame | None) -> dict[str, dict[s
             "brier_skill": m["brier_skill"],
             "coverage80_calibrated": _coverage(d)["coverage80"],
             "interval_score80": float(_is80(d).mean()),
-            "interval_score80_pool_only": float(_is80(d, "_pool").mean()),
+            "interval_score80_pool_only": float(_is80(d, "_poolw").mean()),
+            "interval_score80_pool_unwidened": float(_is80(d, "_pool").mean()),
             "interval_score80_level_pool": float(_is80(d, "_level").mean()),
             "interval_score_vs_level_pool": None,
             "interval_score_vs_level_pool_ci90": None,
         }
-        new, level = _is80(d), _is80(d, "_level")
+        new, level, pool = _is80(d), _is80(d, "_level"), _is80(d, "_poolw")
+        row["interval_score_vs_pool"] = float(new.sum() / pool.sum()) if pool.sum() > 0 else None
+        row["interval_score_vs_pool_ci90"] = ratio_ci90(d["year"].to_numpy(), new, pool)
         if level.sum() > 0:
             row["interval_score_vs_level_pool"] = float(new.sum() / level.sum())
             row["interval_score_vs_level_pool_ci90"] = ratio_ci90(d["year"].to_numpy(), new, level)
@@ -691,7 +728,7 @@ def choose_defaults(scored: pd.DataFrame, origin: int | None = None) -> dict[str
 SUMMARY_COLUMNS = (
     "family", "cutoff", "method", "year", "sid", "series", "group", "e", "actual", "point",
     "scale", "last", "lo80", "hi80", "lo95", "hi95", "lo80_pool", "hi80_pool", "lo95_pool",
-    "hi95_pool", "lo80_level", "hi80_level", "flagged", "p_better", "better", "band", "cred_used", "revised",
+    "hi95_pool", "lo80_poolw", "hi80_poolw", "lo80_level", "hi80_level", "flagged", "p_better", "better", "band", "cred_used", "revised",
     "n_years", "between",
     "actual_latest", "chosen", "agg",
 )  # fmt: skip
@@ -739,7 +776,7 @@ def summarise(scored: pd.DataFrame, defaults: dict[str, str], runtime_s: float) 
         "effective_n: Kish's design effect over KPI x year clusters, with the women/men series (and the parts of a group) counted with the total. "
         "*_ci90: year-block bootstrap (whole forecast years resampled). *_calibrated: forecasts with a real calibration, not the fixed fallback (fallback_share). "
         "interval_score80: mean scaled 80 % interval (Winkler) score of the default intervals (scaled by each series' own track record where that won on earlier years), "
-        "_pool_only: the same method with the pool's intervals alone, _level_pool: the same pool with errors relative to 2 % of the level (blind to the series' own volatility), _naive: naive_annual with its pool's intervals. All in the series' own scale units, so their ratios compare like with like. vs_latest_vintage: sub-annual series with two vintages scored against the latest.",
+        "_pool_only: the same method with its KPI (or aggregation) x size band pool's intervals alone, widened for a new year as the default is (_pool_unwidened: not widened), _level_pool: the same pool with errors relative to 2 % of the level (blind to the series' own volatility), _naive: naive_annual with its pool's intervals. All in the series' own scale units, so their ratios compare like with like. vs_latest_vintage: sub-annual series with two vintages scored against the latest.",
         "years": [years[0], years[-1]] if years else [],
         "series": {str(k): int(v) for k, v in series.items()},
         "min_judged": MIN_JUDGED,

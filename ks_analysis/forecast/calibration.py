@@ -37,6 +37,9 @@ __all__ = [
     "size_band",
     "population_band",
     "pool_bands",
+    "STEADY_SHARE",
+    "steadiness",
+    "trend_label",
     "scaled_errors",
     "combine_small",
     "method_context",
@@ -151,6 +154,41 @@ def population_band(population: float | None) -> str:
     return "xl"
 
 
+#: An annual series' recent changes form a steady trend when their sum is at least this share of
+#: the sum of their sizes (:func:`steadiness`): mostly one direction, as a growing kommun's population.
+STEADY_SHARE = 0.8
+#: Fewer known year-on-year changes than this: no steadiness, the series pools by size band alone.
+STEADY_MIN_CHANGES = 3
+
+
+def steadiness(values: np.ndarray, recent: int = 6) -> np.ndarray:
+    """Per row of yearly ``values`` (1-D: one series): |Σ Δ| / Σ |Δ| over its last ``recent`` known
+    year-on-year changes (the changes its scale is the mean size of, :func:`~ks_analysis.forecast.methods.mase_scale`).
+
+    1 for changes that all go one way (a trend), near 0 for changes that cancel (noise around a
+    level). Scaled errors of steady and of varied series differ in spread: the scale of a steady
+    series is mostly its trend, which the forecast carries. NaN with fewer than
+    :data:`STEADY_MIN_CHANGES` changes or none non-zero.
+    """
+    a = np.atleast_2d(np.asarray(values, dtype="float64"))
+    d = np.diff(a, axis=1)
+    fin = np.isfinite(d)
+    after = np.cumsum(fin[:, ::-1], axis=1)[:, ::-1]
+    take = fin & (after <= recent)
+    cnt = take.sum(axis=1)
+    net = np.abs(np.where(take, d, 0.0).sum(axis=1))
+    size = np.where(take, np.abs(d), 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((cnt >= STEADY_MIN_CHANGES) & (size > 0), net / size, np.nan)
+
+
+def trend_label(t: float) -> str | None:
+    """The pool label of a steadiness :func:`steadiness` value: 'steady', 'varied' or None (unknown)."""
+    if not np.isfinite(t):
+        return None
+    return "steady" if t >= STEADY_SHARE else "varied"
+
+
 def pool_bands(
     family: str,
     *,
@@ -160,16 +198,20 @@ def pool_bands(
     indicator: str = "",
     pop_band: str = "unknown",
     horizon: int = 1,
+    trend: str | None = None,
 ) -> list[str]:
     """Error pools for a series, from the most specific to the broadest; the first with enough errors is used.
 
-    Annual KPIs pool per KPI over kommuner of similar size and the same horizon (a lagged KPI is
-    forecast two years ahead), then per KPI; sub-annual series pool by yearly aggregation (a mean
-    of a level behaves unlike a sum of a flow), size and kommun size, then more broadly. Pools never
-    mix KPIs or aggregations: a series without a pool of its own gets the wide reference shape.
+    Annual KPIs pool per KPI over kommuner of similar size, the same horizon (a lagged KPI is
+    forecast two years ahead) and, where ``trend`` is known (:func:`trend_label`), the same kind
+    of recent changes (steady trend or varied), then without the kind, then per KPI; sub-annual
+    series pool by yearly aggregation (a mean of a level behaves unlike a sum of a flow), size and
+    kommun size, then more broadly. Pools never mix KPIs or aggregations: a series without a pool
+    of its own gets the wide reference shape.
     """
     if family == "annual":
-        return [f"{indicator}|{pop_band}|h{horizon}", f"{indicator}|h{horizon}", indicator]
+        base = [f"{indicator}|{pop_band}|h{horizon}", f"{indicator}|h{horizon}", indicator]
+        return [f"{base[0]}|{trend}", *base] if trend else base
     size = size_band(years, aggregation, is_count)
     return [f"{aggregation}|{size}|{pop_band}", f"{aggregation}|{size}", aggregation]
 

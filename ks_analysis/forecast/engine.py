@@ -204,8 +204,10 @@ def error_bands(
     indicator: str = "",
     pop_band: str = "unknown",
     horizon: int = 1,
+    trend: str | None = None,
 ) -> list[str]:
-    """The error pools a series calibrates against, most specific first (horizon capped at 2 years)."""
+    """The error pools a series calibrates against, most specific first (horizon capped at 2 years;
+    ``trend``: :func:`ks_analysis.forecast.calibration.trend_label` of an annual series)."""
     return cal.pool_bands(
         family,
         aggregation=aggregation,
@@ -214,6 +216,7 @@ def error_bands(
         indicator=indicator,
         pop_band=pop_band,
         horizon=min(horizon, 2),
+        trend=trend,
     )
 
 
@@ -311,9 +314,10 @@ def forecast_from_matrix(
     if horizon > MAX_HORIZON and not (~np.isnan(cur)).any():
         # Nothing of the year and nothing for years: no forecast (e.g. a KPI that was retired).
         return _none(lp.method, lp.rung, (*flags, "stale_history"))
+    trend = cal.trend_label(float(cal.steadiness(years)[0])) if family == "annual" else None
     bands = error_bands(
         family, aggregation=agg, is_count=is_count, years=years, indicator=indicator,
-        pop_band=pop_band, horizon=horizon,
+        pop_band=pop_band, horizon=horizon, trend=trend,
     )  # fmt: skip
     key = cal.CalibrationKey(family, cutoff_kind(cutoff), lp.method, bands[0])
     errors, source = _errors(

@@ -164,3 +164,27 @@ def test_pools_store_their_years_and_the_report_widens_as_the_backtest(
                 assert q[-2] - q[1] > (cal._conformal(stored, n)[-2] - cal._conformal(stored, n)[1])
                 widened += 1
     assert widened > 0  # some pools estimate a common year shock (ρ is floored at 0, not forced)
+
+
+def test_pools_split_by_steadiness_keep_their_size_bands_years_and_reports_read_them(
+    two_calibrations: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The population panel grows steadily: the calibration stores 'steady' pools of the size
+    band (only with every year of their band's pool) and a report of a steadily growing kommun
+    reads its interval from one, as the backtest scored it."""
+    content = json.loads(two_calibrations[0].read_text(encoding="utf-8"))
+    split = 0
+    for entry in content["by_origin"].values():
+        pools = entry["pools"]
+        for pool_id, pool in pools.items():
+            if pool_id.endswith(("|steady", "|varied")):
+                parent = pools[pool_id.rsplit("|", 1)[0]]
+                assert pool["years"] == parent["years"] and pool["n"] <= parent["n"]
+                split += 1
+    assert split > 0
+    monkeypatch.setattr(cal, "CALIBRATION_FILE", two_calibrations[0])
+    fc = engine.forecast_indicator(
+        _population(), municipality="0610", indicator=POP, gender="T", year=2023,
+        cutoff=dt.date(2023, 8, 31), as_of=dt.date(2023, 8, 31),
+    )  # fmt: skip
+    assert "|steady" in str(fc.calibration)

@@ -153,6 +153,17 @@ def test_intervals_count_years_not_rows_where_years_share_a_shock(
     covered = (d["actual"] >= d["lo80"]) & (d["actual"] <= d["hi80"])
     covered_pool = (d["actual"] >= d["lo80_pool"]) & (d["actual"] <= d["hi80_pool"])
     assert covered.mean() > covered_pool.mean()
+    # the pool-only benchmark is widened the same way: where the default is the pool's own
+    # errors, the two intervals are the same, so interval_score_vs_pool compares like with like
+    plain = d[~d["cred_used"]]
+    assert len(plain) > 0.9 * len(d)
+    assert np.allclose(plain["hi80"], plain["hi80_poolw"]) and np.allclose(
+        plain["lo80"], plain["lo80_poolw"]
+    )
+    assert ((d["hi80_poolw"] - d["lo80_poolw"]) > (d["hi80_pool"] - d["lo80_pool"])).all()
+    summary = score._sharpness(d, None)
+    assert summary["interval_score_vs_pool"] == pytest.approx(1.0, abs=0.01)
+    assert summary["interval_score_vs_pool_unwidened"] != pytest.approx(1.0, abs=0.001)
     widening = score._year_widening(d)
     assert widening["pool_years_mean"] == pytest.approx(d["n_years"].mean(), abs=0.01)
     assert widening["factor80_mean"] == pytest.approx(ratio.mean(), rel=0.01)
@@ -181,7 +192,36 @@ def test_a_pool_of_one_year_is_not_a_calibration(
         return d[d["year"] == 2019]
 
     y19 = new_2019(bt.score_backtest(records))
-    assert (y19["pool_level"] == 1).all() and (y19["n_years"] >= 2).all()
+    b1 = score.BAND_LEVELS.index("b1")  # the next broader pool
+    assert (y19["pool_level"] == b1).all() and (y19["n_years"] >= 2).all()
     assert not y19["flagged"].any()
     monkeypatch.setattr(score.cal, "MIN_POOL_YEARS", 1)
     assert (new_2019(bt.score_backtest(records))["pool_level"] == 0).all()
+
+
+def test_the_kind_of_recent_changes_sharpens_where_it_keeps_every_year(
+    make_records: RecordsFactory,
+) -> None:
+    """Half the series are steady (b0 '...|steady') and err four times less in scale units: their
+    own pool makes the default intervals sharper than the size band's pool (the benchmark
+    ``_poolw``), and each kind keeps about 80 % coverage. Where one kind lacks a year its size
+    band has, it is not split off: the band's pool stands."""
+    r = make_records(years=range(2000, 2016), n_series=80)
+    steady = r["sid"] % 2 == 0
+    r.loc[steady, "actual"] = 100.0 + (r.loc[steady, "actual"] - 100.0) / 4.0
+    r["b0"] = r["band"] + np.where(steady, "|steady", "|varied")
+    s = bt.score_backtest(r)
+    later = s[(s["year"] >= 2006) & (s["method"] == "ytd_snaive")]
+    assert (later["pool_level"] == 0).all()
+    new = score.interval_score(later["lo80"], later["hi80"], later["actual"]).mean()
+    band = score.interval_score(later["lo80_poolw"], later["hi80_poolw"], later["actual"]).mean()
+    assert new < 0.8 * band
+    covered = (later["actual"] >= later["lo80"]) & (later["actual"] <= later["hi80"])
+    for kind in (True, False):
+        assert 0.72 <= covered[(later["sid"] % 2 == 0) == kind].mean() <= 0.88
+
+    gap = r[~(steady & r["year"].eq(2003))]  # the steady series have no error of 2003
+    g = bt.score_backtest(gap)
+    g = g[(g["year"] >= 2006) & (g["method"] == "ytd_snaive")]
+    assert (g.loc[g["sid"] % 2 == 0, "pool_level"] == score.BAND_LEVELS.index("band")).all()
+    assert (g.loc[g["sid"] % 2 == 1, "pool_level"] == 0).all()

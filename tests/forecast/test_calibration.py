@@ -71,3 +71,42 @@ def test_year_level_widening_covers_a_new_year_where_row_level_does_not() -> Non
         year_level.append(_coverage80(cal._conformal(q, pool.size, k, rho), new))
     assert np.mean(row) < 0.74  # thousands of errors, but five year shocks
     assert 0.77 <= np.mean(year_level) <= 0.85
+
+
+def test_steadiness_tells_a_trend_from_noise_around_a_level() -> None:
+    """A series growing every year is steady (1), one that goes up and down by the same amount
+    is not (0); only the last six changes count, a gap's missing change is skipped, and with
+    fewer than three changes the kind is unknown."""
+    trend = np.array([100.0, 102, 104, 105, 107, 110, 112, 115])
+    noise = np.array([100.0, 103, 100, 103, 100, 103, 100])
+    out = cal.steadiness(np.vstack([trend[:7], noise]))
+    assert out[0] == 1.0 and out[1] == 0.0
+    # an old fall before the last six changes does not count
+    late = np.r_[150.0, 100.0, trend[1:]]
+    assert cal.steadiness(late)[0] == 1.0
+    assert np.isnan(cal.steadiness(np.array([1.0, 2.0, np.nan, np.nan, 3.0]))[0])
+    assert cal.steadiness(np.array([100.0, 104, 100, 104, 105, 106, 107, 108]))[0] == (
+        abs(-4 + 4 + 1 + 1 + 1 + 1) / 12
+    )
+    assert [cal.trend_label(x) for x in (1.0, cal.STEADY_SHARE, 0.5, np.nan)] == [
+        "steady",
+        "steady",
+        "varied",
+        None,
+    ]
+
+
+def test_annual_pools_split_by_the_kind_of_recent_changes_where_known() -> None:
+    """The kind is the most specific annual pool, before the size band; unknown kind or a
+    sub-annual series: the pools as before."""
+    kw = {"aggregation": "point", "is_count": False, "years": np.zeros(0), "indicator": "N1"}
+    plain = cal.pool_bands("annual", pop_band="s", **kw)
+    assert plain == ["N1|s|h1", "N1|h1", "N1"]
+    assert cal.pool_bands("annual", pop_band="s", trend="steady", **kw) == [
+        "N1|s|h1|steady",
+        *plain,
+    ]
+    sub = {**kw, "aggregation": "sum", "is_count": True, "years": np.array([50.0, 60.0])}
+    assert cal.pool_bands("quarterly", pop_band="s", trend="steady", **sub) == cal.pool_bands(
+        "quarterly", pop_band="s", **sub
+    )
