@@ -117,21 +117,16 @@ def test_the_demo_shows_the_whole_range_of_goal_statuses(
     demo_reports: dict[tuple[str, str | None], Report],
 ) -> None:
     """Across the three 2019 demo reports at their cutoffs, some steering goal is met, one partly
-    met and one uncertain, and some target indicator is not met: from the demo's data (dwellings
-    finishing ahead of the target's pace until August, then two delayed blocks), not from
-    special cases. At year end the delayed blocks leave Mål 1 partly met, not 'not met': its
-    population, which has grown every year, is forecast from the errors of steadily growing
-    kommuner and reaches 'Bedöms nås' (P 0,75; 0,71 from the whole size band's errors), as the
-    outcome a year later confirms (Mål 1 partly met)."""
+    met, one not met and one uncertain, and some target indicator is not met: from the demo's
+    data (dwellings finishing ahead of the target's pace until August, then two delayed blocks;
+    a population that fell in 2017, so 2019's increase is uncertain), not from special cases."""
     seen = {
         (p, g["id"]): g["status"]
         for p in ("2019-T1", "2019-T2", "2019-Y")
         for g in demo_reports[(p, None)]["goals"]
         if g["kind"] == "styrande"
     }
-    assert {"met", "partly_met", "uncertain"} <= set(seen.values()), seen
-    later = {g["id"]: g["status"] for g in demo_reports[("2019-Y", "2020-12-31")]["goals"]}
-    assert seen[("2019-Y", 1)] == later[1] == "partly_met"
+    assert {"met", "partly_met", "not_met", "uncertain"} <= set(seen.values()), seen
     indicators = {
         i["status"]
         for p in ("2019-T1", "2019-T2", "2019-Y")
