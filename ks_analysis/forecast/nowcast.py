@@ -29,8 +29,11 @@ over the kommuner with both series, with kommun effects ``a_k`` shrunk towards z
 penalty (:data:`KOMMUN_RIDGE`, fixed, not tuned). The predictive distribution is the point plus
 the **out-of-sample** residuals of leave-one-year-out refits on those earlier years (each earlier
 year predicted from the other earlier years; a whole year is left out because kommuner share a
-year's shock), the split-conformal idea of the package's other error pools. Only years before
-the cutoff enter, so a report made then could have done the same. With fewer than :data:`MIN_RESIDUALS` such residuals the in-sample residuals, widened by
+year's shock), the split-conformal idea of the package's other error pools. Each left-out year's
+common part (its mean residual) is scaled to the new year's known move (:func:`known_move`, the
+mean |x1 - x2| over kommuner; floored at the median year's): a year whose known sub-periods moved
+far had a larger common shock in the rest of the year (2021 and 2022 after the pandemic year).
+Only years before the cutoff enter, so a report made then could have done the same. With fewer than :data:`MIN_RESIDUALS` such residuals the in-sample residuals, widened by
 :data:`FEW_ERRORS_WIDEN`, are used and the result is flagged ``few_calibration_errors``.
 
 Everything here is a pure function of arrays; the tidy table is turned into arrays once
@@ -223,6 +226,9 @@ class NowcastFit:
     train_years: tuple[int, ...]
     J: int
     residual_years: np.ndarray | None = None  # year index of each out-of-sample residual
+    #: per out-of-sample residual, the size of its year's known move over that of the new year
+    #: (:func:`known_move`); None: the year parts are taken as they are
+    year_move_ratio: np.ndarray | None = None
 
 
 def _solve(
@@ -240,10 +246,37 @@ def _solve(
     return float(coef[0]), coef[1:3], coef[3:]
 
 
+def known_move(x: np.ndarray) -> float:
+    """The size of a year's known move: the mean over kommuner of ``|x1 - x2|`` (for flows and means
+    the year-on-year change of the known sub-periods; for a year-end stock the growth so far less
+    last year's growth over the rest of the year); NaN without a kommun with both regressors."""
+    ok = np.isfinite(x).all(axis=1)
+    return float(np.mean(np.abs(x[ok, 0] - x[ok, 1]))) if ok.any() else float("nan")
+
+
+def _year_move_ratio(
+    X: np.ndarray, ts: np.ndarray, resid_years: np.ndarray, x_new: np.ndarray
+) -> np.ndarray | None:
+    """Per residual: its year's known move over the new year's, both floored at the median move of
+    the residuals' years (a calm year is not taken for calmer than usual)."""
+    years = np.unique(resid_years)
+    move = {int(y): known_move(X[ts == y]) for y in years}
+    floor = float(np.nanmedian(list(move.values())))
+    new = known_move(x_new)
+    if not (np.isfinite(floor) and floor > 0 and np.isfinite(new)):
+        return None
+    new = max(new, floor)
+    ratio = {y: max(m, floor) / new if np.isfinite(m) else 1.0 for y, m in move.items()}
+    return np.array([ratio[int(y)] for y in resid_years])
+
+
 def fit_bridge(kpi: np.ndarray, sig: np.ndarray, t: int, J: int, mapping: str) -> NowcastFit | None:
     """The bridge for year index ``t`` with ``J`` known sub-periods, from the years before ``t`` only.
 
     None when fewer than :data:`MIN_TRAIN` rows or :data:`MIN_TRAIN_YEARS` years are available.
+    The fit also records, per out-of-sample residual, how large its year's known move was against
+    the known move of year ``t`` (of every kommun with ``J`` sub-periods known at the cutoff), by
+    which :func:`_residual_draws` rescales each year's common part.
     """
     X, z, k, ts = _training(kpi, sig, t, J, mapping)
     years = np.unique(ts)
@@ -264,27 +297,46 @@ def fit_bridge(kpi: np.ndarray, sig: np.ndarray, t: int, J: int, mapping: str) -
     oos = np.concatenate(resid) if resid else np.zeros(0)
     if len(oos) >= MIN_RESIDUALS:
         years_t = tuple(int(y) for y in years)
-        return NowcastFit(a, b, ak, oos, True, len(z), years_t, J, np.concatenate(resid_years))
+        ry = np.concatenate(resid_years)
+        ratio = _year_move_ratio(X, ts, ry, features(sig, t, J, mapping))
+        return NowcastFit(a, b, ak, oos, True, len(z), years_t, J, ry, ratio)
     p = 3 + len(np.unique(k))
     ins = z - (a + X @ b + ak[k])
     widen = FEW_ERRORS_WIDEN * np.sqrt(len(z) / max(len(z) - p, 1))
     return NowcastFit(a, b, ak, ins * widen, False, len(z), tuple(int(y) for y in years), J)
 
 
+def new_year_residuals(fit: NowcastFit) -> np.ndarray:
+    """The out-of-sample residuals with each year's common part (its mean residual) scaled to the
+    new year's known move: a year whose known sub-periods moved twice as much as usual had, on
+    these data, a common shock in the rest of the year about twice as large (the year part is
+    scaled as the package's errors are scaled by a series' scale; the rest is kept)."""
+    r = fit.residuals
+    if fit.residual_years is None or fit.year_move_ratio is None:
+        return r
+    years, inv = np.unique(fit.residual_years, return_inverse=True)
+    mean = np.bincount(inv, weights=r) / np.bincount(inv)
+    ratio = np.bincount(inv, weights=fit.year_move_ratio) / np.bincount(inv)
+    return r - mean[inv] + (mean / ratio)[inv]
+
+
 def _residual_draws(fit: NowcastFit, u: np.ndarray) -> np.ndarray:
     """The residual quantiles at probabilities ``u``, widened for a new year.
 
     The out-of-sample residuals come from a few left-out years, and the kommuner of one year share
-    its shock: the year is the unit, as in the package's other error pools. Their quantiles are
-    widened by :func:`ks_analysis.forecast.calibration._conformal` with the number of years and
-    the share of the residuals' variance that is common to a year (only that part is stretched,
-    by Student's t for the number of years)."""
+    its shock: the year is the unit, as in the package's other error pools. Each year's common
+    part is first scaled to the new year's known move (:func:`new_year_residuals`); the quantiles
+    are then widened by :func:`ks_analysis.forecast.calibration._conformal` with the number of
+    years and the share of the residuals' variance that is common to a year (only that part is
+    stretched, by Student's t for the number of years)."""
     from ks_analysis.forecast import calibration as cal
 
-    q = np.quantile(fit.residuals, cal.QUANTILE_GRID)
     if fit.out_of_sample and fit.residual_years is not None:
-        k, rho = cal.year_components(fit.residuals, fit.residual_years)
-        q = cal._conformal(q, len(fit.residuals), k, rho)
+        r = new_year_residuals(fit)
+        k, rho = cal.year_components(r, fit.residual_years)
+        q = cal._conformal(np.quantile(r, cal.QUANTILE_GRID), len(r), k, rho)
+    else:
+        q = np.quantile(fit.residuals, cal.QUANTILE_GRID)
     return np.interp(u, cal.QUANTILE_GRID, q)
 
 

@@ -145,6 +145,8 @@ def test_interval_widens_for_the_shock_the_kommuner_share_in_a_year() -> None:
     fit = nc.fit_bridge(kpi_at, sig_at, 2018 - data.y0, 2, data.mapping)
     assert fit is not None and fit.out_of_sample and fit.residual_years is not None
     assert fit.residual_years.shape == fit.residuals.shape
+    # the year parts as they are (their scaling to the new year's known move is tested below)
+    fit = dataclasses.replace(fit, year_move_ratio=None)
     k, rho = cal.year_components(fit.residuals, fit.residual_years)
     assert k == len(set(fit.residual_years.tolist())) and rho > 0.3
     u = np.array([0.1, 0.9])
@@ -152,3 +154,25 @@ def test_interval_widens_for_the_shock_the_kommuner_share_in_a_year() -> None:
     plain = np.diff(nc._residual_draws(dataclasses.replace(fit, residual_years=None), u))[0]
     assert np.isclose(plain, np.diff(np.quantile(fit.residuals, u))[0], rtol=0.02)
     assert wide > 1.05 * plain
+
+
+def test_year_part_scales_with_the_new_years_known_move() -> None:
+    """Each left-out year's common residual is scaled to the size of the new year's known move:
+    a new year whose known quarters moved three times as far as every earlier year gets three times
+    their year parts, the within-year spread is kept, and a calm new year is not made calmer than
+    the median earlier year."""
+    import dataclasses
+
+    r = np.array([0.02, 0.04, -0.01, -0.03, 0.05, 0.07])
+    ry = np.array([1, 1, 2, 2, 3, 3])
+    X = np.array([[0.10, 0.0], [0.0, 0.10], [0.1, 0.0], [0.1, 0.0], [0.0, 0.1], [0.1, 0.0]])
+    ts = ry.copy()
+    wild = nc._year_move_ratio(X, ts, ry, np.array([[0.3, 0.0], [0.0, 0.3]]))
+    calm = nc._year_move_ratio(X, ts, ry, np.array([[0.01, 0.0], [np.nan, 0.0]]))
+    assert wild is not None and np.allclose(wild, 1 / 3)
+    assert calm is not None and np.allclose(calm, 1.0)
+    fit = nc.NowcastFit(0.0, np.zeros(2), np.zeros(1), r, True, 6, (1, 2, 3), 1, ry, wild)
+    out = nc.new_year_residuals(fit)
+    means = np.array([0.03, -0.02, 0.06])
+    assert np.allclose(out, r - means[ry - 1] + 3 * means[ry - 1])
+    assert np.allclose(nc.new_year_residuals(dataclasses.replace(fit, year_move_ratio=None)), r)
