@@ -34,11 +34,30 @@ def test_year_components_find_the_common_shock_share() -> None:
 
 
 def test_without_year_shocks_the_widening_is_the_row_level_one() -> None:
-    """ρ = 0 (or no years given) leaves the split-conformal (n+1)/n stretch."""
+    """ρ = 0 (or no years given) leaves the split-conformal (n+1)/n stretch (within the 80 % bounds)."""
     q = np.quantile(np.random.default_rng(0).normal(size=500), cal.QUANTILE_GRID)
     assert np.allclose(cal._conformal(q, 500, 8, 0.0), cal._conformal(q, 500))
     med = np.interp(0.5, cal.QUANTILE_GRID, q)
-    assert np.allclose(cal._conformal(q, 500) - med, (q - med) * (1 + 1 / 500))
+    body = np.abs(cal.QUANTILE_GRID - 0.5) <= cal.TAIL_FROM + 1e-9
+    assert np.allclose(cal._conformal(q, 500)[body] - med, (q[body] - med) * (1 + 1 / 500))
+
+
+def test_outer_tails_are_read_at_the_split_conformal_level() -> None:
+    """Beyond the 80 % bounds a quantile is read at 1/2 + (p − 1/2)(n + 1)/n of the stretched
+    errors: from 60 errors the 95 % interval widens, the 80 % interval is the row-level stretch."""
+    g = cal.QUANTILE_GRID
+    q = np.quantile(np.random.default_rng(4).standard_t(4, size=60), g)
+    out = cal._conformal(q, 60)
+    med = np.interp(0.5, g, q)
+    stretched = med + (q - med) * (1 + 1 / 60)
+    for p in (0.1, 0.9):
+        assert np.isclose(np.interp(p, g, out), np.interp(p, g, stretched))
+    for p in (0.025, 0.975):
+        level = 0.5 + (p - 0.5) * 61 / 60
+        assert np.isclose(np.interp(p, g, out), np.interp(level, g, stretched))
+    assert np.interp(0.975, g, out) > np.interp(0.975, g, stretched)
+    assert np.interp(0.025, g, out) < np.interp(0.025, g, stretched)
+    assert np.all(np.diff(out) >= 0)
 
 
 def test_fewer_years_and_stronger_shocks_widen_more() -> None:
