@@ -303,7 +303,7 @@ def _render_into(
     report_json = tmp / "report.json"
     analyst = _analyst_jobs(nb_dir, tmp / "notebooks", nb_params, per) if analysts else []
     # The kernel boots on the other core while this process builds the report's model. The
-    # model goes into the temporary report folder (only this user can read it), so that a
+    # model goes into the temporary report folder (a file only this user can read), so that a
     # killed run leaves it where the next run sweeps up, and it is removed before the swap.
     handoff = tmp / HANDOFF_FILE
     prebuilt = _prebuild(notebook, nb_params, handoff, ahead)

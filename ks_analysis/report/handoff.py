@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ def write_prebuilt(
     cleaned: list[tuple[Any, Any]],
     charts: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the built ``report`` for the notebook's text ``params`` to ``path`` (atomically),
+    """Write the built ``report`` for the notebook's text ``params`` to ``path``,
     with the cleaned vintages ``cleaned`` as (memo key, result) pairs and the charts drawn
     ahead (:func:`ks_analysis.report.charts.draw_ahead`), if any."""
     payload = {
@@ -55,14 +54,12 @@ def write_prebuilt(
         "cleaned": cleaned,
         "charts": dict(charts or {}),
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Readable by this user only. Not written atomically (nor synced) on purpose: the notebook
+    # reads it only after this function returned, and a killed run's file goes with its
+    # temporary report folder.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 
@@ -76,8 +73,8 @@ def read_prebuilt(
         return None
     try:
         with open(path, "rb") as f:
-            # The file is this run's own, written by this package's command into a folder only
-            # this user can read (pickle is not for files of unknown origin).
+            # The file is this run's own, written by this package's command and readable by this
+            # user only (pickle is not for files of unknown origin).
             payload = pickle.load(f)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
         log.info("no report model handed over (%s): building it here", type(exc).__name__)
