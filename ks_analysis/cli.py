@@ -168,5 +168,18 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return 1
 
 
+def entry() -> int:
+    """The ``ks-analysis`` command: :func:`main` in a process of its own, which ends after it
+    (collector settings for such a process, see :mod:`ks_analysis._gc`)."""
+    from ks_analysis._gc import freeze_before_exit, tune_for_batch
+
+    tune_for_batch()
+    try:
+        return main()
+    finally:
+        sys.stdout.flush()
+        freeze_before_exit()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(entry())

@@ -83,11 +83,14 @@ __all__ = [
 def prepare_kernel() -> None:
     """Load what the report's cells need beyond this module (pyplot with the report's theme,
     BeautifulSoup) ahead of them. ``ks-analysis report`` starts its kernel with this call, so the
-    kernel does it while the command still checks its inputs."""
+    kernel does it while the command still checks its inputs (and sets the collector for a
+    kernel that runs a few notebooks and ends, see :mod:`ks_analysis._gc`)."""
     import bs4  # noqa: F401  (the report's tables are labelled with it)
 
+    from ks_analysis._gc import tune_for_batch
     from ks_analysis.report import charts
 
+    tune_for_batch()
     charts.prepare()
 
 
