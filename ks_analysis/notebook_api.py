@@ -38,7 +38,7 @@ from ks_analysis.report import followup as _followup
 from ks_analysis.report import sections as _sections
 from ks_analysis.report import supporting as _supporting
 from ks_analysis.report.build import build_report, load_report_inputs
-from ks_analysis.report.handoff import read_prebuilt
+from ks_analysis.report.handoff import read_chart_goals, read_prebuilt
 from ks_analysis.report.model import Report
 from ks_analysis.report.sidecar import write_report_json
 from ks_analysis.report.what_it_takes_html import what_it_takes_box
@@ -48,6 +48,7 @@ __all__ = [
     "show_tables",
     "notebook_report_params",
     "build_report_from_parameters",
+    "draw_charts_ahead",
     "render_front",
     "render_summary",
     "render_goals",
@@ -149,6 +150,17 @@ def build_report_from_parameters(prebuilt: str = "", **text: str) -> Report:
         _charts.keep_drawn(drawn)
         return rep
     return build_report(load_report_inputs(notebook_report_params(**text)))
+
+
+def draw_charts_ahead(path: str) -> None:
+    """Draw the charts of the goals ``ks-analysis report`` handed over in ``path``
+    (:func:`ks_analysis.report.handoff.write_chart_goals`) while it finishes the report's model;
+    :func:`render_goals` then shows them. The command queues this call in the kernel before the
+    report notebook; anything not handed over, or drawn from other values, is drawn by the cell.
+    """
+    handed = read_chart_goals(path)
+    if handed is not None:
+        _charts.draw_ahead_quietly(*handed)
 
 
 def _html(fragment: str) -> HTML:

@@ -168,6 +168,7 @@ class KernelSession:
         self.km: Any = None
         self._dirty = False
         self._cwd: Path | None = None
+        self._side: Any = None  # a client of this process's own, for :meth:`send_quietly`
 
     def __enter__(self) -> KernelSession:
         from nbclient import NotebookClient
@@ -185,6 +186,9 @@ class KernelSession:
 
     def close(self) -> None:
         """Shut the kernel down (if it was started)."""
+        if self._side is not None:
+            self._side.stop_channels()
+            self._side = None
         if self.km is not None and self.km.has_kernel:
             from jupyter_core.utils import run_sync
 
@@ -210,6 +214,30 @@ class KernelSession:
         args = [*kernel_arguments(), f"--IPKernelApp.exec_lines={preload}"]
         run_sync(self.km.start_kernel)(extra_arguments=args, cwd=str(cwd))
         self._cwd = cwd
+
+    def send_quietly(self, code: str) -> bool:
+        """Queue ``code`` in the started kernel, ahead of the next notebook, without waiting.
+
+        It runs silently (not in any notebook, its output seen by nobody) when the kernel is
+        ready, before the cells of the notebook run next, which wait for it. Only for work
+        whose failure costs nothing but its head start, such as drawing charts a notebook would
+        otherwise draw itself. False where no kernel is started or the message cannot be sent.
+        """
+        if self.km is None or not self.km.has_kernel or self._dirty:
+            return False
+        try:
+            if self._side is None:
+                from jupyter_client.blocking import BlockingKernelClient
+
+                side = BlockingKernelClient()
+                side.load_connection_info(self.km.get_connection_info())
+                side.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+                self._side = side
+            self._side.execute(code, silent=True, store_history=False, allow_stdin=False)
+        except Exception:  # the notebook does the work itself
+            log.debug("could not queue work in the kernel", exc_info=True)
+            return False
+        return True
 
     def execute(
         self, notebook: Path, output: Path, params: dict[str, Any], *, cwd: Path | None = None

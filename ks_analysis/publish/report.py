@@ -59,6 +59,8 @@ MAX_HTML_BYTES = 3 * 1024 * 1024
 #: The report model handed to the report notebook (:mod:`ks_analysis.report.handoff`), in the
 #: temporary report folder until the notebooks ran.
 HANDOFF_FILE = ".report-model.pickle"
+#: The judged goals handed to the kernel for their charts while the model is finished.
+CHART_GOALS_FILE = ".report-goals.pickle"
 
 
 @dataclass(frozen=True)
@@ -181,25 +183,32 @@ def _load_renderers() -> None:
 Model = tuple[Any, list[tuple[Any, Any]], dict[str, Any]]
 
 
-def _build_model(params: dict[str, str], draw: bool = False) -> Model | None:
+def _build_model(
+    params: dict[str, str],
+    draw: bool = False,
+    on_judged: Callable[[list[Any]], None] | None = None,
+) -> Model | None:
     """The report of the notebook's text ``params`` built in this process, with its vintage
-    and, with ``draw``, its charts.
+    and, with ``draw``, its charts; ``on_judged`` gets the goals as soon as they are judged
+    (:func:`ks_analysis.report.build.build_report`).
 
     Bad input is raised as it is (one message, exit 2), before the kernel would find it again.
     Any other failure gives None: the notebook then builds the model itself and fails with its
     cell and message as it always did.
     """
     from ks_analysis.clean.run import cleaned_vintage
-    from ks_analysis.notebook_api import build_report_from_parameters, notebook_report_params
+    from ks_analysis.notebook_api import notebook_report_params
+    from ks_analysis.report.build import build_report, load_report_inputs
 
     try:
-        report = build_report_from_parameters(**params)
+        # what the notebook's build cell does without a model handed over
+        typed = notebook_report_params(**params)
+        report = build_report(load_report_inputs(typed), on_judged)
     except KsAnalysisError:
         raise
     except Exception:
         log.debug("building the report ahead failed; the notebook builds it", exc_info=True)
         return None
-    typed = notebook_report_params(**params)
     vintage = cleaned_vintage(typed.raw, typed.sources, typed.as_of)
     drawn: dict[str, Any] = {}
     if draw:
@@ -252,20 +261,50 @@ class ModelsAhead:
         return self._pending.pop(tuple(sorted(params.items())), None)
 
 
+def _charts_to_kernel(
+    session: KernelSession | None, dest: Path, year: int
+) -> Callable[[list[Any]], None] | None:
+    """A callback for :func:`_build_model`'s judged goals: hand them to ``session``'s kernel in
+    ``dest``, which draws their charts on its core while this process finishes the model (the
+    report notebook's cells then find them drawn); None without a started kernel."""
+    if session is None:
+        return None
+
+    def hand_over(goals: list[Any]) -> None:
+        from ks_analysis.report.handoff import write_chart_goals
+
+        try:
+            write_chart_goals(dest, goals, year)
+        except Exception:  # the notebook draws them
+            log.debug("handing the goals to the kernel for their charts failed", exc_info=True)
+            return
+        session.send_quietly(
+            "import ks_analysis.notebook_api as _ks_ahead\n"
+            f"_ks_ahead.draw_charts_ahead({str(dest)!r})\n"
+            "del _ks_ahead"
+        )
+
+    return hand_over
+
+
 def _prebuild(
-    notebook: Path, params: dict[str, str], dest: Path, ahead: ModelsAhead | None = None
+    notebook: Path,
+    params: dict[str, str],
+    dest: Path,
+    ahead: ModelsAhead | None = None,
+    on_judged: Callable[[list[Any]], None] | None = None,
 ) -> dict[str, str]:
     """Build the report model in this process while the kernel boots on the other core (or take
     the one ``ahead`` built meanwhile), and hand it to ``notebook`` in ``dest``
     (:mod:`ks_analysis.report.handoff`): the notebook parameter that names it, or none where the
-    notebook builds the model itself.
+    notebook builds the model itself. ``on_judged``: see :func:`_build_model`.
     """
     if "prebuilt" not in notebook_parameters(notebook):
         return {}  # a notebook of another version, without the parameter
     from ks_analysis.report.handoff import write_prebuilt
 
     pending = ahead.take(params) if ahead is not None else None
-    model = pending.result() if pending is not None else _build_model(params)
+    model = pending.result() if pending is not None else _build_model(params, on_judged=on_judged)
     if model is None:
         return {}
     write_prebuilt(dest, params, *model)
@@ -305,8 +344,9 @@ def _render_into(
     # The kernel boots on the other core while this process builds the report's model. The
     # model goes into the temporary report folder (a file only this user can read), so that a
     # killed run leaves it where the next run sweeps up, and it is removed before the swap.
-    handoff = tmp / HANDOFF_FILE
-    prebuilt = _prebuild(notebook, nb_params, handoff, ahead)
+    handoff, chart_goals = tmp / HANDOFF_FILE, tmp / CHART_GOALS_FILE
+    to_kernel = _charts_to_kernel(session, chart_goals, per.year)
+    prebuilt = _prebuild(notebook, nb_params, handoff, ahead, to_kernel)
     if ahead is not None and then is not None:
         ahead.start(then)  # the next report's model, while the kernel runs this one
     # This process waits while the kernel runs: it loads what rendering needs meanwhile.
@@ -317,6 +357,7 @@ def _render_into(
     ]
     _run_render(jobs, tmp, executed, report_json, nb_dir, session)
     handoff.unlink(missing_ok=True)
+    chart_goals.unlink(missing_ok=True)
     if pdf:  # inside the temporary folder, so the PDF is swapped in with the rest or not at all
         from ks_analysis.publish.pdf import write_pdf
 

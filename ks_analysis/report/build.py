@@ -10,6 +10,7 @@ the year, and records provenance. It is pure: everything it reads was loaded at 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -249,8 +250,15 @@ def _judge(inputs: ReportInputs, cat: Catalogue, previous: bool) -> list[GoalEnt
     )
 
 
-def build_report(inputs: ReportInputs) -> Report:
+def build_report(
+    inputs: ReportInputs, on_judged: Callable[[list[GoalEntry]], None] | None = None
+) -> Report:
     """Build the whole report of one period (report.json, see architecture.md); pure, no I/O.
+
+    Args:
+        on_judged: called with the period's goals as soon as they are judged, before the rest
+            of the report (the previous period, last year's verdicts, the stand-outs) is built,
+            so that their charts can be drawn meanwhile elsewhere; it must not change them.
 
     Returns:
         The report content; ``goals`` holds one entry per goal with its indicators.
@@ -259,6 +267,8 @@ def build_report(inputs: ReportInputs) -> Report:
     per, municipality, as_of = params.period, params.municipality, params.as_of
     cat = with_peers(inputs.catalogue, municipality, params.peers)
     goals_now = _judge(inputs, cat, previous=False) or []
+    if on_judged is not None:
+        on_judged(goals_now)
     goals_prev = _judge(inputs, cat, previous=True)
     prev = inputs.previous.period if inputs.previous else None
     stands_out, stands_out_rules = _additions(inputs, cat, goals_now)

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import io
 import json
+import logging
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +19,8 @@ from ks_analysis.paths import PACKAGE_DATA_DIR
 from ks_analysis.report.html import Markup, render
 from ks_analysis.report.model import GoalEntry, IndicatorRow
 from ks_analysis.swedish import fmt_number, fmt_tick, gender_sv
+
+log = logging.getLogger(__name__)
 
 __all__ = ["indicator_chart", "goal_charts", "prepare", "draw_ahead", "keep_drawn"]
 
@@ -301,8 +304,9 @@ _DRAWN: Memo[Markup] = Memo(64)
 
 
 def _chart_key(goal: GoalEntry, year: int) -> str:
-    """What a goal's charts are drawn from: the goal's entry (every value the charts use) and the year."""
-    text = json.dumps([goal, year], sort_keys=True, ensure_ascii=False, default=str)
+    """What a goal's charts are drawn from: its indicator rows (every value the charts use; the
+    rest of the goal's entry, such as its analysis, is added later and never drawn) and the year."""
+    text = json.dumps([goal["indicators"], year], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -310,6 +314,15 @@ def draw_ahead(goals: list[GoalEntry], year: int) -> dict[str, Markup]:
     """The charts of the steering goals, drawn now, by their key (for :func:`keep_drawn` in the
     kernel that renders the report)."""
     return {_chart_key(g, year): goal_charts(g, year) for g in goals if g["kind"] == "styrande"}
+
+
+def draw_ahead_quietly(goals: list[GoalEntry], year: int) -> None:
+    """:func:`draw_ahead` into this process's memo, where :func:`goal_charts` finds them; a
+    failure is only logged (``goal_charts`` then draws, and fails with its cell if it must)."""
+    try:
+        draw_ahead(goals, year)  # goal_charts keeps each in the memo
+    except Exception:
+        log.debug("drawing the charts ahead failed; the report's cell draws them", exc_info=True)
 
 
 def keep_drawn(drawn: dict[str, Markup]) -> None:

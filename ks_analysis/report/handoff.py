@@ -28,7 +28,7 @@ from typing import Any
 
 from ks_analysis._version import package_version
 
-__all__ = ["FORMAT", "write_prebuilt", "read_prebuilt"]
+__all__ = ["FORMAT", "write_prebuilt", "read_prebuilt", "write_chart_goals", "read_chart_goals"]
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +54,59 @@ def write_prebuilt(
         "cleaned": cleaned,
         "charts": dict(charts or {}),
     }
-    # Readable by this user only. Not written atomically (nor synced) on purpose: the notebook
+    return _write(path, payload)
+
+
+def _write(path: Path, payload: dict[str, Any]) -> Path:
+    # Readable by this user only. Not written atomically (nor synced) on purpose: the kernel
     # reads it only after this function returned, and a killed run's file goes with its
     # temporary report folder.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
     return path
+
+
+def _read(path: str) -> dict[str, Any] | None:
+    """The payload in ``path`` if it is of this format and package version, else None (logged)."""
+    try:
+        with open(path, "rb") as f:
+            # The file is this run's own, written by this package's command and readable by this
+            # user only (pickle is not for files of unknown origin).
+            payload = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+        log.info("nothing handed over in %s (%s)", Path(path).name, type(exc).__name__)
+        return None
+    why = (
+        "another format"
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT
+        else "another package version"
+        if payload.get("version") != package_version()
+        else ""
+    )
+    if why:
+        log.info("%s was written with %s: not used", Path(path).name, why)
+        return None
+    return payload
+
+
+def write_chart_goals(path: Path, goals: list[Any], year: int) -> Path:
+    """Hand the steering goals of ``goals`` (as judged, before the rest of the model is built)
+    to the kernel, which draws their charts while the command finishes the model
+    (:func:`ks_analysis.notebook_api.draw_charts_ahead`)."""
+    steering = [g for g in goals if g.get("kind") == "styrande"]
+    return _write(
+        path,
+        {"format": FORMAT, "version": package_version(), "goals": steering, "year": int(year)},
+    )
+
+
+def read_chart_goals(path: str) -> tuple[list[Any], int] | None:
+    """The (steering goals, report year) of :func:`write_chart_goals`, or None."""
+    payload = _read(path)
+    if payload is None or "goals" not in payload:
+        return None
+    return list(payload["goals"]), int(payload["year"])
 
 
 def read_prebuilt(
@@ -71,24 +117,11 @@ def read_prebuilt(
     itself."""
     if not path:
         return None
-    try:
-        with open(path, "rb") as f:
-            # The file is this run's own, written by this package's command and readable by this
-            # user only (pickle is not for files of unknown origin).
-            payload = pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
-        log.info("no report model handed over (%s): building it here", type(exc).__name__)
+    payload = _read(path)
+    if payload is None or "report" not in payload:
+        log.info("no report model handed over: building it here")
         return None
-    why = (
-        "another format"
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT
-        else "another package version"
-        if payload.get("version") != package_version()
-        else "other parameters"
-        if payload.get("params") != dict(params)
-        else ""
-    )
-    if why:
-        log.info("the report model handed over was built with %s: building it here", why)
+    if payload.get("params") != dict(params):
+        log.info("the report model handed over was built with other parameters: building it here")
         return None
     return payload["report"], list(payload["cleaned"]), dict(payload["charts"])

@@ -278,3 +278,22 @@ def test_a_prestarted_kernel_has_the_package_loaded_and_no_name_left_behind(
     assert (cwd1, api, plt, leftover) == (str(nb_dir), "True", "True", "False")
     cwd2, pid2, *_ = _printed(tmp_path / "second-out.ipynb").split()
     assert cwd2 == str(other) and pid2 != pid1
+
+
+def test_work_queued_in_the_kernel_runs_before_the_next_notebook(tmp_path: Path) -> None:
+    """`send_quietly` needs a started kernel; what it queues runs before the next notebook's
+    cells (which see its effects) and is in no notebook's output."""
+    from ks_analysis.publish.notebooks import KernelSession
+
+    nb_dir = tmp_path / "nbs"
+    nb_dir.mkdir()
+    probe = _notebook(nb_dir / "probe.ipynb", "import os\nprint(os.environ.get('KS_QUEUED'))")
+    with KernelSession() as session:
+        assert session.send_quietly("import os; os.environ['KS_QUEUED'] = 'early'") is False
+        session.prestart(nb_dir)
+        assert session.send_quietly("import os, time; time.sleep(0.5)") is True
+        assert session.send_quietly("os.environ['KS_QUEUED'] = 'queued'; del os, time") is True
+        session.execute(probe, tmp_path / "probe-out.ipynb", {}, cwd=nb_dir)
+    assert _printed(tmp_path / "probe-out.ipynb") == "queued"
+    out = nbformat.read(str(tmp_path / "probe-out.ipynb"), as_version=4)
+    assert "queued" not in "".join(c.source for c in out.cells)

@@ -120,10 +120,12 @@ def test_a_model_built_ahead_is_taken_by_its_own_parameters_once(
             b, default=str, sort_keys=True
         )
 
-    def bad(**_text: str) -> Any:
+    def bad(*_a: Any) -> Any:
         raise DataFileError(Path("x.csv"), "planted bad input", fix="fix it")
 
-    monkeypatch.setattr(notebook_api, "build_report_from_parameters", bad)
+    from ks_analysis.report import build
+
+    monkeypatch.setattr(build, "load_report_inputs", bad)
     ahead.start(_params("2019-Y"))
     failed = ahead.take(_params("2019-Y"))
     assert failed is not None
@@ -157,3 +159,35 @@ def test_charts_drawn_ahead_are_shown_as_drawn_and_only_for_their_goal(
     }
     with pytest.raises(AssertionError, match="drew a chart again"):
         charts.goal_charts(changed, 2019)
+
+
+def test_goals_handed_to_the_kernel_are_drawn_there_and_shown_by_the_report_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command hands the goals to the kernel as soon as they are judged (a file readable by
+    this user only); the kernel draws them, and the report cell then shows every steering
+    goal's charts without drawing, although the finished model adds each goal's analysis. A
+    missing or foreign file draws nothing and fails nothing."""
+    from ks_analysis.publish import report as publish
+    from ks_analysis.report import charts
+
+    handed: list[list[Any]] = []
+    model = publish._build_model(_params(), on_judged=lambda goals: handed.append(goals))
+    assert model is not None and len(handed) == 1
+    path = handoff.write_chart_goals(tmp_path / "goals.pickle", handed[0], 2019)
+    assert path.stat().st_mode & 0o077 == 0
+    monkeypatch.setattr(charts, "_DRAWN", charts.Memo(64))  # the kernel's own memo
+    notebook_api.draw_charts_ahead(str(tmp_path / "gone.pickle"))
+    (tmp_path / "text.pickle").write_text("not a pickle", encoding="utf-8")
+    notebook_api.draw_charts_ahead(str(tmp_path / "text.pickle"))
+    assert len(charts._DRAWN) == 0
+    notebook_api.draw_charts_ahead(str(path))
+
+    def no_drawing(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("drew a chart again")
+
+    monkeypatch.setattr(charts, "indicator_chart", no_drawing)
+    steering = [g for g in model[0]["goals"] if g["kind"] == "styrande"]
+    assert steering and all(g.get("analysis") for g in steering)  # the demo has one per goal
+    for goal in steering:
+        assert "data:image/png;base64," in charts.goal_charts(goal, 2019)
