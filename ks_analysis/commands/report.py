@@ -142,9 +142,9 @@ def run(args: argparse.Namespace) -> int:
         # Imported after the kernel has started (it loads openpyxl and the renderers).
         from ks_analysis.publish.report import ModelsAhead
 
-        with ModelsAhead() as ahead:
+        with ModelsAhead(session) as ahead:
             for i, params in enumerate(all_params, start=1):
-                then = all_params[i] if i < len(all_params) else None
+                then = all_params[i:]
                 stale = _one_report(args, params, i, len(all_params), session, ahead, then) or stale
     return EXIT_STALE if stale else 0
 
@@ -156,10 +156,10 @@ def _one_report(
     n: int,
     session: KernelSession,
     ahead: ModelsAhead,
-    then: ReportParams | None,
+    then: list[ReportParams],
 ) -> bool:
-    """Publish one period's report in ``session`` (building ``then``'s model meanwhile); print
-    its path; True if it is stale."""
+    """Publish one period's report in ``session`` (building the models of ``then``, the later
+    periods, meanwhile); print its path; True if it is stale."""
     per, code = params.period, params.municipality
     log.info("[%d/%d] report %s for %s", i, n, per.id, code)
     from ks_analysis.publish.report import publish_report

@@ -11,6 +11,8 @@ import copy
 import logging
 import os
 import shutil
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -169,6 +171,8 @@ class KernelSession:
         self._dirty = False
         self._cwd: Path | None = None
         self._side: Any = None  # a client of this process's own, for :meth:`send_quietly`
+        self._side_lock = threading.Lock()
+        self._scratch: Path | None = None
 
     def __enter__(self) -> KernelSession:
         from nbclient import NotebookClient
@@ -184,11 +188,23 @@ class KernelSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def scratch(self) -> Path:
+        """A folder of this session's own (readable by this user only) for files handed to the
+        kernel, removed with the session."""
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="ks-analysis-kernel-"))
+        return self._scratch
+
     def close(self) -> None:
-        """Shut the kernel down (if it was started)."""
-        if self._side is not None:
-            self._side.stop_channels()
-            self._side = None
+        """Shut the kernel down (if it was started) and remove the session's scratch folder."""
+        with self._side_lock:
+            if self._side is not None:
+                self._side.stop_channels()
+                self._side = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
         if self.km is not None and self.km.has_kernel:
             from jupyter_core.utils import run_sync
 
@@ -219,21 +235,25 @@ class KernelSession:
         """Queue ``code`` in the started kernel, ahead of the next notebook, without waiting.
 
         It runs silently (not in any notebook, its output seen by nobody) when the kernel is
-        ready, before the cells of the notebook run next, which wait for it. Only for work
+        ready, before the cells sent after it (of the notebook run next, or the next cells of
+        the one running), which wait for it. Only for work
         whose failure costs nothing but its head start, such as drawing charts a notebook would
         otherwise draw itself. False where no kernel is started or the message cannot be sent.
         """
-        if self.km is None or not self.km.has_kernel or self._dirty:
+        if self.km is None or not self.km.has_kernel:
             return False
         try:
-            if self._side is None:
-                from jupyter_client.blocking import BlockingKernelClient
+            with self._side_lock:  # called from the thread that builds models ahead, too
+                if self._side is None:
+                    from jupyter_client.blocking import BlockingKernelClient
 
-                side = BlockingKernelClient()
-                side.load_connection_info(self.km.get_connection_info())
-                side.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
-                self._side = side
-            self._side.execute(code, silent=True, store_history=False, allow_stdin=False)
+                    side = BlockingKernelClient()
+                    side.load_connection_info(self.km.get_connection_info())
+                    side.start_channels(
+                        shell=True, iopub=False, stdin=False, hb=False, control=False
+                    )
+                    self._side = side
+                self._side.execute(code, silent=True, store_history=False, allow_stdin=False)
         except Exception:  # the notebook does the work itself
             log.debug("could not queue work in the kernel", exc_info=True)
             return False
@@ -279,6 +299,8 @@ def execute_notebook(
     """
     import papermill as pm
 
+    from ks_analysis.publish.engine import register
+
     kernel = ensure_kernel()
     started = time.monotonic()
     log.info("running %s", notebook.name)
@@ -294,7 +316,8 @@ def execute_notebook(
             execution_timeout=timeout,
             request_save_on_cell_execute=False,
             extra_arguments=kernel_arguments(),
-            **({"km": km} if km is not None else {}),
+            # a started kernel is connected to without papermill's quiet-IOPub wait
+            **({"km": km, "engine_name": register()} if km is not None else {}),
         )
     except pm.PapermillExecutionError as exc:
         cell, err = (

@@ -15,10 +15,13 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import os
+import queue
 import re
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +62,6 @@ MAX_HTML_BYTES = 3 * 1024 * 1024
 #: The report model handed to the report notebook (:mod:`ks_analysis.report.handoff`), in the
 #: temporary report folder until the notebooks ran.
 HANDOFF_FILE = ".report-model.pickle"
-#: The judged goals handed to the kernel for their charts while the model is finished.
-CHART_GOALS_FILE = ".report-goals.pickle"
 
 
 @dataclass(frozen=True)
@@ -224,37 +225,52 @@ def _build_model(
 class ModelsAhead:
     """Report models built in a thread of this process ahead of their turn (``report --year``,
     several ``--period``): while the kernel runs one period's notebooks on one core, this
-    process builds the next period's model and draws its charts on the other (it only waits
-    for the kernel then).
+    process builds the later periods' models on the other (it only waits for the kernel
+    then). With a session, its kernel draws each model's charts (queued between the cells it
+    runs: measured, that is quicker than this thread drawing some of them, which contends for
+    this process's lock with the rendering); without one, the thread draws them.
 
-    One model at a time, in a daemon thread (an interrupted run does not wait for it); a model
-    is taken once, by the parameters it was started for.
+    One model at a time, in the order started, in one daemon thread (an interrupted run does
+    not wait for it); a model is taken once, by the parameters it was started for.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, session: KernelSession | None = None) -> None:
         self._pending: dict[tuple[tuple[str, str], ...], Future[Model | None]] = {}
+        self._session = session
+        self._queue: queue.SimpleQueue[tuple[dict[str, str], Future[Model | None]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._worker: threading.Thread | None = None
 
     def __enter__(self) -> ModelsAhead:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._pending.clear()
+        self._queue.put(None)  # the worker stops after the model it builds
+
+    def _work(self) -> None:
+        while (job := self._queue.get()) is not None:
+            params, future = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            to_kernel = _charts_to_kernel(self._session, int(params["period"][:4]))
+            try:
+                future.set_result(_build_model(params, draw=to_kernel is None, on_judged=to_kernel))
+            except BaseException as exc:  # raised where the model is taken
+                future.set_exception(exc)
 
     def start(self, params: dict[str, str]) -> None:
-        """Start building the model of ``params`` (text notebook parameters) in a thread."""
+        """Build the model of ``params`` (text notebook parameters) after those started before."""
         key = tuple(sorted(params.items()))
         if key in self._pending:
             return
         future: Future[Model | None] = Future()
-
-        def build() -> None:
-            try:
-                future.set_result(_build_model(params, draw=True))
-            except BaseException as exc:  # raised where the model is taken
-                future.set_exception(exc)
-
         self._pending[key] = future
-        threading.Thread(target=build, name="model-ahead", daemon=True).start()
+        self._queue.put((params, future))
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="model-ahead", daemon=True)
+            self._worker.start()
 
     def take(self, params: dict[str, str]) -> Future[Model | None] | None:
         """The model started for exactly ``params``, or None."""
@@ -262,11 +278,12 @@ class ModelsAhead:
 
 
 def _charts_to_kernel(
-    session: KernelSession | None, dest: Path, year: int
+    session: KernelSession | None, year: int
 ) -> Callable[[list[Any]], None] | None:
-    """A callback for :func:`_build_model`'s judged goals: hand them to ``session``'s kernel in
-    ``dest``, which draws their charts on its core while this process finishes the model (the
-    report notebook's cells then find them drawn); None without a started kernel."""
+    """A callback for :func:`_build_model`'s judged goals: hand them to ``session``'s kernel (a
+    file in the session's scratch folder), which draws their charts on its core while this
+    process finishes the model (the report notebook's cells then find them drawn); None
+    without a session."""
     if session is None:
         return None
 
@@ -274,6 +291,9 @@ def _charts_to_kernel(
         from ks_analysis.report.handoff import write_chart_goals
 
         try:
+            fd, name = tempfile.mkstemp(prefix="goals-", suffix=".pickle", dir=session.scratch)
+            os.close(fd)
+            dest = Path(name)
             write_chart_goals(dest, goals, year)
         except Exception:  # the notebook draws them
             log.debug("handing the goals to the kernel for their charts failed", exc_info=True)
@@ -333,10 +353,10 @@ def _render_into(
     pdf: bool = False,
     session: KernelSession | None = None,
     ahead: ModelsAhead | None = None,
-    then: dict[str, str] | None = None,
+    then: Sequence[dict[str, str]] = (),
 ) -> None:
     """Run the notebooks into ``tmp`` and render rapport.html there (checked for readers);
-    with ``ahead``, start building the model of ``then`` once this report's is handed over."""
+    with ``ahead``, start building the models of ``then`` once this report's is handed over."""
     (tmp / "notebooks").mkdir()
     executed = tmp / "notebooks" / REPORT_NOTEBOOK
     report_json = tmp / "report.json"
@@ -344,11 +364,11 @@ def _render_into(
     # The kernel boots on the other core while this process builds the report's model. The
     # model goes into the temporary report folder (a file only this user can read), so that a
     # killed run leaves it where the next run sweeps up, and it is removed before the swap.
-    handoff, chart_goals = tmp / HANDOFF_FILE, tmp / CHART_GOALS_FILE
-    to_kernel = _charts_to_kernel(session, chart_goals, per.year)
-    prebuilt = _prebuild(notebook, nb_params, handoff, ahead, to_kernel)
-    if ahead is not None and then is not None:
-        ahead.start(then)  # the next report's model, while the kernel runs this one
+    handoff = tmp / HANDOFF_FILE
+    prebuilt = _prebuild(notebook, nb_params, handoff, ahead, _charts_to_kernel(session, per.year))
+    if ahead is not None:
+        for later in then:  # the later reports' models, while the kernel runs this one
+            ahead.start(later)
     # This process waits while the kernel runs: it loads what rendering needs meanwhile.
     threading.Thread(target=_load_renderers, name="load-renderers", daemon=True).start()
     jobs = [
@@ -357,7 +377,6 @@ def _render_into(
     ]
     _run_render(jobs, tmp, executed, report_json, nb_dir, session)
     handoff.unlink(missing_ok=True)
-    chart_goals.unlink(missing_ok=True)
     if pdf:  # inside the temporary folder, so the PDF is swapped in with the rest or not at all
         from ks_analysis.publish.pdf import write_pdf
 
@@ -398,7 +417,7 @@ def publish_report(
     pdf: bool = False,
     session: KernelSession | None = None,
     ahead: ModelsAhead | None = None,
-    then: ReportParams | None = None,
+    then: Sequence[ReportParams] = (),
 ) -> ReportRun:
     """Run the report notebook for one period and publish rapport.html + report.json atomically.
 
@@ -407,8 +426,8 @@ def publish_report(
     ``as_of`` is later than the period's cutoff); with ``pdf`` also ``rapport.pdf`` (A4). With a
     :class:`~ks_analysis.publish.notebooks.KernelSession` the notebooks run in its kernel (several
     reports in one kernel), else in one of their own. With ``ahead`` (:class:`ModelsAhead`) and
-    ``then``, the parameters of the report to publish next, this process builds that report's
-    model while the kernel runs this one's notebooks.
+    ``then``, the parameters of the reports to publish after it, this process builds their
+    models, in that order, while the kernel runs this one's notebooks.
 
     Raises:
         ParameterError / DataFileError: bad parameters or inputs, before any kernel starts.
@@ -443,7 +462,7 @@ def publish_report(
                 pdf,
                 session,
                 ahead,
-                then.notebook_parameters() if then is not None else None,
+                [p.notebook_parameters() for p in then],
             )
     except BaseException:
         if created_parent and final.parent.is_dir() and not any(final.parent.iterdir()):

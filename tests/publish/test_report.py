@@ -297,3 +297,26 @@ def test_work_queued_in_the_kernel_runs_before_the_next_notebook(tmp_path: Path)
     assert _printed(tmp_path / "probe-out.ipynb") == "queued"
     out = nbformat.read(str(tmp_path / "probe-out.ipynb"), as_version=4)
     assert "queued" not in "".join(c.source for c in out.cells)
+
+
+def test_notebooks_in_one_started_kernel_keep_every_output_from_the_first_cell_on(
+    tmp_path: Path,
+) -> None:
+    """The session's notebooks connect to the started kernel without papermill's quiet-IOPub
+    wait (publish.engine): nothing a cell prints is lost, from the first cell of the first
+    notebook to the last of the fifth, and a failing cell still names itself."""
+    from ks_analysis.errors import NotebookError
+    from ks_analysis.publish.notebooks import KernelSession
+
+    nb_dir = tmp_path / "nbs"
+    nb_dir.mkdir()
+    with KernelSession() as session:
+        session.prestart(nb_dir)
+        for i in range(5):
+            nb = _notebook(nb_dir / f"n{i}.ipynb", f"print('first {i}')", f"print('last {i}')")
+            session.execute(nb, tmp_path / f"n{i}-out.ipynb", {}, cwd=nb_dir)
+            assert _printed(tmp_path / f"n{i}-out.ipynb", 0) == f"first {i}"
+            assert _printed(tmp_path / f"n{i}-out.ipynb", 1) == f"last {i}"
+        bad = _notebook(nb_dir / "bad.ipynb", "print('fine')", "raise KeyError('planted')")
+        with pytest.raises(NotebookError, match="bad.ipynb.*cell 2.*KeyError"):
+            session.execute(bad, tmp_path / "bad-out.ipynb", {}, cwd=nb_dir)
