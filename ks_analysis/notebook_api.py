@@ -152,13 +152,14 @@ def build_report_from_parameters(prebuilt: str = "", **text: str) -> Report:
     return build_report(load_report_inputs(notebook_report_params(**text)))
 
 
-def draw_charts_ahead(path: str) -> None:
-    """Draw the charts of the goals ``ks-analysis report`` handed over in ``path``
-    (:func:`ks_analysis.report.handoff.write_chart_goals`) while it finishes the report's model;
+def draw_charts_ahead(text: str) -> None:
+    """Draw the charts of the goals ``ks-analysis report`` handed over as ``text``
+    (:func:`ks_analysis.report.handoff.chart_goals_text`) while it finishes the report's model;
     :func:`render_goals` then shows them. The command queues this call in the kernel before the
-    report notebook; anything not handed over, or drawn from other values, is drawn by the cell.
+    report notebook's cells; goals not handed over, or drawn from other values, are drawn by
+    the cell.
     """
-    handed = read_chart_goals(path)
+    handed = read_chart_goals(text)
     if handed is not None:
         _charts.draw_ahead_quietly(*handed)
 

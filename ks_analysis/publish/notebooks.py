@@ -11,7 +11,6 @@ import copy
 import logging
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -172,7 +171,6 @@ class KernelSession:
         self._cwd: Path | None = None
         self._side: Any = None  # a client of this process's own, for :meth:`send_quietly`
         self._side_lock = threading.Lock()
-        self._scratch: Path | None = None
 
     def __enter__(self) -> KernelSession:
         from nbclient import NotebookClient
@@ -188,23 +186,12 @@ class KernelSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @property
-    def scratch(self) -> Path:
-        """A folder of this session's own (readable by this user only) for files handed to the
-        kernel, removed with the session."""
-        if self._scratch is None:
-            self._scratch = Path(tempfile.mkdtemp(prefix="ks-analysis-kernel-"))
-        return self._scratch
-
     def close(self) -> None:
-        """Shut the kernel down (if it was started) and remove the session's scratch folder."""
+        """Shut the kernel down (if it was started)."""
         with self._side_lock:
             if self._side is not None:
                 self._side.stop_channels()
                 self._side = None
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
         if self.km is not None and self.km.has_kernel:
             from jupyter_core.utils import run_sync
 

@@ -15,10 +15,8 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
 import queue
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -280,27 +278,23 @@ class ModelsAhead:
 def _charts_to_kernel(
     session: KernelSession | None, year: int
 ) -> Callable[[list[Any]], None] | None:
-    """A callback for :func:`_build_model`'s judged goals: hand them to ``session``'s kernel (a
-    file in the session's scratch folder), which draws their charts on its core while this
-    process finishes the model (the report notebook's cells then find them drawn); None
-    without a session."""
+    """A callback for :func:`_build_model`'s judged goals: hand them to ``session``'s kernel (in
+    the message itself), which draws their charts on its core while this process finishes the
+    model (the report notebook's cells then find them drawn); None without a session."""
     if session is None:
         return None
 
     def hand_over(goals: list[Any]) -> None:
-        from ks_analysis.report.handoff import write_chart_goals
+        from ks_analysis.report.handoff import chart_goals_text
 
         try:
-            fd, name = tempfile.mkstemp(prefix="goals-", suffix=".pickle", dir=session.scratch)
-            os.close(fd)
-            dest = Path(name)
-            write_chart_goals(dest, goals, year)
+            text = chart_goals_text(goals, year)
         except Exception:  # the notebook draws them
             log.debug("handing the goals to the kernel for their charts failed", exc_info=True)
             return
         session.send_quietly(
             "import ks_analysis.notebook_api as _ks_ahead\n"
-            f"_ks_ahead.draw_charts_ahead({str(dest)!r})\n"
+            f"_ks_ahead.draw_charts_ahead({text!r})\n"
             "del _ks_ahead"
         )
 

@@ -20,6 +20,7 @@ that folder is swapped in; a killed run's is swept up with the folder by the nex
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import pickle
@@ -28,7 +29,7 @@ from typing import Any
 
 from ks_analysis._version import package_version
 
-__all__ = ["FORMAT", "write_prebuilt", "read_prebuilt", "write_chart_goals", "read_chart_goals"]
+__all__ = ["FORMAT", "write_prebuilt", "read_prebuilt", "chart_goals_text", "read_chart_goals"]
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def write_prebuilt(
 
 
 def _write(path: Path, payload: dict[str, Any]) -> Path:
-    # Readable by this user only. Not written atomically (nor synced) on purpose: the kernel
+    # Readable by this user only. Not written atomically (nor synced) on purpose: the notebook
     # reads it only after this function returned, and a killed run's file goes with its
     # temporary report folder.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -77,6 +78,11 @@ def _read(path: str) -> dict[str, Any] | None:
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
         log.info("nothing handed over in %s (%s)", Path(path).name, type(exc).__name__)
         return None
+    return payload if _current(payload, Path(path).name) else None
+
+
+def _current(payload: Any, what: str) -> bool:
+    """Whether ``payload`` is of this format and package version (else logged, for ``what``)."""
     why = (
         "another format"
         if not isinstance(payload, dict) or payload.get("format") != FORMAT
@@ -85,26 +91,29 @@ def _read(path: str) -> dict[str, Any] | None:
         else ""
     )
     if why:
-        log.info("%s was written with %s: not used", Path(path).name, why)
-        return None
-    return payload
+        log.info("%s: written with %s, not used", what, why)
+    return not why
 
 
-def write_chart_goals(path: Path, goals: list[Any], year: int) -> Path:
-    """Hand the steering goals of ``goals`` (as judged, before the rest of the model is built)
-    to the kernel, which draws their charts while the command finishes the model
-    (:func:`ks_analysis.notebook_api.draw_charts_ahead`)."""
+def chart_goals_text(goals: list[Any], year: int) -> str:
+    """The steering goals of ``goals`` (as judged, before the rest of the model is built) and
+    the report year, as text for a message to the kernel, which draws their charts while the
+    command finishes the model (:func:`ks_analysis.notebook_api.draw_charts_ahead`). No file:
+    the message goes to this run's own kernel, signed with its connection key."""
     steering = [g for g in goals if g.get("kind") == "styrande"]
-    return _write(
-        path,
-        {"format": FORMAT, "version": package_version(), "goals": steering, "year": int(year)},
-    )
+    payload = {"format": FORMAT, "version": package_version(), "goals": steering, "year": int(year)}
+    return base64.b64encode(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)).decode("ascii")
 
 
-def read_chart_goals(path: str) -> tuple[list[Any], int] | None:
-    """The (steering goals, report year) of :func:`write_chart_goals`, or None."""
-    payload = _read(path)
-    if payload is None or "goals" not in payload:
+def read_chart_goals(text: str) -> tuple[list[Any], int] | None:
+    """The (steering goals, report year) of :func:`chart_goals_text`, or None (logged) for
+    text of another format or package version, or no such text."""
+    try:
+        payload = pickle.loads(base64.b64decode(text.encode("ascii"), validate=True))
+    except (ValueError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+        log.info("no goals handed over for their charts (%s)", type(exc).__name__)
+        return None
+    if not _current(payload, "the goals handed over for their charts") or "goals" not in payload:
         return None
     return list(payload["goals"]), int(payload["year"])
 

@@ -162,26 +162,28 @@ def test_charts_drawn_ahead_are_shown_as_drawn_and_only_for_their_goal(
 
 
 def test_goals_handed_to_the_kernel_are_drawn_there_and_shown_by_the_report_cell(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The command hands the goals to the kernel as soon as they are judged (a file readable by
-    this user only); the kernel draws them, and the report cell then shows every steering
-    goal's charts without drawing, although the finished model adds each goal's analysis. A
-    missing or foreign file draws nothing and fails nothing."""
+    """The command hands the goals to the kernel as soon as they are judged (as text in the
+    message that asks for their charts); the kernel draws them, and the report cell then shows
+    every steering goal's charts without drawing, although the finished model adds each goal's
+    analysis. Text of another package version, or no goals at all, draws nothing and fails
+    nothing."""
     from ks_analysis.publish import report as publish
     from ks_analysis.report import charts
 
     handed: list[list[Any]] = []
     model = publish._build_model(_params(), on_judged=lambda goals: handed.append(goals))
     assert model is not None and len(handed) == 1
-    path = handoff.write_chart_goals(tmp_path / "goals.pickle", handed[0], 2019)
-    assert path.stat().st_mode & 0o077 == 0
+    text = handoff.chart_goals_text(handed[0], 2019)
     monkeypatch.setattr(charts, "_DRAWN", charts.Memo(64))  # the kernel's own memo
-    notebook_api.draw_charts_ahead(str(tmp_path / "gone.pickle"))
-    (tmp_path / "text.pickle").write_text("not a pickle", encoding="utf-8")
-    notebook_api.draw_charts_ahead(str(tmp_path / "text.pickle"))
+    notebook_api.draw_charts_ahead("not base64 at all!")
+    notebook_api.draw_charts_ahead("")
+    with monkeypatch.context() as m:
+        m.setattr(handoff, "package_version", lambda: "0.0.0-other")
+        notebook_api.draw_charts_ahead(text)
     assert len(charts._DRAWN) == 0
-    notebook_api.draw_charts_ahead(str(path))
+    notebook_api.draw_charts_ahead(text)
 
     def no_drawing(*_a: Any, **_k: Any) -> Any:
         raise AssertionError("drew a chart again")
