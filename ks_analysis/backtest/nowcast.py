@@ -226,6 +226,16 @@ def _covered(d: pd.DataFrame, level: str) -> float | None:
     return float(((d["actual"] >= d[f"lo{level}"]) & (d["actual"] <= d[f"hi{level}"])).mean())
 
 
+def _covered_ci90(d: pd.DataFrame, level: str) -> list[float] | None:
+    """The year-block bootstrap 90 % interval of :func:`_covered`."""
+    from ks_analysis.backtest.score import coverage_ci90
+
+    if d.empty:
+        return None
+    hits = ((d["actual"] >= d[f"lo{level}"]) & (d["actual"] <= d[f"hi{level}"])).to_numpy()
+    return coverage_ci90(d["year"].to_numpy(), hits)
+
+
 def _widening_cost(d: pd.DataFrame) -> dict[str, Any]:
     """Mean scaled 80 % interval (Winkler) scores of the calibrated nowcasts ``d``: the intervals
     as used (widened for a new year) and from the bridge's residuals as they are, with the ratio
@@ -288,14 +298,20 @@ def _ratio_block(now: pd.DataFrame, naive: pd.DataFrame) -> dict[str, Any]:
         "coverage80_calibrated": float(((cal["actual"] >= cal["lo80"]) & (cal["actual"] <= cal["hi80"])).mean()) if len(cal) else None,
         "coverage95_calibrated": float(((cal["actual"] >= cal["lo95"]) & (cal["actual"] <= cal["hi95"])).mean()) if len(cal) else None,
         "n_calibrated": int(len(cal)),
+        "effective_n_calibrated": round(effective_n(cal), 1),
+        "coverage80_calibrated_ci90": _covered_ci90(cal, "80"),
+        "coverage95_calibrated_ci90": _covered_ci90(cal, "95"),
     }  # fmt: skip
     last = sorted(int(y) for y in cal["year"].unique())[-LAST_YEARS:]
     recent = cal[cal["year"].isin(last)]
     out["coverage_calibrated_last5"] = {
         "years": last,
         "n": int(len(recent)),
+        "effective_n": round(effective_n(recent), 1),
         "coverage80": _covered(recent, "80"),
         "coverage95": _covered(recent, "95"),
+        "coverage80_ci90": _covered_ci90(recent, "80"),
+        "coverage95_ci90": _covered_ci90(recent, "95"),
     }
     out.update(_widening_cost(cal))
     if len(nowcasts):

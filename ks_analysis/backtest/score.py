@@ -399,16 +399,36 @@ def _pop_band(d: pd.DataFrame) -> pd.Series:
     return pd.Series(np.array([one(u) for u in uniq], dtype=object)[codes], index=d.index)
 
 
+def coverage_ci90(years: np.ndarray, hits: np.ndarray) -> list[float] | None:
+    """Year-block bootstrap 90 % interval of a coverage (the share of ``hits``): a year's
+    forecasts miss or hit together when its shock is large, so whole years are resampled."""
+    hits = np.asarray(hits, dtype="float64")
+    return ratio_ci90(np.asarray(years), hits, np.ones_like(hits))
+
+
 def _coverage(d: pd.DataFrame) -> dict[str, Any]:
-    """n and the 80 % / 95 % coverage of forecasts with a real calibration (not the fixed fallback)."""
+    """n, effective n and the 80 % / 95 % coverage, each with its year-block 90 % interval, of
+    forecasts with a real calibration (not the fixed fallback)."""
     c = d[~d["flagged"].astype(bool)]
     if c.empty:
-        return {"n": 0, "coverage80": None, "coverage95": None}
-    a = c["actual"]
+        return {
+            "n": 0,
+            "effective_n": 0.0,
+            "coverage80": None,
+            "coverage95": None,
+            "coverage80_ci90": None,
+            "coverage95_ci90": None,
+        }
+    a, years = c["actual"], c["year"].to_numpy()
+    hit80 = ((a >= c["lo80"]) & (a <= c["hi80"])).to_numpy()
+    hit95 = ((a >= c["lo95"]) & (a <= c["hi95"])).to_numpy()
     return {
         "n": int(len(c)),
-        "coverage80": float(((a >= c["lo80"]) & (a <= c["hi80"])).mean()),
-        "coverage95": float(((a >= c["lo95"]) & (a <= c["hi95"])).mean()),
+        "effective_n": round(effective_n(c), 1),
+        "coverage80": float(hit80.mean()),
+        "coverage95": float(hit95.mean()),
+        "coverage80_ci90": coverage_ci90(years, hit80),
+        "coverage95_ci90": coverage_ci90(years, hit95),
     }
 
 
@@ -592,6 +612,9 @@ def _honest_figures(
     out["n_calibrated"] = cov["n"]
     out["coverage80_calibrated"] = cov["coverage80"]
     out["coverage95_calibrated"] = cov["coverage95"]
+    out["coverage80_calibrated_ci90"] = cov["coverage80_ci90"]
+    out["coverage95_calibrated_ci90"] = cov["coverage95_ci90"]
+    out["effective_n_calibrated"] = cov["effective_n"]
     last = sorted(np.unique(years))[-LAST_YEARS:]
     band = _pop_band(dd)
     smallest = next((b for b in ("xs", "s", "m", "l", "xl") if (band == b).any()), None)

@@ -209,8 +209,56 @@ def format_table(summary: dict[str, Any]) -> str:
                 f"{c['cutoff']:<7}{c['family']:<11}{c['default']:<11}{vals}{'' if c.get('judged', True) else '  (effective n < 100: not judged)'}"
             )
         lines.append("")
+    lines.extend(_coverage_lines(summary))
     lines.append(f"defaults: {summary.get('defaults')}   runtime: {summary.get('runtime_s')} s")
     return "\n".join(lines)
+
+
+def _coverage_lines(summary: dict[str, Any]) -> list[str]:
+    """Coverage where a calibration applies, overall, in the last five years and in the smallest
+    size band: n, effective n, and the 80 % and 95 % coverage with year-block 90 % intervals."""
+    lines = [
+        "Coverage where a calibration applies (90 % year-block intervals)",
+        f"{'cutoff':<7}{'family':<11}{'part':<15}{'n':>7}{'eff.n':>8}"
+        f"{'cov80':>8}{'CI90':>17}{'cov95':>8}{'CI90':>17}",
+    ]
+
+    def ci(v: Any) -> str:
+        return f"{'[' + f'{v[0]:.1%}, {v[1]:.1%}' + ']' if v else '-':>17}"
+
+    def pct(v: Any) -> str:
+        return f"{v:>8.1%}" if isinstance(v, int | float) else f"{'-':>8}"
+
+    for c in summary.get("cells", []):
+        parts = [
+            (
+                "all",
+                {
+                    "n": c.get("n_calibrated"),
+                    "effective_n": c.get("effective_n_calibrated"),
+                    "coverage80": c.get("coverage80_calibrated"),
+                    "coverage95": c.get("coverage95_calibrated"),
+                    "coverage80_ci90": c.get("coverage80_calibrated_ci90"),
+                    "coverage95_ci90": c.get("coverage95_calibrated_ci90"),
+                },
+            ),
+            ("last 5 years", c.get("coverage_calibrated_last5") or {}),
+        ]
+        band = c.get("coverage_calibrated_smallest_band")
+        if band and band.get("band"):
+            parts.append((f"band {band['band']}", band))
+        for name, part in parts:
+            if not part.get("n"):
+                continue
+            eff = part.get("effective_n")
+            lines.append(
+                f"{c['cutoff']:<7}{c['family']:<11}{name:<15}{part['n']:>7}"
+                f"{(f'{eff:.0f}' if eff is not None else '-'):>8}"
+                f"{pct(part.get('coverage80'))}{ci(part.get('coverage80_ci90'))}"
+                f"{pct(part.get('coverage95'))}{ci(part.get('coverage95_ci90'))}"
+            )
+    lines.append("")
+    return lines
 
 
 def _table_value(v: Any, fmt: str) -> str:

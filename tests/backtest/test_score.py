@@ -69,6 +69,18 @@ def test_summary_cells_and_goal_table(make_records: RecordsFactory) -> None:
     table = bt.goal_table(summary)
     assert {"quantity", "cutoff", "family", "n", "goal", "value", "met"} <= set(table.columns)
     assert "Backtest" in bt.format_table(summary)
+    # coverage where a calibration applies, with its year-block interval and effective n, also
+    # in the last five years, and printed as such
+    lo, hi = c["coverage80_calibrated_ci90"]
+    assert lo <= c["coverage80_calibrated"] <= hi and 0 < c["effective_n_calibrated"] <= c["n"]
+    last5 = c["coverage_calibrated_last5"]
+    assert last5["coverage80_ci90"][0] <= last5["coverage80"] <= last5["coverage80_ci90"][1]
+    line = next(
+        ln
+        for ln in bt.format_table(summary).splitlines()
+        if ln.startswith("T2     quarterly  last 5 years")
+    )
+    assert f"{last5['coverage80']:.1%}" in line and f"{last5['coverage80_ci90'][0]:.1%}" in line
 
 
 def test_own_track_record_sharpens_where_series_differ(make_records: RecordsFactory) -> None:
@@ -131,6 +143,17 @@ def test_year_block_interval_holds_the_ratio_and_needs_years() -> None:
     mixed = score.ratio_ci90(years, np.where(years % 2 == 0, 0.5, 1.1), num)
     assert mixed is not None and mixed[0] < 0.8 < mixed[1]
     assert score.ratio_ci90(years[:60], num[:60], num[:60]) is None
+
+
+def test_coverage_interval_resamples_whole_years() -> None:
+    """A year whose shock every interval misses widens the coverage's interval as a block: nine
+    years covered in full and one missed give 90 % with an interval below and above it."""
+    years = np.repeat(np.arange(2010, 2020), 40)
+    hits = years != 2015
+    lo, hi = score.coverage_ci90(years, hits)
+    assert lo < 0.9 < hi or hi == pytest.approx(1.0)
+    assert lo <= 0.8  # two or more missed years among ten resampled ones happen often
+    assert score.coverage_ci90(years[:80], hits[:80]) is None  # two years
 
 
 def test_intervals_count_years_not_rows_where_years_share_a_shock(
