@@ -223,9 +223,9 @@ class KernelSession:
 
         It runs silently (not in any notebook, its output seen by nobody) when the kernel is
         ready, before the cells sent after it (of the notebook run next, or the next cells of
-        the one running), which wait for it. Only for work
-        whose failure costs nothing but its head start, such as drawing charts a notebook would
-        otherwise draw itself. False where no kernel is started or the message cannot be sent.
+        the one running), which wait for it. Only for work whose failure costs nothing but its
+        head start, such as drawing charts a notebook would otherwise draw itself. False where
+        no kernel is started or the message cannot be sent.
         """
         if self.km is None or not self.km.has_kernel:
             return False

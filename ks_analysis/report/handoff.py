@@ -8,8 +8,10 @@ the other core, with the function the notebook's cell calls and the notebook's o
 parameters, and hands it over in a file: the notebook's ``prebuilt`` parameter names the file,
 and its build cell loads the model instead of building it again. The cleaned vintage of the
 report goes with it, so that the data-quality notebook, in the same kernel, shows the rows the
-report used without reading the raw folder a second time, and charts drawn ahead (for the later
-periods of ``report --year``, drawn while the kernel ran the earlier ones).
+report used without reading the raw folder a second time, and charts drawn ahead (where the
+command draws them). Before the model, the command hands the kernel the period's judged goals
+in a message (:func:`chart_goals_text`), and the kernel draws their charts while the command
+builds the rest of the model.
 
 A model is taken only by the same package version and for the same parameters; anything else
 (no file, another version, other parameters, a file that cannot be read) makes the notebook
@@ -55,10 +57,6 @@ def write_prebuilt(
         "cleaned": cleaned,
         "charts": dict(charts or {}),
     }
-    return _write(path, payload)
-
-
-def _write(path: Path, payload: dict[str, Any]) -> Path:
     # Readable by this user only. Not written atomically (nor synced) on purpose: the notebook
     # reads it only after this function returned, and a killed run's file goes with its
     # temporary report folder.
@@ -66,19 +64,6 @@ def _write(path: Path, payload: dict[str, Any]) -> Path:
     with os.fdopen(fd, "wb") as f:
         pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
     return path
-
-
-def _read(path: str) -> dict[str, Any] | None:
-    """The payload in ``path`` if it is of this format and package version, else None (logged)."""
-    try:
-        with open(path, "rb") as f:
-            # The file is this run's own, written by this package's command and readable by this
-            # user only (pickle is not for files of unknown origin).
-            payload = pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
-        log.info("nothing handed over in %s (%s)", Path(path).name, type(exc).__name__)
-        return None
-    return payload if _current(payload, Path(path).name) else None
 
 
 def _current(payload: Any, what: str) -> bool:
@@ -126,10 +111,16 @@ def read_prebuilt(
     itself."""
     if not path:
         return None
-    payload = _read(path)
-    if payload is None or "report" not in payload:
-        log.info("no report model handed over: building it here")
+    try:
+        with open(path, "rb") as f:
+            # The file is this run's own, written by this package's command and readable by this
+            # user only (pickle is not for files of unknown origin).
+            payload = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+        log.info("no report model handed over (%s): building it here", type(exc).__name__)
         return None
+    if not _current(payload, "the report model handed over") or "report" not in payload:
+        return None  # building it here
     if payload.get("params") != dict(params):
         log.info("the report model handed over was built with other parameters: building it here")
         return None
