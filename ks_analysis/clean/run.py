@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ks_analysis._memo import Memo
+from ks_analysis.clean import cache as disk_cache
 from ks_analysis.clean.accounting import CleanResult, merge_file_info
 from ks_analysis.clean.rules import PreparedRows, clean_indicators, prepare_indicators
 from ks_analysis.errors import DataFileError
@@ -17,7 +18,14 @@ from ks_analysis.ingest.manifest import SourceSpec
 from ks_analysis.ingest.memo import read_key
 from ks_analysis.ingest.memo import read_sources_once as read_sources
 
-__all__ = ["run_clean", "clean_sources", "clean_once", "cleaned_vintage", "keep_cleaned"]
+__all__ = [
+    "run_clean",
+    "clean_sources",
+    "clean_once",
+    "cleaned_vintage",
+    "kept_on_disk",
+    "keep_cleaned",
+]
 
 #: Vintages cleaned in this process, by the raw folder's read key and ``as_of``: a report
 #: cleans its own and the previous period's vintage, and the periods of ``report --year`` (one
@@ -40,14 +48,12 @@ def clean_once(
     key = read_key(raw_root, sources_file)
     hit = _CLEANED.get((key, as_of)) if key is not None else None
     if hit is None:
-        raw, specs, files_info = read_sources(raw_root, sources_file, progress=progress)
-        prepared = _PREPARED.get(key) if key is not None else None
-        if prepared is None:
-            prepared = prepare_indicators(raw, specs)
-            if key is not None:
-                _PREPARED.put(key, prepared)  # one raw folder's rows at a time: the big part
-        hit = prepared.clean(as_of)
-        hit.inputs = merge_file_info(hit.inputs, files_info)
+        stored = disk_cache.content_key(raw_root, sources_file, as_of, key)
+        hit = disk_cache.load(stored)
+        if hit is None:
+            with disk_cache.recording() as lines:
+                hit = _clean_anew(raw_root, sources_file, key, as_of, progress)
+            disk_cache.store(stored, hit, lines)
         if key is not None:
             _CLEANED.put((key, as_of), hit)
     return replace(
@@ -58,6 +64,20 @@ def clean_once(
     )
 
 
+def _clean_anew(
+    raw_root: Path, sources_file: Path | None, key: Any, as_of: dt.date | None, progress: bool
+) -> CleanResult:
+    raw, specs, files_info = read_sources(raw_root, sources_file, progress=progress)
+    prepared = _PREPARED.get(key) if key is not None else None
+    if prepared is None:
+        prepared = prepare_indicators(raw, specs)
+        if key is not None:
+            _PREPARED.put(key, prepared)  # one raw folder's rows at a time: the big part
+    hit = prepared.clean(as_of)
+    hit.inputs = merge_file_info(hit.inputs, files_info)
+    return hit
+
+
 def cleaned_vintage(
     raw_root: Path, sources_file: Path | None, as_of: dt.date | None
 ) -> tuple[Any, CleanResult] | None:
@@ -66,6 +86,13 @@ def cleaned_vintage(
     key = read_key(raw_root, sources_file)
     hit = _CLEANED.get((key, as_of)) if key is not None else None
     return None if hit is None else ((key, as_of), hit)
+
+
+def kept_on_disk(raw_root: Path, sources_file: Path | None, as_of: dt.date | None) -> bool:
+    """Whether the vintage is in the cache on disk (:mod:`ks_analysis.clean.cache`), where
+    another process of this package reads it more quickly than it would be handed over."""
+    key = disk_cache.content_key(raw_root, sources_file, as_of, read_key(raw_root, sources_file))
+    return disk_cache.stored(key)
 
 
 def keep_cleaned(key: Any, result: CleanResult) -> None:

@@ -48,7 +48,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ks_analysis.forecast.series import tidy_index
+from ks_analysis._memo import Memo
+from ks_analysis.forecast.series import TidyIndex, tidy_index
 
 __all__ = [
     "NowcastData",
@@ -105,64 +106,77 @@ class NowcastData:
             return None
 
 
+#: Arrays by (table fingerprint, KPI, signal, mapping, gender): a report's forecasts, its
+#: previous period's and last year's verdicts ask for the same few pairs of one table again.
+_ARRAYS: Memo[NowcastData | None] = Memo(32)
+
+
 def nowcast_data(
     tidy: pd.DataFrame, kpi: str, signal: str, mapping: str, gender: str = "T"
 ) -> NowcastData | None:
     """The arrays of KPI ``kpi`` and its signal ``signal`` from a tidy table; None without a signal.
 
     Only kommuner (and län/riket) that have both series are kept. The tidy rows must carry
-    ``published`` (the clean stage sets it for every row).
+    ``published`` (the clean stage sets it for every row). Where a cell has two rows, the
+    later row in table order counts. The arrays are read-only and shared by later calls on a
+    table of the same content.
     """
-    cols = ["municipality", "indicator", "gender", "frequency", "period", "value", "published"]
-    # The two indicators' rows through the table's index (in table order), not a scan of
-    # every row's text per nowcast.
     ix = tidy_index(tidy)
-    parts = [
-        ix.groups[key]
-        for ind in dict.fromkeys((kpi, signal))
-        for key in ix.keys_of(ind, with_orter=False)
-        if key[2] == gender
-    ]
-    if not parts:
+    key = (ix.fingerprint, kpi, signal, mapping, gender)
+    if key in _ARRAYS:
+        return _ARRAYS.get(key)
+    return _ARRAYS.put(key, _arrays(ix, kpi, signal, mapping, gender))
+
+
+def _rows(
+    ix: TidyIndex, indicator: str, gender: str, freqs: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(row positions in table order, their kommun) of one indicator's rows of ``freqs``."""
+    pos, muni = [], []
+    for key in ix.keys_of(indicator, with_orter=False):
+        if key[2] == gender:
+            p = ix.groups[key]
+            p = p[np.isin(ix.frequency[p], freqs)]
+            pos.append(p)
+            muni.append(np.full(len(p), key[1], dtype=object))
+    if not pos:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=object)
+    allpos, allmuni = np.concatenate(pos), np.concatenate(muni)
+    order = np.argsort(allpos, kind="stable")
+    return allpos[order], allmuni[order]
+
+
+def _arrays(ix: TidyIndex, kpi: str, signal: str, mapping: str, gender: str) -> NowcastData | None:
+    k_pos, k_muni = _rows(ix, kpi, gender, ("Y",))
+    s_pos, s_muni = _rows(ix, signal, gender, tuple(PERIODS))
+    if not len(k_pos) or not len(s_pos):
         return None
-    sel = tidy.iloc[np.sort(np.concatenate(parts))][cols]
-    sel = sel.assign(
-        municipality=sel["municipality"].astype(str), indicator=sel["indicator"].astype(str)
-    )
-    k_rows = sel[(sel["indicator"] == kpi) & (sel["frequency"] == "Y")]
-    s_rows = sel[(sel["indicator"] == signal) & sel["frequency"].isin(list(PERIODS))]
-    if k_rows.empty or s_rows.empty:
-        return None
-    freq = str(s_rows["frequency"].iloc[0])
-    s_rows = s_rows[s_rows["frequency"] == freq]
+    freq = str(ix.frequency[s_pos[0]])  # the signal's first row's frequency (table order)
+    keep = ix.frequency[s_pos] == freq
+    s_pos, s_muni = s_pos[keep], s_muni[keep]
     P = PERIODS[freq]
-    munis = tuple(sorted(set(k_rows["municipality"]) & set(s_rows["municipality"])))
+    munis = tuple(sorted(set(k_muni) & set(s_muni)))
     if not munis:
         return None
-    k_rows = k_rows[k_rows["municipality"].isin(munis)]
-    s_rows = s_rows[s_rows["municipality"].isin(munis)]
-    k_year = k_rows["period"].astype(str).str[:4].astype(int).to_numpy()
-    s_period = s_rows["period"].astype(str)
-    s_year = s_period.str[:4].astype(int).to_numpy()
-    s_sub = (
-        s_period.str[-1].astype(int) if freq == "Q" else s_period.str[5:7].astype(int)
-    ).to_numpy() - 1
+    k_in, s_in = np.isin(k_muni, munis), np.isin(s_muni, munis)
+    k_pos, k_muni, s_pos, s_muni = k_pos[k_in], k_muni[k_in], s_pos[s_in], s_muni[s_in]
+    k_year, s_year, s_sub = ix.year[k_pos], ix.year[s_pos], ix.sub[s_pos]
     y0 = int(min(k_year.min(), s_year.min()))
     T = int(max(k_year.max(), s_year.max())) - y0 + 1
-    pos = {m: i for i, m in enumerate(munis)}
+    where = {m: i for i, m in enumerate(munis)}
     K = len(munis)
     kpi_a = np.full((K, T), np.nan)
     kpi_p = np.full((K, T), np.datetime64("NaT"), dtype="datetime64[D]")
-    ki = k_rows["municipality"].map(pos).to_numpy()
-    kpi_a[ki, k_year - y0] = k_rows["value"].to_numpy(dtype="float64")
-    kpi_p[ki, k_year - y0] = pd.to_datetime(k_rows["published"]).to_numpy().astype("datetime64[D]")
+    ki = np.fromiter((where[m] for m in k_muni), dtype=int, count=len(k_muni))
+    kpi_a[ki, k_year - y0] = ix.value[k_pos]
+    kpi_p[ki, k_year - y0] = ix.published[k_pos].astype("datetime64[D]")
     sig_a = np.full((K, T, P), np.nan)
     sig_p = np.full((K, T, P), np.datetime64("NaT"), dtype="datetime64[D]")
-    si = s_rows["municipality"].map(pos).to_numpy()
-    sig_a[si, s_year - y0, s_sub] = s_rows["value"].to_numpy(dtype="float64")
-    sig_p[si, s_year - y0, s_sub] = (
-        pd.to_datetime(s_rows["published"]).to_numpy().astype("datetime64[D]")
-    )
+    si = np.fromiter((where[m] for m in s_muni), dtype=int, count=len(s_muni))
+    sig_a[si, s_year - y0, s_sub] = ix.value[s_pos]
+    sig_p[si, s_year - y0, s_sub] = ix.published[s_pos].astype("datetime64[D]")
+    for a in (kpi_a, kpi_p, sig_a, sig_p):
+        a.flags.writeable = False
     return NowcastData(munis, y0, kpi_a, kpi_p, sig_a, sig_p, P, mapping)
 
 

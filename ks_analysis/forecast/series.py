@@ -7,9 +7,11 @@ a matrix and the forecast year cut to what a cutoff can know.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import functools
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -30,6 +32,7 @@ __all__ = [
     "known_value",
     "peer_block",
     "tidy_index",
+    "unchanged",
     "published_by",
     "values_by_municipality",
     "TidyIndex",
@@ -217,9 +220,35 @@ def _position_weights(n: int) -> tuple[np.ndarray, np.ndarray]:
     return wf, w
 
 
+#: Tables (the very objects) that a block of package code reads without changing, with their
+#: index: see :func:`unchanged`.
+_UNCHANGED: contextvars.ContextVar[tuple[tuple[pd.DataFrame, TidyIndex], ...]] = (
+    contextvars.ContextVar("ks_unchanged_tables", default=())
+)
+
+
+@contextmanager
+def unchanged(tidy: pd.DataFrame) -> Iterator[None]:
+    """Within the block, ``tidy`` (this object, in this thread) is only read: its index is
+    looked up once, not checked against its content on each of the block's hundreds of reads.
+
+    For package code that judges a table it does not change (a report's verdicts); a copy or
+    a cut of ``tidy`` made inside the block is checked as usual.
+    """
+    ix = tidy_index(tidy)
+    token = _UNCHANGED.set(((tidy, ix), *_UNCHANGED.get()))
+    try:
+        yield
+    finally:
+        _UNCHANGED.reset(token)
+
+
 def tidy_index(tidy: pd.DataFrame) -> TidyIndex:
     """The :class:`TidyIndex` of ``tidy``: built on first use, shared by tables of the same
     content (copies of one vintage), made again for a table that has changed since."""
+    for table, ix in _UNCHANGED.get():
+        if table is tidy:
+            return ix
     key = fingerprint(tidy)
     hit = _INDEXES.get(key)
     return hit if hit is not None else _INDEXES.put(key, TidyIndex(tidy, key))

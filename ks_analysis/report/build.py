@@ -20,6 +20,7 @@ import pandas as pd
 from ks_analysis import geo as geo_mod
 from ks_analysis.clean import CleanResult
 from ks_analysis.evaluate.standout import StandOutRules
+from ks_analysis.forecast.series import unchanged
 from ks_analysis.goals.catalogue import Catalogue
 from ks_analysis.goals.kommunkompassen import kommunkompassen_for_goal, kommunkompassen_overview
 from ks_analysis.report.changes import changes_since
@@ -263,6 +264,13 @@ def build_report(
     Returns:
         The report content; ``goals`` holds one entry per goal with its indicators.
     """
+    with unchanged(inputs.current.clean.tidy):
+        return _build_report(inputs, on_judged)
+
+
+def _build_report(
+    inputs: ReportInputs, on_judged: Callable[[list[GoalEntry]], None] | None
+) -> Report:
     params = inputs.params
     per, municipality, as_of = params.period, params.municipality, params.as_of
     cat = with_peers(inputs.catalogue, municipality, params.peers)

@@ -27,7 +27,7 @@ from ks_analysis.evaluate.status import (
 )
 from ks_analysis.forecast import calibration as cal
 from ks_analysis.forecast.engine import Forecast, family_of, forecast_indicator, yearly_values
-from ks_analysis.forecast.series import values_by_municipality
+from ks_analysis.forecast.series import unchanged, values_by_municipality
 from ks_analysis.goals.assessments import Assessment
 from ks_analysis.goals.catalogue import Catalogue, Goal, Indicator
 from ks_analysis.periods import Period
@@ -581,6 +581,22 @@ def judge_goals(
     ``tidy`` must already be cut to ``as_of`` (the forecast engine, a public boundary, checks again).
     ``what_it_takes``: add the 'Vad som krävs' objects to goals and indicators at risk.
     """
+    with unchanged(tidy):
+        return _judge_goals(
+            tidy, cat, municipality, period, as_of, assessments, assessment_note, what_it_takes
+        )
+
+
+def _judge_goals(
+    tidy: pd.DataFrame,
+    cat: Catalogue,
+    municipality: str,
+    period: Period,
+    as_of: dt.date,
+    assessments: dict[int, Assessment],
+    assessment_note: str | None,
+    what_it_takes: bool,
+) -> list[GoalEntry]:
     ctx = _Context(tidy, cat, municipality, period, as_of, what_it_takes)
     out: list[GoalEntry] = []
     for goal in cat.goals:

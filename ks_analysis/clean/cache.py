@@ -1,0 +1,327 @@
+"""Clean stage: cleaned vintages kept on disk between runs, keyed by what they were made from.
+
+Reading and cleaning a raw folder is most of what a report costs on real data (3–4 s of the
+real 2022-T2 report, for 470 000 rows), and a tertial's scheduled runs, an analyst's reruns and
+``report --year`` clean the same files again and again. So every vintage :func:`clean_once
+<ks_analysis.clean.run.clean_once>` makes is also written to a cache folder, and a later
+process that asks for the same vintage of the same content reads it back in a few hundredths
+of a second instead.
+
+The key is the content, never a date or a size: the sha256 of every file in the raw folder
+(symlinks leading out of it by their target's name only, so nothing outside the raw root is
+read), of the manifest, of the package's own code and data (so another version of the
+cleaning never gets an old result), the pandas and pyarrow versions, and ``as_of``. A changed
+byte anywhere is a new key. An entry is the tidy table and the rejected rows as Arrow IPC
+files (zstd) and a JSON file with the manifest entries and the log lines the cleaning gave,
+which a hit says again, so a cached run warns exactly as the first one did.
+
+The folder is ``$KS_CACHE_DIR``, by default ``ks-analysis/cleaned`` in the user's cache folder
+(``$XDG_CACHE_HOME``, else ``~/.cache``; not ``data/processed``, which ``clean`` replaces as a
+whole); ``KS_CACHE_DIR=off`` turns the cache off. A cache folder inside the raw folder (or any
+raw folder) is never written: the run warns and cleans without it. It keeps the :data:`MAX_ENTRIES` most recently
+used entries. A cache that cannot be read or written is passed over with a debug line: it only
+ever saves time, and a run without it gives the same result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+import logging
+import os
+import shutil
+import stat
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ks_analysis._memo import Memo
+from ks_analysis.clean.accounting import CleanResult
+from ks_analysis.errors import ParameterError
+from ks_analysis.ingest.manifest import find_sources_file
+from ks_analysis.paths import PACKAGE_DIR, refuse_raw_output
+
+__all__ = [
+    "CACHE_ENV",
+    "MAX_ENTRIES",
+    "cache_dir",
+    "content_key",
+    "stored",
+    "load",
+    "store",
+    "recording",
+]
+
+log = logging.getLogger(__name__)
+
+CACHE_ENV = "KS_CACHE_DIR"
+#: Entries kept (a report needs two vintages, ``report --year`` four); older ones are removed.
+MAX_ENTRIES = 12
+#: The entry layout; another layout is another key.
+FORMAT = 1
+_OFF = {"off", "0", "no", "false", "none"}
+_TABLES = ("tidy", "rejected")
+
+
+def cache_dir() -> Path | None:
+    """The cache folder, or None where ``$KS_CACHE_DIR`` turns the cache off."""
+    env = os.environ.get(CACHE_ENV)
+    if env is not None and env.strip().lower() in _OFF:
+        return None
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ks-analysis" / "cleaned"
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _digest(path: str) -> str:
+    """The sha256 of a regular file; a FIFO, socket or device is never opened (a FIFO would
+    block) but keyed by its kind: the reader refuses it with its own message where the manifest
+    lists it, and leaves it alone where it does not."""
+    try:
+        st = os.stat(path)
+        return _sha256(path) if stat.S_ISREG(st.st_mode) else f"not a file {st.st_mode:o}"
+    except OSError as exc:  # unreadable: the read itself says so
+        return f"unreadable {exc.errno}"
+
+
+@functools.lru_cache(maxsize=1)
+def _code_key() -> str:
+    """The package's code and data files (not its bytecode) with the library versions that
+    shape the tables: another cleaning, or another reading of the same files, is another key."""
+    import pyarrow
+
+    h = hashlib.sha256(
+        f"format {FORMAT} pandas {pd.__version__} pyarrow {pyarrow.__version__}".encode()
+    )
+    for folder, dirs, names in os.walk(PACKAGE_DIR):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(names):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            p = os.path.join(folder, name)
+            h.update(os.path.relpath(p, PACKAGE_DIR).encode() + b"\0" + _sha256(p).encode())
+    return h.hexdigest()
+
+
+def _folder_key(raw_root: Path, sources_file: Path) -> str:
+    """The sha256 of the raw folder's files (by relative path) and of the manifest."""
+    root = os.path.realpath(raw_root)
+    h = hashlib.sha256()
+    for folder, dirs, names in os.walk(raw_root):
+        dirs.sort()
+        for name in sorted(names):
+            p = os.path.join(folder, name)
+            rel = os.path.relpath(p, raw_root)
+            real = os.path.realpath(p)
+            if os.path.commonpath([root, real]) != root:
+                # leads out of the raw root: never read here (the reader refuses it if listed)
+                h.update(
+                    f"{rel}\0outside\0{os.readlink(p) if os.path.islink(p) else real}\n".encode()
+                )
+                continue
+            h.update(f"{rel}\0{_digest(p)}\n".encode())
+    h.update(b"manifest\0" + _digest(str(sources_file)).encode())
+    return h.hexdigest()
+
+
+_WARNED: set[str] = set()
+
+#: Folder keys by the read key (sizes and modification times) already computed in this process.
+_FOLDER_KEYS: Memo[str] = Memo(4)
+
+
+def content_key(
+    raw_root: Path, sources_file: Path | None, as_of: dt.date | None, read_key: Any
+) -> str | None:
+    """The cache key of one vintage, or None where nothing is cached (no cache folder, no raw
+    folder or manifest, a file that cannot be hashed)."""
+    folder_ = cache_dir()
+    if folder_ is None or read_key is None:
+        return None
+    try:
+        refuse_raw_output(folder_, f"the cache folder ({CACHE_ENV})", raws=[Path(raw_root)])
+    except ParameterError as exc:
+        if str(exc) not in _WARNED:  # once per process, not per vintage
+            _WARNED.add(str(exc))
+            log.warning("%s; cleaned vintages are not cached", exc)
+        return None
+    try:
+        folder = _FOLDER_KEYS.get(read_key)
+        if folder is None:
+            sources = Path(sources_file) if sources_file else find_sources_file(Path(raw_root))
+            folder = _FOLDER_KEYS.put(read_key, _folder_key(Path(raw_root), sources))
+    except Exception as exc:  # a manifest missing or unreadable: the read gives its message
+        log.debug("cleaned-vintage cache passed over: %s", exc)
+        return None
+    day = as_of.isoformat() if as_of else "latest"
+    return hashlib.sha256(f"{_code_key()}\0{folder}\0{day}".encode()).hexdigest()
+
+
+class _Recorder(logging.Handler):
+    """Keeps the package's INFO-and-above log lines of the threads that record, and passes on
+    to the loggers above those the configured levels let through (as if it were not there)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: dict[int, list[tuple[str, int, str]]] = {}
+        self.threshold = logging.WARNING
+        #: the package logger's own (level, propagate) while recorders route its lines
+        self.saved: tuple[int, bool] = (logging.NOTSET, True)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        lines = self.lines.get(record.thread or 0)
+        if lines is not None and record.levelno >= logging.INFO:
+            lines.append((record.name, record.levelno, record.getMessage()))
+        if record.levelno >= self.threshold:
+            logging.getLogger().handle(record)
+
+
+_RECORDER = _Recorder()
+_RECORDING_LOCK = threading.Lock()
+
+
+@contextmanager
+def recording() -> Iterator[list[tuple[str, int, str]]]:
+    """The INFO-and-above log lines the package gives in this thread inside the block, also
+    those the configured level keeps quiet (a later hit says them again at the level it has)."""
+    pkg = logging.getLogger("ks_analysis")
+    me = threading.get_ident()
+    with _RECORDING_LOCK:
+        if not _RECORDER.lines:  # the first recorder in: route the package's lines through it
+            _RECORDER.threshold = pkg.getEffectiveLevel()
+            _RECORDER.saved = (pkg.level, pkg.propagate)
+            pkg.setLevel(min(_RECORDER.threshold, logging.INFO))
+            pkg.propagate = False
+            pkg.addHandler(_RECORDER)
+        lines = _RECORDER.lines.setdefault(me, [])
+    try:
+        yield lines
+    finally:
+        with _RECORDING_LOCK:
+            _RECORDER.lines.pop(me, None)
+            if not _RECORDER.lines:
+                pkg.removeHandler(_RECORDER)
+                level, propagate = _RECORDER.saved
+                pkg.setLevel(level)
+                pkg.propagate = propagate
+
+
+def stored(key: str | None) -> bool:
+    """Whether an entry is kept under ``key`` (it may still prove unreadable when loaded)."""
+    folder = cache_dir()
+    return key is not None and folder is not None and (folder / key / "meta.json").is_file()
+
+
+def load(key: str | None) -> CleanResult | None:
+    """The vintage kept under ``key``, its log lines said again; None if none is (or it is
+    unreadable, which is then removed)."""
+    folder = cache_dir()
+    if key is None or folder is None:
+        return None
+    entry = folder / key
+    meta_file = entry / "meta.json"
+    if not meta_file.is_file():
+        return None
+    try:
+        from pyarrow import feather
+
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT or meta.get("key") != key:
+            raise ValueError("another layout")
+        tables = {t: feather.read_feather(entry / f"{t}.arrow") for t in _TABLES}
+        for t in _TABLES:
+            if len(tables[t]) != meta["rows"][t]:
+                raise ValueError(f"{t}: {len(tables[t])} rows, {meta['rows'][t]} written")
+        os.utime(meta_file)  # recently used: kept longest
+    except Exception as exc:
+        log.debug(
+            "cleaned vintage %s in the cache is unreadable (%s); cleaning again", key[:12], exc
+        )
+        shutil.rmtree(entry, ignore_errors=True)
+        return None
+    for name, level, message in meta["log"]:
+        logging.getLogger(name).log(level, message)
+    log.debug("cleaned vintage %s read from the cache", key[:12])
+    as_of = dt.date.fromisoformat(meta["as_of"]) if meta["as_of"] else None
+    return CleanResult(tables["tidy"], tables["rejected"], meta["inputs"], as_of)
+
+
+def store(key: str | None, result: CleanResult, lines: list[tuple[str, int, str]]) -> None:
+    """Keep ``result`` under ``key`` (written in a temporary folder, then renamed into place),
+    and remove the least recently used entries beyond :data:`MAX_ENTRIES`."""
+    folder = cache_dir()
+    if key is None or folder is None:
+        return
+    tables = {"tidy": result.tidy, "rejected": result.rejected}
+    if any(
+        not isinstance(df.index, pd.RangeIndex) or df.index.start != 0 for df in tables.values()
+    ):
+        return  # the Arrow files keep a plain 0..n-1 index only
+    try:
+        from pyarrow import feather
+
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}.", suffix=".tmp", dir=folder))
+        try:
+            for t, df in tables.items():
+                feather.write_feather(df, tmp / f"{t}.arrow", compression="zstd")
+            meta = {
+                "format": FORMAT,
+                "key": key,
+                "as_of": result.as_of.isoformat() if result.as_of else None,
+                "rows": {t: len(df) for t, df in tables.items()},
+                "inputs": result.inputs,
+                "log": lines,
+            }
+            (tmp / "meta.json").write_text(json.dumps(meta, default=_plain), encoding="utf-8")
+            os.replace(tmp, folder / key)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not (folder / key / "meta.json").is_file():
+                raise
+            # another process kept the same vintage meanwhile: theirs is as good
+        _prune(folder)
+    except Exception as exc:
+        log.debug("cleaned vintage not kept in the cache (%s)", exc)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as its Python value; anything else JSON has no type for is refused, so
+    that a manifest entry never comes back from the cache as other than it went in."""
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not kept in the cache")
+
+
+#: A temporary entry folder older than this was left by a run that stopped; it is removed.
+_STALE_TMP_S = 3600
+
+
+def _prune(folder: Path) -> None:
+    entries = []
+    now = dt.datetime.now().timestamp()
+    for p in folder.iterdir():
+        meta = p / "meta.json"
+        if p.name.startswith(".") and p.name.endswith(".tmp"):
+            if now - p.stat().st_mtime > _STALE_TMP_S:
+                shutil.rmtree(p, ignore_errors=True)
+        elif p.is_dir() and meta.is_file():
+            entries.append((meta.stat().st_mtime_ns, p))
+    for _, p in sorted(entries, reverse=True)[MAX_ENTRIES:]:
+        shutil.rmtree(p, ignore_errors=True)

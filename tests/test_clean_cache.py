@@ -1,0 +1,177 @@
+"""The cleaned-vintage cache on disk: a later process gets the very vintage, never a stale one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ks_analysis.clean import cache, run
+from ks_analysis.errors import DataFileError
+from ks_analysis.ingest import memo
+
+POPULATION = Path("kolada") / "ddf--datapoints--n01951--by--geo--year.csv"
+AS_OF = dt.date(2019, 8, 31)
+
+
+def _new_process() -> None:
+    """Forget what this process kept in memory, as a new process would not have it."""
+    memo.clear()
+    run._CLEANED.clear()
+    run._PREPARED.clear()
+    cache._FOLDER_KEYS.clear()
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(cache.CACHE_ENV, str(folder))
+    _new_process()
+    return folder
+
+
+def _no_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("the raw folder was read again")
+
+    monkeypatch.setattr(run, "read_sources", refuse)
+
+
+def _same(a: run.CleanResult, b: run.CleanResult) -> None:
+    pd.testing.assert_frame_equal(a.tidy, b.tidy)
+    pd.testing.assert_frame_equal(a.rejected, b.rejected)
+    assert a.inputs == b.inputs
+    assert a.as_of == b.as_of
+
+
+def test_a_later_process_reads_the_vintage_back_without_the_raw_files(
+    demo_raw_copy: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run.clean_once(demo_raw_copy, as_of=AS_OF)
+    entries = [p for p in cache_dir.iterdir() if not p.name.startswith(".")]
+    assert len(entries) == 1 and (entries[0] / "meta.json").is_file()
+    _new_process()
+    _no_reading(monkeypatch)
+    again = run.clean_once(demo_raw_copy, as_of=AS_OF)
+    _same(again, first)
+    assert (again.tidy["published"] <= pd.Timestamp(AS_OF)).all()
+    # and what it gives equals a clean without any cache
+    monkeypatch.undo()
+    monkeypatch.setenv(cache.CACHE_ENV, "off")
+    _new_process()
+    _same(run.clean_once(demo_raw_copy, as_of=AS_OF), first)
+
+
+def test_each_vintage_is_its_own_entry(demo_raw_copy: Path, cache_dir: Path) -> None:
+    t1 = run.clean_once(demo_raw_copy, as_of=dt.date(2019, 4, 30))
+    t2 = run.clean_once(demo_raw_copy, as_of=AS_OF)
+    assert len(list(cache_dir.iterdir())) == 2
+    _new_process()
+    assert len(run.clean_once(demo_raw_copy, as_of=dt.date(2019, 4, 30)).tidy) == len(t1.tidy)
+    assert len(run.clean_once(demo_raw_copy, as_of=AS_OF).tidy) == len(t2.tidy)
+    assert len(t1.tidy) < len(t2.tidy)
+
+
+def test_a_changed_byte_with_the_same_size_and_time_is_cleaned_again(
+    demo_raw_copy: Path, cache_dir: Path
+) -> None:
+    run.clean_once(demo_raw_copy, as_of=AS_OF)
+    f = demo_raw_copy / POPULATION
+    st = f.stat()
+    data = f.read_bytes()
+    line = next(ln for ln in data.decode("utf-8").splitlines() if ln.startswith("0665,2018,"))
+    value = line.split(",")[2]
+    changed_value = value[:-1] + ("1" if value[-1] != "1" else "2")  # same length
+    f.write_bytes(data.replace(line.encode(), f"0665,2018,{changed_value}".encode()))
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert f.stat().st_size == st.st_size and f.stat().st_mtime_ns == st.st_mtime_ns
+    _new_process()
+    tidy = run.clean_once(demo_raw_copy, as_of=AS_OF).tidy
+    row = tidy[(tidy["indicator"] == "N01951") & (tidy["municipality"] == "0665")
+               & (tidy["period"] == "2018") & (tidy["gender"] == "T")]  # fmt: skip
+    assert row["value"].tolist() == [float(changed_value)]
+    assert len(list(cache_dir.iterdir())) == 2
+
+
+def test_a_damaged_entry_is_cleaned_again_and_replaced(
+    demo_raw_copy: Path, cache_dir: Path
+) -> None:
+    first = run.clean_once(demo_raw_copy, as_of=AS_OF)
+    (entry,) = list(cache_dir.iterdir())
+    (entry / "tidy.arrow").write_bytes(b"not arrow")
+    _new_process()
+    _same(run.clean_once(demo_raw_copy, as_of=AS_OF), first)
+    _new_process()
+    _same(cache.load(entry.name) or pytest.fail("not kept again"), first)
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(
+    demo_raw_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv(cache.CACHE_ENV, str(blocker / "cache"))
+    _new_process()
+    result = run.clean_once(demo_raw_copy, as_of=AS_OF)
+    assert len(result.tidy) > 1000
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_log_lines_of_the_first_clean_are_said_again_on_a_hit(
+    demo_raw_copy: Path, cache_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (demo_raw_copy / "kolada" / "notes.txt").write_text("an analyst's note", encoding="utf-8")
+    # the first run is quiet (ERROR only, as `-q`); the warning is kept all the same
+    logging.getLogger().setLevel(logging.ERROR)
+    caplog.set_level(logging.ERROR)
+    run.clean_once(demo_raw_copy, as_of=AS_OF)
+    assert not [r for r in caplog.records if "notes.txt" in r.getMessage()]
+    assert logging.getLogger("ks_analysis").propagate  # the package's logging as it was
+    _new_process()
+    caplog.clear()
+    caplog.set_level(logging.INFO)
+    run.clean_once(demo_raw_copy, as_of=AS_OF)
+    said = [r for r in caplog.records if "notes.txt" in r.getMessage()]
+    assert [r.levelno for r in said] == [logging.WARNING]
+    assert said[0].name == "ks_analysis.ingest.read"
+
+
+def test_a_failed_read_is_never_kept(demo_raw_copy: Path, cache_dir: Path) -> None:
+    f = demo_raw_copy / POPULATION
+    f.write_bytes(b"\x00\xff" * 50)
+    for _ in range(2):
+        _new_process()
+        with pytest.raises(DataFileError):
+            run.run_clean(demo_raw_copy, as_of=AS_OF)
+    assert not cache_dir.exists() or not any(cache_dir.iterdir())
+
+
+def test_only_the_most_recently_used_entries_are_kept(
+    demo_raw_copy: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 2)
+    days = [dt.date(2019, 4, 30), dt.date(2019, 8, 31), dt.date(2019, 12, 31)]
+    for day in days:
+        run.clean_once(demo_raw_copy, as_of=day)
+    kept = {p.name for p in cache_dir.iterdir()}
+    assert len(kept) == 2
+    _new_process()
+    keys = [cache.content_key(demo_raw_copy, None, d, memo.read_key(demo_raw_copy)) for d in days]
+    assert kept == set(keys[1:])
+
+
+def test_a_cache_folder_inside_the_raw_folder_is_never_written(
+    demo_raw_copy: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = sorted(p.relative_to(demo_raw_copy) for p in demo_raw_copy.rglob("*"))
+    monkeypatch.setenv(cache.CACHE_ENV, str(demo_raw_copy / "cache"))
+    _new_process()
+    caplog.set_level(logging.WARNING)
+    assert len(run.clean_once(demo_raw_copy, as_of=AS_OF).tidy) > 1000
+    assert sorted(p.relative_to(demo_raw_copy) for p in demo_raw_copy.rglob("*")) == before
+    (said,) = [r.getMessage() for r in caplog.records if cache.CACHE_ENV in r.getMessage()]
+    assert "raw data folder" in said and "not cached" in said
