@@ -34,6 +34,7 @@ __all__ = [
     "tidy_index",
     "unchanged",
     "published_by",
+    "rows_of",
     "values_by_municipality",
     "TidyIndex",
 ]
@@ -252,6 +253,19 @@ def tidy_index(tidy: pd.DataFrame) -> TidyIndex:
     key = fingerprint(tidy)
     hit = _INDEXES.get(key)
     return hit if hit is not None else _INDEXES.put(key, TidyIndex(tidy, key))
+
+
+def rows_of(tidy: pd.DataFrame, indicator_id: str, municipality: str) -> pd.DataFrame:
+    """The rows of one indicator and municipality, every gender, in table order: what the
+    boolean mask on the two columns gives, through the table's index."""
+    ix = tidy_index(tidy)
+    parts = [
+        ix.groups[key]
+        for key in ix.keys_of(indicator_id, with_orter=False)
+        if key[1] == municipality
+    ]
+    pos = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.intp)
+    return tidy.iloc[pos]
 
 
 def published_by(tidy: pd.DataFrame, day: dt.date) -> pd.DataFrame:

@@ -139,7 +139,7 @@ def _publication(
     tidy: pd.DataFrame, municipality: str, indicator_id: str, year: int
 ) -> dict[str, Any] | None:
     """When the year's value is expected: the end of the year plus the lag of the latest known value."""
-    rows = tidy[(tidy["municipality"] == municipality) & (tidy["indicator"] == indicator_id)]
+    rows = sr.rows_of(tidy, indicator_id, municipality)
     if rows.empty or "published" not in rows or "period_end" not in rows:
         return None
     latest = rows.sort_values("period_end").iloc[-1]
