@@ -175,3 +175,57 @@ def test_a_cache_folder_inside_the_raw_folder_is_never_written(
     assert sorted(p.relative_to(demo_raw_copy) for p in demo_raw_copy.rglob("*")) == before
     (said,) = [r.getMessage() for r in caplog.records if cache.CACHE_ENV in r.getMessage()]
     assert "raw data folder" in said and "not cached" in said
+
+
+def test_the_index_kept_beside_a_vintage_is_the_one_its_table_gives(
+    demo_raw_copy: Path, cache_dir: Path
+) -> None:
+    from ks_analysis.forecast import series
+
+    first = run.clean_once(demo_raw_copy, as_of=AS_OF)
+    built = series.TidyIndex(first.tidy)
+    _new_process()
+    series._INDEXES.clear()
+    made: list[bool] = []
+    real_from_parts = series.TidyIndex.from_parts
+
+    def counted(*a: object, **k: object) -> series.TidyIndex:
+        made.append(True)
+        return real_from_parts(*a, **k)  # type: ignore[arg-type]
+
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(series.TidyIndex, "from_parts", counted)
+    try:
+        again = run.clean_once(demo_raw_copy, as_of=AS_OF)
+        assert not made  # made only when first asked for
+        kept = series.tidy_index(again.tidy)
+    finally:
+        monkey.undo()
+    assert made == [True], "the kept index was not used"
+    for name in ("period", "frequency", "unit", "value", "published", "year", "sub"):
+        a, b = getattr(kept, name), getattr(built, name)
+        assert a.dtype.kind == b.dtype.kind and len(a) == len(b), name
+        assert pd.Series(a).equals(pd.Series(b)), name
+    assert list(kept.groups) == list(built.groups)
+    assert all((kept.groups[k] == built.groups[k]).all() for k in built.groups)
+    assert kept.by_indicator == built.by_indicator
+
+
+def test_an_index_that_does_not_fit_is_made_again(demo_raw_copy: Path, cache_dir: Path) -> None:
+    import numpy as np
+
+    from ks_analysis.forecast import series
+
+    run.clean_once(demo_raw_copy, as_of=AS_OF)
+    (entry,) = list(cache_dir.iterdir())
+    with np.load(entry / "index.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["group_rows"] = arrays["group_rows"][::-1] + 10**9  # rows the table does not have
+    np.savez(entry / "index.npz", **arrays)
+    _new_process()
+    series._INDEXES.clear()
+    again = run.clean_once(demo_raw_copy, as_of=AS_OF)
+    ix = series.tidy_index(again.tidy)  # made from the table, as without a cache
+    built = series.TidyIndex(again.tidy)
+    assert list(ix.groups) == list(built.groups)
+    assert all((ix.groups[k] == built.groups[k]).all() for k in built.groups)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ks_analysis import geo as geo_mod
@@ -120,10 +121,15 @@ def rejected_by_reason(result: CleanResult) -> pd.DataFrame:
     rej = result.rejected
     if rej.empty:
         return pd.DataFrame(columns=["fil", "skäl", "rader"])
-    reason = (
-        rej["reason"]
+    # folded once per distinct reason (a few hundred in 268 000 rows of the real data)
+    codes, distinct = pd.factorize(rej["reason"])
+    folded = (
+        pd.Series(distinct, dtype="str")
         .str.replace(r"'[^']*'", "'…'", regex=True)
         .str.replace(r"\d+(\.\d+)?", "N", regex=True)
+    )
+    reason = pd.Series(
+        np.append(folded.to_numpy(dtype=object), np.nan)[codes], index=rej.index, dtype="str"
     )
     counts = (
         rej.assign(reason=reason)

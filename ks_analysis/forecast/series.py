@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import functools
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -19,6 +20,8 @@ import pandas as pd
 from ks_analysis._memo import Memo
 from ks_analysis.forecast import methods as m
 from ks_analysis.goals.catalogue import Indicator
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "series_matrix",
@@ -32,6 +35,7 @@ __all__ = [
     "known_value",
     "peer_block",
     "tidy_index",
+    "adopt_index",
     "unchanged",
     "published_by",
     "rows_of",
@@ -157,6 +161,71 @@ class TidyIndex:
             out.by_indicator.setdefault(k[0], []).append(k)
         return out
 
+    def to_parts(self) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+        """The index as numeric arrays and text labels (no objects), to keep on disk beside
+        its table (:mod:`ks_analysis.clean.cache`); :meth:`from_parts` makes it again."""
+        arrays: dict[str, np.ndarray] = {}
+        labels: dict[str, list[str]] = {}
+        for name in ("period", "frequency", "unit"):
+            codes, uniques = pd.factorize(getattr(self, name), use_na_sentinel=True)
+            arrays[name] = codes.astype(np.int32)
+            labels[name] = [str(u) for u in uniques]
+        arrays["year"] = np.asarray(self.year, dtype=np.int64)
+        arrays["sub"] = np.asarray(self.sub, dtype=np.int64)
+        keys = list(self.groups)
+        sizes = np.fromiter((len(self.groups[k]) for k in keys), dtype=np.int64, count=len(keys))
+        arrays["group_rows"] = (
+            np.concatenate([self.groups[k] for k in keys]).astype(np.int64)
+            if keys
+            else np.zeros(0, np.int64)
+        )
+        arrays["group_ends"] = np.cumsum(sizes)
+        for i, part in enumerate(("indicator", "municipality", "gender")):
+            codes, uniques = pd.factorize(np.asarray([k[i] for k in keys], dtype=object))
+            arrays[f"key_{part}"] = codes.astype(np.int32)
+            labels[f"key_{part}"] = [str(u) for u in uniques]
+        return arrays, labels
+
+    @classmethod
+    def from_parts(
+        cls, tidy: pd.DataFrame, arrays: dict[str, np.ndarray], labels: dict[str, list[str]]
+    ) -> TidyIndex:
+        """The index of ``tidy`` from :meth:`to_parts` of an index of the same table (values and
+        dates are read from ``tidy`` itself). Raises ValueError where the parts do not fit it."""
+        n = len(tidy)
+        out = cls.__new__(cls)
+        out.fingerprint = fingerprint(tidy)
+        for name in ("period", "frequency", "unit"):
+            codes = arrays[name]
+            if len(codes) != n or (n and (codes.max() >= len(labels[name]) or codes.min() < -1)):
+                raise ValueError(f"{name}: the kept index does not fit the table")
+            setattr(out, name, np.asarray([*labels[name], None], dtype=object)[codes])
+        out.value = tidy["value"].to_numpy(dtype="float64") if n else np.zeros(0)
+        out.published = (
+            pd.to_datetime(tidy["published"]).to_numpy(dtype="datetime64[ns]")
+            if n
+            else np.zeros(0, "datetime64[ns]")
+        )
+        out.year, out.sub = arrays["year"], arrays["sub"]
+        rows, ends = arrays["group_rows"], arrays["group_ends"]
+        if len(out.year) != n or len(out.sub) != n or len(rows) > n:
+            raise ValueError("the kept index does not fit the table")
+        if len(rows) and (rows.max() >= n or rows.min() < 0 or ends[-1] != len(rows)):
+            raise ValueError("the kept index's rows do not fit the table")
+        parts = [
+            np.asarray(labels[f"key_{p}"], dtype=object)[arrays[f"key_{p}"]]
+            for p in ("indicator", "municipality", "gender")
+        ]
+        out.groups = {}
+        out.by_indicator = {}
+        start = 0
+        for ind, muni, gender, end in zip(*parts, ends.tolist(), strict=True):
+            k = (ind, muni, gender)
+            out.groups[k] = rows[start:end]
+            out.by_indicator.setdefault(ind, []).append(k)
+            start = end
+        return out
+
     def rows(
         self, indicator: str, municipality: str, gender: str, as_of: dt.date | None
     ) -> np.ndarray:
@@ -244,6 +313,17 @@ def unchanged(tidy: pd.DataFrame) -> Iterator[None]:
         _UNCHANGED.reset(token)
 
 
+#: Indexes kept elsewhere (on disk beside a cached vintage), made from their parts when their
+#: table's index is first asked for: a notebook that never forecasts never pays for them.
+_LATER: Memo[Callable[[], TidyIndex]] = Memo(8)
+
+
+def adopt_index(tidy: pd.DataFrame, make: Callable[[], TidyIndex]) -> None:
+    """Let ``make`` give the index of ``tidy``'s content when it is first needed (an index read
+    back from the cache on disk); if ``make`` fails then, the index is built from the table."""
+    _LATER.put(fingerprint(tidy), make)
+
+
 def tidy_index(tidy: pd.DataFrame) -> TidyIndex:
     """The :class:`TidyIndex` of ``tidy``: built on first use, shared by tables of the same
     content (copies of one vintage), made again for a table that has changed since."""
@@ -252,7 +332,17 @@ def tidy_index(tidy: pd.DataFrame) -> TidyIndex:
             return ix
     key = fingerprint(tidy)
     hit = _INDEXES.get(key)
-    return hit if hit is not None else _INDEXES.put(key, TidyIndex(tidy, key))
+    if hit is not None:
+        return hit
+    make = _LATER.get(key)
+    if make is not None:
+        try:
+            made = make()
+            if made.fingerprint == key:
+                return _INDEXES.put(key, made)
+        except Exception as exc:  # a kept index that does not fit: built from the table
+            log.debug("the kept index is not used (%s)", exc)
+    return _INDEXES.put(key, TidyIndex(tidy, key))
 
 
 def rows_of(tidy: pd.DataFrame, indicator_id: str, municipality: str) -> pd.DataFrame:
