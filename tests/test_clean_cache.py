@@ -229,3 +229,141 @@ def test_an_index_that_does_not_fit_is_made_again(demo_raw_copy: Path, cache_dir
     built = series.TidyIndex(again.tidy)
     assert list(ix.groups) == list(built.groups)
     assert all((ix.groups[k] == built.groups[k]).all() for k in built.groups)
+
+
+def test_a_cache_folder_holding_the_raw_folder_is_never_used(
+    demo_raw_copy: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    outer = demo_raw_copy.parent
+    (demo_raw_copy / "meta.json").write_text("{}", encoding="utf-8")  # looks like an entry
+    monkeypatch.setenv(cache.CACHE_ENV, str(outer))
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 0)
+    caplog.set_level(logging.WARNING)
+    for day in (dt.date(2019, 4, 30), AS_OF):
+        _new_process()
+        run.clean_once(demo_raw_copy, as_of=day)
+    assert (demo_raw_copy / "sources.yaml").is_file()
+    assert [r for r in caplog.records if "holds the raw data folder" in r.getMessage()]
+
+
+def test_pruning_removes_only_the_caches_own_entries(
+    demo_raw_copy: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache_dir.mkdir()
+    mine = cache_dir / "notes"
+    mine.mkdir()
+    (mine / "meta.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 0)
+    run.clean_once(demo_raw_copy, as_of=AS_OF)
+    assert (mine / "meta.json").is_file()
+
+
+def test_a_symlinked_folder_is_keyed_by_what_it_holds(demo_raw_copy: Path, cache_dir: Path) -> None:
+    (demo_raw_copy / "vintages").mkdir()
+    kolada = demo_raw_copy / "kolada"
+    v1, v2 = demo_raw_copy / "vintages" / "v1", demo_raw_copy / "vintages" / "v2"
+    kolada.rename(v1)
+    import shutil
+
+    shutil.copytree(v1, v2)
+    f = v2 / POPULATION.name
+    data = f.read_bytes()
+    line = next(ln for ln in data.decode().splitlines() if ln.startswith("0665,2018,"))
+    f.write_bytes(data.replace(line.encode(), b"0665,2018,99999"))
+    kolada.symlink_to(Path("vintages") / "v1")
+    first = run.clean_once(demo_raw_copy, as_of=AS_OF).tidy
+    kolada.unlink()
+    kolada.symlink_to(Path("vintages") / "v2")
+    _new_process()
+    second = run.clean_once(demo_raw_copy, as_of=AS_OF).tidy
+
+    def pop2018(t: pd.DataFrame) -> list[float]:
+        pick = (t["indicator"] == "N01951") & (t["municipality"] == "0665")
+        return t[pick & (t["period"] == "2018") & (t["gender"] == "T")]["value"].tolist()
+
+    assert pop2018(second) == [99999.0] and pop2018(first) != [99999.0]
+
+
+def test_a_symlinked_file_is_keyed_by_where_it_points(
+    demo_raw_copy: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = demo_raw_copy / POPULATION
+    (demo_raw_copy / "backup").mkdir()
+    (demo_raw_copy / "backup" / f.name).write_bytes(f.read_bytes())
+    run.clean_once(demo_raw_copy, as_of=AS_OF)
+    f.unlink()
+    f.symlink_to(Path("..") / "backup" / f.name)  # the same bytes, now through a link
+    _new_process()
+    cached = run.clean_once(demo_raw_copy, as_of=AS_OF)
+    assert len(list(cache_dir.iterdir())) == 2  # a new key, not the first entry
+    monkeypatch.setenv(cache.CACHE_ENV, "off")
+    _new_process()
+    _same(cached, run.clean_once(demo_raw_copy, as_of=AS_OF))
+
+
+def test_a_vintage_cleaned_second_in_a_process_keeps_what_the_read_said(
+    demo_raw_copy: Path, cache_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (demo_raw_copy / "kolada" / "notes.txt").write_text("an analyst's note", encoding="utf-8")
+    run.clean_once(demo_raw_copy, as_of=dt.date(2019, 4, 30))
+    run.clean_once(demo_raw_copy, as_of=AS_OF)  # the read is reused from memory
+    _new_process()
+    caplog.set_level(logging.INFO)
+    run.clean_once(demo_raw_copy, as_of=AS_OF)
+    assert [r for r in caplog.records if "notes.txt" in r.getMessage()]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda m: m.pop("log"),
+        lambda m: m.pop("inputs"),
+        lambda m: m.update(as_of="garbage"),
+        lambda m: m.update(log=[["ks_analysis", "WARNING", "x"]]),
+        lambda m: m.update(inputs="not a list"),
+    ],
+)
+def test_a_meta_file_with_bad_content_is_cleaned_again(
+    demo_raw_copy: Path, cache_dir: Path, damage: object
+) -> None:
+    import json
+
+    first = run.clean_once(demo_raw_copy, as_of=AS_OF)
+    (entry,) = list(cache_dir.iterdir())
+    meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+    damage(meta)  # type: ignore[operator]
+    (entry / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    _new_process()
+    _same(run.clean_once(demo_raw_copy, as_of=AS_OF), first)
+
+
+def test_copies_of_one_folder_say_their_own_paths(
+    demo_raw_copy: Path, cache_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    other = tmp_path / "other"
+    shutil.copytree(demo_raw_copy, other)
+    run.clean_once(demo_raw_copy, as_of=AS_OF)
+    run.clean_once(other, as_of=AS_OF)
+    assert len(list(cache_dir.iterdir())) == 2
+
+
+def test_without_a_cache_logging_is_left_alone(
+    demo_raw_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cache.CACHE_ENV, "off")
+    _new_process()
+    pkg = logging.getLogger("ks_analysis")
+    seen: list[tuple[int, bool, int]] = []
+    real = run._clean_anew
+
+    def spy(*a: object, **k: object) -> run.CleanResult:
+        seen.append((pkg.level, pkg.propagate, len(pkg.handlers)))
+        return real(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run, "_clean_anew", spy)
+    logging.getLogger().setLevel(logging.ERROR)
+    before = (pkg.level, pkg.propagate, len(pkg.handlers))
+    run.clean_once(demo_raw_copy, as_of=AS_OF)
+    assert seen == [before]

@@ -8,19 +8,22 @@ process that asks for the same vintage of the same content reads it back in a fe
 of a second instead.
 
 The key is the content, never a date or a size: the sha256 of every file in the raw folder
-(symlinks leading out of it by their target's name only, so nothing outside the raw root is
-read), of the manifest, of the package's own code and data (so another version of the
-cleaning never gets an old result), the pandas and pyarrow versions, and ``as_of``. A changed
+(also under symlinked folders, which the manifest's globs read through; every symlink also by
+where it points; one leading out of the raw folder by that only, so nothing outside the raw
+root is read), of the manifest, the two paths (the log lines name them), of the package's own
+code and data (so another version of the cleaning never gets an old result), the pandas and
+pyarrow versions, and ``as_of``. A changed
 byte anywhere is a new key. An entry is the tidy table and the rejected rows as Arrow IPC
 files (zstd), the forecasts' index of the tidy table (its rows grouped by series, as numeric
 arrays) and a JSON file with the manifest entries and the log lines the cleaning gave, which a
-hit says again, so a cached run warns exactly as the first one did.
+hit says again (:mod:`ks_analysis._logs`), so a cached run warns exactly as the first one did.
 
 The folder is ``$KS_CACHE_DIR``, by default ``ks-analysis/cleaned`` in the user's cache folder
 (``$XDG_CACHE_HOME``, else ``~/.cache``; not ``data/processed``, which ``clean`` replaces as a
-whole); ``KS_CACHE_DIR=off`` turns the cache off. A cache folder inside the raw folder (or any
-raw folder) is never written: the run warns and cleans without it. It keeps the :data:`MAX_ENTRIES` most recently
-used entries. A cache that cannot be read or written is passed over with a debug line: it only
+whole); ``KS_CACHE_DIR=off`` turns the cache off. A cache folder inside a raw folder, or
+holding one, is never used: the run warns and cleans without it. It keeps the
+:data:`MAX_ENTRIES` most recently used entries, and removes only folders named as it names its
+entries. A cache that cannot be read or written is passed over with a debug line: it only
 ever saves time, and a run without it gives the same result.
 """
 
@@ -32,12 +35,10 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import stat
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ import pandas as pd
 from ks_analysis._memo import Memo
 from ks_analysis.clean.accounting import CleanResult
 from ks_analysis.errors import ParameterError
+from ks_analysis.ingest import memo
 from ks_analysis.ingest.manifest import find_sources_file
 from ks_analysis.paths import PACKAGE_DIR, refuse_raw_output
 
@@ -58,7 +60,6 @@ __all__ = [
     "stored",
     "load",
     "store",
-    "recording",
 ]
 
 log = logging.getLogger(__name__)
@@ -122,22 +123,20 @@ def _code_key() -> str:
 
 
 def _folder_key(raw_root: Path, sources_file: Path) -> str:
-    """The sha256 of the raw folder's files (by relative path) and of the manifest."""
-    root = os.path.realpath(raw_root)
-    h = hashlib.sha256()
-    for folder, dirs, names in os.walk(raw_root):
-        dirs.sort()
-        for name in sorted(names):
-            p = os.path.join(folder, name)
-            rel = os.path.relpath(p, raw_root)
-            real = os.path.realpath(p)
-            if os.path.commonpath([root, real]) != root:
-                # leads out of the raw root: never read here (the reader refuses it if listed)
-                h.update(
-                    f"{rel}\0outside\0{os.readlink(p) if os.path.islink(p) else real}\n".encode()
-                )
-                continue
-            h.update(f"{rel}\0{_digest(p)}\n".encode())
+    """The sha256 of the raw folder's files and of the manifest, with the two paths (the log
+    lines a hit says again name them). Symlinks count by where they point, as well as by what
+    they hold (a symlinked folder's files as the folder's own: the manifest's globs read through
+    them); nothing leading out of the raw folder is opened."""
+    h = hashlib.sha256(f"{Path(raw_root).resolve()}\0{Path(sources_file).resolve()}\n".encode())
+    for e in memo.walk_raw(Path(raw_root)):
+        link = f"link {e.link}" if e.link is not None else "-"
+        if not e.inside:  # never read here (the reader refuses it if the manifest lists it)
+            digest = f"outside, exists {os.path.exists(e.path)}"
+        elif os.path.isdir(e.path):
+            digest = "folder"
+        else:
+            digest = _digest(e.path)
+        h.update(f"{e.rel}\0{link}\0{digest}\n".encode())
     h.update(b"manifest\0" + _digest(str(sources_file)).encode())
     return h.hexdigest()
 
@@ -157,7 +156,9 @@ def content_key(
     if folder_ is None or read_key is None:
         return None
     try:
-        refuse_raw_output(folder_, f"the cache folder ({CACHE_ENV})", raws=[Path(raw_root)])
+        refuse_raw_output(
+            folder_, f"the cache folder ({CACHE_ENV})", raws=[Path(raw_root)], whole_folder=True
+        )
     except ParameterError as exc:
         if str(exc) not in _WARNED:  # once per process, not per vintage
             _WARNED.add(str(exc))
@@ -173,55 +174,6 @@ def content_key(
         return None
     day = as_of.isoformat() if as_of else "latest"
     return hashlib.sha256(f"{_code_key()}\0{folder}\0{day}".encode()).hexdigest()
-
-
-class _Recorder(logging.Handler):
-    """Keeps the package's INFO-and-above log lines of the threads that record, and passes on
-    to the loggers above those the configured levels let through (as if it were not there)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: dict[int, list[tuple[str, int, str]]] = {}
-        self.threshold = logging.WARNING
-        #: the package logger's own (level, propagate) while recorders route its lines
-        self.saved: tuple[int, bool] = (logging.NOTSET, True)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        lines = self.lines.get(record.thread or 0)
-        if lines is not None and record.levelno >= logging.INFO:
-            lines.append((record.name, record.levelno, record.getMessage()))
-        if record.levelno >= self.threshold:
-            logging.getLogger().handle(record)
-
-
-_RECORDER = _Recorder()
-_RECORDING_LOCK = threading.Lock()
-
-
-@contextmanager
-def recording() -> Iterator[list[tuple[str, int, str]]]:
-    """The INFO-and-above log lines the package gives in this thread inside the block, also
-    those the configured level keeps quiet (a later hit says them again at the level it has)."""
-    pkg = logging.getLogger("ks_analysis")
-    me = threading.get_ident()
-    with _RECORDING_LOCK:
-        if not _RECORDER.lines:  # the first recorder in: route the package's lines through it
-            _RECORDER.threshold = pkg.getEffectiveLevel()
-            _RECORDER.saved = (pkg.level, pkg.propagate)
-            pkg.setLevel(min(_RECORDER.threshold, logging.INFO))
-            pkg.propagate = False
-            pkg.addHandler(_RECORDER)
-        lines = _RECORDER.lines.setdefault(me, [])
-    try:
-        yield lines
-    finally:
-        with _RECORDING_LOCK:
-            _RECORDER.lines.pop(me, None)
-            if not _RECORDER.lines:
-                pkg.removeHandler(_RECORDER)
-                level, propagate = _RECORDER.saved
-                pkg.setLevel(level)
-                pkg.propagate = propagate
 
 
 def stored(key: str | None) -> bool:
@@ -244,13 +196,17 @@ def load(key: str | None) -> CleanResult | None:
         from pyarrow import feather
 
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT or meta.get("key") != key:
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("key") != key:
             raise ValueError("another layout")
+        lines = [(str(n), int(lv), str(m)) for n, lv, m in meta["log"]]
+        inputs = meta["inputs"]
+        if not isinstance(inputs, list) or not all(isinstance(i, dict) for i in inputs):
+            raise ValueError("inputs are not a list of entries")
+        as_of = dt.date.fromisoformat(meta["as_of"]) if meta["as_of"] is not None else None
         tables = {t: feather.read_feather(entry / f"{t}.arrow") for t in _TABLES}
         for t in _TABLES:
             if len(tables[t]) != meta["rows"][t]:
                 raise ValueError(f"{t}: {len(tables[t])} rows, {meta['rows'][t]} written")
-        _adopt_index(entry, tables["tidy"], meta.get("index"))
         os.utime(meta_file)  # recently used: kept longest
     except Exception as exc:
         log.debug(
@@ -258,11 +214,11 @@ def load(key: str | None) -> CleanResult | None:
         )
         shutil.rmtree(entry, ignore_errors=True)
         return None
-    for name, level, message in meta["log"]:
+    _adopt_index(entry, tables["tidy"], meta.get("index"))
+    for name, level, message in lines:
         logging.getLogger(name).log(level, message)
     log.debug("cleaned vintage %s read from the cache", key[:12])
-    as_of = dt.date.fromisoformat(meta["as_of"]) if meta["as_of"] else None
-    return CleanResult(tables["tidy"], tables["rejected"], meta["inputs"], as_of)
+    return CleanResult(tables["tidy"], tables["rejected"], inputs, as_of)
 
 
 def _adopt_index(entry: Path, tidy: pd.DataFrame, labels: Any) -> None:
@@ -340,15 +296,23 @@ def _plain(value: Any) -> Any:
 _STALE_TMP_S = 3600
 
 
+_ENTRY = re.compile(r"[0-9a-f]{64}")
+_TMP = re.compile(r"\.[0-9a-f]{12}\..+\.tmp")
+
+
 def _prune(folder: Path) -> None:
+    """Remove the least recently used entries beyond :data:`MAX_ENTRIES`, and temporary entry
+    folders of stopped runs. Only folders named as this module names them are touched, so a
+    cache folder that holds other things (``KS_CACHE_DIR=$HOME``) loses none of them."""
     entries = []
     now = dt.datetime.now().timestamp()
     for p in folder.iterdir():
-        meta = p / "meta.json"
-        if p.name.startswith(".") and p.name.endswith(".tmp"):
+        if p.is_symlink() or not p.is_dir():
+            continue
+        if _TMP.fullmatch(p.name):
             if now - p.stat().st_mtime > _STALE_TMP_S:
                 shutil.rmtree(p, ignore_errors=True)
-        elif p.is_dir() and meta.is_file():
-            entries.append((meta.stat().st_mtime_ns, p))
-    for _, p in sorted(entries, reverse=True)[MAX_ENTRIES:]:
+        elif _ENTRY.fullmatch(p.name) and (p / "meta.json").is_file():
+            entries.append((p.stat().st_mtime_ns, (p / "meta.json").stat().st_mtime_ns, p))
+    for *_, p in sorted(entries, key=lambda e: e[1], reverse=True)[MAX_ENTRIES:]:
         shutil.rmtree(p, ignore_errors=True)

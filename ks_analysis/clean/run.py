@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from ks_analysis import _logs
 from ks_analysis._memo import Memo
 from ks_analysis.clean import cache as disk_cache
 from ks_analysis.clean.accounting import CleanResult, merge_file_info
@@ -32,7 +33,7 @@ __all__ = [
 #: kernel) share them. As many as ``report --year`` with its previous periods needs.
 _CLEANED: Memo[CleanResult] = Memo(6)
 #: The vintage-independent part of cleaning (:class:`PreparedRows`), of the last raw folder read.
-_PREPARED: Memo[PreparedRows] = Memo(1)
+_PREPARED: Memo[tuple[PreparedRows, list[_logs.Line] | None]] = Memo(1)
 
 
 def clean_once(
@@ -51,9 +52,9 @@ def clean_once(
         stored = disk_cache.content_key(raw_root, sources_file, as_of, key)
         hit = disk_cache.load(stored)
         if hit is None:
-            with disk_cache.recording() as lines:
+            with _logs.recording(enabled=stored is not None) as lines:
                 hit = _clean_anew(raw_root, sources_file, key, as_of, progress)
-            disk_cache.store(stored, hit, lines)
+            disk_cache.store(stored, hit, lines or [])
         if key is not None:
             _CLEANED.put((key, as_of), hit)
     return replace(
@@ -68,11 +69,16 @@ def _clean_anew(
     raw_root: Path, sources_file: Path | None, key: Any, as_of: dt.date | None, progress: bool
 ) -> CleanResult:
     raw, specs, files_info = read_sources(raw_root, sources_file, progress=progress)
-    prepared = _PREPARED.get(key) if key is not None else None
-    if prepared is None:
-        prepared = prepare_indicators(raw, specs)
+    kept = _PREPARED.get(key) if key is not None else None
+    if kept is None:
+        with _logs.recording(enabled=_logs.active()) as lines:
+            prepared = prepare_indicators(raw, specs)
         if key is not None:
-            _PREPARED.put(key, prepared)  # one raw folder's rows at a time: the big part
+            _PREPARED.put(key, (prepared, lines))  # one raw folder's rows at a time: the big part
+    else:
+        prepared, lines = kept
+        if lines:
+            _logs.add(lines)  # what preparing said, for this vintage's record
     hit = prepared.clean(as_of)
     hit.inputs = merge_file_info(hit.inputs, files_info)
     return hit

@@ -362,6 +362,8 @@ def published_by(tidy: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     """The rows of ``tidy`` published by ``day`` (an earlier vintage cut from a later one),
     with their :class:`TidyIndex` derived from ``tidy``'s rather than built again."""
     keep = (tidy["published"] <= pd.Timestamp(day)).to_numpy(dtype=bool)
+    if keep.all():  # nothing to cut (the outcome at the report's own date): no copy of the rows
+        return tidy.copy(deep=False)
     cut = tidy[keep]
     key = fingerprint(cut)
     if key not in _INDEXES and len(cut):

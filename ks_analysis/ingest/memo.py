@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
+from ks_analysis import _logs
 from ks_analysis._memo import Memo
 from ks_analysis.ingest.manifest import SourceSpec, find_sources_file
 from ks_analysis.ingest.read import read_sources
 
-__all__ = ["read_sources_once", "read_key", "clear"]
+__all__ = ["read_sources_once", "read_key", "read_lines", "walk_raw", "RawEntry", "clear"]
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +30,65 @@ log = logging.getLogger(__name__)
 MAX_ENTRIES = 2
 
 _Read = tuple[pd.DataFrame, dict[str, SourceSpec], list[dict[str, Any]]]
-_CACHE: Memo[_Read] = Memo(MAX_ENTRIES)
+_CACHE: Memo[tuple[_Read, list[_logs.Line] | None]] = Memo(MAX_ENTRIES)
+
+
+class RawEntry(NamedTuple):
+    """One entry of a raw folder as its readers see it (symlinks followed inside the folder)."""
+
+    rel: str  #: path relative to the raw folder, as a glob of the manifest matches it
+    path: str  #: the path to open
+    link: str | None  #: where a symlink points, as written (None: not a symlink)
+    inside: bool  #: whether it resolves inside the raw folder (a reader only opens those)
+
+
+def walk_raw(raw_root: Path) -> Iterator[RawEntry]:
+    """Every file of ``raw_root`` in a fixed order, also those under symlinked folders inside
+    it (a manifest's glob reads through them), each folder once (a symlink loop ends there).
+    A folder or file leading out of the raw folder is given, not entered or opened."""
+    root = os.path.realpath(raw_root)
+    seen: set[str] = set()
+
+    def inside(real: str) -> bool:
+        return os.path.commonpath([root, real]) == root
+
+    def walk(folder: str, rel: str) -> Iterator[RawEntry]:
+        real = os.path.realpath(folder)
+        if real in seen:
+            return
+        seen.add(real)
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            return  # unreadable: the read itself says so
+        for name in names:
+            p = os.path.join(folder, name)
+            r = os.path.join(rel, name) if rel else name
+            link = os.readlink(p) if os.path.islink(p) else None
+            real_p = os.path.realpath(p)
+            if not inside(real_p):
+                yield RawEntry(r, p, link, False)
+            elif os.path.isdir(p):
+                if link is not None:
+                    yield RawEntry(r, p, link, True)  # the link itself, then what it holds
+                yield from walk(p, r)
+            else:
+                yield RawEntry(r, p, link, True)
+
+    yield from walk(str(raw_root), "")
 
 
 def _fingerprint(raw_root: Path, sources_file: Path) -> tuple[Any, ...]:
-    """The raw folder's files and the manifest, each with its size and modification time."""
-    files: list[tuple[str, int, int]] = []
-    for folder, dirs, names in os.walk(raw_root):
-        dirs.sort()
-        for name in sorted(names):
-            p = os.path.join(folder, name)
-            try:
-                st = os.stat(p)
-            except OSError:
-                continue  # vanished or unreadable: the read itself will say so
-            files.append((os.path.relpath(p, raw_root), st.st_size, st.st_mtime_ns))
+    """The raw folder's files and the manifest, each with its size and modification time (and
+    where a symlink points)."""
+    files: list[tuple[str, int, int, str | None]] = []
+    for e in walk_raw(raw_root):
+        try:
+            st = os.stat(e.path)
+        except OSError:
+            files.append((e.rel, -1, -1, e.link))  # vanished or dangling: the read says so
+            continue
+        files.append((e.rel, st.st_size, st.st_mtime_ns, e.link))
     st = os.stat(sources_file)
     return (
         str(raw_root.resolve()),
@@ -51,6 +97,13 @@ def _fingerprint(raw_root: Path, sources_file: Path) -> tuple[Any, ...]:
         st.st_mtime_ns,
         tuple(files),
     )
+
+
+def read_lines(raw_root: Path, sources_file: Path | None = None) -> list[_logs.Line]:
+    """What the read kept for ``raw_root`` said (where it was recorded), for tests and tools."""
+    key = read_key(raw_root, sources_file)
+    kept = _CACHE.get(key) if key is not None else None
+    return list(kept[1] or []) if kept is not None else []
 
 
 def read_key(raw_root: Path, sources_file: Path | None = None) -> tuple[Any, ...] | None:
@@ -75,12 +128,17 @@ def read_sources_once(
         return read_sources(raw_root, sources_file, progress=progress)  # its own message
     sources = Path(sources_file) if sources_file else find_sources_file(raw_root)
     key = _fingerprint(raw_root, sources)
-    hit = _CACHE.get(key)
-    if hit is None:
-        hit = _CACHE.put(key, read_sources(raw_root, sources, progress=progress))
+    kept = _CACHE.get(key)
+    if kept is None:
+        # What the read says is kept with its rows where a caller records it (a vintage for
+        # the cache on disk), so that a second vintage of this read records it too.
+        with _logs.recording(enabled=_logs.active()) as lines:
+            kept = _CACHE.put(key, (read_sources(raw_root, sources, progress=progress), lines))
     else:
         log.debug("raw rows of %s read earlier in this process, files unchanged", raw_root)
-    rows, specs, files_info = hit
+        if kept[1]:
+            _logs.add(kept[1])
+    rows, specs, files_info = kept[0]
     # pandas' copy-on-write: a shallow copy's changes never reach the kept rows (nor theirs it),
     # and it costs nothing until a caller writes to it.
     return rows.copy(deep=False), dict(specs), [dict(f) for f in files_info]
