@@ -170,10 +170,11 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 def entry() -> int:
     """The ``ks-analysis`` command: :func:`main` in a process of its own, which ends after it
-    (collector settings for such a process, see :mod:`ks_analysis._gc`)."""
-    from ks_analysis._gc import freeze_before_exit, tune_for_batch
+    (collector and allocator settings for such a process, see :mod:`ks_analysis._gc`)."""
+    from ks_analysis._gc import batch_allocator, freeze_before_exit, tune_for_batch
 
     tune_for_batch()
+    batch_allocator()  # before pandas imports pyarrow
     try:
         return main()
     finally:
