@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ks_analysis import _logs
 from ks_analysis.clean import cache, run
 from ks_analysis.errors import DataFileError
 from ks_analysis.ingest import memo
@@ -24,6 +25,7 @@ def _new_process() -> None:
     run._CLEANED.clear()
     run._PREPARED.clear()
     cache._FOLDER_KEYS.clear()
+    _logs._SAID.clear()
 
 
 @pytest.fixture
@@ -367,3 +369,117 @@ def test_without_a_cache_logging_is_left_alone(
     before = (pkg.level, pkg.propagate, len(pkg.handlers))
     run.clean_once(demo_raw_copy, as_of=AS_OF)
     assert seen == [before]
+
+
+LIBRARY_USER = r"""
+import logging, sys
+from pathlib import Path
+import datetime as dt
+from ks_analysis.clean.run import clean_once
+if sys.argv[2] == "child-info":
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("ks_analysis.ingest._common").setLevel(logging.INFO)
+clean_once(Path(sys.argv[1]), as_of=dt.date(2019, 8, 31))
+"""
+
+
+@pytest.mark.parametrize("setup", ["unconfigured", "child-info"])
+def test_a_library_user_sees_the_same_lines_cold_warm_and_without_a_cache(
+    demo_raw_copy: Path, tmp_path: Path, setup: str
+) -> None:
+    import subprocess
+    import sys
+
+    (demo_raw_copy / "kolada" / "notes.txt").write_text("an analyst's note", encoding="utf-8")
+    register = demo_raw_copy / "lokalt" / "register.csv"
+    register.write_bytes(register.read_bytes().decode("utf-8").encode("latin-1"))
+
+    def stderr(cache_env: str) -> str:
+        env = {**os.environ, cache.CACHE_ENV: cache_env}
+        args = [sys.executable, "-c", LIBRARY_USER, str(demo_raw_copy), setup]
+        run_ = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+        assert run_.returncode == 0, run_.stderr
+        return run_.stderr
+
+    without = stderr("off")
+    assert "notes.txt" in without
+    assert ("not UTF-8" in without) == (setup == "child-info")
+    folder = str(tmp_path / "c")
+    assert stderr(folder) == without  # cold
+    assert stderr(folder) == without  # warm
+
+
+def test_a_line_is_said_once_per_process_however_many_vintages_hit(
+    demo_raw_copy: Path, cache_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (demo_raw_copy / "kolada" / "notes.txt").write_text("an analyst's note", encoding="utf-8")
+    days = [dt.date(2019, 4, 30), AS_OF, dt.date(2019, 12, 31)]
+    caplog.set_level(logging.INFO)
+    for day in days:
+        run.clean_once(demo_raw_copy, as_of=day)
+    cold = [r for r in caplog.records if "notes.txt" in r.getMessage()]
+    _new_process()
+    caplog.clear()
+    for day in days:
+        run.clean_once(demo_raw_copy, as_of=day)
+    warm = [r for r in caplog.records if "notes.txt" in r.getMessage()]
+    assert len(cold) == len(warm) == 1
+
+
+def test_the_paths_as_given_are_part_of_the_key(
+    demo_raw_copy: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run.clean_once(demo_raw_copy, as_of=AS_OF)
+    monkeypatch.chdir(demo_raw_copy.parent)
+    _new_process()
+    run.clean_once(Path(demo_raw_copy.name), as_of=AS_OF)
+    assert len(list(cache_dir.iterdir())) == 2
+
+
+def test_a_file_changed_while_it_is_read_is_not_kept(
+    demo_raw_copy: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = demo_raw_copy / POPULATION
+    real_read = run.read_sources
+
+    def read_then_change(*a: object, **k: object) -> object:
+        out = real_read(*a, **k)  # type: ignore[arg-type]
+        f.write_bytes(f.read_bytes().replace(b"0665,2018,", b"0665,2018,1"))
+        return out
+
+    monkeypatch.setattr(run, "read_sources", read_then_change)
+    run.clean_once(demo_raw_copy, as_of=AS_OF)
+    assert not cache_dir.exists() or not any(cache_dir.iterdir())
+
+
+def test_a_read_made_without_recording_is_not_kept_without_its_lines(
+    demo_raw_copy: Path, cache_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (demo_raw_copy / "kolada" / "notes.txt").write_text("an analyst's note", encoding="utf-8")
+    memo.read_sources_once(demo_raw_copy)  # as the backtest reads, before any vintage
+    run.clean_once(demo_raw_copy, as_of=AS_OF)
+    assert not cache_dir.exists() or not any(cache_dir.iterdir())
+    _new_process()
+    run.clean_once(demo_raw_copy, as_of=AS_OF)  # a new process: kept, with its lines
+    _new_process()
+    caplog.set_level(logging.INFO)
+    run.clean_once(demo_raw_copy, as_of=AS_OF)
+    assert [r for r in caplog.records if "notes.txt" in r.getMessage()]
+
+
+def test_an_entry_on_a_read_only_file_system_is_used(
+    demo_raw_copy: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run.clean_once(demo_raw_copy, as_of=AS_OF)
+    (entry,) = list(cache_dir.iterdir())
+    old = os.umask(0o022)
+    os.umask(old)
+    assert entry.stat().st_mode & 0o777 == 0o777 & ~old  # a shared cache follows the umask
+
+    def read_only(*_a: object, **_k: object) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(cache.os, "utime", read_only)
+    _new_process()
+    _no_reading(monkeypatch)
+    _same(run.clean_once(demo_raw_copy, as_of=AS_OF), first)

@@ -29,6 +29,7 @@ ever saves time, and a run without it gives the same result.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -45,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ks_analysis import _logs
 from ks_analysis._memo import Memo
 from ks_analysis.clean.accounting import CleanResult
 from ks_analysis.errors import ParameterError
@@ -127,7 +129,9 @@ def _folder_key(raw_root: Path, sources_file: Path) -> str:
     lines a hit says again name them). Symlinks count by where they point, as well as by what
     they hold (a symlinked folder's files as the folder's own: the manifest's globs read through
     them); nothing leading out of the raw folder is opened."""
-    h = hashlib.sha256(f"{Path(raw_root).resolve()}\0{Path(sources_file).resolve()}\n".encode())
+    h = hashlib.sha256(
+        f"{raw_root}\0{Path(raw_root).resolve()}\0{sources_file}\0{Path(sources_file).resolve()}\n".encode()
+    )
     for e in memo.walk_raw(Path(raw_root)):
         link = f"link {e.link}" if e.link is not None else "-"
         if not e.inside:  # never read here (the reader refuses it if the manifest lists it)
@@ -164,16 +168,39 @@ def content_key(
             _WARNED.add(str(exc))
             log.warning("%s; cleaned vintages are not cached", exc)
         return None
-    try:
-        folder = _FOLDER_KEYS.get(read_key)
+    folder = _FOLDER_KEYS.get(read_key)
+    if folder is None:
+        folder = _folder_key_of(raw_root, sources_file)
         if folder is None:
-            sources = Path(sources_file) if sources_file else find_sources_file(Path(raw_root))
-            folder = _FOLDER_KEYS.put(read_key, _folder_key(Path(raw_root), sources))
+            return None
+        _FOLDER_KEYS.put(read_key, folder)
+    return _vintage_key(folder, as_of)
+
+
+def _folder_key_of(raw_root: Path, sources_file: Path | None) -> str | None:
+    try:
+        sources = Path(sources_file) if sources_file else find_sources_file(Path(raw_root))
+        return _folder_key(Path(raw_root), sources)
     except Exception as exc:  # a manifest missing or unreadable: the read gives its message
         log.debug("cleaned-vintage cache passed over: %s", exc)
         return None
+
+
+def _vintage_key(folder: str, as_of: dt.date | None) -> str:
     day = as_of.isoformat() if as_of else "latest"
     return hashlib.sha256(f"{_code_key()}\0{folder}\0{day}".encode()).hexdigest()
+
+
+def still_current(
+    raw_root: Path, sources_file: Path | None, as_of: dt.date | None, key: str | None
+) -> bool:
+    """Whether ``key`` is still what the raw folder's files give, hashed again now (not from
+    this process's memory of their sizes and times): a file changed while it was read and
+    cleaned must not be kept under either key."""
+    if key is None:
+        return False
+    folder = _folder_key_of(raw_root, sources_file)
+    return folder is not None and _vintage_key(folder, as_of) == key
 
 
 def stored(key: str | None) -> bool:
@@ -207,16 +234,16 @@ def load(key: str | None) -> CleanResult | None:
         for t in _TABLES:
             if len(tables[t]) != meta["rows"][t]:
                 raise ValueError(f"{t}: {len(tables[t])} rows, {meta['rows'][t]} written")
-        os.utime(meta_file)  # recently used: kept longest
     except Exception as exc:
         log.debug(
             "cleaned vintage %s in the cache is unreadable (%s); cleaning again", key[:12], exc
         )
         shutil.rmtree(entry, ignore_errors=True)
         return None
+    with contextlib.suppress(OSError):  # a cache on a read-only file system: used all the same
+        os.utime(meta_file)  # recently used: kept longest
     _adopt_index(entry, tables["tidy"], meta.get("index"))
-    for name, level, message in lines:
-        logging.getLogger(name).log(level, message)
+    _logs.say_again(lines)
     log.debug("cleaned vintage %s read from the cache", key[:12])
     return CleanResult(tables["tidy"], tables["rejected"], inputs, as_of)
 
@@ -273,6 +300,7 @@ def store(key: str | None, result: CleanResult, lines: list[tuple[str, int, str]
                 "index": labels,
             }
             (tmp / "meta.json").write_text(json.dumps(meta, default=_plain), encoding="utf-8")
+            tmp.chmod(_folder_mode())  # mkdtemp makes 0700; a shared cache follows the umask
             os.replace(tmp, folder / key)
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -282,6 +310,12 @@ def store(key: str | None, result: CleanResult, lines: list[tuple[str, int, str]
         _prune(folder)
     except Exception as exc:
         log.debug("cleaned vintage not kept in the cache (%s)", exc)
+
+
+def _folder_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 def _plain(value: Any) -> Any:

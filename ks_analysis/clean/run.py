@@ -54,7 +54,13 @@ def clean_once(
         if hit is None:
             with _logs.recording(enabled=stored is not None) as lines:
                 hit = _clean_anew(raw_root, sources_file, key, as_of, progress)
-            disk_cache.store(stored, hit, lines or [])
+            if lines is not None:
+                _logs.said(lines)
+                # kept only with every line it said, and if no file changed while it was read
+                if lines.complete and disk_cache.still_current(
+                    raw_root, sources_file, as_of, stored
+                ):
+                    disk_cache.store(stored, hit, lines)
         if key is not None:
             _CLEANED.put((key, as_of), hit)
     return replace(
@@ -76,9 +82,8 @@ def _clean_anew(
         if key is not None:
             _PREPARED.put(key, (prepared, lines))  # one raw folder's rows at a time: the big part
     else:
-        prepared, lines = kept
-        if lines:
-            _logs.add(lines)  # what preparing said, for this vintage's record
+        prepared, said = kept
+        _logs.add(said)  # what preparing said, for this vintage's record (None: not recorded)
     hit = prepared.clean(as_of)
     hit.inputs = merge_file_info(hit.inputs, files_info)
     return hit

@@ -136,8 +136,7 @@ def read_sources_once(
             kept = _CACHE.put(key, (read_sources(raw_root, sources, progress=progress), lines))
     else:
         log.debug("raw rows of %s read earlier in this process, files unchanged", raw_root)
-        if kept[1]:
-            _logs.add(kept[1])
+        _logs.add(kept[1])  # None where it was read without recording: the record is incomplete
     rows, specs, files_info = kept[0]
     # pandas' copy-on-write: a shallow copy's changes never reach the kept rows (nor theirs it),
     # and it costs nothing until a caller writes to it.
