@@ -52,7 +52,7 @@ def walk_raw(raw_root: Path) -> Iterator[RawEntry]:
     def inside(real: str) -> bool:
         return os.path.commonpath([root, real]) == root
 
-    def walk(folder: str, rel: str) -> Iterator[RawEntry]:
+    def entries(folder: str, rel: str) -> Iterator[tuple[str, str]]:
         real = os.path.realpath(folder)
         if real in seen:
             return
@@ -62,20 +62,27 @@ def walk_raw(raw_root: Path) -> Iterator[RawEntry]:
         except OSError:
             return  # unreadable: the read itself says so
         for name in names:
-            p = os.path.join(folder, name)
-            r = os.path.join(rel, name) if rel else name
-            link = os.readlink(p) if os.path.islink(p) else None
-            real_p = os.path.realpath(p)
-            if not inside(real_p):
-                yield RawEntry(r, p, link, False)
-            elif os.path.isdir(p):
-                if link is not None:
-                    yield RawEntry(r, p, link, True)  # the link itself, then what it holds
-                yield from walk(p, r)
-            else:
-                yield RawEntry(r, p, link, True)
+            yield os.path.join(folder, name), os.path.join(rel, name) if rel else name
 
-    yield from walk(str(raw_root), "")
+    # depth first in name order, without recursion (a folder may be nested deeper than
+    # Python's recursion limit)
+    stack = [entries(str(raw_root), "")]
+    while stack:
+        step = next(stack[-1], None)
+        if step is None:
+            stack.pop()
+            continue
+        p, r = step
+        link = os.readlink(p) if os.path.islink(p) else None
+        real_p = os.path.realpath(p)
+        if not inside(real_p):
+            yield RawEntry(r, p, link, False)
+        elif os.path.isdir(p):
+            if link is not None:
+                yield RawEntry(r, p, link, True)  # the link itself, then what it holds
+            stack.append(entries(p, r))
+        else:
+            yield RawEntry(r, p, link, True)
 
 
 def _fingerprint(raw_root: Path, sources_file: Path) -> tuple[Any, ...]:
