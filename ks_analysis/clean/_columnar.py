@@ -199,3 +199,20 @@ def _argsort_keys(keys: np.ndarray, bound: int) -> np.ndarray:
         if len(order) == n:  # every key distinct
             return order
     return np.argsort(keys, kind="stable")
+
+
+def contiguous(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every Arrow-backed column in one piece.
+
+    A column concatenated from several sources' rows holds its text in several Arrow chunks,
+    and pyarrow joins a column's chunks on every ``take``: a cut of the real tidy table, or a
+    few rows of it by position, cost 4 ms per text column (30 rows) against 0.02 ms in one
+    piece. The column is joined once here, at the end of cleaning.
+    """
+    out = {}
+    for c in df.columns:
+        arr = df[c].array
+        chunks = getattr(getattr(arr, "_pa_array", None), "num_chunks", 1)
+        if chunks > 1:
+            out[c] = pd.Series(arr.take(np.arange(len(arr))), index=df.index, name=c)
+    return df.assign(**out) if out else df

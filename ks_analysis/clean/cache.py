@@ -287,7 +287,10 @@ def store(key: str | None, result: CleanResult, lines: list[tuple[str, int, str]
         tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}.", suffix=".tmp", dir=folder))
         try:
             for t, df in tables.items():
-                feather.write_feather(df, tmp / f"{t}.arrow", compression="zstd")
+                # one record batch: read back, each column is one Arrow chunk, as cleaned
+                feather.write_feather(
+                    df, tmp / f"{t}.arrow", compression="zstd", chunksize=max(len(df), 1)
+                )
             arrays, labels = _index_parts(result.tidy)
             np.savez(tmp / "index.npz", **arrays)  # type: ignore[arg-type]
             meta = {

@@ -17,6 +17,7 @@ from ks_analysis.clean._columnar import (
     _on_unique,
     _str_column,
     _take_ns,
+    contiguous,
 )
 from ks_analysis.clean.accounting import (
     MISSING,
@@ -211,7 +212,9 @@ class PreparedRows:
         )
         if sum(i["rows_read"] for i in inputs) != len(df):  # pragma: no cover - a bug, never data
             raise AssertionError("clean lost or invented rows")
-        return CleanResult(tidy=tidy, rejected=rejected, inputs=inputs, as_of=as_of)
+        return CleanResult(
+            tidy=contiguous(tidy), rejected=contiguous(rejected), inputs=inputs, as_of=as_of
+        )
 
 
 def prepare_indicators(
