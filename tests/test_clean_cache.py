@@ -483,3 +483,26 @@ def test_an_entry_on_a_read_only_file_system_is_used(
     _new_process()
     _no_reading(monkeypatch)
     _same(run.clean_once(demo_raw_copy, as_of=AS_OF), first)
+
+
+def test_cleaned_text_columns_are_one_arrow_piece_cold_and_cached(
+    real_data: Path, cache_dir: Path
+) -> None:
+    """A chunked column is joined on every take (30 rows by position of the real tidy table
+    cost 60 times more in three pieces); the real data's sources are concatenated in pieces."""
+    from ks_analysis.paths import PROJECT_ROOT
+
+    sources = PROJECT_ROOT / "data" / "real-sources.yaml"
+
+    def chunks(result: run.CleanResult) -> set[int]:
+        return {
+            df[c].array._pa_array.num_chunks
+            for df in (result.tidy, result.rejected)
+            for c in df.columns
+            if hasattr(df[c].array, "_pa_array")
+        }
+
+    cold = run.clean_once(real_data, sources, as_of=AS_OF)
+    assert len(cold.tidy) > 100_000 and chunks(cold) == {1}
+    _new_process()
+    assert chunks(run.clean_once(real_data, sources, as_of=AS_OF)) == {1}
