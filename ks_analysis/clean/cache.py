@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from ks_analysis import _logs
+from ks_analysis._io import sha256_file
 from ks_analysis._memo import Memo
 from ks_analysis.clean.accounting import CleanResult
 from ks_analysis.errors import ParameterError
@@ -86,21 +87,13 @@ def cache_dir() -> Path | None:
     return Path(base) / "ks-analysis" / "cleaned"
 
 
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _digest(path: str) -> str:
     """The sha256 of a regular file; a FIFO, socket or device is never opened (a FIFO would
     block) but keyed by its kind: the reader refuses it with its own message where the manifest
     lists it, and leaves it alone where it does not."""
     try:
         st = os.stat(path)
-        return _sha256(path) if stat.S_ISREG(st.st_mode) else f"not a file {st.st_mode:o}"
+        return sha256_file(Path(path)) if stat.S_ISREG(st.st_mode) else f"not a file {st.st_mode:o}"
     except OSError as exc:  # unreadable: the read itself says so
         return f"unreadable {exc.errno}"
 
@@ -120,7 +113,9 @@ def _code_key() -> str:
             if name.endswith((".pyc", ".pyo")):
                 continue
             p = os.path.join(folder, name)
-            h.update(os.path.relpath(p, PACKAGE_DIR).encode() + b"\0" + _sha256(p).encode())
+            h.update(
+                os.path.relpath(p, PACKAGE_DIR).encode() + b"\0" + sha256_file(Path(p)).encode()
+            )
     return h.hexdigest()
 
 

@@ -264,13 +264,14 @@ def build_report(
     Returns:
         The report content; ``goals`` holds one entry per goal with its indicators.
     """
-    with unchanged(inputs.current.clean.tidy):
+    with unchanged(inputs.current.clean.tidy):  # read, never changed, while the report is built
         return _build_report(inputs, on_judged)
 
 
 def _build_report(
     inputs: ReportInputs, on_judged: Callable[[list[GoalEntry]], None] | None
 ) -> Report:
+    """:func:`build_report`'s work, with its vintage's index looked up once."""
     params = inputs.params
     per, municipality, as_of = params.period, params.municipality, params.as_of
     cat = with_peers(inputs.catalogue, municipality, params.peers)

@@ -581,39 +581,24 @@ def judge_goals(
     ``tidy`` must already be cut to ``as_of`` (the forecast engine, a public boundary, checks again).
     ``what_it_takes``: add the 'Vad som krävs' objects to goals and indicators at risk.
     """
-    with unchanged(tidy):
-        return _judge_goals(
-            tidy, cat, municipality, period, as_of, assessments, assessment_note, what_it_takes
-        )
-
-
-def _judge_goals(
-    tidy: pd.DataFrame,
-    cat: Catalogue,
-    municipality: str,
-    period: Period,
-    as_of: dt.date,
-    assessments: dict[int, Assessment],
-    assessment_note: str | None,
-    what_it_takes: bool,
-) -> list[GoalEntry]:
     ctx = _Context(tidy, cat, municipality, period, as_of, what_it_takes)
     out: list[GoalEntry] = []
-    for goal in cat.goals:
-        g: GoalEntry = {  # type: ignore[typeddict-item]  # status keys are filled in below
-            "id": goal.id,
-            "area": goal.area_title,
-            "title": goal.title,
-            "kind": goal.kind,
-            "ambition": goal.ambition,
-            "steering_documents": list(goal.steering_documents),
-            "rollup": goal.rollup,
-            "indicators": [],
-        }
-        if goal.is_steering:
-            out.append(_steering_goal(ctx, goal, g))
-        else:
-            out.append(_supporting_goal(ctx, g, assessments.get(goal.id), assessment_note))
+    with unchanged(tidy):  # hundreds of reads of one table, which judging never changes
+        for goal in cat.goals:
+            g: GoalEntry = {  # type: ignore[typeddict-item]  # status keys are filled in below
+                "id": goal.id,
+                "area": goal.area_title,
+                "title": goal.title,
+                "kind": goal.kind,
+                "ambition": goal.ambition,
+                "steering_documents": list(goal.steering_documents),
+                "rollup": goal.rollup,
+                "indicators": [],
+            }
+            if goal.is_steering:
+                out.append(_steering_goal(ctx, goal, g))
+            else:
+                out.append(_supporting_goal(ctx, g, assessments.get(goal.id), assessment_note))
     return out
 
 
