@@ -56,7 +56,7 @@ MISSING_MARKERS = {
 #: No official statistic of a Swedish kommun, län or riket is this large (the state budget is
 #: about 1.3e12 kr); a value beyond it is a broken cell (1e308), and would break the report's sums.
 MAX_ABS_VALUE = 1e15
-#: How a reader's reason for a malformed record (more fields than the header) starts.
+#: How a reader's reason for a malformed record (more or fewer fields than the header) starts.
 READER_LINE_REASON = "the row has "
 ELECTION_YEARS = {1994, 1998, 2002, 2006, 2010, 2014, 2018, 2022, 2026}
 #: ASCII digits only: a Unicode \d would take Arabic-Indic digits for a year that has no end date.

@@ -48,8 +48,9 @@ def _read_text_table(
     Encoding (UTF-8 with or without BOM, else cp1252), delimiter (',' or Swedish Excel's ';')
     and CRLF or LF are sniffed; in a ';' file numbers with a decimal comma ('12,5') are read as
     '12.5'. ``line`` is where the record starts in the file, as an editor shows it (blank lines
-    count). A record with more fields than the header is kept as a row whose :data:`EXTRA` key
-    holds the reason (clean rejects it): its fields cannot be placed without guessing.
+    count). A record with more or fewer fields than the header is kept as a row whose
+    :data:`EXTRA` key holds the reason (clean rejects it): its fields cannot be placed without
+    guessing.
     """
     csvtext, _data = read_csv_text(path, rel)
     # csv.reader, not DictReader: the reader's line_num tells where each record ends, so the line
@@ -72,7 +73,9 @@ def _read_text_table(
             row: dict[str, str | None] = {
                 h: (cells[j] if j < len(cells) else None) for j, h in enumerate(header)
             }
-            if len(rec) > len(header):  # even an empty extra field: '12,5,' is no 12
+            # even an empty extra field: '12,5,' is no 12; and a record short of fields (a
+            # line break inside a field, a lost delimiter) cannot be placed either
+            if len(rec) != len(header):
                 row[EXTRA] = too_many_fields_reason(len(rec), len(header), csvtext.delimiter)
                 row[LINE] = csvtext.delimiter.join(rec)[:200]
             rows.append((start, row))
