@@ -244,11 +244,14 @@ def origin_skill(
     _frames: dict[tuple[str, str, str], pd.DataFrame] | None = None,
 ) -> dict[str, dict[str, dict[str, float | None]]]:
     """Brier skill of P(better than last year) per cutoff kind and family / series group, of the
-    default method on years before ``origin`` (2020 left out), with its effective n.
+    default method on years before ``origin`` (2020 left out), with its effective n and its MASE
+    relative to the family's naive benchmark on the same forecasts.
 
-    Each entry is ``{brier_skill, effective_n, brier_skill_unjudged}``: ``brier_skill`` is None
-    where the effective n is below :data:`~ks_analysis.backtest.design.MIN_JUDGED` (too few
-    forecasts to judge); ``brier_skill_unjudged`` is the figure itself, for the record.
+    Each entry is ``{brier_skill, effective_n, brier_skill_unjudged, mase_vs_naive}``:
+    ``brier_skill`` is None where the effective n is below
+    :data:`~ks_analysis.backtest.design.MIN_JUDGED` (too few forecasts to judge);
+    ``brier_skill_unjudged`` is the figure itself, for the record; ``mase_vs_naive`` is the mean
+    absolute scaled error over that of :data:`NAIVE_BENCHMARK` (None without its forecasts).
     """
     frames = _frames if _frames is not None else {}
     out: dict[str, dict[str, dict[str, float | None]]] = {}
@@ -270,13 +273,22 @@ def origin_skill(
     return out
 
 
+#: The naive benchmark a family's point forecasts must beat (its ``mase_vs_naive``): last year's
+#: value for annual KPIs; the year so far plus last year's remaining sub-periods otherwise.
+NAIVE_BENCHMARK = {"annual": "naive_annual", "quarterly": "ytd_snaive", "monthly": "ytd_snaive"}
+
+
 def _skill_frame(scored: pd.DataFrame, fam: str, cutoff: str, method: str) -> pd.DataFrame:
-    """The forecasts of one family, cutoff and method that a skill is measured on (2020 left out)."""
-    d = scored[
-        (scored["family"] == fam) & (scored["cutoff"] == cutoff) & (scored["method"] == method)
-    ]
-    d = d[~d["year"].isin(SHOCK_YEARS)]
-    return d[["year", "series", "group", "e", "p_better", "better"]]
+    """The forecasts of one family, cutoff and method that a skill is measured on (2020 left out),
+    with the scaled error of the family's naive benchmark on the same series-year (``e_naive``)."""
+    here = (
+        (scored["family"] == fam) & (scored["cutoff"] == cutoff) & ~scored["year"].isin(SHOCK_YEARS)
+    )
+    d = scored[here & (scored["method"] == method)]
+    d = d[["year", "series", "group", "e", "p_better", "better"]]
+    naive = scored[here & (scored["method"] == NAIVE_BENCHMARK[fam])][["year", "series", "e"]]
+    naive = naive.drop_duplicates(["year", "series"]).rename(columns={"e": "e_naive"})
+    return d.merge(naive, on=["year", "series"], how="left", validate="many_to_one")
 
 
 def _skill(d: pd.DataFrame) -> dict[str, float | None]:
@@ -288,10 +300,14 @@ def _skill(d: pd.DataFrame) -> dict[str, float | None]:
     bss = (
         round(1 - float(((d["p_better"] - d["better"]) ** 2).mean()) / ref, 4) if ref > 0 else None
     )
+    both = d["e_naive"].notna().to_numpy() if "e_naive" in d else np.zeros(len(d), dtype=bool)
+    den = float(np.abs(d["e_naive"].to_numpy()[both]).sum()) if both.any() else 0.0
+    mase = round(float(np.abs(d["e"].to_numpy()[both]).sum()) / den, 4) if den > 0 else None
     return {
         "brier_skill": bss if eff >= MIN_JUDGED else None,
         "effective_n": round(eff, 1),
         "brier_skill_unjudged": bss,
+        "mase_vs_naive": mase,
     }
 
 

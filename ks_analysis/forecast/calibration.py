@@ -61,6 +61,8 @@ __all__ = [
     "origin_year",
     "calibration_for",
     "skill_for",
+    "has_no_skill",
+    "POINT_SKILL_MAX",
 ]
 
 CALIBRATION_FILE = PACKAGE_DATA_DIR / "calibration.json"
@@ -311,6 +313,39 @@ def skill_for(
         if v is not None:
             return float(v)
     return None
+
+
+#: A point forecast shows skill only where its backtested MASE is at most this share of the
+#: naive benchmark's on the same forecasts (``mase_vs_naive`` of the skill entry): a 5 % margin,
+#: since a KPI's ratio moves by about that much from one set of years to the next (the year-block
+#: intervals of the annual KPIs' ratios are 0,03–0,10 wide; docs/backtest.md).
+POINT_SKILL_MAX = 0.95
+
+
+def has_no_skill(
+    calibration: dict[str, Any], kpi_or_family: str, cutoff_kind: str, family: str | None = None
+) -> bool:
+    """Whether the backtest (the entry of the report's origin year) found no skill for this KPI or
+    indicator family at this cutoff: its Brier skill of P(met) is <= 0 (:func:`skill_for`), or,
+    for an annual KPI, its point forecasts were not at least 5 % better than last year's value
+    (:data:`POINT_SKILL_MAX`; the KPI's own figure, however few its forecasts, else its family's).
+
+    The point test is for annual KPIs only: their forecast at a tertial holds nothing of the year,
+    and a KPI's own Brier skill rests on an effective n of 20–90, too few to trust alone. A
+    sub-annual forecast starts from the year so far, which is data, and its P is judged by its
+    Brier skill. Unknown skill (too few forecasts, no entry) is not taken as no skill."""
+    skill = skill_for(calibration, kpi_or_family, cutoff_kind, family)
+    if skill is not None and skill <= 0:
+        return True
+    if (family or kpi_or_family) != "annual":
+        return False
+    cell = (calibration.get("skill") or {}).get(cutoff_kind) or {}
+    for key in (kpi_or_family, family):
+        entry = cell.get(key) if key is not None else None
+        ratio = entry.get("mase_vs_naive") if isinstance(entry, dict) else None
+        if ratio is not None:
+            return float(ratio) > POINT_SKILL_MAX
+    return False
 
 
 def scaled_errors(

@@ -148,16 +148,14 @@ REASON_SV = {
 
 
 def _unskilled(ctx: _Context, ind: Indicator, fc: Forecast) -> bool:
-    """Whether the backtest (on years before the report's) found no skill for P(met) of this
-    indicator's kind at this cutoff: Brier skill <= 0 for the KPI or, lacking enough of its own
-    forecasts, for its family. Unknown skill (too few forecasts) is not taken as no skill."""
+    """Whether the backtest (on years before the report's) found no skill for this indicator's
+    kind at this cutoff (:func:`ks_analysis.forecast.calibration.has_no_skill`): Brier skill of
+    P(met) <= 0, or point forecasts not 5 % better than naive. Unknown skill is not no skill."""
     if fc.basis != "forecast":
         return False
     family = family_of(fc.frequency)
-    skill = cal.skill_for(
-        cal.calibration_for(ctx.period.cutoff, ctx.as_of), ind.id, ctx.period.kind, family
-    )
-    return skill is not None and skill <= 0
+    calib = cal.calibration_for(ctx.period.cutoff, ctx.as_of)
+    return cal.has_no_skill(calib, ind.id, ctx.period.kind, family)
 
 
 def _reason(ctx: _Context, ind: Indicator, fc: Forecast | None, p: float | None) -> str | None:

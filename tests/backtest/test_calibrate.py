@@ -141,6 +141,64 @@ def test_skill_for_takes_the_most_specific_judged_entry() -> None:
     assert cal.skill_for(calib, "N01951", "T1", family="annual") is None
 
 
+def test_skill_entries_compare_the_default_with_the_naive_benchmark_on_the_same_forecasts() -> None:
+    """mase_vs_naive is the default's mean |scaled error| over the naive benchmark's on the
+    series-years both forecast (2020 left out), per family and per series group."""
+    from ks_analysis.backtest.calibrate import origin_skill
+
+    rows = []
+    for year, e_default, e_naive in ((2016, 0.5, 1.0), (2017, -1.0, 2.0), (2020, 9.0, 0.1)):
+        for method, e in (("ses_pooled", e_default), ("naive_annual", e_naive)):
+            rows.append(
+                {"family": "annual", "cutoff": "T2", "year": year, "series": "0665|N03920|T",
+                 "group": "N03920", "method": method, "e": e, "p_better": 0.6, "better": year % 2 == 0}
+            )  # fmt: skip
+    # a series-year only the default forecast: not in the comparison
+    rows.append({**rows[0], "year": 2018, "e": 5.0, "better": True})
+    skill = origin_skill(
+        pd.DataFrame(rows), {"annual": "ses_pooled", "monthly": "x", "quarterly": "x"}, None
+    )
+    assert skill["T2"]["N03920"]["mase_vs_naive"] == pytest.approx((0.5 + 1.0) / (1.0 + 2.0))
+    assert skill["T2"]["annual"]["mase_vs_naive"] == pytest.approx(0.5)
+
+
+def test_an_annual_kpi_not_five_percent_better_than_naive_has_no_skill() -> None:
+    """An annual KPI's own point record decides, however few its forecasts; a sub-annual group
+    is judged by its Brier skill alone (its forecast starts from the year so far)."""
+    calib = {
+        "skill": {
+            "T2": {
+                "annual": {"brier_skill": 0.12, "effective_n": 900.0, "mase_vs_naive": 0.92},
+                "U00408": {
+                    "brier_skill": None,
+                    "brier_skill_unjudged": 0.1,
+                    "mase_vs_naive": 0.956,
+                },
+                "N01951": {"brier_skill": 0.3, "brier_skill_unjudged": 0.3, "mase_vs_naive": 0.81},
+                "N00999": {
+                    "brier_skill": None,
+                    "brier_skill_unjudged": -0.03,
+                    "mase_vs_naive": 0.94,
+                },
+                "SOS_EKB_UTBETALT": {
+                    "brier_skill": None,
+                    "brier_skill_unjudged": 0.65,
+                    "mase_vs_naive": 1.0,
+                },
+                "quarterly": {"brier_skill": 0.2, "effective_n": 400.0, "mase_vs_naive": 0.9},
+            }
+        }
+    }
+    assert cal.has_no_skill(calib, "U00408", "T2", "annual")
+    assert not cal.has_no_skill(calib, "N01951", "T2", "annual")
+    assert cal.has_no_skill(calib, "N00999", "T2", "annual")  # by its Brier skill
+    assert not cal.has_no_skill(calib, "N07917", "T2", "annual")  # no own entry: the family's 0.92
+    assert not cal.has_no_skill(calib, "SOS_EKB_UTBETALT", "T2", "quarterly")
+    assert not cal.has_no_skill(calib, "U00408", "T1", "annual")  # nothing known: not no skill
+    worse = {"skill": {"T2": {"annual": {"brier_skill": 0.1, "mase_vs_naive": 0.97}}}}
+    assert cal.has_no_skill(worse, "N07917", "T2", "annual")
+
+
 def test_pools_store_their_years_and_the_report_widens_as_the_backtest(
     two_calibrations: tuple[Path, Path],
 ) -> None:

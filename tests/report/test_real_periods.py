@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from ks_analysis.cli import main
+from ks_analysis.forecast import calibration as cal
 from ks_analysis.goals.catalogue import load_catalogue
 from ks_analysis.paths import PROJECT_ROOT
 from ks_analysis.periods import parse_period
@@ -67,6 +68,17 @@ def test_real_period_runs_and_keeps_the_contract(
     ids = {g.id: [i.id for i in g.indicators] for g in cat.goals}
     assert contract_violations(rep, ids) == []
     assert interval_violations(rep) == []
+    calib = cal.calibration_for(parse_period(period).cutoff, dt.date.fromisoformat(rep["as_of"]))
     for g in steering:
         for r in g["indicators"]:
             assert r["status"] != "partly_met"
+            judged = r["basis"] == "forecast" and r["status"] != "not_assessable"
+            if r["role"] != "target" or not judged or r["frequency"] != "Y":
+                continue
+            entry = ((calib.get("skill") or {}).get(parse_period(period).kind) or {}).get(
+                r["base_indicator"]
+            )
+            ratio = entry.get("mase_vs_naive") if entry else None
+            if ratio is not None and ratio > cal.POINT_SKILL_MAX:
+                # issue 12: an annual KPI not 5 % better than naive is reported uncertain
+                assert (r["status"], r["reason_code"]) == ("uncertain", "no_skill"), r["indicator"]
