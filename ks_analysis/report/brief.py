@@ -13,21 +13,33 @@ from ks_analysis.report.what_it_takes import short_title
 from ks_analysis.report.what_it_takes_html import what_it_takes_brief
 from ks_analysis.swedish import fmt_number, fmt_percent
 
-__all__ = ["in_brief", "p_words", "why_sentence"]
+__all__ = ["in_brief", "p_sentence", "p_words", "why_sentence"]
 
 
 def p_words(p: float | None, thresholds: dict[str, float]) -> str:
-    """P in plain words with the number: 'trolig (82 %)', 'osäker (50 %)', 'osannolik (12 %)'."""
+    """P with its plain word: '82 % (troligt)', '50 % (osäkert)', '12 % (osannolikt)'."""
     if p is None:
         return ""
     word = (
-        "trolig"
+        "troligt"
         if p >= thresholds.get("met", 0.75)
-        else "osannolik"
+        else "osannolikt"
         if p <= thresholds.get("not_met", 0.25)
-        else "osäker"
+        else "osäkert"
     )
-    return f"{word} ({fmt_percent(p)})"
+    return f"{fmt_percent(p)} ({word})"
+
+
+def p_sentence(goal: GoalEntry, thresholds: dict[str, float]) -> str:
+    """The goal's P as a sentence of the 'I korthet' list, '' at outcome basis or without a P.
+
+    A partly met goal's P is that of the whole goal's rule: 'delvis' and 'osannolikt' side by
+    side would read as a contradiction, so the sentence says what the P is of."""
+    if goal["basis"] == "outcome" or goal["p_met"] is None:
+        return ""
+    if goal["status"] == "partly_met":
+        return f"Sannolikheten att hela målet nås: {fmt_percent(goal['p_met'])}. "
+    return f"Sannolikheten att målet nås: {p_words(goal['p_met'], thresholds)}. "
 
 
 def _movement(r: IndicatorRow) -> str:
@@ -137,6 +149,5 @@ def in_brief(rep: Report) -> Markup:
     th = rep["catalogue"]["thresholds"]
     items = []
     for g in rep["goals"]:
-        p = p_words(g["p_met"], th) if g["basis"] != "outcome" else ""
-        items.append((g, (f"Sannolikhet {p}. " if p else "") + why_sentence(g)))
+        items.append((g, p_sentence(g, th) + why_sentence(g)))
     return render("in_brief.html.j2", items=items, after=what_it_takes_brief(rep))

@@ -710,8 +710,9 @@ def goal_reason(rule: str, v: GoalVerdict) -> str:
             + ("uppfylls oavsett resten." if v.p_met == 1.0 else "kan inte längre uppfyllas.")
         )
     elif v.p_met is not None and v.basis != "outcome":
+        whole = "hela målet" if v.status == "partly_met" else "målet"
         parts.append(
-            f"Sannolikheten att målet uppfylls är {fmt_percent(v.p_met)}, beräknad ur gemensamma "
+            f"Sannolikheten att {whole} uppfylls är {fmt_percent(v.p_met)}, beräknad ur gemensamma "
             "dragningar av indikatorernas prognoser."
         )
     return " ".join(parts)

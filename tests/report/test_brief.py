@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ks_analysis.report.brief import why_sentence
+from ks_analysis.report.brief import p_sentence, why_sentence
 from ks_analysis.report.what_it_takes import short_title
 
 
@@ -54,3 +54,16 @@ def test_short_titles_keep_names_and_acronyms() -> None:
     assert short_title("Långtidsarbetslöshet 25-65 år, årsmedelvärde") == (
         "långtidsarbetslöshet 25-65 år"
     )
+
+
+def test_the_p_sentence_says_what_it_is_the_probability_of() -> None:
+    """A partly met goal's P is that of the whole rule; 'delvis' beside 'osannolik' misread."""
+    th = {"met": 0.75, "not_met": 0.25}
+    goal = {"basis": "forecast", "status": "partly_met", "p_met": 0.14}
+    assert p_sentence(goal, th) == "Sannolikheten att hela målet nås: 14\u00a0%. "
+    goal = {"basis": "forecast", "status": "met", "p_met": 0.82}
+    assert p_sentence(goal, th) == "Sannolikheten att målet nås: 82\u00a0% (troligt). "
+    goal = {"basis": "forecast", "status": "not_met", "p_met": 0.12}
+    assert p_sentence(goal, th) == "Sannolikheten att målet nås: 12\u00a0% (osannolikt). "
+    assert p_sentence({"basis": "outcome", "status": "met", "p_met": 1.0}, th) == ""
+    assert p_sentence({"basis": "forecast", "status": "uncertain", "p_met": None}, th) == ""

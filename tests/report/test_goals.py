@@ -48,3 +48,15 @@ def test_known_outcomes_that_decide_are_said_instead_of_a_drawn_p() -> None:
     assert text.endswith(
         "De utfall som redan är kända avgör regeln: målet kan inte längre uppfyllas."
     )
+
+
+def test_a_partly_met_goal_says_its_p_is_that_of_the_whole_goal() -> None:
+    """'Bedöms delvis uppfyllas' beside 'Sannolikheten att målet uppfylls är 8 %' read as a
+    contradiction; the P is that of the whole rule, and the sentence says so."""
+    parts = [_forecast("a", 0.95), _forecast("b", 0.9), _forecast("c", 0.1)]
+    v = goal_verdict("all_met", parts, TH, seed=1)
+    assert v.status == "partly_met"
+    text = goal_reason("all_met", v)
+    assert "Sannolikheten att hela målet uppfylls är" in text
+    met = goal_verdict("all_met", [_forecast("a", 0.97), _forecast("b", 0.98)], TH, seed=1)
+    assert "Sannolikheten att målet uppfylls är" in goal_reason("all_met", met)
