@@ -54,12 +54,13 @@ MAX_EXPANDED_NODES = 200_000
 
 
 class _YamlLimit(yaml.YAMLError):
-    """A limit of the bounded loader was passed."""
+    """A limit of the bounded loader was passed (or a rule it keeps: no key twice)."""
 
-    def __init__(self, problem: str, line: int | None) -> None:
+    def __init__(self, problem: str, line: int | None, fix: str = "") -> None:
         super().__init__(problem)
         self.problem = problem
         self.line = line
+        self.fix = fix or "write the values out instead of repeating aliases, or shorten the file"
 
 
 class _BoundedLoader(yaml.SafeLoader):
@@ -102,6 +103,8 @@ class _BoundedLoader(yaml.SafeLoader):
                 mark.line + 1 if mark else None,
             )
         node = super().compose_node(parent, index)  # type: ignore[arg-type]
+        if isinstance(node, yaml.MappingNode):
+            _no_key_twice(node)
         if isinstance(node, yaml.ScalarNode) and len(node.value) > self.max_scalar:
             raise _YamlLimit(
                 f"a value of {_n(len(node.value))} characters is over the limit of "
@@ -109,6 +112,26 @@ class _BoundedLoader(yaml.SafeLoader):
                 node.start_mark.line + 1,
             )
         return node
+
+
+def _no_key_twice(node: yaml.MappingNode) -> None:
+    """Refuse a mapping that writes one key twice: YAML's last-one-wins would silently drop the
+    first (``direction: positiv`` then ``direction: negativ``). Keys merged in with ``<<`` may be
+    overridden, as YAML intends."""
+    seen: dict[tuple[str, str], int] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        line = key.start_mark.line + 1
+        first = seen.get((key.tag, key.value))
+        seen[(key.tag, key.value)] = line
+        if first is not None:
+            raise _YamlLimit(
+                f"key {key.value!r} is written twice "
+                + (f"(lines {first} and {line})" if first != line else f"on line {line}"),
+                line,
+                fix="keep one of them: YAML would silently use the last",
+            )
 
 
 _BoundedLoader.yaml_implicit_resolvers = {
@@ -146,17 +169,22 @@ _LOADED: Memo[Any] = Memo(32)
 
 
 def _load(text: str, path: str | Path, *, fix: str, max_scalar: int) -> Any:
-    loader = _BoundedLoader(text)
+    try:
+        # PyYAML checks the whole text for characters YAML does not allow when the loader is made
+        loader = _BoundedLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise DataFileError(
+            path,
+            f"holds a character YAML does not allow ({_char(exc.character)})",
+            row=text[: max(int(exc.position), 0)].count("\n") + 1,
+            fix="remove it (a control character or NUL byte, often from a copy and paste or a "
+            "binary file saved under this name); save the file as plain UTF-8 text",
+        ) from None
     loader.max_scalar = max_scalar
     try:
         return loader.get_single_data()
     except _YamlLimit as exc:
-        raise DataFileError(
-            path,
-            f"is refused: {exc.problem}",
-            row=exc.line,
-            fix="write the values out instead of repeating aliases, or shorten the file",
-        ) from None
+        raise DataFileError(path, f"is refused: {exc.problem}", row=exc.line, fix=exc.fix) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
@@ -174,6 +202,15 @@ def _load(text: str, path: str | Path, *, fix: str, max_scalar: int) -> Any:
         ) from None
     finally:
         loader.dispose()
+
+
+def _char(c: object) -> str:
+    """A refused character as a person can find it in an editor: U+0001."""
+    if isinstance(c, str) and len(c) == 1:
+        return f"U+{ord(c):04X}"
+    if isinstance(c, int):
+        return f"U+{c:04X}"
+    return repr(c)
 
 
 def load_yaml(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,15 @@ def _check_added_values(path: Path, gid: object, added: object) -> list[dict[str
                 }
             )
             continue
+        unknown = set(item) - {"description", "value", "unit", "source"}
+        if unknown:
+            raise _bad(
+                path,
+                gid,
+                fld,
+                f"{', '.join(sorted(map(str, unknown)))} is not a field of an added value",
+                "write description, value, unit and source (or {indicator: ID}); check the spelling",
+            )
         for key in ("description", "unit", "source"):
             if not isinstance(item.get(key), str) or not item[key].strip():
                 raise _bad(
@@ -147,6 +157,14 @@ def _check_added_values(path: Path, gid: object, added: object) -> list[dict[str
                 f"{fld}.value",
                 f"{value!r} is not a number",
                 "write a number with '.' as decimal sign, without the unit",
+            )
+        if not math.isfinite(value):
+            raise _bad(
+                path,
+                gid,
+                f"{fld}.value",
+                f"{value!r} is not a finite number",
+                "write the value measured, e.g. 'value: 12.5'",
             )
         out.append(
             {
@@ -180,6 +198,14 @@ def _read_period_file(path: Path, period_id: str) -> dict[str, Any] | None:
             "(steering goals)",
             fix="see docs/templates.md for the assessment template",
         )
+    unknown = set(raw) - {"period", "goals", "analyses"}
+    if unknown:
+        raise DataFileError(
+            path,
+            f"{', '.join(repr(k) for k in sorted(map(str, unknown)))} is not a section of a period "
+            "file (it has 'period:', 'goals:' and 'analyses:')",
+            fix="correct the spelling, or remove it; see docs/templates.md",
+        )
     if str(raw.get("period", period_id)) != period_id:
         raise DataFileError(
             path,
@@ -187,6 +213,12 @@ def _read_period_file(path: Path, period_id: str) -> dict[str, Any] | None:
             fix="correct the period or rename the file",
         )
     return raw
+
+
+#: The fields of one self-assessment under ``goals:`` (what ``assessments new`` writes).
+_ENTRY_FIELDS = frozenset(
+    {"goal", "text", "direction", "activities", "author", "date", "added_values"}
+)
 
 
 def load_assessments(
@@ -220,7 +252,24 @@ def load_assessments(
             )
         if gid in out:
             raise _bad(path, gid, "goal", "assessed twice", "keep one entry per goal")
+        unknown = set(entry) - _ENTRY_FIELDS
+        if unknown:
+            raise _bad(
+                path,
+                gid,
+                ", ".join(sorted(map(str, unknown))),
+                "is not a field of a self-assessment (its value would be lost)",
+                f"correct the spelling; the fields are {', '.join(sorted(_ENTRY_FIELDS))}",
+            )
         text = entry.get("text")
+        if text is not None and not isinstance(text, str):
+            raise _bad(
+                path,
+                gid,
+                "text",
+                f"{text!r} is not a text",
+                "write the assessment as text; put quotes around it if it is only a number",
+            )
         if not isinstance(text, str) or not text.strip():
             raise _bad(path, gid, "text", "missing or empty", "write the assessment text")
         _check_length(path, gid, "text", text, MAX_TEXT_CHARS)

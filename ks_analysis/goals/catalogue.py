@@ -215,7 +215,9 @@ _Year = Annotated[int, Field(ge=1900, le=2200)]
 
 
 class _Shape(BaseModel):
-    model_config = ConfigDict(strict=True, extra="allow")
+    # A misspelt key ('rolup:') would otherwise be ignored and its default used without a word;
+    # a NaN or infinite number (.nan, .inf, 1e400) would turn verdicts without one.
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
 
 
 class _TargetShape(_Shape):

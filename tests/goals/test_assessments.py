@@ -62,6 +62,30 @@ def test_missing_file_is_no_assessment_and_no_file_name_for_readers(tmp_path: Pa
             GOOD.replace("period: 2019-T1", "period: 2019-T2"),
             r"field 'period' is '2019-T2' but the file is for 2019-T1",
         ),
+        # found by attacking the CLI: each of these was accepted and its content lost or wrong
+        (
+            GOOD.replace("    date: 2019-05-06", "    date: 2019-05-06\n    added_valeus: []"),
+            r"goal 4, field 'added_valeus': is not a field of a self-assessment",
+        ),
+        (GOOD + "analyser: []\n", r"'analyser' is not a section of a period file"),
+        (
+            GOOD.replace("direction: positiv", "direction: positiv\n    direction: negativ"),
+            r"2019-T1\.yaml, row 5: is refused: key 'direction' is written twice \(lines 4 and 5\)",
+        ),
+        (GOOD.replace("text: Bra samverkan.", "text: 12345"), r"field 'text': 12345 is not a text"),
+        (
+            GOOD
+            + "    added_values:\n      - {description: Besök, value: .nan, unit: st, source: x}\n",
+            r"field 'added_values\[1\]\.value': nan is not a finite number",
+        ),
+        (
+            GOOD + "    added_values:\n      - {description: B, value: 1, unit: st, soruce: x}\n",
+            r"soruce is not a field of an added value",
+        ),
+        (
+            "period: 2019-T1\x01\ngoals: []\n",
+            r"row 1: holds a character YAML does not allow \(U\+0001\)",
+        ),
     ],
 )
 def test_invalid_fields_are_named(tmp_path: Path, body: str, pattern: str) -> None:

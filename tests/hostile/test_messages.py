@@ -73,6 +73,19 @@ _DELETE = object()
         (_set("peer_group.members.0", "9999"), "'9999' is not a kommun, län or riket code"),
         (_set("peer_group.members.0", "0006"), "'0006' is a län or riket, not a kommun"),
         (_set("municipality", "0000"), "'0000' is a län or riket, not a kommun"),
+        # found by attacking the CLI: a misspelt key was ignored, a NaN target turned verdicts
+        (
+            _set("goals.0.rolup", "all_met"),
+            "field 'goals[1].rolup': 'all_met' is not a known field",
+        ),
+        (
+            _set("goals.0.indicators.0.target.value", float("nan")),
+            "field 'goals[1].indicators[1].target.value': nan is not a finite number",
+        ),
+        (
+            _set("goals.0.indicators.0.target.value", float("inf")),
+            "field 'goals[1].indicators[1].target.value': inf is not a finite number",
+        ),
     ],
 )
 def test_a_catalogue_of_the_wrong_shape_is_one_line(
@@ -103,8 +116,8 @@ def test_an_impossible_date_in_the_catalogue_is_text_not_a_crash(
 @pytest.mark.parametrize(
     ("entry", "expected"),
     [
-        ("    options: [a, b]\n", "field 'options': a list is not a mapping"),
-        ("    options: 5\n", "field 'options': 5 is not a mapping"),
+        ("[a, b]", "field 'options': a list is not a mapping"),
+        ("5", "field 'options': 5 is not a mapping"),
         ("    election_kpis: N05401\n", "field 'election_kpis': 'N05401' is not a list of KPI ids"),
         ("    revisions: maybe\n", "field 'revisions': 'maybe' is not true or false"),
         ("    precedence: 1.5\n", "field 'precedence': 1.5 is not a whole number"),
@@ -119,13 +132,27 @@ def test_sources_yaml_field_types_are_one_line(
     expected: str,
 ) -> None:
     """A manifest field of the wrong type names the manifest, the entry and the field."""
-    raw = raw_with(
-        {"l.csv": "municipality,indicator,period,value\n0665,N03926,2018,2.5\n"}, extra=entry
-    )
+    files = {"l.csv": "municipality,indicator,period,value\n0665,N03926,2018,2.5\n"}
+    # the entry's own options: a second 'options:' key is refused as written twice (below)
+    as_options = not entry.startswith(" ")
+    raw = raw_with(files, options=entry) if as_options else raw_with(files, extra=entry)
     run = cli("clean", "--raw", str(raw), "--out", str(tmp_path / "out"))
     assert run.code == 2
     line = _one_line(run.err)
     assert "sources.yaml: entry 1 (s), " + expected in line
+
+
+def test_a_key_written_twice_in_a_manifest_is_refused_with_both_lines(
+    raw_with: Callable[..., Path], tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """YAML's last-one-wins would silently drop the first 'options:' of the entry."""
+    files = {"l.csv": "municipality,indicator,period,value\n0665,N03926,2018,2.5\n"}
+    raw = raw_with(files, extra="    options: {unit: antal}\n")
+    run = cli("clean", "--raw", str(raw), "--out", str(tmp_path / "out"))
+    assert run.code == 2
+    line = _one_line(run.err)
+    assert "sources.yaml, row 7: is refused: key 'options' is written twice (lines 5 and 7)" in line
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(
