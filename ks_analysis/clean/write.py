@@ -51,6 +51,12 @@ def write_tidy_csv(tidy: pd.DataFrame, path: Path, *, excel_sv: bool = False) ->
     for col in _DATE_COLUMNS:
         if col in out:
             out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
+    if excel_sv:
+        # Excel runs a cell that starts with = + - @ as a formula (CSV injection, OWASP): a text
+        # from the raw files such as '=HYPERLINK(...)' gets a leading ' and stays text.
+        for col in out.columns:
+            if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+                out[col] = out[col].map(_not_a_formula)
     out.to_csv(
         path,
         index=False,
@@ -59,6 +65,14 @@ def write_tidy_csv(tidy: pd.DataFrame, path: Path, *, excel_sv: bool = False) ->
         encoding="utf-8-sig" if excel_sv else "utf-8",
         lineterminator="\r\n" if excel_sv else "\n",
     )
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _not_a_formula(v: object) -> object:
+    """A text Excel would run as a formula, with a leading ' (which Excel shows as text)."""
+    return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
 
 
 def write_tidy_xlsx(tidy: pd.DataFrame, path: Path) -> None:
@@ -103,6 +117,11 @@ def write_tidy_xlsx(tidy: pd.DataFrame, path: Path) -> None:
             if is_date:
                 cell = WriteOnlyCell(ws, value=v)
                 cell.number_format = "yyyy-mm-dd"
+                out.append(cell)
+            elif isinstance(v, str) and v.startswith("="):
+                # openpyxl writes a text starting with '=' as a formula: keep it a text cell
+                cell = WriteOnlyCell(ws, value=v)
+                cell.data_type = "s"
                 out.append(cell)
             else:
                 out.append(v)

@@ -39,6 +39,11 @@ def _sheet(
     ws.freeze_panes = "A2"
     for row in rows:
         ws.append(list(row))
+        for cell in ws[ws.max_row]:
+            if (
+                cell.data_type == "f"
+            ):  # a text starting with '=' (a title, an analysis): not a formula
+                cell.data_type = "s"
     for i, (header, kind) in enumerate(columns, start=1):
         letter = get_column_letter(i)
         if kind:

@@ -96,3 +96,34 @@ def test_cli_writes_the_asked_format_only_and_refuses_excel_sv_without_csv(
     assert main(["clean", "--format", "xlsx", "--excel-sv", "--out", str(out)]) == 2
     assert "add --format csv" in capsys.readouterr().err
     assert (out / "indicators.csv").exists()
+
+
+def test_a_text_that_excel_would_run_as_a_formula_stays_text(tmp_path: Path) -> None:
+    """CSV/formula injection (found by attacking the CLI): a unit '=HYPERLINK(...)' in a raw file
+    was written as a live formula into indicators.xlsx and unescaped into the Excel CSV."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "l.csv").write_text(
+        "municipality,indicator,gender,period,value,unit\n"
+        '0665,LOKAL_X,T,2019-01,10,"=HYPERLINK(""http://x"")"\n'
+        "0665,LOKAL_X,T,2019-02,-4,@SUM(A1)\n",
+        encoding="utf-8",
+    )
+    (raw / "sources.yaml").write_text(
+        "sources:\n  - name: s\n    files: l.csv\n    reader: long_csv\n    options: {}\n"
+        "    publication_lag: {days: 30}\n",
+        encoding="utf-8",
+    )
+    result = run_clean(raw)
+    paths = write_clean(result, tmp_path / "out", formats=("csv", "xlsx"), excel_sv=True)
+    import zipfile
+
+    with zipfile.ZipFile(paths["indicators_xlsx"]) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert "<f>" not in sheet
+    ws = load_workbook(paths["indicators_xlsx"], read_only=True)["indicators"]
+    units = [r[list(result.tidy.columns).index("unit")] for r in ws.iter_rows(values_only=True)]
+    assert '=HYPERLINK("http://x")' in units
+    text = paths["indicators_csv"].read_text(encoding="utf-8-sig")
+    assert ";'=HYPERLINK" in text.replace('"', "") and ";'@SUM(A1)" in text
+    assert ";-4,0;" in text  # a negative number is a number, not a formula

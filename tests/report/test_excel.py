@@ -45,3 +45,16 @@ def test_workbook_lists_every_goal_and_keeps_numbers_numeric(tmp_path: Path) -> 
     assert len(rows) == sum(len(g["indicators"]) for g in rep["goals"])
     forecasts = [r[10] for r in rows if r[10] is not None]
     assert forecasts and all(isinstance(v, int | float) for v in forecasts)
+
+
+def test_a_text_starting_with_equals_is_text_in_the_workbook(tmp_path: Path) -> None:
+    """An analysis or title written '=...' is shown as the text it is, never run as a formula."""
+    from openpyxl import Workbook, load_workbook
+
+    from ks_analysis.report.excel import _sheet
+
+    wb = Workbook()
+    _sheet(wb, "Analys", [("Text", "")], [['=HYPERLINK("http://x")'], ["vanlig text"]])
+    wb.save(tmp_path / "w.xlsx")
+    ws = load_workbook(tmp_path / "w.xlsx")["Analys"]
+    assert ws["A2"].data_type == "s" and ws["A2"].value == '=HYPERLINK("http://x")'
