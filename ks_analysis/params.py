@@ -99,6 +99,10 @@ def parse_peers(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, .
     return codes or None
 
 
+#: The latest ``--as-of`` taken (the catalogue's years end in 2200 too; pandas' dates in 2262).
+LATEST_AS_OF = dt.date(2200, 12, 31)
+
+
 def parse_as_of(value: str | dt.date | None, period: Period | None = None) -> dt.date | None:
     """The data vintage; empty = the period's cutoff (None without a period).
 
@@ -116,6 +120,12 @@ def parse_as_of(value: str | dt.date | None, period: Period | None = None) -> dt
             raise ParameterError(
                 f"--as-of {value!r} is not a date; write YYYY-MM-DD, e.g. 2019-05-15"
             ) from None
+    if day > LATEST_AS_OF:
+        # pandas' dates end in 2262: a later vintage compared as nothing published (exit 3, stale)
+        raise ParameterError(
+            f"--as-of {day.isoformat()} is after {LATEST_AS_OF.isoformat()}, the latest vintage "
+            "the package can date; leave --as-of out to use everything published"
+        )
     if period is not None and day < period.cutoff:
         raise ParameterError(
             f"--as-of {day.isoformat()} is before the cutoff of {period.id} "
@@ -194,6 +204,6 @@ def report_params(
         raw=parse_path(raw, "raw", base=base) or DEMO_DIR,
         sources=parse_path(sources, "sources", base=base),
         goals=goals_p,
-        assessments=parse_path(assessments, "assessments", must_exist=False, base=base),
+        assessments=parse_path(assessments, "assessments", base=base),
         out=parse_path(out, "out", must_exist=False, base=base) or REPORTS_DIR,
     )

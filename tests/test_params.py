@@ -67,6 +67,11 @@ def test_as_of_defaults_to_the_cutoff_and_is_checked_against_it_once() -> None:
         parse_as_of("2019-05-01", t2)
     with pytest.raises(ParameterError, match="'2019-02-30' is not a date; write YYYY-MM-DD"):
         parse_as_of("2019-02-30")
+    # beyond pandas' dates (2262-04-11) a vintage compared as nothing published: a stale report
+    assert parse_as_of("2200-12-31", t2) == dt.date(2200, 12, 31)
+    for late in ("2262-04-12", "9999-12-31"):
+        with pytest.raises(ParameterError, match="is after 2200-12-31, the latest vintage"):
+            parse_as_of(late, t2)
 
 
 def test_gender_is_t_k_or_m() -> None:

@@ -11,7 +11,7 @@ import yaml
 
 from ks_analysis._config import load_yaml
 from ks_analysis._io import write_atomic
-from ks_analysis.commands._util import add_example
+from ks_analysis.commands._util import add_example, path_arg
 from ks_analysis.commands._util import note as tell
 from ks_analysis.errors import KsAnalysisError, ParameterError
 from ks_analysis.goals.assessments import assessment_file, load_analyses, load_assessments
@@ -43,20 +43,20 @@ def add_parser(sub: Any) -> None:
     )
     n.add_argument(
         "--assessments",
-        type=Path,
+        type=path_arg,
         help="your assessments folder, e.g. RAW/assessments (required unless --raw is given)",
     )
     n.add_argument(
-        "--raw", type=Path, help="your raw data folder; the file goes to RAW/assessments"
+        "--raw", type=path_arg, help="your raw data folder; the file goes to RAW/assessments"
     )
     n.add_argument(
         "--from",
         dest="from_dir",
-        type=Path,
+        type=path_arg,
         help="folder to look in first for an earlier period's file (then the same folder)",
     )
     n.add_argument(
-        "--goals", type=Path, help="goal catalogue YAML (default: the packaged KS mål 2019)"
+        "--goals", type=path_arg, help="goal catalogue YAML (default: the packaged KS mål 2019)"
     )
     add_example(
         n,

@@ -6,10 +6,9 @@ import argparse
 import json
 import logging
 import sys
-from pathlib import Path
 from typing import Any
 
-from ks_analysis.commands._util import add_example, progress_enabled
+from ks_analysis.commands._util import add_example, path_arg, progress_enabled
 from ks_analysis.paths import real_data_dir
 
 log = logging.getLogger(__name__)
@@ -21,13 +20,13 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--raw",
-        type=Path,
+        type=path_arg,
         default=None,
         help="raw data folder (default: $KS_REAL_DATA or ../shared/data/real)",
     )
     p.add_argument(
         "--sources",
-        type=Path,
+        type=path_arg,
         default=None,
         help="sources manifest (default: data/real-sources.yaml if it exists, else RAW/sources.yaml)",
     )

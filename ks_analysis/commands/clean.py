@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ks_analysis.commands._util import add_example, parse_date, progress_enabled
+from ks_analysis.commands._util import add_example, parse_date, path_arg, progress_enabled
 from ks_analysis.errors import DataFileError, ParameterError
 from ks_analysis.paths import DEMO_DIR, PROCESSED_DIR, refuse_raw_output
 
@@ -18,13 +18,16 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("clean", help="read and clean the raw data into the tidy indicator table")
     p.add_argument(
         "--raw",
-        type=Path,
+        type=path_arg,
         default=DEMO_DIR,
         help="raw data folder (read-only; default: the demo data)",
     )
-    p.add_argument("--sources", type=Path, help="sources manifest (default: RAW/sources.yaml)")
+    p.add_argument("--sources", type=path_arg, help="sources manifest (default: RAW/sources.yaml)")
     p.add_argument(
-        "--out", type=Path, default=PROCESSED_DIR, help="output folder (default: data/processed)"
+        "--out",
+        type=path_arg,
+        default=PROCESSED_DIR,
+        help="output folder (default: data/processed)",
     )
     p.add_argument("--as-of", help="keep only values published by this date (YYYY-MM-DD)")
     p.add_argument(

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from ks_analysis.commands._util import add_example
+from ks_analysis.commands._util import add_example, path_arg
 from ks_analysis.demo import DEMO_SEED, generate_demo
 from ks_analysis.errors import ParameterError
 from ks_analysis.paths import DEMO_DIR, IN_CHECKOUT, refuse_raw_output
@@ -16,7 +15,7 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("demo", help="write the seeded demo dataset (made-up data)")
     p.add_argument(
         "--out",
-        type=Path,
+        type=path_arg,
         required=True,
         help="folder to write to (must be empty or the demo folder)",
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ks_analysis._io import locked_output, sweep_litter
-from ks_analysis.commands._util import add_example
+from ks_analysis.commands._util import add_example, path_arg
 from ks_analysis.errors import DataFileError, ParameterError
 from ks_analysis.params import (
     parse_as_of,
@@ -54,15 +54,15 @@ def add_parser(sub: Any) -> None:
         help="T totalt (default), K kvinnor, M män",
     )
     p.add_argument(
-        "--raw", type=Path, default=DEMO_DIR, help="raw data folder (default: the demo data)"
+        "--raw", type=path_arg, default=DEMO_DIR, help="raw data folder (default: the demo data)"
     )
-    p.add_argument("--sources", type=Path, help="sources manifest (default: RAW/sources.yaml)")
+    p.add_argument("--sources", type=path_arg, help="sources manifest (default: RAW/sources.yaml)")
     p.add_argument(
         "--as-of", default="", help="data vintage YYYY-MM-DD (default: everything known today)"
     )
     p.add_argument(
         "--out",
-        type=Path,
+        type=path_arg,
         default=REPORTS_DIR / "explore",
         help="folder for the HTML (default: reports/explore)",
     )

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ks_analysis.commands._util import add_example, progress_enabled
+from ks_analysis.commands._util import add_example, path_arg, progress_enabled
 from ks_analysis.errors import ParameterError
 from ks_analysis.goals.catalogue import load_catalogue
 from ks_analysis.params import parse_municipality
@@ -71,7 +71,7 @@ def add_parser(sub: Any) -> None:
     )
     k.add_argument(
         "--out",
-        type=Path,
+        type=path_arg,
         default=RAW_DIR / "kolada",
         help="snapshot root (default: data/raw/kolada); sources.yaml of its parent gets the entry",
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ks_analysis._io import write_atomic
-from ks_analysis.commands._util import add_example
+from ks_analysis.commands._util import add_example, path_arg
 from ks_analysis.errors import ParameterError
 
 __all__ = ["add_parser", "init_folder", "SOURCES_TEMPLATE"]
@@ -41,7 +41,11 @@ def add_parser(sub: Any) -> None:
             "packaged goal catalogue (KS mål 2019) to edit. Existing files are never replaced."
         ),
     )
-    p.add_argument("dir", type=Path, help="the folder to lay out (new or empty)")
+    p.add_argument(
+        "dir",
+        type=path_arg,
+        help="the folder to lay out: new, or one without the files init writes (none is ever replaced)",
+    )
     p.add_argument(
         "--municipality",
         default="",

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import textwrap
-from pathlib import Path
 from typing import Any
 
-from ks_analysis.commands._util import add_example, note
+from ks_analysis.commands._util import add_example, note, path_arg
 from ks_analysis.errors import KsAnalysisError, ParameterError
 
 __all__ = ["add_parser", "add_metadata_options", "metadata_of"]
@@ -18,7 +17,7 @@ def add_metadata_options(p: argparse.ArgumentParser) -> None:
     """--metadata, --offline, --refresh and --base-url: where the KPI catalogue and groups come from."""
     p.add_argument(
         "--metadata",
-        type=Path,
+        type=path_arg,
         help="a folder of kpi-*.json/municipality_groups-*.json pages or one JSON file "
         "(default: the newest snapshot in data/raw/kolada-metadata/, else the recorded catalogue "
         "in ../shared/data/kolada_recorded/, else a fetch from the API)",
@@ -85,7 +84,7 @@ def add_parser(sub: Any) -> None:
     )
     u.add_argument(
         "--out",
-        type=Path,
+        type=path_arg,
         default=None,
         help="snapshot root (default: data/raw/kolada-metadata)",
     )

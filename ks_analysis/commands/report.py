@@ -6,10 +6,9 @@ import argparse
 import json
 import logging
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ks_analysis.commands._util import add_example
+from ks_analysis.commands._util import add_example, path_arg
 from ks_analysis.errors import ParameterError
 from ks_analysis.params import ReportParams, report_params
 from ks_analysis.paths import DEMO_DIR, NOTEBOOKS_DIR, REPORTS_DIR, refuse_raw_output
@@ -49,15 +48,15 @@ def add_parser(sub: Any) -> None:
         help="Kolada code of the kommun, 4 digits (default: the goal catalogue's kommun)",
     )
     p.add_argument(
-        "--raw", type=Path, default=DEMO_DIR, help="raw data folder (default: the demo data)"
+        "--raw", type=path_arg, default=DEMO_DIR, help="raw data folder (default: the demo data)"
     )
-    p.add_argument("--sources", type=Path, help="sources manifest (default: RAW/sources.yaml)")
+    p.add_argument("--sources", type=path_arg, help="sources manifest (default: RAW/sources.yaml)")
     p.add_argument(
-        "--goals", type=Path, help="goal catalogue YAML (default: the packaged KS mål 2019)"
+        "--goals", type=path_arg, help="goal catalogue YAML (default: the packaged KS mål 2019)"
     )
     p.add_argument(
         "--assessments",
-        type=Path,
+        type=path_arg,
         help="folder of self-assessments <period>.yaml (default: RAW/assessments)",
     )
     p.add_argument(
@@ -70,7 +69,7 @@ def add_parser(sub: Any) -> None:
         help="comma-separated Kolada codes of the peer group (default: the catalogue's)",
     )
     p.add_argument(
-        "--out", type=Path, default=REPORTS_DIR, help="reports folder (default: reports/)"
+        "--out", type=path_arg, default=REPORTS_DIR, help="reports folder (default: reports/)"
     )
     p.add_argument(
         "--pdf",

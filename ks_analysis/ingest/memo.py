@@ -120,6 +120,8 @@ def read_key(raw_root: Path, sources_file: Path | None = None) -> tuple[Any, ...
     if not raw_root.is_dir():
         return None
     sources = Path(sources_file) if sources_file else find_sources_file(raw_root)
+    if not sources.is_file():
+        return None  # not kept: the read itself says the manifest is missing (exit 2)
     return _fingerprint(raw_root, sources)
 
 
@@ -131,9 +133,16 @@ def read_sources_once(
     Errors are never kept: a failed read is read again (and fails again with its message).
     """
     raw_root = Path(raw_root)
-    if not raw_root.is_dir():
-        return read_sources(raw_root, sources_file, progress=progress)  # its own message
-    sources = Path(sources_file) if sources_file else find_sources_file(raw_root)
+    sources = (
+        Path(sources_file)
+        if sources_file
+        else find_sources_file(raw_root)
+        if raw_root.is_dir()
+        else None
+    )
+    if sources is None or not sources.is_file():
+        # a missing folder or manifest: the read refuses it with its own message (exit 2)
+        return read_sources(raw_root, sources_file, progress=progress)
     key = _fingerprint(raw_root, sources)
     kept = _CACHE.get(key)
     if kept is None:

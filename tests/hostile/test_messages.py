@@ -311,3 +311,37 @@ def test_a_second_run_for_the_same_folder_is_refused(
     assert "another run (process 4242) is writing these outputs now" in _one_line(run.err)
     assert not out.exists() and not list(tmp_path.glob(".out.tmp-*"))
     assert cli("clean", "--out", str(out)).code == 0  # the lock is free again
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        # found by attacking the CLI: each was exit 1, exit 0 or acted on the working folder
+        (
+            ("clean", "--sources", "{missing}"),
+            "sources manifest not found; check the --sources path",
+        ),
+        (
+            ("report", "--period", "2019-T1", "--assessments", "{missing}"),
+            "assessments folder does not exist",
+        ),
+        (("report", "--period", "2019-T1", "--raw", ""), "argument --raw: is empty"),
+        (("init", ""), "argument dir: is empty"),
+        (
+            ("assessments", "new", "--period", "2019-T2", "--assessments", ""),
+            "argument --assessments: is empty",
+        ),
+        (("report", "--period", "2019-T1", "--as-of", "9999-12-31"), "is after 2200-12-31"),
+    ],
+)
+def test_a_missing_or_empty_path_and_an_impossible_vintage_are_bad_input(
+    tmp_path: Path, cli: Callable[..., Any], argv: tuple[str, ...], expected: str
+) -> None:
+    missing = str(tmp_path / "missing")
+    args = [a.replace("{missing}", missing) for a in argv]
+    run = (
+        cli(*args, "--out", str(tmp_path / "out")) if args[0] in ("clean", "report") else cli(*args)
+    )
+    assert run.code == 2, run.err
+    assert expected in run.err and "Traceback" not in run.err
+    assert not (tmp_path / "out").exists()
