@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 import logging
 import re
@@ -255,8 +256,32 @@ def read_csv_text(
             fix="export the data again, or remove the file from the sources manifest",
         )
     _check_lines(data, rel)
-    first = next(line for line in text.splitlines() if line.strip())
-    return CsvText(text, enc, sniff_delimiter(first)), data
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip())
+    delimiter = sniff_delimiter(lines[at])
+    _no_column_twice(lines[at], delimiter, rel, at + 1)
+    return CsvText(text, enc, delimiter), data
+
+
+def _no_column_twice(header: str, delimiter: str, rel: str, line: int) -> None:
+    """Refuse a header that names a column twice (``…,value,value``): a reader would take one of
+    them without a word, and the other's data would be lost."""
+    try:
+        names = [h.strip().lower() for h in next(csv.reader([header], delimiter=delimiter))]
+    except (csv.Error, StopIteration):
+        return  # the reader says what is wrong with the line
+    first: dict[str, int] = {}
+    for col, name in enumerate(names, start=1):
+        if not name:
+            continue
+        if name in first:
+            raise DataFileError(
+                rel,
+                f"the header names column {name!r} twice (columns {first[name]} and {col})",
+                row=line,
+                fix="rename or remove one of them, so that it is clear which one holds the data",
+            )
+        first[name] = col
 
 
 _SV_DECIMAL = re.compile(r"[+\-\u2212]?[\d\u00a0\u202f ]*\d,\d+")

@@ -345,3 +345,14 @@ def test_a_missing_or_empty_path_and_an_impossible_vintage_are_bad_input(
     assert run.code == 2, run.err
     assert expected in run.err and "Traceback" not in run.err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_csv_header_that_names_a_column_twice_is_refused(
+    raw_with: Callable[..., Path], tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """'…,value,value' took the last column without a word (found by attacking the CLI)."""
+    raw = raw_with({"l.csv": "municipality,indicator,period,value,Value\n0665,N03926,2018,2.5,3\n"})
+    run = cli("clean", "--raw", str(raw), "--out", str(tmp_path / "out"))
+    assert run.code == 2
+    line = _one_line(run.err)
+    assert "l.csv, row 1: the header names column 'value' twice (columns 4 and 5)" in line
