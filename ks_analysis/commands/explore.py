@@ -145,6 +145,11 @@ def refuse_unknown_indicator(params: dict[str, str]) -> None:
     raw = Path(params["raw"])
     sources = Path(params["sources"]) if params["sources"] else None
     ind = params["indicator"]
+    if not ind.strip():
+        raise ParameterError(
+            "the indicator id is empty; give one, e.g. `ks-analysis explore N03926`, or find one "
+            "with `ks-analysis kpi search <words>`"
+        )
     m = indicator_mentions(raw, sources, ind)
     if m.found is not False:
         return

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ks_analysis import geo as geo_mod
 from ks_analysis.errors import DataFileError
-from ks_analysis.ingest._common import MONTHS_SV, local_id
+from ks_analysis.ingest._common import MONTHS_SV, local_id, read_raw_bytes
 from ks_analysis.ingest.frame import raw_frame
 from ks_analysis.ingest.registry import reader
 
@@ -99,7 +99,13 @@ def parse_px(path: Path, rel: str) -> PxTable:
         DataFileError: naming the file and line for a file without ``DATA=``, without
             ``STUB``/``HEADING``, or whose number of data cells differs from the dimensions'.
     """
-    data = path.read_bytes()
+    data = read_raw_bytes(path, rel)  # inside the raw root, within the size limit
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) > 3 and b"\x00" in data[:4]):
+        raise DataFileError(
+            rel,
+            "is UTF-16 text, which is not read as a PX file",
+            fix="save it again as the PX file it was (ANSI/latin-1, as SCB's PX-Web writes it) or UTF-8",
+        )
     charset_m = re.search(rb'CHARSET="([^"]*)"', data[:4000])
     charset = (charset_m.group(1).decode("ascii", "replace") if charset_m else "").upper()
     encoding = "cp1252" if charset == "ANSI" else "utf-8"

@@ -332,6 +332,7 @@ def test_a_second_run_for_the_same_folder_is_refused(
             "argument --assessments: is empty",
         ),
         (("report", "--period", "2019-T1", "--as-of", "9999-12-31"), "is after 2200-12-31"),
+        (("explore", ""), "the indicator id is empty"),
     ],
 )
 def test_a_missing_or_empty_path_and_an_impossible_vintage_are_bad_input(

@@ -123,3 +123,11 @@ def test_small_px_reads_latin1_names_years_and_zero_dashes(tmp_path: Path) -> No
     assert raw["period"].astype(str).tolist() == ["2020", "2021"]
     assert [float(v) for v in raw["value"]] == [0.0, 2.0]
     assert raw["source_row"].tolist() == [10, 10]  # the line after DATA=
+
+
+def test_a_px_file_saved_as_utf16_says_so(tmp_path: Path) -> None:
+    """It said 'has no DATA= block' (found by attacking the CLI); the CSV readers name UTF-16."""
+    p = _px(tmp_path, "1.0 2.0")
+    p.write_bytes(p.read_bytes().decode("cp1252").encode("utf-16"))
+    with pytest.raises(DataFileError, match="is UTF-16 text, which is not read as a PX file"):
+        parse_px(p, "t.px")
