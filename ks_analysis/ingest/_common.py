@@ -314,6 +314,21 @@ def too_many_fields_reason(n_fields: int, n_header: int, delimiter: str) -> str:
     return f"the row has more fields than the header ({n_fields} > {n_header}){hint}"
 
 
+def option_place(value: object, rel: str) -> str:
+    """A manifest's ``municipality:`` option (one place for a whole file), checked at once: a code
+    that is no kommun, län or riket would otherwise reject every row of the file one by one."""
+    from ks_analysis import geo
+
+    code = region_code(value)
+    if code is None or code not in geo.geos():
+        raise DataFileError(
+            rel,
+            f"the sources manifest's option municipality {value!r} is not a kommun, län or riket code",
+            fix='correct the option in the manifest: four digits in quotes, e.g. municipality: "0665"',
+        )
+    return code
+
+
 def kommun_code(cell: object) -> str | None:
     """A place code cell as written, made a 4-character Kolada code only where that is unambiguous.
 

@@ -22,6 +22,7 @@ from ks_analysis.errors import DataFileError
 from ks_analysis.ingest._common import (
     kommun_code,
     normalise_period,
+    option_place,
     ort_key,
     read_csv_text,
     swedish_decimal,
@@ -195,11 +196,12 @@ def read_local_register(
         out["value"].append(r.get("value") if r.get(EXTRA) is None else r.get(LINE))
         out["unit"].append(units.get(base, "antal"))
         out["source_row"].append(i)
-    municipality = municipality or default_municipality()  # the goal catalogue's kommun
+    # the goal catalogue's kommun, or the manifest's (checked: a wrong one would reject every row)
+    place = option_place(municipality, rel) if municipality else default_municipality()
     reject = _extra(rows)
     return raw_frame(
         {**out, "reject": reject},
-        municipality=kommun_code(municipality),
+        municipality=kommun_code(place),
         gender="T",
         source=source,
         source_file=rel,

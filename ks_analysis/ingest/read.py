@@ -20,7 +20,7 @@ from ks_analysis.ingest.manifest import (
     load_metadata_files,
     load_sources,
 )
-from ks_analysis.ingest.registry import get_batch_reader, get_reader
+from ks_analysis.ingest.registry import get_batch_reader, get_reader, reader_options
 from ks_analysis.paths import reading_under, relative_to_root
 
 __all__ = ["read_sources"]
@@ -55,6 +55,7 @@ def _read_all(
     specs = load_sources(sources_file)
     jobs: list[tuple[SourceSpec, Path]] = []
     for spec in specs:
+        _known_options(spec)
         files = expand_files(spec, raw_root)  # a pattern that matches no file is a DataFileError
         jobs.extend((spec, f) for f in files)
     listed = {f.resolve() for _, f in jobs}
@@ -161,3 +162,19 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="file", leave=False)
+
+
+def _known_options(spec: SourceSpec) -> None:
+    """Refuse a manifest option its reader does not take (``bogus: 1``, ``municipalty:``): the
+    readers would ignore it without a word, and what it was meant to do would not happen."""
+    allowed = reader_options(get_reader(spec.reader))
+    if allowed is None:
+        return
+    unknown = sorted(set(spec.options) - allowed)
+    if unknown:
+        raise DataFileError(
+            spec.manifest,
+            f"source {spec.name!r}, field 'options': {unknown[0]!r} is not an option of reader "
+            f"{spec.reader!r}",
+            fix=f"correct its spelling or remove it; the reader takes {', '.join(sorted(allowed))}",
+        )

@@ -9,6 +9,7 @@ Every reader has the signature ``read_x(path: Path, *, rel: str, **options) -> p
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,15 @@ import pandas as pd
 
 from ks_analysis.errors import DataFileError
 
-__all__ = ["READERS", "BATCH_READERS", "reader", "batch_reader", "get_reader", "get_batch_reader"]
+__all__ = [
+    "READERS",
+    "BATCH_READERS",
+    "reader",
+    "batch_reader",
+    "get_reader",
+    "get_batch_reader",
+    "reader_options",
+]
 
 ReaderFn = Callable[..., pd.DataFrame]
 READERS: dict[str, ReaderFn] = {}
@@ -82,3 +91,18 @@ def _load_all() -> None:
     """Import every reader module, so that each registers its readers."""
     for name in _READER_MODULES:
         importlib.import_module(f"ks_analysis.ingest.{name}")
+
+
+def reader_options(fn: Callable[..., Any]) -> frozenset[str] | None:
+    """The option names reader ``fn`` takes in a manifest's ``options:`` (a preset reader's are
+    those of the reader it presets, its ``options_of``); None for a reader that takes any."""
+    target = getattr(fn, "options_of", fn)
+    params = inspect.signature(target).parameters.values()
+    named = {
+        p.name
+        for p in params
+        if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    } - {"path", "rel"}
+    if not named and any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return frozenset(named)

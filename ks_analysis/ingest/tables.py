@@ -28,6 +28,7 @@ from ks_analysis.ingest._common import (
     gender_code,
     local_id,
     normalise_period,
+    option_place,
     ort_key,
     read_csv_text,
     region_code,
@@ -183,7 +184,7 @@ def read_table(
     fixed_name = municipality_name
     if title_place and grid and grid[0] and grid[0][0]:
         fixed_name = str(grid[0][0]).rsplit(",", 1)[-1].strip()
-    fixed_code = region_code(municipality) if municipality is not None else None
+    fixed_code = option_place(municipality, rel) if municipality is not None else None
     table = _Cells(grid, header, header_row)
     n = len(table.rows)
     codes, place_names = _places(
@@ -445,3 +446,18 @@ def read_tillvaxtanalys_lan_quarterly(path: Path, *, rel: str, **options: Any) -
         "values": {"antal": {"indicator": "TVA_NYSTARTADE", "unit": "antal"}}, "source": "tillvaxtanalys",
     }  # fmt: skip
     return read_table(path, rel=rel, **_preset(defaults, options))
+
+
+# The preset readers take the options of the reader they preset (checked against a manifest's
+# options before any file is read: ingest.registry.reader_options).
+for _preset_reader in (
+    read_scb_bas_monthly,
+    read_scb_unemployment_lan_monthly,
+    read_scb_unemployment_share_monthly,
+    read_scb_housing_quarterly,
+    read_bankruptcies_monthly,
+    read_socialstyrelsen_monthly,
+    read_bolagsverket_monthly,
+    read_tillvaxtanalys_lan_quarterly,
+):
+    setattr(_preset_reader, "options_of", read_table)  # noqa: B010

@@ -357,3 +357,43 @@ def test_a_csv_header_that_names_a_column_twice_is_refused(
     assert run.code == 2
     line = _one_line(run.err)
     assert "l.csv, row 1: the header names column 'value' twice (columns 4 and 5)" in line
+
+
+@pytest.mark.parametrize(
+    ("reader", "options", "data", "expected"),
+    [
+        # found by attacking the CLI: the option was ignored, or every row rejected one by one
+        (
+            "long_csv",
+            "{bogus: 1}",
+            "municipality,indicator,period,value\n0665,N03926,2018,2.5\n",
+            "source 's', field 'options': 'bogus' is not an option of reader 'long_csv'",
+        ),
+        (
+            "bankruptcies_monthly",
+            "{shet: Blad1}",
+            "x\n1\n",
+            "'shet' is not an option of reader 'bankruptcies_monthly'",
+        ),
+        (
+            "local_register",
+            '{municipality: "9999"}',
+            "indicator,ort,period,value\nLOKAL_X,Vaggeryd,2019-01,10\n",
+            "the sources manifest's option municipality '9999' is not a kommun, län or riket code",
+        ),
+    ],
+)
+def test_a_manifest_option_the_reader_cannot_use_is_refused(
+    raw_with: Callable[..., Path],
+    tmp_path: Path,
+    cli: Callable[..., Any],
+    reader: str,
+    options: str,
+    data: str,
+    expected: str,
+) -> None:
+    raw = raw_with({"l.csv": data}, reader=reader, options=options)
+    run = cli("clean", "--raw", str(raw), "--out", str(tmp_path / "out"))
+    assert run.code == 2
+    assert expected in _one_line(run.err)
+    assert not (tmp_path / "out").exists()
