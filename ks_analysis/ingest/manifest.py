@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ks_analysis._config import field_path, first_error, load_yaml, validate
 from ks_analysis.errors import DataFileError
@@ -46,6 +53,17 @@ class _LagModel(BaseModel):
         if v is not None:
             dt.date.fromisoformat(v)  # ValueError: not a real date (2019-02-30)
         return v
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> _LagModel:
+        # both would leave a reader of the manifest guessing which one dates the rows
+        if self.days is not None and self.date is not None:
+            raise ValueError(
+                "give either days (a lag after each period) or date (one publication date), not both"
+            )
+        if self.per_indicator is not None and self.date is not None:
+            raise ValueError("per_indicator goes with days, not with a single date")
+        return self
 
 
 class _EntryModel(BaseModel):

@@ -397,3 +397,17 @@ def test_a_manifest_option_the_reader_cannot_use_is_refused(
     assert run.code == 2
     assert expected in _one_line(run.err)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_lag_rule_with_both_days_and_a_date_is_refused(
+    raw_with: Callable[..., Path], tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """Which one dated the rows was not said anywhere (found by attacking the CLI)."""
+    raw = raw_with({"l.csv": "municipality,indicator,period,value\n0665,N03926,2018,2.5\n"})
+    text = (raw / "sources.yaml").read_text(encoding="utf-8")
+    (raw / "sources.yaml").write_text(
+        text.replace("{days: 30}", "{days: 30, date: 2019-01-01}"), encoding="utf-8"
+    )
+    run = cli("clean", "--raw", str(raw), "--out", str(tmp_path / "out"))
+    assert run.code == 2
+    assert "give either days (a lag after each period) or date" in _one_line(run.err)
