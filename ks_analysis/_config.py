@@ -357,6 +357,15 @@ def validate(
             fix = custom[1]
         else:
             words = _ALLOWED.get(kind) or f"is not allowed: {msg[:1].lower()}{msg[1:]}"
+            given = first.get("input")
+            exponent = r"[+-]?\d+(\.\d*)?[eE][+-]?\d+"
+            if (
+                kind in ("float_type", "float_parsing")
+                and isinstance(given, str)
+                and re.fullmatch(exponent, given.strip())
+            ):
+                # YAML 1.1 reads 1e3 (no dot, no sign in the exponent) as text
+                words += " to YAML (it reads 1e3 as text); write it out, e.g. 1000, or as 1.0e+3"
             problem = f"{prefix}field {field!r}: {_shown(first.get('input'))} {words}"
             fix = (
                 "remove it or correct its spelling"

@@ -129,8 +129,9 @@ def run_search(args: argparse.Namespace) -> int:
     if not hits:
         near = suggestions(meta, text)
         hint = f"; close title words: {', '.join(near)}" if near else ""
+        shown = text if len(text) <= 80 else text[:77] + "..."  # a pasted page is not echoed whole
         raise KsAnalysisError(
-            f"no KPI matches {text!r} among the {len(meta.kpis)} KPIs of {meta.where}{hint}"
+            f"no KPI matches {shown!r} among the {len(meta.kpis)} KPIs of {meta.where}{hint}"
         )
     print(f"{'id':<7} {'gender':<6} {'latest':<6} {'next publ.':<10}  title")
     for h in hits:

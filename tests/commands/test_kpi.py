@@ -80,6 +80,9 @@ def test_search_with_no_match_exits_2(recorded: Path, capsys: pytest.CaptureFixt
     code, out, err = _cli(capsys, "kpi", "search", "xyzzyq", "--offline")
     assert (code, out) == (2, "")
     assert "no KPI matches 'xyzzyq' among the 6099 KPIs" in err
+    # a pasted page is not echoed back whole (found by attacking the CLI: 200 kB of stderr)
+    code, _, err = _cli(capsys, "kpi", "search", "q" * 100_000, "--offline")
+    assert code == 2 and len(err) < 2_000 and "no KPI matches 'qqq" in err
 
 
 def test_show_gives_description_source_and_publication(

@@ -83,6 +83,10 @@ _DELETE = object()
             "field 'goals[1].indicators[1].target.value': nan is not a finite number",
         ),
         (
+            _set("goals.0.indicators.0.target.value", "1e3"),
+            "'1e3' is not a number to YAML (it reads 1e3 as text); write it out, e.g. 1000",
+        ),
+        (
             _set("goals.0.indicators.0.target.value", float("inf")),
             "field 'goals[1].indicators[1].target.value': inf is not a finite number",
         ),
