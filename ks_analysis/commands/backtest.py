@@ -6,12 +6,28 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from ks_analysis.commands._util import add_example, path_arg, progress_enabled
 from ks_analysis.paths import real_data_dir
 
 log = logging.getLogger(__name__)
+
+
+def default_sources(raw: Path, given: Path | None, project: Path) -> Path | None:
+    """The manifest a backtest reads: ``--sources``; else the raw folder's own ``sources.yaml``
+    (a folder that brings its manifest means it); else the project's ``data/real-sources.yaml``,
+    which describes the shared real data (that folder has no manifest of its own)."""
+    from ks_analysis.ingest.manifest import DEFAULT_NAMES  # pydantic loads only when run
+
+    if given is not None:
+        return given
+    for name in DEFAULT_NAMES:
+        if (raw / name).is_file():
+            return raw / name
+    real = project / "data" / "real-sources.yaml"
+    return real if real.exists() else None
 
 
 def add_parser(sub: Any) -> None:
@@ -28,7 +44,8 @@ def add_parser(sub: Any) -> None:
         "--sources",
         type=path_arg,
         default=None,
-        help="sources manifest (default: data/real-sources.yaml if it exists, else RAW/sources.yaml)",
+        help="sources manifest (default: RAW/sources.yaml where --raw has one, else the project's "
+        "data/real-sources.yaml for the shared real data)",
     )
     p.add_argument(
         "--format",
@@ -64,9 +81,7 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(
             f"--raw {raw}: folder not found; pass the real data folder, e.g. --raw ../shared/data/real"
         )
-    sources = args.sources
-    if sources is None and (PROJECT_ROOT / "data" / "real-sources.yaml").exists():
-        sources = PROJECT_ROOT / "data" / "real-sources.yaml"
+    sources = default_sources(raw, args.sources, PROJECT_ROOT)
     show = progress_enabled(args) and (args.format != "json" or sys.stderr.isatty())
     summary, scored, tuning = bt.run_and_summarise(raw, sources, progress=show)
     if args.write_calibration:
