@@ -70,12 +70,19 @@ def test_alias_bomb_in_a_self_assessment(
     assert not (folder / "2019-T2.yaml").exists()
 
 
+#: Each reader's own options (a manifest option a reader does not take is refused).
+_OPTIONS = {
+    "table": "{region_code_col: regionkod, year_col: år, values: {andel: {indicator: TEST_X, unit: '%'}}}",
+    "tillvaxtanalys_quarterly": "{indicator: TEST_X, unit: antal, sheet: Kommun}",
+}
+
+
 def _table_raw(tmp_path: Path, name: str, reader: str = "table") -> Path:
     raw = tmp_path / "raw"
     raw.mkdir(exist_ok=True)
     (raw / "sources.yaml").write_text(
         f"sources:\n  - name: s\n    files: {name}\n    reader: {reader}\n"
-        "    options: {region_code_col: regionkod, year_col: år, values: {andel: {indicator: TEST_X, unit: '%'}}}\n"
+        f"    options: {_OPTIONS[reader]}\n"
         "    publication_lag: {days: 3}\n",
         encoding="utf-8",
     )
