@@ -53,8 +53,8 @@ MAX_SCALAR_CHARS = 1_000_000
 MAX_EXPANDED_NODES = 200_000
 
 
-class _YamlLimit(yaml.YAMLError):
-    """A limit of the bounded loader was passed (or a rule it keeps: no key twice)."""
+class _YamlRefused(yaml.YAMLError):
+    """The bounded loader refused the document: a limit was passed, or a key written twice."""
 
     def __init__(self, problem: str, line: int | None, fix: str = "") -> None:
         super().__init__(problem)
@@ -97,7 +97,7 @@ class _BoundedLoader(yaml.SafeLoader):
             self._expanded += 1
         if self._expanded > MAX_EXPANDED_NODES:
             mark = self.peek_event().start_mark
-            raise _YamlLimit(
+            raise _YamlRefused(
                 f"its aliases (*name) expand to more than {_n(MAX_EXPANDED_NODES)} values "
                 "(a YAML bomb?)",
                 mark.line + 1 if mark else None,
@@ -106,7 +106,7 @@ class _BoundedLoader(yaml.SafeLoader):
         if isinstance(node, yaml.MappingNode):
             _no_key_twice(node)
         if isinstance(node, yaml.ScalarNode) and len(node.value) > self.max_scalar:
-            raise _YamlLimit(
+            raise _YamlRefused(
                 f"a value of {_n(len(node.value))} characters is over the limit of "
                 f"{_n(self.max_scalar)}",
                 node.start_mark.line + 1,
@@ -126,7 +126,7 @@ def _no_key_twice(node: yaml.MappingNode) -> None:
         first = seen.get((key.tag, key.value))
         seen[(key.tag, key.value)] = line
         if first is not None:
-            raise _YamlLimit(
+            raise _YamlRefused(
                 f"key {key.value!r} is written twice "
                 + (f"(lines {first} and {line})" if first != line else f"on line {line}"),
                 line,
@@ -183,7 +183,7 @@ def _load(text: str, path: str | Path, *, fix: str, max_scalar: int) -> Any:
     loader.max_scalar = max_scalar
     try:
         return loader.get_single_data()
-    except _YamlLimit as exc:
+    except _YamlRefused as exc:
         raise DataFileError(path, f"is refused: {exc.problem}", row=exc.line, fix=exc.fix) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -205,12 +205,11 @@ def _load(text: str, path: str | Path, *, fix: str, max_scalar: int) -> Any:
 
 
 def _char(c: object) -> str:
-    """A refused character as a person can find it in an editor: U+0001."""
+    """A refused character as a person can find it in an editor: U+0001 (PyYAML gives the code
+    point as an int when it read text, as a one-character string otherwise)."""
     if isinstance(c, str) and len(c) == 1:
         return f"U+{ord(c):04X}"
-    if isinstance(c, int):
-        return f"U+{c:04X}"
-    return repr(c)
+    return f"U+{c:04X}" if isinstance(c, int) else repr(c)
 
 
 def load_yaml(

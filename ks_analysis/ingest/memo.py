@@ -133,17 +133,11 @@ def read_sources_once(
     Errors are never kept: a failed read is read again (and fails again with its message).
     """
     raw_root = Path(raw_root)
-    sources = (
-        Path(sources_file)
-        if sources_file
-        else find_sources_file(raw_root)
-        if raw_root.is_dir()
-        else None
-    )
-    if sources is None or not sources.is_file():
+    key = read_key(raw_root, sources_file)
+    if key is None:
         # a missing folder or manifest: the read refuses it with its own message (exit 2)
         return read_sources(raw_root, sources_file, progress=progress)
-    key = _fingerprint(raw_root, sources)
+    sources = Path(sources_file) if sources_file else find_sources_file(raw_root)
     kept = _CACHE.get(key)
     if kept is None:
         # What the read says is kept with its rows where a caller records it (a vintage for

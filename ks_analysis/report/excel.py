@@ -39,10 +39,9 @@ def _sheet(
     ws.freeze_panes = "A2"
     for row in rows:
         ws.append(list(row))
+        # openpyxl takes a text starting with '=' (a title, an analysis) for a formula
         for cell in ws[ws.max_row]:
-            if (
-                cell.data_type == "f"
-            ):  # a text starting with '=' (a title, an analysis): not a formula
+            if cell.data_type == "f":
                 cell.data_type = "s"
     for i, (header, kind) in enumerate(columns, start=1):
         letter = get_column_letter(i)
